@@ -1,0 +1,498 @@
+//! `accounts.toml`: parsing and validation (pure apart from reading the file). Unknown keys, wrong
+//! types and invalid values are errors that name the file, line and column, before any AWS call.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{
+    AccountId, BucketName, KeyPrefix, Region, RoleArn, TrailName, fill_trail_template,
+};
+
+/// The default bound on accounts worked on at once.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+pub const MAX_CONCURRENCY: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    #[default]
+    Static,
+    Organizations,
+}
+
+/// How the two CloudTrail statements name the trails they allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyForm {
+    /// Every trail ARN and every account prefix, exactly (AWS's documented layout).
+    #[default]
+    Exact,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    central: RawCentral,
+    members: RawMembers,
+    #[serde(default, rename = "account")]
+    accounts: Vec<Spanned<RawAccount>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCentral {
+    account_id: Spanned<AccountId>,
+    bucket: BucketName,
+    region: Region,
+    trail_name: Option<TrailName>,
+    key_prefix: Option<KeyPrefix>,
+    #[serde(default)]
+    policy_form: PolicyForm,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMembers {
+    #[serde(default)]
+    source: Source,
+    role_name: Option<Spanned<String>>,
+    trail_name: Spanned<String>,
+    external_id: Option<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<AccountId>>,
+    concurrency: Option<Spanned<usize>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    id: Spanned<AccountId>,
+    name: Option<String>,
+    role_arn: Option<Spanned<RoleArn>>,
+    external_id: Option<Spanned<String>>,
+    trail_name: Option<Spanned<String>>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub central: Central,
+    pub members: Members,
+    /// `[[account]]` entries, in file order (for `source = "static"`).
+    pub accounts: Vec<StaticAccount>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Central {
+    pub account_id: AccountId,
+    pub bucket: BucketName,
+    pub region: Region,
+    pub trail_name: Option<TrailName>,
+    pub key_prefix: Option<KeyPrefix>,
+    pub policy_form: PolicyForm,
+}
+
+#[derive(Debug, Clone)]
+pub struct Members {
+    pub source: Source,
+    pub role_name: String,
+    pub trail_template: String,
+    pub external_id: Option<String>,
+    pub exclude: BTreeSet<AccountId>,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StaticAccount {
+    pub id: AccountId,
+    pub name: String,
+    pub role_arn: RoleArn,
+    pub external_id: Option<String>,
+    pub trail_name: TrailName,
+}
+
+/// How trailhub reaches an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// The central account: the caller's own credentials.
+    Own,
+    AssumeRole {
+        role_arn: RoleArn,
+        external_id: Option<String>,
+    },
+}
+
+/// One account in scope, with everything needed to reach it and name its trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: AccountId,
+    pub name: String,
+    pub trail_name: TrailName,
+    pub access: Access,
+    pub is_central: bool,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })?;
+        let at = |span: Range<usize>, message: String| {
+            let (line, column) = line_col(text, span.start);
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                line,
+                column,
+                message,
+            }
+        };
+        let central = Central {
+            account_id: raw.central.account_id.get_ref().clone(),
+            bucket: raw.central.bucket,
+            region: raw.central.region,
+            trail_name: raw.central.trail_name,
+            key_prefix: raw.central.key_prefix,
+            policy_form: raw.central.policy_form,
+        };
+        let partition = central.region.partition();
+
+        let role_name = match &raw.members.role_name {
+            Some(r) => {
+                let name = r.get_ref().trim().to_owned();
+                let probe: AccountId = central.account_id.clone();
+                RoleArn::new(partition, &probe, &name).map_err(|_| {
+                    at(
+                        r.span(),
+                        format!("role_name {name:?} is not a valid IAM role name"),
+                    )
+                })?;
+                name
+            }
+            None => "OrganizationAccountAccessRole".to_owned(),
+        };
+        let template = raw.members.trail_name.get_ref().clone();
+        check_template(&template).map_err(|m| at(raw.members.trail_name.span(), m))?;
+        let external_id = match raw.members.external_id {
+            Some(e) => Some(
+                check_external_id(e.get_ref())
+                    .map_err(|m| at(e.span(), m))?
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let concurrency = match raw.members.concurrency {
+            Some(c) if !(1..=MAX_CONCURRENCY).contains(c.get_ref()) => {
+                return Err(at(
+                    c.span(),
+                    format!(
+                        "concurrency must be 1 to {MAX_CONCURRENCY}, not {}",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            Some(c) => c.into_inner(),
+            None => DEFAULT_CONCURRENCY,
+        };
+        let mut exclude = BTreeSet::new();
+        for e in &raw.members.exclude {
+            exclude.insert(e.get_ref().clone());
+        }
+        let members = Members {
+            source: raw.members.source,
+            role_name,
+            trail_template: template,
+            external_id,
+            exclude,
+            concurrency,
+        };
+
+        if members.source == Source::Organizations && !raw.accounts.is_empty() {
+            let first = &raw.accounts[0];
+            return Err(at(
+                first.span(),
+                "[[account]] entries are for source = \"static\"; with source = \"organizations\" the accounts come from AWS Organizations (use exclude to leave some out)".to_owned(),
+            ));
+        }
+        if members.source == Source::Static && raw.accounts.is_empty() {
+            return Err(at(
+                0..0,
+                "source = \"static\" needs at least one [[account]] entry".to_owned(),
+            ));
+        }
+
+        let mut seen: BTreeMap<AccountId, usize> = BTreeMap::new();
+        let mut accounts = Vec::new();
+        for entry in raw.accounts {
+            let entry_span = entry.span();
+            let a = entry.into_inner();
+            let id = a.id.get_ref().clone();
+            if id == central.account_id {
+                return Err(at(
+                    a.id.span(),
+                    format!(
+                        "account {id} is the central account; list only member accounts under [[account]]"
+                    ),
+                ));
+            }
+            if let Some(line) = seen.get(&id) {
+                return Err(at(
+                    a.id.span(),
+                    format!("account {id} is listed twice (first on line {line})"),
+                ));
+            }
+            seen.insert(id.clone(), line_col(text, entry_span.start).0);
+            let name = a.name.unwrap_or_else(|| id.to_string());
+            let trail_name = match &a.trail_name {
+                Some(t) => {
+                    fill_trail_template(t.get_ref(), &id, &name).map_err(|m| at(t.span(), m))?
+                }
+                None => fill_trail_template(&members.trail_template, &id, &name)
+                    .map_err(|m| at(a.id.span(), m))?,
+            };
+            let role_arn = match a.role_arn {
+                Some(r) => r.into_inner(),
+                None => RoleArn::new(partition, &id, &members.role_name)
+                    .map_err(|m| at(a.id.span(), m))?,
+            };
+            let external_id = match a.external_id {
+                Some(e) => Some(
+                    check_external_id(e.get_ref())
+                        .map_err(|m| at(e.span(), m))?
+                        .to_owned(),
+                ),
+                None => members.external_id.clone(),
+            };
+            accounts.push(StaticAccount {
+                id,
+                name,
+                role_arn,
+                external_id,
+                trail_name,
+            });
+        }
+        Ok(Config {
+            path: path.to_owned(),
+            central,
+            members,
+            accounts,
+        })
+    }
+
+    /// The central account as a target, when it has a trail of its own to manage.
+    pub fn central_target(&self) -> Option<Target> {
+        self.central.trail_name.clone().map(|trail_name| Target {
+            id: self.central.account_id.clone(),
+            name: "central".to_owned(),
+            trail_name,
+            access: Access::Own,
+            is_central: true,
+        })
+    }
+
+    /// The static members, as targets.
+    pub fn static_targets(&self) -> Vec<Target> {
+        self.accounts
+            .iter()
+            .filter(|a| !self.members.exclude.contains(&a.id))
+            .map(|a| Target {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                trail_name: a.trail_name.clone(),
+                access: Access::AssumeRole {
+                    role_arn: a.role_arn.clone(),
+                    external_id: a.external_id.clone(),
+                },
+                is_central: false,
+            })
+            .collect()
+    }
+
+    /// A member found in AWS Organizations, as a target; fails when its name cannot make a valid trail name.
+    pub fn org_target(&self, id: AccountId, name: String) -> Result<Target, String> {
+        let trail_name = fill_trail_template(&self.members.trail_template, &id, &name)?;
+        let role_arn = RoleArn::new(
+            self.central.region.partition(),
+            &id,
+            &self.members.role_name,
+        )?;
+        Ok(Target {
+            id,
+            name,
+            trail_name,
+            access: Access::AssumeRole {
+                role_arn,
+                external_id: self.members.external_id.clone(),
+            },
+            is_central: false,
+        })
+    }
+
+    /// `arn:aws:s3:::BUCKET`
+    pub fn bucket_arn(&self) -> String {
+        format!(
+            "arn:{}:s3:::{}",
+            self.central.region.partition(),
+            self.central.bucket
+        )
+    }
+}
+
+fn check_template(t: &str) -> Result<(), String> {
+    let probe: AccountId = "000000000000".parse().map_err(|e: String| e)?;
+    fill_trail_template(t, &probe, "x")
+        .map(|_| ())
+        .map_err(|e| format!("trail_name: {e}"))
+}
+
+fn check_external_id(e: &str) -> Result<&str, String> {
+    let ok = (2..=1224).contains(&e.len())
+        && e.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c));
+    if ok {
+        Ok(e)
+    } else {
+        Err("external_id must be 2 to 1224 characters of letters, digits and +=,.@:/-_".to_owned())
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.chars().count(), |i| before[i + 1..].chars().count())
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const SAMPLE: &str = r#"
+[central]
+account_id = "111111111111"
+bucket = "sec-cloudtrail-log"
+region = "ap-northeast-2"
+trail_name = "SEC-CLOUDTRAIL"
+
+[members]
+source = "static"
+role_name = "OrganizationAccountAccessRole"
+trail_name = "{name}-CLOUDTRAIL"
+
+[[account]]
+id = "222222222222"
+name = "DEV"
+"#;
+
+    fn parse(s: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("accounts.toml"), s)
+    }
+
+    #[test]
+    fn sample_is_accepted() {
+        let c = parse(SAMPLE).unwrap();
+        assert_eq!(c.central.account_id.as_str(), "111111111111");
+        let t = c.static_targets();
+        assert_eq!(t[0].trail_name.as_str(), "DEV-CLOUDTRAIL");
+        assert_eq!(
+            t[0].access,
+            Access::AssumeRole {
+                role_arn: "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"
+                    .parse()
+                    .unwrap(),
+                external_id: None
+            }
+        );
+        assert_eq!(c.members.concurrency, DEFAULT_CONCURRENCY);
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let cases = [
+            (
+                SAMPLE.replace("\"222222222222\"", "\"2222\""),
+                "14:6",
+                "not 12 digits",
+            ),
+            (
+                SAMPLE.replace("name = \"DEV\"", "name = \"DEV\"\ncolour = 1"),
+                "16:1",
+                "unknown field `colour`",
+            ),
+            (
+                SAMPLE.replace(
+                    "name = \"DEV\"",
+                    "name = \"DEV\"\n[[account]]\nid = \"222222222222\"",
+                ),
+                "17:6",
+                "listed twice",
+            ),
+            (
+                SAMPLE.replace("\"{name}-CLOUDTRAIL\"", "\"{name} trail\""),
+                "11:14",
+                "not valid",
+            ),
+            (
+                SAMPLE.replace("sec-cloudtrail-log", "Sec_Log"),
+                "4:10",
+                "bucket name",
+            ),
+            (SAMPLE.replace("ap-northeast-2", "mars-1"), "5:10", "region"),
+            (
+                SAMPLE.replace("\"static\"", "\"ldap\""),
+                "9:10",
+                "unknown variant",
+            ),
+        ];
+        for (text, place, what) in cases {
+            let err = parse(&text).unwrap_err();
+            let msg = format!("{err}");
+            let (l, c) = place.split_once(':').unwrap();
+            assert!(
+                msg.contains(&format!("{l}:{c}")) || msg.contains(&format!("line {l}, column {c}")),
+                "expected {place} in: {msg}"
+            );
+            assert!(msg.contains(what), "expected {what:?} in: {msg}");
+        }
+    }
+}

@@ -2,3 +2,4 @@
 //! No I/O, no AWS SDK types.
 
 pub mod evaluate;
+pub mod policy;

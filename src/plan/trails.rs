@@ -1,0 +1,154 @@
+//! Trails (pure): what each account's trail should be, and the changes that take the observed trail there.
+
+use serde::Serialize;
+
+use crate::model::{BucketName, KeyPrefix, TrailArn, TrailName};
+
+/// The trail trailhub wants in an account: multi-region, global service events and log file validation
+/// on, delivering to the central bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesiredTrail {
+    pub name: TrailName,
+    pub arn: TrailArn,
+    pub bucket: BucketName,
+    pub key_prefix: Option<KeyPrefix>,
+}
+
+/// A trail as DescribeTrails reports it, in plain values.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ObservedTrail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: Option<String>,
+    pub bucket: Option<String>,
+    pub key_prefix: Option<String>,
+    pub multi_region: bool,
+    pub global_events: bool,
+    pub log_validation: bool,
+    pub organization_trail: bool,
+}
+
+/// GetTrailStatus, in plain values (times in seconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct TrailStatus {
+    pub is_logging: bool,
+    pub latest_delivery_time: Option<i64>,
+    pub latest_delivery_error: Option<String>,
+    pub start_logging_time: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum TrailChange {
+    Create,
+    Update { changes: Vec<FieldChange> },
+    StartLogging,
+}
+
+impl TrailChange {
+    pub fn describe(&self) -> String {
+        match self {
+            TrailChange::Create => "create trail".to_owned(),
+            TrailChange::StartLogging => "start logging".to_owned(),
+            TrailChange::Update { changes } => {
+                let parts: Vec<String> = changes.iter().map(|c| format!("{}: {} -> {}", c.field, c.old, c.new)).collect();
+                format!("update trail ({})", parts.join(", "))
+            }
+        }
+    }
+}
+
+/// The changes, in order, that take `observed` (None: no trail of that name) to `desired`.
+/// `is_logging` is GetTrailStatus's answer for the observed trail. Empty: nothing to do.
+pub fn diff_trail(desired: &DesiredTrail, observed: Option<&ObservedTrail>, is_logging: bool) -> Vec<TrailChange> {
+    let Some(o) = observed else {
+        return vec![TrailChange::Create, TrailChange::StartLogging];
+    };
+    let show = |v: Option<&str>| v.map_or_else(|| "(none)".to_owned(), str::to_owned);
+    let mut changes = Vec::new();
+    if o.bucket.as_deref() != Some(desired.bucket.as_str()) {
+        changes.push(FieldChange { field: "bucket", old: show(o.bucket.as_deref()), new: desired.bucket.to_string() });
+    }
+    let want_prefix = desired.key_prefix.as_ref().map(KeyPrefix::as_str);
+    if o.key_prefix.as_deref().filter(|p| !p.is_empty()) != want_prefix {
+        changes.push(FieldChange { field: "key_prefix", old: show(o.key_prefix.as_deref()), new: show(want_prefix) });
+    }
+    for (field, have) in [
+        ("multi_region", o.multi_region),
+        ("global_service_events", o.global_events),
+        ("log_file_validation", o.log_validation),
+    ] {
+        if !have {
+            changes.push(FieldChange { field, old: "false".into(), new: "true".into() });
+        }
+    }
+    let mut out = Vec::new();
+    if !changes.is_empty() {
+        out.push(TrailChange::Update { changes });
+    }
+    if !is_logging {
+        out.push(TrailChange::StartLogging);
+    }
+    out
+}
+
+/// Does this trail deliver to `bucket` under `prefix` (the audit's question, whatever the trail's name)?
+pub fn delivers_to(o: &ObservedTrail, bucket: &str, prefix: Option<&str>) -> bool {
+    o.bucket.as_deref() == Some(bucket) && o.key_prefix.as_deref().filter(|p| !p.is_empty()) == prefix
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired() -> DesiredTrail {
+        let region = "ap-northeast-2".parse().unwrap();
+        let name: TrailName = "DEV-CLOUDTRAIL".parse().unwrap();
+        DesiredTrail {
+            arn: TrailArn::new(&region, &"222222222222".parse().unwrap(), &name),
+            name,
+            bucket: "sec-log".parse().unwrap(),
+            key_prefix: None,
+        }
+    }
+
+    fn right() -> ObservedTrail {
+        ObservedTrail {
+            name: "DEV-CLOUDTRAIL".into(),
+            arn: desired().arn.to_string(),
+            home_region: Some("ap-northeast-2".into()),
+            bucket: Some("sec-log".into()),
+            key_prefix: None,
+            multi_region: true,
+            global_events: true,
+            log_validation: true,
+            organization_trail: false,
+        }
+    }
+
+    #[test]
+    fn missing_trail_is_created_and_started() {
+        assert_eq!(diff_trail(&desired(), None, false), [TrailChange::Create, TrailChange::StartLogging]);
+    }
+
+    #[test]
+    fn right_trail_needs_nothing() {
+        assert!(diff_trail(&desired(), Some(&right()), true).is_empty());
+        assert_eq!(diff_trail(&desired(), Some(&right()), false), [TrailChange::StartLogging]);
+    }
+
+    #[test]
+    fn other_bucket_is_updated() {
+        let o = ObservedTrail { bucket: Some("elsewhere".into()), log_validation: false, ..right() };
+        let d = diff_trail(&desired(), Some(&o), true);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].describe(), "update trail (bucket: elsewhere -> sec-log, log_file_validation: false -> true)");
+    }
+}

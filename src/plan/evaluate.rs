@@ -1,1 +1,1160 @@
-//! Policy evaluator (pure).
+//! Evaluator for S3 bucket (resource) policies. Pure: no I/O, no AWS SDK types, no clock.
+//!
+//! It answers one question well enough for trailhub: "does this bucket policy let a log-delivery
+//! service principal (CloudTrail, `cloudtrail.amazonaws.com`; VPC Flow Logs,
+//! `delivery.logs.amazonaws.com`) read the bucket ACL and write its log objects?". AWS refuses
+//! `CreateTrail` with `InsufficientS3BucketPolicyException` when it does not, and the emulator we
+//! test against does not check, so trailhub checks itself with [`check_delivery`].
+//!
+//! # Semantics
+//!
+//! IAM evaluation of a resource policy in the same account: a statement matches when its
+//! `Principal`/`NotPrincipal`, `Action`/`NotAction`, `Resource`/`NotResource` and `Condition` all
+//! match. Any matching `Deny` gives [`Decision::ExplicitDeny`]; otherwise the first matching `Allow`
+//! gives [`Decision::Allow`]; otherwise [`Decision::ImplicitDeny`].
+//!
+//! # Conservatism
+//!
+//! Every part of a statement evaluates to "yes", "no" or "unsure". "Unsure" is what the evaluator
+//! says for anything it does not understand: an unknown condition operator (e.g. `IpAddress`,
+//! `DateGreaterThan`, `StringEqualsIfExists` spelled in lower case), a policy variable (`${...}`),
+//! a value of the wrong JSON type, both `Action` and `NotAction` in one statement, and so on.
+//! An "unsure" `Allow` statement does **not** match; an "unsure" `Deny` statement **does** match.
+//! So the evaluator may call an allowed delivery denied, but never the other way round.
+//!
+//! Two deliberate simplifications, both safe for the single-valued keys delivery requests carry:
+//! `ForAnyValue:` behaves like the plain operator (except a negated operator on a missing key, which
+//! is "unsure"), and `ForAllValues:` with a missing key is true.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// One request as AWS evaluates it against a resource policy.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The calling service principal, e.g. `cloudtrail.amazonaws.com`.
+    pub principal_service: String,
+    /// The action, e.g. `s3:PutObject`.
+    pub action: String,
+    /// The resource ARN, e.g. `arn:aws:s3:::bucket/prefix/AWSLogs/111111111111/CloudTrail/...`.
+    pub resource: String,
+    /// Condition keys present in the request (`aws:SourceArn`, `s3:x-amz-acl`, ...).
+    pub context: BTreeMap<String, String>,
+}
+
+/// The outcome of evaluating a request against a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The first matching Allow statement's Sid.
+    Allow { sid: Option<String> },
+    /// A matching Deny wins over any Allow.
+    ExplicitDeny { sid: Option<String> },
+    /// Nothing allows it.
+    ImplicitDeny,
+}
+
+impl Decision {
+    /// True only for [`Decision::Allow`].
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allow { .. })
+    }
+
+    /// The Sid of the deciding statement, if any.
+    pub fn sid(&self) -> Option<&str> {
+        match self {
+            Decision::Allow { sid } | Decision::ExplicitDeny { sid } => sid.as_deref(),
+            Decision::ImplicitDeny => None,
+        }
+    }
+}
+
+/// Evaluates `req` against the resource policy `policy`.
+///
+/// A policy that is not a JSON object, or has no `Statement`, allows nothing. A statement that is
+/// not an object, or whose `Effect` is neither `"Allow"` nor `"Deny"`, is ignored. See the module
+/// documentation for how uncertainty is resolved (unknown operators: no match in an Allow, match in
+/// a Deny).
+pub fn evaluate(policy: &Value, req: &Request) -> Decision {
+    let mut first_allow: Option<Option<String>> = None;
+    for stmt in statements(policy) {
+        let Some(effect) = Effect::of(stmt) else {
+            continue;
+        };
+        let applies = statement_applies(stmt, req);
+        match effect {
+            Effect::Deny if applies != Tri::No => {
+                return Decision::ExplicitDeny { sid: sid_of(stmt) };
+            }
+            Effect::Allow if applies == Tri::Yes && first_allow.is_none() => {
+                first_allow = Some(sid_of(stmt));
+            }
+            _ => {}
+        }
+    }
+    match first_allow {
+        Some(sid) => Decision::Allow { sid },
+        None => Decision::ImplicitDeny,
+    }
+}
+
+/// What a log-delivery service needs on the bucket: `s3:GetBucketAcl` on the bucket and
+/// `s3:PutObject` (with `s3:x-amz-acl` = `bucket-owner-full-control`) on an object under
+/// `PREFIX/AWSLogs/<account>/...`.
+#[derive(Debug, Clone)]
+pub struct DeliveryTarget {
+    /// `aws`, `aws-cn`, `aws-us-gov`.
+    pub partition: String,
+    pub bucket: String,
+    /// `org` or `a/b` (surrounding slashes are ignored); `None` = no prefix.
+    pub key_prefix: Option<String>,
+    /// 12 digits: the account whose logs these are (the path segment after `AWSLogs/`).
+    pub account_id: String,
+    /// e.g. `arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/DEV-CLOUDTRAIL`.
+    pub source_arn: String,
+    /// The account that owns the trail (usually = `account_id`).
+    pub source_account: String,
+    /// `aws:SourceOrgID`, when known (`o-abc123`).
+    pub org_id: Option<String>,
+    /// e.g. `cloudtrail.amazonaws.com`.
+    pub service: String,
+    /// The path segment after the account: `CloudTrail` (flow logs: `vpcflowlogs`).
+    pub log_kind: String,
+    /// The region segment in the object key, e.g. `ap-northeast-2`.
+    pub region: String,
+}
+
+impl DeliveryTarget {
+    /// `arn:<partition>:s3:::<bucket>`.
+    pub fn bucket_arn(&self) -> String {
+        format!("arn:{}:s3:::{}", self.partition, self.bucket)
+    }
+
+    /// A representative object key: `[<prefix>/]AWSLogs/<account>/<kind>/<region>/2026/01/01/<file>`.
+    pub fn object_key(&self) -> String {
+        let prefix = self
+            .key_prefix
+            .as_deref()
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("{p}/"))
+            .unwrap_or_default();
+        let (account, kind, region) = (&self.account_id, &self.log_kind, &self.region);
+        format!(
+            "{prefix}AWSLogs/{account}/{kind}/{region}/2026/01/01/\
+             {account}_{kind}_{region}_20260101T0000Z_x.json.gz"
+        )
+    }
+
+    /// `arn:<partition>:s3:::<bucket>/<object_key>`.
+    pub fn object_arn(&self) -> String {
+        format!("{}/{}", self.bucket_arn(), self.object_key())
+    }
+
+    /// The `s3:GetBucketAcl` request the service makes before delivering.
+    pub fn acl_check_request(&self) -> Request {
+        Request {
+            principal_service: self.service.clone(),
+            action: "s3:GetBucketAcl".to_owned(),
+            resource: self.bucket_arn(),
+            context: self.base_context(),
+        }
+    }
+
+    /// The `s3:PutObject` request that writes one log file.
+    pub fn write_request(&self) -> Request {
+        let mut context = self.base_context();
+        context.insert(
+            "s3:x-amz-acl".to_owned(),
+            "bucket-owner-full-control".to_owned(),
+        );
+        Request {
+            principal_service: self.service.clone(),
+            action: "s3:PutObject".to_owned(),
+            resource: self.object_arn(),
+            context,
+        }
+    }
+
+    fn base_context(&self) -> BTreeMap<String, String> {
+        let mut context = BTreeMap::new();
+        context.insert("aws:SourceArn".to_owned(), self.source_arn.clone());
+        context.insert("aws:SourceAccount".to_owned(), self.source_account.clone());
+        context.insert("aws:SecureTransport".to_owned(), "true".to_owned());
+        if let Some(org) = &self.org_id {
+            context.insert("aws:SourceOrgID".to_owned(), org.clone());
+        }
+        context
+    }
+}
+
+/// The decisions for both requests a delivery needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryVerdict {
+    pub acl_check: Decision,
+    pub write: Decision,
+}
+
+impl DeliveryVerdict {
+    /// True when both the ACL check and the write are allowed.
+    pub fn allowed(&self) -> bool {
+        self.acl_check.is_allowed() && self.write.is_allowed()
+    }
+}
+
+/// Evaluates the ACL-check and the write request of `target` against `policy`.
+pub fn check_delivery(policy: &Value, target: &DeliveryTarget) -> DeliveryVerdict {
+    DeliveryVerdict {
+        acl_check: evaluate(policy, &target.acl_check_request()),
+        write: evaluate(policy, &target.write_request()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Three-valued logic
+
+/// The result of matching one part of a statement: known yes, known no, or not understood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tri {
+    Yes,
+    No,
+    Unsure,
+}
+
+impl Tri {
+    fn from_bool(b: bool) -> Tri {
+        if b { Tri::Yes } else { Tri::No }
+    }
+
+    fn not(self) -> Tri {
+        match self {
+            Tri::Yes => Tri::No,
+            Tri::No => Tri::Yes,
+            Tri::Unsure => Tri::Unsure,
+        }
+    }
+
+    /// Conjunction: a definite "no" anywhere wins, then "unsure"; empty = yes.
+    fn all(items: impl IntoIterator<Item = Tri>) -> Tri {
+        items.into_iter().fold(Tri::Yes, |acc, t| match (acc, t) {
+            (Tri::No, _) | (_, Tri::No) => Tri::No,
+            (Tri::Unsure, _) | (_, Tri::Unsure) => Tri::Unsure,
+            _ => Tri::Yes,
+        })
+    }
+
+    /// Disjunction: a definite "yes" anywhere wins, then "unsure"; empty = no.
+    fn any(items: impl IntoIterator<Item = Tri>) -> Tri {
+        Tri::all(items.into_iter().map(Tri::not)).not()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    Allow,
+    Deny,
+}
+
+impl Effect {
+    fn of(stmt: &Map<String, Value>) -> Option<Effect> {
+        match stmt.get("Effect").and_then(Value::as_str) {
+            Some("Allow") => Some(Effect::Allow),
+            Some("Deny") => Some(Effect::Deny),
+            _ => None,
+        }
+    }
+}
+
+/// The statement objects of a policy; empty when the policy is malformed.
+fn statements(policy: &Value) -> Vec<&Map<String, Value>> {
+    match policy.as_object().and_then(|p| p.get("Statement")) {
+        Some(Value::Object(stmt)) => vec![stmt],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn sid_of(stmt: &Map<String, Value>) -> Option<String> {
+    stmt.get("Sid").and_then(Value::as_str).map(str::to_owned)
+}
+
+fn statement_applies(stmt: &Map<String, Value>, req: &Request) -> Tri {
+    Tri::all([
+        element_pair(stmt, "Principal", "NotPrincipal", |v| {
+            principal_matches(v, &req.principal_service)
+        }),
+        element_pair(stmt, "Action", "NotAction", |v| {
+            action_matches(v, &req.action)
+        }),
+        element_pair(stmt, "Resource", "NotResource", |v| {
+            resource_matches(v, &req.resource)
+        }),
+        stmt.get("Condition")
+            .map_or(Tri::Yes, |c| conditions_match(c, &req.context)),
+    ])
+}
+
+/// Evaluates an element that comes as a positive/negative pair (`Action`/`NotAction`, ...).
+/// Neither present: no match. Both present: the statement is invalid, so "unsure".
+fn element_pair(
+    stmt: &Map<String, Value>,
+    positive: &str,
+    negative: &str,
+    matcher: impl Fn(&Value) -> Tri,
+) -> Tri {
+    match (stmt.get(positive), stmt.get(negative)) {
+        (Some(v), None) => matcher(v),
+        (None, Some(v)) => matcher(v).not(),
+        (None, None) => Tri::No,
+        (Some(_), Some(_)) => Tri::Unsure,
+    }
+}
+
+/// A string or a non-empty list of strings; `None` for anything else.
+fn string_list(v: &Value) -> Option<Vec<&str>> {
+    match v {
+        Value::String(s) => Some(vec![s.as_str()]),
+        Value::Array(items) if !items.is_empty() => items.iter().map(Value::as_str).collect(),
+        _ => None,
+    }
+}
+
+fn principal_matches(v: &Value, service: &str) -> Tri {
+    match v {
+        Value::String(s) if s == "*" => Tri::Yes,
+        Value::Object(map) => Tri::any(
+            map.iter()
+                .map(|(kind, ids)| principal_entry_matches(kind, ids, service)),
+        ),
+        _ => Tri::Unsure,
+    }
+}
+
+fn principal_entry_matches(kind: &str, ids: &Value, service: &str) -> Tri {
+    let Some(ids) = string_list(ids) else {
+        return Tri::Unsure;
+    };
+    match kind {
+        "AWS" => Tri::from_bool(ids.contains(&"*")),
+        "Service" => Tri::from_bool(ids.iter().any(|id| id.eq_ignore_ascii_case(service))),
+        "Federated" | "CanonicalUser" => Tri::No,
+        _ => Tri::Unsure,
+    }
+}
+
+fn action_matches(v: &Value, action: &str) -> Tri {
+    let Some(patterns) = string_list(v) else {
+        return Tri::Unsure;
+    };
+    let action = action.to_lowercase();
+    Tri::any(
+        patterns
+            .iter()
+            .map(|p| Tri::from_bool(glob(&p.to_lowercase(), &action))),
+    )
+}
+
+fn resource_matches(v: &Value, resource: &str) -> Tri {
+    let Some(patterns) = string_list(v) else {
+        return Tri::Unsure;
+    };
+    Tri::any(patterns.iter().map(|p| {
+        if has_policy_variable(p) {
+            Tri::Unsure
+        } else {
+            Tri::from_bool(glob(p, resource))
+        }
+    }))
+}
+
+fn has_policy_variable(s: &str) -> bool {
+    s.contains("${")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conditions
+
+fn conditions_match(v: &Value, context: &BTreeMap<String, String>) -> Tri {
+    let Value::Object(operators) = v else {
+        return Tri::Unsure;
+    };
+    Tri::all(
+        operators
+            .iter()
+            .map(|(name, block)| operator_block_matches(name, block, context)),
+    )
+}
+
+fn operator_block_matches(name: &str, block: &Value, context: &BTreeMap<String, String>) -> Tri {
+    let (Some(op), Value::Object(keys)) = (Operator::parse(name), block) else {
+        return Tri::Unsure;
+    };
+    Tri::all(
+        keys.iter()
+            .map(|(key, expected)| op.test(context_value(context, key), expected)),
+    )
+}
+
+/// Condition key names are case-insensitive.
+fn context_value<'a>(context: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
+    context
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Condition values: a string, boolean or number, or a non-empty list of those, as strings.
+fn condition_values(v: &Value) -> Option<Vec<String>> {
+    fn scalar(v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+    match v {
+        Value::Array(items) if !items.is_empty() => items.iter().map(scalar).collect(),
+        Value::Array(_) => None,
+        other => scalar(other).map(|s| vec![s]),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Qualifier {
+    Single,
+    ForAnyValue,
+    ForAllValues,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NumericCmp {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comparison {
+    StringEquals,
+    StringEqualsIgnoreCase,
+    StringLike,
+    ArnLike,
+    Bool,
+    Numeric(NumericCmp),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Test {
+    /// `Null`: `"true"` means the key is absent.
+    Null,
+    Compare(Comparison),
+}
+
+/// A parsed condition operator such as `ForAnyValue:StringNotLikeIfExists`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Operator {
+    qualifier: Qualifier,
+    test: Test,
+    negated: bool,
+    if_exists: bool,
+}
+
+impl Operator {
+    /// `None` for operators this evaluator does not implement (they make a statement "unsure").
+    fn parse(name: &str) -> Option<Operator> {
+        let (qualifier, rest) = if let Some(rest) = name.strip_prefix("ForAnyValue:") {
+            (Qualifier::ForAnyValue, rest)
+        } else if let Some(rest) = name.strip_prefix("ForAllValues:") {
+            (Qualifier::ForAllValues, rest)
+        } else {
+            (Qualifier::Single, name)
+        };
+        let (base, if_exists) = match rest.strip_suffix("IfExists") {
+            Some(base) => (base, true),
+            None => (rest, false),
+        };
+        let (test, negated) = base_operator(base)?;
+        if test == Test::Null && (if_exists || qualifier != Qualifier::Single) {
+            return None;
+        }
+        Some(Operator {
+            qualifier,
+            test,
+            negated,
+            if_exists,
+        })
+    }
+
+    /// Tests one condition key: `actual` is the request's value, `expected` the policy's values.
+    fn test(&self, actual: Option<&str>, expected: &Value) -> Tri {
+        let Some(expected) = condition_values(expected) else {
+            return Tri::Unsure;
+        };
+        match (self.test, actual) {
+            (Test::Null, _) => null_test(actual, &expected),
+            (Test::Compare(_), None) => self.on_missing_key(),
+            (Test::Compare(cmp), Some(actual)) => {
+                let any = Tri::any(expected.iter().map(|e| cmp.matches(e, actual)));
+                if self.negated { any.not() } else { any }
+            }
+        }
+    }
+
+    fn on_missing_key(&self) -> Tri {
+        if self.if_exists {
+            return Tri::Yes;
+        }
+        match self.qualifier {
+            Qualifier::ForAllValues => Tri::Yes,
+            // AWS says false here, the plain negated operator says true: do not guess.
+            Qualifier::ForAnyValue if self.negated => Tri::Unsure,
+            _ => Tri::from_bool(self.negated),
+        }
+    }
+}
+
+/// The operator name without qualifier and `IfExists`: its test and whether it is negated.
+fn base_operator(base: &str) -> Option<(Test, bool)> {
+    use Comparison::*;
+    let compare = |c: Comparison, negated: bool| Some((Test::Compare(c), negated));
+    match base {
+        "StringEquals" => compare(StringEquals, false),
+        "StringNotEquals" => compare(StringEquals, true),
+        "StringEqualsIgnoreCase" => compare(StringEqualsIgnoreCase, false),
+        "StringNotEqualsIgnoreCase" => compare(StringEqualsIgnoreCase, true),
+        "StringLike" => compare(StringLike, false),
+        "StringNotLike" => compare(StringLike, true),
+        "ArnEquals" | "ArnLike" => compare(ArnLike, false),
+        "ArnNotEquals" | "ArnNotLike" => compare(ArnLike, true),
+        "Bool" => compare(Bool, false),
+        "NumericEquals" => compare(Numeric(NumericCmp::Eq), false),
+        "NumericNotEquals" => compare(Numeric(NumericCmp::Eq), true),
+        "NumericLessThan" => compare(Numeric(NumericCmp::Lt), false),
+        "NumericLessThanEquals" => compare(Numeric(NumericCmp::Le), false),
+        "NumericGreaterThan" => compare(Numeric(NumericCmp::Gt), false),
+        "NumericGreaterThanEquals" => compare(Numeric(NumericCmp::Ge), false),
+        "Null" => Some((Test::Null, false)),
+        _ => None,
+    }
+}
+
+fn null_test(actual: Option<&str>, expected: &[String]) -> Tri {
+    Tri::any(expected.iter().map(|e| {
+        if e.eq_ignore_ascii_case("true") {
+            Tri::from_bool(actual.is_none())
+        } else if e.eq_ignore_ascii_case("false") {
+            Tri::from_bool(actual.is_some())
+        } else {
+            Tri::Unsure
+        }
+    }))
+}
+
+impl Comparison {
+    /// Whether the request value `actual` matches one policy value `expected`.
+    fn matches(self, expected: &str, actual: &str) -> Tri {
+        let uses_variables = matches!(
+            self,
+            Comparison::StringEquals
+                | Comparison::StringEqualsIgnoreCase
+                | Comparison::StringLike
+                | Comparison::ArnLike
+        );
+        if uses_variables && has_policy_variable(expected) {
+            return Tri::Unsure;
+        }
+        match self {
+            Comparison::StringEquals => Tri::from_bool(expected == actual),
+            Comparison::StringEqualsIgnoreCase => {
+                Tri::from_bool(expected.to_lowercase() == actual.to_lowercase())
+            }
+            Comparison::StringLike => Tri::from_bool(glob(expected, actual)),
+            Comparison::ArnLike => arn_like(expected, actual),
+            Comparison::Bool => Tri::from_bool(expected.eq_ignore_ascii_case(actual)),
+            Comparison::Numeric(cmp) => numeric(cmp, expected, actual),
+        }
+    }
+}
+
+fn numeric(cmp: NumericCmp, expected: &str, actual: &str) -> Tri {
+    let (Ok(e), Ok(a)) = (expected.trim().parse::<f64>(), actual.trim().parse::<f64>()) else {
+        return Tri::Unsure;
+    };
+    Tri::from_bool(match cmp {
+        NumericCmp::Eq => a == e,
+        NumericCmp::Lt => a < e,
+        NumericCmp::Le => a <= e,
+        NumericCmp::Gt => a > e,
+        NumericCmp::Ge => a >= e,
+    })
+}
+
+/// `ArnLike`/`ArnEquals`: AWS matches each of the six colon-separated components separately, each
+/// with `*`/`?` wildcards. When that and a whole-string wildcard match disagree (a `*` that would
+/// span a colon), or the pattern is not a six-component ARN, a would-be match is "unsure".
+fn arn_like(pattern: &str, value: &str) -> Tri {
+    let whole = glob(pattern, value);
+    match (arn_components(pattern), arn_components(value)) {
+        (Some(p), Some(v)) => {
+            let per_component = p.iter().zip(&v).all(|(p, v)| glob(p, v));
+            if per_component == whole {
+                Tri::from_bool(whole)
+            } else {
+                Tri::Unsure
+            }
+        }
+        _ if whole => Tri::Unsure,
+        _ => Tri::No,
+    }
+}
+
+fn arn_components(s: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    (parts.len() == 6).then_some(parts)
+}
+
+/// Wildcard match of the whole `text`: `*` matches any run of characters, `?` exactly one.
+fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    // Position of the last `*` seen and the text position it is currently assumed to end at.
+    let mut backtrack: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                backtrack = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match backtrack {
+                Some((star, end)) => {
+                    backtrack = Some((star, end + 1));
+                    pi = star + 1;
+                    ti = end + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const CT: &str = "cloudtrail.amazonaws.com";
+    const SEC_ARN: &str = "arn:aws:cloudtrail:ap-northeast-2:111111111111:trail/SEC";
+    const DEV_ARN: &str = "arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/DEV";
+
+    /// The documented CloudTrail bucket policy shape for `trails` = (account, trail ARN).
+    fn reference_policy(bucket: &str, prefix: &str, trails: &[(String, String)]) -> Value {
+        let arns: Vec<&str> = trails.iter().map(|(_, arn)| arn.as_str()).collect();
+        let objects: Vec<String> = trails
+            .iter()
+            .map(|(account, _)| format!("arn:aws:s3:::{bucket}/{prefix}/AWSLogs/{account}/*"))
+            .collect();
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow",
+             "Principal": {"Service": CT}, "Action": "s3:GetBucketAcl",
+             "Resource": format!("arn:aws:s3:::{bucket}"),
+             "Condition": {"StringEquals": {"aws:SourceArn": arns}}},
+            {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow",
+             "Principal": {"Service": CT}, "Action": "s3:PutObject",
+             "Resource": objects,
+             "Condition": {"StringEquals": {
+                 "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": arns}}}
+        ]})
+    }
+
+    fn sec_dev() -> Vec<(String, String)> {
+        vec![
+            ("111111111111".into(), SEC_ARN.into()),
+            ("222222222222".into(), DEV_ARN.into()),
+        ]
+    }
+
+    fn reference() -> Value {
+        reference_policy("sec-log", "org", &sec_dev())
+    }
+
+    fn target(account: &str, source_arn: &str) -> DeliveryTarget {
+        DeliveryTarget {
+            partition: "aws".into(),
+            bucket: "sec-log".into(),
+            key_prefix: Some("org".into()),
+            account_id: account.into(),
+            source_arn: source_arn.into(),
+            source_account: account.into(),
+            org_id: Some("o-abc123".into()),
+            service: CT.into(),
+            log_kind: "CloudTrail".into(),
+            region: "ap-northeast-2".into(),
+        }
+    }
+
+    fn dev() -> DeliveryTarget {
+        target("222222222222", DEV_ARN)
+    }
+
+    /// The reference policy with its statements replaced by `statements`.
+    fn with_statements(statements: Value) -> Value {
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    /// The reference statements plus `extra`.
+    fn reference_plus(extra: Value) -> Value {
+        let mut policy = reference();
+        if let Some(Value::Array(items)) = policy.get_mut("Statement") {
+            items.push(extra);
+        }
+        policy
+    }
+
+    /// A single Allow statement for any action on the bucket and its objects, with `condition`.
+    fn allow_all_with(condition: Value) -> Value {
+        with_statements(json!([{"Sid": "A", "Effect": "Allow", "Principal": "*",
+            "Action": "s3:*", "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/*"],
+            "Condition": condition}]))
+    }
+
+    /// A statement that would allow everything, plus a Deny of everything with `condition`.
+    fn deny_all_with(condition: Value) -> Value {
+        with_statements(json!([
+            {"Sid": "A", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+            {"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+             "Condition": condition}]))
+    }
+
+    #[test]
+    fn reference_policy_allows_both_trails() {
+        for t in [target("111111111111", SEC_ARN), dev()] {
+            let verdict = check_delivery(&reference(), &t);
+            assert!(verdict.allowed(), "{verdict:?}");
+            assert_eq!(
+                verdict.acl_check.sid(),
+                Some("AWSCloudTrailAclCheck20150319")
+            );
+            assert_eq!(verdict.write.sid(), Some("AWSCloudTrailWrite20150319"));
+        }
+    }
+
+    #[test]
+    fn requests_have_the_documented_shape() {
+        let t = dev();
+        assert_eq!(t.acl_check_request().resource, "arn:aws:s3:::sec-log");
+        let write = t.write_request();
+        assert_eq!(
+            write.resource,
+            "arn:aws:s3:::sec-log/org/AWSLogs/222222222222/CloudTrail/ap-northeast-2/2026/01/01/\
+             222222222222_CloudTrail_ap-northeast-2_20260101T0000Z_x.json.gz"
+        );
+        assert_eq!(
+            write.context.get("s3:x-amz-acl").map(String::as_str),
+            Some("bucket-owner-full-control")
+        );
+        assert_eq!(
+            write.context.get("aws:SourceOrgID").map(String::as_str),
+            Some("o-abc123")
+        );
+        let no_prefix = DeliveryTarget {
+            key_prefix: None,
+            ..dev()
+        };
+        assert!(
+            no_prefix
+                .object_arn()
+                .starts_with("arn:aws:s3:::sec-log/AWSLogs/222222222222/")
+        );
+    }
+
+    #[test]
+    fn trail_missing_from_the_policy_is_refused() {
+        let policy = reference_policy("sec-log", "org", &sec_dev()[..1]);
+        let verdict = check_delivery(&policy, &dev());
+        assert_eq!(verdict.acl_check, Decision::ImplicitDeny);
+        assert_eq!(verdict.write, Decision::ImplicitDeny);
+        assert!(!verdict.allowed());
+    }
+
+    #[test]
+    fn wrong_acl_condition_is_refused() {
+        let mut policy = reference();
+        policy["Statement"][1]["Condition"]["StringEquals"]["s3:x-amz-acl"] = json!("private");
+        let verdict = check_delivery(&policy, &dev());
+        assert!(verdict.acl_check.is_allowed());
+        assert_eq!(verdict.write, Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn wrong_prefix_is_refused() {
+        let t = DeliveryTarget {
+            key_prefix: Some("other".into()),
+            ..dev()
+        };
+        assert_eq!(
+            check_delivery(&reference(), &t).write,
+            Decision::ImplicitDeny
+        );
+        let policy = reference_policy("sec-log", "logs", &sec_dev());
+        assert!(!check_delivery(&policy, &dev()).allowed());
+    }
+
+    #[test]
+    fn insecure_transport_deny_does_not_hit_delivery() {
+        let policy = reference_plus(json!({"Sid": "DenyInsecure", "Effect": "Deny",
+            "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::sec-log/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}));
+        assert!(check_delivery(&policy, &dev()).allowed());
+        let mut insecure = dev().write_request();
+        insecure
+            .context
+            .insert("aws:SecureTransport".into(), "false".into());
+        assert_eq!(
+            evaluate(&policy, &insecure),
+            Decision::ExplicitDeny {
+                sid: Some("DenyInsecure".into())
+            }
+        );
+    }
+
+    #[test]
+    fn explicit_deny_wins_over_allow() {
+        let policy = reference_plus(json!({"Sid": "NoDev", "Effect": "Deny",
+            "Principal": {"Service": CT}, "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::sec-log/org/AWSLogs/222222222222/*"}));
+        let verdict = check_delivery(&policy, &dev());
+        assert!(verdict.acl_check.is_allowed());
+        assert_eq!(
+            verdict.write,
+            Decision::ExplicitDeny {
+                sid: Some("NoDev".into())
+            }
+        );
+        assert!(check_delivery(&policy, &target("111111111111", SEC_ARN)).allowed());
+    }
+
+    #[test]
+    fn arn_like_with_wildcards() {
+        let policy = with_statements(json!([{"Effect": "Allow", "Principal": {"Service": CT},
+            "Action": ["s3:GetBucketAcl", "s3:PutObject"],
+            "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/org/AWSLogs/*"],
+            "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:222222222222:trail/*"}}}]));
+        assert!(check_delivery(&policy, &dev()).allowed());
+        let other_region = target(
+            "222222222222",
+            "arn:aws:cloudtrail:us-east-1:222222222222:trail/X",
+        );
+        assert!(check_delivery(&policy, &other_region).allowed());
+        assert!(!check_delivery(&policy, &target("111111111111", SEC_ARN)).allowed());
+    }
+
+    #[test]
+    fn arn_like_is_per_component() {
+        assert_eq!(
+            arn_like("arn:aws:cloudtrail:*:222222222222:trail/*", DEV_ARN),
+            Tri::Yes
+        );
+        assert_eq!(arn_like("arn:aws:cloudtrail:*", DEV_ARN), Tri::Unsure);
+        assert_eq!(arn_like("arn:aws:s3:::*", DEV_ARN), Tri::No);
+        // A `*` spanning a colon matches as a string but not per component.
+        assert_eq!(
+            arn_like("arn:aws:cloudtrail:*:trail/DEV", DEV_ARN),
+            Tri::Unsure
+        );
+    }
+
+    #[test]
+    fn source_account_list_and_org_id_forms() {
+        let by_account = with_statements(json!([{"Effect": "Allow", "Principal": {"Service": CT},
+            "Action": "s3:*", "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/*"],
+            "Condition": {"StringEquals": {"aws:SourceAccount": ["111111111111", "222222222222"]}}}]));
+        assert!(check_delivery(&by_account, &dev()).allowed());
+        assert!(!check_delivery(&by_account, &target("333333333333", DEV_ARN)).allowed());
+
+        let by_org = with_statements(json!([{"Effect": "Allow", "Principal": {"Service": CT},
+            "Action": "s3:*", "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/*"],
+            "Condition": {"StringEquals": {"aws:SourceOrgID": "o-abc123"}}}]));
+        assert!(check_delivery(&by_org, &dev()).allowed());
+        let unknown_org = DeliveryTarget {
+            org_id: None,
+            ..dev()
+        };
+        assert!(!check_delivery(&by_org, &unknown_org).allowed());
+        let other_org = DeliveryTarget {
+            org_id: Some("o-zzz".into()),
+            ..dev()
+        };
+        assert!(!check_delivery(&by_org, &other_org).allowed());
+    }
+
+    #[test]
+    fn statement_may_be_a_single_object() {
+        let policy = json!({"Statement": {"Sid": "One", "Effect": "Allow",
+            "Principal": {"Service": CT}, "Action": "s3:GetBucketAcl",
+            "Resource": "arn:aws:s3:::sec-log"}});
+        assert_eq!(
+            check_delivery(&policy, &dev()).acl_check,
+            Decision::Allow {
+                sid: Some("One".into())
+            }
+        );
+    }
+
+    #[test]
+    fn not_principal_not_action_not_resource() {
+        let not_principal = json!({"Effect": "Allow",
+            "NotPrincipal": {"AWS": "arn:aws:iam::111111111111:root"},
+            "Action": "s3:*", "Resource": "*"});
+        assert!(check_delivery(&with_statements(json!([not_principal])), &dev()).allowed());
+        let not_us = json!({"Effect": "Allow", "NotPrincipal": {"Service": CT},
+            "Action": "s3:*", "Resource": "*"});
+        assert!(!check_delivery(&with_statements(json!([not_us])), &dev()).allowed());
+
+        let not_action = json!({"Effect": "Allow", "Principal": "*",
+            "NotAction": "s3:Delete*", "Resource": "*"});
+        assert!(check_delivery(&with_statements(json!([not_action])), &dev()).allowed());
+        let not_put = json!({"Effect": "Allow", "Principal": "*",
+            "NotAction": ["s3:put*"], "Resource": "*"});
+        let verdict = check_delivery(&with_statements(json!([not_put])), &dev());
+        assert!(verdict.acl_check.is_allowed());
+        assert!(!verdict.write.is_allowed());
+
+        let not_resource = json!({"Effect": "Allow", "Principal": "*", "Action": "*",
+            "NotResource": "arn:aws:s3:::sec-log/org/AWSLogs/111111111111/*"});
+        let policy = with_statements(json!([not_resource]));
+        assert!(check_delivery(&policy, &dev()).allowed());
+        assert!(!check_delivery(&policy, &target("111111111111", SEC_ARN)).allowed());
+    }
+
+    #[test]
+    fn condition_keys_are_case_insensitive() {
+        let policy = allow_all_with(json!({"StringEquals": {
+            "AWS:SOURCEARN": DEV_ARN, "S3:X-Amz-Acl": "bucket-owner-full-control"}}));
+        assert!(check_delivery(&policy, &dev()).write.is_allowed());
+        // ...but values are not.
+        let policy =
+            allow_all_with(json!({"StringEquals": {"aws:SourceArn": DEV_ARN.to_lowercase()}}));
+        assert!(!check_delivery(&policy, &dev()).write.is_allowed());
+        let policy = allow_all_with(
+            json!({"StringEqualsIgnoreCase": {"aws:SourceArn": DEV_ARN.to_lowercase()}}),
+        );
+        assert!(check_delivery(&policy, &dev()).write.is_allowed());
+    }
+
+    #[test]
+    fn if_exists_and_missing_keys() {
+        // The ACL check carries no s3:x-amz-acl key.
+        let plain =
+            allow_all_with(json!({"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}));
+        let verdict = check_delivery(&plain, &dev());
+        assert!(!verdict.acl_check.is_allowed());
+        assert!(verdict.write.is_allowed());
+
+        let if_exists = allow_all_with(
+            json!({"StringEqualsIfExists": {"s3:x-amz-acl": "bucket-owner-full-control"}}),
+        );
+        assert!(check_delivery(&if_exists, &dev()).allowed());
+
+        let if_exists_wrong =
+            allow_all_with(json!({"StringEqualsIfExists": {"s3:x-amz-acl": "private"}}));
+        let verdict = check_delivery(&if_exists_wrong, &dev());
+        assert!(verdict.acl_check.is_allowed());
+        assert!(!verdict.write.is_allowed());
+
+        // A negated operator on a missing key is true.
+        let not_equals = allow_all_with(json!({"StringNotEquals": {"aws:SourceVpc": "vpc-1"}}));
+        assert!(check_delivery(&not_equals, &dev()).allowed());
+
+        let for_all = allow_all_with(json!({"ForAllValues:StringEquals": {"aws:TagKeys": "x"}}));
+        assert!(check_delivery(&for_all, &dev()).allowed());
+        let for_any =
+            allow_all_with(json!({"ForAnyValue:StringEquals": {"aws:SourceArn": DEV_ARN}}));
+        assert!(check_delivery(&for_any, &dev()).allowed());
+    }
+
+    #[test]
+    fn null_bool_and_numeric() {
+        let org_present = allow_all_with(json!({"Null": {"aws:SourceOrgID": "false"}}));
+        assert!(check_delivery(&org_present, &dev()).allowed());
+        let org_absent = allow_all_with(json!({"Null": {"aws:SourceOrgID": true}}));
+        assert!(!check_delivery(&org_absent, &dev()).allowed());
+        let secure = allow_all_with(json!({"Bool": {"aws:SecureTransport": true}}));
+        assert!(check_delivery(&secure, &dev()).allowed());
+        let account = allow_all_with(
+            json!({"NumericGreaterThan": {"aws:SourceAccount": 200_000_000_000u64}}),
+        );
+        assert!(check_delivery(&account, &dev()).allowed());
+        assert!(!check_delivery(&account, &target("111111111111", SEC_ARN)).allowed());
+    }
+
+    #[test]
+    fn unknown_operator_never_allows_and_always_denies() {
+        let allow = allow_all_with(json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}));
+        assert_eq!(
+            check_delivery(&allow, &dev()).acl_check,
+            Decision::ImplicitDeny
+        );
+        let lower_case = allow_all_with(json!({"stringequals": {"aws:SourceArn": DEV_ARN}}));
+        assert!(!check_delivery(&lower_case, &dev()).allowed());
+
+        let deny =
+            deny_all_with(json!({"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}));
+        assert_eq!(
+            check_delivery(&deny, &dev()).write,
+            Decision::ExplicitDeny {
+                sid: Some("D".into())
+            }
+        );
+        // A Deny with a known, false condition does not deny.
+        let deny = deny_all_with(json!({"StringNotEquals": {"aws:SourceAccount": "222222222222"}}));
+        assert!(check_delivery(&deny, &dev()).allowed());
+    }
+
+    #[test]
+    fn policy_variables_are_unsure() {
+        let allow = allow_all_with(
+            json!({"StringEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}}),
+        );
+        assert!(!check_delivery(&allow, &dev()).allowed());
+        let deny = deny_all_with(
+            json!({"StringNotEquals": {"aws:SourceAccount": "${aws:ResourceAccount}"}}),
+        );
+        assert!(!check_delivery(&deny, &dev()).allowed());
+    }
+
+    #[test]
+    fn service_principal_forms() {
+        let list = with_statements(json!([{"Effect": "Allow",
+            "Principal": {"Service": ["delivery.logs.amazonaws.com", "CloudTrail.amazonaws.com"]},
+            "Action": "s3:*", "Resource": "arn:aws:s3:::sec-log*"}]));
+        assert!(check_delivery(&list, &dev()).allowed());
+        let flow_logs = DeliveryTarget {
+            service: "delivery.logs.amazonaws.com".into(),
+            log_kind: "vpcflowlogs".into(),
+            ..dev()
+        };
+        assert!(check_delivery(&list, &flow_logs).allowed());
+
+        let star = with_statements(json!([{"Effect": "Allow", "Principal": "*",
+            "Action": "*", "Resource": "*"}]));
+        assert!(check_delivery(&star, &dev()).allowed());
+        let aws_star = with_statements(json!([{"Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": "*", "Resource": "*"}]));
+        assert!(check_delivery(&aws_star, &dev()).allowed());
+
+        for principal in [
+            json!({"AWS": "arn:aws:iam::222222222222:root"}),
+            json!({"AWS": ["222222222222"]}),
+            json!({"Federated": "cognito-identity.amazonaws.com"}),
+            json!({"CanonicalUser": "79a59df900b949e55d96a1e698fbaced"}),
+            json!({"Service": "delivery.logs.amazonaws.com"}),
+        ] {
+            let policy = with_statements(json!([{"Effect": "Allow", "Principal": principal,
+                "Action": "*", "Resource": "*"}]));
+            assert!(!check_delivery(&policy, &dev()).allowed(), "{policy}");
+        }
+    }
+
+    #[test]
+    fn malformed_policies_allow_nothing() {
+        for policy in [
+            json!("not a policy"),
+            json!([]),
+            json!(null),
+            json!({"Version": "2012-10-17"}),
+            json!({"Statement": "nope"}),
+            with_statements(json!(["string statement", 3])),
+            // No principal, no resource, wrong effect spelling, bad action type.
+            with_statements(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}])),
+            with_statements(json!([{"Effect": "Allow", "Principal": "*", "Action": "*"}])),
+            with_statements(
+                json!([{"Effect": "allow", "Principal": "*", "Action": "*", "Resource": "*"}]),
+            ),
+            with_statements(
+                json!([{"Effect": "Allow", "Principal": "*", "Action": 7, "Resource": "*"}]),
+            ),
+            with_statements(json!([{"Effect": "Allow", "Principal": "*", "Action": "*",
+                "NotAction": "s3:Delete*", "Resource": "*"}])),
+        ] {
+            assert_eq!(
+                check_delivery(&policy, &dev()),
+                DeliveryVerdict {
+                    acl_check: Decision::ImplicitDeny,
+                    write: Decision::ImplicitDeny
+                },
+                "{policy}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_deny_denies() {
+        let policy = with_statements(json!([
+            {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+            {"Sid": "Odd", "Effect": "Deny", "Principal": "*", "Action": {"x": 1}, "Resource": "*"}]));
+        assert_eq!(
+            check_delivery(&policy, &dev()).acl_check,
+            Decision::ExplicitDeny {
+                sid: Some("Odd".into())
+            }
+        );
+    }
+
+    #[test]
+    fn glob_wildcards() {
+        assert!(glob("*", ""));
+        assert!(glob("s3:Put*", "s3:PutObject"));
+        assert!(glob("s3:?etBucketAcl", "s3:GetBucketAcl"));
+        assert!(glob("a*b*c", "aXXbYYbc"));
+        assert!(!glob("a*b*c", "aXXbYYbd"));
+        assert!(!glob("s3:Put", "s3:PutObject"));
+        assert!(!glob("?", ""));
+        assert!(glob("**x", "abx"));
+    }
+
+    fn account() -> impl Strategy<Value = String> {
+        "[0-9]{12}"
+    }
+
+    proptest! {
+        #[test]
+        fn reference_shape_allows_exactly_its_trails(
+            trails in proptest::collection::btree_map(account(), "[A-Za-z0-9_-]{1,20}", 1..6),
+            outsider in account(),
+            prefix in "[a-z]{1,8}(/[a-z]{1,8})?",
+        ) {
+            prop_assume!(!trails.contains_key(&outsider));
+            let region = "ap-northeast-2";
+            let arn = |account: &str, name: &str| {
+                format!("arn:aws:cloudtrail:{region}:{account}:trail/{name}")
+            };
+            let set: Vec<(String, String)> =
+                trails.iter().map(|(a, n)| (a.clone(), arn(a, n))).collect();
+            let policy = reference_policy("sec-log", &prefix, &set);
+            let with_prefix = |t: DeliveryTarget| DeliveryTarget { key_prefix: Some(prefix.clone()), ..t };
+            for (account, source_arn) in &set {
+                let verdict = check_delivery(&policy, &with_prefix(target(account, source_arn)));
+                prop_assert!(verdict.allowed(), "{:?}", verdict);
+            }
+            // An outsider is refused, whether it names its own trail or borrows a listed trail's
+            // ARN while writing under its own account.
+            let (_, borrowed) = &set[0];
+            for source_arn in [arn(&outsider, "T"), borrowed.clone()] {
+                let verdict = check_delivery(&policy, &with_prefix(target(&outsider, &source_arn)));
+                prop_assert!(!verdict.write.is_allowed(), "{:?}", verdict);
+            }
+        }
+    }
+}

@@ -1,5 +1,327 @@
 //! The pure planner: desired bucket policy, desired trails and the diff against what was observed.
-//! No I/O, no AWS SDK types.
+//! No I/O, no AWS SDK types: config and observed state in, a [`Plan`] out.
 
 pub mod evaluate;
 pub mod policy;
+pub mod trails;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::config::{Config, Target};
+use crate::model::{AccountId, TrailArn};
+use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
+use policy::{Entry, Merged, PolicyError, PolicyInput, merge, parse_live};
+use trails::{DesiredTrail, ObservedTrail, TrailChange, diff_trail};
+
+/// What was seen in one account before planning.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountState {
+    /// The account was reached. `trail` is the trail with trailhub's name for it, if any.
+    Observed {
+        trail: Option<ObservedTrail>,
+        is_logging: bool,
+    },
+    /// The account could not be reached or read (AssumeRole or DescribeTrails failed).
+    Failed { code: String, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BucketAction {
+    Exists,
+    Create,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum AccountPlanStatus {
+    /// The changes to make, in order; empty when the account is already right.
+    Changes { changes: Vec<TrailChange> },
+    /// Cannot be planned: the account could not be observed.
+    Unreachable { code: String, message: String },
+    /// The merged policy would not let this trail write (an explicit Deny written by someone else, say).
+    PolicyDenies { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountPlan {
+    pub id: AccountId,
+    pub name: String,
+    pub trail_arn: TrailArn,
+    #[serde(flatten)]
+    pub status: AccountPlanStatus,
+}
+
+impl AccountPlan {
+    pub fn changes(&self) -> &[TrailChange] {
+        match &self.status {
+            AccountPlanStatus::Changes { changes } => changes,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub bucket: String,
+    pub bucket_action: BucketAction,
+    pub policy: Merged,
+    pub accounts: Vec<AccountPlan>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.bucket_action == BucketAction::Create
+            || self.policy.changed
+            || self.accounts.iter().any(|a| !a.changes().is_empty())
+    }
+}
+
+/// The desired trail of a target.
+pub fn desired_trail(cfg: &Config, t: &Target) -> DesiredTrail {
+    DesiredTrail {
+        name: t.trail_name.clone(),
+        arn: TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
+        bucket: cfg.central.bucket.clone(),
+        key_prefix: cfg.central.key_prefix.clone(),
+    }
+}
+
+/// The policy entries for these targets, sorted by account.
+pub fn entries(cfg: &Config, targets: &[Target]) -> Vec<Entry> {
+    let mut e: Vec<Entry> = targets
+        .iter()
+        .map(|t| Entry {
+            account: t.id.clone(),
+            trail_arn: TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
+        })
+        .collect();
+    e.sort();
+    e
+}
+
+/// The merged policy for these targets over the live policy text (None: the bucket has no policy).
+pub fn desired_policy(
+    cfg: &Config,
+    targets: &[Target],
+    live: Option<&str>,
+) -> Result<Merged, PolicyError> {
+    let live = live.map(parse_live).transpose()?;
+    let entries = entries(cfg, targets);
+    let input = PolicyInput {
+        bucket: &cfg.central.bucket,
+        partition: cfg.central.region.partition(),
+        prefix: cfg.central.key_prefix.as_ref(),
+        entries: &entries,
+    };
+    merge(live.as_ref(), &input)
+}
+
+/// Does `policy` let this target's trail deliver to the central bucket?
+pub fn delivery_verdict(
+    cfg: &Config,
+    policy: &serde_json::Value,
+    id: &AccountId,
+    trail_arn: &TrailArn,
+) -> DeliveryVerdict {
+    let target = DeliveryTarget {
+        partition: cfg.central.region.partition().to_owned(),
+        bucket: cfg.central.bucket.to_string(),
+        key_prefix: cfg.central.key_prefix.as_ref().map(ToString::to_string),
+        account_id: id.to_string(),
+        source_arn: trail_arn.to_string(),
+        source_account: trail_arn.account.clone(),
+        org_id: None,
+        service: policy::CLOUDTRAIL.to_owned(),
+        log_kind: "CloudTrail".to_owned(),
+        region: trail_arn.region.clone(),
+    };
+    check_delivery(policy, &target)
+}
+
+/// Why a verdict is not allowed, in words.
+pub fn denial_message(v: &DeliveryVerdict) -> String {
+    let mut parts = Vec::new();
+    for (what, d) in [
+        ("s3:GetBucketAcl on the bucket", &v.acl_check),
+        ("s3:PutObject on its AWSLogs prefix", &v.write),
+    ] {
+        match d {
+            evaluate::Decision::Allow { .. } => {}
+            evaluate::Decision::ExplicitDeny { sid } => parts.push(format!(
+                "{what} is denied by statement {}",
+                sid.as_deref().unwrap_or("(no Sid)")
+            )),
+            evaluate::Decision::ImplicitDeny => parts.push(format!("no statement allows {what}")),
+        }
+    }
+    parts.join("; ")
+}
+
+/// Plans the run: the bucket, the policy, and each target's trail changes.
+pub fn plan(
+    cfg: &Config,
+    targets: &[Target],
+    bucket_exists: bool,
+    live_policy: Option<&str>,
+    states: &BTreeMap<AccountId, AccountState>,
+) -> Result<Plan, PolicyError> {
+    let merged = desired_policy(cfg, targets, live_policy)?;
+    let accounts = targets
+        .iter()
+        .map(|t| {
+            let desired = desired_trail(cfg, t);
+            let verdict = delivery_verdict(cfg, &merged.policy, &t.id, &desired.arn);
+            let status = match states.get(&t.id) {
+                _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
+                    message: denial_message(&verdict),
+                },
+                None => AccountPlanStatus::Unreachable {
+                    code: "NotObserved".into(),
+                    message: "the account was not observed".into(),
+                },
+                Some(AccountState::Failed { code, message }) => AccountPlanStatus::Unreachable {
+                    code: code.clone(),
+                    message: message.clone(),
+                },
+                Some(AccountState::Observed { trail, is_logging }) => AccountPlanStatus::Changes {
+                    changes: diff_trail(&desired, trail.as_ref(), *is_logging),
+                },
+            };
+            AccountPlan {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                trail_arn: desired.arn,
+                status,
+            }
+        })
+        .collect();
+    Ok(Plan {
+        bucket: cfg.central.bucket.to_string(),
+        bucket_action: if bucket_exists {
+            BucketAction::Exists
+        } else {
+            BucketAction::Create
+        },
+        policy: merged,
+        accounts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const CFG: &str = r#"
+[central]
+account_id = "111111111111"
+bucket = "sec-log"
+region = "ap-northeast-2"
+trail_name = "SEC"
+[members]
+trail_name = "{name}-CT"
+[[account]]
+id = "222222222222"
+name = "DEV"
+[[account]]
+id = "333333333333"
+name = "PRD"
+"#;
+
+    fn setup() -> (Config, Vec<Target>) {
+        let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
+        let mut t: Vec<Target> = cfg.central_target().into_iter().collect();
+        t.extend(cfg.static_targets());
+        (cfg, t)
+    }
+
+    #[test]
+    fn planning_from_scratch_then_again_is_a_no_op() {
+        let (cfg, targets) = setup();
+        let states: BTreeMap<_, _> = targets
+            .iter()
+            .map(|t| {
+                (
+                    t.id.clone(),
+                    AccountState::Observed {
+                        trail: None,
+                        is_logging: false,
+                    },
+                )
+            })
+            .collect();
+        let p = plan(&cfg, &targets, false, None, &states).unwrap();
+        assert_eq!(p.bucket_action, BucketAction::Create);
+        assert!(
+            p.accounts
+                .iter()
+                .all(|a| a.changes() == [TrailChange::Create, TrailChange::StartLogging])
+        );
+        insta::assert_json_snapshot!(p, { ".policy.size" => "[size]" });
+
+        // the world after apply: planning again changes nothing
+        let states: BTreeMap<_, _> = targets
+            .iter()
+            .map(|t| {
+                let d = desired_trail(&cfg, t);
+                let o = ObservedTrail {
+                    name: d.name.to_string(),
+                    arn: d.arn.to_string(),
+                    home_region: Some("ap-northeast-2".into()),
+                    bucket: Some("sec-log".into()),
+                    key_prefix: None,
+                    multi_region: true,
+                    global_events: true,
+                    log_validation: true,
+                    organization_trail: false,
+                };
+                (
+                    t.id.clone(),
+                    AccountState::Observed {
+                        trail: Some(o),
+                        is_logging: true,
+                    },
+                )
+            })
+            .collect();
+        let again = plan(&cfg, &targets, true, Some(&p.policy.text), &states).unwrap();
+        assert!(!again.has_changes(), "{again:#?}");
+    }
+
+    #[test]
+    fn a_foreign_deny_blocks_only_its_account() {
+        let (cfg, targets) = setup();
+        let live = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDev","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/222222222222/*"}]}"#;
+        let states: BTreeMap<_, _> = targets
+            .iter()
+            .map(|t| {
+                (
+                    t.id.clone(),
+                    AccountState::Observed {
+                        trail: None,
+                        is_logging: false,
+                    },
+                )
+            })
+            .collect();
+        let p = plan(&cfg, &targets, true, Some(live), &states).unwrap();
+        let dev = p
+            .accounts
+            .iter()
+            .find(|a| a.id.as_str() == "222222222222")
+            .unwrap();
+        assert!(
+            matches!(&dev.status, AccountPlanStatus::PolicyDenies { message } if message.contains("NoDev"))
+        );
+        assert_eq!(
+            p.accounts
+                .iter()
+                .filter(|a| !a.changes().is_empty())
+                .count(),
+            2
+        );
+    }
+}

@@ -58,7 +58,10 @@ impl TrailChange {
             TrailChange::Create => "create trail".to_owned(),
             TrailChange::StartLogging => "start logging".to_owned(),
             TrailChange::Update { changes } => {
-                let parts: Vec<String> = changes.iter().map(|c| format!("{}: {} -> {}", c.field, c.old, c.new)).collect();
+                let parts: Vec<String> = changes
+                    .iter()
+                    .map(|c| format!("{}: {} -> {}", c.field, c.old, c.new))
+                    .collect();
                 format!("update trail ({})", parts.join(", "))
             }
         }
@@ -67,18 +70,30 @@ impl TrailChange {
 
 /// The changes, in order, that take `observed` (None: no trail of that name) to `desired`.
 /// `is_logging` is GetTrailStatus's answer for the observed trail. Empty: nothing to do.
-pub fn diff_trail(desired: &DesiredTrail, observed: Option<&ObservedTrail>, is_logging: bool) -> Vec<TrailChange> {
+pub fn diff_trail(
+    desired: &DesiredTrail,
+    observed: Option<&ObservedTrail>,
+    is_logging: bool,
+) -> Vec<TrailChange> {
     let Some(o) = observed else {
         return vec![TrailChange::Create, TrailChange::StartLogging];
     };
     let show = |v: Option<&str>| v.map_or_else(|| "(none)".to_owned(), str::to_owned);
     let mut changes = Vec::new();
     if o.bucket.as_deref() != Some(desired.bucket.as_str()) {
-        changes.push(FieldChange { field: "bucket", old: show(o.bucket.as_deref()), new: desired.bucket.to_string() });
+        changes.push(FieldChange {
+            field: "bucket",
+            old: show(o.bucket.as_deref()),
+            new: desired.bucket.to_string(),
+        });
     }
     let want_prefix = desired.key_prefix.as_ref().map(KeyPrefix::as_str);
     if o.key_prefix.as_deref().filter(|p| !p.is_empty()) != want_prefix {
-        changes.push(FieldChange { field: "key_prefix", old: show(o.key_prefix.as_deref()), new: show(want_prefix) });
+        changes.push(FieldChange {
+            field: "key_prefix",
+            old: show(o.key_prefix.as_deref()),
+            new: show(want_prefix),
+        });
     }
     for (field, have) in [
         ("multi_region", o.multi_region),
@@ -86,7 +101,11 @@ pub fn diff_trail(desired: &DesiredTrail, observed: Option<&ObservedTrail>, is_l
         ("log_file_validation", o.log_validation),
     ] {
         if !have {
-            changes.push(FieldChange { field, old: "false".into(), new: "true".into() });
+            changes.push(FieldChange {
+                field,
+                old: "false".into(),
+                new: "true".into(),
+            });
         }
     }
     let mut out = Vec::new();
@@ -101,7 +120,8 @@ pub fn diff_trail(desired: &DesiredTrail, observed: Option<&ObservedTrail>, is_l
 
 /// Does this trail deliver to `bucket` under `prefix` (the audit's question, whatever the trail's name)?
 pub fn delivers_to(o: &ObservedTrail, bucket: &str, prefix: Option<&str>) -> bool {
-    o.bucket.as_deref() == Some(bucket) && o.key_prefix.as_deref().filter(|p| !p.is_empty()) == prefix
+    o.bucket.as_deref() == Some(bucket)
+        && o.key_prefix.as_deref().filter(|p| !p.is_empty()) == prefix
 }
 
 #[cfg(test)]
@@ -135,20 +155,33 @@ mod tests {
 
     #[test]
     fn missing_trail_is_created_and_started() {
-        assert_eq!(diff_trail(&desired(), None, false), [TrailChange::Create, TrailChange::StartLogging]);
+        assert_eq!(
+            diff_trail(&desired(), None, false),
+            [TrailChange::Create, TrailChange::StartLogging]
+        );
     }
 
     #[test]
     fn right_trail_needs_nothing() {
         assert!(diff_trail(&desired(), Some(&right()), true).is_empty());
-        assert_eq!(diff_trail(&desired(), Some(&right()), false), [TrailChange::StartLogging]);
+        assert_eq!(
+            diff_trail(&desired(), Some(&right()), false),
+            [TrailChange::StartLogging]
+        );
     }
 
     #[test]
     fn other_bucket_is_updated() {
-        let o = ObservedTrail { bucket: Some("elsewhere".into()), log_validation: false, ..right() };
+        let o = ObservedTrail {
+            bucket: Some("elsewhere".into()),
+            log_validation: false,
+            ..right()
+        };
         let d = diff_trail(&desired(), Some(&o), true);
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].describe(), "update trail (bucket: elsewhere -> sec-log, log_file_validation: false -> true)");
+        assert_eq!(
+            d[0].describe(),
+            "update trail (bucket: elsewhere -> sec-log, log_file_validation: false -> true)"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! The pure core (`config`, `model`, `plan`) knows no SDK type and makes no call; the I/O edge (`aws`)
 //! puts each AWS service behind a small trait; `apply`, `audit` and `discover` orchestrate over those traits.
 
+pub mod aws;
 pub mod config;
 pub mod model;
 pub mod plan;

@@ -1,0 +1,365 @@
+//! The real implementation of the `aws` traits with the AWS SDK for Rust (I/O). Each method is one SDK
+//! call (or a page loop), one conversion of the answer, one conversion of the error.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    VersioningConfiguration,
+};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+
+use super::{AwsError, Central, Member, OrgAccount};
+use crate::config::{Access, Target};
+use crate::model::{BucketName, Region};
+use crate::plan::trails::{DesiredTrail, ObservedTrail, TrailStatus};
+
+/// How to reach AWS: the standard credential chain, with these overrides.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    pub profile: Option<String>,
+    pub region: Option<Region>,
+    pub endpoint_url: Option<String>,
+    pub max_attempts: u32,
+}
+
+/// Loads the SDK configuration: env, profiles, SSO; `AWS_ENDPOINT_URL` is honoured by the SDK itself.
+pub async fn load_config(opts: &ClientOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(opts.max_attempts.max(1))
+                .with_initial_backoff(Duration::from_millis(200))
+                .with_max_backoff(Duration::from_secs(20)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(180))
+                .build(),
+        );
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    if let Some(u) = &opts.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    loader.load().await
+}
+
+fn aws_err<E, R>(operation: &'static str, e: aws_sdk_s3::error::SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_s3::error::SdkError;
+    let code = e.code().map(str::to_owned).unwrap_or_else(|| {
+        match &e {
+            SdkError::TimeoutError(_) => "Timeout",
+            SdkError::DispatchFailure(d) if d.is_timeout() => "Timeout",
+            SdkError::DispatchFailure(_) => "NetworkError",
+            SdkError::ResponseError(_) => "ResponseError",
+            SdkError::ConstructionFailure(_) => "ConstructionFailure",
+            _ => "UnknownError",
+        }
+        .to_owned()
+    });
+    let message = e.message().map(str::to_owned).unwrap_or_else(|| DisplayErrorContext(&e).to_string());
+    AwsError { operation, code, message }
+}
+
+/// The central account's clients.
+#[derive(Clone)]
+pub struct SdkCentral {
+    config: SdkConfig,
+    sts: aws_sdk_sts::Client,
+    s3: aws_sdk_s3::Client,
+    orgs: aws_sdk_organizations::Client,
+    expected_owner: Option<String>,
+    page_size: Option<i32>,
+}
+
+impl SdkCentral {
+    pub fn new(config: SdkConfig) -> Self {
+        let s3 = s3_client(&config);
+        SdkCentral {
+            sts: aws_sdk_sts::Client::new(&config),
+            orgs: aws_sdk_organizations::Client::new(&config),
+            s3,
+            config,
+            expected_owner: None,
+            page_size: None,
+        }
+    }
+
+    /// Bucket calls will carry ExpectedBucketOwner, so a bucket of the same name in another account is refused.
+    pub fn expect_bucket_owner(&mut self, account: &str) {
+        self.expected_owner = Some(account.to_owned());
+    }
+
+    /// ListAccounts page size (AWS returns at most 20; tests force small pages).
+    pub fn set_page_size(&mut self, n: Option<i32>) {
+        self.page_size = n;
+    }
+}
+
+/// With a custom endpoint (moto, LocalStack), S3 must use path-style addressing.
+fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let custom = config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(custom).build())
+}
+
+#[async_trait]
+impl Central for SdkCentral {
+    type Member = SdkMember;
+
+    async fn caller_account(&self) -> Result<String, AwsError> {
+        let out = self.sts.get_caller_identity().send().await.map_err(|e| aws_err("GetCallerIdentity", e))?;
+        out.account.ok_or_else(|| AwsError::new("GetCallerIdentity", "NoAccount", "the answer named no account"))
+    }
+
+    async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .orgs
+                .list_accounts()
+                .set_max_results(self.page_size)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| aws_err("ListAccounts", e))?;
+            for a in page.accounts() {
+                let (Some(id), name) = (a.id(), a.name().unwrap_or_default()) else { continue };
+                let active = a.status().is_none_or(|s| s.as_str() == "ACTIVE");
+                out.push(OrgAccount { id: id.to_owned(), name: name.to_owned(), active });
+            }
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {
+        match self.s3.head_bucket().bucket(bucket.as_str()).set_expected_bucket_owner(self.expected_owner.clone()).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
+            Err(e) => Err(aws_err("HeadBucket", e)),
+        }
+    }
+
+    async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError> {
+        let b = bucket.as_str();
+        let location = (region.as_str() != "us-east-1").then(|| {
+            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str())).build()
+        });
+        self.s3
+            .create_bucket()
+            .bucket(b)
+            .set_create_bucket_configuration(location)
+            .send()
+            .await
+            .map_err(|e| aws_err("CreateBucket", e))?;
+        let block = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build();
+        self.s3
+            .put_public_access_block()
+            .bucket(b)
+            .public_access_block_configuration(block)
+            .send()
+            .await
+            .map_err(|e| aws_err("PutPublicAccessBlock", e))?;
+        self.s3
+            .put_bucket_versioning()
+            .bucket(b)
+            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .send()
+            .await
+            .map_err(|e| aws_err("PutBucketVersioning", e))?;
+        let by_default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::Aes256)
+            .build()
+            .map_err(|e| AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string()))?;
+        let sse = ServerSideEncryptionConfiguration::builder()
+            .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(by_default).build())
+            .build()
+            .map_err(|e| AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string()))?;
+        self.s3
+            .put_bucket_encryption()
+            .bucket(b)
+            .server_side_encryption_configuration(sse)
+            .send()
+            .await
+            .map_err(|e| aws_err("PutBucketEncryption", e))?;
+        Ok(())
+    }
+
+    async fn get_bucket_policy(&self, bucket: &BucketName) -> Result<Option<String>, AwsError> {
+        match self.s3.get_bucket_policy().bucket(bucket.as_str()).set_expected_bucket_owner(self.expected_owner.clone()).send().await {
+            Ok(out) => Ok(out.policy),
+            Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
+            Err(e) => Err(aws_err("GetBucketPolicy", e)),
+        }
+    }
+
+    async fn put_bucket_policy(&self, bucket: &BucketName, policy: &str) -> Result<(), AwsError> {
+        self.s3
+            .put_bucket_policy()
+            .bucket(bucket.as_str())
+            .policy(policy)
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .send()
+            .await
+            .map_err(|e| aws_err("PutBucketPolicy", e))?;
+        Ok(())
+    }
+
+    async fn newest_object(&self, bucket: &BucketName, prefix: &str) -> Result<Option<i64>, AwsError> {
+        let mut newest: Option<i64> = None;
+        let mut token = None;
+        loop {
+            let page = self
+                .s3
+                .list_objects_v2()
+                .bucket(bucket.as_str())
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .set_expected_bucket_owner(self.expected_owner.clone())
+                .send()
+                .await
+                .map_err(|e| aws_err("ListObjectsV2", e))?;
+            for o in page.contents() {
+                if let Some(t) = o.last_modified() {
+                    newest = newest.max(Some(t.secs()));
+                }
+            }
+            token = page.next_continuation_token.filter(|_| page.is_truncated == Some(true));
+            if token.is_none() {
+                return Ok(newest);
+            }
+        }
+    }
+
+    async fn member(&self, target: &Target) -> Result<SdkMember, AwsError> {
+        let config = match &target.access {
+            Access::Own => self.config.clone(),
+            Access::AssumeRole { role_arn, external_id } => {
+                let out = self
+                    .sts
+                    .assume_role()
+                    .role_arn(role_arn.as_str())
+                    .role_session_name("trailhub")
+                    .set_external_id(external_id.clone())
+                    .send()
+                    .await
+                    .map_err(|e| aws_err("AssumeRole", e))?;
+                let c = out
+                    .credentials
+                    .ok_or_else(|| AwsError::new("AssumeRole", "NoCredentials", "the answer held no credentials"))?;
+                let expiry = SystemTime::try_from(*c.expiration()).ok();
+                let creds = Credentials::new(
+                    c.access_key_id(),
+                    c.secret_access_key(),
+                    Some(c.session_token().to_owned()),
+                    expiry,
+                    "trailhub-assume-role",
+                );
+                self.config.to_builder().credentials_provider(SharedCredentialsProvider::new(creds)).build()
+            }
+        };
+        Ok(SdkMember { trail: aws_sdk_cloudtrail::Client::new(&config) })
+    }
+}
+
+/// CloudTrail in one account.
+#[derive(Clone)]
+pub struct SdkMember {
+    trail: aws_sdk_cloudtrail::Client,
+}
+
+#[async_trait]
+impl Member for SdkMember {
+    async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError> {
+        let out = self.trail.describe_trails().send().await.map_err(|e| aws_err("DescribeTrails", e))?;
+        Ok(out
+            .trail_list()
+            .iter()
+            .map(|t| ObservedTrail {
+                name: t.name().unwrap_or_default().to_owned(),
+                arn: t.trail_arn().unwrap_or_default().to_owned(),
+                home_region: t.home_region().map(str::to_owned),
+                bucket: t.s3_bucket_name().map(str::to_owned),
+                key_prefix: t.s3_key_prefix().map(str::to_owned),
+                multi_region: t.is_multi_region_trail().unwrap_or(false),
+                global_events: t.include_global_service_events().unwrap_or(false),
+                log_validation: t.log_file_validation_enabled().unwrap_or(false),
+                organization_trail: t.is_organization_trail().unwrap_or(false),
+            })
+            .collect())
+    }
+
+    async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError> {
+        let out = self.trail.get_trail_status().name(name).send().await.map_err(|e| aws_err("GetTrailStatus", e))?;
+        Ok(TrailStatus {
+            is_logging: out.is_logging().unwrap_or(false),
+            latest_delivery_time: out.latest_delivery_time().map(|t| t.secs()),
+            latest_delivery_error: out.latest_delivery_error().filter(|e| !e.is_empty()).map(str::to_owned),
+            start_logging_time: out.start_logging_time().map(|t| t.secs()),
+        })
+    }
+
+    async fn create_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
+        self.trail
+            .create_trail()
+            .name(t.name.as_str())
+            .s3_bucket_name(t.bucket.as_str())
+            .set_s3_key_prefix(t.key_prefix.as_ref().map(ToString::to_string))
+            .is_multi_region_trail(true)
+            .include_global_service_events(true)
+            .enable_log_file_validation(true)
+            .send()
+            .await
+            .map_err(|e| aws_err("CreateTrail", e))?;
+        Ok(())
+    }
+
+    async fn update_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
+        self.trail
+            .update_trail()
+            .name(t.name.as_str())
+            .s3_bucket_name(t.bucket.as_str())
+            // an empty prefix clears one the trail had
+            .s3_key_prefix(t.key_prefix.as_ref().map(ToString::to_string).unwrap_or_default())
+            .is_multi_region_trail(true)
+            .include_global_service_events(true)
+            .enable_log_file_validation(true)
+            .send()
+            .await
+            .map_err(|e| aws_err("UpdateTrail", e))?;
+        Ok(())
+    }
+
+    async fn start_logging(&self, name: &str) -> Result<(), AwsError> {
+        // by name: moto answers 500 to StartLogging by ARN
+        self.trail.start_logging().name(name).send().await.map_err(|e| aws_err("StartLogging", e))?;
+        Ok(())
+    }
+}

@@ -4,7 +4,9 @@
 //! The pure core (`config`, `model`, `plan`) knows no SDK type and makes no call; the I/O edge (`aws`)
 //! puts each AWS service behind a small trait; `apply`, `audit` and `discover` orchestrate over those traits.
 
+pub mod apply;
 pub mod aws;
 pub mod config;
+pub mod discover;
 pub mod model;
 pub mod plan;

@@ -1,1 +1,353 @@
-//! In-memory fake of the aws traits (tests, benchmarks).
+//! An in-memory AWS behind the same traits (for tests and benchmarks): buckets with policies, trails per
+//! account, an organization, and a latency per call. Unlike moto it enforces what AWS enforces and trailhub
+//! relies on: CreateTrail fails with `InsufficientS3BucketPolicyException` when the bucket policy does not
+//! let the trail write, and S3 refuses a policy over 20 KB.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{AwsError, Central, Member, OrgAccount};
+use crate::config::{Access, Target};
+use crate::model::{BucketName, Region, TrailArn};
+use crate::plan::evaluate::{DeliveryTarget, check_delivery};
+use crate::plan::policy::{CLOUDTRAIL, SIZE_LIMIT};
+use crate::plan::trails::{DesiredTrail, ObservedTrail, TrailStatus};
+
+#[derive(Debug, Default)]
+pub struct World {
+    pub caller: String,
+    pub region: String,
+    pub buckets: BTreeMap<String, Option<String>>,
+    /// bucket -> key -> last modified (seconds)
+    pub objects: BTreeMap<String, BTreeMap<String, i64>>,
+    /// account -> trails with their status
+    pub trails: BTreeMap<String, Vec<(ObservedTrail, TrailStatus)>>,
+    pub org_accounts: Vec<OrgAccount>,
+    /// accounts whose AssumeRole is refused
+    pub deny_assume: BTreeSet<String>,
+    /// every call made, by operation name
+    pub calls: BTreeMap<&'static str, usize>,
+}
+
+/// The fake. Clones share one world.
+#[derive(Clone)]
+pub struct FakeAws {
+    world: Arc<Mutex<World>>,
+    latency: Duration,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+impl FakeAws {
+    pub fn new(caller: &str, region: &str, latency: Duration) -> Self {
+        let world = World {
+            caller: caller.to_owned(),
+            region: region.to_owned(),
+            ..World::default()
+        };
+        FakeAws {
+            world: Arc::new(Mutex::new(world)),
+            latency,
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
+        }
+    }
+
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn calls(&self, op: &str) -> usize {
+        self.world().calls.get(op).copied().unwrap_or(0)
+    }
+
+    pub fn total_calls(&self) -> usize {
+        self.world().calls.values().sum()
+    }
+
+    /// The most calls that were under way at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    async fn call(&self, op: &'static str) {
+        *self.world().calls.entry(op).or_default() += 1;
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Central for FakeAws {
+    type Member = FakeMember;
+
+    async fn caller_account(&self) -> Result<String, AwsError> {
+        self.call("GetCallerIdentity").await;
+        Ok(self.world().caller.clone())
+    }
+
+    async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError> {
+        let n = self.world().org_accounts.len();
+        // pages of 20, as AWS
+        for _ in 0..n.div_ceil(20).max(1) {
+            self.call("ListAccounts").await;
+        }
+        Ok(self.world().org_accounts.clone())
+    }
+
+    async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {
+        self.call("HeadBucket").await;
+        Ok(self.world().buckets.contains_key(bucket.as_str()))
+    }
+
+    async fn create_bucket(&self, bucket: &BucketName, _region: &Region) -> Result<(), AwsError> {
+        self.call("CreateBucket").await;
+        self.world()
+            .buckets
+            .entry(bucket.to_string())
+            .or_insert(None);
+        Ok(())
+    }
+
+    async fn get_bucket_policy(&self, bucket: &BucketName) -> Result<Option<String>, AwsError> {
+        self.call("GetBucketPolicy").await;
+        match self.world().buckets.get(bucket.as_str()) {
+            Some(p) => Ok(p.clone()),
+            None => Err(AwsError::new(
+                "GetBucketPolicy",
+                "NoSuchBucket",
+                "The specified bucket does not exist",
+            )),
+        }
+    }
+
+    async fn put_bucket_policy(&self, bucket: &BucketName, policy: &str) -> Result<(), AwsError> {
+        self.call("PutBucketPolicy").await;
+        if policy.len() > SIZE_LIMIT {
+            return Err(AwsError::new(
+                "PutBucketPolicy",
+                "PolicyTooLarge",
+                "Policy exceeds the maximum allowed document size.",
+            ));
+        }
+        if serde_json::from_str::<serde_json::Value>(policy).is_err() {
+            return Err(AwsError::new(
+                "PutBucketPolicy",
+                "MalformedPolicy",
+                "Policies must be valid JSON",
+            ));
+        }
+        match self.world().buckets.get_mut(bucket.as_str()) {
+            Some(p) => {
+                *p = Some(policy.to_owned());
+                Ok(())
+            }
+            None => Err(AwsError::new(
+                "PutBucketPolicy",
+                "NoSuchBucket",
+                "The specified bucket does not exist",
+            )),
+        }
+    }
+
+    async fn newest_object(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+    ) -> Result<Option<i64>, AwsError> {
+        self.call("ListObjectsV2").await;
+        let w = self.world();
+        Ok(w.objects.get(bucket.as_str()).and_then(|o| {
+            o.range(prefix.to_owned()..)
+                .take_while(|(k, _)| k.starts_with(prefix))
+                .map(|(_, t)| *t)
+                .max()
+        }))
+    }
+
+    async fn member(&self, target: &Target) -> Result<FakeMember, AwsError> {
+        if let Access::AssumeRole { .. } = &target.access {
+            self.call("AssumeRole").await;
+            if self.world().deny_assume.contains(target.id.as_str()) {
+                return Err(AwsError::new(
+                    "AssumeRole",
+                    "AccessDenied",
+                    "not authorized to perform: sts:AssumeRole",
+                ));
+            }
+        }
+        Ok(FakeMember {
+            aws: self.clone(),
+            account: target.id.to_string(),
+        })
+    }
+}
+
+/// One account's CloudTrail in the fake.
+pub struct FakeMember {
+    aws: FakeAws,
+    account: String,
+}
+
+impl FakeMember {
+    fn with_trail<T>(
+        &self,
+        op: &'static str,
+        name: &str,
+        f: impl FnOnce(&mut (ObservedTrail, TrailStatus)) -> T,
+    ) -> Result<T, AwsError> {
+        let mut w = self.aws.world();
+        let t = w
+            .trails
+            .entry(self.account.clone())
+            .or_default()
+            .iter_mut()
+            .find(|(t, _)| t.name == name);
+        match t {
+            Some(t) => Ok(f(t)),
+            None => Err(AwsError::new(
+                op,
+                "TrailNotFoundException",
+                format!("Unknown trail: {name}"),
+            )),
+        }
+    }
+
+    fn policy_allows(&self, t: &DesiredTrail) -> bool {
+        let w = self.aws.world();
+        let Some(Some(text)) = w.buckets.get(t.bucket.as_str()) else {
+            return false;
+        };
+        let Ok(policy) = serde_json::from_str(text) else {
+            return false;
+        };
+        let target = DeliveryTarget {
+            partition: t.arn.partition.clone(),
+            bucket: t.bucket.to_string(),
+            key_prefix: t.key_prefix.as_ref().map(ToString::to_string),
+            account_id: self.account.clone(),
+            source_arn: t.arn.to_string(),
+            source_account: self.account.clone(),
+            org_id: None,
+            service: CLOUDTRAIL.to_owned(),
+            log_kind: "CloudTrail".to_owned(),
+            region: t.arn.region.clone(),
+        };
+        check_delivery(&policy, &target).allowed()
+    }
+
+    fn observed(&self, t: &DesiredTrail) -> ObservedTrail {
+        ObservedTrail {
+            name: t.name.to_string(),
+            arn: t.arn.to_string(),
+            home_region: Some(t.arn.region.clone()),
+            bucket: Some(t.bucket.to_string()),
+            key_prefix: t.key_prefix.as_ref().map(ToString::to_string),
+            multi_region: true,
+            global_events: true,
+            log_validation: true,
+            organization_trail: false,
+        }
+    }
+}
+
+#[async_trait]
+impl Member for FakeMember {
+    async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError> {
+        self.aws.call("DescribeTrails").await;
+        Ok(self
+            .aws
+            .world()
+            .trails
+            .get(&self.account)
+            .map(|v| v.iter().map(|(t, _)| t.clone()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError> {
+        self.aws.call("GetTrailStatus").await;
+        self.with_trail("GetTrailStatus", name, |(_, s)| s.clone())
+    }
+
+    async fn create_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
+        self.aws.call("CreateTrail").await;
+        if !self.aws.world().buckets.contains_key(t.bucket.as_str()) {
+            return Err(AwsError::new(
+                "CreateTrail",
+                "S3BucketDoesNotExistException",
+                "S3 bucket does not exist",
+            ));
+        }
+        if !self.policy_allows(t) {
+            return Err(AwsError::new(
+                "CreateTrail",
+                "InsufficientS3BucketPolicyException",
+                "Incorrect S3 bucket policy is detected for bucket",
+            ));
+        }
+        let o = self.observed(t);
+        let mut w = self.aws.world();
+        let list = w.trails.entry(self.account.clone()).or_default();
+        if list.iter().any(|(x, _)| x.name == o.name) {
+            return Err(AwsError::new(
+                "CreateTrail",
+                "TrailAlreadyExistsException",
+                "Trail already exists",
+            ));
+        }
+        list.push((o, TrailStatus::default()));
+        Ok(())
+    }
+
+    async fn update_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
+        self.aws.call("UpdateTrail").await;
+        if !self.policy_allows(t) {
+            return Err(AwsError::new(
+                "UpdateTrail",
+                "InsufficientS3BucketPolicyException",
+                "Incorrect S3 bucket policy",
+            ));
+        }
+        let o = self.observed(t);
+        self.with_trail("UpdateTrail", t.name.as_str(), |(x, _)| *x = o)
+    }
+
+    async fn start_logging(&self, name: &str) -> Result<(), AwsError> {
+        self.aws.call("StartLogging").await;
+        self.with_trail("StartLogging", name, |(_, s)| {
+            s.is_logging = true;
+            s.start_logging_time = Some(0);
+        })
+    }
+}
+
+/// A trail ARN for a fake's account, for tests that seed trails.
+pub fn fake_trail(region: &Region, account: &str, name: &str, bucket: &str) -> ObservedTrail {
+    let arn = format!(
+        "arn:{}:cloudtrail:{}:{}:trail/{}",
+        region.partition(),
+        region,
+        account,
+        name
+    );
+    debug_assert!(TrailArn::parse(&arn).is_some());
+    ObservedTrail {
+        name: name.to_owned(),
+        arn,
+        home_region: Some(region.to_string()),
+        bucket: Some(bucket.to_owned()),
+        key_prefix: None,
+        multi_region: true,
+        global_events: true,
+        log_validation: true,
+        organization_trail: false,
+    }
+}

@@ -21,37 +21,56 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    pub fn new(operation: &'static str, code: impl Into<String>, message: impl Into<String>) -> Self {
-        AwsError { operation, code: code.into(), message: message.into() }
+    pub fn new(
+        operation: &'static str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        AwsError {
+            operation,
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     /// What to do about it, in a sentence, with the runbook section that explains more.
     pub fn hint(&self) -> &'static str {
-        match (self.operation, self.code.as_str()) {
-            ("AssumeRole", "AccessDenied") => {
-                "check that the role exists in the account and trusts the central account (runbooks/troubleshooting.md#assumerole-accessdenied)"
-            }
-            (_, "AccessDenied" | "AccessDeniedException") => {
-                "grant the missing permission to the role (runbooks/troubleshooting.md#accessdenied)"
-            }
-            (_, "Throttling" | "ThrottlingException" | "SlowDown" | "TooManyRequestsException") => {
-                "AWS throttled the calls past the retries; run again, or lower concurrency (runbooks/troubleshooting.md#throttling)"
-            }
-            (_, "Timeout" | "NetworkError") => {
-                "the network or the endpoint did not answer; check connectivity and run again (runbooks/troubleshooting.md#network)"
-            }
-            (_, "InsufficientS3BucketPolicyException") => {
-                "the bucket policy does not let this trail write; run `trailhub plan` and see runbooks/troubleshooting.md#insufficients3bucketpolicyexception"
-            }
-            (_, "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId") => {
-                "the caller's credentials are expired or invalid; log in again (runbooks/troubleshooting.md#credentials)"
-            }
-            _ => "see runbooks/troubleshooting.md#other-aws-errors",
-        }
+        hint(self.operation, &self.code)
     }
 
     pub fn is_throttling(&self) -> bool {
-        matches!(self.code.as_str(), "Throttling" | "ThrottlingException" | "SlowDown" | "TooManyRequestsException")
+        matches!(
+            self.code.as_str(),
+            "Throttling" | "ThrottlingException" | "SlowDown" | "TooManyRequestsException"
+        )
+    }
+}
+
+/// What to do about a failed operation with this error code: a sentence and its runbook section.
+pub fn hint(operation: &str, code: &str) -> &'static str {
+    match (operation, code) {
+        (_, "PolicyDenies") => {
+            "the bucket policy does not let this trail write; see runbooks/troubleshooting.md#policy-denies"
+        }
+        ("AssumeRole", "AccessDenied") => {
+            "check that the role exists in the account and trusts the central account (runbooks/troubleshooting.md#assumerole-accessdenied)"
+        }
+        (_, "AccessDenied" | "AccessDeniedException") => {
+            "grant the missing permission to the role (runbooks/troubleshooting.md#accessdenied)"
+        }
+        (_, "Throttling" | "ThrottlingException" | "SlowDown" | "TooManyRequestsException") => {
+            "AWS throttled the calls past the retries; run again, or lower concurrency (runbooks/troubleshooting.md#throttling)"
+        }
+        (_, "Timeout" | "NetworkError") => {
+            "the network or the endpoint did not answer; check connectivity and run again (runbooks/troubleshooting.md#network)"
+        }
+        (_, "InsufficientS3BucketPolicyException") => {
+            "the bucket policy does not let this trail write; run `trailhub plan` and see runbooks/troubleshooting.md#insufficients3bucketpolicyexception"
+        }
+        (_, "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId") => {
+            "the caller's credentials are expired or invalid; log in again (runbooks/troubleshooting.md#credentials)"
+        }
+        _ => "see runbooks/troubleshooting.md#other-aws-errors",
     }
 }
 
@@ -79,7 +98,11 @@ pub trait Central: Send + Sync {
     async fn get_bucket_policy(&self, bucket: &BucketName) -> Result<Option<String>, AwsError>;
     async fn put_bucket_policy(&self, bucket: &BucketName, policy: &str) -> Result<(), AwsError>;
     /// The newest object's time (seconds since the epoch) under a key prefix, None when there is none.
-    async fn newest_object(&self, bucket: &BucketName, prefix: &str) -> Result<Option<i64>, AwsError>;
+    async fn newest_object(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+    ) -> Result<Option<i64>, AwsError>;
     /// A client for one account: the caller's own for the central account, AssumeRole for a member.
     async fn member(&self, target: &Target) -> Result<Self::Member, AwsError>;
 }

@@ -5,13 +5,13 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
@@ -76,8 +76,15 @@ where
         }
         .to_owned()
     });
-    let message = e.message().map(str::to_owned).unwrap_or_else(|| DisplayErrorContext(&e).to_string());
-    AwsError { operation, code, message }
+    let message = e
+        .message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| DisplayErrorContext(&e).to_string());
+    AwsError {
+        operation,
+        code,
+        message,
+    }
 }
 
 /// The central account's clients.
@@ -117,8 +124,13 @@ impl SdkCentral {
 
 /// With a custom endpoint (moto, LocalStack), S3 must use path-style addressing.
 fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let custom = config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(custom).build())
+    let custom =
+        config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(custom)
+            .build(),
+    )
 }
 
 #[async_trait]
@@ -126,8 +138,19 @@ impl Central for SdkCentral {
     type Member = SdkMember;
 
     async fn caller_account(&self) -> Result<String, AwsError> {
-        let out = self.sts.get_caller_identity().send().await.map_err(|e| aws_err("GetCallerIdentity", e))?;
-        out.account.ok_or_else(|| AwsError::new("GetCallerIdentity", "NoAccount", "the answer named no account"))
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| aws_err("GetCallerIdentity", e))?;
+        out.account.ok_or_else(|| {
+            AwsError::new(
+                "GetCallerIdentity",
+                "NoAccount",
+                "the answer named no account",
+            )
+        })
     }
 
     async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError> {
@@ -143,9 +166,15 @@ impl Central for SdkCentral {
                 .await
                 .map_err(|e| aws_err("ListAccounts", e))?;
             for a in page.accounts() {
-                let (Some(id), name) = (a.id(), a.name().unwrap_or_default()) else { continue };
+                let (Some(id), name) = (a.id(), a.name().unwrap_or_default()) else {
+                    continue;
+                };
                 let active = a.status().is_none_or(|s| s.as_str() == "ACTIVE");
-                out.push(OrgAccount { id: id.to_owned(), name: name.to_owned(), active });
+                out.push(OrgAccount {
+                    id: id.to_owned(),
+                    name: name.to_owned(),
+                    active,
+                });
             }
             token = page.next_token.filter(|t| !t.is_empty());
             if token.is_none() {
@@ -155,7 +184,14 @@ impl Central for SdkCentral {
     }
 
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {
-        match self.s3.head_bucket().bucket(bucket.as_str()).set_expected_bucket_owner(self.expected_owner.clone()).send().await {
+        match self
+            .s3
+            .head_bucket()
+            .bucket(bucket.as_str())
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
             Err(e) => Err(aws_err("HeadBucket", e)),
@@ -165,7 +201,9 @@ impl Central for SdkCentral {
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError> {
         let b = bucket.as_str();
         let location = (region.as_str() != "us-east-1").then(|| {
-            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region.as_str())).build()
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                .build()
         });
         self.s3
             .create_bucket()
@@ -190,18 +228,30 @@ impl Central for SdkCentral {
         self.s3
             .put_bucket_versioning()
             .bucket(b)
-            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| aws_err("PutBucketVersioning", e))?;
         let by_default = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::Aes256)
             .build()
-            .map_err(|e| AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string()))?;
+            .map_err(|e| {
+                AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string())
+            })?;
         let sse = ServerSideEncryptionConfiguration::builder()
-            .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(by_default).build())
+            .rules(
+                ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(by_default)
+                    .build(),
+            )
             .build()
-            .map_err(|e| AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string()))?;
+            .map_err(|e| {
+                AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string())
+            })?;
         self.s3
             .put_bucket_encryption()
             .bucket(b)
@@ -213,7 +263,14 @@ impl Central for SdkCentral {
     }
 
     async fn get_bucket_policy(&self, bucket: &BucketName) -> Result<Option<String>, AwsError> {
-        match self.s3.get_bucket_policy().bucket(bucket.as_str()).set_expected_bucket_owner(self.expected_owner.clone()).send().await {
+        match self
+            .s3
+            .get_bucket_policy()
+            .bucket(bucket.as_str())
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.policy),
             Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
             Err(e) => Err(aws_err("GetBucketPolicy", e)),
@@ -232,7 +289,11 @@ impl Central for SdkCentral {
         Ok(())
     }
 
-    async fn newest_object(&self, bucket: &BucketName, prefix: &str) -> Result<Option<i64>, AwsError> {
+    async fn newest_object(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+    ) -> Result<Option<i64>, AwsError> {
         let mut newest: Option<i64> = None;
         let mut token = None;
         loop {
@@ -251,7 +312,9 @@ impl Central for SdkCentral {
                     newest = newest.max(Some(t.secs()));
                 }
             }
-            token = page.next_continuation_token.filter(|_| page.is_truncated == Some(true));
+            token = page
+                .next_continuation_token
+                .filter(|_| page.is_truncated == Some(true));
             if token.is_none() {
                 return Ok(newest);
             }
@@ -261,7 +324,10 @@ impl Central for SdkCentral {
     async fn member(&self, target: &Target) -> Result<SdkMember, AwsError> {
         let config = match &target.access {
             Access::Own => self.config.clone(),
-            Access::AssumeRole { role_arn, external_id } => {
+            Access::AssumeRole {
+                role_arn,
+                external_id,
+            } => {
                 let out = self
                     .sts
                     .assume_role()
@@ -271,9 +337,13 @@ impl Central for SdkCentral {
                     .send()
                     .await
                     .map_err(|e| aws_err("AssumeRole", e))?;
-                let c = out
-                    .credentials
-                    .ok_or_else(|| AwsError::new("AssumeRole", "NoCredentials", "the answer held no credentials"))?;
+                let c = out.credentials.ok_or_else(|| {
+                    AwsError::new(
+                        "AssumeRole",
+                        "NoCredentials",
+                        "the answer held no credentials",
+                    )
+                })?;
                 let expiry = SystemTime::try_from(*c.expiration()).ok();
                 let creds = Credentials::new(
                     c.access_key_id(),
@@ -282,10 +352,15 @@ impl Central for SdkCentral {
                     expiry,
                     "trailhub-assume-role",
                 );
-                self.config.to_builder().credentials_provider(SharedCredentialsProvider::new(creds)).build()
+                self.config
+                    .to_builder()
+                    .credentials_provider(SharedCredentialsProvider::new(creds))
+                    .build()
             }
         };
-        Ok(SdkMember { trail: aws_sdk_cloudtrail::Client::new(&config) })
+        Ok(SdkMember {
+            trail: aws_sdk_cloudtrail::Client::new(&config),
+        })
     }
 }
 
@@ -298,7 +373,12 @@ pub struct SdkMember {
 #[async_trait]
 impl Member for SdkMember {
     async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError> {
-        let out = self.trail.describe_trails().send().await.map_err(|e| aws_err("DescribeTrails", e))?;
+        let out = self
+            .trail
+            .describe_trails()
+            .send()
+            .await
+            .map_err(|e| aws_err("DescribeTrails", e))?;
         Ok(out
             .trail_list()
             .iter()
@@ -317,11 +397,20 @@ impl Member for SdkMember {
     }
 
     async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError> {
-        let out = self.trail.get_trail_status().name(name).send().await.map_err(|e| aws_err("GetTrailStatus", e))?;
+        let out = self
+            .trail
+            .get_trail_status()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| aws_err("GetTrailStatus", e))?;
         Ok(TrailStatus {
             is_logging: out.is_logging().unwrap_or(false),
             latest_delivery_time: out.latest_delivery_time().map(|t| t.secs()),
-            latest_delivery_error: out.latest_delivery_error().filter(|e| !e.is_empty()).map(str::to_owned),
+            latest_delivery_error: out
+                .latest_delivery_error()
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned),
             start_logging_time: out.start_logging_time().map(|t| t.secs()),
         })
     }
@@ -347,7 +436,12 @@ impl Member for SdkMember {
             .name(t.name.as_str())
             .s3_bucket_name(t.bucket.as_str())
             // an empty prefix clears one the trail had
-            .s3_key_prefix(t.key_prefix.as_ref().map(ToString::to_string).unwrap_or_default())
+            .s3_key_prefix(
+                t.key_prefix
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            )
             .is_multi_region_trail(true)
             .include_global_service_events(true)
             .enable_log_file_validation(true)
@@ -359,7 +453,12 @@ impl Member for SdkMember {
 
     async fn start_logging(&self, name: &str) -> Result<(), AwsError> {
         // by name: moto answers 500 to StartLogging by ARN
-        self.trail.start_logging().name(name).send().await.map_err(|e| aws_err("StartLogging", e))?;
+        self.trail
+            .start_logging()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| aws_err("StartLogging", e))?;
         Ok(())
     }
 }

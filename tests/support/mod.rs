@@ -1,0 +1,22 @@
+//! Shared test support for trailhub's integration tests and benchmarks.
+//!
+//! - [`moto`]: start and reset a private `moto_server` (the fake AWS every test runs against), and the
+//!   environment / SDK configuration that points a trailhub child process or an in-process SDK client at it.
+//! - [`proxy`]: a recording, fault-injecting HTTP/1.1 reverse proxy to put in front of moto, because
+//!   moto itself never throttles, denies or fails (see `/work/shared/MOTO.md`).
+//!
+//! Everything here is usable from synchronous `#[test]` functions: moto is a child process and the proxy
+//! runs on its own thread with its own tokio runtime.
+//!
+//! Included as `mod support;` by test files and as
+//! `#[path = "../tests/support/mod.rs"] mod support;` by the benchmark, so not every item is used everywhere.
+#![allow(dead_code, unused_imports)]
+
+pub mod moto;
+pub mod proxy;
+
+pub use moto::{
+    Moto, TEST_ACCOUNT_ID, TEST_REGION, apply_test_env, create_bucket, s3_client, sdk_config,
+    test_env,
+};
+pub use proxy::{Fault, Logged, Protocol, Proxy, Rule};

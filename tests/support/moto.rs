@@ -1,0 +1,249 @@
+//! A private `moto_server` per test, and the configuration that points trailhub (or the SDK) at it.
+//!
+//! [`Moto::start`] picks a free port, spawns `moto_server -H 127.0.0.1 -p PORT` (or the program named by
+//! `TRAILHUB_MOTO_SERVER`, or else `python3 -m moto.server`), and waits until it accepts connections.
+//! It panics, never skips, when moto cannot be started: a test suite that silently skips its AWS tests
+//! proves nothing. Dropping the [`Moto`] kills the server.
+//!
+//! moto maps every access key to account [`TEST_ACCOUNT_ID`]; `MOTO_ACCOUNT_ID` is deliberately never set
+//! because it would pin every request (including assumed-role ones) to a single account.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+/// The account moto answers as for any access key (the caller's, i.e. central, account).
+pub const TEST_ACCOUNT_ID: &str = "123456789012";
+/// The region tests use.
+pub const TEST_REGION: &str = "ap-northeast-2";
+/// Environment variable naming the moto server program to run instead of `moto_server`.
+pub const MOTO_SERVER_ENV: &str = "TRAILHUB_MOTO_SERVER";
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const HOW_TO: &str = "moto_server not found: install it with `pip install 'moto[server]>=5.1'` \
+                      (.ci/run does this), or set TRAILHUB_MOTO_SERVER to its path";
+
+/// A running `moto_server` child process, killed on drop.
+pub struct Moto {
+    child: Child,
+    port: u16,
+    /// moto's stdout and stderr; kept so a failing test can show it, deleted on drop.
+    log: tempfile::NamedTempFile,
+}
+
+impl Moto {
+    /// Starts a fresh moto server on a free port and waits (up to 30 s) until it accepts connections.
+    ///
+    /// Uses `$TRAILHUB_MOTO_SERVER` if set (and only that), else `moto_server` from `PATH`, else
+    /// `python3 -m moto.server`.
+    ///
+    /// # Panics
+    /// If no candidate can be started, with a message saying how to install moto.
+    pub fn start() -> Moto {
+        let candidates: Vec<(OsString, Vec<&str>)> = match std::env::var_os(MOTO_SERVER_ENV) {
+            Some(program) if !program.is_empty() => vec![(program, vec![])],
+            _ => vec![
+                ("moto_server".into(), vec![]),
+                ("python3".into(), vec!["-m", "moto.server"]),
+            ],
+        };
+        let mut failures = Vec::new();
+        for (program, args) in &candidates {
+            match Self::try_start(program, args) {
+                Ok(moto) => return moto,
+                Err(e) => failures.push(format!(
+                    "{} {}: {e}",
+                    program.to_string_lossy(),
+                    args.join(" ")
+                )),
+            }
+        }
+        panic!("{HOW_TO}\n(tried: {})", failures.join("; "));
+    }
+
+    fn try_start(program: &OsStr, args: &[&str]) -> io::Result<Moto> {
+        let port = free_port()?;
+        let log = tempfile::Builder::new()
+            .prefix("moto-")
+            .suffix(".log")
+            .tempfile()?;
+        let child = Command::new(program)
+            .args(args)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env_remove("MOTO_ACCOUNT_ID")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.reopen()?))
+            .stderr(Stdio::from(log.reopen()?))
+            .spawn()?;
+        // From here on, dropping `moto` kills the child on every early return.
+        let mut moto = Moto { child, port, log };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(status) = moto.child.try_wait()? {
+                return Err(io::Error::other(format!(
+                    "exited with {status} before accepting connections; output:\n{}",
+                    moto.log_contents()
+                )));
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(moto);
+            }
+            if Instant::now() > deadline {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "not accepting connections on {addr} after {READY_TIMEOUT:?}; output:\n{}",
+                        moto.log_contents()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Everything moto printed so far (for failure messages).
+    pub fn log_contents(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// Wipes all of moto's state (`POST /moto-api/reset`).
+    ///
+    /// # Panics
+    /// If the reset request fails; see [`Moto::try_reset`].
+    pub fn reset(&self) {
+        if let Err(e) = self.try_reset() {
+            panic!("resetting moto at {} failed: {e}", self.url());
+        }
+    }
+
+    /// Like [`Moto::reset`], returning the error instead of panicking.
+    pub fn try_reset(&self) -> io::Result<()> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "POST /moto-api/reset HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        let status_line = answer.lines().next().unwrap_or_default();
+        if status_line.split_whitespace().nth(1) == Some("200") {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "unexpected answer: {status_line:?}"
+            )))
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> io::Result<u16> {
+    // The listener is dropped before moto binds the port: a tiny race, acceptable for tests.
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Environment variables for a trailhub child process talking to the (fake) AWS at `url`.
+///
+/// `AWS_SESSION_TOKEN` must additionally be *unset*, and other inherited `AWS_*` variables (a developer's
+/// `AWS_PROFILE`, `AWS_ENDPOINT_URL_S3`, ...) should be: [`apply_test_env`] does all of that.
+pub fn test_env(url: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", TEST_REGION),
+        ("AWS_ENDPOINT_URL", url),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("NO_COLOR", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// Configures `cmd` to talk to the (fake) AWS at `url`: removes every inherited `AWS_*` variable
+/// (including `AWS_SESSION_TOKEN`, `AWS_PROFILE`, service-specific endpoint URLs), then sets [`test_env`].
+pub fn apply_test_env<'c>(cmd: &'c mut Command, url: &str) -> &'c mut Command {
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env_remove("AWS_SESSION_TOKEN");
+    cmd.envs(test_env(url))
+}
+
+/// SDK configuration for seeding or inspecting moto (or a [`super::Proxy`]) directly: static test
+/// credentials, region [`TEST_REGION`], endpoint `url`, and no profile files (a developer's
+/// `~/.aws/config` never leaks in). Build S3 clients with [`s3_client`] (path style).
+#[allow(deprecated)] // the non-deprecated names live in aws-runtime, which is not a dependency
+pub async fn sdk_config(url: &str) -> SdkConfig {
+    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+    let no_profiles = ProfileFiles::builder()
+        .with_contents(ProfileFileKind::Config, "")
+        .with_contents(ProfileFileKind::Credentials, "")
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .profile_files(no_profiles)
+        .endpoint_url(url)
+        .region(Region::new(TEST_REGION))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "trailhub-test",
+        ))
+        .load()
+        .await
+}
+
+/// Creates bucket `name` in [`TEST_REGION`] (outside us-east-1, S3 and moto require the location constraint).
+pub async fn create_bucket(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+) -> Result<(), aws_sdk_s3::error::SdkError<aws_sdk_s3::operation::create_bucket::CreateBucketError>>
+{
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let location = CreateBucketConfiguration::builder()
+        .location_constraint(BucketLocationConstraint::from(TEST_REGION))
+        .build();
+    s3.create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(location)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// An S3 client for `config` with path-style addressing (required with a custom endpoint).
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
+}

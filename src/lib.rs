@@ -6,7 +6,10 @@
 
 pub mod apply;
 pub mod aws;
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod discover;
 pub mod model;
+pub mod output;
 pub mod plan;

@@ -1,1 +1,75 @@
-fn main() {}
+//! The trailhub binary: parse, run, print the error, return the exit code. The only place that exits.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use trailhub::apply::Interrupt;
+use trailhub::cli::Cli;
+
+fn init_logs(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "warn,trailhub=info",
+        _ => "info,trailhub=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let interrupt = Interrupt::default();
+    let code = runtime.block_on(async {
+        let (abort_tx, abort_rx) = tokio::sync::oneshot::channel::<()>();
+        let first = interrupt.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                first.trigger();
+                eprintln!("\ninterrupted: finishing the accounts in flight, starting no new one (Ctrl-C again aborts at once)");
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    let _ = abort_tx.send(());
+                }
+            }
+        });
+        let mut stdout = std::io::stdout().lock();
+        tokio::select! {
+            r = trailhub::commands::execute(&cli.global, &cli.command, &mut stdout, interrupt.clone()) => match r {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    for cause in e.chain().skip(1) {
+                        eprintln!("  Caused by: {cause}");
+                    }
+                    2
+                }
+            },
+            _ = abort_rx => {
+                eprintln!("aborted: run apply again to converge (runbooks/troubleshooting.md#interrupted)");
+                130
+            }
+        }
+    });
+    // Do not wait for blocked tasks (an aborted run) when shutting the runtime down.
+    runtime.shutdown_background();
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}

@@ -1,0 +1,79 @@
+//! The command line (clap derive only; the doc comments are the help text).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Centralize AWS CloudTrail logging of many accounts into one security account's S3 bucket, and prove
+/// that coverage stays complete.
+#[derive(Debug, Parser)]
+#[command(name = "trailhub", version, about, max_term_width = 110)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// The accounts file.
+    #[arg(
+        long,
+        global = true,
+        default_value = "accounts.toml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Send every AWS call to this endpoint (a local emulator). AWS_ENDPOINT_URL works too.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// The AWS profile for the central account's credentials (else the standard chain: env, profile, SSO).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The region of the trails and the bucket (default: central.region of the accounts file).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// How results are printed on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Attempts per AWS call, retries included (throttling, 5xx, resets and timeouts are retried with backoff).
+    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// Accounts worked on at once (default: members.concurrency of the accounts file, else 16).
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
+    /// ListAccounts page size (AWS returns at most 20).
+    #[arg(long, global = true, hide = true, value_parser = clap::value_parser!(i32).range(1..=20))]
+    pub org_page_size: Option<i32>,
+    /// More logs on stderr (-v: progress, -vv: debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the complete bucket policy that `apply` would write (pretty JSON).
+    Policy,
+    /// Show what `apply` would change: the bucket, the policy, and each account's trail. Read-only.
+    Plan,
+    /// Make it so: bucket, policy (backed up first), then every account's trail.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Where the bucket policy is backed up before it is replaced.
+    #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
+    pub backup_dir: PathBuf,
+}

@@ -1,0 +1,280 @@
+//! Rendering results as text, JSON or Markdown: the only module that writes results (to the writer it is
+//! given, stdout in the binary). Logs go to stderr through `tracing`, never here.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::apply::{AccountResult, ApplyReport};
+use crate::cli::Format;
+use crate::discover::Rejected;
+use crate::plan::{AccountPlanStatus, BucketAction, Plan};
+
+fn table(header: &[&str]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    t.set_header(
+        header
+            .iter()
+            .map(|h| comfy_table::Cell::new(h))
+            .collect::<Vec<_>>(),
+    );
+    t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+    t
+}
+
+fn print_table(out: &mut dyn Write, t: &comfy_table::Table) -> io::Result<()> {
+    for line in t.lines() {
+        writeln!(
+            out,
+            "{}",
+            line.strip_prefix(' ').unwrap_or(&line).trim_end()
+        )?;
+    }
+    Ok(())
+}
+
+fn print_json(out: &mut dyn Write, v: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, v)?;
+    writeln!(out)
+}
+
+/// `trailhub policy`: the policy document, pretty.
+pub fn policy(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+    print_json(out, &plan.policy.policy)
+}
+
+fn rejected_json(rejected: &[Rejected]) -> serde_json::Value {
+    rejected
+        .iter()
+        .map(|r| json!({"id": r.id, "name": r.name, "reason": r.reason}))
+        .collect()
+}
+
+/// `trailhub plan` (and the plan `apply` shows before asking).
+pub fn plan(
+    out: &mut dyn Write,
+    format: Format,
+    plan: &Plan,
+    rejected: &[Rejected],
+) -> io::Result<()> {
+    if format == Format::Json {
+        let mut v = serde_json::to_value(plan)?;
+        v["has_changes"] = json!(plan.has_changes());
+        v["rejected_accounts"] = rejected_json(rejected);
+        return print_json(out, &v);
+    }
+    let md = format == Format::Markdown;
+    let p = &plan.policy;
+    match plan.bucket_action {
+        BucketAction::Create => writeln!(
+            out,
+            "bucket {}: create (Block Public Access on, versioning on, default encryption)",
+            plan.bucket
+        )?,
+        BucketAction::Exists => writeln!(out, "bucket {}: exists", plan.bucket)?,
+    }
+    if p.changed {
+        let mut what = Vec::new();
+        if !p.created_statements.is_empty() {
+            what.push(format!(
+                "add statements {}",
+                p.created_statements.join(", ")
+            ));
+        }
+        if p.normalized_statement_list {
+            what.push("write Statement as a list".to_owned());
+        }
+        what.push(format!(
+            "{} trail ARNs and {} prefixes added",
+            p.added_arns.len(),
+            p.added_resources.len()
+        ));
+        writeln!(
+            out,
+            "policy: change ({}); {} of 20480 bytes",
+            what.join("; "),
+            p.size
+        )?;
+    } else {
+        writeln!(out, "policy: up to date; {} of 20480 bytes", p.size)?;
+    }
+    for a in p.added_arns.iter().chain(&p.added_resources) {
+        writeln!(out, "  + {a}")?;
+    }
+    for k in p.kept_arns.iter().chain(&p.kept_resources) {
+        writeln!(out, "  = {k} (kept, not managed here)")?;
+    }
+    writeln!(out)?;
+    let mut t = table(&["ACCOUNT", "NAME", "TRAIL", "PLAN"]);
+    let (mut change, mut same, mut bad) = (0, 0, rejected.len());
+    for a in &plan.accounts {
+        let what = match &a.status {
+            AccountPlanStatus::Changes { changes } if changes.is_empty() => {
+                same += 1;
+                "nothing to do".to_owned()
+            }
+            AccountPlanStatus::Changes { changes } => {
+                change += 1;
+                changes
+                    .iter()
+                    .map(|c| c.describe())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+            AccountPlanStatus::Unreachable { code, message } => {
+                bad += 1;
+                format!("cannot plan: {code}: {message}")
+            }
+            AccountPlanStatus::PolicyDenies { message } => {
+                bad += 1;
+                format!("blocked: the bucket policy would not allow this trail ({message})")
+            }
+        };
+        t.add_row(vec![
+            a.id.to_string(),
+            a.name.clone(),
+            a.trail_arn.name.clone(),
+            what,
+        ]);
+    }
+    for r in rejected {
+        t.add_row(vec![
+            r.id.clone(),
+            r.name.clone(),
+            "-".into(),
+            format!("cannot plan: {}", r.reason),
+        ]);
+    }
+    if md {
+        writeln!(out, "| account | name | trail | plan |\n|---|---|---|---|")?;
+        for row in t.row_iter() {
+            let cells: Vec<String> = row
+                .cell_iter()
+                .map(|c| c.content().replace('|', "\\|"))
+                .collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+    } else {
+        print_table(out, &t)?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "summary: {change} accounts to change, {same} up to date, {bad} cannot be planned"
+    )
+}
+
+/// `trailhub apply`: one line per account and a summary.
+pub fn apply(
+    out: &mut dyn Write,
+    format: Format,
+    report: &ApplyReport,
+    rejected: &[Rejected],
+) -> io::Result<()> {
+    if format == Format::Json {
+        let mut v = serde_json::to_value(report)?;
+        v["rejected_accounts"] = rejected_json(rejected);
+        v["exit_code"] = json!(exit_code(report, rejected));
+        return print_json(out, &v);
+    }
+    if report.bucket_created {
+        writeln!(
+            out,
+            "bucket {}: created (Block Public Access on, versioning on, default encryption)",
+            report.bucket
+        )?;
+    }
+    if let Some(b) = &report.policy.backup {
+        writeln!(out, "policy: backed up to {}", b.display())?;
+    }
+    if report.policy.written {
+        let again = if report.policy.writes > 1 {
+            format!(
+                " ({} writes: another writer changed it meanwhile, merged)",
+                report.policy.writes
+            )
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "policy: written and read back, {} bytes{again}",
+            report.policy.size
+        )?;
+    } else {
+        writeln!(out, "policy: up to date")?;
+    }
+    let mut t = table(&["ACCOUNT", "NAME", "TRAIL", "RESULT"]);
+    let (mut changed, mut same, mut failed, mut skipped) = (0, 0, rejected.len(), 0);
+    for a in &report.accounts {
+        let what = match &a.result {
+            AccountResult::Unchanged => {
+                same += 1;
+                "ok, nothing to do".to_owned()
+            }
+            AccountResult::Changed { done } => {
+                changed += 1;
+                format!("done: {}", done.join(", "))
+            }
+            AccountResult::Failed {
+                operation,
+                code,
+                message,
+                hint,
+                done,
+            } => {
+                failed += 1;
+                let before = if done.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (after: {})", done.join(", "))
+                };
+                format!("FAILED: {operation} {code}: {message}{before}; {hint}")
+            }
+            AccountResult::Skipped => {
+                skipped += 1;
+                "skipped (interrupted)".to_owned()
+            }
+        };
+        t.add_row(vec![
+            a.id.to_string(),
+            a.name.clone(),
+            a.trail_arn.name.clone(),
+            what,
+        ]);
+    }
+    for r in rejected {
+        t.add_row(vec![
+            r.id.clone(),
+            r.name.clone(),
+            "-".into(),
+            format!("FAILED: {}", r.reason),
+        ]);
+    }
+    print_table(out, &t)?;
+    writeln!(out)?;
+    let total = report.accounts.len() + rejected.len();
+    write!(
+        out,
+        "summary: {total} accounts: {} converged ({changed} changed, {same} unchanged), {failed} failed",
+        changed + same
+    )?;
+    if skipped > 0 {
+        write!(
+            out,
+            ", {skipped} skipped (interrupted; run apply again to finish)"
+        )?;
+    }
+    writeln!(out)
+}
+
+/// The exit code of an apply: 0 all converged, 1 some did not.
+pub fn exit_code(report: &ApplyReport, rejected: &[Rejected]) -> i32 {
+    if rejected.is_empty() {
+        report.exit_code()
+    } else {
+        1
+    }
+}

@@ -8,9 +8,9 @@ use trailhub::cli::Cli;
 
 fn init_logs(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
-        1 => "warn,trailhub=info",
-        _ => "info,trailhub=debug",
+        0 => "error,trailhub=warn",
+        1 => "error,trailhub=info",
+        _ => "warn,trailhub=debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

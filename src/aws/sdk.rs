@@ -13,7 +13,6 @@ use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
@@ -62,29 +61,37 @@ pub async fn load_config(opts: &ClientOptions) -> SdkConfig {
 fn aws_err<E, R>(operation: &'static str, e: aws_sdk_s3::error::SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     use aws_sdk_s3::error::SdkError;
-    let code = e.code().map(str::to_owned).unwrap_or_else(|| {
-        match &e {
-            SdkError::TimeoutError(_) => "Timeout",
-            SdkError::DispatchFailure(d) if d.is_timeout() => "Timeout",
-            SdkError::DispatchFailure(_) => "NetworkError",
-            SdkError::ResponseError(_) => "ResponseError",
-            SdkError::ConstructionFailure(_) => "ConstructionFailure",
-            _ => "UnknownError",
-        }
-        .to_owned()
-    });
-    let message = e
-        .message()
-        .map(str::to_owned)
-        .unwrap_or_else(|| DisplayErrorContext(&e).to_string());
-    AwsError {
-        operation,
-        code,
-        message,
+    if let (Some(code), message) = (e.code(), e.message()) {
+        return AwsError::new(operation, code, message.unwrap_or_default());
     }
+    let message = chain_message(&e);
+    let code = match &e {
+        SdkError::DispatchFailure(_) if message.contains("credential") => "NoCredentials",
+        SdkError::TimeoutError(_) => "Timeout",
+        SdkError::DispatchFailure(d) if d.is_timeout() => "Timeout",
+        SdkError::DispatchFailure(_) => "NetworkError",
+        SdkError::ResponseError(_) => "ResponseError",
+        SdkError::ConstructionFailure(_) => "ConstructionFailure",
+        _ => "UnknownError",
+    };
+    AwsError::new(operation, code, message)
+}
+
+/// The Display of an error and its sources, joined; the SDK's Debug dumps of raw responses are left out.
+fn chain_message(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if parts.last().is_none_or(|p| !p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
 }
 
 /// The central account's clients.

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use crate::aws::{AwsError, Central, Member};
 use crate::config::{Config, Target};
@@ -44,6 +46,40 @@ pub struct ApplyOptions {
     /// How long to wait before retrying CreateTrail refused for the bucket policy (AWS propagates a new
     /// policy within seconds); doubled each time, three retries.
     pub policy_propagation_delay: Duration,
+    /// The least time between two mutating CloudTrail calls in one account: CloudTrail allows 1 TPS per
+    /// account and region for everything but Get/Describe/List.
+    pub mutation_interval: Duration,
+}
+
+impl ApplyOptions {
+    pub fn new(backup_dir: PathBuf, concurrency: usize, interrupt: Interrupt) -> Self {
+        ApplyOptions {
+            backup_dir,
+            concurrency,
+            interrupt,
+            policy_propagation_delay: Duration::from_secs(2),
+            mutation_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Spaces one account's mutating calls by the CloudTrail quota, and takes one of the run's call permits
+/// for each call only, so an account waiting out its interval does not hold back the others.
+struct Pacer<'a> {
+    permits: &'a Semaphore,
+    interval: Duration,
+    last: Option<Instant>,
+}
+
+impl Pacer<'_> {
+    async fn call<T>(&mut self, f: impl Future<Output = T>) -> T {
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + self.interval).await;
+        }
+        let _permit = self.permits.acquire().await;
+        self.last = Some(Instant::now());
+        f.await
+    }
 }
 
 /// The run could not start, or the shared policy could not be made right: nothing was done to any trail.
@@ -233,6 +269,10 @@ pub async fn apply<C: Central>(
         .map(|(t, p)| (t.clone(), p.clone(), members.remove(&t.id)))
         .collect();
     let in_force = &in_force;
+    // `concurrency` bounds the calls under way; more accounts than that are in flight so that those
+    // waiting out CloudTrail's 1 TPS interval between CreateTrail and StartLogging leave the permits to others.
+    let permits = &Semaphore::new(opts.concurrency.max(1));
+    let accounts_in_flight = opts.concurrency.max(1) * 16;
     let mut accounts: Vec<(usize, AccountOutcome)> = stream::iter(work.into_iter().enumerate())
         .map(|(i, (target, planned, member))| async move {
             let result = if opts.interrupt.is_set() {
@@ -253,8 +293,13 @@ pub async fn apply<C: Central>(
                         AccountResult::Unchanged
                     }
                     (AccountPlanStatus::Changes { changes }, Some(m)) => {
-                        apply_account(&m, cfg, &target, changes, opts.policy_propagation_delay)
-                            .await
+                        let pacer = Pacer {
+                            permits,
+                            interval: opts.mutation_interval,
+                            last: None,
+                        };
+                        let delay = opts.policy_propagation_delay;
+                        apply_account(&m, cfg, &target, changes, delay, pacer).await
                     }
                     (AccountPlanStatus::Changes { .. }, None) => {
                         failed("AssumeRole", "NotObserved", "no client for the account")
@@ -270,7 +315,7 @@ pub async fn apply<C: Central>(
             log_outcome(&outcome);
             (i, outcome)
         })
-        .buffer_unordered(opts.concurrency.max(1))
+        .buffer_unordered(accounts_in_flight)
         .collect()
         .await;
     accounts.sort_by_key(|(i, _)| *i);
@@ -308,14 +353,21 @@ async fn apply_account<M: Member>(
     target: &Target,
     changes: &[TrailChange],
     propagation_delay: Duration,
+    mut pacer: Pacer<'_>,
 ) -> AccountResult {
     let desired = desired_trail(cfg, target);
     let mut done = Vec::new();
     for change in changes {
         let r = match change {
-            TrailChange::Create => create_with_retry(member, &desired, propagation_delay).await,
-            TrailChange::Update { .. } => member.update_trail(&desired).await,
-            TrailChange::StartLogging => member.start_logging(desired.name.as_str()).await,
+            TrailChange::Create => {
+                create_with_retry(member, &desired, propagation_delay, &mut pacer).await
+            }
+            TrailChange::Update { .. } => pacer.call(member.update_trail(&desired)).await,
+            TrailChange::StartLogging => {
+                pacer
+                    .call(member.start_logging(desired.name.as_str()))
+                    .await
+            }
         };
         if let Err(e) = r {
             let hint = e.hint().to_owned();
@@ -338,11 +390,12 @@ async fn create_with_retry<M: Member>(
     member: &M,
     desired: &crate::plan::trails::DesiredTrail,
     delay: Duration,
+    pacer: &mut Pacer<'_>,
 ) -> Result<(), AwsError> {
     let mut wait = delay;
     let mut retries = 0;
     loop {
-        match member.create_trail(desired).await {
+        match pacer.call(member.create_trail(desired)).await {
             Err(e) if e.code == "InsufficientS3BucketPolicyException" && retries < 3 => {
                 tracing::info!(trail = %desired.arn, "bucket policy not yet in force for CloudTrail; retrying in {wait:?}");
                 tokio::time::sleep(wait).await;
@@ -350,9 +403,177 @@ async fn create_with_retry<M: Member>(
                 retries += 1;
             }
             Err(e) if e.code == "TrailAlreadyExistsException" => {
-                return member.update_trail(desired).await;
+                return pacer.call(member.update_trail(desired)).await;
             }
             r => return r,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::fake::FakeAws;
+    use crate::discover::{observe, targets};
+    use crate::plan::plan;
+
+    fn config(members: usize) -> Config {
+        let mut text = String::from(
+            "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\n[members]\ntrail_name = \"{name}-CT\"\n",
+        );
+        for i in 0..members {
+            text += &format!(
+                "[[account]]\nid = \"{:012}\"\nname = \"M{i}\"\n",
+                200000000000u64 + i as u64
+            );
+        }
+        Config::parse(Path::new("t.toml"), &text).unwrap()
+    }
+
+    async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyReport {
+        let (targets, _) = targets(aws, cfg).await.unwrap();
+        let exists = aws.bucket_exists(&cfg.central.bucket).await.unwrap();
+        let live = if exists {
+            aws.get_bucket_policy(&cfg.central.bucket).await.unwrap()
+        } else {
+            None
+        };
+        let obs = observe(aws, cfg, &targets, opts.concurrency).await;
+        let states = obs
+            .iter()
+            .map(|o| (o.target.id.clone(), o.state.clone()))
+            .collect();
+        let p = plan(cfg, &targets, exists, live.as_deref(), &states).unwrap();
+        apply(aws, cfg, &targets, &p, obs, opts).await.unwrap()
+    }
+
+    fn opts(dir: &Path) -> ApplyOptions {
+        ApplyOptions::new(dir.to_owned(), 4, Interrupt::default())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn converges_then_changes_nothing_with_the_fewest_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(50));
+        let cfg = config(10);
+        let report = run(&aws, &cfg, &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 0, "{report:#?}");
+        assert!(report.bucket_created);
+        // a new member: AssumeRole, DescribeTrails, CreateTrail, StartLogging (k = 4); central: no AssumeRole
+        assert_eq!(aws.calls("AssumeRole"), 10);
+        assert_eq!(aws.calls("DescribeTrails"), 11);
+        assert_eq!(aws.calls("CreateTrail"), 11);
+        assert_eq!(aws.calls("StartLogging"), 11);
+        assert_eq!(aws.calls("GetTrailStatus"), 0);
+        assert_eq!(aws.calls("PutBucketPolicy"), 1);
+
+        let before = aws.world().calls.clone();
+        let again = run(&aws, &cfg, &opts(dir.path())).await;
+        assert!(
+            again
+                .accounts
+                .iter()
+                .all(|a| a.result == AccountResult::Unchanged)
+        );
+        assert!(!again.policy.written);
+        let after = aws.world().calls.clone();
+        let delta =
+            |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+        // an account already right: AssumeRole, DescribeTrails, GetTrailStatus (k = 3), and no write at all
+        assert_eq!(
+            (
+                delta("AssumeRole"),
+                delta("DescribeTrails"),
+                delta("GetTrailStatus")
+            ),
+            (10, 11, 11)
+        );
+        for op in [
+            "CreateTrail",
+            "UpdateTrail",
+            "StartLogging",
+            "PutBucketPolicy",
+            "CreateBucket",
+        ] {
+            assert_eq!(delta(op), 0, "{op}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_unreachable_account_does_not_stop_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(10));
+        aws.world().deny_assume.insert("200000000001".into());
+        let report = run(&aws, &config(3), &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 1);
+        let failed: Vec<_> = report
+            .accounts
+            .iter()
+            .filter(|a| matches!(a.result, AccountResult::Failed { .. }))
+            .collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].id.as_str(), "200000000001");
+        assert!(
+            matches!(&failed[0].result, AccountResult::Failed { code, .. } if code == "AccessDenied")
+        );
+        assert_eq!(aws.calls("CreateTrail"), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_quota_interval_does_not_serialize_the_run() {
+        // 100 new accounts, 4 calls at once, 50 ms a call, 1 s between an account's two mutating calls:
+        // the pacing overlaps across accounts, so the run stays near the call bound, not 100/4 * 1 s.
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(50));
+        let start = Instant::now();
+        let report = run(&aws, &config(100), &opts(dir.path())).await;
+        let took = start.elapsed();
+        assert_eq!(report.exit_code(), 0);
+        let bound = Duration::from_millis(50) * (101_u32.div_ceil(4) * 4);
+        assert!(
+            took < bound * 13 / 10 + Duration::from_secs(2),
+            "took {took:?}, bound {bound:?}"
+        );
+        assert!(aws.max_in_flight() <= 4, "{}", aws.max_in_flight());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn interrupted_runs_skip_and_a_rerun_converges() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(10));
+        let cfg = config(5);
+        let o = opts(dir.path());
+        o.interrupt.trigger();
+        let report = run(&aws, &cfg, &o).await;
+        assert!(report.interrupted);
+        assert_eq!(report.exit_code(), 1);
+        assert!(
+            report
+                .accounts
+                .iter()
+                .all(|a| a.result == AccountResult::Skipped)
+        );
+        let again = run(&aws, &cfg, &opts(dir.path())).await;
+        assert_eq!(again.exit_code(), 0);
+        assert_eq!(aws.calls("StartLogging"), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_foreign_policy_is_backed_up_before_it_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        let foreign = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Keep","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::sec-log"}]}"#;
+        aws.world()
+            .buckets
+            .insert("sec-log".into(), Some(foreign.into()));
+        let report = run(&aws, &config(1), &opts(dir.path())).await;
+        let backup = report.policy.backup.expect("a backup");
+        assert_eq!(std::fs::read_to_string(backup).unwrap(), foreign);
+        let now: serde_json::Value =
+            serde_json::from_str(aws.world().buckets["sec-log"].as_deref().unwrap()).unwrap();
+        assert_eq!(
+            now["Statement"][0],
+            serde_json::from_str::<serde_json::Value>(foreign).unwrap()["Statement"][0]
+        );
     }
 }

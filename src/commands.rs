@@ -2,7 +2,6 @@
 //! the exit code; results go to the writer it is given, logs to stderr.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -190,12 +189,7 @@ async fn run_apply<C: Central>(
             return Ok(2);
         }
     }
-    let opts = ApplyOptions {
-        backup_dir: args.backup_dir.clone(),
-        concurrency,
-        interrupt,
-        policy_propagation_delay: Duration::from_secs(2),
-    };
+    let opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
     let report = apply(central, cfg, &targets, &plan, observations, &opts).await?;
     output::apply(out, global.format, &report, &rejected)?;
     Ok(output::exit_code(&report, &rejected))

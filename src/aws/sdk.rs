@@ -13,6 +13,7 @@ use aws_sdk_s3::types::{
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
@@ -105,12 +106,29 @@ pub struct SdkCentral {
     page_size: Option<i32>,
 }
 
+/// The retry token bucket of every client: unlimited. The SDK's default (500 tokens, 5 a retry, shared by
+/// every client of a service) runs dry after ~100 retries under sustained throttling across hundreds of
+/// accounts, after which nothing is retried at all. Each call stays bounded by max_attempts and its timeouts.
+fn retry_partition(service: &'static str) -> RetryPartition {
+    RetryPartition::custom(service)
+        .token_bucket(TokenBucket::unlimited())
+        .build()
+}
+
 impl SdkCentral {
     pub fn new(config: SdkConfig) -> Self {
         let s3 = s3_client(&config);
         SdkCentral {
-            sts: aws_sdk_sts::Client::new(&config),
-            orgs: aws_sdk_organizations::Client::new(&config),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-sts"))
+                    .build(),
+            ),
+            orgs: aws_sdk_organizations::Client::from_conf(
+                aws_sdk_organizations::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-organizations"))
+                    .build(),
+            ),
             s3,
             config,
             expected_owner: None,

@@ -66,6 +66,21 @@ pub enum Command {
     Plan,
     /// Make it so: bucket, policy (backed up first), then every account's trail.
     Apply(ApplyArgs),
+    /// Put a backed-up bucket policy back (the current one is backed up first).
+    RestorePolicy(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup file written by `apply` (trailhub-backups/BUCKET-TIME.json).
+    #[arg(value_name = "BACKUP.json")]
+    pub backup: PathBuf,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Where the current bucket policy is backed up before it is replaced.
+    #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
+    pub backup_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

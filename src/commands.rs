@@ -8,11 +8,12 @@ use anyhow::{Context, Result, bail};
 use crate::apply::{ApplyOptions, Interrupt, apply};
 use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
-use crate::cli::{ApplyArgs, Command, Global};
+use crate::cli::{ApplyArgs, Command, Global, RestoreArgs};
 use crate::config::{Config, Target};
 use crate::discover::{Rejected, observe, targets};
 use crate::model::Region;
 use crate::output;
+use crate::plan::policy::{SIZE_LIMIT, parse_live};
 use crate::plan::{Plan, plan};
 
 /// An error that stops the whole command before anything is done (exit 2).
@@ -58,6 +59,7 @@ pub async fn execute(
         Command::Apply(args) => {
             run_apply(&central, &cfg, global, args, concurrency, out, interrupt).await
         }
+        Command::RestorePolicy(args) => run_restore(&central, &cfg, args, out).await,
     }
 }
 
@@ -180,12 +182,7 @@ async fn run_apply<C: Central>(
     }
     if !args.yes {
         output::plan(out, global.format, &plan, &rejected)?;
-        out.flush()?;
-        eprint!("\nApply these changes? [y/N] ");
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            writeln!(out, "not applied")?;
+        if !confirm(out, "Apply these changes?")? {
             return Ok(2);
         }
     }
@@ -193,4 +190,133 @@ async fn run_apply<C: Central>(
     let report = apply(central, cfg, &targets, &plan, observations, &opts).await?;
     output::apply(out, global.format, &report, &rejected)?;
     Ok(output::exit_code(&report, &rejected))
+}
+
+/// Without a terminal to ask on, a command that writes needs --yes.
+fn refuse_unattended(yes: bool, what: &str) -> Result<()> {
+    if !yes && !std::io::stdin().is_terminal() {
+        bail!(Usage(format!(
+            "refusing to {what} without --yes: stdin is not a terminal to ask on"
+        )));
+    }
+    Ok(())
+}
+
+/// Asks on the terminal; false (and "not applied" on stdout) unless the answer is yes.
+fn confirm(out: &mut dyn Write, question: &str) -> Result<bool> {
+    out.flush()?;
+    eprint!("\n{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    let yes = matches!(answer.trim(), "y" | "Y" | "yes");
+    if !yes {
+        writeln!(out, "not applied")?;
+    }
+    Ok(yes)
+}
+
+/// `trailhub restore-policy BACKUP.json`: shows what changes, asks, backs up the current policy, puts the
+/// backup's text back byte for byte and reads it back; then names the trails the restored policy does not allow.
+async fn run_restore<C: Central>(
+    central: &C,
+    cfg: &Config,
+    args: &RestoreArgs,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    refuse_unattended(args.yes, "restore the bucket policy")?;
+    let text = std::fs::read_to_string(&args.backup)
+        .with_context(|| format!("cannot read {}", args.backup.display()))?;
+    let restored = parse_live(&text)
+        .with_context(|| format!("{} is not a bucket policy", args.backup.display()))?;
+    if text.len() > SIZE_LIMIT {
+        bail!(Usage(format!(
+            "{} is {} bytes, over S3's limit of {SIZE_LIMIT}",
+            args.backup.display(),
+            text.len()
+        )));
+    }
+    let bucket = &cfg.central.bucket;
+    let live = central
+        .get_bucket_policy(bucket)
+        .await
+        .with_context(|| format!("cannot read the policy of bucket {bucket}"))?;
+    let live_value = live.as_deref().map(parse_live).transpose().ok().flatten();
+    if live_value.as_ref() == Some(&restored) {
+        writeln!(
+            out,
+            "nothing to do: bucket {bucket} already has the policy of {}",
+            args.backup.display()
+        )?;
+        return Ok(0);
+    }
+    let statements = |v: Option<&serde_json::Value>| -> Vec<serde_json::Value> {
+        match v.and_then(|v| v.get("Statement")) {
+            Some(serde_json::Value::Array(a)) => a.clone(),
+            Some(o) => vec![o.clone()],
+            None => vec![],
+        }
+    };
+    let (now, then) = (statements(live_value.as_ref()), statements(Some(&restored)));
+    let sid = |s: &serde_json::Value| {
+        s.get("Sid")
+            .and_then(|v| v.as_str())
+            .unwrap_or("(no Sid)")
+            .to_owned()
+    };
+    writeln!(
+        out,
+        "restore bucket {bucket}'s policy from {} ({} bytes)",
+        args.backup.display(),
+        text.len()
+    )?;
+    for s in now.iter().filter(|s| !then.contains(s)) {
+        writeln!(out, "  - statement {} (as it is now) goes", sid(s))?;
+    }
+    for s in then.iter().filter(|s| !now.contains(s)) {
+        writeln!(out, "  + statement {} (as it was) comes back", sid(s))?;
+    }
+    if !args.yes && !confirm(out, "Restore this policy?")? {
+        return Ok(2);
+    }
+    if let Some(current) = &live {
+        let path = crate::apply::backup_policy(&args.backup_dir, bucket.as_str(), current)?;
+        writeln!(
+            out,
+            "policy: the current one backed up to {}",
+            path.display()
+        )?;
+    }
+    central.put_bucket_policy(bucket, &text).await?;
+    let back = central.get_bucket_policy(bucket).await?;
+    if back
+        .as_deref()
+        .map(parse_live)
+        .transpose()
+        .ok()
+        .flatten()
+        .as_ref()
+        != Some(&restored)
+    {
+        bail!(
+            "the policy read back is not the one written: another writer changed it; run restore-policy again (runbooks/troubleshooting.md#policy-changed-during-apply)"
+        );
+    }
+    writeln!(out, "policy: restored and read back")?;
+    let (targets, _) = discover(central, cfg).await?;
+    let denied: Vec<String> = targets
+        .iter()
+        .filter(|t| {
+            let arn = crate::model::TrailArn::new(&cfg.central.region, &t.id, &t.trail_name);
+            !crate::plan::delivery_verdict(cfg, &restored, &t.id, &arn).allowed()
+        })
+        .map(|t| format!("{} ({})", t.id, t.name))
+        .collect();
+    if !denied.is_empty() {
+        writeln!(
+            out,
+            "warning: the restored policy does not let these trails write: {}; `trailhub apply` adds them back",
+            denied.join(", ")
+        )?;
+    }
+    Ok(0)
 }

@@ -16,9 +16,9 @@ use tokio::time::Instant;
 
 use crate::aws::{AwsError, Central, Member};
 use crate::config::{Config, Target};
-use crate::discover::Observation;
+use crate::discover::{Observation, Scope};
 use crate::model::{AccountId, TrailArn};
-use crate::plan::policy::{PolicyError, parse_live};
+use crate::plan::policy::{Org, PolicyError, parse_live};
 use crate::plan::trails::TrailChange;
 use crate::plan::{
     AccountPlanStatus, BucketAction, Plan, delivery_verdict, denial_message, desired_policy,
@@ -82,11 +82,17 @@ impl Pacer<'_> {
     }
 }
 
+impl From<AwsError> for ApplyError {
+    fn from(e: AwsError) -> Self {
+        ApplyError::Aws(e)
+    }
+}
+
 /// The run could not start, or the shared policy could not be made right: nothing was done to any trail.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    #[error("{0}")]
-    Aws(#[from] AwsError),
+    #[error("{0}; {hint}", hint = .0.hint())]
+    Aws(AwsError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error("cannot back up the bucket policy to {path}: {source}; nothing was written")]
@@ -206,13 +212,14 @@ pub async fn write_policy<C: Central>(
     central: &C,
     cfg: &Config,
     targets: &[Target],
+    org: Option<&Org>,
     backup_dir: &Path,
 ) -> Result<(PolicyOutcome, serde_json::Value), ApplyError> {
     let bucket = &cfg.central.bucket;
     let mut outcome = PolicyOutcome::default();
     let mut live = central.get_bucket_policy(bucket).await?;
     for _ in 0..MAX_POLICY_WRITES {
-        let merged = desired_policy(cfg, targets, live.as_deref())?;
+        let merged = desired_policy(cfg, targets, org, live.as_deref())?;
         outcome.size = merged.size;
         if !merged.changed {
             return Ok((outcome, merged.policy));
@@ -244,7 +251,7 @@ pub async fn write_policy<C: Central>(
 pub async fn apply<C: Central>(
     central: &C,
     cfg: &Config,
-    targets: &[Target],
+    scope: &Scope,
     plan: &Plan,
     observations: Vec<Observation<C::Member>>,
     opts: &ApplyOptions,
@@ -257,18 +264,27 @@ pub async fn apply<C: Central>(
             .await?;
         tracing::info!(bucket = %cfg.central.bucket, "created the bucket");
     }
-    let (policy, in_force) = write_policy(central, cfg, targets, &opts.backup_dir).await?;
+    let (policy, in_force) = write_policy(
+        central,
+        cfg,
+        &scope.targets,
+        scope.org.as_ref(),
+        &opts.backup_dir,
+    )
+    .await?;
 
     let mut members: HashMap<AccountId, C::Member> = observations
         .into_iter()
         .filter_map(|o| o.member.map(|m| (o.target.id, m)))
         .collect();
-    let work: Vec<_> = targets
+    let work: Vec<_> = scope
+        .targets
         .iter()
         .zip(&plan.accounts)
         .map(|(t, p)| (t.clone(), p.clone(), members.remove(&t.id)))
         .collect();
     let in_force = &in_force;
+    let org = scope.org.as_ref();
     // `concurrency` bounds the calls under way; more accounts than that are in flight so that those
     // waiting out CloudTrail's 1 TPS interval between CreateTrail and StartLogging leave the permits to others.
     let permits = &Semaphore::new(opts.concurrency.max(1));
@@ -278,11 +294,16 @@ pub async fn apply<C: Central>(
             let result = if opts.interrupt.is_set() {
                 AccountResult::Skipped
             } else {
-                let verdict = delivery_verdict(cfg, in_force, &target.id, &planned.trail_arn);
+                let verdict = delivery_verdict(cfg, in_force, org, &target.id, &planned.trail_arn);
                 match (&planned.status, member) {
-                    (AccountPlanStatus::Unreachable { code, message }, _) => {
-                        failed("AssumeRole", code, message)
-                    }
+                    (
+                        AccountPlanStatus::Unreachable {
+                            operation,
+                            code,
+                            message,
+                        },
+                        _,
+                    ) => failed(operation, code, message),
                     (AccountPlanStatus::PolicyDenies { message }, _) => {
                         failed("PolicyCheck", "PolicyDenies", message)
                     }
@@ -414,7 +435,7 @@ async fn create_with_retry<M: Member>(
 mod tests {
     use super::*;
     use crate::aws::fake::FakeAws;
-    use crate::discover::{observe, targets};
+    use crate::discover::{observe, scope};
     use crate::plan::plan;
 
     fn config(members: usize) -> Config {
@@ -431,20 +452,29 @@ mod tests {
     }
 
     async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyReport {
-        let (targets, _) = targets(aws, cfg).await.unwrap();
+        let scope = scope(aws, cfg).await.unwrap();
+        let targets = &scope.targets;
         let exists = aws.bucket_exists(&cfg.central.bucket).await.unwrap();
         let live = if exists {
             aws.get_bucket_policy(&cfg.central.bucket).await.unwrap()
         } else {
             None
         };
-        let obs = observe(aws, cfg, &targets, opts.concurrency).await;
+        let obs = observe(aws, cfg, targets, opts.concurrency).await;
         let states = obs
             .iter()
             .map(|o| (o.target.id.clone(), o.state.clone()))
             .collect();
-        let p = plan(cfg, &targets, exists, live.as_deref(), &states).unwrap();
-        apply(aws, cfg, &targets, &p, obs, opts).await.unwrap()
+        let p = plan(
+            cfg,
+            targets,
+            scope.org.as_ref(),
+            exists,
+            live.as_deref(),
+            &states,
+        )
+        .unwrap();
+        apply(aws, cfg, &scope, &p, obs, opts).await.unwrap()
     }
 
     fn opts(dir: &Path) -> ApplyOptions {

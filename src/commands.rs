@@ -9,12 +9,12 @@ use crate::apply::{ApplyOptions, Interrupt, apply};
 use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
 use crate::cli::{ApplyArgs, Command, Global, RestoreArgs};
-use crate::config::{Config, Target};
-use crate::discover::{Rejected, observe, targets};
+use crate::config::Config;
+use crate::discover::{Observation, Scope, observe, scope};
 use crate::model::Region;
 use crate::output;
 use crate::plan::policy::{SIZE_LIMIT, parse_live};
-use crate::plan::{Plan, plan};
+use crate::plan::{AccountPlanStatus, Plan, plan};
 
 /// An error that stops the whole command before anything is done (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -37,24 +37,37 @@ pub async fn execute(
     let concurrency = global
         .concurrency
         .map_or(cfg.members.concurrency, usize::from);
+    if let Command::Apply(args) = command {
+        refuse_unattended(args.yes, "apply")?;
+    }
+    if let Command::RestorePolicy(args) = command {
+        refuse_unattended(args.yes, "restore the bucket policy")?;
+    }
     let central = connect(global, &cfg).await?;
     match command {
         Command::Policy => {
-            let (targets, _) = discover(&central, &cfg).await?;
-            let plan = plan_without_accounts(&central, &cfg, &targets).await?;
+            let scope = discover(&central, &cfg).await?;
+            let (exists, live) = read_bucket(&central, &cfg).await?;
+            let plan = plan(
+                &cfg,
+                &scope.targets,
+                scope.org.as_ref(),
+                exists,
+                live.as_deref(),
+                &Default::default(),
+            )?;
             output::policy(out, &plan)?;
             Ok(0)
         }
         Command::Plan => {
-            let (targets, rejected) = discover(&central, &cfg).await?;
-            let (plan, _) = full_plan(&central, &cfg, &targets, concurrency).await?;
-            output::plan(out, global.format, &plan, &rejected)?;
-            Ok(i32::from(
-                !rejected.is_empty()
-                    || plan.accounts.iter().any(|a| {
-                        !matches!(a.status, crate::plan::AccountPlanStatus::Changes { .. })
-                    }),
-            ))
+            let scope = discover(&central, &cfg).await?;
+            let (plan, _) = full_plan(&central, &cfg, &scope, concurrency).await?;
+            output::plan(out, global.format, &plan, &scope.rejected)?;
+            let blocked = plan
+                .accounts
+                .iter()
+                .any(|a| !matches!(a.status, AccountPlanStatus::Changes { .. }));
+            Ok(i32::from(blocked || !scope.rejected.is_empty()))
         }
         Command::Apply(args) => {
             run_apply(&central, &cfg, global, args, concurrency, out, interrupt).await
@@ -74,7 +87,10 @@ async fn connect(global: &Global, cfg: &Config) -> Result<SdkCentral> {
     };
     let mut central = SdkCentral::new(load_config(&opts).await);
     central.set_page_size(global.org_page_size);
-    let caller = central.caller_account().await.context("cannot identify the caller (GetCallerIdentity); check the credentials (runbooks/troubleshooting.md#credentials)")?;
+    let caller = central
+        .caller_account()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot identify the caller: {e}; {}", e.hint()))?;
     if caller != cfg.central.account_id.as_str() {
         return Err(Usage(format!(
             "the credentials are for account {caller}, but central.account_id in {} is {}: refusing to touch the wrong account. Use the central account's profile (--profile) or fix the file (runbooks/troubleshooting.md#wrong-account)",
@@ -87,34 +103,19 @@ async fn connect(global: &Global, cfg: &Config) -> Result<SdkCentral> {
     Ok(central)
 }
 
-async fn discover<C: Central>(central: &C, cfg: &Config) -> Result<(Vec<Target>, Vec<Rejected>)> {
-    let (targets, rejected) = targets(central, cfg).await.context(
+async fn discover<C: Central>(central: &C, cfg: &Config) -> Result<Scope> {
+    let scope = scope(central, cfg).await.context(
         "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
     )?;
-    for r in &rejected {
+    for r in &scope.rejected {
         tracing::warn!(account = %r.id, "left out: {}", r.reason);
     }
-    if targets.is_empty() {
+    if scope.targets.is_empty() {
         bail!(Usage(
             "no account is in scope: add [[account]] entries, or a central trail_name".into()
         ));
     }
-    Ok((targets, rejected))
-}
-
-async fn plan_without_accounts<C: Central>(
-    central: &C,
-    cfg: &Config,
-    targets: &[Target],
-) -> Result<Plan> {
-    let (exists, live) = read_bucket(central, cfg).await?;
-    Ok(plan(
-        cfg,
-        targets,
-        exists,
-        live.as_deref(),
-        &Default::default(),
-    )?)
+    Ok(scope)
 }
 
 async fn read_bucket<C: Central>(central: &C, cfg: &Config) -> Result<(bool, Option<String>)> {
@@ -137,16 +138,23 @@ async fn read_bucket<C: Central>(central: &C, cfg: &Config) -> Result<(bool, Opt
 async fn full_plan<C: Central>(
     central: &C,
     cfg: &Config,
-    targets: &[Target],
+    scope: &Scope,
     concurrency: usize,
-) -> Result<(Plan, Vec<crate::discover::Observation<C::Member>>)> {
+) -> Result<(Plan, Vec<Observation<C::Member>>)> {
     let (exists, live) = read_bucket(central, cfg).await?;
-    let observations = observe(central, cfg, targets, concurrency).await;
+    let observations = observe(central, cfg, &scope.targets, concurrency).await;
     let states = observations
         .iter()
         .map(|o| (o.target.id.clone(), o.state.clone()))
         .collect();
-    let plan = plan(cfg, targets, exists, live.as_deref(), &states)?;
+    let plan = plan(
+        cfg,
+        &scope.targets,
+        scope.org.as_ref(),
+        exists,
+        live.as_deref(),
+        &states,
+    )?;
     Ok((plan, observations))
 }
 
@@ -159,20 +167,13 @@ async fn run_apply<C: Central>(
     out: &mut dyn Write,
     interrupt: Interrupt,
 ) -> Result<i32> {
-    let interactive = std::io::stdin().is_terminal();
-    if !args.yes && !interactive {
-        bail!(Usage(
-            "refusing to apply without --yes: stdin is not a terminal to ask on".into()
-        ));
-    }
-    let (targets, rejected) = discover(central, cfg).await?;
-    let (plan, observations) = full_plan(central, cfg, &targets, concurrency).await?;
-    let unreachable = plan
+    let scope = discover(central, cfg).await?;
+    let (plan, observations) = full_plan(central, cfg, &scope, concurrency).await?;
+    let all_planned = plan
         .accounts
         .iter()
-        .filter(|a| matches!(a.status, crate::plan::AccountPlanStatus::Unreachable { .. }))
-        .count();
-    if !plan.has_changes() && unreachable == 0 && rejected.is_empty() {
+        .all(|a| matches!(a.status, AccountPlanStatus::Changes { .. }));
+    if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
         writeln!(
             out,
             "nothing to do: the bucket, its policy and {} trails are as they should be",
@@ -181,15 +182,15 @@ async fn run_apply<C: Central>(
         return Ok(0);
     }
     if !args.yes {
-        output::plan(out, global.format, &plan, &rejected)?;
+        output::plan(out, global.format, &plan, &scope.rejected)?;
         if !confirm(out, "Apply these changes?")? {
             return Ok(2);
         }
     }
     let opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
-    let report = apply(central, cfg, &targets, &plan, observations, &opts).await?;
-    output::apply(out, global.format, &report, &rejected)?;
-    Ok(output::exit_code(&report, &rejected))
+    let report = apply(central, cfg, &scope, &plan, observations, &opts).await?;
+    output::apply(out, global.format, &report, &scope.rejected)?;
+    Ok(output::exit_code(&report, &scope.rejected))
 }
 
 /// Without a terminal to ask on, a command that writes needs --yes.
@@ -223,7 +224,6 @@ async fn run_restore<C: Central>(
     args: &RestoreArgs,
     out: &mut dyn Write,
 ) -> Result<i32> {
-    refuse_unattended(args.yes, "restore the bucket policy")?;
     let text = std::fs::read_to_string(&args.backup)
         .with_context(|| format!("cannot read {}", args.backup.display()))?;
     let restored = parse_live(&text)
@@ -302,12 +302,14 @@ async fn run_restore<C: Central>(
         );
     }
     writeln!(out, "policy: restored and read back")?;
-    let (targets, _) = discover(central, cfg).await?;
-    let denied: Vec<String> = targets
+    let scope = discover(central, cfg).await?;
+    let denied: Vec<String> = scope
+        .targets
         .iter()
         .filter(|t| {
             let arn = crate::model::TrailArn::new(&cfg.central.region, &t.id, &t.trail_name);
-            !crate::plan::delivery_verdict(cfg, &restored, &t.id, &arn).allowed()
+            !crate::plan::delivery_verdict(cfg, &restored, scope.org.as_ref(), &t.id, &arn)
+                .allowed()
         })
         .map(|t| format!("{} ({})", t.id, t.name))
         .collect();

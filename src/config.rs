@@ -11,6 +11,7 @@ use toml::Spanned;
 use crate::model::{
     AccountId, BucketName, KeyPrefix, Region, RoleArn, TrailName, fill_trail_template,
 };
+pub use crate::plan::policy::PolicyForm;
 
 /// The default bound on accounts worked on at once.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -18,13 +19,13 @@ pub const MAX_CONCURRENCY: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{path} is not a valid accounts file")]
     Parse {
         path: PathBuf,
         #[source]
@@ -47,20 +48,11 @@ pub enum Source {
     Organizations,
 }
 
-/// How the two CloudTrail statements name the trails they allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyForm {
-    /// Every trail ARN and every account prefix, exactly (AWS's documented layout).
-    #[default]
-    Exact,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     central: RawCentral,
-    members: RawMembers,
+    members: Spanned<RawMembers>,
     #[serde(default, rename = "account")]
     accounts: Vec<Spanned<RawAccount>>,
 }
@@ -193,7 +185,9 @@ impl Config {
         };
         let partition = central.region.partition();
 
-        let role_name = match &raw.members.role_name {
+        let members_span = raw.members.span();
+        let raw_members = raw.members.into_inner();
+        let role_name = match &raw_members.role_name {
             Some(r) => {
                 let name = r.get_ref().trim().to_owned();
                 let probe: AccountId = central.account_id.clone();
@@ -207,9 +201,9 @@ impl Config {
             }
             None => "OrganizationAccountAccessRole".to_owned(),
         };
-        let template = raw.members.trail_name.get_ref().clone();
-        check_template(&template).map_err(|m| at(raw.members.trail_name.span(), m))?;
-        let external_id = match raw.members.external_id {
+        let template = raw_members.trail_name.get_ref().clone();
+        check_template(&template).map_err(|m| at(raw_members.trail_name.span(), m))?;
+        let external_id = match raw_members.external_id {
             Some(e) => Some(
                 check_external_id(e.get_ref())
                     .map_err(|m| at(e.span(), m))?
@@ -217,7 +211,7 @@ impl Config {
             ),
             None => None,
         };
-        let concurrency = match raw.members.concurrency {
+        let concurrency = match raw_members.concurrency {
             Some(c) if !(1..=MAX_CONCURRENCY).contains(c.get_ref()) => {
                 return Err(at(
                     c.span(),
@@ -231,11 +225,11 @@ impl Config {
             None => DEFAULT_CONCURRENCY,
         };
         let mut exclude = BTreeSet::new();
-        for e in &raw.members.exclude {
+        for e in &raw_members.exclude {
             exclude.insert(e.get_ref().clone());
         }
         let members = Members {
-            source: raw.members.source,
+            source: raw_members.source,
             role_name,
             trail_template: template,
             external_id,
@@ -252,7 +246,7 @@ impl Config {
         }
         if members.source == Source::Static && raw.accounts.is_empty() {
             return Err(at(
-                0..0,
+                members_span,
                 "source = \"static\" needs at least one [[account]] entry".to_owned(),
             ));
         }
@@ -486,7 +480,7 @@ name = "DEV"
         ];
         for (text, place, what) in cases {
             let err = parse(&text).unwrap_err();
-            let msg = format!("{err}");
+            let msg = format!("{:#}", anyhow::Error::from(err));
             let (l, c) = place.split_once(':').unwrap();
             assert!(
                 msg.contains(&format!("{l}:{c}")) || msg.contains(&format!("line {l}, column {c}")),

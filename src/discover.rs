@@ -7,6 +7,7 @@ use crate::aws::{AwsError, Central, Member};
 use crate::config::{Config, Source, Target};
 use crate::model::AccountId;
 use crate::plan::AccountState;
+use crate::plan::policy::Org;
 use crate::plan::trails::{ObservedTrail, TrailStatus};
 
 /// An Organizations account that is in scope but cannot be worked on (its name gives no valid trail name).
@@ -17,49 +18,74 @@ pub struct Rejected {
     pub reason: String,
 }
 
+/// What a run covers.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Central first (when it has a trail), then members sorted by account ID.
+    pub targets: Vec<Target>,
+    /// Organizations accounts in scope that cannot be worked on.
+    pub rejected: Vec<Rejected>,
+    /// The organization, with `source = "organizations"`.
+    pub org: Option<Org>,
+}
+
 /// The targets, central first (when it has a trail), then members sorted by account ID.
 pub async fn targets<C: Central>(
     central: &C,
     cfg: &Config,
 ) -> Result<(Vec<Target>, Vec<Rejected>), AwsError> {
-    let mut out: Vec<Target> = cfg.central_target().into_iter().collect();
+    let s = scope(central, cfg).await?;
+    Ok((s.targets, s.rejected))
+}
+
+/// Every account in scope: from accounts.toml, or from AWS Organizations (every page of ListAccounts, with
+/// DescribeOrganization alongside for the organization's ID).
+pub async fn scope<C: Central>(central: &C, cfg: &Config) -> Result<Scope, AwsError> {
+    let mut targets: Vec<Target> = cfg.central_target().into_iter().collect();
+    if cfg.members.source == Source::Static {
+        targets.extend(cfg.static_targets());
+        return Ok(Scope {
+            targets,
+            rejected: vec![],
+            org: None,
+        });
+    }
+    let (accounts, org_id) = tokio::join!(central.list_org_accounts(), central.organization_id());
+    let accounts = accounts?;
+    let org = Org {
+        id: org_id?,
+        members: accounts.iter().map(|a| a.id.clone()).collect(),
+    };
     let mut rejected = Vec::new();
-    match cfg.members.source {
-        Source::Static => out.extend(cfg.static_targets()),
-        Source::Organizations => {
-            let mut members = Vec::new();
-            for a in central.list_org_accounts().await? {
-                if !a.active || a.id == cfg.central.account_id.as_str() {
-                    continue;
-                }
-                let id: AccountId = match a.id.parse() {
-                    Ok(id) => id,
-                    Err(reason) => {
-                        rejected.push(Rejected {
-                            id: a.id,
-                            name: a.name,
-                            reason,
-                        });
-                        continue;
-                    }
-                };
-                if cfg.members.exclude.contains(&id) {
-                    continue;
-                }
-                match cfg.org_target(id, a.name.clone()) {
-                    Ok(t) => members.push(t),
-                    Err(reason) => rejected.push(Rejected {
-                        id: a.id,
-                        name: a.name,
-                        reason,
-                    }),
-                }
+    let mut members = Vec::new();
+    for a in accounts {
+        if !a.active || a.id == cfg.central.account_id.as_str() {
+            continue;
+        }
+        let target = a.id.parse::<AccountId>().and_then(|id| {
+            if cfg.members.exclude.contains(&id) {
+                Ok(None)
+            } else {
+                cfg.org_target(id, a.name.clone()).map(Some)
             }
-            members.sort_by(|a, b| a.id.cmp(&b.id));
-            out.extend(members);
+        });
+        match target {
+            Ok(Some(t)) => members.push(t),
+            Ok(None) => {}
+            Err(reason) => rejected.push(Rejected {
+                id: a.id,
+                name: a.name,
+                reason,
+            }),
         }
     }
-    Ok((out, rejected))
+    members.sort_by(|a, b| a.id.cmp(&b.id));
+    targets.extend(members);
+    Ok(Scope {
+        targets,
+        rejected,
+        org: Some(org),
+    })
 }
 
 /// One account as observed: its client (kept for the apply, so a role is assumed once per run), the
@@ -88,7 +114,11 @@ pub async fn observe<C: Central>(
                 Observation {
                     target,
                     member,
-                    state: AccountState::Failed { code: e.code.clone(), message: format!("{}: {}", e.operation, e.message) },
+                    state: AccountState::Failed {
+                        operation: e.operation.to_owned(),
+                        code: e.code.clone(),
+                        message: e.message.clone(),
+                    },
                     trails: vec![],
                     status: None,
                 }

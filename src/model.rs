@@ -183,6 +183,21 @@ fn check_key_prefix(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// IAM's rule for a role name with an optional path: `[path/]name`, the name 1 to 64 characters of
+/// letters, digits and `+=,.@_-`.
+fn valid_role_path(p: &str) -> bool {
+    let name = p.rsplit('/').next().unwrap_or_default();
+    let name_ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    let path_ok = p.len() <= 512
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+        && !p.contains("//");
+    name_ok && path_ok
+}
+
 fn check_role_arn(s: &str) -> Result<(), String> {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
     let ok = parts.len() == 6
@@ -191,9 +206,7 @@ fn check_role_arn(s: &str) -> Result<(), String> {
         && parts[2] == "iam"
         && parts[3].is_empty()
         && check_account_id(parts[4]).is_ok()
-        && parts[5]
-            .strip_prefix("role/")
-            .is_some_and(|n| !n.is_empty() && !n.ends_with('/'));
+        && parts[5].strip_prefix("role/").is_some_and(valid_role_path);
     if ok {
         Ok(())
     } else {

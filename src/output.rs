@@ -87,23 +87,19 @@ pub fn plan(
             what.push("write Statement as a list".to_owned());
         }
         what.push(format!(
-            "{} trail ARNs and {} prefixes added",
-            p.added_arns.len(),
+            "{} sources and {} prefixes added",
+            p.added_sources.len(),
             p.added_resources.len()
         ));
-        writeln!(
-            out,
-            "policy: change ({}); {} of 20480 bytes",
-            what.join("; "),
-            p.size
-        )?;
+        writeln!(out, "policy: change ({})", what.join("; "))?;
     } else {
-        writeln!(out, "policy: up to date; {} of 20480 bytes", p.size)?;
+        writeln!(out, "policy: up to date")?;
     }
-    for a in p.added_arns.iter().chain(&p.added_resources) {
+    writeln!(out, "policy form: {}", form_line(p))?;
+    for a in p.added_sources.iter().chain(&p.added_resources) {
         writeln!(out, "  + {a}")?;
     }
-    for k in p.kept_arns.iter().chain(&p.kept_resources) {
+    for k in p.kept_sources.iter().chain(&p.kept_resources) {
         writeln!(out, "  = {k} (kept, not managed here)")?;
     }
     writeln!(out)?;
@@ -123,9 +119,16 @@ pub fn plan(
                     .collect::<Vec<_>>()
                     .join(", ")
             }
-            AccountPlanStatus::Unreachable { code, message } => {
+            AccountPlanStatus::Unreachable {
+                operation,
+                code,
+                message,
+            } => {
                 bad += 1;
-                format!("cannot plan: {code}: {message}")
+                format!(
+                    "cannot plan: {operation} {code}: {message}; {}",
+                    crate::aws::hint(operation, code)
+                )
             }
             AccountPlanStatus::PolicyDenies { message } => {
                 bad += 1;
@@ -277,4 +280,28 @@ pub fn exit_code(report: &ApplyReport, rejected: &[Rejected]) -> i32 {
     } else {
         1
     }
+}
+
+/// "exact, 1289 of 20480 bytes" and, when a more specific form was passed over, why.
+pub fn form_line(p: &crate::plan::policy::Merged) -> String {
+    let mut line = format!(
+        "{}, {} of {} bytes",
+        p.form.name(),
+        p.size,
+        crate::plan::policy::SIZE_LIMIT
+    );
+    let passed: Vec<String> = p
+        .form_sizes
+        .iter()
+        .filter(|f| f.form != p.form)
+        .map(|f| match (&f.size, &f.unusable) {
+            (Some(n), _) => format!("{} would be {n} bytes", f.form.name()),
+            (None, Some(why)) => format!("{} cannot be used: {why}", f.form.name()),
+            (None, None) => format!("{} not tried", f.form.name()),
+        })
+        .collect();
+    if !passed.is_empty() {
+        line += &format!(" (the most specific form that fits: {})", passed.join("; "));
+    }
+    line
 }

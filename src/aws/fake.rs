@@ -27,6 +27,7 @@ pub struct World {
     /// account -> trails with their status
     pub trails: BTreeMap<String, Vec<(ObservedTrail, TrailStatus)>>,
     pub org_accounts: Vec<OrgAccount>,
+    pub org_id: String,
     /// accounts whose AssumeRole is refused
     pub deny_assume: BTreeSet<String>,
     /// every call made, by operation name
@@ -101,6 +102,11 @@ impl Central for FakeAws {
             self.call("ListAccounts").await;
         }
         Ok(self.world().org_accounts.clone())
+    }
+
+    async fn organization_id(&self) -> Result<String, AwsError> {
+        self.call("DescribeOrganization").await;
+        Ok(self.world().org_id.clone())
     }
 
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {

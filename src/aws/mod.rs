@@ -67,7 +67,13 @@ pub fn hint(operation: &str, code: &str) -> &'static str {
         (_, "InsufficientS3BucketPolicyException") => {
             "the bucket policy does not let this trail write; run `trailhub plan` and see runbooks/troubleshooting.md#insufficients3bucketpolicyexception"
         }
-        (_, "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId") => {
+        ("HeadBucket", "Forbidden") => {
+            "grant s3:ListBucket on the bucket to the caller, or choose a bucket name no other account owns (runbooks/troubleshooting.md#accessdenied)"
+        }
+        (
+            _,
+            "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "NoCredentials",
+        ) => {
             "the caller's credentials are expired or invalid; log in again (runbooks/troubleshooting.md#credentials)"
         }
         _ => "see runbooks/troubleshooting.md#other-aws-errors",
@@ -91,6 +97,8 @@ pub trait Central: Send + Sync {
     async fn caller_account(&self) -> Result<String, AwsError>;
     /// ListAccounts, every page.
     async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError>;
+    /// DescribeOrganization: the organization's ID (`o-...`).
+    async fn organization_id(&self) -> Result<String, AwsError>;
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError>;
     /// Creates the bucket with Block Public Access on, versioning on and default encryption.
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError>;

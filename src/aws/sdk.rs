@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
@@ -48,7 +49,11 @@ pub async fn load_config(opts: &ClientOptions) -> SdkConfig {
                 .build(),
         );
     if let Some(p) = &opts.profile {
-        loader = loader.profile_name(p);
+        // an explicit --profile wins over AWS_ACCESS_KEY_ID in the environment, which the default chain reads first
+        let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(p)
+            .build();
+        loader = loader.profile_name(p).credentials_provider(creds);
     }
     if let Some(r) = &opts.region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
@@ -59,17 +64,19 @@ pub async fn load_config(opts: &ClientOptions) -> SdkConfig {
     loader.load().await
 }
 
-fn aws_err<E, R>(operation: &'static str, e: aws_sdk_s3::error::SdkError<E, R>) -> AwsError
+fn aws_err<E>(operation: &'static str, e: aws_sdk_s3::error::SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     use aws_sdk_s3::error::SdkError;
     if let (Some(code), message) = (e.code(), e.message()) {
         return AwsError::new(operation, code, message.unwrap_or_default());
     }
     let message = chain_message(&e);
+    let status = e.raw_response().map(|r| r.status().as_u16());
     let code = match &e {
+        SdkError::ServiceError(_) if status == Some(403) => "Forbidden",
+        SdkError::ServiceError(_) if status == Some(404) => "NotFound",
         SdkError::DispatchFailure(_) if message.contains("credential") => "NoCredentials",
         SdkError::TimeoutError(_) => "Timeout",
         SdkError::DispatchFailure(d) if d.is_timeout() => "Timeout",
@@ -208,6 +215,22 @@ impl Central for SdkCentral {
         }
     }
 
+    async fn organization_id(&self) -> Result<String, AwsError> {
+        let out = self
+            .orgs
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| aws_err("DescribeOrganization", e))?;
+        out.organization.and_then(|o| o.id).ok_or_else(|| {
+            AwsError::new(
+                "DescribeOrganization",
+                "NoOrganization",
+                "the answer named no organization",
+            )
+        })
+    }
+
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {
         match self
             .s3
@@ -219,7 +242,13 @@ impl Central for SdkCentral {
         {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-            Err(e) => Err(aws_err("HeadBucket", e)),
+            Err(e) => {
+                let mut err = aws_err("HeadBucket", e);
+                if err.code == "Forbidden" {
+                    err.message = "S3 answered 403: the caller lacks s3:ListBucket on the bucket, or a bucket of that name belongs to another account (bucket names are global)".into();
+                }
+                Err(err)
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::config::{Config, Target};
 use crate::model::{AccountId, TrailArn};
 use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
-use policy::{Entry, Merged, PolicyError, PolicyInput, merge, parse_live};
+use policy::{Entry, Merged, Org, PolicyError, PolicyInput, merge, parse_live};
 use trails::{DesiredTrail, ObservedTrail, TrailChange, diff_trail};
 
 /// What was seen in one account before planning.
@@ -24,7 +24,11 @@ pub enum AccountState {
         is_logging: bool,
     },
     /// The account could not be reached or read (AssumeRole or DescribeTrails failed).
-    Failed { code: String, message: String },
+    Failed {
+        operation: String,
+        code: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,7 +44,11 @@ pub enum AccountPlanStatus {
     /// The changes to make, in order; empty when the account is already right.
     Changes { changes: Vec<TrailChange> },
     /// Cannot be planned: the account could not be observed.
-    Unreachable { code: String, message: String },
+    Unreachable {
+        operation: String,
+        code: String,
+        message: String,
+    },
     /// The merged policy would not let this trail write (an explicit Deny written by someone else, say).
     PolicyDenies { message: String },
 }
@@ -106,6 +114,7 @@ pub fn entries(cfg: &Config, targets: &[Target]) -> Vec<Entry> {
 pub fn desired_policy(
     cfg: &Config,
     targets: &[Target],
+    org: Option<&Org>,
     live: Option<&str>,
 ) -> Result<Merged, PolicyError> {
     let live = live.map(parse_live).transpose()?;
@@ -115,6 +124,8 @@ pub fn desired_policy(
         partition: cfg.central.region.partition(),
         prefix: cfg.central.key_prefix.as_ref(),
         entries: &entries,
+        form: cfg.central.policy_form,
+        org,
     };
     merge(live.as_ref(), &input)
 }
@@ -123,6 +134,7 @@ pub fn desired_policy(
 pub fn delivery_verdict(
     cfg: &Config,
     policy: &serde_json::Value,
+    org: Option<&Org>,
     id: &AccountId,
     trail_arn: &TrailArn,
 ) -> DeliveryVerdict {
@@ -133,7 +145,7 @@ pub fn delivery_verdict(
         account_id: id.to_string(),
         source_arn: trail_arn.to_string(),
         source_account: trail_arn.account.clone(),
-        org_id: None,
+        org_id: org.map(|o| o.id.clone()),
         service: policy::CLOUDTRAIL.to_owned(),
         log_kind: "CloudTrail".to_owned(),
         region: trail_arn.region.clone(),
@@ -164,25 +176,32 @@ pub fn denial_message(v: &DeliveryVerdict) -> String {
 pub fn plan(
     cfg: &Config,
     targets: &[Target],
+    org: Option<&Org>,
     bucket_exists: bool,
     live_policy: Option<&str>,
     states: &BTreeMap<AccountId, AccountState>,
 ) -> Result<Plan, PolicyError> {
-    let merged = desired_policy(cfg, targets, live_policy)?;
+    let merged = desired_policy(cfg, targets, org, live_policy)?;
     let accounts = targets
         .iter()
         .map(|t| {
             let desired = desired_trail(cfg, t);
-            let verdict = delivery_verdict(cfg, &merged.policy, &t.id, &desired.arn);
+            let verdict = delivery_verdict(cfg, &merged.policy, org, &t.id, &desired.arn);
             let status = match states.get(&t.id) {
                 _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
                     message: denial_message(&verdict),
                 },
                 None => AccountPlanStatus::Unreachable {
+                    operation: "Observe".into(),
                     code: "NotObserved".into(),
                     message: "the account was not observed".into(),
                 },
-                Some(AccountState::Failed { code, message }) => AccountPlanStatus::Unreachable {
+                Some(AccountState::Failed {
+                    operation,
+                    code,
+                    message,
+                }) => AccountPlanStatus::Unreachable {
+                    operation: operation.clone(),
                     code: code.clone(),
                     message: message.clone(),
                 },
@@ -253,14 +272,14 @@ name = "PRD"
                 )
             })
             .collect();
-        let p = plan(&cfg, &targets, false, None, &states).unwrap();
+        let p = plan(&cfg, &targets, None, false, None, &states).unwrap();
         assert_eq!(p.bucket_action, BucketAction::Create);
         assert!(
             p.accounts
                 .iter()
                 .all(|a| a.changes() == [TrailChange::Create, TrailChange::StartLogging])
         );
-        insta::assert_json_snapshot!(p, { ".policy.size" => "[size]" });
+        insta::assert_json_snapshot!(p, { ".policy.size" => "[size]", ".policy.form_sizes[].size" => "[size]" });
 
         // the world after apply: planning again changes nothing
         let states: BTreeMap<_, _> = targets
@@ -287,7 +306,7 @@ name = "PRD"
                 )
             })
             .collect();
-        let again = plan(&cfg, &targets, true, Some(&p.policy.text), &states).unwrap();
+        let again = plan(&cfg, &targets, None, true, Some(&p.policy.text), &states).unwrap();
         assert!(!again.has_changes(), "{again:#?}");
     }
 
@@ -307,7 +326,7 @@ name = "PRD"
                 )
             })
             .collect();
-        let p = plan(&cfg, &targets, true, Some(live), &states).unwrap();
+        let p = plan(&cfg, &targets, None, true, Some(live), &states).unwrap();
         let dev = p
             .accounts
             .iter()

@@ -1,12 +1,17 @@
 //! The shared bucket policy (pure): build trailhub's two CloudTrail statements, merge them into the live
-//! policy without touching anything else, and check the size against S3's limit.
+//! policy without touching anything else, and keep the result under S3's 20 KB limit.
 //!
 //! trailhub owns exactly two statements, found by the Sids of AWS's documentation. Every other statement is
-//! kept as it was, in its order. Trail ARNs and prefixes already in the two statements are kept too (removing
-//! accounts is an explicit, separate act), so a merge only ever adds.
+//! kept as it was, in its order. Entries already in the two statements are kept too (removing accounts is
+//! an explicit, separate act), so a merge only ever widens what the two statements allow.
+//!
+//! The two statements name the trails they allow in one of several forms, from the most specific to the
+//! smallest ([`Form`]). With `policy_form = "auto"` the most specific form that fits in 20 KB is chosen;
+//! none of them drops the source condition or uses a `*` principal.
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::model::{AccountId, BucketName, KeyPrefix, TrailArn};
@@ -15,10 +20,83 @@ pub const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 pub const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
 pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 pub const SOURCE_ARN: &str = "aws:SourceArn";
+pub const SOURCE_ACCOUNT: &str = "aws:SourceAccount";
+pub const SOURCE_ORG: &str = "aws:SourceOrgID";
 pub const ACL_KEY: &str = "s3:x-amz-acl";
 pub const FULL_CONTROL: &str = "bucket-owner-full-control";
 /// S3 refuses bucket policies larger than 20 KB.
 pub const SIZE_LIMIT: usize = 20 * 1024;
+
+/// How the two statements name what may write, most specific first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Form {
+    /// `StringEquals aws:SourceArn` = every trail ARN; one `AWSLogs/<id>/*` resource per account (AWS's
+    /// documented layout; about 100 accounts fit).
+    Exact,
+    /// `ArnLike aws:SourceArn` = `arn:aws:cloudtrail:*:<id>:trail/*` per account (any trail of a listed
+    /// account); per-account resources.
+    AccountArns,
+    /// `StringEquals aws:SourceAccount` = every account ID; per-account resources.
+    SourceAccount,
+    /// `StringEquals aws:SourceAccount` = every account ID; one `AWSLogs/*` resource. A listed account's
+    /// trail could write under another listed account's prefix by choosing its own key prefix.
+    SharedPrefix,
+    /// `StringEquals aws:SourceOrgID` = the organization; one `AWSLogs/*` resource. Constant size; every
+    /// account of the organization may write. Only with `source = "organizations"`.
+    Organization,
+}
+
+impl Form {
+    pub const ALL: [Form; 5] = [
+        Form::Exact,
+        Form::AccountArns,
+        Form::SourceAccount,
+        Form::SharedPrefix,
+        Form::Organization,
+    ];
+
+    fn per_account_resources(self) -> bool {
+        matches!(self, Form::Exact | Form::AccountArns | Form::SourceAccount)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Exact => "exact",
+            Form::AccountArns => "account-arns",
+            Form::SourceAccount => "source-account",
+            Form::SharedPrefix => "shared-prefix",
+            Form::Organization => "organization",
+        }
+    }
+}
+
+/// `policy_form` in accounts.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyForm {
+    /// The most specific form that fits.
+    #[default]
+    Auto,
+    Exact,
+    AccountArns,
+    SourceAccount,
+    SharedPrefix,
+    Organization,
+}
+
+impl PolicyForm {
+    fn candidates(self) -> Vec<Form> {
+        match self {
+            PolicyForm::Auto => Form::ALL.to_vec(),
+            PolicyForm::Exact => vec![Form::Exact],
+            PolicyForm::AccountArns => vec![Form::AccountArns],
+            PolicyForm::SourceAccount => vec![Form::SourceAccount],
+            PolicyForm::SharedPrefix => vec![Form::SharedPrefix],
+            PolicyForm::Organization => vec![Form::Organization],
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyError {
@@ -36,15 +114,24 @@ pub enum PolicyError {
         "the live statement {sid:?} has the Sid trailhub manages but another shape ({why}); trailhub will not change it"
     )]
     SidConflict { sid: String, why: String },
-    #[error(
-        "the merged bucket policy would be {size} bytes, over S3's limit of {limit} bytes: {fit} of the {accounts} accounts fit in the exact form"
-    )]
+    #[error("the merged bucket policy fits in no allowed form: {}", describe_sizes(.sizes))]
     TooLarge {
-        size: usize,
-        limit: usize,
+        sizes: Vec<FormSize>,
         accounts: usize,
         fit: usize,
     },
+}
+
+fn describe_sizes(sizes: &[FormSize]) -> String {
+    sizes
+        .iter()
+        .map(|s| match (&s.size, &s.unusable) {
+            (Some(n), _) => format!("{} is {n} bytes (limit {SIZE_LIMIT})", s.form.name()),
+            (None, Some(why)) => format!("{} cannot be used ({why})", s.form.name()),
+            (None, None) => format!("{} not tried", s.form.name()),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One trail the policy must let write: the account whose prefix it writes and its exact ARN.
@@ -54,36 +141,58 @@ pub struct Entry {
     pub trail_arn: TrailArn,
 }
 
-/// What the policy is for: the bucket, its optional key prefix and the trails to allow.
+/// The organization, when the accounts come from AWS Organizations.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Org {
+    pub id: String,
+    /// Every account ID the organization listed.
+    pub members: BTreeSet<String>,
+}
+
+/// What the policy is for: the bucket, its optional key prefix, the trails to allow and how to name them.
 #[derive(Debug, Clone)]
 pub struct PolicyInput<'a> {
     pub bucket: &'a BucketName,
     pub partition: &'a str,
     pub prefix: Option<&'a KeyPrefix>,
     pub entries: &'a [Entry],
+    pub form: PolicyForm,
+    pub org: Option<&'a Org>,
 }
 
 impl PolicyInput<'_> {
     pub fn bucket_arn(&self) -> String {
         format!("arn:{}:s3:::{}", self.partition, self.bucket)
     }
-    /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*`
-    pub fn write_resource(&self, account: &AccountId) -> String {
+    fn logs_base(&self) -> String {
         match self.prefix {
-            Some(p) => format!(
-                "arn:{}:s3:::{}/{}/AWSLogs/{}/*",
-                self.partition, self.bucket, p, account
-            ),
-            None => format!(
-                "arn:{}:s3:::{}/AWSLogs/{}/*",
-                self.partition, self.bucket, account
-            ),
+            Some(p) => format!("arn:{}:s3:::{}/{}/AWSLogs/", self.partition, self.bucket, p),
+            None => format!("arn:{}:s3:::{}/AWSLogs/", self.partition, self.bucket),
         }
+    }
+    /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*`
+    pub fn write_resource(&self, account: &str) -> String {
+        format!("{}{account}/*", self.logs_base())
+    }
+    /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/*`
+    pub fn shared_resource(&self) -> String {
+        format!("{}*", self.logs_base())
+    }
+    fn account_pattern(&self, account: &str) -> String {
+        format!("arn:{}:cloudtrail:*:{account}:trail/*", self.partition)
     }
 }
 
+/// The size of the policy in one form, or why that form cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FormSize {
+    pub form: Form,
+    pub size: Option<usize>,
+    pub unusable: Option<String>,
+}
+
 /// The merged policy and what the merge did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Merged {
     #[serde(skip)]
     pub policy: Value,
@@ -92,12 +201,16 @@ pub struct Merged {
     pub text: String,
     pub size: usize,
     pub changed: bool,
+    /// The form the two statements are written in, and the size of each form tried.
+    pub form: Form,
+    pub form_sizes: Vec<FormSize>,
     /// Statements trailhub adds because they were not there.
     pub created_statements: Vec<String>,
-    pub added_arns: Vec<String>,
+    /// Source entries (ARNs, account IDs or patterns, organization) and resources added.
+    pub added_sources: Vec<String>,
     pub added_resources: Vec<String>,
     /// Entries already in the two statements that the config does not name: kept, not managed here.
-    pub kept_arns: Vec<String>,
+    pub kept_sources: Vec<String>,
     pub kept_resources: Vec<String>,
     /// True when the live `Statement` was a single object and is now written as a list of one.
     pub normalized_statement_list: bool,
@@ -110,218 +223,6 @@ pub fn parse_live(text: &str) -> Result<Value, PolicyError> {
         return Err(PolicyError::NotObject);
     }
     Ok(v)
-}
-
-/// Merges trailhub's two statements for `input` into `live` (None: the bucket has no policy).
-pub fn merge(live: Option<&Value>, input: &PolicyInput) -> Result<Merged, PolicyError> {
-    let merged = merge_unchecked(live, input)?;
-    if merged.size > SIZE_LIMIT {
-        let fit = how_many_fit(live, input);
-        return Err(PolicyError::TooLarge {
-            size: merged.size,
-            limit: SIZE_LIMIT,
-            accounts: input.entries.len(),
-            fit,
-        });
-    }
-    Ok(merged)
-}
-
-fn how_many_fit(live: Option<&Value>, input: &PolicyInput) -> usize {
-    let size_with = |k: usize| {
-        let sub = PolicyInput {
-            entries: &input.entries[..k],
-            ..input.clone()
-        };
-        merge_unchecked(live, &sub)
-            .map(|m| m.size)
-            .unwrap_or(usize::MAX)
-    };
-    let (mut lo, mut hi) = (0, input.entries.len());
-    if size_with(0) > SIZE_LIMIT {
-        return 0;
-    }
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if size_with(mid) <= SIZE_LIMIT {
-            lo = mid
-        } else {
-            hi = mid - 1
-        }
-    }
-    lo
-}
-
-fn merge_unchecked(live: Option<&Value>, input: &PolicyInput) -> Result<Merged, PolicyError> {
-    let mut doc = match live {
-        Some(Value::Object(m)) => m.clone(),
-        Some(_) => return Err(PolicyError::NotObject),
-        None => {
-            let mut m = Map::new();
-            m.insert("Version".into(), json!("2012-10-17"));
-            m
-        }
-    };
-    let mut normalized = false;
-    let mut statements = match doc.remove("Statement") {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a,
-        Some(o @ Value::Object(_)) => {
-            normalized = true;
-            vec![o]
-        }
-        Some(other) => return Err(PolicyError::BadStatements(json_kind(&other))),
-    };
-    for (index, s) in statements.iter().enumerate() {
-        if !s.is_object() {
-            return Err(PolicyError::StatementNotObject { index });
-        }
-    }
-
-    let arns: BTreeSet<String> = input
-        .entries
-        .iter()
-        .map(|e| e.trail_arn.to_string())
-        .collect();
-    let resources: BTreeSet<String> = input
-        .entries
-        .iter()
-        .map(|e| input.write_resource(&e.account))
-        .collect();
-    let mut out = Merged {
-        policy: Value::Null,
-        text: String::new(),
-        size: 0,
-        changed: normalized || live.is_none(),
-        created_statements: vec![],
-        added_arns: vec![],
-        added_resources: vec![],
-        kept_arns: vec![],
-        kept_resources: vec![],
-        normalized_statement_list: normalized,
-    };
-
-    let bucket_arn = input.bucket_arn();
-    for (sid, action) in [(ACL_SID, "s3:GetBucketAcl"), (WRITE_SID, "s3:PutObject")] {
-        let is_write = sid == WRITE_SID;
-        let found = statements
-            .iter()
-            .position(|s| s.get("Sid").and_then(Value::as_str) == Some(sid));
-        let Some(i) = found else {
-            if !arns.is_empty() {
-                let res = if is_write {
-                    list(&resources)
-                } else {
-                    json!(bucket_arn)
-                };
-                statements.push(new_statement(sid, action, res, &arns, is_write));
-                out.created_statements.push(sid.to_owned());
-                out.changed = true;
-                if is_write {
-                    out.added_resources.extend(resources.iter().cloned());
-                } else {
-                    out.added_arns.extend(arns.iter().cloned());
-                }
-            }
-            continue;
-        };
-        let shape_err = |why: &str| PolicyError::SidConflict {
-            sid: sid.to_owned(),
-            why: why.to_owned(),
-        };
-        let Value::Object(stmt) = &mut statements[i] else {
-            return Err(shape_err("not an object"));
-        };
-        check_shape(sid, action, stmt, is_write)?;
-
-        // aws:SourceArn under StringEquals (the key is case-insensitive: the console writes AWS:SourceArn)
-        let cond = stmt
-            .get_mut("Condition")
-            .and_then(Value::as_object_mut)
-            .and_then(|c| c.get_mut("StringEquals"))
-            .and_then(Value::as_object_mut);
-        let Some(cond) = cond else {
-            return Err(shape_err("no StringEquals condition"));
-        };
-        let key = cond
-            .keys()
-            .find(|k| k.eq_ignore_ascii_case(SOURCE_ARN))
-            .cloned()
-            .unwrap_or_else(|| SOURCE_ARN.to_owned());
-        let (value, added, kept) = union(cond.get(&key), &arns);
-        if let Some(v) = value {
-            cond.insert(key, v);
-            out.changed = true;
-        }
-        if !is_write {
-            out.added_arns = added;
-            out.kept_arns = kept;
-            let (value, _, _) = union(stmt.get("Resource"), &BTreeSet::from([bucket_arn.clone()]));
-            if let Some(v) = value {
-                stmt.insert("Resource".into(), v);
-                out.changed = true;
-            }
-        } else {
-            let (value, added, kept) = union(stmt.get("Resource"), &resources);
-            if let Some(v) = value {
-                stmt.insert("Resource".into(), v);
-                out.changed = true;
-            }
-            out.added_resources = added;
-            out.kept_resources = kept;
-        }
-    }
-    doc.insert("Statement".into(), Value::Array(statements));
-    let policy = Value::Object(doc);
-    let text = policy.to_string();
-    out.size = text.len();
-    out.changed = out.changed || live != Some(&policy);
-    out.policy = policy;
-    out.text = text;
-    Ok(out)
-}
-
-fn new_statement(
-    sid: &str,
-    action: &str,
-    resource: Value,
-    arns: &BTreeSet<String>,
-    is_write: bool,
-) -> Value {
-    let mut equals = Map::new();
-    equals.insert(SOURCE_ARN.into(), list(arns));
-    if is_write {
-        equals.insert(ACL_KEY.into(), json!(FULL_CONTROL));
-    }
-    json!({
-        "Sid": sid,
-        "Effect": "Allow",
-        "Principal": {"Service": CLOUDTRAIL},
-        "Action": action,
-        "Resource": resource,
-        "Condition": {"StringEquals": Value::Object(equals)},
-    })
-}
-
-fn list(items: &BTreeSet<String>) -> Value {
-    Value::Array(items.iter().map(|s| json!(s)).collect())
-}
-
-/// The union of a live string-or-list value with `want`. Returns the new value (None when `want` adds
-/// nothing, so the live form, string or list, stays as it was), what was added and what was there but
-/// is not wanted.
-fn union(
-    live: Option<&Value>,
-    want: &BTreeSet<String>,
-) -> (Option<Value>, Vec<String>, Vec<String>) {
-    let have: BTreeSet<String> = strings(live).into_iter().collect();
-    let added: Vec<String> = want.difference(&have).cloned().collect();
-    let kept: Vec<String> = have.difference(want).cloned().collect();
-    if added.is_empty() {
-        return (None, added, kept);
-    }
-    let all: BTreeSet<String> = have.union(want).cloned().collect();
-    (Some(list(&all)), added, kept)
 }
 
 /// A string or a list of strings, as policy fields are.
@@ -347,14 +248,57 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// A statement with one of trailhub's Sids must be the statement trailhub would write, give or take the
-/// entries of its lists and extra conditions (which are kept and, being ANDed, can only narrow it).
-fn check_shape(
+fn list(items: &BTreeSet<String>) -> Value {
+    Value::Array(items.iter().map(|s| json!(s)).collect())
+}
+
+/// What one of trailhub's statements says, whatever its form: the parts trailhub manages as sets, and the
+/// conditions it does not manage, kept verbatim (they are ANDed, so they can only narrow).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Content {
+    arns: BTreeSet<String>,
+    /// account IDs allowed through `ArnLike arn:*:cloudtrail:*:<id>:trail/*`
+    account_patterns: BTreeSet<String>,
+    accounts: BTreeSet<String>,
+    orgs: BTreeSet<String>,
+    resources: BTreeSet<String>,
+    extra: Map<String, Value>,
+}
+
+fn is_managed_key(op: &str, key: &str, is_write: bool) -> bool {
+    let k = key.to_ascii_lowercase();
+    match op {
+        "StringEquals" => {
+            k == SOURCE_ARN.to_ascii_lowercase()
+                || k == SOURCE_ACCOUNT.to_ascii_lowercase()
+                || k == SOURCE_ORG.to_ascii_lowercase()
+                || (is_write && k == ACL_KEY)
+        }
+        "ArnLike" => k == SOURCE_ARN.to_ascii_lowercase(),
+        _ => false,
+    }
+}
+
+/// The account of an `arn:<p>:cloudtrail:*:<id>:trail/*` pattern.
+fn pattern_account(p: &str) -> Option<String> {
+    let parts: Vec<&str> = p.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "cloudtrail"
+        && parts[3] == "*"
+        && parts[5] == "trail/*";
+    (ok && parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit()))
+        .then(|| parts[4].to_owned())
+}
+
+/// Reads one of trailhub's statements. A statement with trailhub's Sid but another shape is an error: trailhub
+/// will not rewrite what it does not understand.
+fn read_managed(
     sid: &str,
     action: &str,
     stmt: &Map<String, Value>,
     is_write: bool,
-) -> Result<(), PolicyError> {
+) -> Result<Content, PolicyError> {
     let conflict = |why: &str| {
         Err(PolicyError::SidConflict {
             sid: sid.to_owned(),
@@ -380,37 +324,478 @@ fn check_shape(
     if strings(stmt.get("Action")) != [action] {
         return conflict(&format!("its Action is not {action}"));
     }
-    if stmt
-        .get("Resource")
-        .is_some_and(|r| !matches!(r, Value::String(_) | Value::Array(_)))
-    {
-        return conflict("its Resource is not a string or a list");
+    if !matches!(
+        stmt.get("Resource"),
+        Some(Value::String(_) | Value::Array(_))
+    ) {
+        return conflict("its Resource is not a string or a list of strings");
     }
-    let equals = stmt
-        .get("Condition")
-        .and_then(Value::as_object)
-        .and_then(|c| c.get("StringEquals"))
-        .and_then(Value::as_object);
-    let Some(equals) = equals else {
+    let mut c = Content {
+        resources: strings(stmt.get("Resource")).into_iter().collect(),
+        ..Content::default()
+    };
+    let Some(cond) = stmt.get("Condition").and_then(Value::as_object) else {
         return conflict(
-            "it has no StringEquals condition on aws:SourceArn: adding one would cut off every trail it allows now",
+            "it has no source condition: adding one would cut off every trail it allows now",
         );
     };
-    if !equals.keys().any(|k| k.eq_ignore_ascii_case(SOURCE_ARN)) {
-        return conflict(
-            "it has no StringEquals condition on aws:SourceArn: adding one would cut off every trail it allows now",
-        );
-    }
-    if is_write {
-        let acl = equals
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(ACL_KEY))
-            .map(|(_, v)| strings(Some(v)));
-        if acl.as_deref() != Some(&[FULL_CONTROL.to_owned()]) {
-            return conflict("its s3:x-amz-acl condition is not bucket-owner-full-control");
+    for (op, keys) in cond {
+        let Some(keys) = keys.as_object() else {
+            return conflict(&format!("its {op} condition is not an object"));
+        };
+        for (key, value) in keys {
+            if !is_managed_key(op, key, is_write) {
+                c.extra.entry(op.clone()).or_insert_with(|| json!({}))[key] = value.clone();
+                continue;
+            }
+            let values = strings(Some(value));
+            match (op.as_str(), key.to_ascii_lowercase().as_str()) {
+                ("StringEquals", k) if k == ACL_KEY => {
+                    if values != [FULL_CONTROL] {
+                        return conflict(
+                            "its s3:x-amz-acl condition is not bucket-owner-full-control",
+                        );
+                    }
+                }
+                ("StringEquals", "aws:sourcearn") => c.arns.extend(values),
+                ("StringEquals", "aws:sourceaccount") => c.accounts.extend(values),
+                ("StringEquals", "aws:sourceorgid") => c.orgs.extend(values),
+                _ => {
+                    for p in values {
+                        match pattern_account(&p) {
+                            Some(a) => {
+                                c.account_patterns.insert(a);
+                            }
+                            None if !p.contains(['*', '?']) => {
+                                c.arns.insert(p);
+                            }
+                            None => {
+                                return conflict(&format!(
+                                    "its ArnLike pattern {p:?} is not one trailhub writes"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
-    Ok(())
+    let sources = c.arns.len() + c.account_patterns.len() + c.accounts.len() + c.orgs.len();
+    let mixed = [
+        !c.arns.is_empty() || !c.account_patterns.is_empty(),
+        !c.accounts.is_empty(),
+        !c.orgs.is_empty(),
+    ];
+    if sources == 0 {
+        return conflict(
+            "it has no source condition: adding one would cut off every trail it allows now",
+        );
+    }
+    if mixed.iter().filter(|m| **m).count() > 1 {
+        // several source keys in one statement AND together: a narrowing trailhub cannot keep while widening
+        return conflict("it combines several source conditions, which AND together");
+    }
+    Ok(c)
+}
+
+/// What must be kept from the live statements, beyond what the config asks for.
+#[derive(Debug, Default)]
+struct Kept {
+    arns: BTreeSet<String>,
+    accounts: BTreeSet<String>,
+    orgs: BTreeSet<String>,
+    resources: BTreeSet<String>,
+}
+
+/// Builds the content of both statements in `form`, or says why that form cannot express what must be kept.
+fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Content), String> {
+    let mut want_arns: BTreeSet<String> = input
+        .entries
+        .iter()
+        .map(|e| e.trail_arn.to_string())
+        .collect();
+    want_arns.extend(kept.arns.iter().cloned());
+    let arn_account = |a: &String| TrailArn::parse(a).map(|t| t.account);
+    let mut accounts: BTreeSet<String> = input
+        .entries
+        .iter()
+        .map(|e| e.account.to_string())
+        .collect();
+    accounts.extend(kept.accounts.iter().cloned());
+    accounts.extend(kept.arns.iter().filter_map(arn_account));
+
+    let mut sources = Content::default();
+    match form {
+        Form::Exact => {
+            if !kept.accounts.is_empty() || !kept.orgs.is_empty() {
+                return Err("the live statements allow whole accounts or an organization; naming trails would narrow that".into());
+            }
+            sources.arns = want_arns;
+        }
+        Form::AccountArns | Form::SourceAccount | Form::SharedPrefix => {
+            if !kept.orgs.is_empty() {
+                return Err(
+                    "the live statements allow an organization; naming accounts would narrow that"
+                        .into(),
+                );
+            }
+            if kept.arns.iter().any(|a| arn_account(a).is_none()) {
+                return Err("the live statements name a source ARN that is not a trail's".into());
+            }
+            if form == Form::AccountArns {
+                sources.account_patterns = accounts;
+            } else {
+                sources.accounts = accounts;
+            }
+        }
+        Form::Organization => {
+            let Some(org) = input.org else {
+                return Err(
+                    "the accounts do not come from AWS Organizations (source = \"organizations\")"
+                        .into(),
+                );
+            };
+            if kept.orgs.iter().any(|o| o != &org.id) {
+                return Err("the live statements allow another organization".into());
+            }
+            if let Some(outside) = accounts.iter().find(|a| !org.members.contains(*a)) {
+                return Err(format!(
+                    "account {outside} is not in organization {}",
+                    org.id
+                ));
+            }
+            sources.orgs = BTreeSet::from([org.id.clone()]);
+        }
+    }
+    let mut write = Content {
+        resources: kept.resources.clone(),
+        ..sources.clone()
+    };
+    if form.per_account_resources() {
+        write.resources.extend(
+            input
+                .entries
+                .iter()
+                .map(|e| input.write_resource(e.account.as_str())),
+        );
+    } else {
+        let shared = input.shared_resource();
+        let base = shared.trim_end_matches('*').to_owned();
+        write.resources.retain(|r| !r.starts_with(&base));
+        write.resources.insert(shared);
+    }
+    let acl = Content {
+        resources: BTreeSet::from([input.bucket_arn()]),
+        ..sources
+    };
+    Ok((acl, write))
+}
+
+fn statement(sid: &str, action: &str, c: &Content, is_write: bool, input: &PolicyInput) -> Value {
+    let mut cond = c.extra.clone();
+    let mut op = |name: &str, key: &str, v: Value| {
+        let m = cond.entry(name.to_owned()).or_insert_with(|| json!({}));
+        m[key] = v;
+    };
+    if !c.arns.is_empty() {
+        op("StringEquals", SOURCE_ARN, list(&c.arns));
+    }
+    if !c.account_patterns.is_empty() {
+        let patterns = c
+            .account_patterns
+            .iter()
+            .map(|a| input.account_pattern(a))
+            .collect();
+        op("ArnLike", SOURCE_ARN, list(&patterns));
+    }
+    if !c.accounts.is_empty() {
+        op("StringEquals", SOURCE_ACCOUNT, list(&c.accounts));
+    }
+    if let Some(org) = c.orgs.first() {
+        op("StringEquals", SOURCE_ORG, json!(org));
+    }
+    if is_write {
+        op("StringEquals", ACL_KEY, json!(FULL_CONTROL));
+    }
+    let resource = if c.resources.len() == 1 && !is_write {
+        json!(c.resources.first())
+    } else {
+        list(&c.resources)
+    };
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": CLOUDTRAIL},
+        "Action": action,
+        "Resource": resource,
+        "Condition": Value::Object(cond),
+    })
+}
+
+/// `ArnLike` content holds patterns; `account_patterns` keeps the account IDs, so turn them back for display.
+fn source_entries(c: &Content, input: &PolicyInput) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = c
+        .arns
+        .iter()
+        .chain(&c.accounts)
+        .chain(&c.orgs)
+        .cloned()
+        .collect();
+    out.extend(c.account_patterns.iter().map(|a| input.account_pattern(a)));
+    out
+}
+
+struct Live {
+    doc: Map<String, Value>,
+    statements: Vec<Value>,
+    normalized: bool,
+    /// index and content of the AclCheck and Write statements, when present
+    acl: Option<(usize, Content)>,
+    write: Option<(usize, Content)>,
+}
+
+fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
+    let mut doc = match live {
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err(PolicyError::NotObject),
+        None => Map::from_iter([("Version".to_owned(), json!("2012-10-17"))]),
+    };
+    let mut normalized = false;
+    let statements = match doc.remove("Statement") {
+        None => Vec::new(),
+        Some(Value::Array(a)) => a,
+        Some(o @ Value::Object(_)) => {
+            normalized = true;
+            vec![o]
+        }
+        Some(other) => return Err(PolicyError::BadStatements(json_kind(&other))),
+    };
+    let mut found = [None, None];
+    for (index, s) in statements.iter().enumerate() {
+        let Value::Object(stmt) = s else {
+            return Err(PolicyError::StatementNotObject { index });
+        };
+        for (slot, (sid, action, is_write)) in [
+            (ACL_SID, "s3:GetBucketAcl", false),
+            (WRITE_SID, "s3:PutObject", true),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if stmt.get("Sid").and_then(Value::as_str) == Some(sid) {
+                if found[slot].is_some() {
+                    return Err(PolicyError::SidConflict {
+                        sid: sid.to_owned(),
+                        why: "two statements have this Sid".into(),
+                    });
+                }
+                found[slot] = Some((index, read_managed(sid, action, stmt, is_write)?));
+            }
+        }
+    }
+    let [acl, write] = found;
+    Ok(Live {
+        doc,
+        statements,
+        normalized,
+        acl,
+        write,
+    })
+}
+
+/// Merges trailhub's two statements for `input` into `live` (None: the bucket has no policy), in the most
+/// specific allowed form that fits.
+pub fn merge(live: Option<&Value>, input: &PolicyInput) -> Result<Merged, PolicyError> {
+    let l = read_live(live)?;
+    let (best, sizes) = try_forms(&l, input, input.form.candidates());
+    match best {
+        Some(mut m) => {
+            m.form_sizes = sizes;
+            Ok(m)
+        }
+        None => {
+            let fit = how_many_fit(&l, input);
+            Err(PolicyError::TooLarge {
+                sizes,
+                accounts: input.entries.len(),
+                fit,
+            })
+        }
+    }
+}
+
+/// The first of `forms` that can express everything and fits, and the size of each form tried.
+fn try_forms(l: &Live, input: &PolicyInput, forms: Vec<Form>) -> (Option<Merged>, Vec<FormSize>) {
+    let mut kept = Kept::default();
+    for (_, c) in l.acl.iter().chain(&l.write) {
+        kept.arns.extend(c.arns.iter().cloned());
+        kept.accounts
+            .extend(c.accounts.iter().chain(&c.account_patterns).cloned());
+        kept.orgs.extend(c.orgs.iter().cloned());
+    }
+    if let Some((_, w)) = &l.write {
+        kept.resources = w.resources.clone();
+    }
+    // the config's own entries are not "kept": they are wanted
+    for e in input.entries {
+        kept.arns.remove(&e.trail_arn.to_string());
+        kept.accounts.remove(e.account.as_str());
+    }
+    let mut sizes = Vec::new();
+    for form in forms {
+        match render(form, input, &kept) {
+            Err(why) => sizes.push(FormSize {
+                form,
+                size: None,
+                unusable: Some(why),
+            }),
+            Ok((acl, write)) => {
+                let m = assemble(l, input, form, acl, write);
+                sizes.push(FormSize {
+                    form,
+                    size: Some(m.size),
+                    unusable: None,
+                });
+                if m.size <= SIZE_LIMIT {
+                    return (Some(m), sizes);
+                }
+            }
+        }
+    }
+    (None, sizes)
+}
+
+/// How many of the entries fit in the first candidate form (for the error message).
+fn how_many_fit(l: &Live, input: &PolicyInput) -> usize {
+    let first = input.form.candidates()[0];
+    let fits = |k: usize| {
+        let sub = PolicyInput {
+            entries: &input.entries[..k],
+            ..input.clone()
+        };
+        try_forms(l, &sub, vec![first]).0.is_some()
+    };
+    if !fits(0) {
+        return 0;
+    }
+    let (mut lo, mut hi) = (0, input.entries.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(mid) { lo = mid } else { hi = mid - 1 }
+    }
+    lo
+}
+
+/// Puts the two statements in place (where they were, else at the end), keeping a live statement untouched
+/// when it already says exactly this, so a second run writes nothing.
+fn assemble(l: &Live, input: &PolicyInput, form: Form, acl: Content, write: Content) -> Merged {
+    let mut statements = l.statements.clone();
+    let mut m = Merged {
+        policy: Value::Null,
+        text: String::new(),
+        size: 0,
+        changed: l.normalized || l.doc.get("Version").is_none() && l.statements.is_empty(),
+        form,
+        form_sizes: vec![],
+        created_statements: vec![],
+        added_sources: vec![],
+        added_resources: vec![],
+        kept_sources: vec![],
+        kept_resources: vec![],
+        normalized_statement_list: l.normalized,
+    };
+    // what the config itself needs, in this form's terms
+    let wanted_sources: BTreeSet<String> = match form {
+        Form::Exact => input
+            .entries
+            .iter()
+            .map(|e| e.trail_arn.to_string())
+            .collect(),
+        Form::AccountArns => input
+            .entries
+            .iter()
+            .map(|e| input.account_pattern(e.account.as_str()))
+            .collect(),
+        Form::SourceAccount | Form::SharedPrefix => input
+            .entries
+            .iter()
+            .map(|e| e.account.to_string())
+            .collect(),
+        Form::Organization => input.org.map(|o| o.id.clone()).into_iter().collect(),
+    };
+    let config_resources: BTreeSet<String> = if form.per_account_resources() {
+        input
+            .entries
+            .iter()
+            .map(|e| input.write_resource(e.account.as_str()))
+            .collect()
+    } else {
+        BTreeSet::from([input.shared_resource()])
+    };
+    let mut live_sources = BTreeSet::new();
+    let mut live_resources = BTreeSet::new();
+    for (sid, action, is_write, content, found) in [
+        (ACL_SID, "s3:GetBucketAcl", false, acl, &l.acl),
+        (WRITE_SID, "s3:PutObject", true, write, &l.write),
+    ] {
+        if input.entries.is_empty() && found.is_none() {
+            continue;
+        }
+        let mut content = content;
+        if let Some((_, live)) = found {
+            content.extra = live.extra.clone();
+        }
+        match found {
+            Some((i, live)) => {
+                live_sources.extend(source_entries(live, input));
+                if is_write {
+                    live_resources.extend(live.resources.iter().cloned());
+                }
+                if *live != content {
+                    statements[*i] = statement(sid, action, &content, is_write, input);
+                    m.changed = true;
+                }
+            }
+            None => {
+                statements.push(statement(sid, action, &content, is_write, input));
+                m.created_statements.push(sid.to_owned());
+                m.changed = true;
+            }
+        }
+    }
+    let new_sources = match statements
+        .iter()
+        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ACL_SID))
+    {
+        Some(Value::Object(s)) => read_managed(ACL_SID, "s3:GetBucketAcl", s, false)
+            .map(|c| source_entries(&c, input))
+            .unwrap_or_default(),
+        _ => BTreeSet::new(),
+    };
+    m.added_sources = new_sources.difference(&live_sources).cloned().collect();
+    m.kept_sources = new_sources.difference(&wanted_sources).cloned().collect();
+    let new_resources = match statements
+        .iter()
+        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(WRITE_SID))
+    {
+        Some(s) => strings(s.get("Resource"))
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+        None => BTreeSet::new(),
+    };
+    m.added_resources = new_resources.difference(&live_resources).cloned().collect();
+    m.kept_resources = new_resources
+        .difference(&config_resources)
+        .cloned()
+        .collect();
+
+    let mut doc = l.doc.clone();
+    doc.insert("Statement".into(), Value::Array(statements));
+    let policy = Value::Object(doc);
+    m.text = policy.to_string();
+    m.size = m.text.len();
+    m.policy = policy;
+    m
 }
 
 #[cfg(test)]
@@ -441,7 +826,16 @@ mod tests {
             partition: "aws",
             prefix,
             entries: e,
+            form: PolicyForm::Auto,
+            org: None,
         }
+    }
+
+    fn many(n: u64) -> Vec<Entry> {
+        let ids: Vec<String> = (0..n)
+            .map(|i| format!("{:012}", 100000000000u64 + i))
+            .collect();
+        entries(&ids.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     #[test]
@@ -452,6 +846,7 @@ mod tests {
         let m = merge(None, &input(&b, Some(&p), &e)).unwrap();
         insta::assert_json_snapshot!(m.policy);
         assert!(m.changed);
+        assert_eq!(m.form, Form::Exact);
         assert_eq!(m.created_statements, [ACL_SID, WRITE_SID]);
     }
 
@@ -471,14 +866,14 @@ mod tests {
         assert_eq!(st[3], live["Statement"][3]);
         assert_eq!(m.policy["Id"], "x");
         assert_eq!(
-            st[1]["Condition"]["StringEquals"]["AWS:SourceArn"],
+            st[1]["Condition"]["StringEquals"]["aws:SourceArn"],
             json!([
                 "arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/T222222222222",
                 "arn:aws:cloudtrail:us-east-1:999999999999:trail/old"
             ])
         );
         assert_eq!(
-            m.kept_arns,
+            m.kept_sources,
             ["arn:aws:cloudtrail:us-east-1:999999999999:trail/old"]
         );
         assert_eq!(
@@ -489,11 +884,28 @@ mod tests {
             m.added_resources,
             ["arn:aws:s3:::sec-log/AWSLogs/222222222222/*"]
         );
+        assert_eq!(
+            m.added_sources,
+            ["arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/T222222222222"]
+        );
 
         // merging again changes nothing
         let again = merge(Some(&m.policy), &input(&b, None, &e)).unwrap();
-        assert!(!again.changed);
+        assert!(!again.changed, "{again:#?}");
         assert_eq!(again.policy, m.policy);
+        assert!(again.added_sources.is_empty() && again.added_resources.is_empty());
+    }
+
+    #[test]
+    fn a_console_policy_already_right_is_not_rewritten() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let e = entries(&["222222222222"]);
+        let arn = e[0].trail_arn.to_string();
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{{"StringEquals":{{"AWS:SourceArn":"{arn}"}}}}}},{{"Sid":"AWSCloudTrailWrite20150319","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/222222222222/*","Condition":{{"StringEquals":{{"AWS:SourceArn":"{arn}","s3:x-amz-acl":"bucket-owner-full-control"}}}}}}]}}"#
+        );
+        let m = merge(Some(&parse_live(&text).unwrap()), &input(&b, None, &e)).unwrap();
+        assert!(!m.changed, "{m:#?}");
     }
 
     #[test]
@@ -524,34 +936,119 @@ mod tests {
             m(r#"{"Statement":[1]}"#),
             Err(PolicyError::StatementNotObject { index: 0 })
         );
-        assert!(matches!(
-            m(
-                r#"{"Statement":[{"Sid":"AWSCloudTrailWrite20150319","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#
-            ),
-            Err(PolicyError::SidConflict { .. })
-        ));
-        assert!(matches!(
-            m(
-                r#"{"Statement":[{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log"}]}"#
-            ),
-            Err(PolicyError::SidConflict { .. })
-        ));
+        for bad in [
+            r#"{"Sid":"AWSCloudTrailWrite20150319","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*"}"#,
+            r#"{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log"}"#,
+            r#"{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","NotPrincipal":{"Service":"x"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{"StringEquals":{"aws:SourceArn":"a"}}}"#,
+            r#"{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:*:trail/*"}}}"#,
+        ] {
+            let r = m(&format!(r#"{{"Statement":[{bad}]}}"#));
+            assert!(
+                matches!(r, Err(PolicyError::SidConflict { .. })),
+                "{bad}: {r:?}"
+            );
+        }
     }
 
     #[test]
-    fn too_large_says_how_many_fit() {
+    fn unknown_conditions_on_managed_statements_are_kept() {
         let b: BucketName = "sec-log".parse().unwrap();
-        let ids: Vec<String> = (0..200)
-            .map(|i| format!("{:012}", 100000000000u64 + i))
-            .collect();
-        let e = entries(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+        let e = entries(&["222222222222"]);
+        let live = parse_live(r#"{"Statement":[{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{"StringEquals":{"aws:SourceArn":["arn:aws:cloudtrail:us-east-1:999999999999:trail/old"]},"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#).unwrap();
+        let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
+        assert_eq!(
+            m.policy["Statement"][0]["Condition"]["IpAddress"],
+            json!({"aws:SourceIp": "10.0.0.0/8"})
+        );
+    }
+
+    #[test]
+    fn forms_step_down_as_the_organization_grows() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        for (n, form) in [
+            (50, Form::Exact),
+            (120, Form::AccountArns),
+            (200, Form::SourceAccount),
+            (600, Form::SharedPrefix),
+        ] {
+            let e = many(n);
+            let m = merge(None, &input(&b, None, &e)).unwrap();
+            assert_eq!(m.form, form, "{n} accounts: {:?}", m.form_sizes);
+            assert!(m.size <= SIZE_LIMIT);
+        }
+        let e = many(10_000);
         let err = merge(None, &input(&b, None, &e)).unwrap_err();
+        assert!(
+            err.to_string().contains("organization cannot be used"),
+            "{err}"
+        );
+        let org = Org {
+            id: "o-abc123defg".into(),
+            members: e.iter().map(|x| x.account.to_string()).collect(),
+        };
+        let m = merge(
+            None,
+            &PolicyInput {
+                org: Some(&org),
+                ..input(&b, None, &e)
+            },
+        )
+        .unwrap();
+        assert_eq!(m.form, Form::Organization);
+        assert!(m.size < 1000);
+    }
+
+    #[test]
+    fn a_pinned_form_that_does_not_fit_is_an_error_that_says_how_many_fit() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let e = many(200);
+        let err = merge(
+            None,
+            &PolicyInput {
+                form: PolicyForm::Exact,
+                ..input(&b, None, &e)
+            },
+        )
+        .unwrap_err();
         let PolicyError::TooLarge { fit, accounts, .. } = err else {
             panic!("{err:?}")
         };
         assert_eq!(accounts, 200);
-        assert!((80..120).contains(&fit), "{fit}");
-        assert!(merge(None, &input(&b, None, &e[..fit])).is_ok());
-        assert!(merge(None, &input(&b, None, &e[..fit + 1])).is_err());
+        assert!((80..130).contains(&fit), "{fit}");
+        let exact = |k: usize| {
+            merge(
+                None,
+                &PolicyInput {
+                    form: PolicyForm::Exact,
+                    ..input(&b, None, &e[..k])
+                },
+            )
+        };
+        assert!(exact(fit).is_ok());
+        assert!(exact(fit + 1).is_err());
+    }
+
+    #[test]
+    fn stepping_down_keeps_what_the_live_policy_allowed() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let live = parse_live(r#"{"Statement":[{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{"StringEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:999999999999:trail/old"}}}]}"#).unwrap();
+        let e = many(120);
+        let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
+        assert_eq!(m.form, Form::AccountArns);
+        assert!(
+            m.kept_sources
+                .contains(&"arn:aws:cloudtrail:*:999999999999:trail/*".to_owned()),
+            "{:?}",
+            m.kept_sources
+        );
+        // and once in a wider form, the narrower one is no longer possible: never narrow silently
+        let m2 = merge(
+            Some(&m.policy),
+            &PolicyInput {
+                form: PolicyForm::Exact,
+                ..input(&b, None, &e[..2])
+            },
+        );
+        assert!(matches!(m2, Err(PolicyError::TooLarge { .. })), "{m2:?}");
     }
 }

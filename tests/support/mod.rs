@@ -14,6 +14,7 @@
 
 pub mod moto;
 pub mod proxy;
+pub mod trailhub;
 
 pub use moto::{
     Moto, TEST_ACCOUNT_ID, TEST_REGION, apply_test_env, create_bucket, s3_client, sdk_config,

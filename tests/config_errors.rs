@@ -1,0 +1,296 @@
+//! Bad accounts files (issue 2, §2 and §7): each is an error before any AWS call, exit 2, with a message
+//! that names the file and the place (line and column) and what is wrong.
+
+mod support;
+
+use support::Proxy;
+use support::trailhub::{MEMBERS, run, static_config};
+
+/// One bad file: how to make it from the good one, where the error must point, and what it must say.
+struct Case {
+    what: &'static str,
+    text: String,
+    /// The text the error points at (its first occurrence, after `after` when set), for line and column.
+    at: Option<&'static str>,
+    after: Option<&'static str>,
+    says: &'static str,
+}
+
+fn case(what: &'static str, text: String, at: &'static str, says: &'static str) -> Case {
+    Case {
+        what,
+        text,
+        at: Some(at),
+        after: None,
+        says,
+    }
+}
+
+impl Case {
+    /// The place is the first `at` after `after`.
+    fn after(mut self, after: &'static str) -> Case {
+        self.after = Some(after);
+        self
+    }
+}
+
+/// Replaces the one occurrence of `from` in the good file.
+fn good_with(from: &str, to: &str) -> String {
+    let good = static_config(&MEMBERS);
+    assert_eq!(
+        good.matches(from).count(),
+        1,
+        "{from:?} must be in the good file once"
+    );
+    good.replace(from, to)
+}
+
+/// 1-based (line, column) of the first `needle` at or after the first `after`.
+fn place(text: &str, needle: &str, after: Option<&str>) -> (usize, usize) {
+    let start = after.map_or(0, |a| text.find(a).unwrap() + a.len());
+    let offset = start
+        + text[start..]
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in:\n{text}"));
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+fn cases() -> Vec<Case> {
+    let org_with_accounts = good_with("source = \"static\"", "source = \"organizations\"");
+    let mut duplicate = static_config(&MEMBERS);
+    duplicate.push_str("\n[[account]]\nid = \"333333333333\"\nname = \"STG-AGAIN\"\n");
+    vec![
+        case(
+            "unknown key",
+            good_with("name = \"STG\"", "name = \"STG\"\ncolour = \"blue\""),
+            "colour",
+            "unknown field `colour`",
+        ),
+        case(
+            "wrong type",
+            good_with(
+                "trail_name = \"{name}-CLOUDTRAIL\"",
+                "trail_name = \"{name}-CLOUDTRAIL\"\nconcurrency = \"many\"",
+            ),
+            "\"many\"",
+            "invalid type",
+        ),
+        case(
+            "11-digit account id",
+            good_with("\"333333333333\"", "\"33333333333\""),
+            "\"33333333333\"",
+            "not 12 digits",
+        ),
+        case(
+            "same account twice",
+            duplicate,
+            "\"333333333333\"",
+            "listed twice",
+        )
+        .after("STG\""),
+        case(
+            "trail name invalid once the template is filled in",
+            good_with("name = \"PRD\"", "name = \"日本\""),
+            "\"444444444444\"",
+            "\"-CLOUDTRAIL\"",
+        ),
+        case(
+            "account's own trail name invalid",
+            good_with(
+                "name = \"DEV\"",
+                "name = \"DEV\"\ntrail_name = \"dev trail\"",
+            ),
+            "\"dev trail\"",
+            "not valid",
+        ),
+        case(
+            "members trail_name template invalid",
+            good_with("\"{name}-CLOUDTRAIL\"", "\"{name}--CLOUDTRAIL\""),
+            "\"{name}--CLOUDTRAIL\"",
+            "next to each other",
+        ),
+        case(
+            "invalid bucket name",
+            good_with("sec-cloudtrail-log", "Sec_CloudTrail_Log"),
+            "\"Sec_CloudTrail_Log\"",
+            "bucket name",
+        ),
+        case(
+            "bad region",
+            good_with("ap-northeast-2", "mars-north-one"),
+            "\"mars-north-one\"",
+            "region",
+        ),
+        case(
+            "concurrency 0",
+            good_with(
+                "trail_name = \"{name}-CLOUDTRAIL\"",
+                "trail_name = \"{name}-CLOUDTRAIL\"\nconcurrency = 0",
+            ),
+            "0\n",
+            "concurrency must be 1 to 256",
+        ),
+        case(
+            "organizations with [[account]] entries",
+            org_with_accounts,
+            "[[account]]",
+            "[[account]] entries are for source = \"static\"",
+        ),
+        case(
+            "bad role_arn",
+            good_with(
+                "name = \"PRD\"",
+                "name = \"PRD\"\nrole_arn = \"arn:aws:iam::4444:role/Admin\"",
+            ),
+            "\"arn:aws:iam::4444",
+            "role ARN",
+        ),
+        case(
+            "bad role_name",
+            good_with(
+                "role_name = \"OrganizationAccountAccessRole\"",
+                "role_name = \"\"",
+            ),
+            "\"\"",
+            "role_name",
+        ),
+        case(
+            "central account listed as member",
+            good_with("\"333333333333\"", "\"123456789012\""),
+            "\"123456789012\"",
+            "is the central account",
+        )
+        .after("[[account]]"),
+        case(
+            "excluded account id not 12 digits",
+            good_with("[members]\n", "[members]\nexclude = [\"1234\"]\n"),
+            "[\"1234\"]",
+            "not 12 digits",
+        ),
+        case(
+            "bad external_id",
+            good_with(
+                "[members]\n",
+                "[members]\nexternal_id = \"no spaces please\"\n",
+            ),
+            "\"no spaces please\"",
+            "external_id",
+        ),
+        case(
+            "key prefix naming AWSLogs",
+            good_with("[members]\n", "key_prefix = \"org/AWSLogs\"\n\n[members]\n"),
+            "\"org/AWSLogs\"",
+            "AWSLogs",
+        ),
+        case(
+            "unknown source",
+            good_with("\"static\"", "\"ldap\""),
+            "\"ldap\"",
+            "unknown variant `ldap`",
+        ),
+        case(
+            "missing required key",
+            good_with("bucket = \"sec-cloudtrail-log\"\n", ""),
+            "[central]",
+            "missing field `bucket`",
+        ),
+        case(
+            "not TOML: an unterminated string",
+            good_with("name = \"DEV\"", "name = \"DEV"),
+            "\n",
+            "TOML parse error",
+        )
+        .after("name = \"DEV"),
+        Case {
+            what: "static with no accounts",
+            text: static_config(&[]),
+            at: None,
+            after: None,
+            says: "source = \"static\" needs at least one [[account]] entry",
+        },
+    ]
+}
+
+/// Every bad file, for every command: exit 2, the file and the place named, and not one request sent.
+#[test]
+fn bad_config_is_refused_before_any_aws_call() {
+    // Nothing may reach it: the proxy's upstream is never asked, so no moto is needed behind it.
+    let proxy = Proxy::start("http://127.0.0.1:9");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = cases();
+    assert!(cases.len() >= 10);
+    for (i, c) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("case-{i}.toml"));
+        std::fs::write(&path, &c.text).unwrap();
+        let file = path.to_str().unwrap();
+        for args in [&["plan"][..], &["apply", "--yes"], &["policy"]] {
+            let out = run(&proxy.url(), &[&["--config", file][..], args].concat(), &[]);
+            let context = format!("{} ({args:?}):\n{}\n{out}", c.what, c.text);
+            assert_eq!(out.code, 2, "{context}");
+            assert!(out.stderr.starts_with("error: "), "{context}");
+            assert!(out.stderr.contains(file), "the file is named: {context}");
+            assert!(
+                out.stderr.contains(c.says),
+                "{:?} is said: {context}",
+                c.says
+            );
+            if let Some(at) = c.at {
+                let (l, col) = place(&c.text, at, c.after);
+                assert!(
+                    out.stderr.contains(&format!("{file}:{l}:{col}:"))
+                        || out.stderr.contains(&format!("line {l}, column {col}")),
+                    "the place {l}:{col} is named: {context}"
+                );
+            }
+            assert!(out.stdout.is_empty(), "{context}");
+        }
+    }
+    assert!(proxy.log().is_empty(), "{:#?}", proxy.log());
+}
+
+#[test]
+fn missing_config_file_is_refused_before_any_aws_call() {
+    let proxy = Proxy::start("http://127.0.0.1:9");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope.toml");
+    let file = path.to_str().unwrap();
+    let out = run(&proxy.url(), &["plan", "--config", file], &[]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains(&format!("cannot read {file}")), "{out}");
+    assert!(out.stderr.contains("No such file"), "{out}");
+    assert!(proxy.log().is_empty(), "{:#?}", proxy.log());
+}
+
+/// A static source without any `[[account]]` must point at the members table (or its `source` line),
+/// not at the top of the file: 1:1 is a comment in most real accounts files.
+#[test]
+fn static_source_without_accounts_names_the_members_table() {
+    let proxy = Proxy::start("http://127.0.0.1:9");
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "# trailhub accounts\n# (the team's, see the wiki)\n\n{}",
+        static_config(&[])
+    );
+    let path = dir.path().join("accounts.toml");
+    std::fs::write(&path, &text).unwrap();
+    let file = path.to_str().unwrap();
+    let out = run(&proxy.url(), &["plan", "--config", file], &[]);
+    assert_eq!(out.code, 2, "{out}");
+    let lines = [
+        place(&text, "[members]", None).0,
+        place(&text, "source = ", None).0,
+    ];
+    assert!(
+        lines
+            .iter()
+            .any(|l| out.stderr.contains(&format!("{file}:{l}:"))
+                || out.stderr.contains(&format!("line {l}, column"))),
+        "the error names line {} ([members]) or {} (source):\n{out}",
+        lines[0],
+        lines[1]
+    );
+    assert!(proxy.log().is_empty(), "{:#?}", proxy.log());
+}

@@ -77,7 +77,7 @@ fn apply_onboards_central_and_members_and_extends_the_console_policy_in_place() 
     let plan = w.trailhub(&["plan"]);
     assert_eq!(plan.code, 0, "{plan}");
     assert!(
-        plan.stdout.contains("4 trail ARNs and 4 prefixes added"),
+        plan.stdout.contains("4 sources and 4 prefixes added"),
         "{plan}"
     );
     for kept in [OLD_TRAIL.to_owned(), log_prefix("999999999999")] {

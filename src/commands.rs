@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use crate::apply::{ApplyOptions, Interrupt, apply};
 use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
-use crate::cli::{ApplyArgs, Command, Global};
+use crate::cli::{ApplyArgs, AuditArgs, Command, Global};
 use crate::config::{Config, Target};
 use crate::discover::{Rejected, observe, targets};
 use crate::model::Region;
@@ -59,6 +59,7 @@ pub async fn execute(
         Command::Apply(args) => {
             run_apply(&central, &cfg, global, args, concurrency, out, interrupt).await
         }
+        Command::Audit(args) => run_audit(&central, &cfg, global, args, concurrency, out).await,
     }
 }
 
@@ -199,4 +200,28 @@ async fn run_apply<C: Central>(
     let report = apply(central, cfg, &targets, &plan, observations, &opts).await?;
     output::apply(out, global.format, &report, &rejected)?;
     Ok(output::exit_code(&report, &rejected))
+}
+
+/// `trailhub audit`: read-only; 0 every account covered, 1 a gap (errors that stop it are exit 2).
+async fn run_audit<C: Central>(
+    central: &C,
+    cfg: &Config,
+    global: &Global,
+    args: &AuditArgs,
+    concurrency: usize,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    let opts = crate::audit::AuditOptions {
+        concurrency,
+        max_age: args.max_age,
+    };
+    let report = crate::audit::audit(central, cfg, &opts, time::OffsetDateTime::now_utc()).await?;
+    let mut rendered = Vec::new();
+    output::audit(&mut rendered, global.format, &report)?;
+    out.write_all(&rendered)?;
+    if let Some(path) = &args.output {
+        std::fs::write(path, &rendered)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    Ok(report.exit_code())
 }

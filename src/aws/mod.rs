@@ -103,6 +103,8 @@ pub trait Central: Send + Sync {
         bucket: &BucketName,
         prefix: &str,
     ) -> Result<Option<i64>, AwsError>;
+    /// DescribeOrganization: the organization's ID (`o-...`), None when the caller is in no organization.
+    async fn organization_id(&self) -> Result<Option<String>, AwsError>;
     /// A client for one account: the caller's own for the central account, AssumeRole for a member.
     async fn member(&self, target: &Target) -> Result<Self::Member, AwsError>;
 }

@@ -328,6 +328,14 @@ impl Central for SdkCentral {
         }
     }
 
+    async fn organization_id(&self) -> Result<Option<String>, AwsError> {
+        match self.orgs.describe_organization().send().await {
+            Ok(out) => Ok(out.organization.and_then(|o| o.id)),
+            Err(e) if e.code() == Some("AWSOrganizationsNotInUseException") => Ok(None),
+            Err(e) => Err(aws_err("DescribeOrganization", e)),
+        }
+    }
+
     async fn member(&self, target: &Target) -> Result<SdkMember, AwsError> {
         let config = match &target.access {
             Access::Own => self.config.clone(),

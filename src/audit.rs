@@ -286,7 +286,8 @@ pub fn log_prefix(cfg: &Config, org_id: Option<&str>, account: &str) -> String {
     p
 }
 
-fn age(secs: i64) -> String {
+/// A duration in seconds, for people: `45s`, `90m` -> `1h30m`, `2d3h`.
+pub fn age(secs: i64) -> String {
     let s = secs.max(0);
     match s {
         s if s >= 2 * 86_400 => format!("{}d{}h", s / 86_400, s % 86_400 / 3600),

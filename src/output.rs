@@ -326,8 +326,9 @@ fn audit_text(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     };
     writeln!(
         out,
-        "audit of {target} at {} (max age {}s)",
-        report.generated_at, report.max_age_seconds
+        "audit of {target} at {} (max age {})",
+        report.generated_at,
+        crate::audit::age(i64::try_from(report.max_age_seconds).unwrap_or(i64::MAX))
     )?;
     writeln!(out)?;
     let mut t = table(&["ACCOUNT", "NAME", "COVERED", "PROBLEMS"]);

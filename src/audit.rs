@@ -1282,3 +1282,149 @@ name = "DEV"
         }
     }
 }
+
+#[cfg(test)]
+mod fake_tests {
+    //! The async part over the in-memory fake: scope, the organization trail and the concurrency bound.
+    use super::*;
+    use crate::aws::OrgAccount;
+    use crate::aws::fake::{FakeAws, fake_trail};
+    use std::path::Path;
+
+    const ORG_CFG: &str = r#"
+[central]
+account_id = "111111111111"
+bucket = "sec-log"
+region = "ap-northeast-2"
+[members]
+source = "organizations"
+trail_name = "{name}-CT"
+concurrency = 3
+"#;
+
+    fn now() -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_organization_trail_covers_every_account_within_the_bound() {
+        let cfg = Config::parse(Path::new("a.toml"), ORG_CFG).unwrap();
+        let region: crate::model::Region = "ap-northeast-2".parse().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(5));
+        let org_arn = "arn:aws:cloudtrail:ap-northeast-2:111111111111:trail/ORG";
+        let ids: Vec<String> = (2..=13).map(|i| format!("{i:012}")).collect();
+        {
+            let mut w = aws.world();
+            w.org_id = Some("o-abc123".into());
+            w.org_accounts = ids
+                .iter()
+                .map(|id| OrgAccount {
+                    id: id.clone(),
+                    name: format!("A{id}"),
+                    active: true,
+                })
+                .collect();
+            let policy = serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Principal": {"Service": CLOUDTRAIL}, "Action": "s3:GetBucketAcl",
+                 "Resource": "arn:aws:s3:::sec-log",
+                 "Condition": {"StringEquals": {"aws:SourceArn": org_arn}}},
+                {"Effect": "Allow", "Principal": {"Service": CLOUDTRAIL}, "Action": "s3:PutObject",
+                 "Resource": "arn:aws:s3:::sec-log/AWSLogs/o-abc123/*",
+                 "Condition": {"StringEquals": {"aws:SourceArn": org_arn}}}]});
+            w.buckets.insert("sec-log".into(), Some(policy.to_string()));
+            let mut t = fake_trail(&region, "111111111111", "ORG", "sec-log");
+            t.organization_trail = true;
+            let status = TrailStatus {
+                is_logging: true,
+                start_logging_time: Some(1_799_000_000),
+                ..Default::default()
+            };
+            w.trails.insert("111111111111".into(), vec![(t, status)]);
+            let objects = w.objects.entry("sec-log".into()).or_default();
+            // every account but the last has fresh logs under the organization's prefix
+            for id in std::iter::once("111111111111")
+                .chain(ids[..ids.len() - 1].iter().map(String::as_str))
+            {
+                objects.insert(
+                    format!("AWSLogs/o-abc123/{id}/CloudTrail/ap-northeast-2/x.json.gz"),
+                    1_799_999_000,
+                );
+            }
+        }
+        let opts = AuditOptions {
+            concurrency: cfg.members.concurrency,
+            max_age: Duration::from_secs(86_400),
+        };
+        let r = audit(&aws, &cfg, &opts, now()).await.unwrap();
+        assert_eq!(
+            r.summary,
+            Summary {
+                accounts: 13,
+                covered: 12,
+                stale: 0
+            }
+        );
+        assert_eq!(r.accounts[0].scope, Scope::Central);
+        assert!(
+            r.accounts
+                .iter()
+                .all(|a| a.trail_arn.as_deref() == Some(org_arn))
+        );
+        let last = r.accounts.last().unwrap();
+        assert_eq!(last.id, ids[ids.len() - 1]);
+        assert_eq!(
+            last.problems.iter().map(|p| p.code).collect::<Vec<_>>(),
+            [Code::NoDelivery]
+        );
+        assert!(aws.max_in_flight() <= 3, "{}", aws.max_in_flight());
+        assert_eq!(aws.calls("DescribeOrganization"), 1);
+        for write in [
+            "CreateTrail",
+            "UpdateTrail",
+            "StartLogging",
+            "PutBucketPolicy",
+            "CreateBucket",
+        ] {
+            assert_eq!(aws.calls(write), 0, "{write}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_bucket_stops_the_audit_and_an_unassumable_role_does_not() {
+        let cfg = Config::parse(Path::new("a.toml"), ORG_CFG).unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        aws.world().org_accounts = vec![OrgAccount {
+            id: "222222222222".into(),
+            name: "DEV".into(),
+            active: true,
+        }];
+        let opts = AuditOptions {
+            concurrency: 2,
+            max_age: Duration::from_secs(86_400),
+        };
+        let e = audit(&aws, &cfg, &opts, now()).await.unwrap_err();
+        assert!(matches!(e, AuditError::NoBucket { .. }), "{e}");
+
+        aws.world().buckets.insert("sec-log".into(), None);
+        aws.world().deny_assume.insert("222222222222".into());
+        let r = audit(&aws, &cfg, &opts, now()).await.unwrap();
+        let codes: Vec<(&str, Vec<Code>)> = r
+            .accounts
+            .iter()
+            .map(|a| (a.id.as_str(), a.problems.iter().map(|p| p.code).collect()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("111111111111", vec![Code::NoTrail]),
+                ("222222222222", vec![Code::Unreachable]),
+            ]
+        );
+        assert!(
+            r.accounts[1].problems[0]
+                .message
+                .starts_with("AccessDenied")
+        );
+        assert_eq!(r.exit_code(), 1);
+    }
+}

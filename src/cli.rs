@@ -68,6 +68,9 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Put a backed-up bucket policy back (the current one is backed up first).
     RestorePolicy(RestoreArgs),
+    /// Check that every account's CloudTrail still reaches the central bucket. Read-only. Exit 0: every
+    /// account covered; 1: at least one gap; 2: the audit could not run (runbooks/scheduled-audit.md).
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,4 +94,14 @@ pub struct ApplyArgs {
     /// Where the bucket policy is backed up before it is replaced.
     #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
     pub backup_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// How old the newest log may be before delivery counts as stale: 24h, 90m, 2d, 1d12h...
+    #[arg(long, default_value = "24h", value_name = "AGE", value_parser = crate::audit::parse_max_age)]
+    pub max_age: std::time::Duration,
+    /// Also write the report, in the --format chosen, to this file.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

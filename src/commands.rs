@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use crate::apply::{ApplyOptions, Interrupt, apply};
 use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
-use crate::cli::{ApplyArgs, Command, Global, RestoreArgs};
+use crate::cli::{ApplyArgs, AuditArgs, Command, Global, RestoreArgs};
 use crate::config::Config;
 use crate::discover::{Observation, Scope, observe, scope};
 use crate::model::Region;
@@ -73,6 +73,7 @@ pub async fn execute(
             run_apply(&central, &cfg, global, args, concurrency, out, interrupt).await
         }
         Command::RestorePolicy(args) => run_restore(&central, &cfg, args, out).await,
+        Command::Audit(args) => run_audit(&central, &cfg, global, args, concurrency, out).await,
     }
 }
 
@@ -321,4 +322,28 @@ async fn run_restore<C: Central>(
         )?;
     }
     Ok(0)
+}
+
+/// `trailhub audit`: read-only; 0 every account covered, 1 a gap (errors that stop it are exit 2).
+async fn run_audit<C: Central>(
+    central: &C,
+    cfg: &Config,
+    global: &Global,
+    args: &AuditArgs,
+    concurrency: usize,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    let opts = crate::audit::AuditOptions {
+        concurrency,
+        max_age: args.max_age,
+    };
+    let report = crate::audit::audit(central, cfg, &opts, time::OffsetDateTime::now_utc()).await?;
+    let mut rendered = Vec::new();
+    output::audit(&mut rendered, global.format, &report)?;
+    out.write_all(&rendered)?;
+    if let Some(path) = &args.output {
+        std::fs::write(path, &rendered)
+            .with_context(|| format!("cannot write the report to {}", path.display()))?;
+    }
+    Ok(report.exit_code())
 }

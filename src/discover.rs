@@ -52,10 +52,10 @@ pub async fn scope<C: Central>(central: &C, cfg: &Config) -> Result<Scope, AwsEr
     }
     let (accounts, org_id) = tokio::join!(central.list_org_accounts(), central.organization_id());
     let accounts = accounts?;
-    let org = Org {
-        id: org_id?,
+    let org = org_id?.map(|id| Org {
+        id,
         members: accounts.iter().map(|a| a.id.clone()).collect(),
-    };
+    });
     let mut rejected = Vec::new();
     let mut members = Vec::new();
     for a in accounts {
@@ -84,7 +84,7 @@ pub async fn scope<C: Central>(central: &C, cfg: &Config) -> Result<Scope, AwsEr
     Ok(Scope {
         targets,
         rejected,
-        org: Some(org),
+        org,
     })
 }
 

@@ -5,6 +5,7 @@
 //! puts each AWS service behind a small trait; `apply`, `audit` and `discover` orchestrate over those traits.
 
 pub mod apply;
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod commands;

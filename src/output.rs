@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::apply::{AccountResult, ApplyReport};
+use crate::audit::{AccountReport, AuditReport, Problem, Scope, Severity};
 use crate::cli::Format;
 use crate::discover::Rejected;
 use crate::plan::{AccountPlanStatus, BucketAction, Plan};
@@ -304,4 +305,143 @@ pub fn form_line(p: &crate::plan::policy::Merged) -> String {
         line += &format!(" (the most specific form that fits: {})", passed.join("; "));
     }
     line
+}
+
+/// `coverage: 47/50 accounts (94.0%)`
+fn coverage_line(report: &AuditReport) -> String {
+    let s = &report.summary;
+    let pct = if s.accounts == 0 {
+        100.0
+    } else {
+        s.covered as f64 * 100.0 / s.accounts as f64
+    };
+    format!(
+        "coverage: {}/{} accounts ({pct:.1}%)",
+        s.covered, s.accounts
+    )
+}
+
+fn covered_cell(a: &AccountReport) -> &'static str {
+    match (a.scope, a.covered) {
+        (Scope::Stale, _) => "stale",
+        (_, true) => "yes",
+        (_, false) => "NO",
+    }
+}
+
+fn code_label(p: &Problem) -> String {
+    match p.severity {
+        Severity::Gap => p.code.as_str().to_owned(),
+        Severity::Warning => format!("{} (warning)", p.code.as_str()),
+    }
+}
+
+/// `trailhub audit`: a table and the coverage line (text), the report itself (JSON), or a Markdown
+/// summary for a ticket or a chat message.
+pub fn audit(out: &mut dyn Write, format: Format, report: &AuditReport) -> io::Result<()> {
+    match format {
+        Format::Json => print_json(out, report),
+        Format::Text => audit_text(out, report),
+        Format::Markdown => audit_markdown(out, report),
+    }
+}
+
+fn audit_text(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    let target = match &report.key_prefix {
+        Some(p) => format!("s3://{}/{}/", report.bucket, p),
+        None => format!("s3://{}/", report.bucket),
+    };
+    writeln!(
+        out,
+        "audit of {target} at {} (max age {})",
+        report.generated_at,
+        crate::audit::age(i64::try_from(report.max_age_seconds).unwrap_or(i64::MAX))
+    )?;
+    writeln!(out)?;
+    let mut t = table(&["ACCOUNT", "NAME", "COVERED", "PROBLEMS"]);
+    for a in &report.accounts {
+        let problems = if a.problems.is_empty() {
+            "-".to_owned()
+        } else {
+            a.problems
+                .iter()
+                .map(code_label)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let name = if a.name.is_empty() { "-" } else { &a.name };
+        t.add_row(vec![
+            a.id.clone(),
+            name.to_owned(),
+            covered_cell(a).to_owned(),
+            problems,
+        ]);
+    }
+    print_table(out, &t)?;
+    let details: Vec<_> = report
+        .accounts
+        .iter()
+        .flat_map(|a| a.problems.iter().map(move |p| (a, p)))
+        .collect();
+    if !details.is_empty() {
+        writeln!(out)?;
+        for (a, p) in details {
+            writeln!(out, "{} {}: {}", a.id, code_label(p), p.message)?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", coverage_line(report))
+}
+
+fn audit_markdown(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let target = match &report.key_prefix {
+        Some(p) => format!("s3://{}/{}/", report.bucket, p),
+        None => format!("s3://{}/", report.bucket),
+    };
+    writeln!(
+        out,
+        "### CloudTrail coverage of `{target}`\n\n**{}** ({})\n",
+        coverage_line(report),
+        report.generated_at
+    )?;
+    writeln!(
+        out,
+        "| account | name | covered | problems |\n|---|---|---|---|"
+    )?;
+    for a in &report.accounts {
+        let problems = if a.problems.is_empty() {
+            "-".to_owned()
+        } else {
+            a.problems
+                .iter()
+                .map(|p| format!("`{}`: {}", code_label(p), cell(&p.message)))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let covered = match covered_cell(a) {
+            "NO" => "**no**",
+            c => c,
+        };
+        writeln!(
+            out,
+            "| {} | {} | {covered} | {problems} |",
+            a.id,
+            cell(if a.name.is_empty() { "-" } else { &a.name })
+        )?;
+    }
+    if !report.stale_policy_entries.is_empty() {
+        writeln!(
+            out,
+            "\nStale bucket policy entries (accounts not in scope):\n"
+        )?;
+        for e in &report.stale_policy_entries {
+            writeln!(
+                out,
+                "- `{}`: `{}` in {} of `{}`",
+                e.account, e.value, e.field, e.statement
+            )?;
+        }
+    }
+    Ok(())
 }

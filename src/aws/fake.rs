@@ -27,7 +27,8 @@ pub struct World {
     /// account -> trails with their status
     pub trails: BTreeMap<String, Vec<(ObservedTrail, TrailStatus)>>,
     pub org_accounts: Vec<OrgAccount>,
-    pub org_id: String,
+    /// DescribeOrganization's ID; None: not in an organization
+    pub org_id: Option<String>,
     /// accounts whose AssumeRole is refused
     pub deny_assume: BTreeSet<String>,
     /// every call made, by operation name
@@ -104,11 +105,6 @@ impl Central for FakeAws {
         Ok(self.world().org_accounts.clone())
     }
 
-    async fn organization_id(&self) -> Result<String, AwsError> {
-        self.call("DescribeOrganization").await;
-        Ok(self.world().org_id.clone())
-    }
-
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {
         self.call("HeadBucket").await;
         Ok(self.world().buckets.contains_key(bucket.as_str()))
@@ -179,6 +175,11 @@ impl Central for FakeAws {
         }))
     }
 
+    async fn organization_id(&self) -> Result<Option<String>, AwsError> {
+        self.call("DescribeOrganization").await;
+        Ok(self.world().org_id.clone())
+    }
+
     async fn member(&self, target: &Target) -> Result<FakeMember, AwsError> {
         if let Access::AssumeRole { .. } = &target.access {
             self.call("AssumeRole").await;
@@ -216,7 +217,7 @@ impl FakeMember {
             .entry(self.account.clone())
             .or_default()
             .iter_mut()
-            .find(|(t, _)| t.name == name);
+            .find(|(t, _)| t.name == name || t.arn == name);
         match t {
             Some(t) => Ok(f(t)),
             None => Err(AwsError::new(

@@ -97,8 +97,6 @@ pub trait Central: Send + Sync {
     async fn caller_account(&self) -> Result<String, AwsError>;
     /// ListAccounts, every page.
     async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError>;
-    /// DescribeOrganization: the organization's ID (`o-...`).
-    async fn organization_id(&self) -> Result<String, AwsError>;
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError>;
     /// Creates the bucket with Block Public Access on, versioning on and default encryption.
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError>;
@@ -111,6 +109,8 @@ pub trait Central: Send + Sync {
         bucket: &BucketName,
         prefix: &str,
     ) -> Result<Option<i64>, AwsError>;
+    /// DescribeOrganization: the organization's ID (`o-...`), None when the caller is in no organization.
+    async fn organization_id(&self) -> Result<Option<String>, AwsError>;
     /// A client for one account: the caller's own for the central account, AssumeRole for a member.
     async fn member(&self, target: &Target) -> Result<Self::Member, AwsError>;
 }

@@ -215,22 +215,6 @@ impl Central for SdkCentral {
         }
     }
 
-    async fn organization_id(&self) -> Result<String, AwsError> {
-        let out = self
-            .orgs
-            .describe_organization()
-            .send()
-            .await
-            .map_err(|e| aws_err("DescribeOrganization", e))?;
-        out.organization.and_then(|o| o.id).ok_or_else(|| {
-            AwsError::new(
-                "DescribeOrganization",
-                "NoOrganization",
-                "the answer named no organization",
-            )
-        })
-    }
-
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {
         match self
             .s3
@@ -372,6 +356,14 @@ impl Central for SdkCentral {
             if token.is_none() {
                 return Ok(newest);
             }
+        }
+    }
+
+    async fn organization_id(&self) -> Result<Option<String>, AwsError> {
+        match self.orgs.describe_organization().send().await {
+            Ok(out) => Ok(out.organization.and_then(|o| o.id)),
+            Err(e) if e.code() == Some("AWSOrganizationsNotInUseException") => Ok(None),
+            Err(e) => Err(aws_err("DescribeOrganization", e)),
         }
     }
 

@@ -6,14 +6,29 @@ use clap::Parser;
 use trailhub::apply::Interrupt;
 use trailhub::cli::Cli;
 
+/// Targets whose trace logs print signed requests (Authorization signatures, session tokens): capped
+/// whatever RUST_LOG says, so no credential ever reaches the logs.
+const SECRET_BEARING: &[&str] = &[
+    "aws_sigv4=off",
+    "aws_smithy_runtime::client::orchestrator=debug",
+    "aws_smithy_http_client=debug",
+    "hyper=debug",
+    "hyper_util=debug",
+];
+
 fn init_logs(verbose: u8) {
     let default = match verbose {
         0 => "error,trailhub=warn",
         1 => "error,trailhub=info",
         _ => "warn,trailhub=debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    for d in SECRET_BEARING {
+        if let Ok(d) = d.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -70,10 +70,10 @@ pub fn hint(operation: &str, code: &str) -> &'static str {
         ("HeadBucket", "Forbidden") => {
             "grant s3:ListBucket on the bucket to the caller, or choose a bucket name no other account owns (runbooks/troubleshooting.md#accessdenied)"
         }
-        (
-            _,
-            "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "NoCredentials",
-        ) => {
+        (_, "NoCredentials") => {
+            "no AWS credentials were found: pass --profile, set AWS_PROFILE, run `aws sso login`, or export keys (runbooks/troubleshooting.md#credentials)"
+        }
+        (_, "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId") => {
             "the caller's credentials are expired or invalid; log in again (runbooks/troubleshooting.md#credentials)"
         }
         _ => "see runbooks/troubleshooting.md#other-aws-errors",

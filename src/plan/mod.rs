@@ -343,4 +343,57 @@ name = "PRD"
             2
         );
     }
+
+    /// Issue 5: at 100, 1,000 and 10,000 generated accounts the policy fits in 20 KB and lets every
+    /// planned trail write (10,000 needs the organization form, so those come from an organization).
+    #[test]
+    fn every_trail_is_allowed_at_scale() {
+        for (n, from_org, form) in [
+            (100, false, policy::Form::AccountArns),
+            (1_000, false, policy::Form::SharedPrefix),
+            (10_000, true, policy::Form::Organization),
+        ] {
+            let mut text = String::from(
+                "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\ntrail_name = \"{name}-CLOUDTRAIL\"\n",
+            );
+            let ids: Vec<String> = (0..n)
+                .map(|i| format!("{:012}", 200_000_000_000u64 + i))
+                .collect();
+            if from_org {
+                text += "source = \"organizations\"\n";
+            } else {
+                for id in &ids {
+                    text += &format!("[[account]]\nid = \"{id}\"\nname = \"A{id}\"\n");
+                }
+            }
+            let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
+            let targets: Vec<Target> = if from_org {
+                ids.iter()
+                    .map(|id| {
+                        cfg.org_target(id.parse().unwrap(), format!("A{id}"))
+                            .unwrap()
+                    })
+                    .collect()
+            } else {
+                cfg.static_targets()
+            };
+            let org = from_org.then(|| policy::Org {
+                id: "o-abcdef1234".into(),
+                members: ids.iter().cloned().collect(),
+            });
+            let p = plan(&cfg, &targets, org.as_ref(), true, None, &BTreeMap::new()).unwrap();
+            assert_eq!(p.policy.form, form, "{n}: {:?}", p.policy.form_sizes);
+            assert!(
+                p.policy.size <= policy::SIZE_LIMIT,
+                "{n}: {}",
+                p.policy.size
+            );
+            let denied = p
+                .accounts
+                .iter()
+                .filter(|a| matches!(a.status, AccountPlanStatus::PolicyDenies { .. }))
+                .count();
+            assert_eq!(denied, 0, "{n} accounts");
+        }
+    }
 }

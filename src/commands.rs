@@ -10,7 +10,7 @@ use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
 use crate::cli::{ApplyArgs, AuditArgs, Command, Global, RestoreArgs};
 use crate::config::Config;
-use crate::discover::{Observation, Scope, observe, scope};
+use crate::discover::{Observation, Scope, scope, scope_and_observe};
 use crate::model::Region;
 use crate::output;
 use crate::plan::policy::{SIZE_LIMIT, parse_live};
@@ -60,8 +60,7 @@ pub async fn execute(
             Ok(0)
         }
         Command::Plan => {
-            let scope = discover(&central, &cfg).await?;
-            let (plan, _) = full_plan(&central, &cfg, &scope, concurrency).await?;
+            let (scope, plan, _) = full_plan(&central, &cfg, concurrency).await?;
             output::plan(out, global.format, &plan, &scope.rejected)?;
             let blocked = plan
                 .accounts
@@ -108,6 +107,12 @@ async fn discover<C: Central>(central: &C, cfg: &Config) -> Result<Scope> {
     let scope = scope(central, cfg).await.context(
         "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
     )?;
+    check_scope(&scope)?;
+    Ok(scope)
+}
+
+/// Warns of the accounts left out and refuses an empty scope.
+fn check_scope(scope: &Scope) -> Result<()> {
     for r in &scope.rejected {
         tracing::warn!(account = %r.id, "left out: {}", r.reason);
     }
@@ -116,7 +121,7 @@ async fn discover<C: Central>(central: &C, cfg: &Config) -> Result<Scope> {
             "no account is in scope: add [[account]] entries, or a central trail_name".into()
         ));
     }
-    Ok(scope)
+    Ok(())
 }
 
 async fn read_bucket<C: Central>(central: &C, cfg: &Config) -> Result<(bool, Option<String>)> {
@@ -136,14 +141,22 @@ async fn read_bucket<C: Central>(central: &C, cfg: &Config) -> Result<(bool, Opt
     Ok((exists, live))
 }
 
+/// The scope, every account observed (overlapping the listing of the organization), the bucket read
+/// alongside, and the plan.
 async fn full_plan<C: Central>(
     central: &C,
     cfg: &Config,
-    scope: &Scope,
     concurrency: usize,
-) -> Result<(Plan, Vec<Observation<C::Member>>)> {
-    let (exists, live) = read_bucket(central, cfg).await?;
-    let observations = observe(central, cfg, &scope.targets, concurrency).await;
+) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
+    let (scoped, bucket) = tokio::join!(
+        scope_and_observe(central, cfg, concurrency),
+        read_bucket(central, cfg)
+    );
+    let (scope, observations) = scoped.context(
+        "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
+    )?;
+    check_scope(&scope)?;
+    let (exists, live) = bucket?;
     let states = observations
         .iter()
         .map(|o| (o.target.id.clone(), o.state.clone()))
@@ -156,7 +169,7 @@ async fn full_plan<C: Central>(
         live.as_deref(),
         &states,
     )?;
-    Ok((plan, observations))
+    Ok((scope, plan, observations))
 }
 
 async fn run_apply<C: Central>(
@@ -168,8 +181,7 @@ async fn run_apply<C: Central>(
     out: &mut dyn Write,
     interrupt: Interrupt,
 ) -> Result<i32> {
-    let scope = discover(central, cfg).await?;
-    let (plan, observations) = full_plan(central, cfg, &scope, concurrency).await?;
+    let (scope, plan, observations) = full_plan(central, cfg, concurrency).await?;
     let all_planned = plan
         .accounts
         .iter()

@@ -3,7 +3,9 @@
 
 use futures::stream::{self, StreamExt};
 
-use crate::aws::{AwsError, Central, Member};
+use std::collections::BTreeSet;
+
+use crate::aws::{AwsError, Central, Member, OrgAccount};
 use crate::config::{Config, Source, Target};
 use crate::model::AccountId;
 use crate::plan::AccountState;
@@ -41,51 +43,109 @@ pub async fn targets<C: Central>(
 /// Every account in scope: from accounts.toml, or from AWS Organizations (every page of ListAccounts, with
 /// DescribeOrganization alongside for the organization's ID).
 pub async fn scope<C: Central>(central: &C, cfg: &Config) -> Result<Scope, AwsError> {
+    scope_streaming(central, cfg, |_| {}).await
+}
+
+/// An Organizations account: in scope (a target), left out (None), or in scope but unworkable.
+fn classify(cfg: &Config, a: &OrgAccount) -> Option<Result<Target, Rejected>> {
+    if !a.active || a.id == cfg.central.account_id.as_str() {
+        return None;
+    }
+    let target = a.id.parse::<AccountId>().and_then(|id| {
+        if cfg.members.exclude.contains(&id) {
+            Ok(None)
+        } else {
+            cfg.org_target(id, a.name.clone()).map(Some)
+        }
+    });
+    match target {
+        Ok(t) => t.map(Ok),
+        Err(reason) => Some(Err(Rejected {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            reason,
+        })),
+    }
+}
+
+/// Lists the scope, handing each target to `found` as soon as its page arrives (so that work on the first
+/// accounts overlaps the listing of the next pages). Targets come back central first, then by account ID.
+async fn scope_streaming<C: Central>(
+    central: &C,
+    cfg: &Config,
+    mut found: impl FnMut(&Target),
+) -> Result<Scope, AwsError> {
     let mut targets: Vec<Target> = cfg.central_target().into_iter().collect();
     if cfg.members.source == Source::Static {
         targets.extend(cfg.static_targets());
+        targets.iter().for_each(&mut found);
         return Ok(Scope {
             targets,
             rejected: vec![],
             org: None,
         });
     }
-    let (accounts, org_id) = tokio::join!(central.list_org_accounts(), central.organization_id());
-    let accounts = accounts?;
-    let org = org_id?.map(|id| Org {
-        id,
-        members: accounts.iter().map(|a| a.id.clone()).collect(),
-    });
-    let mut rejected = Vec::new();
-    let mut members = Vec::new();
-    for a in accounts {
-        if !a.active || a.id == cfg.central.account_id.as_str() {
-            continue;
-        }
-        let target = a.id.parse::<AccountId>().and_then(|id| {
-            if cfg.members.exclude.contains(&id) {
-                Ok(None)
-            } else {
-                cfg.org_target(id, a.name.clone()).map(Some)
+    targets.iter().for_each(&mut found);
+    let list = async {
+        let mut members = BTreeSet::new();
+        let mut rejected = Vec::new();
+        let mut token = None;
+        loop {
+            let page = central.list_org_accounts_page(token).await?;
+            for a in &page.accounts {
+                members.insert(a.id.clone());
+                match classify(cfg, a) {
+                    Some(Ok(t)) => {
+                        found(&t);
+                        targets.push(t);
+                    }
+                    Some(Err(r)) => rejected.push(r),
+                    None => {}
+                }
             }
-        });
-        match target {
-            Ok(Some(t)) => members.push(t),
-            Ok(None) => {}
-            Err(reason) => rejected.push(Rejected {
-                id: a.id,
-                name: a.name,
-                reason,
-            }),
+            token = page.next;
+            if token.is_none() {
+                return Ok::<_, AwsError>((members, rejected));
+            }
         }
-    }
-    members.sort_by(|a, b| a.id.cmp(&b.id));
-    targets.extend(members);
+    };
+    let (listed, org_id) = tokio::join!(list, central.organization_id());
+    let (members, rejected) = listed?;
+    let org = org_id?.map(|id| Org { id, members });
+    targets.sort_by(|a, b| (!a.is_central, &a.id).cmp(&(!b.is_central, &b.id)));
     Ok(Scope {
         targets,
         rejected,
         org,
     })
+}
+
+/// The scope and every target observed, the observation of the first accounts overlapping the listing of
+/// later ListAccounts pages. At most `concurrency` accounts are observed at once.
+pub async fn scope_and_observe<C: Central>(
+    central: &C,
+    cfg: &Config,
+    concurrency: usize,
+) -> Result<(Scope, Vec<Observation<C::Member>>), AwsError> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Target>();
+    let listing = async move {
+        let r = scope_streaming(central, cfg, |t| {
+            let _ = tx.send(t.clone());
+        })
+        .await;
+        drop(tx);
+        r
+    };
+    let observing = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|t| (t, rx)) })
+        .map(|t| observe_one(central, cfg, t))
+        .buffer_unordered(concurrency.max(1))
+        .collect::<Vec<_>>();
+    let (scoped, mut observations) = tokio::join!(listing, observing);
+    let scope = scoped?;
+    observations.sort_by(|a, b| {
+        (!a.target.is_central, &a.target.id).cmp(&(!b.target.is_central, &b.target.id))
+    });
+    Ok((scope, observations))
 }
 
 /// One account as observed: its client (kept for the apply, so a role is assumed once per run), the
@@ -106,51 +166,69 @@ pub async fn observe<C: Central>(
     targets: &[Target],
     concurrency: usize,
 ) -> Vec<Observation<C::Member>> {
-    let region = cfg.central.region.as_str();
-    let mut out: Vec<(usize, Observation<C::Member>)> = stream::iter(targets.iter().cloned().enumerate())
-        .map(|(i, target)| async move {
-            let failed = |target: Target, e: AwsError, member| {
-                tracing::warn!(account = %target.id, operation = e.operation, code = %e.code, "{}", e.message);
-                Observation {
-                    target,
-                    member,
-                    state: AccountState::Failed {
-                        operation: e.operation.to_owned(),
-                        code: e.code.clone(),
-                        message: e.message.clone(),
-                    },
-                    trails: vec![],
-                    status: None,
-                }
-            };
-            let member = match central.member(&target).await {
-                Ok(m) => m,
-                Err(e) => return (i, failed(target, e, None)),
-            };
-            let trails = match member.describe_trails().await {
-                Ok(t) => t,
-                Err(e) => return (i, failed(target, e, Some(member))),
-            };
-            // moto ignores DescribeTrails' name list, and a multi-region trail shows in every region:
-            // trailhub's trail is the one of its name whose home region is the central region.
-            let mine = trails
-                .iter()
-                .find(|t| t.name == target.trail_name.as_str() && t.home_region.as_deref().is_none_or(|r| r == region))
-                .cloned();
-            let status = match &mine {
-                Some(t) => match member.trail_status(&t.name).await {
-                    Ok(s) => Some(s),
-                    Err(e) => return (i, failed(target, e, Some(member))),
-                },
-                None => None,
-            };
-            let is_logging = status.as_ref().is_some_and(|s| s.is_logging);
-            let state = AccountState::Observed { trail: mine, is_logging };
-            (i, Observation { target, member: Some(member), state, trails, status })
-        })
-        .buffer_unordered(concurrency.max(1))
+    stream::iter(targets.iter().cloned())
+        .map(|t| observe_one(central, cfg, t))
+        .buffered(concurrency.max(1))
         .collect()
-        .await;
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, o)| o).collect()
+        .await
+}
+
+/// AssumeRole (or the caller's own credentials for central), DescribeTrails, and GetTrailStatus of
+/// trailhub's trail when it exists: 2 or 3 calls.
+async fn observe_one<C: Central>(
+    central: &C,
+    cfg: &Config,
+    target: Target,
+) -> Observation<C::Member> {
+    let failed = |target: Target, e: AwsError, member| {
+        tracing::warn!(account = %target.id, operation = e.operation, code = %e.code, "{}", e.message);
+        Observation {
+            target,
+            member,
+            state: AccountState::Failed {
+                operation: e.operation.to_owned(),
+                code: e.code.clone(),
+                message: e.message.clone(),
+            },
+            trails: vec![],
+            status: None,
+        }
+    };
+    let member = match central.member(&target).await {
+        Ok(m) => m,
+        Err(e) => return failed(target, e, None),
+    };
+    let trails = match member.describe_trails().await {
+        Ok(t) => t,
+        Err(e) => return failed(target, e, Some(member)),
+    };
+    // moto ignores DescribeTrails' name list, and a multi-region trail shows in every region:
+    // trailhub's trail is the one of its name whose home region is the central region.
+    let region = cfg.central.region.as_str();
+    let mine = trails
+        .iter()
+        .find(|t| {
+            t.name == target.trail_name.as_str()
+                && t.home_region.as_deref().is_none_or(|r| r == region)
+        })
+        .cloned();
+    let status = match &mine {
+        Some(t) => match member.trail_status(&t.name).await {
+            Ok(s) => Some(s),
+            Err(e) => return failed(target, e, Some(member)),
+        },
+        None => None,
+    };
+    let is_logging = status.as_ref().is_some_and(|s| s.is_logging);
+    let state = AccountState::Observed {
+        trail: mine,
+        is_logging,
+    };
+    Observation {
+        target,
+        member: Some(member),
+        state,
+        trails,
+        status,
+    }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{AwsError, Central, Member, OrgAccount};
+use super::{AwsError, Central, Member, OrgAccount, OrgPage};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region, TrailArn};
 use crate::plan::evaluate::{DeliveryTarget, check_delivery};
@@ -96,13 +96,23 @@ impl Central for FakeAws {
         Ok(self.world().caller.clone())
     }
 
-    async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError> {
-        let n = self.world().org_accounts.len();
+    async fn list_org_accounts_page(&self, token: Option<String>) -> Result<OrgPage, AwsError> {
         // pages of 20, as AWS
-        for _ in 0..n.div_ceil(20).max(1) {
-            self.call("ListAccounts").await;
-        }
-        Ok(self.world().org_accounts.clone())
+        self.call("ListAccounts").await;
+        let start: usize = token.and_then(|t| t.parse().ok()).unwrap_or(0);
+        let w = self.world();
+        let accounts: Vec<OrgAccount> = w
+            .org_accounts
+            .iter()
+            .skip(start)
+            .take(20)
+            .cloned()
+            .collect();
+        let end = start + accounts.len();
+        Ok(OrgPage {
+            accounts,
+            next: (end < w.org_accounts.len()).then(|| end.to_string()),
+        })
     }
 
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {

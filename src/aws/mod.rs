@@ -88,6 +88,13 @@ pub struct OrgAccount {
     pub active: bool,
 }
 
+/// One page of ListAccounts and the token of the next, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgPage {
+    pub accounts: Vec<OrgAccount>,
+    pub next: Option<String>,
+}
+
 /// The central (SEC) account, reached with the caller's own credentials.
 #[async_trait]
 pub trait Central: Send + Sync {
@@ -95,8 +102,21 @@ pub trait Central: Send + Sync {
 
     /// GetCallerIdentity: the caller's account ID.
     async fn caller_account(&self) -> Result<String, AwsError>;
+    /// One page of ListAccounts.
+    async fn list_org_accounts_page(&self, token: Option<String>) -> Result<OrgPage, AwsError>;
     /// ListAccounts, every page.
-    async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError>;
+    async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self.list_org_accounts_page(token).await?;
+            out.extend(page.accounts);
+            token = page.next;
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError>;
     /// Creates the bucket with Block Public Access on, versioning on and default encryption.
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError>;

@@ -18,7 +18,7 @@ use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
-use super::{AwsError, Central, Member, OrgAccount};
+use super::{AwsError, Central, Member, OrgAccount, OrgPage};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region};
 use crate::plan::trails::{DesiredTrail, ObservedTrail, TrailStatus};
@@ -185,34 +185,31 @@ impl Central for SdkCentral {
         })
     }
 
-    async fn list_org_accounts(&self) -> Result<Vec<OrgAccount>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .orgs
-                .list_accounts()
-                .set_max_results(self.page_size)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| aws_err("ListAccounts", e))?;
-            for a in page.accounts() {
-                let (Some(id), name) = (a.id(), a.name().unwrap_or_default()) else {
-                    continue;
-                };
+    async fn list_org_accounts_page(&self, token: Option<String>) -> Result<OrgPage, AwsError> {
+        let page = self
+            .orgs
+            .list_accounts()
+            .set_max_results(self.page_size)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_err("ListAccounts", e))?;
+        let accounts = page
+            .accounts()
+            .iter()
+            .filter_map(|a| {
                 let active = a.status().is_none_or(|s| s.as_str() == "ACTIVE");
-                out.push(OrgAccount {
-                    id: id.to_owned(),
-                    name: name.to_owned(),
+                Some(OrgAccount {
+                    id: a.id()?.to_owned(),
+                    name: a.name().unwrap_or_default().to_owned(),
                     active,
-                });
-            }
-            token = page.next_token.filter(|t| !t.is_empty());
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+                })
+            })
+            .collect();
+        Ok(OrgPage {
+            accounts,
+            next: page.next_token.filter(|t| !t.is_empty()),
+        })
     }
 
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {

@@ -5,7 +5,6 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sts::error::ProvideErrorMetadata;
@@ -424,38 +423,13 @@ fn classifies_requests() {
     assert!(support::proxy::is_write_operation(&c.operation));
 }
 
-/// Runs [`moto_start_child`] in a child process with `TRAILHUB_MOTO_SERVER` pointing nowhere (environment
-/// variables are process-global, so setting it here would break the tests running alongside).
+/// A test that cannot find its emulator fails with a message that says how to get one, never skips.
 #[test]
-fn moto_start_panics_with_how_to_when_server_is_missing() {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "moto_start_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("TRAILHUB_SELFTEST_CHILD", "1")
-        .env("TRAILHUB_MOTO_SERVER", "/nonexistent/moto_server")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(!output.status.success(), "{text}");
+fn moto_start_says_how_to_get_moto_when_the_server_is_missing() {
+    let Err(text) = Moto::start_with(Some("/nonexistent/moto_server".into())) else {
+        panic!("a server that does not exist started");
+    };
     assert!(text.contains("moto_server not found"), "{text}");
     assert!(text.contains("pip install 'moto[server]>=5.1'"), "{text}");
     assert!(text.contains("TRAILHUB_MOTO_SERVER"), "{text}");
-}
-
-/// Only does something as the child of the test above.
-#[test]
-#[ignore = "run by moto_start_panics_with_how_to_when_server_is_missing"]
-fn moto_start_child() {
-    if std::env::var_os("TRAILHUB_SELFTEST_CHILD").is_some() {
-        let _moto = Moto::start();
-    }
 }

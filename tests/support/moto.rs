@@ -45,9 +45,18 @@ impl Moto {
     /// # Panics
     /// If no candidate can be started, with a message saying how to install moto.
     pub fn start() -> Moto {
-        let candidates: Vec<(OsString, Vec<&str>)> = match std::env::var_os(MOTO_SERVER_ENV) {
-            Some(program) if !program.is_empty() => vec![(program, vec![])],
-            _ => vec![
+        match Self::start_with(std::env::var_os(MOTO_SERVER_ENV).filter(|p| !p.is_empty())) {
+            Ok(moto) => moto,
+            Err(how_to) => panic!("{how_to}"),
+        }
+    }
+
+    /// Starts `server` if given (and only that), else `moto_server` from `PATH`, else
+    /// `python3 -m moto.server`; Err is the message that says how to get moto.
+    pub fn start_with(server: Option<OsString>) -> Result<Moto, String> {
+        let candidates: Vec<(OsString, Vec<&str>)> = match server {
+            Some(program) => vec![(program, vec![])],
+            None => vec![
                 ("moto_server".into(), vec![]),
                 ("python3".into(), vec!["-m", "moto.server"]),
             ],
@@ -55,7 +64,7 @@ impl Moto {
         let mut failures = Vec::new();
         for (program, args) in &candidates {
             match Self::try_start(program, args) {
-                Ok(moto) => return moto,
+                Ok(moto) => return Ok(moto),
                 Err(e) => failures.push(format!(
                     "{} {}: {e}",
                     program.to_string_lossy(),
@@ -63,7 +72,7 @@ impl Moto {
                 )),
             }
         }
-        panic!("{HOW_TO}\n(tried: {})", failures.join("; "));
+        Err(format!("{HOW_TO}\n(tried: {})", failures.join("; ")))
     }
 
     fn try_start(program: &OsStr, args: &[&str]) -> io::Result<Moto> {

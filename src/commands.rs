@@ -56,7 +56,7 @@ pub async fn execute(
                 live.as_deref(),
                 &Default::default(),
             )?;
-            output::policy(out, &plan)?;
+            output::policy(out, global.format, &plan)?;
             Ok(0)
         }
         Command::Plan => {

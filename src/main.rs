@@ -6,38 +6,43 @@ use clap::Parser;
 use trailhub::apply::Interrupt;
 use trailhub::cli::Cli;
 
-/// Targets whose trace logs print signed requests (Authorization signatures, session tokens): capped
-/// whatever RUST_LOG says, so no credential ever reaches the logs.
-const SECRET_BEARING: &[&str] = &[
-    "aws_sigv4=off",
-    "aws_smithy_runtime::client::orchestrator=debug",
-    "aws_smithy_http_client=debug",
-    "hyper=debug",
-    "hyper_util=debug",
-];
+/// Whether an event may carry a credential: aws_sigv4 logs canonical requests (session token included),
+/// and the SDK's orchestrator and HTTP client log whole requests (Authorization, x-amz-security-token) at
+/// trace level. Those are dropped whatever RUST_LOG says.
+fn may_carry_secrets(meta: &tracing::Metadata<'_>) -> bool {
+    let t = meta.target();
+    t.starts_with("aws_sigv4")
+        || (*meta.level() == tracing::Level::TRACE
+            && [
+                "aws_smithy_runtime",
+                "aws_smithy_http_client",
+                "hyper",
+                "hyper_util",
+                "aws_smithy_runtime_api",
+            ]
+            .iter()
+            .any(|p| t.starts_with(p)))
+}
 
 fn init_logs(verbose: u8) {
+    use tracing_subscriber::filter::{FilterExt, filter_fn};
+    use tracing_subscriber::prelude::*;
     let default = match verbose {
         0 => "error,trailhub=warn",
         1 => "error,trailhub=info",
         _ => "warn,trailhub=debug",
     };
-    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let env = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    for d in SECRET_BEARING {
-        if let Ok(d) = d.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(
             std::env::var_os("NO_COLOR").is_none()
                 && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         )
         .with_target(false)
-        .init();
+        .with_filter(env.and(filter_fn(|m| !may_carry_secrets(m))));
+    tracing_subscriber::registry().with(layer).init();
 }
 
 fn main() -> ExitCode {

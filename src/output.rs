@@ -36,13 +36,39 @@ fn print_table(out: &mut dyn Write, t: &comfy_table::Table) -> io::Result<()> {
     Ok(())
 }
 
+/// A table as text, or as a Markdown table for a ticket or a chat message.
+fn print_rows(out: &mut dyn Write, format: Format, t: &comfy_table::Table) -> io::Result<()> {
+    if format != Format::Markdown {
+        return print_table(out, t);
+    }
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    if let Some(h) = t.header() {
+        let names: Vec<String> = h.cell_iter().map(|c| cell(&c.content())).collect();
+        writeln!(out, "| {} |", names.join(" | "))?;
+        writeln!(out, "|{}", "---|".repeat(names.len()))?;
+    }
+    for row in t.row_iter() {
+        let cells: Vec<String> = row.cell_iter().map(|c| cell(&c.content())).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    Ok(())
+}
+
 fn print_json(out: &mut dyn Write, v: &impl Serialize) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v)?;
     writeln!(out)
 }
 
 /// `trailhub policy`: the policy document, pretty.
-pub fn policy(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+/// `trailhub policy`: the document itself (text), or the document with its form and size (JSON). In text,
+/// the form goes to stderr so that stdout stays the document alone, ready for a pipe.
+pub fn policy(out: &mut dyn Write, format: Format, plan: &Plan) -> io::Result<()> {
+    if format == Format::Json {
+        let mut v = serde_json::to_value(&plan.policy)?;
+        v["policy"] = plan.policy.policy.clone();
+        return print_json(out, &v);
+    }
+    eprintln!("policy form: {}", form_line(&plan.policy));
     print_json(out, &plan.policy.policy)
 }
 
@@ -66,7 +92,6 @@ pub fn plan(
         v["rejected_accounts"] = rejected_json(rejected);
         return print_json(out, &v);
     }
-    let md = format == Format::Markdown;
     let p = &plan.policy;
     match plan.bucket_action {
         BucketAction::Create => writeln!(
@@ -151,18 +176,7 @@ pub fn plan(
             format!("cannot plan: {}", r.reason),
         ]);
     }
-    if md {
-        writeln!(out, "| account | name | trail | plan |\n|---|---|---|---|")?;
-        for row in t.row_iter() {
-            let cells: Vec<String> = row
-                .cell_iter()
-                .map(|c| c.content().replace('|', "\\|"))
-                .collect();
-            writeln!(out, "| {} |", cells.join(" | "))?;
-        }
-    } else {
-        print_table(out, &t)?;
-    }
+    print_rows(out, format, &t)?;
     writeln!(out)?;
     writeln!(
         out,
@@ -257,7 +271,7 @@ pub fn apply(
             format!("FAILED: {}", r.reason),
         ]);
     }
-    print_table(out, &t)?;
+    print_rows(out, format, &t)?;
     writeln!(out)?;
     let total = report.accounts.len() + rejected.len();
     write!(

@@ -101,20 +101,29 @@ impl PolicyForm {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PolicyError {
     #[error(
-        "the live bucket policy is not JSON ({0}); trailhub will not replace a policy it cannot read"
+        "the live bucket policy is not JSON ({0}); trailhub will not replace a policy it cannot read (runbooks/troubleshooting.md#policy-is-not-json)"
     )]
     NotJson(String),
-    #[error("the live bucket policy is not a JSON object")]
+    #[error(
+        "the live bucket policy is not a JSON object (runbooks/troubleshooting.md#policy-is-not-a-json-object)"
+    )]
     NotObject,
-    #[error("the live bucket policy's \"Statement\" is {0}, not a list of statements")]
+    #[error(
+        "the live bucket policy's \"Statement\" is {0}, not a list of statements (runbooks/troubleshooting.md#statement-is-not-a-list)"
+    )]
     BadStatements(&'static str),
-    #[error("statement {index} of the live bucket policy is not a JSON object")]
+    #[error(
+        "statement {index} of the live bucket policy is not a JSON object (runbooks/troubleshooting.md#statement-is-not-an-object)"
+    )]
     StatementNotObject { index: usize },
     #[error(
-        "the live statement {sid:?} has the Sid trailhub manages but another shape ({why}); trailhub will not change it"
+        "the live statement {sid:?} has the Sid trailhub manages but another shape ({why}); trailhub will not change it (runbooks/troubleshooting.md#sid-conflict)"
     )]
     SidConflict { sid: String, why: String },
-    #[error("the merged bucket policy fits in no allowed form: {}", describe_sizes(.sizes))]
+    #[error(
+        "the merged bucket policy fits in no allowed form: {}; {fit} of the {accounts} accounts would fit in the first (runbooks/troubleshooting.md#policy-too-large)",
+        describe_sizes(.sizes)
+    )]
     TooLarge {
         sizes: Vec<FormSize>,
         accounts: usize,

@@ -95,7 +95,9 @@ pub enum ApplyError {
     Aws(AwsError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
-    #[error("cannot back up the bucket policy to {path}: {source}; nothing was written")]
+    #[error(
+        "cannot back up the bucket policy to {path}; nothing was written (runbooks/troubleshooting.md#cannot-back-up-the-bucket-policy)"
+    )]
     Backup {
         path: PathBuf,
         #[source]

@@ -18,7 +18,7 @@ fn table(header: &[&str]) -> comfy_table::Table {
     t.set_header(
         header
             .iter()
-            .map(|h| comfy_table::Cell::new(h))
+            .map(comfy_table::Cell::new)
             .collect::<Vec<_>>(),
     );
     t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);

@@ -258,6 +258,26 @@ pub async fn apply<C: Central>(
     observations: Vec<Observation<C::Member>>,
     opts: &ApplyOptions,
 ) -> Result<ApplyReport, ApplyError> {
+    if opts.interrupt.is_set() {
+        // interrupted before anything was written: write nothing, report every account as skipped
+        let accounts = plan
+            .accounts
+            .iter()
+            .map(|p| AccountOutcome {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                trail_arn: p.trail_arn.clone(),
+                result: AccountResult::Skipped,
+            })
+            .collect();
+        return Ok(ApplyReport {
+            bucket: cfg.central.bucket.to_string(),
+            bucket_created: false,
+            policy: PolicyOutcome::default(),
+            accounts,
+            interrupted: true,
+        });
+    }
     let bucket_created = plan.bucket_action == BucketAction::Create
         && !central.bucket_exists(&cfg.central.bucket).await?;
     if bucket_created {

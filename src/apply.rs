@@ -21,7 +21,7 @@ use crate::model::{AccountId, TrailArn};
 use crate::plan::policy::{Org, PolicyError, parse_live};
 use crate::plan::trails::TrailChange;
 use crate::plan::{
-    AccountPlanStatus, BucketAction, Plan, delivery_verdict, denial_message, desired_policy,
+    AccountPlanStatus, BucketAction, Guard, Plan, delivery_verdict, denial_message, desired_policy,
     desired_trail,
 };
 
@@ -117,6 +117,9 @@ pub struct PolicyOutcome {
     /// Writes made: more than one when another writer changed the policy in between.
     pub writes: usize,
     pub size: usize,
+    /// Writes made after the trails, because another apply had replaced the policy without our entries
+    /// meanwhile (its read came before our write).
+    pub rewrites_after_trails: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -150,6 +153,8 @@ pub struct AccountOutcome {
 pub struct ApplyReport {
     pub bucket: String,
     pub bucket_created: bool,
+    /// Guards turned on: Block Public Access, versioning, default encryption.
+    pub guards_turned_on: Vec<Guard>,
     pub policy: PolicyOutcome,
     pub accounts: Vec<AccountOutcome>,
     pub interrupted: bool,
@@ -273,6 +278,7 @@ pub async fn apply<C: Central>(
         return Ok(ApplyReport {
             bucket: cfg.central.bucket.to_string(),
             bucket_created: false,
+            guards_turned_on: vec![],
             policy: PolicyOutcome::default(),
             accounts,
             interrupted: true,
@@ -286,6 +292,10 @@ pub async fn apply<C: Central>(
             .await?;
         tracing::info!(bucket = %cfg.central.bucket, "created the bucket");
     }
+    // a new bucket gets every guard; an existing one those found off (a run that died after CreateBucket)
+    central
+        .turn_on(&cfg.central.bucket, &plan.bucket_guards)
+        .await?;
     let (policy, in_force) = write_policy(
         central,
         cfg,
@@ -313,7 +323,9 @@ pub async fn apply<C: Central>(
     let accounts_in_flight = opts.concurrency.max(1) * 16;
     let mut accounts: Vec<(usize, AccountOutcome)> = stream::iter(work.into_iter().enumerate())
         .map(|(i, (target, planned, member))| async move {
-            let result = if opts.interrupt.is_set() {
+            // an account starts when it gets its first call permit: a Ctrl-C before that skips it
+            let started = permits.acquire().await.map(drop).is_ok() && !opts.interrupt.is_set();
+            let result = if !started {
                 AccountResult::Skipped
             } else {
                 let verdict = delivery_verdict(cfg, in_force, org, &target.id, &planned.trail_arn);
@@ -362,9 +374,22 @@ pub async fn apply<C: Central>(
         .collect()
         .await;
     accounts.sort_by_key(|(i, _)| *i);
+
+    // Another apply that read the policy before our write and wrote after our read-back replaced it
+    // without our entries: check once more now that the trails are made, and merge again if so.
+    let mut policy = policy;
+    let (again, _) = write_policy(central, cfg, &scope.targets, org, &opts.backup_dir).await?;
+    if again.written {
+        tracing::warn!(
+            "another writer had replaced the bucket policy without this run's entries: merged and wrote it again"
+        );
+        policy.rewrites_after_trails = again.writes;
+        policy.backup = policy.backup.or(again.backup);
+    }
     Ok(ApplyReport {
         bucket: cfg.central.bucket.to_string(),
         bucket_created,
+        guards_turned_on: plan.bucket_guards.clone(),
         policy,
         accounts: accounts.into_iter().map(|(_, a)| a).collect(),
         interrupted: opts.interrupt.is_set(),
@@ -457,8 +482,6 @@ async fn create_with_retry<M: Member>(
 mod tests {
     use super::*;
     use crate::aws::fake::FakeAws;
-    use crate::discover::{observe, scope};
-    use crate::plan::plan;
 
     fn config(members: usize) -> Config {
         let mut text = String::from(
@@ -474,28 +497,9 @@ mod tests {
     }
 
     async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyReport {
-        let scope = scope(aws, cfg).await.unwrap();
-        let targets = &scope.targets;
-        let exists = aws.bucket_exists(&cfg.central.bucket).await.unwrap();
-        let live = if exists {
-            aws.get_bucket_policy(&cfg.central.bucket).await.unwrap()
-        } else {
-            None
-        };
-        let obs = observe(aws, cfg, targets, opts.concurrency).await;
-        let states = obs
-            .iter()
-            .map(|o| (o.target.id.clone(), o.state.clone()))
-            .collect();
-        let p = plan(
-            cfg,
-            targets,
-            scope.org.as_ref(),
-            exists,
-            live.as_deref(),
-            &states,
-        )
-        .unwrap();
+        let (scope, p, obs) = crate::commands::full_plan(aws, cfg, opts.concurrency)
+            .await
+            .unwrap();
         apply(aws, cfg, &scope, &p, obs, opts).await.unwrap()
     }
 
@@ -511,6 +515,7 @@ mod tests {
         let report = run(&aws, &cfg, &opts(dir.path())).await;
         assert_eq!(report.exit_code(), 0, "{report:#?}");
         assert!(report.bucket_created);
+        assert_eq!(report.guards_turned_on, Guard::ALL);
         // a new member: AssumeRole, DescribeTrails, CreateTrail, StartLogging (k = 4); central: no AssumeRole
         assert_eq!(aws.calls("AssumeRole"), 10);
         assert_eq!(aws.calls("DescribeTrails"), 11);
@@ -586,7 +591,9 @@ mod tests {
             took < bound * 13 / 10 + Duration::from_secs(2),
             "took {took:?}, bound {bound:?}"
         );
-        assert!(aws.max_in_flight() <= 4, "{}", aws.max_in_flight());
+        // the accounts' calls stay within the bound of 4; the bucket's reads (HeadBucket, then its policy and
+        // guards at once) run alongside the first observations
+        assert!(aws.max_in_flight() <= 4 + 3, "{}", aws.max_in_flight());
     }
 
     #[tokio::test(start_paused = true)]

@@ -14,7 +14,7 @@ use crate::discover::{Observation, Scope, scope, scope_and_observe};
 use crate::model::Region;
 use crate::output;
 use crate::plan::policy::{SIZE_LIMIT, parse_live};
-use crate::plan::{AccountPlanStatus, Plan, plan};
+use crate::plan::{AccountPlanStatus, BucketState, Plan, plan};
 
 /// An error that stops the whole command before anything is done (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -47,12 +47,12 @@ pub async fn execute(
     match command {
         Command::Policy => {
             let scope = discover(&central, &cfg).await?;
-            let (exists, live) = read_bucket(&central, &cfg).await?;
+            let (bucket, live) = read_bucket(&central, &cfg).await?;
             let plan = plan(
                 &cfg,
                 &scope.targets,
                 scope.org.as_ref(),
-                exists,
+                &bucket,
                 live.as_deref(),
                 &Default::default(),
             )?;
@@ -124,26 +124,32 @@ fn check_scope(scope: &Scope) -> Result<()> {
     Ok(())
 }
 
-async fn read_bucket<C: Central>(central: &C, cfg: &Config) -> Result<(bool, Option<String>)> {
+/// The central bucket: whether it exists, its guards and its policy (GetBucketPolicy and the guards read
+/// at once).
+async fn read_bucket<C: Central>(
+    central: &C,
+    cfg: &Config,
+) -> Result<(BucketState, Option<String>)> {
     let bucket = &cfg.central.bucket;
     let exists = central
         .bucket_exists(bucket)
         .await
         .with_context(|| format!("cannot read bucket {bucket}"))?;
-    let live = if exists {
-        central
-            .get_bucket_policy(bucket)
-            .await
-            .with_context(|| format!("cannot read the policy of bucket {bucket}"))?
-    } else {
-        None
-    };
-    Ok((exists, live))
+    if !exists {
+        return Ok((BucketState::default(), None));
+    }
+    let (guards, live) = tokio::join!(
+        central.bucket_guards(bucket),
+        central.get_bucket_policy(bucket)
+    );
+    let guards = guards.with_context(|| format!("cannot read bucket {bucket}"))?;
+    let live = live.with_context(|| format!("cannot read the policy of bucket {bucket}"))?;
+    Ok((BucketState { exists, guards }, live))
 }
 
 /// The scope, every account observed (overlapping the listing of the organization), the bucket read
 /// alongside, and the plan.
-async fn full_plan<C: Central>(
+pub async fn full_plan<C: Central>(
     central: &C,
     cfg: &Config,
     concurrency: usize,
@@ -156,7 +162,7 @@ async fn full_plan<C: Central>(
         "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
     )?;
     check_scope(&scope)?;
-    let (exists, live) = bucket?;
+    let (bucket, live) = bucket?;
     let states = observations
         .iter()
         .map(|o| (o.target.id.clone(), o.state.clone()))
@@ -165,7 +171,7 @@ async fn full_plan<C: Central>(
         cfg,
         &scope.targets,
         scope.org.as_ref(),
-        exists,
+        &bucket,
         live.as_deref(),
         &states,
     )?;

@@ -93,13 +93,27 @@ pub fn plan(
         return print_json(out, &v);
     }
     let p = &plan.policy;
+    let guards = plan
+        .bucket_guards
+        .iter()
+        .map(|g| g.name())
+        .collect::<Vec<_>>()
+        .join(", ");
     match plan.bucket_action {
-        BucketAction::Create => writeln!(
+        BucketAction::Create => writeln!(out, "bucket {}: create ({guards} on)", plan.bucket)?,
+        BucketAction::Exists if guards.is_empty() => {
+            writeln!(out, "bucket {}: exists", plan.bucket)?
+        }
+        BucketAction::Exists => writeln!(out, "bucket {}: exists; turn on {guards}", plan.bucket)?,
+    }
+    if !plan.bucket_unknown.is_empty() {
+        let names: Vec<&str> = plan.bucket_unknown.iter().map(|g| g.name()).collect();
+        writeln!(
             out,
-            "bucket {}: create (Block Public Access on, versioning on, default encryption)",
-            plan.bucket
-        )?,
-        BucketAction::Exists => writeln!(out, "bucket {}: exists", plan.bucket)?,
+            "bucket {}: cannot tell whether {} is on (left as it is; -v says why)",
+            plan.bucket,
+            names.join(", ")
+        )?;
     }
     if p.changed {
         let mut what = Vec::new();
@@ -197,12 +211,16 @@ pub fn apply(
         v["exit_code"] = json!(exit_code(report, rejected));
         return print_json(out, &v);
     }
+    let guards = report
+        .guards_turned_on
+        .iter()
+        .map(|g| g.name())
+        .collect::<Vec<_>>()
+        .join(", ");
     if report.bucket_created {
-        writeln!(
-            out,
-            "bucket {}: created (Block Public Access on, versioning on, default encryption)",
-            report.bucket
-        )?;
+        writeln!(out, "bucket {}: created ({guards} on)", report.bucket)?;
+    } else if !guards.is_empty() {
+        writeln!(out, "bucket {}: turned on {guards}", report.bucket)?;
     }
     if let Some(b) = &report.policy.backup {
         writeln!(out, "policy: backed up to {}", b.display())?;
@@ -223,6 +241,12 @@ pub fn apply(
         )?;
     } else {
         writeln!(out, "policy: up to date")?;
+    }
+    if report.policy.rewrites_after_trails > 0 {
+        writeln!(
+            out,
+            "policy: another apply had replaced it meanwhile without this run's entries: merged and written again"
+        )?;
     }
     let mut t = table(&["ACCOUNT", "NAME", "TRAIL", "RESULT"]);
     let (mut changed, mut same, mut failed, mut skipped) = (0, 0, rejected.len(), 0);

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use super::{AwsError, Central, Member, OrgAccount, OrgPage};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region, TrailArn};
+use crate::plan::Guard;
 use crate::plan::evaluate::{DeliveryTarget, check_delivery};
 use crate::plan::policy::{CLOUDTRAIL, SIZE_LIMIT};
 use crate::plan::trails::{DesiredTrail, ObservedTrail, TrailStatus};
@@ -27,6 +28,8 @@ pub struct World {
     /// account -> trails with their status
     pub trails: BTreeMap<String, Vec<(ObservedTrail, TrailStatus)>>,
     pub org_accounts: Vec<OrgAccount>,
+    /// bucket -> the guards that are on
+    pub guards: BTreeMap<String, BTreeSet<Guard>>,
     /// DescribeOrganization's ID; None: not in an organization
     pub org_id: Option<String>,
     /// accounts whose AssumeRole is refused
@@ -126,6 +129,36 @@ impl Central for FakeAws {
             .buckets
             .entry(bucket.to_string())
             .or_insert(None);
+        Ok(())
+    }
+
+    async fn bucket_guards(
+        &self,
+        bucket: &BucketName,
+    ) -> Result<Vec<(Guard, Option<bool>)>, AwsError> {
+        self.call("GetBucketGuards").await;
+        let w = self.world();
+        let on = w.guards.get(bucket.as_str());
+        Ok(Guard::ALL
+            .iter()
+            .map(|g| (*g, Some(on.is_some_and(|s| s.contains(g)))))
+            .collect())
+    }
+
+    async fn turn_on(&self, bucket: &BucketName, guards: &[Guard]) -> Result<(), AwsError> {
+        for g in guards {
+            self.call(match g {
+                Guard::BlockPublicAccess => "PutPublicAccessBlock",
+                Guard::Versioning => "PutBucketVersioning",
+                Guard::DefaultEncryption => "PutBucketEncryption",
+            })
+            .await;
+            self.world()
+                .guards
+                .entry(bucket.to_string())
+                .or_default()
+                .insert(*g);
+        }
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 
 use crate::config::Target;
 use crate::model::{BucketName, Region};
+use crate::plan::Guard;
 use crate::plan::trails::{DesiredTrail, ObservedTrail, TrailStatus};
 
 /// An AWS call that failed: the operation, the AWS error code and its message.
@@ -118,8 +119,16 @@ pub trait Central: Send + Sync {
         }
     }
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError>;
-    /// Creates the bucket with Block Public Access on, versioning on and default encryption.
+    /// CreateBucket (in the region).
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError>;
+    /// Whether each guard is on (GetPublicAccessBlock, GetBucketVersioning, GetBucketEncryption); None
+    /// where the answer could not be read.
+    async fn bucket_guards(
+        &self,
+        bucket: &BucketName,
+    ) -> Result<Vec<(Guard, Option<bool>)>, AwsError>;
+    /// Turns these guards on (PutPublicAccessBlock, PutBucketVersioning, PutBucketEncryption).
+    async fn turn_on(&self, bucket: &BucketName, guards: &[Guard]) -> Result<(), AwsError>;
     /// GetBucketPolicy: None when the bucket has no policy.
     async fn get_bucket_policy(&self, bucket: &BucketName) -> Result<Option<String>, AwsError>;
     async fn put_bucket_policy(&self, bucket: &BucketName, policy: &str) -> Result<(), AwsError>;

@@ -21,6 +21,7 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use super::{AwsError, Central, Member, OrgAccount, OrgPage};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region};
+use crate::plan::Guard;
 use crate::plan::trails::{DesiredTrail, ObservedTrail, TrailStatus};
 
 /// How to reach AWS: the standard credential chain, with these overrides.
@@ -234,7 +235,6 @@ impl Central for SdkCentral {
     }
 
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError> {
-        let b = bucket.as_str();
         let location = (region.as_str() != "us-east-1").then(|| {
             CreateBucketConfiguration::builder()
                 .location_constraint(BucketLocationConstraint::from(region.as_str()))
@@ -242,58 +242,135 @@ impl Central for SdkCentral {
         });
         self.s3
             .create_bucket()
-            .bucket(b)
+            .bucket(bucket.as_str())
             .set_create_bucket_configuration(location)
             .send()
             .await
             .map_err(|e| aws_err("CreateBucket", e))?;
-        let block = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(true)
-            .ignore_public_acls(true)
-            .block_public_policy(true)
-            .restrict_public_buckets(true)
-            .build();
-        self.s3
-            .put_public_access_block()
-            .bucket(b)
-            .public_access_block_configuration(block)
-            .send()
-            .await
-            .map_err(|e| aws_err("PutPublicAccessBlock", e))?;
-        self.s3
-            .put_bucket_versioning()
-            .bucket(b)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|e| aws_err("PutBucketVersioning", e))?;
-        let by_default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::Aes256)
-            .build()
-            .map_err(|e| {
-                AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string())
-            })?;
-        let sse = ServerSideEncryptionConfiguration::builder()
-            .rules(
-                ServerSideEncryptionRule::builder()
-                    .apply_server_side_encryption_by_default(by_default)
-                    .build(),
-            )
-            .build()
-            .map_err(|e| {
-                AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string())
-            })?;
-        self.s3
-            .put_bucket_encryption()
-            .bucket(b)
-            .server_side_encryption_configuration(sse)
-            .send()
-            .await
-            .map_err(|e| aws_err("PutBucketEncryption", e))?;
+        Ok(())
+    }
+
+    async fn bucket_guards(
+        &self,
+        bucket: &BucketName,
+    ) -> Result<Vec<(Guard, Option<bool>)>, AwsError> {
+        let b = bucket.as_str();
+        let owner = self.expected_owner.clone();
+        let (pab, versioning, encryption) = tokio::join!(
+            self.s3
+                .get_public_access_block()
+                .bucket(b)
+                .set_expected_bucket_owner(owner.clone())
+                .send(),
+            self.s3
+                .get_bucket_versioning()
+                .bucket(b)
+                .set_expected_bucket_owner(owner.clone())
+                .send(),
+            self.s3
+                .get_bucket_encryption()
+                .bucket(b)
+                .set_expected_bucket_owner(owner)
+                .send(),
+        );
+        // An answer that cannot be read (an emulator's, or a permission the caller lacks) is "unknown":
+        // trailhub then leaves that guard alone rather than guess.
+        let unknown = |op: &str, e: &dyn std::fmt::Display| {
+            tracing::info!(bucket = b, "{op}: cannot tell ({e}); leaving it as it is");
+            None
+        };
+        let pab = match pab {
+            Ok(out) => Some(out.public_access_block_configuration.is_some_and(|c| {
+                [
+                    c.block_public_acls,
+                    c.ignore_public_acls,
+                    c.block_public_policy,
+                    c.restrict_public_buckets,
+                ]
+                .iter()
+                .all(|f| *f == Some(true))
+            })),
+            Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => Some(false),
+            Err(e) => unknown("GetPublicAccessBlock", &aws_err("GetPublicAccessBlock", e)),
+        };
+        let versioning = match versioning {
+            Ok(out) => Some(out.status == Some(BucketVersioningStatus::Enabled)),
+            Err(e) => unknown("GetBucketVersioning", &aws_err("GetBucketVersioning", e)),
+        };
+        let encryption = match encryption {
+            Ok(out) => Some(
+                out.server_side_encryption_configuration
+                    .is_some_and(|c| !c.rules.is_empty()),
+            ),
+            Err(e) if e.code() == Some("ServerSideEncryptionConfigurationNotFoundError") => {
+                Some(false)
+            }
+            Err(e) => unknown("GetBucketEncryption", &aws_err("GetBucketEncryption", e)),
+        };
+        Ok(vec![
+            (Guard::BlockPublicAccess, pab),
+            (Guard::Versioning, versioning),
+            (Guard::DefaultEncryption, encryption),
+        ])
+    }
+
+    async fn turn_on(&self, bucket: &BucketName, guards: &[Guard]) -> Result<(), AwsError> {
+        let b = bucket.as_str();
+        for g in guards {
+            match g {
+                Guard::BlockPublicAccess => {
+                    let block = PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .ignore_public_acls(true)
+                        .block_public_policy(true)
+                        .restrict_public_buckets(true)
+                        .build();
+                    self.s3
+                        .put_public_access_block()
+                        .bucket(b)
+                        .public_access_block_configuration(block)
+                        .send()
+                        .await
+                        .map_err(|e| aws_err("PutPublicAccessBlock", e))?;
+                }
+                Guard::Versioning => {
+                    let on = VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build();
+                    self.s3
+                        .put_bucket_versioning()
+                        .bucket(b)
+                        .versioning_configuration(on)
+                        .send()
+                        .await
+                        .map_err(|e| aws_err("PutBucketVersioning", e))?;
+                }
+                Guard::DefaultEncryption => {
+                    let construction = |e: aws_sdk_s3::error::BuildError| {
+                        AwsError::new("PutBucketEncryption", "ConstructionFailure", e.to_string())
+                    };
+                    let by_default = ServerSideEncryptionByDefault::builder()
+                        .sse_algorithm(ServerSideEncryption::Aes256)
+                        .build()
+                        .map_err(construction)?;
+                    let sse = ServerSideEncryptionConfiguration::builder()
+                        .rules(
+                            ServerSideEncryptionRule::builder()
+                                .apply_server_side_encryption_by_default(by_default)
+                                .build(),
+                        )
+                        .build()
+                        .map_err(construction)?;
+                    self.s3
+                        .put_bucket_encryption()
+                        .bucket(b)
+                        .server_side_encryption_configuration(sse)
+                        .send()
+                        .await
+                        .map_err(|e| aws_err("PutBucketEncryption", e))?;
+                }
+            }
+        }
         Ok(())
     }
 

@@ -31,6 +31,51 @@ pub enum AccountState {
     },
 }
 
+/// A protection the central bucket must have: trailhub turns on whichever is off, and never turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guard {
+    BlockPublicAccess,
+    Versioning,
+    DefaultEncryption,
+}
+
+impl Guard {
+    pub const ALL: [Guard; 3] = [
+        Guard::BlockPublicAccess,
+        Guard::Versioning,
+        Guard::DefaultEncryption,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Guard::BlockPublicAccess => "Block Public Access",
+            Guard::Versioning => "versioning",
+            Guard::DefaultEncryption => "default encryption",
+        }
+    }
+}
+
+/// What was seen of the central bucket: whether it exists, and for each guard whether it is on (None:
+/// could not tell, and then trailhub leaves it alone).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BucketState {
+    pub exists: bool,
+    pub guards: Vec<(Guard, Option<bool>)>,
+}
+
+impl BucketState {
+    pub fn missing(&self) -> Vec<Guard> {
+        if !self.exists {
+            return Guard::ALL.to_vec();
+        }
+        self.guards
+            .iter()
+            .filter(|(_, on)| *on == Some(false))
+            .map(|(g, _)| *g)
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BucketAction {
@@ -75,6 +120,11 @@ impl AccountPlan {
 pub struct Plan {
     pub bucket: String,
     pub bucket_action: BucketAction,
+    /// Guards to turn on: all of them for a new bucket, those found off for an existing one (a run that
+    /// died between CreateBucket and the hardening calls, say).
+    pub bucket_guards: Vec<Guard>,
+    /// Guards whose state could not be read (left as they are).
+    pub bucket_unknown: Vec<Guard>,
     pub policy: Merged,
     pub accounts: Vec<AccountPlan>,
 }
@@ -82,6 +132,7 @@ pub struct Plan {
 impl Plan {
     pub fn has_changes(&self) -> bool {
         self.bucket_action == BucketAction::Create
+            || !self.bucket_guards.is_empty()
             || self.policy.changed
             || self.accounts.iter().any(|a| !a.changes().is_empty())
     }
@@ -177,7 +228,7 @@ pub fn plan(
     cfg: &Config,
     targets: &[Target],
     org: Option<&Org>,
-    bucket_exists: bool,
+    bucket: &BucketState,
     live_policy: Option<&str>,
     states: &BTreeMap<AccountId, AccountState>,
 ) -> Result<Plan, PolicyError> {
@@ -219,11 +270,18 @@ pub fn plan(
         .collect();
     Ok(Plan {
         bucket: cfg.central.bucket.to_string(),
-        bucket_action: if bucket_exists {
+        bucket_action: if bucket.exists {
             BucketAction::Exists
         } else {
             BucketAction::Create
         },
+        bucket_guards: bucket.missing(),
+        bucket_unknown: bucket
+            .guards
+            .iter()
+            .filter(|(_, on)| on.is_none())
+            .map(|(g, _)| *g)
+            .collect(),
         policy: merged,
         accounts,
     })
@@ -250,6 +308,40 @@ id = "333333333333"
 name = "PRD"
 "#;
 
+    fn existing() -> BucketState {
+        BucketState {
+            exists: true,
+            guards: Guard::ALL.iter().map(|g| (*g, Some(true))).collect(),
+        }
+    }
+
+    #[test]
+    fn a_half_made_bucket_is_hardened_and_unknown_guards_are_left_alone() {
+        let (cfg, targets) = setup();
+        let bucket = BucketState {
+            exists: true,
+            guards: vec![
+                (Guard::BlockPublicAccess, Some(true)),
+                (Guard::Versioning, Some(false)),
+                (Guard::DefaultEncryption, None),
+            ],
+        };
+        let p = plan(&cfg, &targets, None, &bucket, None, &BTreeMap::new()).unwrap();
+        assert_eq!(p.bucket_action, BucketAction::Exists);
+        assert_eq!(p.bucket_guards, [Guard::Versioning]);
+        assert!(p.has_changes());
+        let new = plan(
+            &cfg,
+            &targets,
+            None,
+            &BucketState::default(),
+            None,
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(new.bucket_guards, Guard::ALL);
+    }
+
     fn setup() -> (Config, Vec<Target>) {
         let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
         let mut t: Vec<Target> = cfg.central_target().into_iter().collect();
@@ -272,7 +364,7 @@ name = "PRD"
                 )
             })
             .collect();
-        let p = plan(&cfg, &targets, None, false, None, &states).unwrap();
+        let p = plan(&cfg, &targets, None, &BucketState::default(), None, &states).unwrap();
         assert_eq!(p.bucket_action, BucketAction::Create);
         assert!(
             p.accounts
@@ -306,7 +398,15 @@ name = "PRD"
                 )
             })
             .collect();
-        let again = plan(&cfg, &targets, None, true, Some(&p.policy.text), &states).unwrap();
+        let again = plan(
+            &cfg,
+            &targets,
+            None,
+            &existing(),
+            Some(&p.policy.text),
+            &states,
+        )
+        .unwrap();
         assert!(!again.has_changes(), "{again:#?}");
     }
 
@@ -326,7 +426,7 @@ name = "PRD"
                 )
             })
             .collect();
-        let p = plan(&cfg, &targets, None, true, Some(live), &states).unwrap();
+        let p = plan(&cfg, &targets, None, &existing(), Some(live), &states).unwrap();
         let dev = p
             .accounts
             .iter()
@@ -383,7 +483,15 @@ name = "PRD"
                 id: "o-abcdef1234".into(),
                 members: ids.iter().cloned().collect(),
             });
-            let p = plan(&cfg, &targets, org.as_ref(), true, None, &BTreeMap::new()).unwrap();
+            let p = plan(
+                &cfg,
+                &targets,
+                org.as_ref(),
+                &existing(),
+                None,
+                &BTreeMap::new(),
+            )
+            .unwrap();
             assert_eq!(p.policy.form, form, "{n}: {:?}", p.policy.form_sizes);
             assert!(
                 p.policy.size <= policy::SIZE_LIMIT,

@@ -12,6 +12,7 @@
 //! `#[path = "../tests/support/mod.rs"] mod support;` by the benchmark, so not every item is used everywhere.
 #![allow(dead_code, unused_imports)]
 
+pub mod faults;
 pub mod moto;
 pub mod proxy;
 pub mod trailhub;

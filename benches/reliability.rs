@@ -76,7 +76,9 @@ fn timed_apply(w: &World) -> (support::trailhub::Out, Duration) {
 /// 200 accounts, every operation faulted.
 fn chaos() {
     const N: usize = 200;
-    println!("\n## chaos: {N} members + central, every operation: 20% throttling, 5% HTTP 500, 2% connection resets");
+    println!(
+        "\n## chaos: {N} members + central, every operation: 20% throttling, 5% HTTP 500, 2% connection resets"
+    );
     println!("command: cargo bench --bench reliability -- chaos");
     let ms = members(400_000_000_000, N, "M");
 
@@ -199,7 +201,8 @@ fn kill(start: Instant) {
             backed_up += usize::from(saved);
         }
         w.proxy.set_latency(Duration::ZERO);
-        let (again, _) = Running::apply(&w, &w.config_path(), &backups).wait(Duration::from_secs(120));
+        let (again, _) =
+            Running::apply(&w, &w.config_path(), &backups).wait(Duration::from_secs(120));
         let text = w.policy_text(BUCKET).unwrap_or_default();
         let policy: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         let ok = again.code == 0
@@ -210,7 +213,11 @@ fn kill(start: Instant) {
         println!(
             "  case {case:2}: killed at {:5.2} s{}: policy {state}; re-run exit {}, {}",
             moment.as_secs_f64(),
-            if finished_first { " (it had already finished)" } else { "" },
+            if finished_first {
+                " (it had already finished)"
+            } else {
+                ""
+            },
             again.code,
             if ok { "converged" } else { "NOT converged" }
         );
@@ -224,7 +231,9 @@ fn kill(start: Instant) {
 
 /// One CreateTrail hangs past the SDK's 30 s per-attempt timeout.
 fn hang() {
-    println!("\n## hang: the first CreateTrail never answers (proxy holds it 40 s), 3 members + central");
+    println!(
+        "\n## hang: the first CreateTrail never answers (proxy holds it 40 s), 3 members + central"
+    );
     println!("command: cargo bench --bench reliability -- hang");
     let ms = members(600_000_000_000, 3, "M");
     let w = seeded_world(&ms);
@@ -244,7 +253,11 @@ fn hang() {
         w.proxy.count("CreateTrail"),
         all.len() - missing.len(),
         all.len(),
-        if foreign_problem(&text).is_none() { "yes" } else { "NO" }
+        if foreign_problem(&text).is_none() {
+            "yes"
+        } else {
+            "NO"
+        }
     );
     if out.code != 0 {
         println!("{out}");

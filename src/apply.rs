@@ -497,9 +497,10 @@ mod tests {
     }
 
     async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyReport {
-        let (scope, p, obs) = crate::commands::full_plan(aws, cfg, opts.concurrency)
-            .await
-            .unwrap();
+        let (scope, p, obs) =
+            crate::commands::full_plan(aws, cfg, opts.concurrency, &opts.interrupt)
+                .await
+                .unwrap();
         apply(aws, cfg, &scope, &p, obs, opts).await.unwrap()
     }
 
@@ -655,9 +656,10 @@ mod tests {
         let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{name}-CT\"\n";
         let cfg = Config::parse(Path::new("t.toml"), text).unwrap();
         let start = Instant::now();
-        let (scope, obs) = crate::discover::scope_and_observe(&aws, &cfg, 16)
-            .await
-            .unwrap();
+        let (scope, obs) =
+            crate::discover::scope_and_observe(&aws, &cfg, 16, &Interrupt::default())
+                .await
+                .unwrap();
         let took = start.elapsed();
         assert_eq!(scope.targets.len(), 400);
         assert_eq!(obs.len(), 400);

@@ -60,7 +60,7 @@ pub async fn execute(
             Ok(0)
         }
         Command::Plan => {
-            let (scope, plan, _) = full_plan(&central, &cfg, concurrency).await?;
+            let (scope, plan, _) = full_plan(&central, &cfg, concurrency, &interrupt).await?;
             output::plan(out, global.format, &plan, &scope.rejected)?;
             let blocked = plan
                 .accounts
@@ -153,9 +153,10 @@ pub async fn full_plan<C: Central>(
     central: &C,
     cfg: &Config,
     concurrency: usize,
+    interrupt: &Interrupt,
 ) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
     let (scoped, bucket) = tokio::join!(
-        scope_and_observe(central, cfg, concurrency),
+        scope_and_observe(central, cfg, concurrency, interrupt),
         read_bucket(central, cfg)
     );
     let (scope, observations) = scoped.context(
@@ -187,7 +188,7 @@ async fn run_apply<C: Central>(
     out: &mut dyn Write,
     interrupt: Interrupt,
 ) -> Result<i32> {
-    let (scope, plan, observations) = full_plan(central, cfg, concurrency).await?;
+    let (scope, plan, observations) = full_plan(central, cfg, concurrency, &interrupt).await?;
     let all_planned = plan
         .accounts
         .iter()

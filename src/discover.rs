@@ -5,6 +5,7 @@ use futures::stream::{self, StreamExt};
 
 use std::collections::BTreeSet;
 
+use crate::apply::Interrupt;
 use crate::aws::{AwsError, Central, Member, OrgAccount};
 use crate::config::{Config, Source, Target};
 use crate::model::AccountId;
@@ -126,6 +127,7 @@ pub async fn scope_and_observe<C: Central>(
     central: &C,
     cfg: &Config,
     concurrency: usize,
+    interrupt: &Interrupt,
 ) -> Result<(Scope, Vec<Observation<C::Member>>), AwsError> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Target>();
     let listing = async move {
@@ -137,7 +139,18 @@ pub async fn scope_and_observe<C: Central>(
         r
     };
     let observing = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|t| (t, rx)) })
-        .map(|t| observe_one(central, cfg, t))
+        .map(|t| async move {
+            if interrupt.is_set() {
+                // Ctrl-C: no new account is started, observation included
+                let e = AwsError::new(
+                    "Observe",
+                    "Interrupted",
+                    "not observed: the run was interrupted",
+                );
+                return failed(t, e, None);
+            }
+            observe_one(central, cfg, t).await
+        })
         .buffer_unordered(concurrency.max(1))
         .collect::<Vec<_>>();
     let (scoped, mut observations) = tokio::join!(listing, observing);
@@ -173,6 +186,22 @@ pub async fn observe<C: Central>(
         .await
 }
 
+/// An account that could not be observed: that account's state, logged.
+fn failed<M>(target: Target, e: AwsError, member: Option<M>) -> Observation<M> {
+    tracing::warn!(account = %target.id, operation = e.operation, code = %e.code, "{}", e.message);
+    Observation {
+        target,
+        member,
+        state: AccountState::Failed {
+            operation: e.operation.to_owned(),
+            code: e.code.clone(),
+            message: e.message.clone(),
+        },
+        trails: vec![],
+        status: None,
+    }
+}
+
 /// AssumeRole (or the caller's own credentials for central), DescribeTrails, and GetTrailStatus of
 /// trailhub's trail when it exists: 2 or 3 calls.
 async fn observe_one<C: Central>(
@@ -180,20 +209,6 @@ async fn observe_one<C: Central>(
     cfg: &Config,
     target: Target,
 ) -> Observation<C::Member> {
-    let failed = |target: Target, e: AwsError, member| {
-        tracing::warn!(account = %target.id, operation = e.operation, code = %e.code, "{}", e.message);
-        Observation {
-            target,
-            member,
-            state: AccountState::Failed {
-                operation: e.operation.to_owned(),
-                code: e.code.clone(),
-                message: e.message.clone(),
-            },
-            trails: vec![],
-            status: None,
-        }
-    };
     let member = match central.member(&target).await {
         Ok(m) => m,
         Err(e) => return failed(target, e, None),

@@ -239,6 +239,16 @@ pub fn apply(
             "policy: written and read back, {} bytes{again}",
             report.policy.size
         )?;
+    } else if report.interrupted
+        && report
+            .accounts
+            .iter()
+            .all(|a| a.result == AccountResult::Skipped)
+    {
+        writeln!(
+            out,
+            "policy: not written (interrupted before the first write: nothing was changed)"
+        )?;
     } else {
         writeln!(out, "policy: up to date")?;
     }

@@ -82,11 +82,15 @@ fn throttling_5xx_and_resets_on_every_operation_are_retried_to_convergence() {
 #[test]
 fn insufficient_bucket_policy_on_create_trail_is_retried_after_a_delay() {
     let (w, ms) = world_with(230_000_000_000, 3);
-    w.proxy.add_rule(Rule::on("cloudtrail", "CreateTrail").once().fault(Fault::custom(
-        400,
-        "InsufficientS3BucketPolicyException",
-        "Incorrect S3 bucket policy is detected for bucket: sec-cloudtrail-log",
-    )));
+    w.proxy.add_rule(
+        Rule::on("cloudtrail", "CreateTrail")
+            .once()
+            .fault(Fault::custom(
+                400,
+                "InsufficientS3BucketPolicyException",
+                "Incorrect S3 bucket policy is detected for bucket: sec-cloudtrail-log",
+            )),
+    );
 
     let started = std::time::Instant::now();
     let out = w.apply();
@@ -107,8 +111,11 @@ fn insufficient_bucket_policy_on_create_trail_is_retried_after_a_delay() {
 #[test]
 fn create_trail_denied_in_one_account_fails_only_that_account() {
     let (w, ms) = world_with(240_000_000_000, 3);
-    w.proxy
-        .add_rule(Rule::on("cloudtrail", "CreateTrail").once().fault(Fault::AccessDenied));
+    w.proxy.add_rule(
+        Rule::on("cloudtrail", "CreateTrail")
+            .once()
+            .fault(Fault::AccessDenied),
+    );
 
     let out = w.apply();
     assert_eq!(out.code, 1, "{out}");
@@ -248,7 +255,11 @@ fn two_applies_at_once_lose_nothing() {
                 .map(|l| format!("{} {}", l.operation, l.status))
                 .collect::<Vec<_>>()
         );
-        assert_eq!(not_onboarded(&w, &all), Vec::<String>::new(), "round {round}");
+        assert_eq!(
+            not_onboarded(&w, &all),
+            Vec::<String>::new(),
+            "round {round}"
+        );
         w.proxy.clear_log();
     }
 }
@@ -348,7 +359,15 @@ fn ctrl_c_while_trails_are_made_starts_no_new_account() {
 fn second_ctrl_c_aborts_at_once_and_a_rerun_converges() {
     let (w, ms) = slow_world(300_000_000_000);
     let run = Running::apply(&w, &w.config_path(), &w.backup_dir());
-    std::thread::sleep(Duration::from_millis(1500));
+    // the first Ctrl-C once trails are being made, so that accounts are in flight (an apply interrupted
+    // before its first write ends at once, writing nothing)
+    while w.proxy.count("CreateTrail") == 0 {
+        assert!(
+            run.started.elapsed() < Duration::from_secs(30),
+            "no CreateTrail"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     run.interrupt();
     std::thread::sleep(Duration::from_millis(300));
     let second = run.started.elapsed();
@@ -456,19 +475,21 @@ fn kill_9_at_random_moments_leaves_old_or_new_policy_and_a_rerun_converges() {
     eprintln!("kill -9 moments: {seen:#?}");
 }
 
-/// Issue 4, crash between making the bucket and hardening it (CreateBucket done, PutBucketVersioning
+/// Issue 4, crash between making the bucket and hardening it (CreateBucket done, PutBucketEncryption
 /// refused, as a kill -9 or a lost answer would leave it): the re-run must still leave the bucket with
 /// Block Public Access, versioning and default encryption, not take "it exists" for "it is right".
+/// (Encryption, not versioning, is the one refused: moto's GetBucketVersioning answer cannot be parsed
+/// by the SDK, so trailhub cannot tell versioning's state against moto and leaves it alone.)
 #[test]
 fn a_bucket_left_half_made_is_hardened_by_the_rerun() {
     let w = World::start();
     let ms = members(320_000_000_000, 1, "M");
     w.write_config(&static_config(&borrowed(&ms)));
     w.proxy
-        .add_rule(Rule::on("s3", "PutBucketVersioning").always(Fault::AccessDenied));
+        .add_rule(Rule::on("s3", "PutBucketEncryption").always(Fault::AccessDenied));
     let out = w.apply();
     assert_eq!(out.code, 2, "{out}");
-    assert!(out.stderr.contains("PutBucketVersioning"), "{out}");
+    assert!(out.stderr.contains("PutBucketEncryption"), "{out}");
 
     w.proxy.clear_rules();
     let again = w.apply();

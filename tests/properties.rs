@@ -14,15 +14,18 @@ use serde_json::{Map, Value, json};
 use trailhub::model::{AccountId, BucketName, KeyPrefix, Region, TrailArn, TrailName};
 use trailhub::plan::evaluate::{DeliveryTarget, check_delivery};
 use trailhub::plan::policy::{
-    ACL_SID, Entry, Form, Merged, Org, PolicyError, PolicyForm, PolicyInput, SIZE_LIMIT,
-    WRITE_SID, merge, parse_live,
+    ACL_SID, Entry, Form, Merged, Org, PolicyError, PolicyForm, PolicyInput, SIZE_LIMIT, WRITE_SID,
+    merge, parse_live,
 };
 
 const BUCKET: &str = "sec-log";
 const ORG_ID: &str = "o-abc123defg";
 
 fn is_trailhubs(s: &Value) -> bool {
-    matches!(s.get("Sid").and_then(Value::as_str), Some(ACL_SID | WRITE_SID))
+    matches!(
+        s.get("Sid").and_then(Value::as_str),
+        Some(ACL_SID | WRITE_SID)
+    )
 }
 
 fn statements(p: &Value) -> Vec<Value> {
@@ -34,7 +37,10 @@ fn statements(p: &Value) -> Vec<Value> {
 }
 
 fn foreign(p: &Value) -> Vec<Value> {
-    statements(p).into_iter().filter(|s| !is_trailhubs(s)).collect()
+    statements(p)
+        .into_iter()
+        .filter(|s| !is_trailhubs(s))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,21 +165,22 @@ fn condition() -> BoxedStrategy<Value> {
         Just(json!("false")),
         Just(json!(["a", "b"])),
     ];
-    prop::collection::btree_map(op, prop::collection::btree_map(key, value, 1..3), 1..3).prop_map(
-        |m| {
+    prop::collection::btree_map(op, prop::collection::btree_map(key, value, 1..3), 1..3)
+        .prop_map(|m| {
             Value::Object(
                 m.into_iter()
                     .map(|(op, keys)| {
                         (
                             op.to_owned(),
-                            Value::Object(keys.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
+                            Value::Object(
+                                keys.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                            ),
                         )
                     })
                     .collect(),
             )
-        },
-    )
-    .boxed()
+        })
+        .boxed()
 }
 
 /// Any statement someone else may have written: random Sid (none, a team's, one close to trailhub's),
@@ -212,23 +219,27 @@ fn foreign_statement() -> BoxedStrategy<Value> {
             }
             Value::Object(s)
         })
-    .boxed()
+        .boxed()
 }
 
 /// A statement that cannot stand between CloudTrail and the bucket: an Allow, or a Deny of actions
 /// delivery does not use.
 fn benign_statement() -> BoxedStrategy<Value> {
-    (foreign_statement(), any::<bool>()).prop_map(|(mut s, deny)| {
-        let m = s.as_object_mut().unwrap();
-        if deny {
-            m.remove("NotAction");
-            m.insert("Action".into(), json!(["s3:DeleteBucket", "s3:PutBucketPolicy"]));
-        } else {
-            m.insert("Effect".into(), json!("Allow"));
-        }
-        s
-    })
-    .boxed()
+    (foreign_statement(), any::<bool>())
+        .prop_map(|(mut s, deny)| {
+            let m = s.as_object_mut().unwrap();
+            if deny {
+                m.remove("NotAction");
+                m.insert(
+                    "Action".into(),
+                    json!(["s3:DeleteBucket", "s3:PutBucketPolicy"]),
+                );
+            } else {
+                m.insert("Effect".into(), json!("Allow"));
+            }
+            s
+        })
+        .boxed()
 }
 
 /// A live policy: foreign statements, maybe trailhub's two from an earlier run for other accounts (in a
@@ -316,7 +327,10 @@ fn check_ours(m: &Merged) -> Result<(), TestCaseError> {
     for s in statements(&m.policy).iter().filter(|s| is_trailhubs(s)) {
         prop_assert_eq!(&s["Effect"], "Allow");
         prop_assert!(s.get("NotPrincipal").is_none(), "{s:#}");
-        prop_assert_eq!(&s["Principal"], &json!({"Service": "cloudtrail.amazonaws.com"}));
+        prop_assert_eq!(
+            &s["Principal"],
+            &json!({"Service": "cloudtrail.amazonaws.com"})
+        );
         let cond = s["Condition"].as_object();
         prop_assert!(cond.is_some(), "no condition: {s:#}");
         let mut sources = 0;
@@ -324,7 +338,8 @@ fn check_ours(m: &Merged) -> Result<(), TestCaseError> {
             for (k, v) in block.as_object().into_iter().flatten() {
                 let k = k.to_ascii_lowercase();
                 if matches!(op.as_str(), "StringEquals" | "ArnLike")
-                    && ["aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid"].contains(&k.as_str())
+                    && ["aws:sourcearn", "aws:sourceaccount", "aws:sourceorgid"]
+                        .contains(&k.as_str())
                 {
                     let n = match v {
                         Value::String(x) => usize::from(x != "*"),
@@ -357,7 +372,11 @@ fn check_idempotent(m: &Merged, inp: &PolicyInput) -> Result<(), TestCaseError> 
     let again = merge(Some(&m.policy), inp);
     prop_assert!(again.is_ok(), "the second merge failed: {again:?}");
     let again = again.unwrap();
-    prop_assert!(!again.changed, "changed the second time: {:?}", again.form_sizes);
+    prop_assert!(
+        !again.changed,
+        "changed the second time: {:?}",
+        again.form_sizes
+    );
     prop_assert_eq!(&again.policy, &m.policy);
     prop_assert_eq!(&again.text, &m.text);
     prop_assert_eq!(again.form, m.form);
@@ -373,10 +392,7 @@ fn check_every_trail_allowed(
     // a spread of the entries (first, last and between): every one costs a pass over lists as long as the
     // account list, so checking all 700 of a large case would be quadratic
     let step = (entries.len() / 8).max(1);
-    let sample = entries
-        .iter()
-        .step_by(step)
-        .chain(entries.last());
+    let sample = entries.iter().step_by(step).chain(entries.last());
     for e in sample {
         let target = DeliveryTarget {
             partition: "aws".into(),
@@ -404,7 +420,9 @@ fn check_every_trail_allowed(
 }
 
 fn prefix() -> impl Strategy<Value = Option<KeyPrefix>> {
-    prop::option::of(prop::sample::select(vec!["org", "a/b", "logs.ct"]).prop_map(|p| p.parse().unwrap()))
+    prop::option::of(
+        prop::sample::select(vec!["org", "a/b", "logs.ct"]).prop_map(|p| p.parse().unwrap()),
+    )
 }
 
 fn form() -> impl Strategy<Value = PolicyForm> {
@@ -424,7 +442,10 @@ fn form() -> impl Strategy<Value = PolicyForm> {
 fn org_for(entries: &[Entry], with_org: bool) -> Option<Org> {
     with_org.then(|| Org {
         id: ORG_ID.into(),
-        members: entries.iter().map(|e| e.account.to_string()).collect::<BTreeSet<_>>(),
+        members: entries
+            .iter()
+            .map(|e| e.account.to_string())
+            .collect::<BTreeSet<_>>(),
     })
 }
 
@@ -539,7 +560,9 @@ fn forms_step_down_and_each_allows_every_trail() {
     let make = |n: u64| -> Vec<Entry> {
         let mut e: Vec<Entry> = (0..n)
             .map(|i| {
-                let account: AccountId = format!("{:012}", 100000000000u64 + i * 7919).parse().unwrap();
+                let account: AccountId = format!("{:012}", 100000000000u64 + i * 7919)
+                    .parse()
+                    .unwrap();
                 let name: TrailName = format!("ORG-TRAIL-{i}").parse().unwrap();
                 Entry {
                     trail_arn: TrailArn::new(&region, &account, &name),
@@ -551,10 +574,20 @@ fn forms_step_down_and_each_allows_every_trail() {
         e
     };
     let mut seen = Vec::new();
-    for (n, with_org) in [(10, false), (110, false), (200, false), (600, false), (2000, true)] {
+    for (n, with_org) in [
+        (10, false),
+        (110, false),
+        (200, false),
+        (600, false),
+        (2000, true),
+    ] {
         let e = make(n);
         let org = org_for(&e, with_org);
-        let m = merge(None, &input(&bucket, None, &e, PolicyForm::Auto, org.as_ref())).unwrap();
+        let m = merge(
+            None,
+            &input(&bucket, None, &e, PolicyForm::Auto, org.as_ref()),
+        )
+        .unwrap();
         check_every_trail_allowed(&m, &e, None, org.as_ref()).unwrap();
         check_ours(&m).unwrap();
         seen.push(m.form);

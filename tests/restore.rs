@@ -5,7 +5,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::trailhub::{BUCKET, MEMBERS, World, files_in, log_prefix, managed_trails, static_config};
+use support::trailhub::{
+    BUCKET, MEMBERS, World, files_in, log_prefix, managed_trails, static_config,
+};
 
 const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
@@ -46,7 +48,10 @@ fn team_policy() -> String {
         ]
     });
     // tabs and a trailing newline, which no serializer of trailhub's would write
-    serde_json::to_string_pretty(&p).unwrap().replace("  ", "\t") + "\n"
+    serde_json::to_string_pretty(&p)
+        .unwrap()
+        .replace("  ", "\t")
+        + "\n"
 }
 
 /// Applies over the team's policy; returns the backup apply made of it.
@@ -113,10 +118,17 @@ fn restore_puts_the_original_back_byte_for_byte_then_apply_converges() {
         .lines()
         .find(|l| l.starts_with("warning: the restored policy does not let these trails write: "))
         .unwrap_or_else(|| panic!("{out}"));
-    for (id, name) in [("123456789012", "central"), ("222222222222", "DEV"), ("333333333333", "STG")] {
+    for (id, name) in [
+        ("123456789012", "central"),
+        ("222222222222", "DEV"),
+        ("333333333333", "STG"),
+    ] {
         assert!(warning.contains(&format!("{id} ({name})")), "{warning}");
     }
-    assert!(warning.contains("`trailhub apply` adds them back"), "{warning}");
+    assert!(
+        warning.contains("`trailhub apply` adds them back"),
+        "{warning}"
+    );
     // one write: the policy; the trails are left as they are
     let writes: Vec<String> = w.proxy.writes().into_iter().map(|l| l.operation).collect();
     assert_eq!(writes, ["PutBucketPolicy"]);
@@ -141,7 +153,11 @@ fn restore_puts_the_original_back_byte_for_byte_then_apply_converges() {
     // apply converges again: our entries back, theirs kept, the restored text backed up
     let out = w.apply();
     assert_eq!(out.code, 0, "{out}");
-    assert_eq!(w.policy_text(BUCKET).unwrap(), merged, "the same merge as before");
+    assert_eq!(
+        w.policy_text(BUCKET).unwrap(),
+        merged,
+        "the same merge as before"
+    );
     let backups = files_in(&w.backup_dir());
     assert_eq!(backups.len(), 2, "{backups:?}");
     assert!(
@@ -177,7 +193,11 @@ fn restore_without_yes_and_without_a_terminal_refuses_and_writes_nothing() {
         "{out}"
     );
     assert!(out.stdout.is_empty(), "{out}");
-    assert!(w.proxy.log().is_empty(), "not even a read: {:#?}", w.proxy.log());
+    assert!(
+        w.proxy.log().is_empty(),
+        "not even a read: {:#?}",
+        w.proxy.log()
+    );
     assert_eq!(w.policy_text(BUCKET).unwrap(), merged);
     assert!(!restore_dir.exists());
 }

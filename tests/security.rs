@@ -6,8 +6,8 @@ mod support;
 
 use aws_sdk_organizations::types::OrganizationFeatureSet;
 use serde_json::Value;
-use support::trailhub::{BUCKET, MEMBERS, Out, REGION, World, managed_trails, run, static_config};
 use support::TEST_ACCOUNT_ID;
+use support::trailhub::{BUCKET, MEMBERS, Out, REGION, World, managed_trails, run, static_config};
 
 const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
@@ -30,7 +30,10 @@ fn moto_get(port: u16, path: &str) -> String {
     stream.read_to_end(&mut answer).unwrap();
     let answer = String::from_utf8_lossy(&answer).into_owned();
     let (head, body) = answer.split_once("\r\n\r\n").unwrap();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_owned()
@@ -52,7 +55,8 @@ fn dechunk(mut s: &str) -> String {
 
 /// Every secret access key and session token moto handed out for AssumeRole (its state dump holds them).
 fn assumed_role_secrets(w: &World) -> Vec<String> {
-    let data: Value = serde_json::from_str(&moto_get(w.moto.port(), "/moto-api/data.json")).unwrap();
+    let data: Value =
+        serde_json::from_str(&moto_get(w.moto.port(), "/moto-api/data.json")).unwrap();
     let roles = data["sts"]["AssumedRole"]
         .as_array()
         .unwrap_or_else(|| panic!("no assumed roles in moto's state: {data:#}"));
@@ -89,7 +93,9 @@ fn assert_nothing_secret(out: &Out, secrets: &[String]) {
         for (i, _) in lower.match_indices("x-amz-security-token") {
             let after = &text[i..(i + 120).min(text.len())];
             assert!(
-                !after.contains(MOTO_TOKEN_PREFIX) && !after.contains("\": \"") && !after.contains(": \"F"),
+                !after.contains(MOTO_TOKEN_PREFIX)
+                    && !after.contains("\": \"")
+                    && !after.contains(": \"F"),
                 "a security token header value is in {name}: {after}"
             );
         }
@@ -159,7 +165,11 @@ fn default_verbosity_prints_no_sdk_debug_logs() {
         .filter(|l| l.contains(" DEBUG ") || l.contains(" TRACE "))
         .take(3)
         .collect();
-    assert!(noisy.is_empty(), "debug logs without -v:\n{}", noisy.join("\n"));
+    assert!(
+        noisy.is_empty(),
+        "debug logs without -v:\n{}",
+        noisy.join("\n")
+    );
     assert_nothing_secret(&out, &assumed_role_secrets(&w));
     // RUST_LOG=off means off
     let config = w.config_path();
@@ -194,7 +204,9 @@ fn assert_statements_safe(policy: &Value) -> Vec<String> {
             "{s:#}"
         );
         assert!(!s["Principal"].to_string().contains('*'), "{s:#}");
-        let cond = s["Condition"].as_object().unwrap_or_else(|| panic!("{s:#}"));
+        let cond = s["Condition"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{s:#}"));
         let mut sources = Vec::new();
         for (op, block) in cond {
             for (key, v) in block.as_object().unwrap() {
@@ -205,7 +217,10 @@ fn assert_statements_safe(policy: &Value) -> Vec<String> {
                     for value in &values {
                         // a pattern names its account; never a bare `*` or an any-account pattern
                         assert_ne!(value, "*", "{s:#}");
-                        assert!(!value.contains(":*:trail/") || !value.contains("::*:"), "{s:#}");
+                        assert!(
+                            !value.contains(":*:trail/") || !value.contains("::*:"),
+                            "{s:#}"
+                        );
                         if op == "ArnLike" {
                             let account = value.split(':').nth(4).unwrap();
                             assert!(
@@ -294,8 +309,14 @@ trail_name = "{{name}}-CLOUDTRAIL"
     let keys = assert_statements_safe(&policy);
     assert_eq!(keys, ["StringEquals aws:SourceOrgID"], "{policy:#}");
     let acl = support::trailhub::statement(&policy, ACL_SID);
-    assert_eq!(acl["Condition"]["StringEquals"]["aws:SourceOrgID"], org_id.as_str());
-    assert!(out.stdout.contains("summary: 3 accounts: 3 converged"), "{out}");
+    assert_eq!(
+        acl["Condition"]["StringEquals"]["aws:SourceOrgID"],
+        org_id.as_str()
+    );
+    assert!(
+        out.stdout.contains("summary: 3 accounts: 3 converged"),
+        "{out}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,7 +341,10 @@ fn a_profile_of_the_wrong_account_is_refused_before_any_write() {
     .unwrap();
     let env = [
         ("AWS_CONFIG_FILE", config_file.to_str().unwrap()),
-        ("AWS_SHARED_CREDENTIALS_FILE", credentials_file.to_str().unwrap()),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            credentials_file.to_str().unwrap(),
+        ),
     ];
     let wrong = static_config(&TWO).replacen(TEST_ACCOUNT_ID, "111111111111", 1);
     w.write_config(&wrong);
@@ -334,7 +358,10 @@ fn a_profile_of_the_wrong_account_is_refused_before_any_write() {
             "sec".to_owned(),
         ];
         a.extend(cmd.iter().map(|s| s.to_string()));
-        a.extend(["--backup-dir".to_owned(), backups.to_str().unwrap().to_owned()]);
+        a.extend([
+            "--backup-dir".to_owned(),
+            backups.to_str().unwrap().to_owned(),
+        ]);
         a
     };
     let a = args(&["apply", "--yes"]);

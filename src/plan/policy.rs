@@ -121,8 +121,9 @@ pub enum PolicyError {
     )]
     SidConflict { sid: String, why: String },
     #[error(
-        "the merged bucket policy fits in no allowed form: {}; {fit} of the {accounts} accounts would fit in the first (runbooks/troubleshooting.md#policy-too-large)",
-        describe_sizes(.sizes)
+        "the merged bucket policy fits in no allowed form: {}; {fit} of the {accounts} accounts fit in the {} form (runbooks/troubleshooting.md#policy-too-large)",
+        describe_sizes(.sizes),
+        .sizes.first().map_or("first", |s| s.form.name())
     )]
     TooLarge {
         sizes: Vec<FormSize>,

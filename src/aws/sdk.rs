@@ -162,6 +162,7 @@ fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(config)
             .force_path_style(custom)
+            .retry_partition(retry_partition("trailhub-s3"))
             .build(),
     )
 }
@@ -479,7 +480,11 @@ impl Central for SdkCentral {
             }
         };
         Ok(SdkMember {
-            trail: aws_sdk_cloudtrail::Client::new(&config),
+            trail: aws_sdk_cloudtrail::Client::from_conf(
+                aws_sdk_cloudtrail::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-cloudtrail"))
+                    .build(),
+            ),
         })
     }
 }

@@ -16,7 +16,9 @@ use crate::config::{Access, Config, Target};
 use crate::discover::{self, observe};
 use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
 use crate::plan::evaluate::{DeliveryTarget, check_delivery};
-use crate::plan::policy::{ACL_SID, CLOUDTRAIL, Org, SOURCE_ARN, WRITE_SID, strings};
+use crate::plan::policy::{
+    ACL_SID, CLOUDTRAIL, Org, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID, strings,
+};
 use crate::plan::trails::{ObservedTrail, TrailStatus, delivers_to};
 use crate::plan::{AccountState, delivery_verdict, denial_message};
 
@@ -515,6 +517,9 @@ fn account_of(field: &str, value: &str) -> Option<String> {
             .filter(|a| is_id(a))
             .map(str::to_owned);
     }
+    if field == SOURCE_ACCOUNT {
+        return Some(value.to_owned()).filter(|a| is_id(a));
+    }
     let (_, rest) = value.split_once("AWSLogs/")?;
     rest.split('/')
         .take(2)
@@ -543,8 +548,11 @@ pub fn stale_entries(policy: &Value, in_scope: &BTreeSet<String>) -> Vec<StaleEn
         if let Some(Value::Object(ops)) = s.get("Condition") {
             for keys in ops.values().filter_map(Value::as_object) {
                 for (k, v) in keys {
-                    if k.eq_ignore_ascii_case(SOURCE_ARN) {
-                        values.extend(strings(Some(v)).into_iter().map(|x| (SOURCE_ARN, x)));
+                    // every form trailhub writes: trail ARNs, account patterns (ArnLike) and account IDs
+                    for key in [SOURCE_ARN, SOURCE_ACCOUNT] {
+                        if k.eq_ignore_ascii_case(key) {
+                            values.extend(strings(Some(v)).into_iter().map(|x| (key, x)));
+                        }
                     }
                 }
             }
@@ -1224,6 +1232,21 @@ name = "DEV"
             {"Sid": WRITE_SID, "Resource": ["arn:aws:s3:::sec-log/AWSLogs/o-abc/222222222222/*",
                 "arn:aws:s3:::sec-log/AWSLogs/o-abc/*"]}]});
         assert!(stale_entries(&other, &in_scope).is_empty());
+    }
+
+    #[test]
+    fn stale_entries_in_the_account_forms() {
+        let p = json!({"Statement": [
+            {"Sid": ACL_SID, "Condition": {"StringEquals": {"aws:SourceAccount": ["111111111111", "999999999999"]}}},
+            {"Sid": WRITE_SID, "Resource": "arn:aws:s3:::b/AWSLogs/*",
+             "Condition": {"ArnLike": {"aws:SourceArn": ["arn:aws:cloudtrail:*:888888888888:trail/*"]}}}
+        ]});
+        let in_scope: BTreeSet<String> = ["111111111111".to_owned()].into();
+        let got: Vec<String> = stale_entries(&p, &in_scope)
+            .into_iter()
+            .map(|e| e.account)
+            .collect();
+        assert_eq!(got, ["888888888888", "999999999999"]);
     }
 
     #[test]

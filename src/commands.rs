@@ -134,7 +134,7 @@ async fn read_bucket<C: Central>(
     let exists = central
         .bucket_exists(bucket)
         .await
-        .with_context(|| format!("cannot read bucket {bucket}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot read bucket {bucket}: {e}; {}", e.hint()))?;
     if !exists {
         return Ok((BucketState::default(), None));
     }
@@ -142,8 +142,14 @@ async fn read_bucket<C: Central>(
         central.bucket_guards(bucket),
         central.get_bucket_policy(bucket)
     );
-    let guards = guards.with_context(|| format!("cannot read bucket {bucket}"))?;
-    let live = live.with_context(|| format!("cannot read the policy of bucket {bucket}"))?;
+    let guards =
+        guards.map_err(|e| anyhow::anyhow!("cannot read bucket {bucket}: {e}; {}", e.hint()))?;
+    let live = live.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the policy of bucket {bucket}: {e}; {}",
+            e.hint()
+        )
+    })?;
     Ok((BucketState { exists, guards }, live))
 }
 
@@ -246,8 +252,17 @@ async fn run_restore<C: Central>(
 ) -> Result<i32> {
     let text = std::fs::read_to_string(&args.backup)
         .with_context(|| format!("cannot read {}", args.backup.display()))?;
-    let restored = parse_live(&text)
-        .with_context(|| format!("{} is not a bucket policy", args.backup.display()))?;
+    let restored = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) if v.is_object() => v,
+        Ok(_) => bail!(Usage(format!(
+            "{} is not a bucket policy: not a JSON object",
+            args.backup.display()
+        ))),
+        Err(e) => bail!(Usage(format!(
+            "{} is not a bucket policy: not JSON ({e})",
+            args.backup.display()
+        ))),
+    };
     if text.len() > SIZE_LIMIT {
         bail!(Usage(format!(
             "{} is {} bytes, over S3's limit of {SIZE_LIMIT}",

@@ -65,8 +65,7 @@ struct RawCentral {
     region: Region,
     trail_name: Option<TrailName>,
     key_prefix: Option<KeyPrefix>,
-    #[serde(default)]
-    policy_form: PolicyForm,
+    policy_form: Option<Spanned<PolicyForm>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,13 +174,19 @@ impl Config {
                 message,
             }
         };
+        let policy_form_span = raw.central.policy_form.as_ref().map_or(0..0, |f| f.span());
         let central = Central {
             account_id: raw.central.account_id.get_ref().clone(),
             bucket: raw.central.bucket,
             region: raw.central.region,
             trail_name: raw.central.trail_name,
             key_prefix: raw.central.key_prefix,
-            policy_form: raw.central.policy_form,
+            policy_form: raw
+                .central
+                .policy_form
+                .as_ref()
+                .map(|f| *f.get_ref())
+                .unwrap_or_default(),
         };
         let partition = central.region.partition();
 
@@ -237,6 +242,15 @@ impl Config {
             concurrency,
         };
 
+        if members.source == Source::Static && central.policy_form == PolicyForm::Organization {
+            let (line, column) = line_col(text, policy_form_span.start);
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                line,
+                column,
+                message: "policy_form = \"organization\" needs source = \"organizations\": only then is every account known to be in the organization".to_owned(),
+            });
+        }
         if members.source == Source::Organizations && !raw.accounts.is_empty() {
             let first = &raw.accounts[0];
             return Err(at(

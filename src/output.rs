@@ -142,6 +142,9 @@ pub fn plan(
     for k in p.kept_sources.iter().chain(&p.kept_resources) {
         writeln!(out, "  = {k} (kept, not managed here)")?;
     }
+    for r in p.rewritten_sources.iter().chain(&p.rewritten_resources) {
+        writeln!(out, "  ~ {r} (now written in the {} form)", p.form.name())?;
+    }
     writeln!(out)?;
     let mut t = table(&["ACCOUNT", "NAME", "TRAIL", "PLAN"]);
     let (mut change, mut same, mut bad) = (0, 0, rejected.len());

@@ -1125,8 +1125,8 @@ fn config_missing_file(w: &World) -> Row {
     )
 }
 
-/// `policy_form = "organization"` needs the organization's ID: with a static list it cannot be used. The
-/// config loads; the merge says why (after reading, before any write).
+/// `policy_form = "organization"` needs the organization's ID: with a static list it cannot be used. A
+/// config error, with the place, before any AWS call.
 fn config_organization_form_with_static(w: &World) -> Row {
     let text = good_with(
         "trail_name = \"SEC-CLOUDTRAIL\"\n",
@@ -1137,8 +1137,8 @@ fn config_organization_form_with_static(w: &World) -> Row {
     assert_error(
         &out,
         &[
-            "organization cannot be used",
-            "the accounts do not come from AWS Organizations",
+            "policy_form = \"organization\" needs source = \"organizations\"",
+            "accounts.toml:",
         ],
     );
     let writes = assert_no_writes(w);

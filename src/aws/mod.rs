@@ -56,8 +56,29 @@ pub fn hint(operation: &str, code: &str) -> &'static str {
         ("AssumeRole", "AccessDenied") => {
             "check that the role exists in the account and trusts the central account (runbooks/troubleshooting.md#assumerole-accessdenied)"
         }
+        ("HeadBucket", "Forbidden") => {
+            "grant s3:ListBucket on the bucket to the central identity, or choose a bucket name no other account owns (runbooks/troubleshooting.md#cannot-read-the-bucket-or-its-policy)"
+        }
+        ("PutBucketPolicy", "AccessDenied" | "AccessDeniedException") => {
+            "grant s3:PutBucketPolicy on the bucket to the central identity (runbooks/troubleshooting.md#cannot-write-the-bucket-policy)"
+        }
+        (
+            "HeadBucket"
+            | "GetBucketPolicy"
+            | "CreateBucket"
+            | "ListObjectsV2"
+            | "GetCallerIdentity"
+            | "ListAccounts"
+            | "DescribeOrganization"
+            | "PutPublicAccessBlock"
+            | "PutBucketVersioning"
+            | "PutBucketEncryption",
+            "AccessDenied" | "AccessDeniedException" | "Forbidden",
+        ) => {
+            "grant the missing permission to the central identity (runbooks/troubleshooting.md#cannot-read-the-bucket-or-its-policy, docs/iam-permissions.md)"
+        }
         (_, "AccessDenied" | "AccessDeniedException") => {
-            "grant the missing permission to the role (runbooks/troubleshooting.md#accessdenied)"
+            "grant the missing permission to the member role (runbooks/troubleshooting.md#accessdenied)"
         }
         (_, "Throttling" | "ThrottlingException" | "SlowDown" | "TooManyRequestsException") => {
             "AWS throttled the calls past the retries; run again, or lower concurrency (runbooks/troubleshooting.md#throttling)"
@@ -67,9 +88,6 @@ pub fn hint(operation: &str, code: &str) -> &'static str {
         }
         (_, "InsufficientS3BucketPolicyException") => {
             "the bucket policy does not let this trail write; run `trailhub plan` and see runbooks/troubleshooting.md#insufficients3bucketpolicyexception"
-        }
-        ("HeadBucket", "Forbidden") => {
-            "grant s3:ListBucket on the bucket to the caller, or choose a bucket name no other account owns (runbooks/troubleshooting.md#accessdenied)"
         }
         (_, "NoCredentials") => {
             "no AWS credentials were found: pass --profile, set AWS_PROFILE, run `aws sso login`, or export keys (runbooks/troubleshooting.md#credentials)"

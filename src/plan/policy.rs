@@ -121,6 +121,11 @@ pub enum PolicyError {
     )]
     SidConflict { sid: String, why: String },
     #[error(
+        "no allowed policy form can be used: {}; choose another policy_form (runbooks/troubleshooting.md#policy-too-large)",
+        describe_sizes(.0)
+    )]
+    NoUsableForm(Vec<FormSize>),
+    #[error(
         "the merged bucket policy fits in no allowed form: {}; {fit} of the {accounts} accounts fit in the {} form (runbooks/troubleshooting.md#policy-too-large)",
         describe_sizes(.sizes),
         .sizes.first().map_or("first", |s| s.form.name())
@@ -222,6 +227,11 @@ pub struct Merged {
     /// Entries already in the two statements that the config does not name: kept, not managed here.
     pub kept_sources: Vec<String>,
     pub kept_resources: Vec<String>,
+    /// Entries of the live statements that the chosen form writes differently (a trail ARN that becomes its
+    /// account's pattern or ID, a prefix covered by the shared one, or back to exact ARNs for accounts all
+    /// in the config).
+    pub rewritten_sources: Vec<String>,
+    pub rewritten_resources: Vec<String>,
     /// True when the live `Statement` was a single object and is now written as a list of one.
     pub normalized_statement_list: bool,
 }
@@ -623,6 +633,7 @@ pub fn merge(live: Option<&Value>, input: &PolicyInput) -> Result<Merged, Policy
             m.form_sizes = sizes;
             Ok(m)
         }
+        None if sizes.iter().all(|s| s.size.is_none()) => Err(PolicyError::NoUsableForm(sizes)),
         None => {
             let fit = how_many_fit(&l, input);
             Err(PolicyError::TooLarge {
@@ -712,6 +723,8 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, acl: Content, write: Cont
         added_resources: vec![],
         kept_sources: vec![],
         kept_resources: vec![],
+        rewritten_sources: vec![],
+        rewritten_resources: vec![],
         normalized_statement_list: l.normalized,
     };
     // what the config itself needs, in this form's terms
@@ -783,6 +796,7 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, acl: Content, write: Cont
         _ => BTreeSet::new(),
     };
     m.added_sources = new_sources.difference(&live_sources).cloned().collect();
+    m.rewritten_sources = live_sources.difference(&new_sources).cloned().collect();
     m.kept_sources = new_sources.difference(&wanted_sources).cloned().collect();
     let new_resources = match statements
         .iter()
@@ -794,6 +808,7 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, acl: Content, write: Cont
         None => BTreeSet::new(),
     };
     m.added_resources = new_resources.difference(&live_resources).cloned().collect();
+    m.rewritten_resources = live_resources.difference(&new_resources).cloned().collect();
     m.kept_resources = new_resources
         .difference(&config_resources)
         .cloned()
@@ -1059,6 +1074,6 @@ mod tests {
                 ..input(&b, None, &e[..2])
             },
         );
-        assert!(matches!(m2, Err(PolicyError::TooLarge { .. })), "{m2:?}");
+        assert!(matches!(m2, Err(PolicyError::NoUsableForm(_))), "{m2:?}");
     }
 }

@@ -286,7 +286,10 @@ impl FakeMember {
             account_id: self.account.clone(),
             source_arn: t.arn.to_string(),
             source_account: self.account.clone(),
-            org_id: None,
+            // AWS puts aws:SourceOrgID in the request context of every account of an organization
+            org_id: w.org_id.clone().filter(|_| {
+                w.caller == self.account || w.org_accounts.iter().any(|a| a.id == self.account)
+            }),
             service: CLOUDTRAIL.to_owned(),
             log_kind: "CloudTrail".to_owned(),
             region: t.arn.region.clone(),

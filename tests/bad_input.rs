@@ -253,6 +253,27 @@ fn refused_policy(w: &World, what: &'static str, text: &str, says: &[&str]) -> R
     )
 }
 
+/// The write calls by operation, in the order they first came: "PutBucketPolicy, 2 CreateTrail, ...".
+fn tally(writes: &[support::Logged]) -> String {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for l in writes {
+        match seen.iter_mut().find(|(op, _)| *op == l.operation) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((&l.operation, 1)),
+        }
+    }
+    seen.iter()
+        .map(|(op, n)| {
+            if *n == 1 {
+                (*op).to_owned()
+            } else {
+                format!("{n} {op}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Runs `apply --yes` over a seeded live policy trailhub must merge safely: exit 0, every trail made,
 /// every foreign statement intact. Returns the row and the policy afterwards.
 fn merged_policy(w: &World, what: &'static str, text: &str) -> (Row, Value) {
@@ -292,10 +313,7 @@ fn merged_policy(w: &World, what: &'static str, text: &str) -> (Row, Value) {
             .filter(|l| l.starts_with("policy:") || l.starts_with("summary:"))
             .collect::<Vec<_>>()
             .join("\n"),
-        format!(
-            "{} (1 PutBucketPolicy, then the trails)",
-            w.proxy.writes().len()
-        ),
+        format!("{} ({})", writes.len(), tally(&writes)),
     );
     (r, after)
 }

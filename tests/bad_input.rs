@@ -126,6 +126,7 @@ fn redact(w: &World, s: &str) -> String {
     s.replace(w.dir.path().to_str().unwrap(), "$DIR")
 }
 
+#[allow(clippy::too_many_arguments)] // one argument per column of the catalogue
 fn row(
     w: &World,
     area: Area,

@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{
@@ -449,33 +450,18 @@ impl Central for SdkCentral {
                 role_arn,
                 external_id,
             } => {
-                let out = self
-                    .sts
-                    .assume_role()
-                    .role_arn(role_arn.as_str())
-                    .role_session_name("trailhub")
-                    .set_external_id(external_id.clone())
-                    .send()
-                    .await
-                    .map_err(|e| aws_err("AssumeRole", e))?;
-                let c = out.credentials.ok_or_else(|| {
-                    AwsError::new(
-                        "AssumeRole",
-                        "NoCredentials",
-                        "the answer held no credentials",
-                    )
-                })?;
-                let expiry = SystemTime::try_from(*c.expiration()).ok();
-                let creds = Credentials::new(
-                    c.access_key_id(),
-                    c.secret_access_key(),
-                    Some(c.session_token().to_owned()),
-                    expiry,
-                    "trailhub-assume-role",
-                );
+                let session = RoleSession {
+                    sts: self.sts.clone(),
+                    role_arn: role_arn.to_string(),
+                    external_id: external_id.clone(),
+                    current: std::sync::Mutex::new(None),
+                };
+                // assumed now, so that a role that cannot be assumed is this account's error, not a
+                // credentials failure inside its first CloudTrail call
+                session.refresh().await?;
                 self.config
                     .to_builder()
-                    .credentials_provider(SharedCredentialsProvider::new(creds))
+                    .credentials_provider(SharedCredentialsProvider::new(session))
                     .build()
             }
         };
@@ -485,6 +471,80 @@ impl Central for SdkCentral {
                     .retry_partition(retry_partition("trailhub-cloudtrail"))
                     .build(),
             ),
+        })
+    }
+}
+
+/// A member's role session (session name `trailhub`). The SDK's identity cache asks it for credentials
+/// again shortly before they expire (1 hour after AssumeRole, the role's default); it then assumes the
+/// role again, so a run that outlasts its first credentials (a plan left waiting at the confirmation
+/// prompt, a very large organization) goes on instead of failing every account with `ExpiredToken`.
+#[derive(Debug)]
+struct RoleSession {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    external_id: Option<String>,
+    current: std::sync::Mutex<Option<Credentials>>,
+}
+
+/// Credentials this close to their expiry are replaced (the SDK's identity cache asks 10 s before it).
+const REFRESH_BEFORE: Duration = Duration::from_secs(60);
+
+impl RoleSession {
+    fn still_fresh(&self, now: SystemTime) -> Option<Credentials> {
+        let current = self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        match current.expiry() {
+            Some(expiry) if expiry < now + REFRESH_BEFORE => None,
+            _ => Some(current),
+        }
+    }
+
+    async fn refresh(&self) -> Result<Credentials, AwsError> {
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name("trailhub")
+            .set_external_id(self.external_id.clone())
+            .send()
+            .await
+            .map_err(|e| aws_err("AssumeRole", e))?;
+        let c = out.credentials.ok_or_else(|| {
+            AwsError::new(
+                "AssumeRole",
+                "NoCredentials",
+                "the answer held no credentials",
+            )
+        })?;
+        let creds = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            SystemTime::try_from(*c.expiration()).ok(),
+            "trailhub-assume-role",
+        );
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(creds.clone());
+        Ok(creds)
+    }
+}
+
+impl ProvideCredentials for RoleSession {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            if let Some(c) = self.still_fresh(SystemTime::now()) {
+                return Ok(c);
+            }
+            tracing::info!(role = %self.role_arn, "role session about to expire: assuming the role again");
+            self.refresh()
+                .await
+                .map_err(|e| CredentialsError::provider_error(e.to_string()))
         })
     }
 }
@@ -585,5 +645,49 @@ impl Member for SdkMember {
             .await
             .map_err(|e| aws_err("StartLogging", e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(expiry: Option<SystemTime>) -> RoleSession {
+        // never called: these tests only ask whether the credentials in hand are still good
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                .region(aws_sdk_sts::config::Region::new("us-east-1"))
+                .build(),
+        );
+        RoleSession {
+            sts,
+            role_arn: "arn:aws:iam::222222222222:role/R".into(),
+            external_id: None,
+            current: std::sync::Mutex::new(
+                expiry.map(|e| Credentials::new("AKID", "SECRET", None, Some(e), "test")),
+            ),
+        }
+    }
+
+    #[test]
+    fn a_role_session_is_assumed_again_shortly_before_it_expires() {
+        let now = SystemTime::now();
+        let hour = Duration::from_secs(3600);
+        assert!(session(Some(now + hour)).still_fresh(now).is_some());
+        assert!(
+            session(Some(now + REFRESH_BEFORE + Duration::from_secs(5)))
+                .still_fresh(now)
+                .is_some()
+        );
+        // within the last minute, or past: assume again
+        assert!(
+            session(Some(now + Duration::from_secs(30)))
+                .still_fresh(now)
+                .is_none()
+        );
+        assert!(session(Some(now - hour)).still_fresh(now).is_none());
+        // nothing assumed yet
+        assert!(session(None).still_fresh(now).is_none());
     }
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use support::faults::{
     Running, Seeded, borrowed, chaos_rules, foreign_policy, foreign_problem, managed, members,
-    not_onboarded, undeliverable,
+    not_onboarded, seeded_world, undeliverable,
 };
 use support::trailhub::{BUCKET, World, files_in, static_config};
 use support::{Fault, Rule};
@@ -59,14 +59,6 @@ fn moto_version() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "?".into())
-}
-
-fn seeded_world(ms: &[(String, String)]) -> World {
-    let w = World::start();
-    w.write_config(&static_config(&borrowed(ms)));
-    w.create_bucket(BUCKET);
-    w.put_policy(BUCKET, &foreign_policy());
-    w
 }
 
 fn timed_apply(w: &World) -> (support::trailhub::Out, Duration) {

@@ -13,19 +13,15 @@ use std::time::Duration;
 
 use support::faults::{
     Running, Seeded, borrowed, chaos_rules, foreign_policy, foreign_problem, managed, members,
-    not_onboarded, undeliverable, unhardened,
+    not_onboarded, seeded_world, undeliverable, unhardened,
 };
 use support::trailhub::{BUCKET, World, files_in, static_config};
 use support::{Fault, Rule};
 
 /// A world with `n` static members (ids from `first`), the bucket made and holding the foreign statements.
 fn world_with(first: u64, n: usize) -> (World, Vec<(String, String)>) {
-    let w = World::start();
     let ms = members(first, n, "M");
-    w.write_config(&static_config(&borrowed(&ms)));
-    w.create_bucket(BUCKET);
-    w.put_policy(BUCKET, &foreign_policy());
-    (w, ms)
+    (seeded_world(&ms), ms)
 }
 
 /// The invariants after any run, finished or not: the policy parses and keeps the foreign statements.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::trailhub::{BUCKET, Out, REGION, World, managed_trails};
+use super::trailhub::{BUCKET, Out, REGION, World, managed_trails, static_config};
 use super::{Fault, Rule, apply_test_env};
 
 /// `n` member accounts with ids from `first` on: (`"200000000000"`, `"M000"`), ...
@@ -119,6 +119,16 @@ pub fn undeliverable(policy: &Value, managed: &[(String, String)]) -> Vec<String
         .collect()
 }
 
+/// A fresh [`World`] whose accounts file names the central account and `members`, and whose bucket exists
+/// and holds only the [`foreign_policy`] (written straight to moto, so not in the proxy's log).
+pub fn seeded_world(members: &[(String, String)]) -> World {
+    let w = World::start();
+    w.write_config(&static_config(&borrowed(members)));
+    w.create_bucket(BUCKET);
+    w.put_policy(BUCKET, &foreign_policy());
+    w
+}
+
 /// Every (id, trail name) a static config with `members` manages, central first, owned.
 pub fn managed(members: &[(String, String)]) -> Vec<(String, String)> {
     managed_trails(&borrowed(members))
@@ -155,12 +165,19 @@ impl Running {
     pub fn start(url: &str, args: &[&str]) -> Running {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailhub"));
         apply_test_env(&mut cmd, url);
-        cmd.env_remove("RUST_LOG")
-            .args(args)
-            .stdin(Stdio::null())
+        cmd.env_remove("RUST_LOG").args(args);
+        Running::spawn(cmd)
+    }
+
+    /// Starts `cmd` as it is set up (program, arguments, environment), stdin closed, stdout and stderr
+    /// captured: any program to time and wait for, e.g. the aws CLI baseline of `benches/e2e.rs`.
+    pub fn spawn(mut cmd: Command) -> Running {
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("cannot start the trailhub binary");
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
         let drain = |mut r: Box<dyn Read + Send>| {
             std::thread::spawn(move || {
                 let mut s = String::new();

@@ -27,6 +27,7 @@
 //! is "unsure"), and `ForAllValues:` with a missing key is true.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One request as AWS evaluates it against a resource policy.
@@ -349,11 +350,14 @@ fn action_matches(v: &Value, action: &str) -> Tri {
         return Tri::Unsure;
     };
     let action = action.to_lowercase();
-    Tri::any(
-        patterns
-            .iter()
-            .map(|p| Tri::from_bool(glob(&p.to_lowercase(), &action))),
-    )
+    Tri::any(patterns.iter().map(|p| {
+        // most patterns are plain ASCII action names: compare them without lowering a copy
+        Tri::from_bool(if p.is_ascii() && !p.contains(['*', '?']) {
+            p.eq_ignore_ascii_case(&action)
+        } else {
+            glob(&p.to_lowercase(), &action)
+        })
+    }))
 }
 
 fn resource_matches(v: &Value, resource: &str) -> Tri {
@@ -405,13 +409,14 @@ fn context_value<'a>(context: &'a BTreeMap<String, String>, key: &str) -> Option
         .map(|(_, v)| v.as_str())
 }
 
-/// Condition values: a string, boolean or number, or a non-empty list of those, as strings.
-fn condition_values(v: &Value) -> Option<Vec<String>> {
-    fn scalar(v: &Value) -> Option<String> {
+/// Condition values: a string, boolean or number, or a non-empty list of those, as strings (borrowed from
+/// the policy: a list can hold an entry per account).
+fn condition_values(v: &Value) -> Option<Vec<Cow<'_, str>>> {
+    fn scalar(v: &Value) -> Option<Cow<'_, str>> {
         match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+            Value::Number(n) => Some(Cow::Owned(n.to_string())),
             _ => None,
         }
     }
@@ -543,7 +548,7 @@ fn base_operator(base: &str) -> Option<(Test, bool)> {
     }
 }
 
-fn null_test(actual: Option<&str>, expected: &[String]) -> Tri {
+fn null_test(actual: Option<&str>, expected: &[Cow<'_, str>]) -> Tri {
     Tri::any(expected.iter().map(|e| {
         if e.eq_ignore_ascii_case("true") {
             Tri::from_bool(actual.is_none())
@@ -619,33 +624,39 @@ fn arn_components(s: &str) -> Option<Vec<&str>> {
 }
 
 /// Wildcard match of the whole `text`: `*` matches any run of characters, `?` exactly one.
+///
+/// Works on byte offsets, a character at a time, without allocating: the planner matches every account's
+/// trail against the policy, so this runs tens of thousands of times per plan.
 fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    if !pattern.contains(['*', '?']) {
+        return pattern == text;
+    }
+    let next = |s: &str, at: usize| s[at..].chars().next();
     let (mut pi, mut ti) = (0, 0);
-    // Position of the last `*` seen and the text position it is currently assumed to end at.
+    // Byte offset of the last `*` seen and the text offset it is currently assumed to end at.
     let mut backtrack: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
+    while let Some(tc) = next(text, ti) {
+        match next(pattern, pi) {
             Some('*') => {
                 backtrack = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == t[ti] => {
-                pi += 1;
-                ti += 1;
+            Some(c) if c == '?' || c == tc => {
+                pi += c.len_utf8();
+                ti += tc.len_utf8();
             }
             _ => match backtrack {
                 Some((star, end)) => {
-                    backtrack = Some((star, end + 1));
+                    let end = end + next(text, end).map_or(1, char::len_utf8);
+                    backtrack = Some((star, end));
                     pi = star + 1;
-                    ti = end + 1;
+                    ti = end;
                 }
                 None => return false,
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    pattern[pi..].chars().all(|c| c == '*')
 }
 
 #[cfg(test)]

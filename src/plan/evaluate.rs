@@ -625,38 +625,47 @@ fn arn_components(s: &str) -> Option<Vec<&str>> {
 
 /// Wildcard match of the whole `text`: `*` matches any run of characters, `?` exactly one.
 ///
-/// Works on byte offsets, a character at a time, without allocating: the planner matches every account's
-/// trail against the policy, so this runs tens of thousands of times per plan.
+/// The planner matches every account's trail against the policy, so this runs tens of thousands of times
+/// per plan: plain patterns compare directly, ASCII (every ARN trailhub writes) matches bytes in place, and
+/// only other text is decoded into characters.
 fn glob(pattern: &str, text: &str) -> bool {
     if !pattern.contains(['*', '?']) {
         return pattern == text;
     }
-    let next = |s: &str, at: usize| s[at..].chars().next();
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    glob_units(&p, &t, '*', '?')
+}
+
+/// [`glob`] over characters (or bytes of ASCII text), `star` and `one` being the two wildcards.
+fn glob_units<T: Copy + PartialEq>(p: &[T], t: &[T], star: T, one: T) -> bool {
     let (mut pi, mut ti) = (0, 0);
-    // Byte offset of the last `*` seen and the text offset it is currently assumed to end at.
+    // Position of the last `*` seen and the text position it is currently assumed to end at.
     let mut backtrack: Option<(usize, usize)> = None;
-    while let Some(tc) = next(text, ti) {
-        match next(pattern, pi) {
-            Some('*') => {
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(&c) if c == star => {
                 backtrack = Some((pi, ti));
                 pi += 1;
             }
-            Some(c) if c == '?' || c == tc => {
-                pi += c.len_utf8();
-                ti += tc.len_utf8();
+            Some(&c) if c == one || c == t[ti] => {
+                pi += 1;
+                ti += 1;
             }
             _ => match backtrack {
                 Some((star, end)) => {
-                    let end = end + next(text, end).map_or(1, char::len_utf8);
-                    backtrack = Some((star, end));
+                    backtrack = Some((star, end + 1));
                     pi = star + 1;
-                    ti = end;
+                    ti = end + 1;
                 }
                 None => return false,
             },
         }
     }
-    pattern[pi..].chars().all(|c| c == '*')
+    p[pi..].iter().all(|&c| c == star)
 }
 
 #[cfg(test)]
@@ -1133,6 +1142,10 @@ mod tests {
         assert!(!glob("s3:Put", "s3:PutObject"));
         assert!(!glob("?", ""));
         assert!(glob("**x", "abx"));
+        // `?` is one character, not one byte
+        assert!(glob("a?c", "a\u{e9}c"));
+        assert!(!glob("a??c", "a\u{e9}c"));
+        assert!(glob("*\u{e9}", "caf\u{e9}"));
     }
 
     fn account() -> impl Strategy<Value = String> {

@@ -313,13 +313,17 @@ fn element_pair(
     }
 }
 
-/// A string or a non-empty list of strings; `None` for anything else.
-fn string_list(v: &Value) -> Option<Vec<&str>> {
-    match v {
-        Value::String(s) => Some(vec![s.as_str()]),
-        Value::Array(items) if !items.is_empty() => items.iter().map(Value::as_str).collect(),
-        _ => None,
-    }
+/// A string or a non-empty list of strings; `None` for anything else. Checked, then borrowed in place.
+fn string_list(v: &Value) -> Option<impl Iterator<Item = &str>> {
+    let items: &[Value] = match v {
+        Value::String(_) => std::slice::from_ref(v),
+        Value::Array(items) if !items.is_empty() => items,
+        _ => return None,
+    };
+    items
+        .iter()
+        .all(Value::is_string)
+        .then(|| items.iter().filter_map(Value::as_str))
 }
 
 fn principal_matches(v: &Value, service: &str) -> Tri {
@@ -334,12 +338,12 @@ fn principal_matches(v: &Value, service: &str) -> Tri {
 }
 
 fn principal_entry_matches(kind: &str, ids: &Value, service: &str) -> Tri {
-    let Some(ids) = string_list(ids) else {
+    let Some(mut ids) = string_list(ids) else {
         return Tri::Unsure;
     };
     match kind {
-        "AWS" => Tri::from_bool(ids.contains(&"*")),
-        "Service" => Tri::from_bool(ids.iter().any(|id| id.eq_ignore_ascii_case(service))),
+        "AWS" => Tri::from_bool(ids.any(|id| id == "*")),
+        "Service" => Tri::from_bool(ids.any(|id| id.eq_ignore_ascii_case(service))),
         "Federated" | "CanonicalUser" => Tri::No,
         _ => Tri::Unsure,
     }
@@ -349,13 +353,16 @@ fn action_matches(v: &Value, action: &str) -> Tri {
     let Some(patterns) = string_list(v) else {
         return Tri::Unsure;
     };
-    let action = action.to_lowercase();
-    Tri::any(patterns.iter().map(|p| {
-        // most patterns are plain ASCII action names: compare them without lowering a copy
-        Tri::from_bool(if p.is_ascii() && !p.contains(['*', '?']) {
-            p.eq_ignore_ascii_case(&action)
+    // most patterns and actions are plain ASCII names: compare them without lowering copies
+    let mut lowered: Option<String> = None;
+    Tri::any(patterns.map(|p| {
+        Tri::from_bool(if p.is_ascii() && action.is_ascii() && !p.contains(['*', '?']) {
+            p.eq_ignore_ascii_case(action)
         } else {
-            glob(&p.to_lowercase(), &action)
+            glob(
+                &p.to_lowercase(),
+                lowered.get_or_insert_with(|| action.to_lowercase()),
+            )
         })
     }))
 }
@@ -364,7 +371,7 @@ fn resource_matches(v: &Value, resource: &str) -> Tri {
     let Some(patterns) = string_list(v) else {
         return Tri::Unsure;
     };
-    Tri::any(patterns.iter().map(|p| {
+    Tri::any(patterns.map(|p| {
         if has_policy_variable(p) {
             Tri::Unsure
         } else {

@@ -356,13 +356,12 @@ fn action_matches(v: &Value, action: &str) -> Tri {
     // most patterns and actions are plain ASCII names: compare them without lowering copies
     let mut lowered: Option<String> = None;
     Tri::any(patterns.map(|p| {
-        Tri::from_bool(if p.is_ascii() && action.is_ascii() && !p.contains(['*', '?']) {
+        let plain = p.is_ascii() && action.is_ascii() && !p.contains(['*', '?']);
+        Tri::from_bool(if plain {
             p.eq_ignore_ascii_case(action)
         } else {
-            glob(
-                &p.to_lowercase(),
-                lowered.get_or_insert_with(|| action.to_lowercase()),
-            )
+            let action = lowered.get_or_insert_with(|| action.to_lowercase());
+            glob(&p.to_lowercase(), action)
         })
     }))
 }

@@ -40,7 +40,7 @@ pub struct Global {
     /// Attempts per AWS call, retries included (throttling, 5xx, resets and timeouts are retried with backoff).
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
-    /// Accounts worked on at once (default: members.concurrency of the accounts file, else 16).
+    /// Accounts worked on at once (default: members.concurrency of the accounts file, else 64).
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
     /// ListAccounts page size (AWS returns at most 20).

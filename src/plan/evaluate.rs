@@ -27,6 +27,7 @@
 //! is "unsure"), and `ForAllValues:` with a missing key is true.
 
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One request as AWS evaluates it against a resource policy.
@@ -312,13 +313,17 @@ fn element_pair(
     }
 }
 
-/// A string or a non-empty list of strings; `None` for anything else.
-fn string_list(v: &Value) -> Option<Vec<&str>> {
-    match v {
-        Value::String(s) => Some(vec![s.as_str()]),
-        Value::Array(items) if !items.is_empty() => items.iter().map(Value::as_str).collect(),
-        _ => None,
-    }
+/// A string or a non-empty list of strings; `None` for anything else. Checked, then borrowed in place.
+fn string_list(v: &Value) -> Option<impl Iterator<Item = &str>> {
+    let items: &[Value] = match v {
+        Value::String(_) => std::slice::from_ref(v),
+        Value::Array(items) if !items.is_empty() => items,
+        _ => return None,
+    };
+    items
+        .iter()
+        .all(Value::is_string)
+        .then(|| items.iter().filter_map(Value::as_str))
 }
 
 fn principal_matches(v: &Value, service: &str) -> Tri {
@@ -333,12 +338,12 @@ fn principal_matches(v: &Value, service: &str) -> Tri {
 }
 
 fn principal_entry_matches(kind: &str, ids: &Value, service: &str) -> Tri {
-    let Some(ids) = string_list(ids) else {
+    let Some(mut ids) = string_list(ids) else {
         return Tri::Unsure;
     };
     match kind {
-        "AWS" => Tri::from_bool(ids.contains(&"*")),
-        "Service" => Tri::from_bool(ids.iter().any(|id| id.eq_ignore_ascii_case(service))),
+        "AWS" => Tri::from_bool(ids.any(|id| id == "*")),
+        "Service" => Tri::from_bool(ids.any(|id| id.eq_ignore_ascii_case(service))),
         "Federated" | "CanonicalUser" => Tri::No,
         _ => Tri::Unsure,
     }
@@ -348,19 +353,24 @@ fn action_matches(v: &Value, action: &str) -> Tri {
     let Some(patterns) = string_list(v) else {
         return Tri::Unsure;
     };
-    let action = action.to_lowercase();
-    Tri::any(
-        patterns
-            .iter()
-            .map(|p| Tri::from_bool(glob(&p.to_lowercase(), &action))),
-    )
+    // most patterns and actions are plain ASCII names: compare them without lowering copies
+    let mut lowered: Option<String> = None;
+    Tri::any(patterns.map(|p| {
+        let plain = p.is_ascii() && action.is_ascii() && !p.contains(['*', '?']);
+        Tri::from_bool(if plain {
+            p.eq_ignore_ascii_case(action)
+        } else {
+            let action = lowered.get_or_insert_with(|| action.to_lowercase());
+            glob(&p.to_lowercase(), action)
+        })
+    }))
 }
 
 fn resource_matches(v: &Value, resource: &str) -> Tri {
     let Some(patterns) = string_list(v) else {
         return Tri::Unsure;
     };
-    Tri::any(patterns.iter().map(|p| {
+    Tri::any(patterns.map(|p| {
         if has_policy_variable(p) {
             Tri::Unsure
         } else {
@@ -405,13 +415,14 @@ fn context_value<'a>(context: &'a BTreeMap<String, String>, key: &str) -> Option
         .map(|(_, v)| v.as_str())
 }
 
-/// Condition values: a string, boolean or number, or a non-empty list of those, as strings.
-fn condition_values(v: &Value) -> Option<Vec<String>> {
-    fn scalar(v: &Value) -> Option<String> {
+/// Condition values: a string, boolean or number, or a non-empty list of those, as strings (borrowed from
+/// the policy: a list can hold an entry per account).
+fn condition_values(v: &Value) -> Option<Vec<Cow<'_, str>>> {
+    fn scalar(v: &Value) -> Option<Cow<'_, str>> {
         match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) => Some(Cow::Borrowed(s)),
+            Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+            Value::Number(n) => Some(Cow::Owned(n.to_string())),
             _ => None,
         }
     }
@@ -543,7 +554,7 @@ fn base_operator(base: &str) -> Option<(Test, bool)> {
     }
 }
 
-fn null_test(actual: Option<&str>, expected: &[String]) -> Tri {
+fn null_test(actual: Option<&str>, expected: &[Cow<'_, str>]) -> Tri {
     Tri::any(expected.iter().map(|e| {
         if e.eq_ignore_ascii_case("true") {
             Tri::from_bool(actual.is_none())
@@ -619,19 +630,34 @@ fn arn_components(s: &str) -> Option<Vec<&str>> {
 }
 
 /// Wildcard match of the whole `text`: `*` matches any run of characters, `?` exactly one.
+///
+/// The planner matches every account's trail against the policy, so this runs tens of thousands of times
+/// per plan: plain patterns compare directly, ASCII (every ARN trailhub writes) matches bytes in place, and
+/// only other text is decoded into characters.
 fn glob(pattern: &str, text: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return pattern == text;
+    }
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
+    glob_units(&p, &t, '*', '?')
+}
+
+/// [`glob`] over characters (or bytes of ASCII text), `star` and `one` being the two wildcards.
+fn glob_units<T: Copy + PartialEq>(p: &[T], t: &[T], star: T, one: T) -> bool {
     let (mut pi, mut ti) = (0, 0);
     // Position of the last `*` seen and the text position it is currently assumed to end at.
     let mut backtrack: Option<(usize, usize)> = None;
     while ti < t.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(&c) if c == star => {
                 backtrack = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == t[ti] => {
+            Some(&c) if c == one || c == t[ti] => {
                 pi += 1;
                 ti += 1;
             }
@@ -645,7 +671,7 @@ fn glob(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == star)
 }
 
 #[cfg(test)]
@@ -1122,6 +1148,10 @@ mod tests {
         assert!(!glob("s3:Put", "s3:PutObject"));
         assert!(!glob("?", ""));
         assert!(glob("**x", "abx"));
+        // `?` is one character, not one byte
+        assert!(glob("a?c", "a\u{e9}c"));
+        assert!(!glob("a??c", "a\u{e9}c"));
+        assert!(glob("*\u{e9}", "caf\u{e9}"));
     }
 
     fn account() -> impl Strategy<Value = String> {

@@ -185,9 +185,13 @@ impl PolicyInput<'_> {
             None => format!("arn:{}:s3:::{}/AWSLogs/", self.partition, self.bucket),
         }
     }
-    /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*`
-    pub fn write_resource(&self, account: &str) -> String {
-        format!("{}{account}/*", self.logs_base())
+    /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*` for each entry (the base formatted once: there can
+    /// be tens of thousands of entries, and every form is rendered to learn its size).
+    fn write_resources(&self) -> impl Iterator<Item = String> + '_ {
+        let base = self.logs_base();
+        self.entries
+            .iter()
+            .map(move |e| [base.as_str(), e.account.as_str(), "/*"].concat())
     }
     /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/*`
     pub fn shared_resource(&self) -> String {
@@ -429,12 +433,6 @@ struct Kept {
 
 /// Builds the content of both statements in `form`, or says why that form cannot express what must be kept.
 fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Content), String> {
-    let mut want_arns: BTreeSet<String> = input
-        .entries
-        .iter()
-        .map(|e| e.trail_arn.to_string())
-        .collect();
-    want_arns.extend(kept.arns.iter().cloned());
     let arn_account = |a: &String| TrailArn::parse(a).map(|t| t.account);
     let mut accounts: BTreeSet<String> = input
         .entries
@@ -450,7 +448,12 @@ fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Cont
             if !kept.accounts.is_empty() || !kept.orgs.is_empty() {
                 return Err("the live statements allow whole accounts or an organization; naming trails would narrow that".into());
             }
-            sources.arns = want_arns;
+            sources.arns = input
+                .entries
+                .iter()
+                .map(|e| e.trail_arn.to_string())
+                .chain(kept.arns.iter().cloned())
+                .collect();
         }
         Form::AccountArns | Form::SourceAccount | Form::SharedPrefix => {
             if !kept.orgs.is_empty() {
@@ -492,12 +495,7 @@ fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Cont
         ..sources.clone()
     };
     if form.per_account_resources() {
-        write.resources.extend(
-            input
-                .entries
-                .iter()
-                .map(|e| input.write_resource(e.account.as_str())),
-        );
+        write.resources.extend(input.write_resources());
     } else {
         let shared = input.shared_resource();
         let base = shared.trim_end_matches('*').to_owned();
@@ -671,14 +669,14 @@ fn try_forms(l: &Live, input: &PolicyInput, forms: Vec<Form>) -> (Option<Merged>
                 unusable: Some(why),
             }),
             Ok((acl, write)) => {
-                let m = assemble(l, input, form, acl, write);
+                let placed = place(l, input, acl, write);
                 sizes.push(FormSize {
                     form,
-                    size: Some(m.size),
+                    size: Some(placed.size),
                     unusable: None,
                 });
-                if m.size <= SIZE_LIMIT {
-                    return (Some(m), sizes);
+                if placed.size <= SIZE_LIMIT {
+                    return (Some(assemble(l, input, form, placed)), sizes);
                 }
             }
         }
@@ -707,26 +705,81 @@ fn how_many_fit(l: &Live, input: &PolicyInput) -> usize {
     lo
 }
 
+/// A form's policy document, before the bookkeeping of what changed (only the chosen form gets that).
+struct Placed {
+    policy: Value,
+    /// Its minified size.
+    size: usize,
+    changed: bool,
+    created_statements: Vec<String>,
+}
+
+/// Counts the bytes written to it: a form's size is measured without holding its text.
+#[derive(Default)]
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Puts the two statements in place (where they were, else at the end), keeping a live statement untouched
 /// when it already says exactly this, so a second run writes nothing.
-fn assemble(l: &Live, input: &PolicyInput, form: Form, acl: Content, write: Content) -> Merged {
+fn place(l: &Live, input: &PolicyInput, acl: Content, write: Content) -> Placed {
     let mut statements = l.statements.clone();
-    let mut m = Merged {
-        policy: Value::Null,
-        text: String::new(),
-        size: 0,
-        changed: l.normalized || l.doc.get("Version").is_none() && l.statements.is_empty(),
-        form,
-        form_sizes: vec![],
-        created_statements: vec![],
-        added_sources: vec![],
-        added_resources: vec![],
-        kept_sources: vec![],
-        kept_resources: vec![],
-        rewritten_sources: vec![],
-        rewritten_resources: vec![],
-        normalized_statement_list: l.normalized,
-    };
+    let mut changed = l.normalized || l.doc.get("Version").is_none() && l.statements.is_empty();
+    let mut created_statements = Vec::new();
+    for (sid, action, is_write, content, found) in [
+        (ACL_SID, "s3:GetBucketAcl", false, acl, &l.acl),
+        (WRITE_SID, "s3:PutObject", true, write, &l.write),
+    ] {
+        if input.entries.is_empty() && found.is_none() {
+            continue;
+        }
+        let mut content = content;
+        if let Some((_, live)) = found {
+            content.extra = live.extra.clone();
+        }
+        match found {
+            Some((i, live)) => {
+                if *live != content {
+                    statements[*i] = statement(sid, action, &content, is_write, input);
+                    changed = true;
+                }
+            }
+            None => {
+                statements.push(statement(sid, action, &content, is_write, input));
+                created_statements.push(sid.to_owned());
+                changed = true;
+            }
+        }
+    }
+    let mut doc = l.doc.clone();
+    doc.insert("Statement".into(), Value::Array(statements));
+    let policy = Value::Object(doc);
+    let mut size = ByteCount::default();
+    serde_json::to_writer(&mut size, &policy).expect("a JSON value serializes");
+    Placed {
+        policy,
+        size: size.0,
+        changed,
+        created_statements,
+    }
+}
+
+/// The merged policy in `form`, with what the merge added, kept and rewrote.
+fn assemble(l: &Live, input: &PolicyInput, form: Form, placed: Placed) -> Merged {
+    let Placed {
+        policy,
+        size,
+        changed,
+        created_statements,
+    } = placed;
     // what the config itself needs, in this form's terms
     let wanted_sources: BTreeSet<String> = match form {
         Form::Exact => input
@@ -747,45 +800,24 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, acl: Content, write: Cont
         Form::Organization => input.org.map(|o| o.id.clone()).into_iter().collect(),
     };
     let config_resources: BTreeSet<String> = if form.per_account_resources() {
-        input
-            .entries
-            .iter()
-            .map(|e| input.write_resource(e.account.as_str()))
-            .collect()
+        input.write_resources().collect()
     } else {
         BTreeSet::from([input.shared_resource()])
     };
     let mut live_sources = BTreeSet::new();
     let mut live_resources = BTreeSet::new();
-    for (sid, action, is_write, content, found) in [
-        (ACL_SID, "s3:GetBucketAcl", false, acl, &l.acl),
-        (WRITE_SID, "s3:PutObject", true, write, &l.write),
-    ] {
-        if input.entries.is_empty() && found.is_none() {
-            continue;
-        }
-        let mut content = content;
+    for (is_write, found) in [(false, &l.acl), (true, &l.write)] {
         if let Some((_, live)) = found {
-            content.extra = live.extra.clone();
-        }
-        match found {
-            Some((i, live)) => {
-                live_sources.extend(source_entries(live, input));
-                if is_write {
-                    live_resources.extend(live.resources.iter().cloned());
-                }
-                if *live != content {
-                    statements[*i] = statement(sid, action, &content, is_write, input);
-                    m.changed = true;
-                }
-            }
-            None => {
-                statements.push(statement(sid, action, &content, is_write, input));
-                m.created_statements.push(sid.to_owned());
-                m.changed = true;
+            live_sources.extend(source_entries(live, input));
+            if is_write {
+                live_resources.extend(live.resources.iter().cloned());
             }
         }
     }
+    let statements = policy
+        .get("Statement")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
     let new_sources = match statements
         .iter()
         .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ACL_SID))
@@ -795,9 +827,6 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, acl: Content, write: Cont
             .unwrap_or_default(),
         _ => BTreeSet::new(),
     };
-    m.added_sources = new_sources.difference(&live_sources).cloned().collect();
-    m.rewritten_sources = live_sources.difference(&new_sources).cloned().collect();
-    m.kept_sources = new_sources.difference(&wanted_sources).cloned().collect();
     let new_resources = match statements
         .iter()
         .find(|s| s.get("Sid").and_then(Value::as_str) == Some(WRITE_SID))
@@ -807,20 +836,27 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, acl: Content, write: Cont
             .collect::<BTreeSet<_>>(),
         None => BTreeSet::new(),
     };
-    m.added_resources = new_resources.difference(&live_resources).cloned().collect();
-    m.rewritten_resources = live_resources.difference(&new_resources).cloned().collect();
-    m.kept_resources = new_resources
-        .difference(&config_resources)
-        .cloned()
-        .collect();
-
-    let mut doc = l.doc.clone();
-    doc.insert("Statement".into(), Value::Array(statements));
-    let policy = Value::Object(doc);
-    m.text = policy.to_string();
-    m.size = m.text.len();
-    m.policy = policy;
-    m
+    let text = policy.to_string();
+    debug_assert_eq!(text.len(), size);
+    Merged {
+        added_sources: new_sources.difference(&live_sources).cloned().collect(),
+        rewritten_sources: live_sources.difference(&new_sources).cloned().collect(),
+        kept_sources: new_sources.difference(&wanted_sources).cloned().collect(),
+        added_resources: new_resources.difference(&live_resources).cloned().collect(),
+        rewritten_resources: live_resources.difference(&new_resources).cloned().collect(),
+        kept_resources: new_resources
+            .difference(&config_resources)
+            .cloned()
+            .collect(),
+        policy,
+        text,
+        size,
+        changed,
+        form,
+        form_sizes: vec![],
+        created_statements,
+        normalized_statement_list: l.normalized,
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,297 @@
+//! The orchestration (issue 5, parts 2 and 4): the real `commands::full_plan` + `apply::apply` path, and
+//! `audit::audit`, over the in-process fake AWS (`trailhub::aws::fake::FakeAws`) with L = 50 ms per call,
+//! in real time, at N = 100, 1,000 and 10,000 member accounts and a few concurrencies C.
+//!
+//! Each wall time is set against its bound: the least time any schedule of C calls at once could take,
+//! given the calls the fake saw (printed per kind, so the k calls per account are checked, not assumed):
+//!
+//! - T = N + 1 targets (the central account has a trail too, reached without AssumeRole), R = ceil(T / C)
+//!   rounds of C calls;
+//! - first apply (k = 4: AssumeRole, DescribeTrails | CreateTrail, StartLogging):
+//!   observe max(R·2L, listing) + S·L + trails max(R·2L, R·L + 1 s). The 1 s is CloudTrail's one mutating
+//!   call per second per account (`ApplyOptions::mutation_interval`, kept at its real value): an account's
+//!   StartLogging starts no earlier than 1 s after its CreateTrail. S = 9 serial central calls on a new
+//!   bucket: HeadBucket, CreateBucket, 3 guards, GetBucketPolicy, PutBucketPolicy, GetBucketPolicy before
+//!   the trails and GetBucketPolicy after them;
+//! - second apply on the converged world (k = 3: AssumeRole, DescribeTrails, GetTrailStatus):
+//!   observe max(R·3L, listing) + S·L with S = 2 (GetBucketPolicy before and after the trails);
+//! - listing (source = "organizations"): P = ceil((N + 1) / 20) pages of ListAccounts one after the other,
+//!   observation of each page's accounts overlapping the next pages: the last accounts are observed no
+//!   earlier than P·L + k_observe·L. A static list has no listing;
+//! - audit (k = 4: AssumeRole, DescribeTrails, GetTrailStatus, then ListObjectsV2 for the newest log):
+//!   P·L (listing, not overlapped) + 2L (HeadBucket, GetBucketPolicy) + R·3L + R·L.
+//!
+//! Each case runs 3 times on a fresh world (once at 10,000 accounts) and the median wall time is reported.
+//! `cargo bench --bench orchestration` runs everything (about 9 minutes); `-- apply` or `-- audit` a part.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::{CENTRAL, ORG_ID, REGION, member_id, member_name};
+use trailhub::apply::{AccountResult, ApplyOptions, Interrupt, apply};
+use trailhub::audit::{AuditOptions, audit};
+use trailhub::aws::OrgAccount;
+use trailhub::aws::fake::FakeAws;
+use trailhub::commands::full_plan;
+use trailhub::config::{Config, Source};
+
+/// The fake's latency per call.
+const L: Duration = Duration::from_millis(50);
+/// ListAccounts' page size (the fake's, and AWS's maximum).
+const PAGE: usize = 20;
+/// The number of serial central calls of a first apply on a new bucket, and of an apply that changes nothing.
+const SERIAL_FIRST: u32 = 9;
+const SERIAL_AGAIN: u32 = 2;
+
+struct Case {
+    source: Source,
+    members: usize,
+    concurrency: usize,
+}
+
+impl Case {
+    fn name(&self) -> String {
+        let source = match self.source {
+            Source::Static => "static",
+            Source::Organizations => "org",
+        };
+        format!("{source}-{} C={}", self.members, self.concurrency)
+    }
+    fn targets(&self) -> usize {
+        self.members + 1
+    }
+    fn rounds(&self) -> u32 {
+        self.targets().div_ceil(self.concurrency) as u32
+    }
+    /// How long listing the organization takes, one page after the other (zero for a static list).
+    fn listing(&self) -> Duration {
+        match self.source {
+            Source::Static => Duration::ZERO,
+            Source::Organizations => L * self.targets().div_ceil(PAGE) as u32,
+        }
+    }
+    /// Observing every target with `k` calls each, overlapping the listing.
+    fn observe_bound(&self, k: u32) -> Duration {
+        let listed = match self.source {
+            Source::Static => Duration::ZERO,
+            Source::Organizations => self.listing() + L * k,
+        };
+        (L * self.rounds() * k).max(listed)
+    }
+    fn first_apply_bound(&self, interval: Duration) -> Duration {
+        let r = self.rounds();
+        self.observe_bound(2) + L * SERIAL_FIRST + (L * r * 2).max(L * r + interval)
+    }
+    fn second_apply_bound(&self) -> Duration {
+        self.observe_bound(3) + L * SERIAL_AGAIN
+    }
+    fn audit_bound(&self) -> Duration {
+        self.listing() + L * 2 + L * self.rounds() * 4
+    }
+}
+
+/// A world with no bucket yet and no trail; with Organizations, an organization of central and the members.
+fn world(source: Source, members: usize) -> FakeAws {
+    let fake = FakeAws::new(CENTRAL, REGION, L);
+    if source == Source::Organizations {
+        let mut w = fake.world();
+        w.org_id = Some(ORG_ID.to_owned());
+        w.org_accounts = std::iter::once((CENTRAL.to_owned(), "central".to_owned()))
+            .chain((0..members).map(|i| (member_id(i), member_name(i))))
+            .map(|(id, name)| OrgAccount {
+                id,
+                name,
+                active: true,
+            })
+            .collect();
+    }
+    fake
+}
+
+type Calls = BTreeMap<&'static str, usize>;
+
+/// The calls made since `before`, by operation.
+fn calls_since(fake: &FakeAws, before: &Calls) -> Calls {
+    let mut d = fake.world().calls.clone();
+    for (op, n) in d.iter_mut() {
+        *n -= before.get(op).copied().unwrap_or(0);
+    }
+    d.retain(|_, n| *n > 0);
+    d
+}
+
+fn show_calls(calls: &Calls) -> String {
+    let total: usize = calls.values().sum();
+    let each: Vec<String> = calls.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    format!("{total} calls: {}", each.join(", "))
+}
+
+/// Calls made in the member accounts (and AssumeRole into them), per target.
+fn per_target(calls: &Calls, targets: usize) -> f64 {
+    const MEMBER_OPS: [&str; 7] = [
+        "AssumeRole",
+        "DescribeTrails",
+        "GetTrailStatus",
+        "CreateTrail",
+        "UpdateTrail",
+        "StartLogging",
+        "ListObjectsV2",
+    ];
+    let n: usize = MEMBER_OPS.iter().filter_map(|op| calls.get(op)).sum();
+    n as f64 / targets as f64
+}
+
+/// The wall times of a case's runs, each on a fresh world, and the calls they made (the same every run).
+#[derive(Default)]
+struct Measured {
+    walls: Vec<Duration>,
+    calls: Calls,
+}
+
+impl Measured {
+    fn add(&mut self, wall: Duration, calls: Calls) {
+        if !self.walls.is_empty() {
+            assert_eq!(self.calls, calls, "every run makes the same calls");
+        }
+        self.walls.push(wall);
+        self.calls = calls;
+    }
+
+    fn report(&self, what: &str, bound: Duration, targets: usize) {
+        let wall = common::median(self.walls.clone());
+        let (lo, hi) = (self.walls.iter().min(), self.walls.iter().max());
+        let spread = match (lo, hi) {
+            (Some(lo), Some(hi)) if self.walls.len() > 1 => {
+                format!(" ({:.2}-{:.2})", lo.as_secs_f64(), hi.as_secs_f64())
+            }
+            _ => String::new(),
+        };
+        println!(
+            "  {what:<13} wall {:>6.2} s{spread}, median of {}  bound {:>6.2} s  ratio {:.2}  per-account calls {:.2} (central has no AssumeRole)\n  {:<13} {}",
+            wall.as_secs_f64(),
+            self.walls.len(),
+            bound.as_secs_f64(),
+            wall.as_secs_f64() / bound.as_secs_f64(),
+            per_target(&self.calls, targets),
+            "",
+            show_calls(&self.calls),
+        );
+    }
+}
+
+/// Runs per case, each on a fresh world: the median is reported. One at 10,000 accounts, to keep the whole
+/// benchmark under 10 minutes.
+fn runs(c: &Case) -> usize {
+    if c.members >= 10_000 { 1 } else { 3 }
+}
+
+/// full_plan then apply, as `trailhub apply --yes` runs them; every account must converge.
+async fn converge(fake: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> Duration {
+    let start = Instant::now();
+    let (scope, plan, observations) = full_plan(fake, cfg, opts.concurrency, &opts.interrupt)
+        .await
+        .expect("plans");
+    let report = apply(fake, cfg, &scope, &plan, observations, opts)
+        .await
+        .expect("applies");
+    let wall = start.elapsed();
+    let bad: Vec<_> = report
+        .accounts
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.result,
+                AccountResult::Changed { .. } | AccountResult::Unchanged
+            )
+        })
+        .collect();
+    assert!(bad.is_empty(), "not converged: {bad:?}");
+    wall
+}
+
+async fn apply_case(c: &Case) {
+    let cfg = common::config(c.source, c.members);
+    let backups = tempfile::tempdir().expect("a temporary directory");
+    let opts = ApplyOptions::new(
+        backups.path().to_owned(),
+        c.concurrency,
+        Interrupt::default(),
+    );
+    let (mut first, mut second, mut in_flight) = (Measured::default(), Measured::default(), 0);
+    for _ in 0..runs(c) {
+        let fake = world(c.source, c.members);
+        let wall = converge(&fake, &cfg, &opts).await;
+        first.add(wall, calls_since(&fake, &Calls::new()));
+        let before = fake.world().calls.clone();
+        let wall = converge(&fake, &cfg, &opts).await;
+        second.add(wall, calls_since(&fake, &before));
+        in_flight = in_flight.max(fake.max_in_flight());
+    }
+    println!("{}", c.name());
+    let bound = c.first_apply_bound(opts.mutation_interval);
+    first.report("first apply", bound, c.targets());
+    second.report("second apply", c.second_apply_bound(), c.targets());
+    println!("  most calls under way at once: {in_flight}");
+}
+
+async fn audit_case(c: &Case) {
+    let cfg = common::config(c.source, c.members);
+    let backups = tempfile::tempdir().expect("a temporary directory");
+    let opts = ApplyOptions::new(backups.path().to_owned(), 256, Interrupt::default());
+    let audit_opts = AuditOptions {
+        concurrency: c.concurrency,
+        max_age: Duration::from_secs(24 * 3600),
+    };
+    let mut measured = Measured::default();
+    for _ in 0..runs(c) {
+        let fake = world(c.source, c.members);
+        converge(&fake, &cfg, &opts).await;
+        let before = fake.world().calls.clone();
+        let start = Instant::now();
+        let now = time::OffsetDateTime::now_utc();
+        let audited = audit(&fake, &cfg, &audit_opts, now).await.expect("audits");
+        let wall = start.elapsed();
+        assert_eq!(audited.summary.accounts, c.targets());
+        measured.add(wall, calls_since(&fake, &before));
+    }
+    println!("audit {}", c.name());
+    measured.report("audit", c.audit_bound(), c.targets());
+}
+
+fn main() {
+    let wanted = common::wanted();
+    let run = |part: &str| wanted.is_empty() || wanted.iter().any(|w| w == part);
+    println!("{}", common::machine());
+    println!(
+        "orchestration over the fake AWS, L = {} ms per call, real time",
+        L.as_millis()
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let case = |source, members, concurrency| Case {
+        source,
+        members,
+        concurrency,
+    };
+    if run("apply") {
+        let mut cases = Vec::new();
+        for (source, members, concurrencies) in [
+            (Source::Static, 100, &[16, 64, 256][..]),
+            (Source::Static, 600, &[16, 64, 256]),
+            (Source::Organizations, 100, &[16, 64, 256]),
+            (Source::Organizations, 1_000, &[16, 64, 256]),
+            (Source::Organizations, 10_000, &[64, 256]),
+        ] {
+            cases.extend(concurrencies.iter().map(|&c| case(source, members, c)));
+        }
+        for c in &cases {
+            runtime.block_on(apply_case(c));
+        }
+    }
+    if run("audit") {
+        for c in [16, 64, 256] {
+            runtime.block_on(audit_case(&case(Source::Organizations, 1_000, c)));
+        }
+    }
+}

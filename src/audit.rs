@@ -11,9 +11,10 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::apply::Interrupt;
 use crate::aws::{AwsError, Central, Member};
 use crate::config::{Access, Config, Target};
-use crate::discover::{self, observe};
+use crate::discover::{self, Observation, observe};
 use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
 use crate::plan::evaluate::{DeliveryTarget, check_delivery};
 use crate::plan::policy::{
@@ -667,58 +668,74 @@ pub struct AuditOptions {
 /// look for a preferred trail, never created.
 const UNMANAGED: &str = "trailhub-audit-unmanaged";
 
-/// Everything in scope, as targets to observe: the central account always, the members, and the
-/// Organizations accounts `discover` left out for their names (they are audited all the same; `managed`
-/// is false for those and for a central account without a trail name). An Organizations account whose
-/// ID is not 12 digits cannot be reached and is left out with a warning on stderr.
-async fn scope<C: Central>(
+/// Everything in scope, observed: the members and the central account as `discover` finds them
+/// (`managed`), observed while later ListAccounts pages are still being listed, then the accounts
+/// `apply` does not manage, which are audited all the same: the central account without a trail name,
+/// and the Organizations accounts `discover` left out for their names. An Organizations account whose ID
+/// is not 12 digits cannot be reached and is left out with a warning on stderr.
+async fn scope_and_observe<C: Central>(
     cfg: &Config,
     central: &C,
-) -> Result<(Vec<(Target, bool)>, Option<Org>), AuditError> {
-    let found = discover::scope(central, cfg)
-        .await
-        .map_err(AuditError::Organizations)?;
-    let (org, rejected, found) = (found.org, found.rejected, found.targets);
+    concurrency: usize,
+) -> Result<(Vec<(Observation<C::Member>, bool)>, Option<Org>), AuditError> {
+    // the audit is read-only and stops at once on Ctrl-C: nothing to finish, so no interrupt to honour
+    let (found, observed) =
+        discover::scope_and_observe(central, cfg, concurrency, &Interrupt::default())
+            .await
+            .map_err(AuditError::Organizations)?;
+    let unmanaged = unmanaged_targets(cfg, &found.targets, found.rejected);
+    let mut out: Vec<(Observation<C::Member>, bool)> =
+        observed.into_iter().map(|o| (o, true)).collect();
+    out.extend(
+        observe(central, cfg, &unmanaged, concurrency)
+            .await
+            .into_iter()
+            .map(|o| (o, false)),
+    );
+    // central first, then by ID
+    out.sort_by(|(a, _), (b, _)| {
+        (!a.target.is_central, &a.target.id).cmp(&(!b.target.is_central, &b.target.id))
+    });
+    Ok((out, found.org))
+}
+
+/// The targets of the accounts in scope that `apply` does not manage (see [`scope_and_observe`]).
+fn unmanaged_targets(
+    cfg: &Config,
+    found: &[Target],
+    rejected: Vec<discover::Rejected>,
+) -> Vec<Target> {
     let unmanaged: TrailName = UNMANAGED.parse().expect("a valid trail name");
-    let mut out: Vec<(Target, bool)> = Vec::new();
+    let mut out: Vec<Target> = Vec::new();
     if !found.iter().any(|t| t.is_central) {
-        out.push((
-            Target {
-                id: cfg.central.account_id.clone(),
-                name: "central".to_owned(),
-                trail_name: unmanaged.clone(),
-                access: Access::Own,
-                is_central: true,
-            },
-            false,
-        ));
+        out.push(Target {
+            id: cfg.central.account_id.clone(),
+            name: "central".to_owned(),
+            trail_name: unmanaged.clone(),
+            access: Access::Own,
+            is_central: true,
+        });
     }
-    out.extend(found.into_iter().map(|t| (t, true)));
     for r in rejected {
         let role = r.id.parse::<AccountId>().and_then(|id| {
             RoleArn::new(cfg.central.region.partition(), &id, &cfg.members.role_name)
                 .map(|role| (id, role))
         });
         match role {
-            Ok((id, role_arn)) => out.push((
-                Target {
-                    id,
-                    name: r.name,
-                    trail_name: unmanaged.clone(),
-                    access: Access::AssumeRole {
-                        role_arn,
-                        external_id: cfg.members.external_id.clone(),
-                    },
-                    is_central: false,
+            Ok((id, role_arn)) => out.push(Target {
+                id,
+                name: r.name,
+                trail_name: unmanaged.clone(),
+                access: Access::AssumeRole {
+                    role_arn,
+                    external_id: cfg.members.external_id.clone(),
                 },
-                false,
-            )),
+                is_central: false,
+            }),
             Err(_) => tracing::warn!(account = %r.id, "left out of the audit: {}", r.reason),
         }
     }
-    // keep central first, members by ID
-    out.sort_by(|(a, _), (b, _)| (!a.is_central, &a.id).cmp(&(!b.is_central, &b.id)));
-    Ok((out, org))
+    out
 }
 
 /// The status of a trail: by name in its home region, by ARN when it is homed elsewhere.
@@ -749,16 +766,18 @@ pub async fn audit<C: Central>(
         bucket: bucket.to_string(),
         source,
     };
-    let (scoped, org) = scope(cfg, central).await?;
-    if !central.bucket_exists(bucket).await.map_err(bucket_err)? {
-        return Err(AuditError::NoBucket {
-            bucket: bucket.to_string(),
-        });
-    }
-    let live = central
-        .get_bucket_policy(bucket)
-        .await
-        .map_err(bucket_err)?;
+    let concurrency = opts.concurrency.max(1);
+    let read_bucket = async {
+        if !central.bucket_exists(bucket).await.map_err(bucket_err)? {
+            return Err(AuditError::NoBucket {
+                bucket: bucket.to_string(),
+            });
+        }
+        central.get_bucket_policy(bucket).await.map_err(bucket_err)
+    };
+    let (scoped, live) = tokio::join!(scope_and_observe(cfg, central, concurrency), read_bucket);
+    let (observations, org) = scoped?;
+    let live = live?;
     let (policy, policy_note) = match live.as_deref().map(serde_json::from_str::<Value>) {
         None => (Value::Null, Some("the bucket has no policy".to_owned())),
         Some(Err(e)) => (
@@ -768,9 +787,6 @@ pub async fn audit<C: Central>(
         Some(Ok(v)) => (v, None),
     };
 
-    let targets: Vec<Target> = scoped.iter().map(|(t, _)| t.clone()).collect();
-    let concurrency = opts.concurrency.max(1);
-    let observations = observe(central, cfg, &targets, concurrency).await;
     let prefix = cfg.central.key_prefix.as_ref().map(|p| p.as_str());
     let own_delivering = |id: &AccountId, trails: &[ObservedTrail]| -> Vec<ObservedTrail> {
         trails
@@ -786,7 +802,7 @@ pub async fn audit<C: Central>(
     // An organization trail of the central account that delivers to the bucket covers every account of
     // the organization: find it, its status and the organization's ID once.
     let mut org_trail: Option<(ObservedTrail, Result<TrailStatus, String>, String)> = None;
-    if let Some(o) = observations.iter().find(|o| o.target.is_central)
+    if let Some((o, _)) = observations.iter().find(|(o, _)| o.target.is_central)
         && let Some(t) = own_delivering(&o.target.id, &o.trails)
             .into_iter()
             .find(|t| t.organization_trail)
@@ -808,8 +824,8 @@ pub async fn audit<C: Central>(
     let from_org = cfg.members.source == crate::config::Source::Organizations;
 
     let mut gathered: Vec<(usize, Result<Audited, AuditError>)> =
-        stream::iter(observations.into_iter().zip(scoped).enumerate())
-            .map(|(i, (o, (_, managed)))| async move {
+        stream::iter(observations.into_iter().enumerate())
+            .map(|(i, (o, managed))| async move {
                 let facts = match &o.state {
                     AccountState::Failed { code, message, .. } => Facts::Unreachable {
                         code: code.clone(),
@@ -1410,7 +1426,9 @@ concurrency = 3
             last.problems.iter().map(|p| p.code).collect::<Vec<_>>(),
             [Code::NoDelivery]
         );
-        assert!(aws.max_in_flight() <= 3, "{}", aws.max_in_flight());
+        // at most 3 accounts' calls at once; the central account's listing, DescribeOrganization and bucket
+        // read run alongside them, outside that bound
+        assert!(aws.max_in_flight() <= 3 + 3, "{}", aws.max_in_flight());
         assert_eq!(aws.calls("DescribeOrganization"), 1);
         for write in [
             "CreateTrail",

@@ -341,9 +341,11 @@ pub async fn apply<C: Central>(
                     (AccountPlanStatus::PolicyDenies { message }, _) => {
                         failed("PolicyCheck", "PolicyDenies", message)
                     }
-                    _ if !verdict.allowed() => {
-                        failed("PolicyCheck", "PolicyDenies", &denial_message(&verdict))
-                    }
+                    _ if !verdict.allowed() => failed(
+                        "PolicyCheck",
+                        "PolicyDenies",
+                        &denial_message(in_force, &verdict),
+                    ),
                     (AccountPlanStatus::Changes { changes }, _) if changes.is_empty() => {
                         AccountResult::Unchanged
                     }

@@ -438,7 +438,7 @@ fn policy_denial(j: &Judge, account: &AccountId, c: &Candidate) -> Option<String
     if verdict.allowed() {
         return None;
     }
-    let why = denial_message(&verdict);
+    let why = denial_message(j.policy, &verdict);
     Some(match j.policy_note {
         Some(note) => format!("{note}: trail {} cannot deliver ({why})", c.trail.arn),
         None => format!(

@@ -549,6 +549,9 @@ fn policy_extra_condition_unknown(w: &World) -> Row {
         assert!(
             line.contains("FAILED: PolicyCheck PolicyDenies")
                 && line.contains("s3:GetBucketAcl")
+                && line.contains(
+                    "condition operator DateGreaterThan, which trailhub does not evaluate"
+                )
                 && line.contains("runbooks/troubleshooting.md#policy-denies"),
             "{line}"
         );

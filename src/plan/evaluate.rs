@@ -277,6 +277,24 @@ fn statements(policy: &Value) -> Vec<&Map<String, Value>> {
     }
 }
 
+/// The condition operators of Allow statements that the evaluator does not understand, with their
+/// statement's Sid: such a statement never counts as allowing (see the module documentation), which a
+/// denial should say.
+pub fn unjudged_operators(policy: &Value) -> Vec<(Option<String>, String)> {
+    statements(policy)
+        .into_iter()
+        .filter(|stmt| matches!(Effect::of(stmt), Some(Effect::Allow)))
+        .flat_map(|stmt| {
+            let operators = stmt.get("Condition").and_then(Value::as_object);
+            operators
+                .into_iter()
+                .flat_map(|ops| ops.keys())
+                .filter(|name| Operator::parse(name).is_none())
+                .map(|name| (sid_of(stmt), name.clone()))
+        })
+        .collect()
+}
+
 fn sid_of(stmt: &Map<String, Value>) -> Option<String> {
     stmt.get("Sid").and_then(Value::as_str).map(str::to_owned)
 }
@@ -1046,6 +1064,17 @@ mod tests {
         // A Deny with a known, false condition does not deny.
         let deny = deny_all_with(json!({"StringNotEquals": {"aws:SourceAccount": "222222222222"}}));
         assert!(check_delivery(&deny, &dev()).allowed());
+
+        // a denial can name what the evaluator did not understand (only in Allow statements)
+        assert_eq!(
+            unjudged_operators(&allow),
+            [(Some("A".to_owned()), "IpAddress".to_owned())]
+        );
+        assert_eq!(
+            unjudged_operators(&lower_case),
+            [(Some("A".to_owned()), "stringequals".to_owned())]
+        );
+        assert!(unjudged_operators(&deny_all_with(json!({"IpAddress": {}}))).is_empty());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod trails;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::config::{Config, Target};
 use crate::model::{AccountId, TrailArn};
@@ -205,8 +206,11 @@ pub fn delivery_verdict(
 }
 
 /// Why a verdict is not allowed, in words.
-pub fn denial_message(v: &DeliveryVerdict) -> String {
+pub fn denial_message(policy: &Value, v: &DeliveryVerdict) -> String {
     let mut parts = Vec::new();
+    let implicit = [&v.acl_check, &v.write]
+        .iter()
+        .any(|d| matches!(d, evaluate::Decision::ImplicitDeny));
     for (what, d) in [
         ("s3:GetBucketAcl on the bucket", &v.acl_check),
         ("s3:PutObject on its AWSLogs prefix", &v.write),
@@ -218,6 +222,15 @@ pub fn denial_message(v: &DeliveryVerdict) -> String {
                 sid.as_deref().unwrap_or("(no Sid)")
             )),
             evaluate::Decision::ImplicitDeny => parts.push(format!("no statement allows {what}")),
+        }
+    }
+    if implicit {
+        for (sid, op) in evaluate::unjudged_operators(policy) {
+            parts.push(format!(
+                "statement {} has condition operator {op}, which trailhub does not evaluate, so it \
+                 counts as allowing nothing",
+                sid.as_deref().unwrap_or("(no Sid)")
+            ));
         }
     }
     parts.join("; ")
@@ -240,7 +253,7 @@ pub fn plan(
             let verdict = delivery_verdict(cfg, &merged.policy, org, &t.id, &desired.arn);
             let status = match states.get(&t.id) {
                 _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
-                    message: denial_message(&verdict),
+                    message: denial_message(&merged.policy, &verdict),
                 },
                 None => AccountPlanStatus::Unreachable {
                     operation: "Observe".into(),

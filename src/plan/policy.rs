@@ -839,7 +839,13 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, placed: Placed) -> Merged
     let text = policy.to_string();
     debug_assert_eq!(text.len(), size);
     Merged {
-        added_sources: new_sources.difference(&live_sources).cloned().collect(),
+        // an entry kept from the live policy but written in this form's shape is kept, not added (its old
+        // spelling shows as rewritten)
+        added_sources: new_sources
+            .difference(&live_sources)
+            .filter(|s| wanted_sources.contains(*s))
+            .cloned()
+            .collect(),
         rewritten_sources: live_sources.difference(&new_sources).cloned().collect(),
         kept_sources: new_sources.difference(&wanted_sources).cloned().collect(),
         added_resources: new_resources.difference(&live_resources).cloned().collect(),
@@ -955,6 +961,28 @@ mod tests {
         assert!(!again.changed, "{again:#?}");
         assert_eq!(again.policy, m.policy);
         assert!(again.added_sources.is_empty() && again.added_resources.is_empty());
+    }
+
+    #[test]
+    fn a_kept_entry_rewritten_into_a_smaller_form_is_kept_not_added() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let old = "arn:aws:cloudtrail:us-east-1:999999999999:trail/old";
+        let live = parse_live(&format!(r#"{{"Version":"2012-10-17","Statement":[
+          {{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{{"StringEquals":{{"aws:SourceArn":"{old}"}}}}}},
+          {{"Sid":"AWSCloudTrailWrite20150319","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/999999999999/*","Condition":{{"StringEquals":{{"aws:SourceArn":"{old}","s3:x-amz-acl":"bucket-owner-full-control"}}}}}}]}}"#)).unwrap();
+        let e = entries(&["222222222222"]);
+        let inp = PolicyInput {
+            form: PolicyForm::AccountArns,
+            ..input(&b, None, &e)
+        };
+        let m = merge(Some(&live), &inp).unwrap();
+        assert_eq!(m.form, Form::AccountArns);
+        assert_eq!(m.rewritten_sources, [old]);
+        assert_eq!(m.kept_sources.len(), 1, "{m:#?}");
+        assert!(m.kept_sources[0].contains("999999999999"), "{m:#?}");
+        // only the configured account is added; the kept one is not listed twice
+        assert_eq!(m.added_sources.len(), 1, "{m:#?}");
+        assert!(m.added_sources[0].contains("222222222222"), "{m:#?}");
     }
 
     #[test]

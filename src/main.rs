@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use trailhub::apply::Interrupt;
-use trailhub::cli::Cli;
+use trailhub::cli::{Cli, Command};
 
 /// Whether an event may carry a credential: aws_sigv4 logs canonical requests (session token included),
 /// and the SDK's orchestrator and HTTP client log whole requests (Authorization, x-amz-security-token) at
@@ -59,11 +59,21 @@ fn main() -> ExitCode {
         }
     };
     let interrupt = Interrupt::default();
+    // policy, plan and audit change nothing: the first Ctrl-C ends them at once; apply and restore-policy
+    // finish what is in flight first
+    let read_only = matches!(
+        cli.command,
+        Command::Policy | Command::Plan | Command::Audit(_)
+    );
     let code = runtime.block_on(async {
         let (abort_tx, abort_rx) = tokio::sync::oneshot::channel::<()>();
         let first = interrupt.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
+                if read_only {
+                    let _ = abort_tx.send(());
+                    return;
+                }
                 first.trigger();
                 eprintln!("\ninterrupted: finishing the accounts in flight, starting no new one (Ctrl-C again aborts at once)");
                 if tokio::signal::ctrl_c().await.is_ok() {
@@ -84,7 +94,11 @@ fn main() -> ExitCode {
                 }
             },
             _ = abort_rx => {
-                eprintln!("aborted: run apply again to converge (runbooks/troubleshooting.md#interrupted)");
+                if read_only {
+                    eprintln!("\ninterrupted: nothing was changed");
+                } else {
+                    eprintln!("aborted: run apply again to converge (runbooks/troubleshooting.md#interrupted)");
+                }
                 130
             }
         }

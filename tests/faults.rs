@@ -385,6 +385,39 @@ fn second_ctrl_c_aborts_at_once_and_a_rerun_converges() {
     assert_converged(&w, &ms);
 }
 
+/// Ctrl-C in a read-only command (audit; plan and policy alike): nothing to finish, so the first one ends
+/// it at once, exit 130, and it wrote nothing.
+#[test]
+fn ctrl_c_ends_a_read_only_audit_at_once() {
+    let (w, _) = slow_world(320_000_000_000);
+    let config = w.config_path();
+    let run = Running::start(
+        &w.proxy.url(),
+        &["--config", config.to_str().unwrap(), "audit"],
+    );
+    while w.proxy.count("AssumeRole") == 0 {
+        assert!(
+            run.started.elapsed() < Duration::from_secs(30),
+            "no AssumeRole"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let interrupted = run.started.elapsed();
+    run.interrupt();
+    let (out, ended) = run.wait(Duration::from_secs(60));
+    assert_eq!(out.code, 130, "{out}");
+    assert!(
+        out.stderr.contains("interrupted: nothing was changed"),
+        "{out}"
+    );
+    assert!(
+        ended - interrupted < Duration::from_secs(1),
+        "took {:?} after Ctrl-C",
+        ended - interrupted
+    );
+    assert!(w.proxy.writes().is_empty(), "{:?}", w.proxy.writes());
+}
+
 /// What kill -9 may leave on the bucket: no policy (only before the first write, on a fresh bucket), the
 /// old policy, or a complete new one (parses, foreign statements intact, every trail may deliver), with the
 /// old one backed up whenever it was replaced. Returns what it found, for the figures.

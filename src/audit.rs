@@ -692,10 +692,7 @@ async fn scope_and_observe<C: Central>(
             .into_iter()
             .map(|o| (o, false)),
     );
-    // central first, then by ID
-    out.sort_by(|(a, _), (b, _)| {
-        (!a.target.is_central, &a.target.id).cmp(&(!b.target.is_central, &b.target.id))
-    });
+    out.sort_by(|(a, _), (b, _)| a.target.report_order().cmp(&b.target.report_order()));
     Ok((out, found.org))
 }
 

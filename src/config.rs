@@ -156,6 +156,13 @@ pub struct Target {
     pub is_central: bool,
 }
 
+impl Target {
+    /// The order of every report: the central account first, then the members by ID.
+    pub fn report_order(&self) -> (bool, &AccountId) {
+        (!self.is_central, &self.id)
+    }
+}
+
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

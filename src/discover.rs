@@ -113,7 +113,7 @@ async fn scope_streaming<C: Central>(
     let (listed, org_id) = tokio::join!(list, central.organization_id());
     let (members, rejected) = listed?;
     let org = org_id?.map(|id| Org { id, members });
-    targets.sort_by(|a, b| (!a.is_central, &a.id).cmp(&(!b.is_central, &b.id)));
+    targets.sort_by(|a, b| a.report_order().cmp(&b.report_order()));
     Ok(Scope {
         targets,
         rejected,
@@ -155,9 +155,7 @@ pub async fn scope_and_observe<C: Central>(
         .collect::<Vec<_>>();
     let (scoped, mut observations) = tokio::join!(listing, observing);
     let scope = scoped?;
-    observations.sort_by(|a, b| {
-        (!a.target.is_central, &a.target.id).cmp(&(!b.target.is_central, &b.target.id))
-    });
+    observations.sort_by(|a, b| a.target.report_order().cmp(&b.target.report_order()));
     Ok((scope, observations))
 }
 

@@ -277,13 +277,18 @@ fn statements(policy: &Value) -> Vec<&Map<String, Value>> {
     }
 }
 
-/// The condition operators of Allow statements that the evaluator does not understand, with their
-/// statement's Sid: such a statement never counts as allowing (see the module documentation), which a
-/// denial should say.
-pub fn unjudged_operators(policy: &Value) -> Vec<(Option<String>, String)> {
+/// The condition operators the evaluator does not understand in the Allow statements that may be meant for
+/// `service` (its principal is not ruled out), with their statement's Sid: such a statement never counts as
+/// allowing (see the module documentation), which a denial should say.
+pub fn unjudged_operators(policy: &Value, service: &str) -> Vec<(Option<String>, String)> {
     statements(policy)
         .into_iter()
         .filter(|stmt| matches!(Effect::of(stmt), Some(Effect::Allow)))
+        .filter(|stmt| {
+            element_pair(stmt, "Principal", "NotPrincipal", |v| {
+                principal_matches(v, service)
+            }) != Tri::No
+        })
         .flat_map(|stmt| {
             let operators = stmt.get("Condition").and_then(Value::as_object);
             operators
@@ -1066,15 +1071,21 @@ mod tests {
         assert!(check_delivery(&deny, &dev()).allowed());
 
         // a denial can name what the evaluator did not understand (only in Allow statements)
+        let service = "cloudtrail.amazonaws.com";
         assert_eq!(
-            unjudged_operators(&allow),
+            unjudged_operators(&allow, service),
             [(Some("A".to_owned()), "IpAddress".to_owned())]
         );
         assert_eq!(
-            unjudged_operators(&lower_case),
+            unjudged_operators(&lower_case, service),
             [(Some("A".to_owned()), "stringequals".to_owned())]
         );
-        assert!(unjudged_operators(&deny_all_with(json!({"IpAddress": {}}))).is_empty());
+        assert!(unjudged_operators(&deny_all_with(json!({"IpAddress": {}})), service).is_empty());
+        // another principal's statement is not the service's business
+        let for_a_role = with_statements(json!([{"Sid": "R", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:role/reader"}, "Action": "s3:GetObject",
+            "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]));
+        assert!(unjudged_operators(&for_a_role, service).is_empty());
     }
 
     #[test]

@@ -208,9 +208,7 @@ pub fn delivery_verdict(
 /// Why a verdict is not allowed, in words.
 pub fn denial_message(policy: &Value, v: &DeliveryVerdict) -> String {
     let mut parts = Vec::new();
-    let implicit = [&v.acl_check, &v.write]
-        .iter()
-        .any(|d| matches!(d, evaluate::Decision::ImplicitDeny));
+    let mut implicit = false;
     for (what, d) in [
         ("s3:GetBucketAcl on the bucket", &v.acl_check),
         ("s3:PutObject on its AWSLogs prefix", &v.write),
@@ -221,11 +219,14 @@ pub fn denial_message(policy: &Value, v: &DeliveryVerdict) -> String {
                 "{what} is denied by statement {}",
                 sid.as_deref().unwrap_or("(no Sid)")
             )),
-            evaluate::Decision::ImplicitDeny => parts.push(format!("no statement allows {what}")),
+            evaluate::Decision::ImplicitDeny => {
+                implicit = true;
+                parts.push(format!("no statement allows {what}"));
+            }
         }
     }
     if implicit {
-        for (sid, op) in evaluate::unjudged_operators(policy) {
+        for (sid, op) in evaluate::unjudged_operators(policy, policy::CLOUDTRAIL) {
             parts.push(format!(
                 "statement {} has condition operator {op}, which trailhub does not evaluate, so it \
                  counts as allowing nothing",

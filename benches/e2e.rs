@@ -15,6 +15,7 @@
 //! 3) and `TRAILHUB_E2E_ACCOUNTS` (default 200) change R and N. Not part of CI: each script run takes
 //! minutes (every `aws` call starts a Python interpreter).
 
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -22,6 +23,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::{first_line_of, moto_version};
 
 use support::faults::{
     Running, foreign_problem, managed, members, not_onboarded, seeded_world, undeliverable,
@@ -52,10 +55,7 @@ const OTHER_CONCURRENCY: usize = 16;
 const CEILING_WINDOW: Duration = Duration::from_secs(4);
 
 fn main() {
-    let wanted: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let wanted = common::wanted();
     let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
     let rounds = env_number("TRAILHUB_E2E_ROUNDS", 3);
     let accounts = env_number("TRAILHUB_E2E_ACCOUNTS", 200);
@@ -81,27 +81,8 @@ fn env_number(name: &str, default: usize) -> usize {
     }
 }
 
-fn moto_version() -> String {
-    first_line_of("python3", &["-c", "import moto; print(moto.__version__)"])
-}
-
 fn aws_cli_version() -> String {
     first_line_of("aws", &["--version"])
-}
-
-/// The first line `program args` printed (on stdout or stderr), "?" when it did not run.
-fn first_line_of(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .ok()
-        .and_then(|o| {
-            let text = [o.stdout, o.stderr].concat();
-            let text = String::from_utf8_lossy(&text);
-            text.lines().next().map(|l| l.trim().to_owned())
-        })
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "?".into())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -11,11 +11,14 @@
 //! `cargo bench --bench reliability` runs all three; `cargo bench --bench reliability -- kill` one of them.
 //! Not part of CI (about 5 minutes on 2 cores).
 
+mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+use common::moto_version;
 
 use support::faults::{
     Running, Seeded, borrowed, chaos_rules, foreign_policy, foreign_problem, managed, members,
@@ -28,10 +31,7 @@ use support::{Fault, Rule};
 const DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 fn main() {
-    let wanted: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let wanted = common::wanted();
     let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
     println!(
         "trailhub reliability figures ({} CPUs, moto {}), {}",
@@ -49,16 +49,6 @@ fn main() {
     if run("hang") {
         hang();
     }
-}
-
-fn moto_version() -> String {
-    std::process::Command::new("python3")
-        .args(["-c", "import moto; print(moto.__version__)"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "?".into())
 }
 
 fn timed_apply(w: &World) -> (support::trailhub::Out, Duration) {

@@ -1,5 +1,5 @@
-//! Shared by the planner and orchestration benchmarks: generated configurations of N member accounts, the
-//! machine header every run prints, and medians. Included as `mod common;` (not a benchmark itself: Cargo
+//! Shared by the benchmarks: generated configurations of N member accounts, the machine header every run
+//! prints, medians, the arguments and the versions of the tools a run used. Included as `mod common;` (not a benchmark itself: Cargo
 //! only takes `benches/*.rs` and `benches/*/main.rs` as benchmark targets).
 #![allow(dead_code)]
 
@@ -83,6 +83,26 @@ pub fn machine() -> String {
         "trailhub {}, {cpus} CPUs ({model})",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// moto's version, "?" when it is not installed.
+pub fn moto_version() -> String {
+    first_line_of("python3", &["-c", "import moto; print(moto.__version__)"])
+}
+
+/// The first line `program args` printed (on stdout or stderr), "?" when it did not run.
+pub fn first_line_of(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|o| {
+            let text = [o.stdout, o.stderr].concat();
+            let text = String::from_utf8_lossy(&text);
+            text.lines().next().map(|l| l.trim().to_owned())
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "?".into())
 }
 
 /// The benchmark's own arguments (cargo adds `--bench`): case names to run, none meaning all.

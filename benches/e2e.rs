@@ -32,8 +32,9 @@ use support::faults::{
 use support::proxy::Logged;
 use support::trailhub::{BUCKET, CENTRAL_TRAIL, REGION, World};
 use support::{Moto, Proxy, TEST_ACCOUNT_ID, apply_test_env, sdk_config};
-use trailhub::apply::{ApplyOptions, Interrupt};
+use trailhub::apply::ApplyOptions;
 use trailhub::config::DEFAULT_CONCURRENCY;
+use trailhub::interrupt::Interrupt;
 
 /// Added by the proxy to every request of the compared runs.
 const LATENCY: Duration = Duration::from_millis(50);

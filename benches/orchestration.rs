@@ -1,5 +1,5 @@
 //! The orchestration (issue 5, parts 2 and 4): the real `commands::full_plan` + `apply::apply` path, and
-//! `audit::audit`, over the in-process fake AWS (`trailhub::aws::fake::FakeAws`) with L = 50 ms per call,
+//! `audit::audit`, over the in-process fake AWS (`trailhub::fake::FakeAws`) with L = 50 ms per call,
 //! in real time, at N = 100, 1,000 and 10,000 member accounts and a few concurrencies C.
 //!
 //! Each wall time is set against its bound: the least time any schedule of C calls at once could take,
@@ -30,12 +30,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::{CENTRAL, ORG_ID, REGION, member_id, member_name};
-use trailhub::apply::{AccountResult, ApplyOptions, Interrupt, apply};
+use trailhub::apply::{AccountResult, ApplyOptions, apply};
 use trailhub::audit::{AuditOptions, audit};
 use trailhub::aws::OrgAccount;
-use trailhub::aws::fake::FakeAws;
 use trailhub::commands::full_plan;
 use trailhub::config::{Config, Source};
+use trailhub::fake::FakeAws;
+use trailhub::interrupt::Interrupt;
 
 /// The fake's latency per call.
 const L: Duration = Duration::from_millis(50);

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 
 use common::{BUCKET, CENTRAL, ORG_ID, median, member_id, ms};
 use serde_json::json;
+use trailhub::aws::{Guard, ObservedTrail};
 use trailhub::config::{Config, Source, Target};
 use trailhub::model::AccountId;
 use trailhub::plan::policy::{Org, PolicyError};
-use trailhub::plan::trails::ObservedTrail;
-use trailhub::plan::{AccountState, BucketState, Guard, Plan, desired_policy, desired_trail, plan};
+use trailhub::plan::{AccountState, BucketState, Plan, desired_policy, desired_trail, plan};
 
 const RUNS: usize = 15;
 

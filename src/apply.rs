@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
@@ -14,29 +12,18 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::aws::{AwsError, Central, Member};
+use crate::aws::{AwsError, Central, ErrorKind, Member};
+use crate::aws::{DesiredTrail, Guard};
 use crate::config::{Config, Target};
 use crate::discover::{Observation, Scope};
+pub use crate::interrupt::Interrupt;
 use crate::model::{AccountId, TrailArn};
 use crate::plan::policy::{Org, PolicyError, parse_live};
 use crate::plan::trails::TrailChange;
 use crate::plan::{
-    AccountPlanStatus, BucketAction, Guard, Plan, delivery_verdict, denial_message, desired_policy,
-    desired_trail,
+    AccountFailure, AccountPlanStatus, BucketAction, Plan, delivery_verdict, denial_message,
+    desired_policy, desired_trail,
 };
-
-/// Set by Ctrl-C: no new account is started once it is.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
-
-impl Interrupt {
-    pub fn trigger(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-    pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -130,10 +117,8 @@ pub enum AccountResult {
         done: Vec<String>,
     },
     Failed {
-        operation: String,
-        code: String,
-        message: String,
-        hint: String,
+        #[serde(flatten)]
+        failure: AccountFailure,
         done: Vec<String>,
     },
     /// Not started: the run was interrupted.
@@ -330,22 +315,15 @@ pub async fn apply<C: Central>(
             } else {
                 let verdict = delivery_verdict(cfg, in_force, org, &target.id, &planned.trail_arn);
                 match (&planned.status, member) {
-                    (
-                        AccountPlanStatus::Unreachable {
-                            operation,
-                            code,
-                            message,
-                        },
-                        _,
-                    ) => failed(operation, code, message),
+                    (AccountPlanStatus::Unreachable(f), _) => failed(f.clone()),
                     (AccountPlanStatus::PolicyDenies { message }, _) => {
-                        failed("PolicyCheck", "PolicyDenies", message)
+                        failed(AccountFailure::PolicyDenies {
+                            message: message.clone(),
+                        })
                     }
-                    _ if !verdict.allowed() => failed(
-                        "PolicyCheck",
-                        "PolicyDenies",
-                        &denial_message(in_force, &verdict),
-                    ),
+                    _ if !verdict.allowed() => failed(AccountFailure::PolicyDenies {
+                        message: denial_message(in_force, &verdict),
+                    }),
                     (AccountPlanStatus::Changes { changes }, _) if changes.is_empty() => {
                         AccountResult::Unchanged
                     }
@@ -359,7 +337,7 @@ pub async fn apply<C: Central>(
                         apply_account(&m, cfg, &target, changes, delay, pacer).await
                     }
                     (AccountPlanStatus::Changes { .. }, None) => {
-                        failed("AssumeRole", "NotObserved", "no client for the account")
+                        failed(AccountFailure::NotObserved)
                     }
                 }
             };
@@ -400,19 +378,16 @@ pub async fn apply<C: Central>(
 
 fn log_outcome(o: &AccountOutcome) {
     match &o.result {
-        AccountResult::Failed { code, message, .. } => {
-            tracing::warn!(account = %o.id, %code, "failed: {message}")
+        AccountResult::Failed { failure, .. } => {
+            tracing::warn!(account = %o.id, code = failure.code(), "failed: {}", failure.message())
         }
         r => tracing::info!(account = %o.id, result = ?r, "done"),
     }
 }
 
-fn failed(operation: &str, code: &str, message: &str) -> AccountResult {
+fn failed(failure: AccountFailure) -> AccountResult {
     AccountResult::Failed {
-        operation: operation.to_owned(),
-        code: code.to_owned(),
-        message: message.to_owned(),
-        hint: crate::aws::hint(operation, code).to_owned(),
+        failure,
         done: vec![],
     }
 }
@@ -440,12 +415,8 @@ async fn apply_account<M: Member>(
             }
         };
         if let Err(e) = r {
-            let hint = e.hint().to_owned();
             return AccountResult::Failed {
-                operation: e.operation.to_owned(),
-                code: e.code,
-                message: e.message,
-                hint,
+                failure: AccountFailure::Aws(e.in_account(&target.id)),
                 done,
             };
         }
@@ -458,7 +429,7 @@ async fn apply_account<M: Member>(
 /// when the trail appeared since it was observed.
 async fn create_with_retry<M: Member>(
     member: &M,
-    desired: &crate::plan::trails::DesiredTrail,
+    desired: &DesiredTrail,
     delay: Duration,
     pacer: &mut Pacer<'_>,
 ) -> Result<(), AwsError> {
@@ -466,13 +437,13 @@ async fn create_with_retry<M: Member>(
     let mut retries = 0;
     loop {
         match pacer.call(member.create_trail(desired)).await {
-            Err(e) if e.code == "InsufficientS3BucketPolicyException" && retries < 3 => {
+            Err(e) if e.kind == ErrorKind::InsufficientBucketPolicy && retries < 3 => {
                 tracing::info!(trail = %desired.arn, "bucket policy not yet in force for CloudTrail; retrying in {wait:?}");
                 tokio::time::sleep(wait).await;
                 wait *= 2;
                 retries += 1;
             }
-            Err(e) if e.code == "TrailAlreadyExistsException" => {
+            Err(e) if e.kind == ErrorKind::AlreadyExists => {
                 return pacer.call(member.update_trail(desired)).await;
             }
             r => return r,
@@ -483,7 +454,7 @@ async fn create_with_retry<M: Member>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::fake::FakeAws;
+    use crate::fake::FakeAws;
 
     fn config(members: usize) -> Config {
         let mut text = String::from(
@@ -574,7 +545,7 @@ mod tests {
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].id.as_str(), "200000000001");
         assert!(
-            matches!(&failed[0].result, AccountResult::Failed { code, .. } if code == "AccessDenied")
+            matches!(&failed[0].result, AccountResult::Failed { failure, .. } if failure.code() == "AccessDenied")
         );
         assert_eq!(aws.calls("CreateTrail"), 3);
     }

@@ -11,17 +11,18 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::apply::Interrupt;
 use crate::aws::{AwsError, Central, Member};
+use crate::aws::{ObservedTrail, TrailStatus};
 use crate::config::{Access, Config, Target};
 use crate::discover::{self, Observation, observe};
-use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
-use crate::plan::evaluate::{DeliveryTarget, check_delivery};
-use crate::plan::policy::{
-    ACL_SID, CLOUDTRAIL, Org, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID, strings,
-};
-use crate::plan::trails::{ObservedTrail, TrailStatus, delivers_to};
-use crate::plan::{AccountState, delivery_verdict, denial_message};
+use crate::interrupt::Interrupt;
+use crate::model::{AccountId, RoleArn, TrailArn, TrailName, is_account_id};
+use crate::plan::document::{statements, strings};
+use crate::plan::evaluate::check_delivery;
+use crate::plan::layout;
+use crate::plan::policy::{ACL_SID, Org, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID};
+use crate::plan::trails::delivers_to;
+use crate::plan::{AccountFailure, AccountState, delivery_verdict, denial_message, trail_delivery};
 
 /// Every problem the audit can report. The kebab-case names are the stable `code`s of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -250,7 +251,7 @@ pub struct Judge<'a> {
 pub struct Candidate {
     pub trail: ObservedTrail,
     /// GetTrailStatus of the trail; Err: the call failed (`code: message`).
-    pub status: Result<TrailStatus, String>,
+    pub status: Result<TrailStatus, AccountFailure>,
     /// Set when the trail is an organization trail: its logs for the account go under
     /// `[PREFIX/]AWSLogs/<org-id>/<account>/`.
     pub org_id: Option<String>,
@@ -261,10 +262,7 @@ pub struct Candidate {
 /// What was seen in one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Facts {
-    Unreachable {
-        code: String,
-        message: String,
-    },
+    Unreachable(AccountFailure),
     Reached {
         /// The trails that deliver to the central bucket and prefix, the preferred one first.
         candidates: Vec<Candidate>,
@@ -276,19 +274,8 @@ pub enum Facts {
 /// The key prefix under which a trail writes an account's log files:
 /// `[PREFIX/]AWSLogs/[<org-id>/]<account>/CloudTrail/`.
 pub fn log_prefix(cfg: &Config, org_id: Option<&str>, account: &str) -> String {
-    let mut p = String::new();
-    if let Some(k) = &cfg.central.key_prefix {
-        p.push_str(k.as_str().trim_matches('/'));
-        p.push('/');
-    }
-    p.push_str("AWSLogs/");
-    if let Some(o) = org_id {
-        p.push_str(o);
-        p.push('/');
-    }
-    p.push_str(account);
-    p.push_str("/CloudTrail/");
-    p
+    let prefix = cfg.central.key_prefix.as_ref().map(|k| k.as_str());
+    layout::log_prefix(prefix, org_id, account, "CloudTrail")
 }
 
 /// A duration in seconds, for people: `45s`, `90m` -> `1h30m`, `2d3h`.
@@ -312,7 +299,13 @@ fn judge_candidate(j: &Judge, account: &AccountId, c: &Candidate) -> Vec<Problem
         Err(e) => {
             out.push(Problem::gap(
                 Code::Unreachable,
-                format!("cannot read the status of trail {}: {e}", t.name),
+                format!(
+                    "cannot read the status of trail {}: {}: {}: {}",
+                    t.name,
+                    e.operation(),
+                    e.code(),
+                    e.message()
+                ),
             ));
             None
         }
@@ -411,29 +404,14 @@ fn judge_candidate(j: &Judge, account: &AccountId, c: &Candidate) -> Vec<Problem
 
 /// Why the policy does not let this trail deliver this account's logs, or None when it does.
 fn policy_denial(j: &Judge, account: &AccountId, c: &Candidate) -> Option<String> {
-    let verdict = match (&c.org_id, TrailArn::parse(&c.trail.arn)) {
-        (None, Some(arn)) => delivery_verdict(j.cfg, j.policy, j.org, account, &arn),
-        (org, arn) => {
-            // An organization trail writes under AWSLogs/<org-id>/<account>/, as its own account.
-            let arn = arn?;
-            let central = &j.cfg.central;
-            let target = DeliveryTarget {
-                partition: central.region.partition().to_owned(),
-                bucket: central.bucket.to_string(),
-                key_prefix: central.key_prefix.as_ref().map(ToString::to_string),
-                account_id: match org {
-                    Some(o) => format!("{o}/{account}"),
-                    None => account.to_string(),
-                },
-                source_arn: c.trail.arn.clone(),
-                source_account: arn.account.clone(),
-                org_id: org.clone(),
-                service: CLOUDTRAIL.to_owned(),
-                log_kind: "CloudTrail".to_owned(),
-                region: arn.region.clone(),
-            };
-            check_delivery(j.policy, &target)
-        }
+    let arn = TrailArn::parse(&c.trail.arn)?;
+    let verdict = match c.org_id.as_deref() {
+        None => delivery_verdict(j.cfg, j.policy, j.org, account, &arn),
+        // an organization trail writes under AWSLogs/<org-id>/<account>/, as its own account
+        Some(o) => check_delivery(
+            j.policy,
+            &trail_delivery(j.cfg, account, &arn, Some(o), Some(o)),
+        ),
     };
     if verdict.allowed() {
         return None;
@@ -460,12 +438,12 @@ pub fn classify_account(
     facts: &Facts,
 ) -> (Option<String>, Vec<Problem>) {
     let (candidates, others) = match facts {
-        Facts::Unreachable { code, message } => {
+        Facts::Unreachable(f) => {
             return (
                 None,
                 vec![Problem::gap(
                     Code::Unreachable,
-                    format!("{code}: {message}"),
+                    format!("{}: {}", f.code(), f.message()),
                 )],
             );
         }
@@ -483,19 +461,17 @@ pub fn classify_account(
     match best {
         Some((c, problems)) => (Some(c.trail.arn.clone()), problems.clone()),
         None => {
-            let target = match &j.cfg.central.key_prefix {
-                Some(p) => format!("s3://{}/{}/", j.cfg.central.bucket, p),
-                None => format!("s3://{}/", j.cfg.central.bucket),
-            };
+            let central = &j.cfg.central;
+            let prefix = central.key_prefix.as_ref().map(|k| k.as_str());
+            let target = layout::s3_url(central.bucket.as_str(), prefix);
             let mut msg = format!("no trail delivers to {target}");
             if !others.is_empty() {
                 let seen: Vec<String> = others
                     .iter()
                     .map(|t| {
-                        let to = match (&t.bucket, &t.key_prefix) {
-                            (Some(b), Some(p)) if !p.is_empty() => format!("s3://{b}/{p}/"),
-                            (Some(b), _) => format!("s3://{b}/"),
-                            (None, _) => "(no bucket)".to_owned(),
+                        let to = match &t.bucket {
+                            Some(b) => layout::s3_url(b, t.key_prefix.as_deref()),
+                            None => "(no bucket)".to_owned(),
                         };
                         format!("{} -> {to}", t.name)
                     })
@@ -510,7 +486,7 @@ pub fn classify_account(
 /// The account a policy value belongs to: the account of a trail ARN, or the first 12-digit segment
 /// after `AWSLogs/` of a Resource (so `AWSLogs/<org-id>/<account>/*` names the account too).
 fn account_of(field: &str, value: &str) -> Option<String> {
-    let is_id = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    let is_id = is_account_id;
     if field == SOURCE_ARN {
         return value
             .split(':')
@@ -532,13 +508,8 @@ fn account_of(field: &str, value: &str) -> Option<String> {
 /// CloudTrail statements and prefixes in the Write statement's Resource that belong to an account not in
 /// `in_scope`, sorted.
 pub fn stale_entries(policy: &Value, in_scope: &BTreeSet<String>) -> Vec<StaleEntry> {
-    let statements: Vec<&Value> = match policy.get("Statement") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(o @ Value::Object(_)) => vec![o],
-        _ => vec![],
-    };
     let mut out = BTreeSet::new();
-    for s in statements {
+    for s in statements(policy) {
         let Some(sid) = s.get("Sid").and_then(Value::as_str) else {
             continue;
         };
@@ -740,15 +711,13 @@ async fn status_of<M: Member>(
     m: &M,
     cfg: &Config,
     t: &ObservedTrail,
-) -> Result<TrailStatus, String> {
+) -> Result<TrailStatus, AccountFailure> {
     let home = t
         .home_region
         .as_deref()
         .is_none_or(|r| r == cfg.central.region.as_str());
     let id = if home { &t.name } else { &t.arn };
-    m.trail_status(id)
-        .await
-        .map_err(|e| format!("{}: {}: {}", e.operation, e.code, e.message))
+    m.trail_status(id).await.map_err(AccountFailure::Aws)
 }
 
 /// Runs the audit. Err only when it cannot run at all (exit 2); every account's failure is in the report.
@@ -798,7 +767,7 @@ pub async fn audit<C: Central>(
 
     // An organization trail of the central account that delivers to the bucket covers every account of
     // the organization: find it, its status and the organization's ID once.
-    let mut org_trail: Option<(ObservedTrail, Result<TrailStatus, String>, String)> = None;
+    let mut org_trail: Option<(ObservedTrail, Result<TrailStatus, AccountFailure>, String)> = None;
     if let Some((o, _)) = observations.iter().find(|(o, _)| o.target.is_central)
         && let Some(t) = own_delivering(&o.target.id, &o.trails)
             .into_iter()
@@ -824,10 +793,7 @@ pub async fn audit<C: Central>(
         stream::iter(observations.into_iter().enumerate())
             .map(|(i, (o, managed))| async move {
                 let facts = match &o.state {
-                    AccountState::Failed { code, message, .. } => Facts::Unreachable {
-                        code: code.clone(),
-                        message: message.clone(),
-                    },
+                    AccountState::Failed(f) => Facts::Unreachable(f.clone()),
                     AccountState::Observed { trail: mine, .. } => {
                         let id = &o.target.id;
                         let mut own = own_delivering(id, &o.trails);
@@ -841,7 +807,7 @@ pub async fn audit<C: Central>(
                                 (Some(s), Some(m)) if managed && m.arn == t.arn => Ok(s.clone()),
                                 _ => match &o.member {
                                     Some(m) => status_of(m, cfg, &t).await,
-                                    None => Err("no client for the account".to_owned()),
+                                    None => Err(AccountFailure::NotObserved),
                                 },
                             };
                             let org_id = org_trail
@@ -930,6 +896,7 @@ pub async fn audit<C: Central>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::policy::CLOUDTRAIL;
     use serde_json::json;
     use std::path::Path;
 
@@ -1057,15 +1024,20 @@ name = "DEV"
         assert_eq!(
             codes(
                 &j,
-                Facts::Unreachable {
-                    code: "AccessDenied".into(),
-                    message: "AssumeRole: no".into()
-                }
+                Facts::Unreachable(AccountFailure::Aws(AwsError::new(
+                    "AssumeRole",
+                    "AccessDenied",
+                    "no"
+                )))
             ),
             [(Code::Unreachable, Gap)]
         );
         let mut c = healthy(DEV_ARN);
-        c.status = Err("GetTrailStatus: Throttling: slow down".into());
+        c.status = Err(AccountFailure::Aws(AwsError::new(
+            "GetTrailStatus",
+            "Throttling",
+            "slow down",
+        )));
         assert_eq!(codes(&j, reached(vec![c])), [(Code::Unreachable, Gap)]);
     }
 
@@ -1335,7 +1307,8 @@ mod fake_tests {
     //! The async part over the in-memory fake: scope, the organization trail and the concurrency bound.
     use super::*;
     use crate::aws::OrgAccount;
-    use crate::aws::fake::{FakeAws, fake_trail};
+    use crate::fake::{FakeAws, fake_trail};
+    use crate::plan::policy::CLOUDTRAIL;
     use std::path::Path;
 
     const ORG_CFG: &str = r#"

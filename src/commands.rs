@@ -285,11 +285,11 @@ async fn run_restore<C: Central>(
         return Ok(0);
     }
     let statements = |v: Option<&serde_json::Value>| -> Vec<serde_json::Value> {
-        match v.and_then(|v| v.get("Statement")) {
-            Some(serde_json::Value::Array(a)) => a.clone(),
-            Some(o) => vec![o.clone()],
-            None => vec![],
-        }
+        v.map(crate::plan::document::statements)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| serde_json::Value::Object(s.clone()))
+            .collect()
     };
     let (now, then) = (statements(live_value.as_ref()), statements(Some(&restored)));
     let sid = |s: &serde_json::Value| {

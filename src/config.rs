@@ -11,7 +11,6 @@ use toml::Spanned;
 use crate::model::{
     AccountId, BucketName, KeyPrefix, Region, RoleArn, TrailName, fill_trail_template,
 };
-pub use crate::plan::policy::PolicyForm;
 
 /// The default bound on calls under way at once (accounts worked on at once). 64, from BENCHMARKS.md
 /// "Default concurrency": over the fake AWS at 50 ms a call, 1,000 accounts apply in 5.03 s at 64 against
@@ -43,6 +42,20 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
+}
+
+/// `policy_form` in accounts.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyForm {
+    /// The most specific form that fits.
+    #[default]
+    Auto,
+    Exact,
+    AccountArns,
+    SourceAccount,
+    SharedPrefix,
+    Organization,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
@@ -382,15 +395,6 @@ impl Config {
             },
             is_central: false,
         })
-    }
-
-    /// `arn:aws:s3:::BUCKET`
-    pub fn bucket_arn(&self) -> String {
-        format!(
-            "arn:{}:s3:::{}",
-            self.central.region.partition(),
-            self.central.bucket
-        )
     }
 }
 

@@ -5,13 +5,13 @@ use futures::stream::{self, StreamExt};
 
 use std::collections::BTreeSet;
 
-use crate::apply::Interrupt;
-use crate::aws::{AwsError, Central, Member, OrgAccount};
+use crate::aws::{AwsError, Central, Member, OrgAccount, emulator};
+use crate::aws::{ObservedTrail, TrailStatus};
 use crate::config::{Config, Source, Target};
+use crate::interrupt::Interrupt;
 use crate::model::AccountId;
-use crate::plan::AccountState;
 use crate::plan::policy::Org;
-use crate::plan::trails::{ObservedTrail, TrailStatus};
+use crate::plan::{AccountFailure, AccountState};
 
 /// An Organizations account that is in scope but cannot be worked on (its name gives no valid trail name).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,15 +30,6 @@ pub struct Scope {
     pub rejected: Vec<Rejected>,
     /// The organization, with `source = "organizations"`.
     pub org: Option<Org>,
-}
-
-/// The targets, central first (when it has a trail), then members sorted by account ID.
-pub async fn targets<C: Central>(
-    central: &C,
-    cfg: &Config,
-) -> Result<(Vec<Target>, Vec<Rejected>), AwsError> {
-    let s = scope(central, cfg).await?;
-    Ok((s.targets, s.rejected))
 }
 
 /// Every account in scope: from accounts.toml, or from AWS Organizations (every page of ListAccounts, with
@@ -142,12 +133,7 @@ pub async fn scope_and_observe<C: Central>(
         .map(|t| async move {
             if interrupt.is_set() {
                 // Ctrl-C: no new account is started, observation included
-                let e = AwsError::new(
-                    "Observe",
-                    "Interrupted",
-                    "not observed: the run was interrupted",
-                );
-                return failed(t, e, None);
+                return failed(t, AccountFailure::Interrupted, None);
             }
             observe_one(central, cfg, t).await
         })
@@ -185,16 +171,18 @@ pub async fn observe<C: Central>(
 }
 
 /// An account that could not be observed: that account's state, logged.
-fn failed<M>(target: Target, e: AwsError, member: Option<M>) -> Observation<M> {
-    tracing::warn!(account = %target.id, operation = e.operation, code = %e.code, "{}", e.message);
+fn failed<M>(target: Target, f: impl Into<AccountFailure>, member: Option<M>) -> Observation<M> {
+    let f = match f.into() {
+        AccountFailure::Aws(e) if e.account.is_none() => {
+            AccountFailure::Aws(e.in_account(&target.id))
+        }
+        f => f,
+    };
+    tracing::warn!(account = %target.id, operation = f.operation(), code = f.code(), "{}", f.message());
     Observation {
         target,
         member,
-        state: AccountState::Failed {
-            operation: e.operation.to_owned(),
-            code: e.code.clone(),
-            message: e.message.clone(),
-        },
+        state: AccountState::Failed(f),
         trails: vec![],
         status: None,
     }
@@ -215,16 +203,8 @@ async fn observe_one<C: Central>(
         Ok(t) => t,
         Err(e) => return failed(target, e, Some(member)),
     };
-    // moto ignores DescribeTrails' name list, and a multi-region trail shows in every region:
-    // trailhub's trail is the one of its name whose home region is the central region.
     let region = cfg.central.region.as_str();
-    let mine = trails
-        .iter()
-        .find(|t| {
-            t.name == target.trail_name.as_str()
-                && t.home_region.as_deref().is_none_or(|r| r == region)
-        })
-        .cloned();
+    let mine = emulator::own_trail(&trails, target.trail_name.as_str(), region).cloned();
     let status = match &mine {
         Some(t) => match member.trail_status(&t.name).await {
             Ok(s) => Some(s),

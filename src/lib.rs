@@ -11,6 +11,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod discover;
+pub mod fake;
+pub mod interrupt;
 pub mod model;
 pub mod output;
 pub mod plan;

@@ -55,8 +55,13 @@ string_newtype!(Region, check_region);
 string_newtype!(KeyPrefix, check_key_prefix);
 string_newtype!(RoleArn, check_role_arn);
 
+/// Whether `s` has the shape of an AWS account ID: 12 digits. The one place that says so.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn check_account_id(s: &str) -> Result<(), String> {
-    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+    if is_account_id(s) {
         Ok(())
     } else {
         Err(format!("account ID {s:?} is not 12 digits"))

@@ -162,15 +162,14 @@ pub fn plan(
                     .collect::<Vec<_>>()
                     .join(", ")
             }
-            AccountPlanStatus::Unreachable {
-                operation,
-                code,
-                message,
-            } => {
+            AccountPlanStatus::Unreachable(f) => {
                 bad += 1;
                 format!(
-                    "cannot plan: {operation} {code}: {message}; {}",
-                    crate::aws::hint(operation, code)
+                    "cannot plan: {} {}: {}; {}",
+                    f.operation(),
+                    f.code(),
+                    f.message(),
+                    f.hint()
                 )
             }
             AccountPlanStatus::PolicyDenies { message } => {
@@ -273,20 +272,20 @@ pub fn apply(
                 changed += 1;
                 format!("done: {}", done.join(", "))
             }
-            AccountResult::Failed {
-                operation,
-                code,
-                message,
-                hint,
-                done,
-            } => {
+            AccountResult::Failed { failure: f, done } => {
                 failed += 1;
                 let before = if done.is_empty() {
                     String::new()
                 } else {
                     format!(" (after: {})", done.join(", "))
                 };
-                format!("FAILED: {operation} {code}: {message}{before}; {hint}")
+                format!(
+                    "FAILED: {} {}: {}{before}; {}",
+                    f.operation(),
+                    f.code(),
+                    f.message(),
+                    f.hint()
+                )
             }
             AccountResult::Skipped => {
                 skipped += 1;
@@ -398,10 +397,7 @@ pub fn audit(out: &mut dyn Write, format: Format, report: &AuditReport) -> io::R
 }
 
 fn audit_text(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
-    let target = match &report.key_prefix {
-        Some(p) => format!("s3://{}/{}/", report.bucket, p),
-        None => format!("s3://{}/", report.bucket),
-    };
+    let target = crate::plan::layout::s3_url(&report.bucket, report.key_prefix.as_deref());
     writeln!(
         out,
         "audit of {target} at {} (max age {})",
@@ -446,10 +442,7 @@ fn audit_text(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
 
 fn audit_markdown(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
-    let target = match &report.key_prefix {
-        Some(p) => format!("s3://{}/{}/", report.bucket, p),
-        None => format!("s3://{}/", report.bucket),
-    };
+    let target = crate::plan::layout::s3_url(&report.bucket, report.key_prefix.as_deref());
     writeln!(
         out,
         "### CloudTrail coverage of `{target}`\n\n**{}** ({})\n",

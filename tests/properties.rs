@@ -11,11 +11,12 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Map, Value, json};
+use trailhub::config::PolicyForm;
 use trailhub::model::{AccountId, BucketName, KeyPrefix, Region, TrailArn, TrailName};
 use trailhub::plan::evaluate::{DeliveryTarget, check_delivery};
 use trailhub::plan::policy::{
-    ACL_SID, Entry, Form, Merged, Org, PolicyError, PolicyForm, PolicyInput, SIZE_LIMIT, WRITE_SID,
-    merge, parse_live,
+    ACL_SID, Entry, Form, Merged, Org, PolicyError, PolicyInput, SIZE_LIMIT, WRITE_SID, merge,
+    parse_live,
 };
 
 const BUCKET: &str = "sec-log";

@@ -19,11 +19,11 @@ use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
-use super::{AwsError, Central, Member, OrgAccount, OrgPage};
+use super::{AwsError, Central, Member, OrgAccount, OrgPage, emulator};
+use crate::aws::Guard;
+use crate::aws::{DesiredTrail, ObservedTrail, TrailStatus};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region};
-use crate::plan::Guard;
-use crate::plan::trails::{DesiredTrail, ObservedTrail, TrailStatus};
 
 /// How to reach AWS: the standard credential chain, with these overrides.
 #[derive(Debug, Clone, Default)]
@@ -156,13 +156,11 @@ impl SdkCentral {
     }
 }
 
-/// With a custom endpoint (moto, LocalStack), S3 must use path-style addressing.
 fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
-    let custom =
-        config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let path_style = emulator::s3_path_style(config.endpoint_url().is_some());
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(custom)
+            .force_path_style(path_style)
             .retry_partition(retry_partition("trailhub-s3"))
             .build(),
     )
@@ -637,7 +635,7 @@ impl Member for SdkMember {
     }
 
     async fn start_logging(&self, name: &str) -> Result<(), AwsError> {
-        // by name: moto answers 500 to StartLogging by ARN
+        // by name, not ARN (see aws::emulator)
         self.trail
             .start_logging()
             .name(name)

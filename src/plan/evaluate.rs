@@ -27,6 +27,8 @@
 //! is "unsure"), and `ForAllValues:` with a missing key is true.
 
 use serde_json::{Map, Value};
+
+use super::document::statements;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -127,22 +129,17 @@ pub struct DeliveryTarget {
 impl DeliveryTarget {
     /// `arn:<partition>:s3:::<bucket>`.
     pub fn bucket_arn(&self) -> String {
-        format!("arn:{}:s3:::{}", self.partition, self.bucket)
+        super::layout::bucket_arn(&self.partition, &self.bucket)
     }
 
     /// A representative object key: `[<prefix>/]AWSLogs/<account>/<kind>/<region>/2026/01/01/<file>`.
     pub fn object_key(&self) -> String {
-        let prefix = self
-            .key_prefix
-            .as_deref()
-            .map(|p| p.trim_matches('/'))
-            .filter(|p| !p.is_empty())
-            .map(|p| format!("{p}/"))
-            .unwrap_or_default();
         let (account, kind, region) = (&self.account_id, &self.log_kind, &self.region);
+        let folder = super::layout::log_prefix(self.key_prefix.as_deref(), None, account, kind);
+        // an organization trail's `account_id` is `<org-id>/<account>`: the file is named by the account
+        let file_account = account.rsplit('/').next().unwrap_or(account);
         format!(
-            "{prefix}AWSLogs/{account}/{kind}/{region}/2026/01/01/\
-             {account}_{kind}_{region}_20260101T0000Z_x.json.gz"
+            "{folder}{region}/2026/01/01/{file_account}_{kind}_{region}_20260101T0000Z_x.json.gz"
         )
     }
 
@@ -265,15 +262,6 @@ impl Effect {
             Some("Deny") => Some(Effect::Deny),
             _ => None,
         }
-    }
-}
-
-/// The statement objects of a policy; empty when the policy is malformed.
-fn statements(policy: &Value) -> Vec<&Map<String, Value>> {
-    match policy.as_object().and_then(|p| p.get("Statement")) {
-        Some(Value::Object(stmt)) => vec![stmt],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
-        _ => Vec::new(),
     }
 }
 

@@ -1,7 +1,10 @@
 //! The pure planner: desired bucket policy, desired trails and the diff against what was observed.
 //! No I/O, no AWS SDK types: config and observed state in, a [`Plan`] out.
 
+pub mod document;
 pub mod evaluate;
+pub mod failure;
+pub mod layout;
 pub mod policy;
 pub mod trails;
 
@@ -10,11 +13,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::aws::{DesiredTrail, Guard, ObservedTrail};
 use crate::config::{Config, Target};
 use crate::model::{AccountId, TrailArn};
 use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
+pub use failure::AccountFailure;
 use policy::{Entry, Merged, Org, PolicyError, PolicyInput, merge, parse_live};
-use trails::{DesiredTrail, ObservedTrail, TrailChange, diff_trail};
+use trails::{TrailChange, diff_trail};
 
 /// What was seen in one account before planning.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,36 +29,9 @@ pub enum AccountState {
         trail: Option<ObservedTrail>,
         is_logging: bool,
     },
-    /// The account could not be reached or read (AssumeRole or DescribeTrails failed).
-    Failed {
-        operation: String,
-        code: String,
-        message: String,
-    },
-}
-
-/// A protection the central bucket must have: trailhub turns on whichever is off, and never turns one off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Guard {
-    BlockPublicAccess,
-    Versioning,
-    DefaultEncryption,
-}
-
-impl Guard {
-    pub const ALL: [Guard; 3] = [
-        Guard::BlockPublicAccess,
-        Guard::Versioning,
-        Guard::DefaultEncryption,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            Guard::BlockPublicAccess => "Block Public Access",
-            Guard::Versioning => "versioning",
-            Guard::DefaultEncryption => "default encryption",
-        }
-    }
+    /// The account could not be reached or read (AssumeRole or DescribeTrails failed, or it was not
+    /// started).
+    Failed(AccountFailure),
 }
 
 /// What was seen of the central bucket: whether it exists, and for each guard whether it is on (None:
@@ -90,11 +68,7 @@ pub enum AccountPlanStatus {
     /// The changes to make, in order; empty when the account is already right.
     Changes { changes: Vec<TrailChange> },
     /// Cannot be planned: the account could not be observed.
-    Unreachable {
-        operation: String,
-        code: String,
-        message: String,
-    },
+    Unreachable(AccountFailure),
     /// The merged policy would not let this trail write (an explicit Deny written by someone else, say).
     PolicyDenies { message: String },
 }
@@ -190,19 +164,36 @@ pub fn delivery_verdict(
     id: &AccountId,
     trail_arn: &TrailArn,
 ) -> DeliveryVerdict {
-    let target = DeliveryTarget {
-        partition: cfg.central.region.partition().to_owned(),
-        bucket: cfg.central.bucket.to_string(),
-        key_prefix: cfg.central.key_prefix.as_ref().map(ToString::to_string),
-        account_id: id.to_string(),
+    let org_id = org.map(|o| o.id.as_str());
+    check_delivery(policy, &trail_delivery(cfg, id, trail_arn, None, org_id))
+}
+
+/// What CloudTrail asks of the central bucket when `trail_arn` delivers `account`'s logs: the request the
+/// evaluator judges. `org_trail`: the organization's ID when the trail is an organization trail, which
+/// writes under `AWSLogs/<org-id>/<account>/`; `source_org`: `aws:SourceOrgID`, when known.
+pub fn trail_delivery(
+    cfg: &Config,
+    account: &AccountId,
+    trail_arn: &TrailArn,
+    org_trail: Option<&str>,
+    source_org: Option<&str>,
+) -> DeliveryTarget {
+    let central = &cfg.central;
+    DeliveryTarget {
+        partition: central.region.partition().to_owned(),
+        bucket: central.bucket.to_string(),
+        key_prefix: central.key_prefix.as_ref().map(ToString::to_string),
+        account_id: match org_trail {
+            Some(o) => format!("{o}/{account}"),
+            None => account.to_string(),
+        },
         source_arn: trail_arn.to_string(),
         source_account: trail_arn.account.clone(),
-        org_id: org.map(|o| o.id.clone()),
+        org_id: source_org.map(str::to_owned),
         service: policy::CLOUDTRAIL.to_owned(),
         log_kind: "CloudTrail".to_owned(),
         region: trail_arn.region.clone(),
-    };
-    check_delivery(policy, &target)
+    }
 }
 
 /// Why a verdict is not allowed, in words.
@@ -256,20 +247,8 @@ pub fn plan(
                 _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
                     message: denial_message(&merged.policy, &verdict),
                 },
-                None => AccountPlanStatus::Unreachable {
-                    operation: "Observe".into(),
-                    code: "NotObserved".into(),
-                    message: "the account was not observed".into(),
-                },
-                Some(AccountState::Failed {
-                    operation,
-                    code,
-                    message,
-                }) => AccountPlanStatus::Unreachable {
-                    operation: operation.clone(),
-                    code: code.clone(),
-                    message: message.clone(),
-                },
+                None => AccountPlanStatus::Unreachable(AccountFailure::NotObserved),
+                Some(AccountState::Failed(f)) => AccountPlanStatus::Unreachable(f.clone()),
                 Some(AccountState::Observed { trail, is_logging }) => AccountPlanStatus::Changes {
                     changes: diff_trail(&desired, trail.as_ref(), *is_logging),
                 },

@@ -14,7 +14,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::model::{AccountId, BucketName, KeyPrefix, TrailArn};
+use super::document::strings;
+use super::layout;
+use crate::config::PolicyForm;
+use crate::model::{AccountId, BucketName, KeyPrefix, TrailArn, is_account_id};
 
 pub const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 pub const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
@@ -71,30 +74,15 @@ impl Form {
     }
 }
 
-/// `policy_form` in accounts.toml.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyForm {
-    /// The most specific form that fits.
-    #[default]
-    Auto,
-    Exact,
-    AccountArns,
-    SourceAccount,
-    SharedPrefix,
-    Organization,
-}
-
-impl PolicyForm {
-    fn candidates(self) -> Vec<Form> {
-        match self {
-            PolicyForm::Auto => Form::ALL.to_vec(),
-            PolicyForm::Exact => vec![Form::Exact],
-            PolicyForm::AccountArns => vec![Form::AccountArns],
-            PolicyForm::SourceAccount => vec![Form::SourceAccount],
-            PolicyForm::SharedPrefix => vec![Form::SharedPrefix],
-            PolicyForm::Organization => vec![Form::Organization],
-        }
+/// The forms a `policy_form` setting allows, most specific first.
+fn candidates(p: PolicyForm) -> Vec<Form> {
+    match p {
+        PolicyForm::Auto => Form::ALL.to_vec(),
+        PolicyForm::Exact => vec![Form::Exact],
+        PolicyForm::AccountArns => vec![Form::AccountArns],
+        PolicyForm::SourceAccount => vec![Form::SourceAccount],
+        PolicyForm::SharedPrefix => vec![Form::SharedPrefix],
+        PolicyForm::Organization => vec![Form::Organization],
     }
 }
 
@@ -177,13 +165,14 @@ pub struct PolicyInput<'a> {
 
 impl PolicyInput<'_> {
     pub fn bucket_arn(&self) -> String {
-        format!("arn:{}:s3:::{}", self.partition, self.bucket)
+        layout::bucket_arn(self.partition, self.bucket.as_str())
     }
     fn logs_base(&self) -> String {
-        match self.prefix {
-            Some(p) => format!("arn:{}:s3:::{}/{}/AWSLogs/", self.partition, self.bucket, p),
-            None => format!("arn:{}:s3:::{}/AWSLogs/", self.partition, self.bucket),
-        }
+        layout::logs_root_arn(
+            self.partition,
+            self.bucket.as_str(),
+            self.prefix.map(KeyPrefix::as_str),
+        )
     }
     /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*` for each entry (the base formatted once: there can
     /// be tens of thousands of entries, and every form is rendered to learn its size).
@@ -249,18 +238,6 @@ pub fn parse_live(text: &str) -> Result<Value, PolicyError> {
     Ok(v)
 }
 
-/// A string or a list of strings, as policy fields are.
-pub fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect(),
-        _ => vec![],
-    }
-}
-
 fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -311,8 +288,7 @@ fn pattern_account(p: &str) -> Option<String> {
         && parts[2] == "cloudtrail"
         && parts[3] == "*"
         && parts[5] == "trail/*";
-    (ok && parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit()))
-        .then(|| parts[4].to_owned())
+    (ok && is_account_id(parts[4])).then(|| parts[4].to_owned())
 }
 
 /// Reads one of trailhub's statements. A statement with trailhub's Sid but another shape is an error: trailhub
@@ -625,7 +601,7 @@ fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
 /// specific allowed form that fits.
 pub fn merge(live: Option<&Value>, input: &PolicyInput) -> Result<Merged, PolicyError> {
     let l = read_live(live)?;
-    let (best, sizes) = try_forms(&l, input, input.form.candidates());
+    let (best, sizes) = try_forms(&l, input, candidates(input.form));
     match best {
         Some(mut m) => {
             m.form_sizes = sizes;
@@ -686,7 +662,7 @@ fn try_forms(l: &Live, input: &PolicyInput, forms: Vec<Form>) -> (Option<Merged>
 
 /// How many of the entries fit in the first candidate form (for the error message).
 fn how_many_fit(l: &Live, input: &PolicyInput) -> usize {
-    let first = input.form.candidates()[0];
+    let first = candidates(input.form)[0];
     let fits = |k: usize| {
         let sub = PolicyInput {
             entries: &input.entries[..k],

@@ -2,40 +2,8 @@
 
 use serde::Serialize;
 
-use crate::model::{BucketName, KeyPrefix, TrailArn, TrailName};
-
-/// The trail trailhub wants in an account: multi-region, global service events and log file validation
-/// on, delivering to the central bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DesiredTrail {
-    pub name: TrailName,
-    pub arn: TrailArn,
-    pub bucket: BucketName,
-    pub key_prefix: Option<KeyPrefix>,
-}
-
-/// A trail as DescribeTrails reports it, in plain values.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct ObservedTrail {
-    pub name: String,
-    pub arn: String,
-    pub home_region: Option<String>,
-    pub bucket: Option<String>,
-    pub key_prefix: Option<String>,
-    pub multi_region: bool,
-    pub global_events: bool,
-    pub log_validation: bool,
-    pub organization_trail: bool,
-}
-
-/// GetTrailStatus, in plain values (times in seconds since the epoch).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct TrailStatus {
-    pub is_logging: bool,
-    pub latest_delivery_time: Option<i64>,
-    pub latest_delivery_error: Option<String>,
-    pub start_logging_time: Option<i64>,
-}
+use crate::aws::{DesiredTrail, ObservedTrail};
+use crate::model::KeyPrefix;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldChange {
@@ -127,6 +95,7 @@ pub fn delivers_to(o: &ObservedTrail, bucket: &str, prefix: Option<&str>) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{TrailArn, TrailName};
 
     fn desired() -> DesiredTrail {
         let region = "ap-northeast-2".parse().unwrap();

@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{AwsError, Central, Member, OrgAccount, OrgPage};
+use crate::aws::Guard;
+use crate::aws::{AwsError, Central, Member, OrgAccount, OrgPage};
+use crate::aws::{DesiredTrail, ObservedTrail, TrailStatus};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region, TrailArn};
-use crate::plan::Guard;
 use crate::plan::evaluate::{DeliveryTarget, check_delivery};
 use crate::plan::policy::{CLOUDTRAIL, SIZE_LIMIT};
-use crate::plan::trails::{DesiredTrail, ObservedTrail, TrailStatus};
 
 #[derive(Debug, Default)]
 pub struct World {

@@ -1,0 +1,27 @@
+//! What trailhub does only because a local emulator (moto, LocalStack) differs from AWS, in one place
+//! (pure). Each item says what the emulator does and why the same thing is right on AWS too.
+//!
+//! One more needs no code: `Member::start_logging` names the trail, never its ARN, because moto answers
+//! HTTP 500 to StartLogging by ARN; AWS takes the name of a trail homed in the region of the call.
+
+use crate::aws::ObservedTrail;
+
+/// With a custom endpoint (moto, LocalStack, `AWS_ENDPOINT_URL_S3`), S3 must be addressed in path style:
+/// `http://127.0.0.1:PORT/BUCKET`, not `http://BUCKET.127.0.0.1:PORT`. AWS itself takes virtual-hosted
+/// style, the SDK's default.
+pub fn s3_path_style(custom_endpoint: bool) -> bool {
+    custom_endpoint || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+}
+
+/// trailhub's trail among those DescribeTrails returned: the one of its name homed in `region`. moto ignores
+/// DescribeTrails' `trailNameList`, so the answer is filtered here; on AWS a multi-region trail homed
+/// elsewhere also shows in every region (a shadow trail), and that one is not trailhub's to change from here.
+pub fn own_trail<'a>(
+    trails: &'a [ObservedTrail],
+    name: &str,
+    region: &str,
+) -> Option<&'a ObservedTrail> {
+    trails
+        .iter()
+        .find(|t| t.name == name && t.home_region.as_deref().is_none_or(|r| r == region))
+}

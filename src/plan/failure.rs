@@ -1,0 +1,84 @@
+//! Why an account could not be planned or changed (pure): an AWS call that failed, or one of trailhub's
+//! own outcomes. Carried whole from observation through the plan to apply's report; `output` renders it.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::aws::AwsError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountFailure {
+    /// An AWS call failed (AssumeRole, DescribeTrails, CreateTrail...).
+    Aws(AwsError),
+    /// The account was in scope but was not observed (it has no client).
+    NotObserved,
+    /// Ctrl-C came before the account was started.
+    Interrupted,
+    /// The bucket policy would not let the account's trail write (an explicit Deny written by someone else,
+    /// say): CloudTrail would refuse the trail, so trailhub does not try.
+    PolicyDenies { message: String },
+}
+
+impl AccountFailure {
+    /// The operation that failed, or the step of trailhub's that stopped: `Observe`, `PolicyCheck`.
+    pub fn operation(&self) -> &'static str {
+        match self {
+            AccountFailure::Aws(e) => e.operation,
+            AccountFailure::NotObserved | AccountFailure::Interrupted => "Observe",
+            AccountFailure::PolicyDenies { .. } => "PolicyCheck",
+        }
+    }
+
+    /// AWS's error code, or trailhub's name of its own outcome (`NotObserved`, `Interrupted`,
+    /// `PolicyDenies`): the stable `code` of the JSON reports.
+    pub fn code(&self) -> &str {
+        match self {
+            AccountFailure::Aws(e) => &e.code,
+            AccountFailure::NotObserved => "NotObserved",
+            AccountFailure::Interrupted => "Interrupted",
+            AccountFailure::PolicyDenies { .. } => "PolicyDenies",
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            AccountFailure::Aws(e) => &e.message,
+            AccountFailure::NotObserved => "the account was not observed",
+            AccountFailure::Interrupted => "not observed: the run was interrupted",
+            AccountFailure::PolicyDenies { message } => message,
+        }
+    }
+
+    /// What to do about it, with the runbook section that explains more.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            AccountFailure::Aws(e) => e.hint(),
+            AccountFailure::NotObserved => {
+                "run again; if it stays, see runbooks/troubleshooting.md#other-aws-errors"
+            }
+            AccountFailure::Interrupted => {
+                "run apply again to finish (runbooks/troubleshooting.md#interrupted)"
+            }
+            AccountFailure::PolicyDenies { .. } => {
+                "the bucket policy does not let this trail write; see runbooks/troubleshooting.md#policy-denies"
+            }
+        }
+    }
+}
+
+impl From<AwsError> for AccountFailure {
+    fn from(e: AwsError) -> Self {
+        AccountFailure::Aws(e)
+    }
+}
+
+/// As the reports have always carried it: `operation`, `code`, `message` and `hint`.
+impl Serialize for AccountFailure {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("operation", self.operation())?;
+        m.serialize_entry("code", self.code())?;
+        m.serialize_entry("message", self.message())?;
+        m.serialize_entry("hint", self.hint())?;
+        m.end()
+    }
+}

@@ -466,6 +466,15 @@ fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Cont
             sources.orgs = BTreeSet::from([org.id.clone()]);
         }
     }
+    let shared = input.shared_resource();
+    if form.per_account_resources() && kept.resources.contains(&shared) {
+        // the live statement lets its sources write anywhere under AWSLogs/: per-account prefixes would narrow
+        // that, and a per-account form that kept it would only add bytes (and, near the limit, make the next
+        // run choose differently from this one)
+        return Err(format!(
+            "the live statements allow {shared}; per-account prefixes would narrow that"
+        ));
+    }
     let mut write = Content {
         resources: kept.resources.clone(),
         ..sources.clone()
@@ -473,7 +482,6 @@ fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Cont
     if form.per_account_resources() {
         write.resources.extend(input.write_resources());
     } else {
-        let shared = input.shared_resource();
         let base = shared.trim_end_matches('*').to_owned();
         write.resources.retain(|r| !r.starts_with(&base));
         write.resources.insert(shared);
@@ -1091,6 +1099,20 @@ mod tests {
         };
         assert!(exact(fit).is_ok());
         assert!(exact(fit + 1).is_err());
+    }
+
+    #[test]
+    fn a_shared_prefix_is_not_narrowed_so_the_next_run_changes_nothing() {
+        // Found by tests/properties.rs: a policy near the limit stepped down to the shared prefix (the
+        // source-account form was 2 bytes over); the next run found a per-account form that kept the shared
+        // prefix as well (smaller, since the kept accounts' own prefixes had been folded into it), chose it,
+        // and changed the policy again. A per-account form cannot keep `AWSLogs/*` without narrowing it.
+        let b: BucketName = "sec-log".parse().unwrap();
+        let live = parse_live(r#"{"Statement":[{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{"StringEquals":{"aws:SourceAccount":["100000000000","999999999999"]}}},{"Sid":"AWSCloudTrailWrite20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":["arn:aws:s3:::sec-log/AWSLogs/*"],"Condition":{"StringEquals":{"aws:SourceAccount":["100000000000","999999999999"],"s3:x-amz-acl":"bucket-owner-full-control"}}}]}"#).unwrap();
+        let e = many(1);
+        let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
+        assert_eq!(m.form, Form::SharedPrefix, "{:?}", m.form_sizes);
+        assert!(!m.changed, "{:?}", m.form_sizes);
     }
 
     #[test]

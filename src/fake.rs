@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::aws::Guard;
 use crate::aws::{AwsError, Central, Member, OrgAccount, OrgPage};
-use crate::aws::{DesiredTrail, ObservedTrail, TrailStatus};
+use crate::aws::{BasicSelector, DesiredTrail, EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region, TrailArn};
 use crate::plan::evaluate::{DeliveryTarget, check_delivery};
@@ -27,6 +27,9 @@ pub struct World {
     pub objects: BTreeMap<String, BTreeMap<String, i64>>,
     /// account -> trails with their status
     pub trails: BTreeMap<String, Vec<(ObservedTrail, TrailStatus)>>,
+    /// trail ARN -> its event selectors; a trail with no entry has AWS's default for a new trail (one basic
+    /// selector: all management events, read and write)
+    pub selectors: BTreeMap<String, EventSelectors>,
     pub org_accounts: Vec<OrgAccount>,
     /// bucket -> the guards that are on
     pub guards: BTreeMap<String, BTreeSet<Guard>>,
@@ -379,6 +382,47 @@ impl Member for FakeMember {
             s.is_logging = true;
             s.start_logging_time = Some(0);
         })
+    }
+
+    async fn event_selectors(&self, trail: &str) -> Result<EventSelectors, AwsError> {
+        self.aws.call("GetEventSelectors").await;
+        let arn = self.with_trail("GetEventSelectors", trail, |(t, _)| t.arn.clone())?;
+        let w = self.aws.world();
+        Ok(w.selectors
+            .get(&arn)
+            .cloned()
+            .unwrap_or_else(aws_default_selectors))
+    }
+
+    async fn put_event_selectors(
+        &self,
+        trail: &str,
+        selectors: &EventSelectors,
+    ) -> Result<(), AwsError> {
+        self.aws.call("PutEventSelectors").await;
+        // AWS: either basic or advanced selectors, not both; at most 5 basic selectors
+        let both = !selectors.basic.is_empty() && !selectors.advanced.is_empty();
+        if both || selectors.basic.len() > 5 {
+            return Err(AwsError::new(
+                "PutEventSelectors",
+                "InvalidEventSelectorsException",
+                "use either basic (at most 5) or advanced event selectors, not both",
+            ));
+        }
+        let arn = self.with_trail("PutEventSelectors", trail, |(t, _)| t.arn.clone())?;
+        self.aws.world().selectors.insert(arn, selectors.clone());
+        Ok(())
+    }
+}
+
+/// What AWS gives a new trail: one basic selector, all management events, read and write.
+pub fn aws_default_selectors() -> EventSelectors {
+    EventSelectors {
+        basic: vec![BasicSelector {
+            management: true,
+            ..BasicSelector::default()
+        }],
+        advanced: vec![],
     }
 }
 

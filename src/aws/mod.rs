@@ -9,7 +9,10 @@ pub mod sdk;
 pub mod types;
 
 pub use error::{AwsError, ErrorKind};
-pub use types::{DesiredTrail, Guard, ObservedTrail, OrgAccount, OrgPage, TrailStatus};
+pub use types::{
+    AdvancedSelector, BasicSelector, DesiredTrail, EventSelectors, FieldSelector, Guard,
+    ObservedTrail, OrgAccount, OrgPage, ReadWrite, TrailStatus,
+};
 
 use async_trait::async_trait;
 
@@ -59,4 +62,12 @@ pub trait Member: Send + Sync {
     async fn create_trail(&self, trail: &DesiredTrail) -> Result<(), AwsError>;
     async fn update_trail(&self, trail: &DesiredTrail) -> Result<(), AwsError>;
     async fn start_logging(&self, name: &str) -> Result<(), AwsError>;
+    /// GetEventSelectors of a trail (by name in its home region, or by ARN).
+    async fn event_selectors(&self, trail: &str) -> Result<EventSelectors, AwsError>;
+    /// PutEventSelectors: replaces the trail's selectors with these (basic or advanced, not both).
+    async fn put_event_selectors(
+        &self,
+        trail: &str,
+        selectors: &EventSelectors,
+    ) -> Result<(), AwsError>;
 }

@@ -1,0 +1,144 @@
+//! One account's CloudTrail through the SDK (I/O), with the credentials of the role session.
+
+use async_trait::async_trait;
+
+use super::aws_err;
+use super::selectors;
+use crate::aws::{AwsError, DesiredTrail, EventSelectors, Member, ObservedTrail, TrailStatus};
+
+/// CloudTrail in one account.
+#[derive(Clone)]
+pub struct SdkMember {
+    pub(super) trail: aws_sdk_cloudtrail::Client,
+}
+
+#[async_trait]
+impl Member for SdkMember {
+    async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError> {
+        let out = self
+            .trail
+            .describe_trails()
+            .send()
+            .await
+            .map_err(|e| aws_err("DescribeTrails", e))?;
+        Ok(out
+            .trail_list()
+            .iter()
+            .map(|t| ObservedTrail {
+                name: t.name().unwrap_or_default().to_owned(),
+                arn: t.trail_arn().unwrap_or_default().to_owned(),
+                home_region: t.home_region().map(str::to_owned),
+                bucket: t.s3_bucket_name().map(str::to_owned),
+                key_prefix: t.s3_key_prefix().map(str::to_owned),
+                multi_region: t.is_multi_region_trail().unwrap_or(false),
+                global_events: t.include_global_service_events().unwrap_or(false),
+                log_validation: t.log_file_validation_enabled().unwrap_or(false),
+                organization_trail: t.is_organization_trail().unwrap_or(false),
+            })
+            .collect())
+    }
+
+    async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError> {
+        let out = self
+            .trail
+            .get_trail_status()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| aws_err("GetTrailStatus", e))?;
+        Ok(TrailStatus {
+            is_logging: out.is_logging().unwrap_or(false),
+            latest_delivery_time: out.latest_delivery_time().map(|t| t.secs()),
+            latest_delivery_error: out
+                .latest_delivery_error()
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned),
+            start_logging_time: out.start_logging_time().map(|t| t.secs()),
+        })
+    }
+
+    async fn create_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
+        self.trail
+            .create_trail()
+            .name(t.name.as_str())
+            .s3_bucket_name(t.bucket.as_str())
+            .set_s3_key_prefix(t.key_prefix.as_ref().map(ToString::to_string))
+            .is_multi_region_trail(true)
+            .include_global_service_events(true)
+            .enable_log_file_validation(true)
+            .send()
+            .await
+            .map_err(|e| aws_err("CreateTrail", e))?;
+        Ok(())
+    }
+
+    async fn update_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
+        self.trail
+            .update_trail()
+            .name(t.name.as_str())
+            .s3_bucket_name(t.bucket.as_str())
+            // an empty prefix clears one the trail had
+            .s3_key_prefix(
+                t.key_prefix
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            )
+            .is_multi_region_trail(true)
+            .include_global_service_events(true)
+            .enable_log_file_validation(true)
+            .send()
+            .await
+            .map_err(|e| aws_err("UpdateTrail", e))?;
+        Ok(())
+    }
+
+    async fn start_logging(&self, name: &str) -> Result<(), AwsError> {
+        // by name, not ARN (see aws::emulator)
+        self.trail
+            .start_logging()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| aws_err("StartLogging", e))?;
+        Ok(())
+    }
+
+    async fn event_selectors(&self, trail: &str) -> Result<EventSelectors, AwsError> {
+        let out = self
+            .trail
+            .get_event_selectors()
+            .trail_name(trail)
+            .send()
+            .await
+            .map_err(|e| aws_err("GetEventSelectors", e))?;
+        Ok(selectors::from_sdk(
+            out.event_selectors(),
+            out.advanced_event_selectors(),
+        ))
+    }
+
+    async fn put_event_selectors(
+        &self,
+        trail: &str,
+        wanted: &EventSelectors,
+    ) -> Result<(), AwsError> {
+        let mut call = self.trail.put_event_selectors().trail_name(trail);
+        if wanted.advanced.is_empty() {
+            call = call.set_event_selectors(Some(
+                wanted.basic.iter().map(selectors::basic_to_sdk).collect(),
+            ));
+        } else {
+            let advanced = wanted
+                .advanced
+                .iter()
+                .map(selectors::advanced_to_sdk)
+                .collect::<Result<Vec<_>, _>>()?;
+            call = call.set_advanced_event_selectors(Some(advanced));
+        }
+        call.send()
+            .await
+            .map_err(|e| aws_err("PutEventSelectors", e))?;
+        Ok(())
+    }
+}

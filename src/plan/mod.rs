@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod failure;
 pub mod layout;
 pub mod policy;
+pub mod selectors;
 pub mod trails;
 
 use std::collections::BTreeMap;

@@ -108,7 +108,12 @@ impl Central for SdkCentral {
             .accounts()
             .iter()
             .filter_map(|a| {
-                let active = a.status().is_none_or(|s| s.as_str() == "ACTIVE");
+                // State (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED, PENDING_ACTIVATION) replaces Status,
+                // which AWS retired in September 2026 and no longer sends; Status only when State is absent
+                let active = match a.state() {
+                    Some(state) => state.as_str() == "ACTIVE",
+                    None => a.status().is_none_or(|s| s.as_str() == "ACTIVE"),
+                };
                 Some(OrgAccount {
                     id: a.id()?.to_owned(),
                     name: a.name().unwrap_or_default().to_owned(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::Guard;
-use crate::aws::{AwsError, Central, Member, OrgAccount, OrgPage};
+use crate::aws::{AwsError, Central, Listing, Member, OrgAccount, OrgPage};
 use crate::aws::{BasicSelector, DesiredTrail, EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region, TrailArn};
@@ -211,14 +211,45 @@ impl Central for FakeAws {
         bucket: &BucketName,
         prefix: &str,
     ) -> Result<Option<i64>, AwsError> {
-        self.call("ListObjectsV2").await;
-        let w = self.world();
-        Ok(w.objects.get(bucket.as_str()).and_then(|o| {
-            o.range(prefix.to_owned()..)
-                .take_while(|(k, _)| k.starts_with(prefix))
-                .map(|(_, t)| *t)
-                .max()
-        }))
+        let listing = self.list_objects(bucket, prefix, false).await?;
+        Ok(listing.objects.iter().map(|(_, t)| *t).max())
+    }
+
+    async fn list_objects(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+        delimited: bool,
+    ) -> Result<Listing, AwsError> {
+        let listing = {
+            let w = self.world();
+            let mut l = Listing::default();
+            let below = w.objects.get(bucket.as_str()).into_iter().flat_map(|o| {
+                o.range(prefix.to_owned()..)
+                    .take_while(|(k, _)| k.starts_with(prefix))
+            });
+            for (key, t) in below {
+                let rest = &key[prefix.len()..];
+                match rest.find('/').filter(|_| delimited) {
+                    Some(i) => {
+                        let folder = format!("{prefix}{}", &rest[..=i]);
+                        if l.folders.last() != Some(&folder) {
+                            l.folders.push(folder);
+                        }
+                    }
+                    None => l.objects.push((key.clone(), *t)),
+                }
+            }
+            l
+        };
+        // one call a page of 1,000 keys and folders, as S3
+        let pages = (listing.folders.len() + listing.objects.len())
+            .div_ceil(1000)
+            .max(1);
+        for _ in 0..pages {
+            self.call("ListObjectsV2").await;
+        }
+        Ok(listing)
     }
 
     async fn organization_id(&self) -> Result<Option<String>, AwsError> {

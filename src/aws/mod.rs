@@ -10,7 +10,7 @@ pub mod types;
 
 pub use error::{AwsError, ErrorKind};
 pub use types::{
-    AdvancedSelector, BasicSelector, DesiredTrail, EventSelectors, FieldSelector, Guard,
+    AdvancedSelector, BasicSelector, DesiredTrail, EventSelectors, FieldSelector, Guard, Listing,
     ObservedTrail, OrgAccount, OrgPage, ReadWrite, TrailStatus,
 };
 
@@ -48,6 +48,13 @@ pub trait Central: Send + Sync {
         bucket: &BucketName,
         prefix: &str,
     ) -> Result<Option<i64>, AwsError>;
+    /// ListObjectsV2 under `prefix`, every page (see [`Listing`]); `delimited` lists one level (`/`).
+    async fn list_objects(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+        delimited: bool,
+    ) -> Result<Listing, AwsError>;
     /// DescribeOrganization: the organization's ID (`o-...`), None when the caller is in no organization.
     async fn organization_id(&self) -> Result<Option<String>, AwsError>;
     /// A client for one account: the caller's own for the central account, AssumeRole for a member.

@@ -126,3 +126,12 @@ pub struct FieldSelector {
     pub not_starts_with: Vec<String>,
     pub not_ends_with: Vec<String>,
 }
+
+/// What ListObjectsV2 found under a prefix (every page): with a delimiter, the folders one level down
+/// (`CommonPrefixes`, each ending in `/`) and the objects at that level; without, every object below.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    pub folders: Vec<String>,
+    /// Key and last-modified time (seconds since the epoch).
+    pub objects: Vec<(String, i64)>,
+}

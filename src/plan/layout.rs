@@ -49,6 +49,49 @@ pub fn s3_url(bucket: &str, prefix: Option<&str>) -> String {
     }
 }
 
+/// The day folders of one region under an account's CloudTrail prefix `base` (from [`log_prefix`]), newest
+/// first: `<base><region>/YYYY/MM/DD/` for `today` and each of the `days` days before it.
+pub fn day_folders(base: &str, region: &str, today: time::Date, days: u32) -> Vec<String> {
+    (0..=days)
+        .filter_map(|back| today.checked_sub(time::Duration::days(i64::from(back))))
+        .map(|d| {
+            format!(
+                "{base}{region}/{:04}/{:02}/{:02}/",
+                d.year(),
+                u8::from(d.month()),
+                d.day()
+            )
+        })
+        .collect()
+}
+
+/// Whether `key` has the shape CloudTrail gives `account`'s log files under `base`:
+/// `<base><region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<YYYYMMDD>T<HHMM>Z_<id>.json.gz`, the date of
+/// the folder and of the file name the same. A file another account's trail wrote there under a prefix of its
+/// choosing does not have it.
+pub fn is_cloudtrail_log(key: &str, base: &str, account: &str) -> bool {
+    let Some(rest) = key.strip_prefix(base) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    let [region, y, m, d, file] = parts.as_slice() else {
+        return false;
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if region.is_empty() || !digits(y, 4) || !digits(m, 2) || !digits(d, 2) {
+        return false;
+    }
+    let head = format!("{account}_CloudTrail_{region}_{y}{m}{d}T");
+    let Some(tail) = file.strip_prefix(head.as_str()) else {
+        return false;
+    };
+    // HHMMZ_<id>.json.gz
+    tail.len() > "HHMMZ_.json.gz".len()
+        && digits(&tail[..4], 4)
+        && tail[4..].starts_with("Z_")
+        && tail.ends_with(".json.gz")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +117,37 @@ mod tests {
         );
         assert_eq!(s3_url("b", Some("")), "s3://b/");
         assert_eq!(s3_url("b", Some("org")), "s3://b/org/");
+    }
+
+    #[test]
+    fn day_folders_go_back_from_today() {
+        let today = time::macros::date!(2026 - 03 - 01);
+        assert_eq!(
+            day_folders("AWSLogs/1/CloudTrail/", "us-east-1", today, 1),
+            [
+                "AWSLogs/1/CloudTrail/us-east-1/2026/03/01/",
+                "AWSLogs/1/CloudTrail/us-east-1/2026/02/28/"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_cloudtrail_s_own_file_names_count() {
+        let base = "org/AWSLogs/222222222222/CloudTrail/";
+        let good = "org/AWSLogs/222222222222/CloudTrail/eu-west-1/2026/11/29/222222222222_CloudTrail_eu-west-1_20261129T0105Z_AbCd1234.json.gz";
+        assert!(is_cloudtrail_log(good, base, "222222222222"));
+        for bad in [
+            // another account's trail writing into this folder under a prefix of its choosing
+            "org/AWSLogs/222222222222/CloudTrail/eu-west-1/2026/11/29/333333333333_CloudTrail_eu-west-1_20261129T0105Z_x.json.gz",
+            // the date of the file is not the folder's
+            "org/AWSLogs/222222222222/CloudTrail/eu-west-1/2026/11/29/222222222222_CloudTrail_eu-west-1_20261128T0105Z_x.json.gz",
+            // the region of the file is not the folder's
+            "org/AWSLogs/222222222222/CloudTrail/eu-west-1/2026/11/29/222222222222_CloudTrail_us-east-1_20261129T0105Z_x.json.gz",
+            "org/AWSLogs/222222222222/CloudTrail/eu-west-1/2026/11/29/x.json.gz",
+            "org/AWSLogs/222222222222/CloudTrail/eu-west-1/2026/11/29/sub/222222222222_CloudTrail_eu-west-1_20261129T0105Z_x.json.gz",
+            "org/AWSLogs/222222222222/CloudTrail/eu-west-1/26/11/29/222222222222_CloudTrail_eu-west-1_261129T0105Z_x.json.gz",
+        ] {
+            assert!(!is_cloudtrail_log(bad, base, "222222222222"), "{bad}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use aws_sdk_s3::types::{
 
 use super::session::{RoleSession, session_name};
 use super::{SdkMember, aws_err, retry_partition};
-use crate::aws::{AwsError, Central, Guard, OrgAccount, OrgPage, emulator};
+use crate::aws::{AwsError, Central, Guard, Listing, OrgAccount, OrgPage, emulator};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region};
 
@@ -320,7 +320,17 @@ impl Central for SdkCentral {
         bucket: &BucketName,
         prefix: &str,
     ) -> Result<Option<i64>, AwsError> {
-        let mut newest: Option<i64> = None;
+        let listing = self.list_objects(bucket, prefix, false).await?;
+        Ok(listing.objects.iter().map(|(_, t)| *t).max())
+    }
+
+    async fn list_objects(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+        delimited: bool,
+    ) -> Result<Listing, AwsError> {
+        let mut listing = Listing::default();
         let mut token = None;
         loop {
             let page = self
@@ -328,21 +338,27 @@ impl Central for SdkCentral {
                 .list_objects_v2()
                 .bucket(bucket.as_str())
                 .prefix(prefix)
+                .set_delimiter(delimited.then(|| "/".to_owned()))
                 .set_continuation_token(token)
                 .set_expected_bucket_owner(self.expected_owner.clone())
                 .send()
                 .await
                 .map_err(|e| aws_err("ListObjectsV2", e))?;
-            for o in page.contents() {
-                if let Some(t) = o.last_modified() {
-                    newest = newest.max(Some(t.secs()));
-                }
-            }
+            listing.folders.extend(
+                page.common_prefixes()
+                    .iter()
+                    .filter_map(|p| p.prefix().map(str::to_owned)),
+            );
+            listing.objects.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| Some((o.key()?.to_owned(), o.last_modified()?.secs()))),
+            );
             token = page
                 .next_continuation_token
                 .filter(|_| page.is_truncated == Some(true));
             if token.is_none() {
-                return Ok(newest);
+                return Ok(listing);
             }
         }
     }

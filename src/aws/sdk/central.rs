@@ -27,6 +27,9 @@ pub struct SdkCentral {
     page_size: Option<i32>,
     /// The caller's ARN, from GetCallerIdentity: member role sessions are named after it.
     caller_arn: std::sync::OnceLock<String>,
+    /// An S3 client for the bucket's own region, once HeadBucket has said it is not the trails' region
+    /// (CloudTrail delivers to a bucket in any region of the partition; S3 answers only in the bucket's).
+    bucket_s3: std::sync::Arc<std::sync::OnceLock<aws_sdk_s3::Client>>,
 }
 
 impl SdkCentral {
@@ -48,7 +51,29 @@ impl SdkCentral {
             expected_owner: None,
             page_size: None,
             caller_arn: std::sync::OnceLock::new(),
+            bucket_s3: Default::default(),
         }
+    }
+
+    /// The S3 client for the central bucket: in the bucket's region once it is known to differ.
+    fn s3(&self) -> &aws_sdk_s3::Client {
+        self.bucket_s3.get().unwrap_or(&self.s3)
+    }
+
+    /// Talks to the bucket in `region` from now on, when that is not the region of the client in use. True when
+    /// the client changed.
+    fn talk_to_bucket_in(&self, bucket: &BucketName, region: &str) -> bool {
+        let in_use = self.s3().config().region().map(|r| r.as_ref().to_owned());
+        if in_use.as_deref() == Some(region) || self.bucket_s3.get().is_some() {
+            return false;
+        }
+        tracing::info!(bucket = %bucket, region, "the bucket is in another region than the trails: talking to it there");
+        let config = self
+            .config
+            .to_builder()
+            .region(aws_config::Region::new(region.to_owned()))
+            .build();
+        self.bucket_s3.set(s3_client(&config)).is_ok()
     }
 
     /// Bucket calls will carry ExpectedBucketOwner, so a bucket of the same name in another account is refused.
@@ -128,24 +153,43 @@ impl Central for SdkCentral {
     }
 
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {
-        match self
-            .s3
-            .head_bucket()
-            .bucket(bucket.as_str())
-            .set_expected_bucket_owner(self.expected_owner.clone())
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-            Err(e) => {
-                let mut err = aws_err("HeadBucket", e);
-                if err.code == "Forbidden" {
-                    err.message = "S3 answered 403: the caller lacks s3:ListBucket on the bucket, or a bucket of that name belongs to another account (bucket names are global)".into();
+        // at most twice: once more after learning that the bucket lives in another region
+        for _ in 0..2 {
+            let head = self
+                .s3()
+                .head_bucket()
+                .bucket(bucket.as_str())
+                .set_expected_bucket_owner(self.expected_owner.clone())
+                .send()
+                .await;
+            let region = match &head {
+                Ok(out) => out.bucket_region().map(str::to_owned),
+                Err(e) => e
+                    .raw_response()
+                    .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                    .map(str::to_owned),
+            };
+            let moved = region.is_some_and(|r| self.talk_to_bucket_in(bucket, &r));
+            match head {
+                Ok(_) => return Ok(true),
+                Err(_) if moved => continue,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                    return Ok(false);
                 }
-                Err(err)
+                Err(e) => {
+                    let mut err = aws_err("HeadBucket", e);
+                    if err.code == "Forbidden" {
+                        err.message = "S3 answered 403: the caller lacks s3:ListBucket on the bucket, or a bucket of that name belongs to another account (bucket names are global)".into();
+                    }
+                    return Err(err);
+                }
             }
         }
+        Err(AwsError::new(
+            "HeadBucket",
+            "PermanentRedirect",
+            "S3 keeps redirecting to another region",
+        ))
     }
 
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError> {
@@ -154,7 +198,7 @@ impl Central for SdkCentral {
                 .location_constraint(BucketLocationConstraint::from(region.as_str()))
                 .build()
         });
-        self.s3
+        self.s3()
             .create_bucket()
             .bucket(bucket.as_str())
             .set_create_bucket_configuration(location)
@@ -171,17 +215,17 @@ impl Central for SdkCentral {
         let b = bucket.as_str();
         let owner = self.expected_owner.clone();
         let (pab, versioning, encryption) = tokio::join!(
-            self.s3
+            self.s3()
                 .get_public_access_block()
                 .bucket(b)
                 .set_expected_bucket_owner(owner.clone())
                 .send(),
-            self.s3
+            self.s3()
                 .get_bucket_versioning()
                 .bucket(b)
                 .set_expected_bucket_owner(owner.clone())
                 .send(),
-            self.s3
+            self.s3()
                 .get_bucket_encryption()
                 .bucket(b)
                 .set_expected_bucket_owner(owner)
@@ -239,7 +283,7 @@ impl Central for SdkCentral {
                         .block_public_policy(true)
                         .restrict_public_buckets(true)
                         .build();
-                    self.s3
+                    self.s3()
                         .put_public_access_block()
                         .bucket(b)
                         .public_access_block_configuration(block)
@@ -251,7 +295,7 @@ impl Central for SdkCentral {
                     let on = VersioningConfiguration::builder()
                         .status(BucketVersioningStatus::Enabled)
                         .build();
-                    self.s3
+                    self.s3()
                         .put_bucket_versioning()
                         .bucket(b)
                         .versioning_configuration(on)
@@ -275,7 +319,7 @@ impl Central for SdkCentral {
                         )
                         .build()
                         .map_err(construction)?;
-                    self.s3
+                    self.s3()
                         .put_bucket_encryption()
                         .bucket(b)
                         .server_side_encryption_configuration(sse)
@@ -304,7 +348,7 @@ impl Central for SdkCentral {
     }
 
     async fn put_bucket_policy(&self, bucket: &BucketName, policy: &str) -> Result<(), AwsError> {
-        self.s3
+        self.s3()
             .put_bucket_policy()
             .bucket(bucket.as_str())
             .policy(policy)

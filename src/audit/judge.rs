@@ -1,0 +1,504 @@
+//! The pure judge: the facts observed in one account in, its problems out (no I/O). Judges each trail
+//! that delivers to the central bucket (settings, status, freshness, whether the bucket policy lets it
+//! write) and keeps the best.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::report::gaps;
+use super::{Code, Problem, age, log_prefix};
+use crate::aws::{ObservedTrail, TrailStatus};
+use crate::config::Config;
+use crate::model::{AccountId, TrailArn};
+use crate::plan::evaluate::check_delivery;
+use crate::plan::layout;
+use crate::plan::policy::Org;
+use crate::plan::{AccountFailure, delivery_verdict, denial_message, trail_delivery};
+
+/// What the audit judges against: where logs must go and the policy in force.
+pub(super) struct Judge<'a> {
+    pub(super) cfg: &'a Config,
+    /// The live bucket policy (`Value::Null` when there is none or it is not JSON).
+    pub(super) policy: &'a Value,
+    /// The organization, with `source = "organizations"` (the policy's organization form names it).
+    pub(super) org: Option<&'a Org>,
+    /// Said before a policy-denies message when the policy is missing or unreadable.
+    pub(super) policy_note: Option<&'a str>,
+    /// Seconds since the epoch.
+    pub(super) now: i64,
+    pub(super) max_age: Duration,
+}
+
+/// A trail that delivers to the central bucket for an account, with what was read about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Candidate {
+    pub(super) trail: ObservedTrail,
+    /// GetTrailStatus of the trail; Err: the call failed (`code: message`).
+    pub(super) status: Result<TrailStatus, AccountFailure>,
+    /// Set when the trail is an organization trail: its logs for the account go under
+    /// `[PREFIX/]AWSLogs/<org-id>/<account>/`.
+    pub(super) org_id: Option<String>,
+    /// The newest object's time under the account's `.../CloudTrail/` prefix for this trail.
+    pub(super) newest_object: Option<i64>,
+}
+
+/// What was seen in one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Facts {
+    Unreachable(AccountFailure),
+    Reached {
+        /// The trails that deliver to the central bucket and prefix, the preferred one first.
+        candidates: Vec<Candidate>,
+        /// The account's other trails (for the message when none delivers).
+        others: Vec<ObservedTrail>,
+    },
+}
+
+/// The live bucket policy as the judge reads it, and what to say before a policy-denies message when it
+/// is missing (`text` None) or not JSON (then the policy is `Value::Null`).
+pub(super) fn live_policy(text: Option<&str>) -> (Value, Option<String>) {
+    match text.map(serde_json::from_str::<Value>) {
+        None => (Value::Null, Some("the bucket has no policy".to_owned())),
+        Some(Err(e)) => (
+            Value::Null,
+            Some(format!("the bucket policy is not JSON ({e})")),
+        ),
+        Some(Ok(v)) => (v, None),
+    }
+}
+
+/// One in-scope account to put in the report.
+#[derive(Debug, Clone)]
+pub(super) struct Audited {
+    pub(super) id: AccountId,
+    pub(super) name: String,
+    pub(super) is_central: bool,
+    pub(super) facts: Facts,
+}
+
+/// Judges one in-scope account: the trail judged (the first candidate with no gap, else the one with the
+/// fewest) and its problems.
+pub(super) fn classify_account(
+    j: &Judge,
+    account: &AccountId,
+    facts: &Facts,
+) -> (Option<String>, Vec<Problem>) {
+    let (candidates, others) = match facts {
+        Facts::Unreachable(f) => {
+            return (
+                None,
+                vec![Problem::gap(
+                    Code::Unreachable,
+                    format!("{}: {}", f.code(), f.message()),
+                )],
+            );
+        }
+        Facts::Reached { candidates, others } => (candidates, others),
+    };
+    let judged: Vec<(&Candidate, Vec<Problem>)> = candidates
+        .iter()
+        .map(|c| (c, judge_candidate(j, account, c)))
+        .collect();
+    let best = judged
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, (_, p))| (gaps(p), *i))
+        .map(|(_, x)| x);
+    match best {
+        Some((c, problems)) => (Some(c.trail.arn.clone()), problems.clone()),
+        None => (None, vec![no_trail(j.cfg, others)]),
+    }
+}
+
+/// The gap of an account where no trail delivers to the bucket, naming where its trails deliver instead.
+fn no_trail(cfg: &Config, others: &[ObservedTrail]) -> Problem {
+    let central = &cfg.central;
+    let prefix = central.key_prefix.as_ref().map(|k| k.as_str());
+    let target = layout::s3_url(central.bucket.as_str(), prefix);
+    let mut msg = format!("no trail delivers to {target}");
+    if !others.is_empty() {
+        let seen: Vec<String> = others
+            .iter()
+            .map(|t| {
+                let to = match &t.bucket {
+                    Some(b) => layout::s3_url(b, t.key_prefix.as_deref()),
+                    None => "(no bucket)".to_owned(),
+                };
+                format!("{} -> {to}", t.name)
+            })
+            .collect();
+        msg.push_str(&format!(" (trails seen: {})", seen.join(", ")));
+    }
+    Problem::gap(Code::NoTrail, msg)
+}
+
+/// The problems of one candidate trail for `account`, in the report's order: its status and settings,
+/// then how fresh its logs are, then whether the policy lets it deliver.
+fn judge_candidate(j: &Judge, account: &AccountId, c: &Candidate) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let status = match &c.status {
+        Ok(s) => Some(s),
+        Err(e) => {
+            out.push(Problem::gap(
+                Code::Unreachable,
+                format!(
+                    "cannot read the status of trail {}: {}: {}: {}",
+                    c.trail.name,
+                    e.operation(),
+                    e.code(),
+                    e.message()
+                ),
+            ));
+            None
+        }
+    };
+    out.extend(settings_problems(&c.trail, status));
+    out.extend(freshness_problems(j, account, c, status));
+    if let Some(denied) = policy_denial(j, account, c) {
+        out.push(Problem::gap(Code::PolicyDenies, denied));
+    }
+    out
+}
+
+/// What is wrong with a trail's settings and the status CloudTrail reports for it (None: not read).
+fn settings_problems(t: &ObservedTrail, status: Option<&TrailStatus>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if let Some(s) = status
+        && !s.is_logging
+    {
+        out.push(Problem::gap(
+            Code::NotLogging,
+            format!("trail {} exists but is not logging", t.name),
+        ));
+    }
+    if !t.multi_region {
+        out.push(Problem::gap(
+            Code::NotMultiRegion,
+            format!(
+                "trail {} logs only its home region {}",
+                t.name,
+                t.home_region.as_deref().unwrap_or("(unknown)")
+            ),
+        ));
+    }
+    if !t.log_validation {
+        out.push(Problem::warning(
+            Code::NoLogValidation,
+            format!(
+                "trail {} has log file validation off: its files cannot be proven untampered",
+                t.name
+            ),
+        ));
+    }
+    if !t.global_events {
+        out.push(Problem::gap(
+            Code::NoGlobalEvents,
+            format!(
+                "trail {} does not include global service events (IAM, STS, CloudFront)",
+                t.name
+            ),
+        ));
+    }
+    if let Some(e) = status.and_then(|s| s.latest_delivery_error.as_deref()) {
+        out.push(Problem::gap(
+            Code::DeliveryError,
+            format!(
+                "CloudTrail reports a delivery error for trail {}: {e}",
+                t.name
+            ),
+        ));
+    }
+    out
+}
+
+/// Whether the trail's logs for `account` are fresh: by CloudTrail's latest delivery and by the newest
+/// object under the account's prefix (none at all is only a warning while the trail is new).
+fn freshness_problems(
+    j: &Judge,
+    account: &AccountId,
+    c: &Candidate,
+    status: Option<&TrailStatus>,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let max_age = i64::try_from(j.max_age.as_secs()).unwrap_or(i64::MAX);
+    let prefix = log_prefix(j.cfg, c.org_id.as_deref(), account.as_str());
+    let mut stale = Vec::new();
+    if let Some(d) = status.and_then(|s| s.latest_delivery_time)
+        && j.now - d > max_age
+    {
+        stale.push(format!(
+            "CloudTrail's latest delivery was {} ago",
+            age(j.now - d)
+        ));
+    }
+    match c.newest_object {
+        Some(o) if j.now - o > max_age => stale.push(format!(
+            "the newest object under s3://{}/{prefix} is {} old",
+            j.cfg.central.bucket,
+            age(j.now - o)
+        )),
+        Some(_) => {}
+        None => {
+            let started = status.and_then(|s| s.start_logging_time);
+            let recent = status.is_some_and(|s| s.is_logging)
+                && started.is_some_and(|st| j.now - st <= max_age);
+            let msg = format!("no object under s3://{}/{prefix}", j.cfg.central.bucket);
+            if recent {
+                out.push(Problem::warning(
+                    Code::NoDelivery,
+                    format!(
+                        "{msg}; the trail started logging {} ago, within --max-age",
+                        age(j.now - started.unwrap_or(j.now))
+                    ),
+                ));
+            } else {
+                out.push(Problem::gap(Code::NoDelivery, msg));
+            }
+        }
+    }
+    if !stale.is_empty() {
+        out.push(Problem::gap(
+            Code::StaleDelivery,
+            format!("{} (--max-age {})", stale.join("; "), age(max_age)),
+        ));
+    }
+    out
+}
+
+/// Why the policy does not let this trail deliver this account's logs, or None when it does.
+fn policy_denial(j: &Judge, account: &AccountId, c: &Candidate) -> Option<String> {
+    let arn = TrailArn::parse(&c.trail.arn)?;
+    let verdict = match c.org_id.as_deref() {
+        None => delivery_verdict(j.cfg, j.policy, j.org, account, &arn),
+        // an organization trail writes under AWSLogs/<org-id>/<account>/, as its own account
+        Some(o) => check_delivery(
+            j.policy,
+            &trail_delivery(j.cfg, account, &arn, Some(o), Some(o)),
+        ),
+    };
+    if verdict.allowed() {
+        return None;
+    }
+    let why = denial_message(j.policy, &verdict);
+    Some(match j.policy_note {
+        Some(note) => format!("{note}: trail {} cannot deliver ({why})", c.trail.arn),
+        None => format!(
+            "the bucket policy does not let trail {} deliver: {why}",
+            c.trail.arn
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Severity;
+    use crate::audit::fixtures::*;
+    use crate::aws::AwsError;
+    use crate::plan::policy::CLOUDTRAIL;
+    use serde_json::json;
+
+    fn codes(j: &Judge, facts: Facts) -> Vec<(Code, Severity)> {
+        let (_, p) = classify_account(j, &DEV.parse().unwrap(), &facts);
+        p.iter().map(|p| (p.code, p.severity)).collect()
+    }
+
+    #[test]
+    fn a_healthy_trail_has_no_problem() {
+        let (cfg, p) = (cfg(), policy(&[(DEV, DEV_ARN)]));
+        let j = judge(&cfg, &p);
+        let (arn, problems) =
+            classify_account(&j, &DEV.parse().unwrap(), &reached(vec![healthy(DEV_ARN)]));
+        assert_eq!(arn.as_deref(), Some(DEV_ARN));
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
+    fn each_setting_and_status_problem() {
+        use Severity::*;
+        let (cfg, p) = (cfg(), policy(&[(DEV, DEV_ARN)]));
+        let j = judge(&cfg, &p);
+        let mut c = healthy(DEV_ARN);
+        c.trail.multi_region = false;
+        c.trail.global_events = false;
+        c.trail.log_validation = false;
+        let s = c.status.as_mut().unwrap();
+        s.is_logging = false;
+        s.latest_delivery_error = Some("AccessDenied".into());
+        assert_eq!(
+            codes(&j, reached(vec![c])),
+            [
+                (Code::NotLogging, Gap),
+                (Code::NotMultiRegion, Gap),
+                (Code::NoLogValidation, Warning),
+                (Code::NoGlobalEvents, Gap),
+                (Code::DeliveryError, Gap),
+            ]
+        );
+        assert_eq!(
+            codes(
+                &j,
+                Facts::Unreachable(AccountFailure::Aws(AwsError::new(
+                    "AssumeRole",
+                    "AccessDenied",
+                    "no"
+                )))
+            ),
+            [(Code::Unreachable, Gap)]
+        );
+        let mut c = healthy(DEV_ARN);
+        c.status = Err(AccountFailure::Aws(AwsError::new(
+            "GetTrailStatus",
+            "Throttling",
+            "slow down",
+        )));
+        assert_eq!(codes(&j, reached(vec![c])), [(Code::Unreachable, Gap)]);
+    }
+
+    #[test]
+    fn freshness_by_delivery_time_and_by_objects() {
+        use Severity::*;
+        let (cfg, p) = (cfg(), policy(&[(DEV, DEV_ARN)]));
+        let j = judge(&cfg, &p);
+        let mut old_delivery = healthy(DEV_ARN);
+        old_delivery.status.as_mut().unwrap().latest_delivery_time = Some(NOW - 2 * DAY);
+        assert_eq!(
+            codes(&j, reached(vec![old_delivery])),
+            [(Code::StaleDelivery, Gap)]
+        );
+
+        let mut old_object = healthy(DEV_ARN);
+        old_object.newest_object = Some(NOW - DAY - 1);
+        let (_, p2) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![old_object]));
+        assert_eq!(p2.len(), 1);
+        assert_eq!(p2[0].code, Code::StaleDelivery);
+        assert!(
+            p2[0]
+                .message
+                .contains("s3://sec-log/AWSLogs/222222222222/CloudTrail/"),
+            "{}",
+            p2[0].message
+        );
+
+        // no object at all: a warning while the trail is new, a gap once it is older than --max-age
+        let mut new_trail = healthy(DEV_ARN);
+        new_trail.newest_object = None;
+        new_trail.status.as_mut().unwrap().start_logging_time = Some(NOW - 3600);
+        assert_eq!(
+            codes(&j, reached(vec![new_trail.clone()])),
+            [(Code::NoDelivery, Warning)]
+        );
+        let mut old_trail = new_trail.clone();
+        old_trail.status.as_mut().unwrap().start_logging_time = Some(NOW - 2 * DAY);
+        assert_eq!(
+            codes(&j, reached(vec![old_trail])),
+            [(Code::NoDelivery, Gap)]
+        );
+        let mut unknown_start = new_trail;
+        unknown_start.status.as_mut().unwrap().start_logging_time = None;
+        assert_eq!(
+            codes(&j, reached(vec![unknown_start])),
+            [(Code::NoDelivery, Gap)]
+        );
+    }
+
+    #[test]
+    fn no_trail_names_the_trails_seen() {
+        let (cfg, p) = (cfg(), policy(&[(DEV, DEV_ARN)]));
+        let j = judge(&cfg, &p);
+        let mut elsewhere = trail(DEV_ARN);
+        elsewhere.bucket = Some("other".into());
+        let facts = Facts::Reached {
+            candidates: vec![],
+            others: vec![elsewhere],
+        };
+        let (arn, problems) = classify_account(&j, &DEV.parse().unwrap(), &facts);
+        assert_eq!(arn, None);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code, Code::NoTrail);
+        assert!(
+            problems[0].message.contains("DEV-CT -> s3://other/"),
+            "{}",
+            problems[0].message
+        );
+    }
+
+    #[test]
+    fn policy_denies_judges_that_exact_trail() {
+        let cfg = cfg();
+        let other = "arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/Renamed";
+        let p = policy(&[(DEV, other)]);
+        let j = judge(&cfg, &p);
+        let (_, problems) =
+            classify_account(&j, &DEV.parse().unwrap(), &reached(vec![healthy(DEV_ARN)]));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, Code::PolicyDenies);
+        assert!(problems[0].message.contains(DEV_ARN));
+
+        let none = Value::Null;
+        let j = Judge {
+            policy_note: Some("the bucket has no policy"),
+            ..judge(&cfg, &none)
+        };
+        let (_, problems) =
+            classify_account(&j, &DEV.parse().unwrap(), &reached(vec![healthy(DEV_ARN)]));
+        assert!(
+            problems[0].message.starts_with("the bucket has no policy"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn any_delivering_trail_counts_the_best_is_judged() {
+        let (cfg, p) = (cfg(), policy(&[(DEV, DEV_ARN)]));
+        let j = judge(&cfg, &p);
+        let mut stopped = healthy(DEV_ARN);
+        stopped.status.as_mut().unwrap().is_logging = false;
+        let extra = "arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/Extra";
+        let p2 = policy(&[(DEV, DEV_ARN), (DEV, extra)]);
+        let j2 = judge(&cfg, &p2);
+        let (arn, problems) = classify_account(
+            &j2,
+            &DEV.parse().unwrap(),
+            &reached(vec![stopped.clone(), healthy(extra)]),
+        );
+        assert_eq!(arn.as_deref(), Some(extra));
+        assert!(problems.is_empty());
+        // both broken: the one with the fewest gaps, the preferred one on a tie
+        let (arn, _) = classify_account(
+            &j,
+            &DEV.parse().unwrap(),
+            &reached(vec![stopped, healthy(extra)]),
+        );
+        assert_eq!(arn.as_deref(), Some(DEV_ARN));
+    }
+
+    #[test]
+    fn an_organization_trail_writes_under_the_org_id() {
+        let cfg = cfg();
+        let org_arn = "arn:aws:cloudtrail:ap-northeast-2:111111111111:trail/ORG";
+        let org_policy = json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": CLOUDTRAIL}, "Action": "s3:GetBucketAcl",
+             "Resource": "arn:aws:s3:::sec-log", "Condition": {"StringEquals": {"aws:SourceArn": org_arn}}},
+            {"Effect": "Allow", "Principal": {"Service": CLOUDTRAIL}, "Action": "s3:PutObject",
+             "Resource": "arn:aws:s3:::sec-log/AWSLogs/o-abc123/*",
+             "Condition": {"StringEquals": {"aws:SourceArn": org_arn}}}]});
+        let j = judge(&cfg, &org_policy);
+        let mut c = healthy(org_arn);
+        c.trail.organization_trail = true;
+        c.org_id = Some("o-abc123".into());
+        assert_eq!(codes(&j, reached(vec![c.clone()])), []);
+        c.newest_object = None;
+        c.status.as_mut().unwrap().start_logging_time = Some(NOW - 2 * DAY);
+        let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![c]));
+        assert!(
+            p[0].message
+                .contains("s3://sec-log/AWSLogs/o-abc123/222222222222/CloudTrail/"),
+            "{p:?}"
+        );
+        // the same trail judged as a plain trail would write under AWSLogs/<id>/: denied
+        let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![healthy(org_arn)]));
+        assert_eq!(p[0].code, Code::PolicyDenies);
+    }
+}

@@ -1,0 +1,282 @@
+//! `trailhub audit`: does every account's CloudTrail still reach the central bucket? Strictly read-only.
+//!
+//! [`audit`] is the flow: `observe` gathers the facts over the `aws` traits (at most `concurrency`
+//! accounts at once, never a write); `judge` turns each account's facts into problems and `stale` finds
+//! the policy entries of accounts no longer in scope, both pure; `report` holds the report's schema
+//! (documented in `runbooks/scheduled-audit.md`) and builds it; `duration` reads and writes ages.
+
+mod duration;
+#[cfg(test)]
+mod fixtures;
+mod judge;
+mod observe;
+mod report;
+mod stale;
+
+pub use duration::{age, parse_max_age};
+pub use report::{AccountReport, AuditReport, Code, Problem, Scope, Severity, StaleEntry, Summary};
+
+use std::time::Duration;
+
+use crate::aws::{AwsError, Central};
+use crate::config::Config;
+use crate::plan::layout;
+use judge::{Judge, live_policy};
+use report::report;
+
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    pub concurrency: usize,
+    pub max_age: Duration,
+}
+
+/// The audit could not run: nothing can be said about coverage (exit 2). The AWS error is part of each
+/// message and not a `source` as well, so that it is printed once.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(
+        "cannot list the organization's accounts: {0} (runbooks/troubleshooting.md#organizations)"
+    )]
+    Organizations(AwsError),
+    #[error(
+        "the central bucket {bucket} does not exist: run `trailhub apply` (runbooks/scheduled-audit.md#exit-codes)"
+    )]
+    NoBucket { bucket: String },
+    #[error("cannot read the central bucket {bucket}: {error}; {hint}", hint = error.hint())]
+    Bucket { bucket: String, error: AwsError },
+    #[error(
+        "the central account has an organization trail, but the organization's ID cannot be read: {0}"
+    )]
+    OrganizationId(AwsError),
+}
+
+/// Runs the audit. Err only when it cannot run at all (exit 2); every account's failure is in the report.
+pub async fn audit<C: Central>(
+    central: &C,
+    cfg: &Config,
+    opts: &AuditOptions,
+    now: time::OffsetDateTime,
+) -> Result<AuditReport, AuditError> {
+    let concurrency = opts.concurrency.max(1);
+    let (scoped, live) = tokio::join!(
+        observe::scope_and_observe(cfg, central, concurrency),
+        observe::read_bucket(central, cfg)
+    );
+    let (observations, org) = scoped?;
+    let (policy, policy_note) = live_policy(live?.as_deref());
+    let org_trail = observe::org_trail(central, cfg, &observations, org.as_ref()).await?;
+    let audited =
+        observe::gather(central, cfg, observations, org_trail.as_ref(), concurrency).await?;
+    let judge = Judge {
+        cfg,
+        policy: &policy,
+        org: org.as_ref(),
+        policy_note: policy_note.as_deref(),
+        now: now.unix_timestamp(),
+        max_age: opts.max_age,
+    };
+    let generated_at = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string());
+    Ok(report(&judge, &audited, generated_at))
+}
+
+/// The key prefix under which a trail writes an account's log files:
+/// `[PREFIX/]AWSLogs/[<org-id>/]<account>/CloudTrail/`.
+fn log_prefix(cfg: &Config, org_id: Option<&str>, account: &str) -> String {
+    let prefix = cfg.central.key_prefix.as_ref().map(|k| k.as_str());
+    layout::log_prefix(prefix, org_id, account, "CloudTrail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each variant's message together with its `Caused by:` lines, as `main` prints them.
+    fn printed(e: &AuditError) -> String {
+        let mut out = e.to_string();
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            out.push_str(&format!("\n  Caused by: {c}"));
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let aws = || AwsError::new("HeadBucket", "Forbidden", "S3 answered 403");
+        for e in [
+            AuditError::Organizations(aws()),
+            AuditError::Bucket {
+                bucket: "sec-log".into(),
+                error: aws(),
+            },
+            AuditError::OrganizationId(aws()),
+        ] {
+            let text = printed(&e);
+            assert_eq!(text.matches("S3 answered 403").count(), 1, "{text}");
+            assert_eq!(text.lines().count(), 1, "{text}");
+        }
+        let e = AuditError::Bucket {
+            bucket: "sec-log".into(),
+            error: aws(),
+        };
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "cannot read the central bucket sec-log: HeadBucket failed: Forbidden: S3 answered 403; {}",
+                aws().hint()
+            )
+        );
+    }
+}
+
+#[cfg(test)]
+mod fake_tests {
+    //! The async part over the in-memory fake: scope, the organization trail and the concurrency bound.
+    use super::*;
+    use crate::aws::{OrgAccount, TrailStatus};
+    use crate::fake::{FakeAws, fake_trail};
+    use crate::plan::policy::CLOUDTRAIL;
+    use std::path::Path;
+
+    const ORG_CFG: &str = r#"
+[central]
+account_id = "111111111111"
+bucket = "sec-log"
+region = "ap-northeast-2"
+[members]
+source = "organizations"
+trail_name = "{name}-CT"
+concurrency = 3
+"#;
+
+    fn now() -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_organization_trail_covers_every_account_within_the_bound() {
+        let cfg = Config::parse(Path::new("a.toml"), ORG_CFG).unwrap();
+        let region: crate::model::Region = "ap-northeast-2".parse().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(5));
+        let org_arn = "arn:aws:cloudtrail:ap-northeast-2:111111111111:trail/ORG";
+        let ids: Vec<String> = (2..=13).map(|i| format!("{i:012}")).collect();
+        {
+            let mut w = aws.world();
+            w.org_id = Some("o-abc123".into());
+            w.org_accounts = ids
+                .iter()
+                .map(|id| OrgAccount {
+                    id: id.clone(),
+                    name: format!("A{id}"),
+                    active: true,
+                })
+                .collect();
+            let policy = serde_json::json!({"Statement": [
+                {"Effect": "Allow", "Principal": {"Service": CLOUDTRAIL}, "Action": "s3:GetBucketAcl",
+                 "Resource": "arn:aws:s3:::sec-log",
+                 "Condition": {"StringEquals": {"aws:SourceArn": org_arn}}},
+                {"Effect": "Allow", "Principal": {"Service": CLOUDTRAIL}, "Action": "s3:PutObject",
+                 "Resource": "arn:aws:s3:::sec-log/AWSLogs/o-abc123/*",
+                 "Condition": {"StringEquals": {"aws:SourceArn": org_arn}}}]});
+            w.buckets.insert("sec-log".into(), Some(policy.to_string()));
+            let mut t = fake_trail(&region, "111111111111", "ORG", "sec-log");
+            t.organization_trail = true;
+            let status = TrailStatus {
+                is_logging: true,
+                start_logging_time: Some(1_799_000_000),
+                ..Default::default()
+            };
+            w.trails.insert("111111111111".into(), vec![(t, status)]);
+            let objects = w.objects.entry("sec-log".into()).or_default();
+            // every account but the last has fresh logs under the organization's prefix
+            for id in std::iter::once("111111111111")
+                .chain(ids[..ids.len() - 1].iter().map(String::as_str))
+            {
+                objects.insert(
+                    format!("AWSLogs/o-abc123/{id}/CloudTrail/ap-northeast-2/x.json.gz"),
+                    1_799_999_000,
+                );
+            }
+        }
+        let opts = AuditOptions {
+            concurrency: cfg.members.concurrency,
+            max_age: Duration::from_secs(86_400),
+        };
+        let r = audit(&aws, &cfg, &opts, now()).await.unwrap();
+        assert_eq!(
+            r.summary,
+            Summary {
+                accounts: 13,
+                covered: 12,
+                stale: 0
+            }
+        );
+        assert_eq!(r.accounts[0].scope, Scope::Central);
+        assert!(
+            r.accounts
+                .iter()
+                .all(|a| a.trail_arn.as_deref() == Some(org_arn))
+        );
+        let last = r.accounts.last().unwrap();
+        assert_eq!(last.id, ids[ids.len() - 1]);
+        assert_eq!(
+            last.problems.iter().map(|p| p.code).collect::<Vec<_>>(),
+            [Code::NoDelivery]
+        );
+        // at most 3 accounts' calls at once; the central account's listing, DescribeOrganization and bucket
+        // read run alongside them, outside that bound
+        assert!(aws.max_in_flight() <= 3 + 3, "{}", aws.max_in_flight());
+        assert_eq!(aws.calls("DescribeOrganization"), 1);
+        for write in [
+            "CreateTrail",
+            "UpdateTrail",
+            "StartLogging",
+            "PutBucketPolicy",
+            "CreateBucket",
+        ] {
+            assert_eq!(aws.calls(write), 0, "{write}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_bucket_stops_the_audit_and_an_unassumable_role_does_not() {
+        let cfg = Config::parse(Path::new("a.toml"), ORG_CFG).unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        aws.world().org_accounts = vec![OrgAccount {
+            id: "222222222222".into(),
+            name: "DEV".into(),
+            active: true,
+        }];
+        let opts = AuditOptions {
+            concurrency: 2,
+            max_age: Duration::from_secs(86_400),
+        };
+        let e = audit(&aws, &cfg, &opts, now()).await.unwrap_err();
+        assert!(matches!(e, AuditError::NoBucket { .. }), "{e}");
+
+        aws.world().buckets.insert("sec-log".into(), None);
+        aws.world().deny_assume.insert("222222222222".into());
+        let r = audit(&aws, &cfg, &opts, now()).await.unwrap();
+        let codes: Vec<(&str, Vec<Code>)> = r
+            .accounts
+            .iter()
+            .map(|a| (a.id.as_str(), a.problems.iter().map(|p| p.code).collect()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("111111111111", vec![Code::NoTrail]),
+                ("222222222222", vec![Code::Unreachable]),
+            ]
+        );
+        assert!(
+            r.accounts[1].problems[0]
+                .message
+                .starts_with("AccessDenied")
+        );
+        assert_eq!(r.exit_code(), 1);
+    }
+}

@@ -1,0 +1,318 @@
+//! Gathering the audit's facts (async, read-only, over the `aws` traits): the accounts in scope observed,
+//! the central bucket and its policy, the central account's organization trail, and each account's
+//! delivering trails with their status and newest log object. One account's failure is that account's
+//! fact; only the bucket and Organizations stop the audit.
+
+use futures::stream::{self, StreamExt};
+
+use super::judge::{Audited, Candidate, Facts};
+use super::{AuditError, log_prefix};
+use crate::aws::{AwsError, Central, Member};
+use crate::aws::{ObservedTrail, TrailStatus};
+use crate::config::{Access, Config, Source, Target};
+use crate::discover::{self, Observation, observe};
+use crate::interrupt::Interrupt;
+use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
+use crate::plan::policy::Org;
+use crate::plan::trails::delivers_to;
+use crate::plan::{AccountFailure, AccountState};
+
+/// An account in scope as observed, and whether `apply` manages it (its trail is trailhub's to judge
+/// first).
+type Observed<M> = (Observation<M>, bool);
+
+/// A trail name for a target whose trail trailhub does not manage (the central account without
+/// `central.trail_name`, an Organizations account whose name makes no valid trail name): only used to
+/// look for a preferred trail, never created.
+const UNMANAGED: &str = "trailhub-audit-unmanaged";
+
+/// Everything in scope, observed: the members and the central account as `discover` finds them
+/// (`managed`), observed while later ListAccounts pages are still being listed, then the accounts
+/// `apply` does not manage, which are audited all the same: the central account without a trail name,
+/// and the Organizations accounts `discover` left out for their names. An Organizations account whose ID
+/// is not 12 digits cannot be reached and is left out with a warning on stderr.
+pub(super) async fn scope_and_observe<C: Central>(
+    cfg: &Config,
+    central: &C,
+    concurrency: usize,
+) -> Result<(Vec<Observed<C::Member>>, Option<Org>), AuditError> {
+    // the audit is read-only and stops at once on Ctrl-C: nothing to finish, so no interrupt to honour
+    let (found, observed) =
+        discover::scope_and_observe(central, cfg, concurrency, &Interrupt::default())
+            .await
+            .map_err(AuditError::Organizations)?;
+    let unmanaged = unmanaged_targets(cfg, &found.targets, found.rejected);
+    let mut out: Vec<Observed<C::Member>> = observed.into_iter().map(|o| (o, true)).collect();
+    out.extend(
+        observe(central, cfg, &unmanaged, concurrency)
+            .await
+            .into_iter()
+            .map(|o| (o, false)),
+    );
+    out.sort_by(|(a, _), (b, _)| a.target.report_order().cmp(&b.target.report_order()));
+    Ok((out, found.org))
+}
+
+/// The targets of the accounts in scope that `apply` does not manage (see [`scope_and_observe`]).
+fn unmanaged_targets(
+    cfg: &Config,
+    found: &[Target],
+    rejected: Vec<discover::Rejected>,
+) -> Vec<Target> {
+    let unmanaged: TrailName = UNMANAGED.parse().expect("a valid trail name");
+    let mut out: Vec<Target> = Vec::new();
+    if !found.iter().any(|t| t.is_central) {
+        out.push(Target {
+            id: cfg.central.account_id.clone(),
+            name: "central".to_owned(),
+            trail_name: unmanaged.clone(),
+            access: Access::Own,
+            is_central: true,
+        });
+    }
+    for r in rejected {
+        let role = r.id.parse::<AccountId>().and_then(|id| {
+            RoleArn::new(cfg.central.region.partition(), &id, &cfg.members.role_name)
+                .map(|role| (id, role))
+        });
+        match role {
+            Ok((id, role_arn)) => out.push(Target {
+                id,
+                name: r.name,
+                trail_name: unmanaged.clone(),
+                access: Access::AssumeRole {
+                    role_arn,
+                    external_id: cfg.members.external_id.clone(),
+                },
+                is_central: false,
+            }),
+            Err(_) => tracing::warn!(account = %r.id, "left out of the audit: {}", r.reason),
+        }
+    }
+    out
+}
+
+/// The status of a trail: by name in its home region, by ARN when it is homed elsewhere.
+async fn status_of<M: Member>(
+    m: &M,
+    cfg: &Config,
+    t: &ObservedTrail,
+) -> Result<TrailStatus, AccountFailure> {
+    let home = t
+        .home_region
+        .as_deref()
+        .is_none_or(|r| r == cfg.central.region.as_str());
+    let id = if home { &t.name } else { &t.arn };
+    m.trail_status(id).await.map_err(AccountFailure::Aws)
+}
+
+/// The central bucket's policy (None: it has none). Err when the bucket does not exist or cannot be read.
+pub(super) async fn read_bucket<C: Central>(
+    central: &C,
+    cfg: &Config,
+) -> Result<Option<String>, AuditError> {
+    let bucket = &cfg.central.bucket;
+    if !central
+        .bucket_exists(bucket)
+        .await
+        .map_err(|e| bucket_error(cfg, e))?
+    {
+        return Err(AuditError::NoBucket {
+            bucket: bucket.to_string(),
+        });
+    }
+    central
+        .get_bucket_policy(bucket)
+        .await
+        .map_err(|e| bucket_error(cfg, e))
+}
+
+fn bucket_error(cfg: &Config, error: AwsError) -> AuditError {
+    AuditError::Bucket {
+        bucket: cfg.central.bucket.to_string(),
+        error,
+    }
+}
+
+/// The trails of account `id` that deliver to the central bucket and prefix and belong to that account.
+fn own_delivering(cfg: &Config, id: &AccountId, trails: &[ObservedTrail]) -> Vec<ObservedTrail> {
+    let prefix = cfg.central.key_prefix.as_ref().map(|p| p.as_str());
+    trails
+        .iter()
+        .filter(|t| {
+            delivers_to(t, cfg.central.bucket.as_str(), prefix)
+                && TrailArn::parse(&t.arn).is_some_and(|a| a.account == id.as_str())
+        })
+        .cloned()
+        .collect()
+}
+
+/// An organization trail of the central account that delivers to the bucket: it covers every account of
+/// the organization.
+pub(super) struct OrgTrail {
+    trail: ObservedTrail,
+    status: Result<TrailStatus, AccountFailure>,
+    /// The organization's ID: the trail writes under `[PREFIX/]AWSLogs/<org-id>/<account>/`.
+    org_id: String,
+}
+
+/// The central account's organization trail, its status and the organization's ID, found once (the ID
+/// from `org`, else DescribeOrganization). None when there is none or the caller is in no organization.
+pub(super) async fn org_trail<C: Central>(
+    central: &C,
+    cfg: &Config,
+    observations: &[Observed<C::Member>],
+    org: Option<&Org>,
+) -> Result<Option<OrgTrail>, AuditError> {
+    let Some((o, _)) = observations.iter().find(|(o, _)| o.target.is_central) else {
+        return Ok(None);
+    };
+    let trail = own_delivering(cfg, &o.target.id, &o.trails)
+        .into_iter()
+        .find(|t| t.organization_trail);
+    let (Some(trail), Some(m)) = (trail, &o.member) else {
+        return Ok(None);
+    };
+    let org_id = match org {
+        Some(o) => Some(o.id.clone()),
+        None => central
+            .organization_id()
+            .await
+            .map_err(AuditError::OrganizationId)?,
+    };
+    let Some(org_id) = org_id else {
+        return Ok(None);
+    };
+    let status = status_of(m, cfg, &trail).await;
+    Ok(Some(OrgTrail {
+        trail,
+        status,
+        org_id,
+    }))
+}
+
+/// Every account's facts, at most `concurrency` accounts at once, in the order of `observations`. Err:
+/// the bucket could not be listed (the first such failure in that order).
+pub(super) async fn gather<C: Central>(
+    central: &C,
+    cfg: &Config,
+    observations: Vec<Observed<C::Member>>,
+    org_trail: Option<&OrgTrail>,
+    concurrency: usize,
+) -> Result<Vec<Audited>, AuditError> {
+    let mut gathered: Vec<(usize, Result<Audited, AuditError>)> =
+        stream::iter(observations.into_iter().enumerate())
+            .map(|(i, (o, managed))| async move {
+                (i, audited(central, cfg, &o, managed, org_trail).await)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+    gathered.sort_by_key(|(i, _)| *i);
+    gathered.into_iter().map(|(_, a)| a).collect()
+}
+
+/// One account and its facts: unreachable, or its candidate trails (its own that deliver, the managed one
+/// first, then the organization trail when it covers the account) and its other trails.
+async fn audited<C: Central>(
+    central: &C,
+    cfg: &Config,
+    o: &Observation<C::Member>,
+    managed: bool,
+    org_trail: Option<&OrgTrail>,
+) -> Result<Audited, AuditError> {
+    let facts = match &o.state {
+        AccountState::Failed(f) => Facts::Unreachable(f.clone()),
+        AccountState::Observed { trail: mine, .. } => {
+            let mine = mine.as_ref().filter(|_| managed);
+            let mut candidates = own_candidates(central, cfg, o, mine, org_trail).await?;
+            if let Some(org_trail) = org_trail
+                && !o.target.is_central
+            {
+                candidates.extend(org_candidate(central, cfg, &o.target.id, org_trail).await?);
+            }
+            let others = o
+                .trails
+                .iter()
+                .filter(|t| !candidates.iter().any(|c| c.trail.arn == t.arn))
+                .cloned()
+                .collect();
+            Facts::Reached { candidates, others }
+        }
+    };
+    Ok(Audited {
+        id: o.target.id.clone(),
+        name: o.target.name.clone(),
+        is_central: o.target.is_central,
+        facts,
+    })
+}
+
+/// The account's own trails that deliver to the bucket, `mine` (the managed trail) first, each with its
+/// status (the one already read for `mine`) and the newest object under its prefix.
+async fn own_candidates<C: Central>(
+    central: &C,
+    cfg: &Config,
+    o: &Observation<C::Member>,
+    mine: Option<&ObservedTrail>,
+    org_trail: Option<&OrgTrail>,
+) -> Result<Vec<Candidate>, AuditError> {
+    let id = &o.target.id;
+    let mut own = own_delivering(cfg, id, &o.trails);
+    if let Some(mine) = mine {
+        own.sort_by_key(|t| t.arn != mine.arn);
+    }
+    let mut candidates = Vec::new();
+    for t in own {
+        let status = match (&o.status, mine) {
+            (Some(s), Some(m)) if m.arn == t.arn => Ok(s.clone()),
+            _ => match &o.member {
+                Some(m) => status_of(m, cfg, &t).await,
+                None => Err(AccountFailure::NotObserved),
+            },
+        };
+        let org_id = org_trail
+            .filter(|_| t.organization_trail)
+            .map(|o| o.org_id.clone());
+        let newest_object = newest_object(central, cfg, org_id.as_deref(), id).await?;
+        candidates.push(Candidate {
+            trail: t,
+            status,
+            org_id,
+            newest_object,
+        });
+    }
+    Ok(candidates)
+}
+
+/// Another account's organization trail as a member's candidate: with Organizations as the source every
+/// member is in the organization; with a static list, only when its logs are there.
+async fn org_candidate<C: Central>(
+    central: &C,
+    cfg: &Config,
+    id: &AccountId,
+    org_trail: &OrgTrail,
+) -> Result<Option<Candidate>, AuditError> {
+    let newest = newest_object(central, cfg, Some(&org_trail.org_id), id).await?;
+    let from_org = cfg.members.source == Source::Organizations;
+    Ok((from_org || newest.is_some()).then(|| Candidate {
+        trail: org_trail.trail.clone(),
+        status: org_trail.status.clone(),
+        org_id: Some(org_trail.org_id.clone()),
+        newest_object: newest,
+    }))
+}
+
+/// The newest object's time under the prefix where a trail writes `id`'s logs.
+async fn newest_object<C: Central>(
+    central: &C,
+    cfg: &Config,
+    org_id: Option<&str>,
+    id: &AccountId,
+) -> Result<Option<i64>, AuditError> {
+    let prefix = log_prefix(cfg, org_id, id.as_str());
+    central
+        .newest_object(&cfg.central.bucket, &prefix)
+        .await
+        .map_err(|e| bucket_error(cfg, e))
+}

@@ -1,0 +1,269 @@
+//! The audit's report (pure): its schema, serialized as documented in `runbooks/scheduled-audit.md`, and
+//! [`report`], which builds it from the facts of every account in scope and the live bucket policy.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::judge::{Audited, Judge, classify_account};
+use super::stale::stale_entries;
+
+/// Every problem the audit can report. The kebab-case names are the stable `code`s of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    Unreachable,
+    NoTrail,
+    NotLogging,
+    NotMultiRegion,
+    NoLogValidation,
+    NoGlobalEvents,
+    DeliveryError,
+    StaleDelivery,
+    NoDelivery,
+    PolicyDenies,
+    StalePolicyEntry,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unreachable => "unreachable",
+            Code::NoTrail => "no-trail",
+            Code::NotLogging => "not-logging",
+            Code::NotMultiRegion => "not-multi-region",
+            Code::NoLogValidation => "no-log-validation",
+            Code::NoGlobalEvents => "no-global-events",
+            Code::DeliveryError => "delivery-error",
+            Code::StaleDelivery => "stale-delivery",
+            Code::NoDelivery => "no-delivery",
+            Code::PolicyDenies => "policy-denies",
+            Code::StalePolicyEntry => "stale-policy-entry",
+        }
+    }
+}
+
+/// A gap breaks an account's coverage; a warning does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Gap,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+}
+
+impl Problem {
+    pub(super) fn gap(code: Code, message: impl Into<String>) -> Self {
+        Problem {
+            code,
+            severity: Severity::Gap,
+            message: message.into(),
+        }
+    }
+    pub(super) fn warning(code: Code, message: impl Into<String>) -> Self {
+        Problem {
+            code,
+            severity: Severity::Warning,
+            message: message.into(),
+        }
+    }
+}
+
+/// Why an account is in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// The central account: always audited, with or without `central.trail_name`.
+    Central,
+    /// A member, from accounts.toml or Organizations.
+    Member,
+    /// Not in scope, but the bucket policy still names it.
+    Stale,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountReport {
+    pub id: String,
+    pub name: String,
+    pub scope: Scope,
+    /// No gap (in-scope accounts); always false for stale accounts, which are not counted.
+    pub covered: bool,
+    /// The trail judged for this account (the one that delivers to the bucket, best first), if any.
+    pub trail_arn: Option<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// One value in trailhub's two CloudTrail statements that belongs to an account not in scope.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct StaleEntry {
+    pub account: String,
+    /// The statement's Sid.
+    pub statement: String,
+    /// `aws:SourceArn` (a trail ARN in the condition) or `Resource` (a prefix the Write statement allows).
+    pub field: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Accounts in scope (central and members).
+    pub accounts: usize,
+    /// In-scope accounts with no gap.
+    pub covered: usize,
+    /// Accounts the policy names that are not in scope.
+    pub stale: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    pub bucket: String,
+    pub key_prefix: Option<String>,
+    /// RFC 3339, UTC.
+    pub generated_at: String,
+    pub max_age_seconds: u64,
+    pub summary: Summary,
+    pub accounts: Vec<AccountReport>,
+    pub stale_policy_entries: Vec<StaleEntry>,
+}
+
+impl AuditReport {
+    /// 0 when every account in scope is covered, 1 when at least one has a gap.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.summary.covered < self.summary.accounts)
+    }
+}
+
+/// How many of these problems are gaps.
+pub(super) fn gaps(p: &[Problem]) -> usize {
+    p.iter().filter(|p| p.severity == Severity::Gap).count()
+}
+
+/// The whole report, from the facts (pure): the accounts in scope in their order, then one per account
+/// the policy names that is not in scope.
+pub(super) fn report(j: &Judge, audited: &[Audited], generated_at: String) -> AuditReport {
+    let mut accounts: Vec<AccountReport> = audited.iter().map(|a| account_report(j, a)).collect();
+    let in_scope: BTreeSet<String> = audited.iter().map(|a| a.id.to_string()).collect();
+    let stale = stale_entries(j.policy, &in_scope);
+    let stale_accounts = stale_accounts(&stale);
+    let n_stale = stale_accounts.len();
+    accounts.extend(stale_accounts);
+    let in_scope_reports = accounts.iter().filter(|a| a.scope != Scope::Stale);
+    let summary = Summary {
+        accounts: audited.len(),
+        covered: in_scope_reports.filter(|a| a.covered).count(),
+        stale: n_stale,
+    };
+    AuditReport {
+        bucket: j.cfg.central.bucket.to_string(),
+        key_prefix: j.cfg.central.key_prefix.as_ref().map(ToString::to_string),
+        generated_at,
+        max_age_seconds: j.max_age.as_secs(),
+        summary,
+        accounts,
+        stale_policy_entries: stale,
+    }
+}
+
+/// One in-scope account, judged.
+fn account_report(j: &Judge, a: &Audited) -> AccountReport {
+    let (trail_arn, problems) = classify_account(j, &a.id, &a.facts);
+    AccountReport {
+        id: a.id.to_string(),
+        name: a.name.clone(),
+        scope: if a.is_central {
+            Scope::Central
+        } else {
+            Scope::Member
+        },
+        covered: gaps(&problems) == 0,
+        trail_arn,
+        problems,
+    }
+}
+
+/// One report per account that the stale entries name, by account ID, with a warning listing its entries.
+fn stale_accounts(stale: &[StaleEntry]) -> Vec<AccountReport> {
+    let mut by_account: BTreeMap<&str, Vec<&StaleEntry>> = BTreeMap::new();
+    for e in stale {
+        by_account.entry(&e.account).or_default().push(e);
+    }
+    by_account
+        .into_iter()
+        .map(|(account, entries)| {
+            let listed: Vec<String> = entries
+                .iter()
+                .map(|e| format!("{} in {} of {}", e.value, e.field, e.statement))
+                .collect();
+            AccountReport {
+                id: account.to_owned(),
+                name: String::new(),
+                scope: Scope::Stale,
+                covered: false,
+                trail_arn: None,
+                problems: vec![Problem::warning(
+                    Code::StalePolicyEntry,
+                    format!(
+                        "account {account} is not in scope, but the bucket policy still lets it deliver: {}",
+                        listed.join("; ")
+                    ),
+                )],
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::fixtures::*;
+
+    #[test]
+    fn report_counts_only_accounts_in_scope() {
+        let cfg = cfg();
+        let p = policy(&[
+            (DEV, DEV_ARN),
+            (
+                "999999999999",
+                "arn:aws:cloudtrail:ap-northeast-2:999999999999:trail/OLD",
+            ),
+        ]);
+        let j = judge(&cfg, &p);
+        let audited = vec![
+            Audited {
+                id: "111111111111".parse().unwrap(),
+                name: "central".into(),
+                is_central: true,
+                facts: reached(vec![]),
+            },
+            Audited {
+                id: DEV.parse().unwrap(),
+                name: "DEV".into(),
+                is_central: false,
+                facts: reached(vec![healthy(DEV_ARN)]),
+            },
+        ];
+        let r = report(&j, &audited, "2027-01-15T08:00:00Z".into());
+        assert_eq!(
+            r.summary,
+            Summary {
+                accounts: 2,
+                covered: 1,
+                stale: 1
+            }
+        );
+        assert_eq!(r.exit_code(), 1);
+        let stale = &r.accounts[2];
+        assert_eq!(
+            (stale.id.as_str(), stale.scope, stale.covered),
+            ("999999999999", Scope::Stale, false)
+        );
+        assert_eq!(stale.problems[0].severity, Severity::Warning);
+        assert_eq!(r.stale_policy_entries.len(), 3);
+    }
+}

@@ -225,3 +225,52 @@ async fn observe_one<C: Central>(
         status,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::fake::FakeAws;
+
+    #[tokio::test(start_paused = true)]
+    async fn observation_overlaps_the_listing_of_the_organization() {
+        // 400 accounts: 20 ListAccounts pages at 50 ms = 1 s serial; observing them 16 at a time, 2 calls
+        // each, is 25 rounds * 100 ms = 2.5 s. One after the other: 3.5 s; overlapped: about 2.6 s.
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(50));
+        {
+            let mut w = aws.world();
+            w.org_id = Some("o-abcdef1234".into());
+            w.org_accounts = (0..400)
+                .map(|i| crate::aws::OrgAccount {
+                    id: format!("{:012}", 300000000000u64 + i),
+                    name: format!("A{i}"),
+                    active: true,
+                })
+                .collect();
+        }
+        let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{name}-CT\"\n";
+        let cfg = Config::parse(Path::new("t.toml"), text).unwrap();
+        let start = Instant::now();
+        let (scope, obs) = scope_and_observe(&aws, &cfg, 16, &Interrupt::default())
+            .await
+            .unwrap();
+        let took = start.elapsed();
+        assert_eq!(scope.targets.len(), 400);
+        assert_eq!(obs.len(), 400);
+        assert!(
+            obs.iter()
+                .zip(&scope.targets)
+                .all(|(o, t)| o.target.id == t.id),
+            "same order"
+        );
+        assert_eq!(scope.org.as_ref().map(|o| o.members.len()), Some(400));
+        assert!(
+            took < Duration::from_millis(2900),
+            "took {took:?}: listing and observing did not overlap"
+        );
+    }
+}

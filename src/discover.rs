@@ -1,9 +1,10 @@
-//! Which accounts are in scope (async, over the `aws` traits): the central account's own trail, then the
-//! members from accounts.toml or from AWS Organizations; and what each account holds now.
-
-use futures::stream::{self, StreamExt};
+//! Which accounts are in scope and what each holds now (async I/O over the `aws` traits): the central
+//! account's own trail, then the members from accounts.toml or from AWS Organizations; then each account
+//! reached and its trails read.
 
 use std::collections::BTreeSet;
+
+use futures::stream::{self, StreamExt};
 
 use crate::aws::{AwsError, Central, Member, OrgAccount, emulator};
 use crate::aws::{ObservedTrail, TrailStatus};
@@ -30,6 +31,17 @@ pub struct Scope {
     pub rejected: Vec<Rejected>,
     /// The organization, with `source = "organizations"`.
     pub org: Option<Org>,
+}
+
+/// One account as observed: its client (kept for the apply, so a role is assumed once per run), the
+/// planner's view of it, and every trail it showed.
+pub struct Observation<M> {
+    pub target: Target,
+    pub member: Option<M>,
+    pub state: AccountState,
+    pub trails: Vec<ObservedTrail>,
+    /// The status of trailhub's trail, when the account has it.
+    pub status: Option<TrailStatus>,
 }
 
 /// Every account in scope: from accounts.toml, or from AWS Organizations (every page of ListAccounts, with
@@ -145,16 +157,6 @@ pub async fn scope_and_observe<C: Central>(
     Ok((scope, observations))
 }
 
-/// One account as observed: its client (kept for the apply, so a role is assumed once per run), the
-/// planner's view of it, and every trail it showed.
-pub struct Observation<M> {
-    pub target: Target,
-    pub member: Option<M>,
-    pub state: AccountState,
-    pub trails: Vec<ObservedTrail>,
-    pub status: Option<TrailStatus>,
-}
-
 /// Reaches every target, at most `concurrency` at once, and reads its trails (and the status of
 /// trailhub's trail, when there is one). One account's failure is that account's state.
 pub async fn observe<C: Central>(
@@ -245,7 +247,7 @@ mod tests {
             let mut w = aws.world();
             w.org_id = Some("o-abcdef1234".into());
             w.org_accounts = (0..400)
-                .map(|i| crate::aws::OrgAccount {
+                .map(|i| OrgAccount {
                     id: format!("{:012}", 300000000000u64 + i),
                     name: format!("A{i}"),
                     active: true,

@@ -15,12 +15,12 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
 pub use self::backup::backup_policy;
-pub use self::policy_write::write_policy;
+pub(crate) use self::policy_write::write_policy;
 pub use self::report::{AccountOutcome, AccountResult, ApplyReport, PolicyOutcome};
 use crate::aws::{AwsError, Central, Member};
 use crate::config::Config;
 use crate::discover::{Observation, Scope};
-/// Kept for `commands` and `main`, which still import it from here; its home is `crate::interrupt`.
+// kept for `commands` and `main`, which still import it from here; its home is `crate::interrupt`
 pub use crate::interrupt::Interrupt;
 use crate::plan::policy::PolicyError;
 use crate::plan::{BucketAction, Plan};

@@ -17,7 +17,7 @@ const MAX_POLICY_WRITES: usize = 5;
 /// The one writer of the bucket policy. Reads the live policy fresh, merges, backs it up, writes, and reads
 /// it back; when another writer changed it in between, merges on top of theirs and writes again (bounded).
 /// Returns what it did and the policy in force afterwards.
-pub async fn write_policy<C: Central>(
+pub(crate) async fn write_policy<C: Central>(
     central: &C,
     cfg: &Config,
     targets: &[Target],

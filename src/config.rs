@@ -185,161 +185,26 @@ impl Config {
         Config::parse(path, &text)
     }
 
+    /// Parses and validates the text of an accounts file: every error names `path`, line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             source: Box::new(e),
         })?;
-        let at = |span: Range<usize>, message: String| {
-            let (line, column) = line_col(text, span.start);
-            ConfigError::Invalid {
-                path: path.to_owned(),
-                line,
-                column,
-                message,
-            }
-        };
+        let at = Locator { path, text };
         let policy_form_span = raw.central.policy_form.as_ref().map_or(0..0, |f| f.span());
-        let central = Central {
-            account_id: raw.central.account_id.get_ref().clone(),
-            bucket: raw.central.bucket,
-            region: raw.central.region,
-            trail_name: raw.central.trail_name,
-            key_prefix: raw.central.key_prefix,
-            policy_form: raw
-                .central
-                .policy_form
-                .as_ref()
-                .map(|f| *f.get_ref())
-                .unwrap_or_default(),
-        };
-        let partition = central.region.partition();
-
+        let central = central(raw.central);
         let members_span = raw.members.span();
-        let raw_members = raw.members.into_inner();
-        let role_name = match &raw_members.role_name {
-            Some(r) => {
-                let name = r.get_ref().trim().to_owned();
-                let probe: AccountId = central.account_id.clone();
-                RoleArn::new(partition, &probe, &name).map_err(|_| {
-                    at(
-                        r.span(),
-                        format!("role_name {name:?} is not a valid IAM role name"),
-                    )
-                })?;
-                name
-            }
-            None => "OrganizationAccountAccessRole".to_owned(),
-        };
-        let template = raw_members.trail_name.get_ref().clone();
-        check_template(&template).map_err(|m| at(raw_members.trail_name.span(), m))?;
-        let external_id = match raw_members.external_id {
-            Some(e) => Some(
-                check_external_id(e.get_ref())
-                    .map_err(|m| at(e.span(), m))?
-                    .to_owned(),
-            ),
-            None => None,
-        };
-        let concurrency = match raw_members.concurrency {
-            Some(c) if !(1..=MAX_CONCURRENCY).contains(c.get_ref()) => {
-                return Err(at(
-                    c.span(),
-                    format!(
-                        "concurrency must be 1 to {MAX_CONCURRENCY}, not {}",
-                        c.get_ref()
-                    ),
-                ));
-            }
-            Some(c) => c.into_inner(),
-            None => DEFAULT_CONCURRENCY,
-        };
-        let mut exclude = BTreeSet::new();
-        for e in &raw_members.exclude {
-            exclude.insert(e.get_ref().clone());
-        }
-        let members = Members {
-            source: raw_members.source,
-            role_name,
-            trail_template: template,
-            external_id,
-            exclude,
-            concurrency,
-        };
-
-        if members.source == Source::Static && central.policy_form == PolicyForm::Organization {
-            let (line, column) = line_col(text, policy_form_span.start);
-            return Err(ConfigError::Invalid {
-                path: path.to_owned(),
-                line,
-                column,
-                message: "policy_form = \"organization\" needs source = \"organizations\": only then is every account known to be in the organization".to_owned(),
-            });
-        }
-        if members.source == Source::Organizations && !raw.accounts.is_empty() {
-            let first = &raw.accounts[0];
-            return Err(at(
-                first.span(),
-                "[[account]] entries are for source = \"static\"; with source = \"organizations\" the accounts come from AWS Organizations (use exclude to leave some out)".to_owned(),
-            ));
-        }
-        if members.source == Source::Static && raw.accounts.is_empty() {
-            return Err(at(
-                members_span,
-                "source = \"static\" needs at least one [[account]] entry".to_owned(),
-            ));
-        }
-
-        let mut seen: BTreeMap<AccountId, usize> = BTreeMap::new();
-        let mut accounts = Vec::new();
-        for entry in raw.accounts {
-            let entry_span = entry.span();
-            let a = entry.into_inner();
-            let id = a.id.get_ref().clone();
-            if id == central.account_id {
-                return Err(at(
-                    a.id.span(),
-                    format!(
-                        "account {id} is the central account; list only member accounts under [[account]]"
-                    ),
-                ));
-            }
-            if let Some(line) = seen.get(&id) {
-                return Err(at(
-                    a.id.span(),
-                    format!("account {id} is listed twice (first on line {line})"),
-                ));
-            }
-            seen.insert(id.clone(), line_col(text, entry_span.start).0);
-            let name = a.name.unwrap_or_else(|| id.to_string());
-            let trail_name = match &a.trail_name {
-                Some(t) => {
-                    fill_trail_template(t.get_ref(), &id, &name).map_err(|m| at(t.span(), m))?
-                }
-                None => fill_trail_template(&members.trail_template, &id, &name)
-                    .map_err(|m| at(a.id.span(), m))?,
-            };
-            let role_arn = match a.role_arn {
-                Some(r) => r.into_inner(),
-                None => RoleArn::new(partition, &id, &members.role_name)
-                    .map_err(|m| at(a.id.span(), m))?,
-            };
-            let external_id = match a.external_id {
-                Some(e) => Some(
-                    check_external_id(e.get_ref())
-                        .map_err(|m| at(e.span(), m))?
-                        .to_owned(),
-                ),
-                None => members.external_id.clone(),
-            };
-            accounts.push(StaticAccount {
-                id,
-                name,
-                role_arn,
-                external_id,
-                trail_name,
-            });
-        }
+        let members = members(&at, &central, raw.members.into_inner())?;
+        check_source(
+            &at,
+            &central,
+            &members,
+            &raw.accounts,
+            members_span,
+            policy_form_span,
+        )?;
+        let accounts = static_accounts(&at, &central, &members, raw.accounts)?;
         Ok(Config {
             path: path.to_owned(),
             central,
@@ -396,6 +261,180 @@ impl Config {
             is_central: false,
         })
     }
+}
+
+/// Turns a place in the accounts file into an error that names the file, line and column.
+struct Locator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, span: Range<usize>, message: String) -> ConfigError {
+        let (line, column) = line_col(self.text, span.start);
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// `[central]`: its values are checked by their types while parsing.
+fn central(raw: RawCentral) -> Central {
+    Central {
+        account_id: raw.account_id.into_inner(),
+        bucket: raw.bucket,
+        region: raw.region,
+        trail_name: raw.trail_name,
+        key_prefix: raw.key_prefix,
+        policy_form: raw.policy_form.map(Spanned::into_inner).unwrap_or_default(),
+    }
+}
+
+/// `[members]`: the role name, the trail name template, the external ID and the concurrency checked.
+fn members(at: &Locator, central: &Central, raw: RawMembers) -> Result<Members, ConfigError> {
+    let role_name = match &raw.role_name {
+        Some(r) => {
+            let name = r.get_ref().trim().to_owned();
+            let partition = central.region.partition();
+            RoleArn::new(partition, &central.account_id, &name).map_err(|_| {
+                at.at(
+                    r.span(),
+                    format!("role_name {name:?} is not a valid IAM role name"),
+                )
+            })?;
+            name
+        }
+        None => "OrganizationAccountAccessRole".to_owned(),
+    };
+    let template = raw.trail_name.get_ref().clone();
+    check_template(&template).map_err(|m| at.at(raw.trail_name.span(), m))?;
+    let external_id = raw.external_id.map(|e| external_id(at, e)).transpose()?;
+    let concurrency = match raw.concurrency {
+        Some(c) if !(1..=MAX_CONCURRENCY).contains(c.get_ref()) => {
+            return Err(at.at(
+                c.span(),
+                format!(
+                    "concurrency must be 1 to {MAX_CONCURRENCY}, not {}",
+                    c.get_ref()
+                ),
+            ));
+        }
+        Some(c) => c.into_inner(),
+        None => DEFAULT_CONCURRENCY,
+    };
+    Ok(Members {
+        source: raw.source,
+        role_name,
+        trail_template: template,
+        external_id,
+        exclude: raw.exclude.into_iter().map(Spanned::into_inner).collect(),
+        concurrency,
+    })
+}
+
+/// What the source of the members allows: `[[account]]` entries only, and all of them, with
+/// `source = "static"`; the organization form only with `source = "organizations"`.
+fn check_source(
+    at: &Locator,
+    central: &Central,
+    members: &Members,
+    accounts: &[Spanned<RawAccount>],
+    members_span: Range<usize>,
+    policy_form_span: Range<usize>,
+) -> Result<(), ConfigError> {
+    if members.source == Source::Static && central.policy_form == PolicyForm::Organization {
+        return Err(at.at(
+            policy_form_span,
+            "policy_form = \"organization\" needs source = \"organizations\": only then is every account known to be in the organization".to_owned(),
+        ));
+    }
+    if let (Source::Organizations, Some(first)) = (members.source, accounts.first()) {
+        return Err(at.at(
+            first.span(),
+            "[[account]] entries are for source = \"static\"; with source = \"organizations\" the accounts come from AWS Organizations (use exclude to leave some out)".to_owned(),
+        ));
+    }
+    if members.source == Source::Static && accounts.is_empty() {
+        return Err(at.at(
+            members_span,
+            "source = \"static\" needs at least one [[account]] entry".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The `[[account]]` entries, in file order: each a member (not the central account), listed once.
+fn static_accounts(
+    at: &Locator,
+    central: &Central,
+    members: &Members,
+    raw: Vec<Spanned<RawAccount>>,
+) -> Result<Vec<StaticAccount>, ConfigError> {
+    let mut seen: BTreeMap<AccountId, usize> = BTreeMap::new();
+    let mut accounts = Vec::new();
+    for entry in raw {
+        let entry_span = entry.span();
+        let a = entry.into_inner();
+        let id = a.id.get_ref();
+        if *id == central.account_id {
+            return Err(at.at(
+                a.id.span(),
+                format!(
+                    "account {id} is the central account; list only member accounts under [[account]]"
+                ),
+            ));
+        }
+        if let Some(line) = seen.get(id) {
+            return Err(at.at(
+                a.id.span(),
+                format!("account {id} is listed twice (first on line {line})"),
+            ));
+        }
+        seen.insert(id.clone(), line_col(at.text, entry_span.start).0);
+        accounts.push(static_account(at, central, members, a)?);
+    }
+    Ok(accounts)
+}
+
+/// One `[[account]]` entry, its defaults taken from `[members]`.
+fn static_account(
+    at: &Locator,
+    central: &Central,
+    members: &Members,
+    a: RawAccount,
+) -> Result<StaticAccount, ConfigError> {
+    let id = a.id.get_ref().clone();
+    let name = a.name.unwrap_or_else(|| id.to_string());
+    let trail_name = match &a.trail_name {
+        Some(t) => fill_trail_template(t.get_ref(), &id, &name).map_err(|m| at.at(t.span(), m))?,
+        None => fill_trail_template(&members.trail_template, &id, &name)
+            .map_err(|m| at.at(a.id.span(), m))?,
+    };
+    let role_arn = match a.role_arn {
+        Some(r) => r.into_inner(),
+        None => RoleArn::new(central.region.partition(), &id, &members.role_name)
+            .map_err(|m| at.at(a.id.span(), m))?,
+    };
+    let external_id = match a.external_id {
+        Some(e) => Some(external_id(at, e)?),
+        None => members.external_id.clone(),
+    };
+    Ok(StaticAccount {
+        id,
+        name,
+        role_arn,
+        external_id,
+        trail_name,
+    })
+}
+
+fn external_id(at: &Locator, e: Spanned<String>) -> Result<String, ConfigError> {
+    check_external_id(e.get_ref())
+        .map(str::to_owned)
+        .map_err(|m| at.at(e.span(), m))
 }
 
 fn check_template(t: &str) -> Result<(), String> {

@@ -1,0 +1,354 @@
+//! Making it so (async, over the `aws` traits): the bucket, the one write of the bucket policy (backed up,
+//! read back, re-merged if another writer got in between), then every account's trail, concurrently within
+//! a bound. Each account's outcome is reported; one failure never stops the others.
+
+mod account;
+mod backup;
+mod policy_write;
+mod report;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use tokio::sync::Semaphore;
+
+pub use self::backup::backup_policy;
+pub(crate) use self::policy_write::write_policy;
+pub use self::report::{AccountOutcome, AccountResult, ApplyReport, PolicyOutcome};
+use crate::aws::{AwsError, Central, Member};
+use crate::config::Config;
+use crate::discover::{Observation, Scope};
+// kept for `commands` and `main`, which still import it from here; its home is `crate::interrupt`
+pub use crate::interrupt::Interrupt;
+use crate::plan::policy::PolicyError;
+use crate::plan::{BucketAction, Plan};
+use account::{Shared, run_account};
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub backup_dir: PathBuf,
+    pub concurrency: usize,
+    pub interrupt: Interrupt,
+    /// How long to wait before retrying CreateTrail refused for the bucket policy (AWS propagates a new
+    /// policy within seconds); doubled each time, three retries.
+    pub policy_propagation_delay: Duration,
+    /// The least time between two mutating CloudTrail calls in one account: CloudTrail allows 1 TPS per
+    /// account and region for everything but Get/Describe/List.
+    pub mutation_interval: Duration,
+}
+
+impl ApplyOptions {
+    pub fn new(backup_dir: PathBuf, concurrency: usize, interrupt: Interrupt) -> Self {
+        ApplyOptions {
+            backup_dir,
+            concurrency,
+            interrupt,
+            policy_propagation_delay: Duration::from_secs(2),
+            mutation_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The run could not start, or the shared policy could not be made right: nothing was done to any trail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The AWS error's words and its hint, in one line; not a `#[source]`, which would print them twice.
+    #[error("{0}; {hint}", hint = .0.hint())]
+    Aws(AwsError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(
+        "cannot back up the bucket policy to {path}; nothing was written (runbooks/troubleshooting.md#cannot-back-up-the-bucket-policy)"
+    )]
+    Backup {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the bucket policy kept changing under trailhub ({attempts} writes, each followed by another writer's change); nothing was done to any trail. Run again when the other writer is done (runbooks/troubleshooting.md#policy-changed-during-apply)"
+    )]
+    PolicyRace { attempts: usize },
+}
+
+impl From<AwsError> for ApplyError {
+    fn from(e: AwsError) -> Self {
+        ApplyError::Aws(e)
+    }
+}
+
+/// Applies a plan: bucket, policy, then every account.
+pub async fn apply<C: Central>(
+    central: &C,
+    cfg: &Config,
+    scope: &Scope,
+    plan: &Plan,
+    observations: Vec<Observation<C::Member>>,
+    opts: &ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
+    if opts.interrupt.is_set() {
+        // interrupted before anything was written: write nothing, report every account as skipped
+        let bucket = cfg.central.bucket.to_string();
+        return Ok(ApplyReport::interrupted_before_start(bucket, plan));
+    }
+    let bucket_created = make_bucket(central, cfg, plan).await?;
+    let org = scope.org.as_ref();
+    let (policy, in_force) =
+        write_policy(central, cfg, &scope.targets, org, &opts.backup_dir).await?;
+    let shared = Shared {
+        cfg,
+        opts,
+        in_force: &in_force,
+        org,
+        permits: &Semaphore::new(opts.concurrency.max(1)),
+    };
+    let accounts = apply_accounts(&shared, scope, plan, observations).await;
+    let policy = recheck_policy(central, cfg, scope, opts, policy).await?;
+    Ok(ApplyReport {
+        bucket: cfg.central.bucket.to_string(),
+        bucket_created,
+        guards_turned_on: plan.bucket_guards.clone(),
+        policy,
+        accounts,
+        interrupted: opts.interrupt.is_set(),
+    })
+}
+
+/// Creates the bucket when the plan says so and it is still missing, and turns on the planned guards.
+/// Returns whether this run created it.
+async fn make_bucket<C: Central>(central: &C, cfg: &Config, plan: &Plan) -> Result<bool, AwsError> {
+    let bucket_created = plan.bucket_action == BucketAction::Create
+        && !central.bucket_exists(&cfg.central.bucket).await?;
+    if bucket_created {
+        central
+            .create_bucket(&cfg.central.bucket, &cfg.central.region)
+            .await?;
+        tracing::info!(bucket = %cfg.central.bucket, "created the bucket");
+    }
+    // a new bucket gets every guard; an existing one those found off (a run that died after CreateBucket)
+    central
+        .turn_on(&cfg.central.bucket, &plan.bucket_guards)
+        .await?;
+    Ok(bucket_created)
+}
+
+/// Every account in scope, each with its plan and the client its observation kept, within the bound;
+/// outcomes in the plan's order.
+async fn apply_accounts<M: Member>(
+    shared: &Shared<'_>,
+    scope: &Scope,
+    plan: &Plan,
+    observations: Vec<Observation<M>>,
+) -> Vec<AccountOutcome> {
+    let mut members: HashMap<_, M> = observations
+        .into_iter()
+        .filter_map(|o| o.member.map(|m| (o.target.id, m)))
+        .collect();
+    let work: Vec<_> = scope
+        .targets
+        .iter()
+        .zip(&plan.accounts)
+        .map(|(t, p)| (t.clone(), p.clone(), members.remove(&t.id)))
+        .collect();
+    // `concurrency` bounds the calls under way; more accounts than that are in flight so that those
+    // waiting out CloudTrail's 1 TPS interval between CreateTrail and StartLogging leave the permits to others.
+    let accounts_in_flight = shared.opts.concurrency.max(1) * 16;
+    let mut accounts: Vec<(usize, AccountOutcome)> = stream::iter(work.into_iter().enumerate())
+        .map(|(i, (target, planned, member))| async move {
+            (i, run_account(shared, target, planned, member).await)
+        })
+        .buffer_unordered(accounts_in_flight)
+        .collect()
+        .await;
+    accounts.sort_by_key(|(i, _)| *i);
+    accounts.into_iter().map(|(_, a)| a).collect()
+}
+
+/// Another apply that read the policy before our write and wrote after our read-back replaced it
+/// without our entries: check once more now that the trails are made, and merge again if so.
+async fn recheck_policy<C: Central>(
+    central: &C,
+    cfg: &Config,
+    scope: &Scope,
+    opts: &ApplyOptions,
+    mut policy: PolicyOutcome,
+) -> Result<PolicyOutcome, ApplyError> {
+    let org = scope.org.as_ref();
+    let (again, _) = write_policy(central, cfg, &scope.targets, org, &opts.backup_dir).await?;
+    if again.written {
+        tracing::warn!(
+            "another writer had replaced the bucket policy without this run's entries: merged and wrote it again"
+        );
+        policy.rewrites_after_trails = again.writes;
+        policy.backup = policy.backup.or(again.backup);
+    }
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::aws::Guard;
+    use crate::fake::FakeAws;
+    use crate::interrupt::Interrupt;
+
+    fn config(members: usize) -> Config {
+        let mut text = String::from(
+            "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\n[members]\ntrail_name = \"{name}-CT\"\n",
+        );
+        for i in 0..members {
+            text += &format!(
+                "[[account]]\nid = \"{:012}\"\nname = \"M{i}\"\n",
+                200000000000u64 + i as u64
+            );
+        }
+        Config::parse(Path::new("t.toml"), &text).unwrap()
+    }
+
+    async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyReport {
+        let (scope, p, obs) =
+            crate::commands::full_plan(aws, cfg, opts.concurrency, &opts.interrupt)
+                .await
+                .unwrap();
+        apply(aws, cfg, &scope, &p, obs, opts).await.unwrap()
+    }
+
+    fn opts(dir: &Path) -> ApplyOptions {
+        ApplyOptions::new(dir.to_owned(), 4, Interrupt::default())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn converges_then_changes_nothing_with_the_fewest_calls() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(50));
+        let cfg = config(10);
+        let report = run(&aws, &cfg, &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 0, "{report:#?}");
+        assert!(report.bucket_created);
+        assert_eq!(report.guards_turned_on, Guard::ALL);
+        // a new member: AssumeRole, DescribeTrails, CreateTrail, StartLogging (k = 4); central: no AssumeRole
+        assert_eq!(aws.calls("AssumeRole"), 10);
+        assert_eq!(aws.calls("DescribeTrails"), 11);
+        assert_eq!(aws.calls("CreateTrail"), 11);
+        assert_eq!(aws.calls("StartLogging"), 11);
+        assert_eq!(aws.calls("GetTrailStatus"), 0);
+        assert_eq!(aws.calls("PutBucketPolicy"), 1);
+
+        let before = aws.world().calls.clone();
+        let again = run(&aws, &cfg, &opts(dir.path())).await;
+        assert!(
+            again
+                .accounts
+                .iter()
+                .all(|a| a.result == AccountResult::Unchanged)
+        );
+        assert!(!again.policy.written);
+        let after = aws.world().calls.clone();
+        let delta =
+            |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+        // an account already right: AssumeRole, DescribeTrails, GetTrailStatus (k = 3), and no write at all
+        assert_eq!(
+            (
+                delta("AssumeRole"),
+                delta("DescribeTrails"),
+                delta("GetTrailStatus")
+            ),
+            (10, 11, 11)
+        );
+        for op in [
+            "CreateTrail",
+            "UpdateTrail",
+            "StartLogging",
+            "PutBucketPolicy",
+            "CreateBucket",
+        ] {
+            assert_eq!(delta(op), 0, "{op}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_unreachable_account_does_not_stop_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(10));
+        aws.world().deny_assume.insert("200000000001".into());
+        let report = run(&aws, &config(3), &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 1);
+        let failed: Vec<_> = report
+            .accounts
+            .iter()
+            .filter(|a| matches!(a.result, AccountResult::Failed { .. }))
+            .collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].id.as_str(), "200000000001");
+        assert!(
+            matches!(&failed[0].result, AccountResult::Failed { failure, .. } if failure.code() == "AccessDenied")
+        );
+        assert_eq!(aws.calls("CreateTrail"), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_quota_interval_does_not_serialize_the_run() {
+        // 100 new accounts, 4 calls at once, 50 ms a call, 1 s between an account's two mutating calls:
+        // the pacing overlaps across accounts, so the run stays near the call bound, not 100/4 * 1 s.
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(50));
+        let start = Instant::now();
+        let report = run(&aws, &config(100), &opts(dir.path())).await;
+        let took = start.elapsed();
+        assert_eq!(report.exit_code(), 0);
+        let bound = Duration::from_millis(50) * (101_u32.div_ceil(4) * 4);
+        assert!(
+            took < bound * 13 / 10 + Duration::from_secs(2),
+            "took {took:?}, bound {bound:?}"
+        );
+        // the accounts' calls stay within the bound of 4; the bucket's reads (HeadBucket, then its policy and
+        // guards at once) run alongside the first observations
+        assert!(aws.max_in_flight() <= 4 + 3, "{}", aws.max_in_flight());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn interrupted_runs_skip_and_a_rerun_converges() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(10));
+        let cfg = config(5);
+        let o = opts(dir.path());
+        o.interrupt.trigger();
+        let report = run(&aws, &cfg, &o).await;
+        assert!(report.interrupted);
+        assert_eq!(report.exit_code(), 1);
+        assert!(
+            report
+                .accounts
+                .iter()
+                .all(|a| a.result == AccountResult::Skipped)
+        );
+        let again = run(&aws, &cfg, &opts(dir.path())).await;
+        assert_eq!(again.exit_code(), 0);
+        assert_eq!(aws.calls("StartLogging"), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_foreign_policy_is_backed_up_before_it_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        let foreign = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Keep","Effect":"Deny","Principal":"*","Action":"s3:DeleteBucket","Resource":"arn:aws:s3:::sec-log"}]}"#;
+        aws.world()
+            .buckets
+            .insert("sec-log".into(), Some(foreign.into()));
+        let report = run(&aws, &config(1), &opts(dir.path())).await;
+        let backup = report.policy.backup.expect("a backup");
+        assert_eq!(std::fs::read_to_string(backup).unwrap(), foreign);
+        let now: serde_json::Value =
+            serde_json::from_str(aws.world().buckets["sec-log"].as_deref().unwrap()).unwrap();
+        assert_eq!(
+            now["Statement"][0],
+            serde_json::from_str::<serde_json::Value>(foreign).unwrap()["Statement"][0]
+        );
+    }
+}

@@ -479,3 +479,24 @@ pub fn fake_trail(region: &Region, account: &str, name: &str, bucket: &str) -> O
         organization_trail: false,
     }
 }
+
+/// The key CloudTrail gives one of `account`'s log files written at `at` (seconds since the epoch) in
+/// `region`: `[PREFIX/]AWSLogs/[<org-id>/]<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_
+/// <region>_<YYYYMMDD>T<HHMM>Z_<id>.json.gz`, for tests and benchmarks that seed deliveries.
+pub fn log_file_key(
+    prefix: Option<&str>,
+    org_id: Option<&str>,
+    account: &str,
+    region: &str,
+    at: i64,
+) -> String {
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let base = crate::plan::layout::log_prefix(prefix, org_id, account, "CloudTrail");
+    let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
+    format!(
+        "{base}{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail_{region}_{y:04}{m:02}{d:02}T{:02}{:02}Z_{at:x}.json.gz",
+        t.hour(),
+        t.minute()
+    )
+}

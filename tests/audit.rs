@@ -88,8 +88,12 @@ async fn put_logs(s3: &aws_sdk_s3::Client) {
     for id in std::iter::once(TEST_ACCOUNT_ID).chain(MEMBERS.iter().map(|(id, _)| *id)) {
         s3.put_object()
             .bucket(BUCKET)
-            .key(format!(
-                "AWSLogs/{id}/CloudTrail/{REGION}/2026/01/01/{id}_CloudTrail_{REGION}_x.json.gz"
+            .key(trailhub::fake::log_file_key(
+                None,
+                None,
+                id,
+                REGION,
+                time::OffsetDateTime::now_utc().unix_timestamp(),
             ))
             .body(b"{}".to_vec().into())
             .send()

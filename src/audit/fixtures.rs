@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::judge::{Candidate, Facts, Judge};
+use super::judge::{Candidate, Facts, Judge, RegionDelivery};
 use crate::aws::{ObservedTrail, TrailStatus};
 use crate::config::Config;
 use crate::model::TrailArn;
@@ -74,7 +74,7 @@ pub(super) fn healthy(arn: &str) -> Candidate {
             start_logging_time: Some(NOW - 30 * DAY),
         }),
         org_id: None,
-        newest_object: Some(NOW - 300),
+        delivery: Ok(vec![region(Some(NOW - 300))]),
     }
 }
 
@@ -93,5 +93,13 @@ pub(super) fn reached(c: Vec<Candidate>) -> Facts {
     Facts::Reached {
         candidates: c,
         others: vec![],
+    }
+}
+
+/// The fixtures' one region folder, with its newest log file.
+pub(super) fn region(newest: Option<i64>) -> RegionDelivery {
+    RegionDelivery {
+        region: "ap-northeast-2".into(),
+        newest,
     }
 }

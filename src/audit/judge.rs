@@ -39,8 +39,17 @@ pub(super) struct Candidate {
     /// Set when the trail is an organization trail: its logs for the account go under
     /// `[PREFIX/]AWSLogs/<org-id>/<account>/`.
     pub(super) org_id: Option<String>,
-    /// The newest object's time under the account's `.../CloudTrail/` prefix for this trail.
-    pub(super) newest_object: Option<i64>,
+    /// The account's log files this trail wrote, per region folder under the account's `.../CloudTrail/`
+    /// prefix: the newest file CloudTrail named for the account in the day folders `--max-age` spans (None:
+    /// none there). Err: the listing failed.
+    pub(super) delivery: Result<Vec<RegionDelivery>, AccountFailure>,
+}
+
+/// One region folder of an account's CloudTrail prefix and its newest log file within the days listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RegionDelivery {
+    pub(super) region: String,
+    pub(super) newest: Option<i64>,
 }
 
 /// What was seen in one account.
@@ -212,17 +221,35 @@ fn settings_problems(t: &ObservedTrail, status: Option<&TrailStatus>) -> Vec<Pro
     out
 }
 
-/// Whether the trail's logs for `account` are fresh: by CloudTrail's latest delivery and by the newest
-/// object under the account's prefix (none at all is only a warning while the trail is new).
+/// Whether the trail's logs for `account` are fresh: by CloudTrail's latest delivery and by the newest log
+/// file in each region folder (none at all is only a warning while the trail is new; a region with none while
+/// others are fresh is a warning that names it).
 fn freshness_problems(
     j: &Judge,
     account: &AccountId,
     c: &Candidate,
     status: Option<&TrailStatus>,
 ) -> Vec<Problem> {
-    let mut out = Vec::new();
     let max_age = i64::try_from(j.max_age.as_secs()).unwrap_or(i64::MAX);
-    let prefix = log_prefix(j.cfg, c.org_id.as_deref(), account.as_str());
+    let place = format!(
+        "s3://{}/{}",
+        j.cfg.central.bucket,
+        log_prefix(j.cfg, c.org_id.as_deref(), account.as_str())
+    );
+    let regions = match &c.delivery {
+        Ok(r) => r,
+        Err(f) => {
+            return vec![Problem::gap(
+                Code::Unreachable,
+                format!(
+                    "cannot list the log files under {place}: {}: {}: {}",
+                    f.operation(),
+                    f.code(),
+                    f.message()
+                ),
+            )];
+        }
+    };
     let mut stale = Vec::new();
     if let Some(d) = status.and_then(|s| s.latest_delivery_time)
         && j.now - d > max_age
@@ -232,30 +259,31 @@ fn freshness_problems(
             age(j.now - d)
         ));
     }
-    match c.newest_object {
+    let newest = regions.iter().filter_map(|r| r.newest).max();
+    let stale_regions: Vec<&str> = regions
+        .iter()
+        .filter(|r| r.newest.is_none_or(|n| j.now - n > max_age))
+        .map(|r| r.region.as_str())
+        .collect();
+    let mut out = Vec::new();
+    match newest {
+        _ if regions.is_empty() => out.push(no_delivery(j, status, &place, max_age)),
+        None => stale.push(format!(
+            "no log file under {place} within --max-age (regions: {})",
+            stale_regions.join(", ")
+        )),
         Some(o) if j.now - o > max_age => stale.push(format!(
-            "the newest object under s3://{}/{prefix} is {} old",
-            j.cfg.central.bucket,
+            "the newest log file under {place} is {} old",
             age(j.now - o)
         )),
+        Some(_) if !stale_regions.is_empty() => out.push(Problem::warning(
+            Code::StaleDelivery,
+            format!(
+                "no log file within --max-age from {} under {place}, while other regions are fresh",
+                stale_regions.join(", ")
+            ),
+        )),
         Some(_) => {}
-        None => {
-            let started = status.and_then(|s| s.start_logging_time);
-            let recent = status.is_some_and(|s| s.is_logging)
-                && started.is_some_and(|st| j.now - st <= max_age);
-            let msg = format!("no object under s3://{}/{prefix}", j.cfg.central.bucket);
-            if recent {
-                out.push(Problem::warning(
-                    Code::NoDelivery,
-                    format!(
-                        "{msg}; the trail started logging {} ago, within --max-age",
-                        age(j.now - started.unwrap_or(j.now))
-                    ),
-                ));
-            } else {
-                out.push(Problem::gap(Code::NoDelivery, msg));
-            }
-        }
     }
     if !stale.is_empty() {
         out.push(Problem::gap(
@@ -264,6 +292,25 @@ fn freshness_problems(
         ));
     }
     out
+}
+
+/// No log file at all under the account's prefix: a warning while the trail is new, else a gap.
+fn no_delivery(j: &Judge, status: Option<&TrailStatus>, place: &str, max_age: i64) -> Problem {
+    let started = status.and_then(|s| s.start_logging_time);
+    let recent =
+        status.is_some_and(|s| s.is_logging) && started.is_some_and(|st| j.now - st <= max_age);
+    let msg = format!("no object under {place}");
+    if recent {
+        Problem::warning(
+            Code::NoDelivery,
+            format!(
+                "{msg}; the trail started logging {} ago, within --max-age",
+                age(j.now - started.unwrap_or(j.now))
+            ),
+        )
+    } else {
+        Problem::gap(Code::NoDelivery, msg)
+    }
 }
 
 /// Why the policy does not let this trail deliver this account's logs, or None when it does.
@@ -354,6 +401,17 @@ mod tests {
             "slow down",
         )));
         assert_eq!(codes(&j, reached(vec![c])), [(Code::Unreachable, Gap)]);
+        // a listing of the bucket that fails is that account's problem, not the end of the audit
+        let mut c = healthy(DEV_ARN);
+        c.delivery = Err(AccountFailure::Aws(AwsError::new(
+            "ListObjectsV2",
+            "SlowDown",
+            "reduce your request rate",
+        )));
+        let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![c]));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].code, p[0].severity), (Code::Unreachable, Gap));
+        assert!(p[0].message.contains("cannot list the log files under s3://sec-log/AWSLogs/222222222222/CloudTrail/: ListObjectsV2: SlowDown"), "{p:?}");
     }
 
     #[test]
@@ -369,7 +427,7 @@ mod tests {
         );
 
         let mut old_object = healthy(DEV_ARN);
-        old_object.newest_object = Some(NOW - DAY - 1);
+        old_object.delivery = Ok(vec![region(Some(NOW - DAY - 1))]);
         let (_, p2) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![old_object]));
         assert_eq!(p2.len(), 1);
         assert_eq!(p2[0].code, Code::StaleDelivery);
@@ -383,7 +441,7 @@ mod tests {
 
         // no object at all: a warning while the trail is new, a gap once it is older than --max-age
         let mut new_trail = healthy(DEV_ARN);
-        new_trail.newest_object = None;
+        new_trail.delivery = Ok(vec![]);
         new_trail.status.as_mut().unwrap().start_logging_time = Some(NOW - 3600);
         assert_eq!(
             codes(&j, reached(vec![new_trail.clone()])),
@@ -489,7 +547,7 @@ mod tests {
         c.trail.organization_trail = true;
         c.org_id = Some("o-abc123".into());
         assert_eq!(codes(&j, reached(vec![c.clone()])), []);
-        c.newest_object = None;
+        c.delivery = Ok(vec![]);
         c.status.as_mut().unwrap().start_logging_time = Some(NOW - 2 * DAY);
         let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![c]));
         assert!(

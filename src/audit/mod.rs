@@ -65,8 +65,16 @@ pub async fn audit<C: Central>(
     let (observations, org) = scoped?;
     let (policy, policy_note) = live_policy(live?.as_deref());
     let org_trail = observe::org_trail(central, cfg, &observations, org.as_ref()).await?;
-    let audited =
-        observe::gather(central, cfg, observations, org_trail.as_ref(), concurrency).await?;
+    let window = observe::Window::new(now, opts.max_age);
+    let audited = observe::gather(
+        central,
+        cfg,
+        observations,
+        org_trail.as_ref(),
+        window,
+        concurrency,
+    )
+    .await;
     let judge = Judge {
         cfg,
         policy: &policy,
@@ -91,6 +99,10 @@ fn log_prefix(cfg: &Config, org_id: Option<&str>, account: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    pub(super) fn at(secs: i64) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap()
+    }
 
     /// Each variant's message together with its `Caused by:` lines, as `main` prints them.
     fn printed(e: &AuditError) -> String {
@@ -137,7 +149,7 @@ mod fake_tests {
     //! The async part over the in-memory fake: scope, the organization trail and the concurrency bound.
     use super::*;
     use crate::aws::{OrgAccount, TrailStatus};
-    use crate::fake::{FakeAws, fake_trail};
+    use crate::fake::{FakeAws, fake_trail, log_file_key};
     use crate::plan::policy::CLOUDTRAIL;
     use std::path::Path;
 
@@ -195,10 +207,8 @@ concurrency = 3
             for id in std::iter::once("111111111111")
                 .chain(ids[..ids.len() - 1].iter().map(String::as_str))
             {
-                objects.insert(
-                    format!("AWSLogs/o-abc123/{id}/CloudTrail/ap-northeast-2/x.json.gz"),
-                    1_799_999_000,
-                );
+                let key = log_file_key(None, Some("o-abc123"), id, "ap-northeast-2", 1_799_999_000);
+                objects.insert(key, 1_799_999_000);
             }
         }
         let opts = AuditOptions {
@@ -278,5 +288,69 @@ concurrency = 3
                 .starts_with("AccessDenied")
         );
         assert_eq!(r.exit_code(), 1);
+    }
+
+    /// Issue 10, points 6 and 7: the audit lists only the day folders --max-age spans, however long the
+    /// history, judges each region, and counts only files CloudTrail named for the account.
+    #[tokio::test(start_paused = true)]
+    async fn the_audit_lists_what_max_age_needs_and_judges_each_region() {
+        let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\n[members]\ntrail_name = \"{name}-CT\"\n[[account]]\nid = \"222222222222\"\nname = \"DEV\"\n";
+        let cfg = Config::parse(Path::new("a.toml"), text).unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        let dir = tempfile::tempdir().unwrap();
+        let opts = crate::apply::ApplyOptions::new(dir.path().to_owned(), 2, Default::default());
+        let (scope, plan, obs) = crate::commands::full_plan(&aws, &cfg, 2, &opts.interrupt)
+            .await
+            .unwrap();
+        crate::apply::apply(&aws, &cfg, &scope, &plan, obs, &opts)
+            .await
+            .unwrap();
+        let now = now().unix_timestamp();
+        {
+            let mut w = aws.world();
+            let objects = w.objects.entry("sec-log".into()).or_default();
+            for id in ["111111111111", "222222222222"] {
+                // 90 days of history, 2 regions; us-east-1 went quiet 3 days ago
+                for i in 0..3000_i64 {
+                    let at = now - 3600 - i * 2592;
+                    let region = if i % 2 == 0 {
+                        "ap-northeast-2"
+                    } else {
+                        "us-east-1"
+                    };
+                    if region == "us-east-1" && now - at < 3 * 86_400 {
+                        continue;
+                    }
+                    objects.insert(log_file_key(None, None, id, region, at), at);
+                }
+            }
+            // another account's trail writing into DEV's us-east-1 folder today does not count
+            let forged = log_file_key(None, None, "333333333333", "us-east-1", now - 60)
+                .replace("AWSLogs/333333333333/", "AWSLogs/222222222222/");
+            objects.insert(forged, now - 60);
+        }
+        let before = aws.calls("ListObjectsV2");
+        let r = audit(
+            &aws,
+            &cfg,
+            &AuditOptions {
+                concurrency: 2,
+                max_age: Duration::from_secs(86_400),
+            },
+            super::tests::at(now),
+        )
+        .await
+        .unwrap();
+        let listed = aws.calls("ListObjectsV2") - before;
+        // per account: 1 for the region folders, then ap-northeast-2 today (found), us-east-1 today and
+        // yesterday (nothing): 4, within 1 + regions x (days + 1) = 5
+        assert_eq!(listed, 2 * 4, "{r:#?}");
+        assert_eq!(r.summary.covered, 2, "{r:#?}");
+        for a in &r.accounts {
+            let p: Vec<(Code, Severity)> =
+                a.problems.iter().map(|p| (p.code, p.severity)).collect();
+            assert_eq!(p, [(Code::StaleDelivery, Severity::Warning)], "{a:#?}");
+            assert!(a.problems[0].message.contains("from us-east-1"), "{a:#?}");
+        }
     }
 }

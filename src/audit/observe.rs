@@ -5,7 +5,7 @@
 
 use futures::stream::{self, StreamExt};
 
-use super::judge::{Audited, Candidate, Facts};
+use super::judge::{Audited, Candidate, Facts, RegionDelivery};
 use super::{AuditError, log_prefix};
 use crate::aws::{AwsError, Central, Member};
 use crate::aws::{ObservedTrail, TrailStatus};
@@ -15,7 +15,7 @@ use crate::interrupt::Interrupt;
 use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
 use crate::plan::policy::Org;
 use crate::plan::trails::delivers_to;
-use crate::plan::{AccountFailure, AccountState};
+use crate::plan::{AccountFailure, AccountState, layout};
 
 /// An account in scope as observed, and whether `apply` manages it (its trail is trailhub's to judge
 /// first).
@@ -191,23 +191,42 @@ pub(super) async fn org_trail<C: Central>(
     }))
 }
 
-/// Every account's facts, at most `concurrency` accounts at once, in the order of `observations`. Err:
-/// the bucket could not be listed (the first such failure in that order).
+/// The day folders the audit lists: from `today` (UTC) back `days` days, the days `--max-age` spans.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Window {
+    pub(super) today: time::Date,
+    pub(super) days: u32,
+}
+
+impl Window {
+    pub(super) fn new(now: time::OffsetDateTime, max_age: std::time::Duration) -> Self {
+        let days = max_age.as_secs().div_ceil(86_400);
+        Window {
+            today: now.to_offset(time::UtcOffset::UTC).date(),
+            days: u32::try_from(days).unwrap_or(u32::MAX).min(3660),
+        }
+    }
+}
+
+/// Every account's facts, at most `concurrency` accounts at once, in the order of `observations`.
 pub(super) async fn gather<C: Central>(
     central: &C,
     cfg: &Config,
     observations: Vec<Observed<C::Member>>,
     org_trail: Option<&OrgTrail>,
+    window: Window,
     concurrency: usize,
-) -> Result<Vec<Audited>, AuditError> {
-    let mut gathered: Vec<(usize, Result<Audited, AuditError>)> =
-        stream::iter(observations.into_iter().enumerate())
-            .map(|(i, (o, managed))| async move {
-                (i, audited(central, cfg, &o, managed, org_trail).await)
-            })
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
+) -> Vec<Audited> {
+    let mut gathered: Vec<(usize, Audited)> = stream::iter(observations.into_iter().enumerate())
+        .map(|(i, (o, managed))| async move {
+            (
+                i,
+                audited(central, cfg, &o, managed, org_trail, window).await,
+            )
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
     gathered.sort_by_key(|(i, _)| *i);
     gathered.into_iter().map(|(_, a)| a).collect()
 }
@@ -220,16 +239,18 @@ async fn audited<C: Central>(
     o: &Observation<C::Member>,
     managed: bool,
     org_trail: Option<&OrgTrail>,
-) -> Result<Audited, AuditError> {
+    window: Window,
+) -> Audited {
     let facts = match &o.state {
         AccountState::Failed(f) => Facts::Unreachable(f.clone()),
         AccountState::Observed { trail: mine, .. } => {
             let mine = mine.as_ref().filter(|_| managed);
-            let mut candidates = own_candidates(central, cfg, o, mine, org_trail).await?;
+            let mut candidates = own_candidates(central, cfg, o, mine, org_trail, window).await;
             if let Some(org_trail) = org_trail
                 && !o.target.is_central
             {
-                candidates.extend(org_candidate(central, cfg, &o.target.id, org_trail).await?);
+                candidates
+                    .extend(org_candidate(central, cfg, &o.target.id, org_trail, window).await);
             }
             let others = o
                 .trails
@@ -240,23 +261,24 @@ async fn audited<C: Central>(
             Facts::Reached { candidates, others }
         }
     };
-    Ok(Audited {
+    Audited {
         id: o.target.id.clone(),
         name: o.target.name.clone(),
         is_central: o.target.is_central,
         facts,
-    })
+    }
 }
 
 /// The account's own trails that deliver to the bucket, `mine` (the managed trail) first, each with its
-/// status (the one already read for `mine`) and the newest object under its prefix.
+/// status (the one already read for `mine`) and its log files.
 async fn own_candidates<C: Central>(
     central: &C,
     cfg: &Config,
     o: &Observation<C::Member>,
     mine: Option<&ObservedTrail>,
     org_trail: Option<&OrgTrail>,
-) -> Result<Vec<Candidate>, AuditError> {
+    window: Window,
+) -> Vec<Candidate> {
     let id = &o.target.id;
     let mut own = own_delivering(cfg, id, &o.trails);
     if let Some(mine) = mine {
@@ -274,15 +296,15 @@ async fn own_candidates<C: Central>(
         let org_id = org_trail
             .filter(|_| t.organization_trail)
             .map(|o| o.org_id.clone());
-        let newest_object = newest_object(central, cfg, org_id.as_deref(), id).await?;
+        let delivery = delivery(central, cfg, org_id.as_deref(), id, window).await;
         candidates.push(Candidate {
             trail: t,
             status,
             org_id,
-            newest_object,
+            delivery,
         });
     }
-    Ok(candidates)
+    candidates
 }
 
 /// Another account's organization trail as a member's candidate: with Organizations as the source every
@@ -292,27 +314,55 @@ async fn org_candidate<C: Central>(
     cfg: &Config,
     id: &AccountId,
     org_trail: &OrgTrail,
-) -> Result<Option<Candidate>, AuditError> {
-    let newest = newest_object(central, cfg, Some(&org_trail.org_id), id).await?;
+    window: Window,
+) -> Option<Candidate> {
+    let delivery = delivery(central, cfg, Some(&org_trail.org_id), id, window).await;
     let from_org = cfg.members.source == Source::Organizations;
-    Ok((from_org || newest.is_some()).then(|| Candidate {
+    let has_logs = delivery.as_ref().is_ok_and(|r| !r.is_empty());
+    (from_org || has_logs).then(|| Candidate {
         trail: org_trail.trail.clone(),
         status: org_trail.status.clone(),
         org_id: Some(org_trail.org_id.clone()),
-        newest_object: newest,
-    }))
+        delivery,
+    })
 }
 
-/// The newest object's time under the prefix where a trail writes `id`'s logs.
-async fn newest_object<C: Central>(
+/// The log files a trail wrote for `id`, listing only what the window needs: the region folders under the
+/// account's prefix (one delimited listing), then in each region the day folders from today back, stopping
+/// at the first that holds a file CloudTrail named for the account. At most 1 + regions x (days + 1)
+/// ListObjectsV2 calls (a page each), whatever the account's history.
+async fn delivery<C: Central>(
     central: &C,
     cfg: &Config,
     org_id: Option<&str>,
     id: &AccountId,
-) -> Result<Option<i64>, AuditError> {
-    let prefix = log_prefix(cfg, org_id, id.as_str());
-    central
-        .newest_object(&cfg.central.bucket, &prefix)
-        .await
-        .map_err(|e| bucket_error(cfg, e))
+    window: Window,
+) -> Result<Vec<RegionDelivery>, AccountFailure> {
+    let bucket = &cfg.central.bucket;
+    let base = log_prefix(cfg, org_id, id.as_str());
+    let listed = |prefix: String, delimited| async move {
+        central
+            .list_objects(bucket, &prefix, delimited)
+            .await
+            .map_err(|e| AccountFailure::Aws(e.in_account(id)))
+    };
+    let mut out = Vec::new();
+    for folder in listed(base.clone(), true).await?.folders {
+        let region = folder[base.len()..].trim_end_matches('/').to_owned();
+        let mut newest = None;
+        for day in layout::day_folders(&base, &region, window.today, window.days) {
+            let files = listed(day, false).await?;
+            newest = files
+                .objects
+                .iter()
+                .filter(|(key, _)| layout::is_cloudtrail_log(key, &base, id.as_str()))
+                .map(|(_, t)| *t)
+                .max();
+            if newest.is_some() {
+                break;
+            }
+        }
+        out.push(RegionDelivery { region, newest });
+    }
+    Ok(out)
 }

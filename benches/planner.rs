@@ -94,7 +94,14 @@ impl Inputs {
                     }
                 });
                 let is_logging = trail.is_some();
-                (t.id.clone(), AccountState::Observed { trail, is_logging })
+                (
+                    t.id.clone(),
+                    AccountState::Observed {
+                        trail,
+                        is_logging,
+                        selectors: None,
+                    },
+                )
             })
             .collect();
         let mut inputs = Inputs {

@@ -190,8 +190,8 @@ fn failed<M>(target: Target, f: impl Into<AccountFailure>, member: Option<M>) ->
     }
 }
 
-/// AssumeRole (or the caller's own credentials for central), DescribeTrails, and GetTrailStatus of
-/// trailhub's trail when it exists: 2 or 3 calls.
+/// AssumeRole (or the caller's own credentials for central), DescribeTrails, and GetTrailStatus with
+/// GetEventSelectors of trailhub's trail when it exists: 2 calls, or 4 in 3 round trips.
 async fn observe_one<C: Central>(
     central: &C,
     cfg: &Config,
@@ -207,17 +207,22 @@ async fn observe_one<C: Central>(
     };
     let region = cfg.central.region.as_str();
     let mine = emulator::own_trail(&trails, target.trail_name.as_str(), region).cloned();
-    let status = match &mine {
-        Some(t) => match member.trail_status(&t.name).await {
-            Ok(s) => Some(s),
-            Err(e) => return failed(target, e, Some(member)),
+    // the status and the event selectors of trailhub's trail in one wave: no round trip added
+    let (status, selectors) = match &mine {
+        Some(t) => match tokio::join!(
+            member.trail_status(&t.name),
+            member.event_selectors(&t.name)
+        ) {
+            (Ok(s), Ok(e)) => (Some(s), Some(e)),
+            (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
         },
-        None => None,
+        None => (None, None),
     };
     let is_logging = status.as_ref().is_some_and(|s| s.is_logging);
     let state = AccountState::Observed {
         trail: mine,
         is_logging,
+        selectors,
     };
     Observation {
         target,

@@ -9,10 +9,12 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::{AccountOutcome, AccountResult, ApplyOptions};
+use crate::aws::EventSelectors;
 use crate::aws::{AwsError, DesiredTrail, ErrorKind, Member};
 use crate::config::{Config, Target};
 use crate::plan::evaluate::DeliveryVerdict;
 use crate::plan::policy::Org;
+use crate::plan::selectors;
 use crate::plan::trails::TrailChange;
 use crate::plan::{
     AccountFailure, AccountPlan, AccountPlanStatus, delivery_verdict, denial_message, desired_trail,
@@ -153,9 +155,24 @@ async fn apply_account<M: Member>(
     for change in changes {
         let r = match change {
             TrailChange::Create => {
-                create_with_retry(member, &desired, propagation_delay, &mut pacer).await
+                match create_with_retry(member, &desired, propagation_delay, &mut pacer).await {
+                    Ok(()) => {
+                        let all = selectors::restored(&EventSelectors::default());
+                        let name = desired.name.as_str();
+                        pacer.call(member.put_event_selectors(name, &all)).await
+                    }
+                    e => e,
+                }
             }
-            TrailChange::Update { .. } => pacer.call(member.update_trail(&desired)).await,
+            TrailChange::Update { .. } => {
+                let update = || member.update_trail(&desired);
+                with_policy_retry(&desired, propagation_delay, &mut pacer, update).await
+            }
+            TrailChange::EventSelectors { put, .. } => {
+                pacer
+                    .call(member.put_event_selectors(desired.name.as_str(), put))
+                    .await
+            }
             TrailChange::StartLogging => {
                 pacer
                     .call(member.start_logging(desired.name.as_str()))
@@ -181,20 +198,39 @@ async fn create_with_retry<M: Member>(
     delay: Duration,
     pacer: &mut Pacer<'_>,
 ) -> Result<(), AwsError> {
+    let create = || member.create_trail(desired);
+    match with_policy_retry(desired, delay, pacer, create).await {
+        Err(e) if e.kind == ErrorKind::AlreadyExists => {
+            let update = || member.update_trail(desired);
+            with_policy_retry(desired, delay, pacer, update).await
+        }
+        r => r,
+    }
+}
+
+/// A CloudTrail call that names the bucket (CreateTrail, UpdateTrail), retried when AWS has not yet
+/// propagated the new bucket policy: InsufficientS3BucketPolicyException, three retries, the delay doubled
+/// each time.
+async fn with_policy_retry<'m, F, Fut>(
+    desired: &DesiredTrail,
+    delay: Duration,
+    pacer: &mut Pacer<'_>,
+    call: F,
+) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), AwsError>> + 'm,
+{
     let mut wait = delay;
-    let mut retries = 0;
-    loop {
-        match pacer.call(member.create_trail(desired)).await {
-            Err(e) if e.kind == ErrorKind::InsufficientBucketPolicy && retries < 3 => {
+    for _ in 0..3 {
+        match pacer.call(call()).await {
+            Err(e) if e.kind == ErrorKind::InsufficientBucketPolicy => {
                 tracing::info!(trail = %desired.arn, "bucket policy not yet in force for CloudTrail; retrying in {wait:?}");
                 tokio::time::sleep(wait).await;
                 wait *= 2;
-                retries += 1;
-            }
-            Err(e) if e.kind == ErrorKind::AlreadyExists => {
-                return pacer.call(member.update_trail(desired)).await;
             }
             r => return r,
         }
     }
+    pacer.call(call()).await
 }

@@ -232,10 +232,12 @@ mod tests {
         assert_eq!(report.exit_code(), 0, "{report:#?}");
         assert!(report.bucket_created);
         assert_eq!(report.guards_turned_on, Guard::ALL);
-        // a new member: AssumeRole, DescribeTrails, CreateTrail, StartLogging (k = 4); central: no AssumeRole
+        // a new member: AssumeRole, DescribeTrails, CreateTrail, PutEventSelectors, StartLogging (k = 5);
+        // central: no AssumeRole
         assert_eq!(aws.calls("AssumeRole"), 10);
         assert_eq!(aws.calls("DescribeTrails"), 11);
         assert_eq!(aws.calls("CreateTrail"), 11);
+        assert_eq!(aws.calls("PutEventSelectors"), 11);
         assert_eq!(aws.calls("StartLogging"), 11);
         assert_eq!(aws.calls("GetTrailStatus"), 0);
         assert_eq!(aws.calls("PutBucketPolicy"), 1);
@@ -252,18 +254,21 @@ mod tests {
         let after = aws.world().calls.clone();
         let delta =
             |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
-        // an account already right: AssumeRole, DescribeTrails, GetTrailStatus (k = 3), and no write at all
+        // an account already right: AssumeRole, DescribeTrails, then GetTrailStatus and GetEventSelectors
+        // at once (k = 4 in 3 round trips), and no write at all
         assert_eq!(
             (
                 delta("AssumeRole"),
                 delta("DescribeTrails"),
-                delta("GetTrailStatus")
+                delta("GetTrailStatus"),
+                delta("GetEventSelectors")
             ),
-            (10, 11, 11)
+            (10, 11, 11, 11)
         );
         for op in [
             "CreateTrail",
             "UpdateTrail",
+            "PutEventSelectors",
             "StartLogging",
             "PutBucketPolicy",
             "CreateBucket",
@@ -349,6 +354,62 @@ mod tests {
         assert_eq!(
             now["Statement"][0],
             serde_json::from_str::<serde_json::Value>(foreign).unwrap()["Statement"][0]
+        );
+    }
+
+    /// Issue 10, point 2: a member admin switched the management events of trailhub's trail off; plan says
+    /// so, apply puts them back keeping the data events, and a second run changes nothing.
+    #[tokio::test(start_paused = true)]
+    async fn management_events_switched_off_are_restored() {
+        use crate::aws::{BasicSelector, EventSelectors, ReadWrite};
+        use crate::plan::trails::TrailChange;
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        let cfg = config(1);
+        run(&aws, &cfg, &opts(dir.path())).await;
+        let arn = "arn:aws:cloudtrail:ap-northeast-2:200000000000:trail/M0-CT";
+        let data = BasicSelector {
+            read_write: ReadWrite::All,
+            management: false,
+            excluded_sources: vec![],
+            data_resources: vec![("AWS::S3::Object".into(), vec!["arn:aws:s3:::b/".into()])],
+        };
+        let off = EventSelectors {
+            basic: vec![data.clone()],
+            advanced: vec![],
+        };
+        aws.world().selectors.insert(arn.into(), off);
+        let (_, p, _) = crate::commands::full_plan(&aws, &cfg, 2, &Interrupt::default())
+            .await
+            .unwrap();
+        let member = p
+            .accounts
+            .iter()
+            .find(|a| a.trail_arn.to_string() == arn)
+            .unwrap();
+        assert!(
+            matches!(member.changes(), [TrailChange::EventSelectors { now, .. }] if now == "no management events"),
+            "{member:?}"
+        );
+        assert_eq!(
+            member.changes()[0].describe(),
+            "event selectors: no management events -> all management events"
+        );
+        let report = run(&aws, &cfg, &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 0, "{report:#?}");
+        let now = aws.world().selectors[arn].clone();
+        assert!(crate::plan::selectors::management(&now).all(), "{now:?}");
+        assert_eq!(now.basic.len(), 1);
+        assert_eq!(
+            now.basic[0].data_resources, data.data_resources,
+            "data events kept"
+        );
+        let again = run(&aws, &cfg, &opts(dir.path())).await;
+        assert!(
+            again
+                .accounts
+                .iter()
+                .all(|a| a.result == AccountResult::Unchanged)
         );
     }
 }

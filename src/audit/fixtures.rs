@@ -73,6 +73,7 @@ pub(super) fn healthy(arn: &str) -> Candidate {
             latest_delivery_error: None,
             start_logging_time: Some(NOW - 30 * DAY),
         }),
+        selectors: Ok(crate::fake::aws_default_selectors()),
         org_id: None,
         delivery: Ok(vec![region(Some(NOW - 300))]),
     }

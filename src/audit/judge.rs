@@ -8,13 +8,13 @@ use serde_json::Value;
 
 use super::report::gaps;
 use super::{Code, Problem, age, log_prefix};
-use crate::aws::{ObservedTrail, TrailStatus};
+use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::Config;
 use crate::model::{AccountId, TrailArn};
 use crate::plan::evaluate::check_delivery;
-use crate::plan::layout;
 use crate::plan::policy::Org;
 use crate::plan::{AccountFailure, delivery_verdict, denial_message, trail_delivery};
+use crate::plan::{layout, selectors};
 
 /// What the audit judges against: where logs must go and the policy in force.
 pub(super) struct Judge<'a> {
@@ -36,6 +36,8 @@ pub(super) struct Candidate {
     pub(super) trail: ObservedTrail,
     /// GetTrailStatus of the trail; Err: the call failed (`code: message`).
     pub(super) status: Result<TrailStatus, AccountFailure>,
+    /// GetEventSelectors of the trail, read in the same wave as its status; Err: the call failed.
+    pub(super) selectors: Result<EventSelectors, AccountFailure>,
     /// Set when the trail is an organization trail: its logs for the account go under
     /// `[PREFIX/]AWSLogs/<org-id>/<account>/`.
     pub(super) org_id: Option<String>,
@@ -163,11 +165,41 @@ fn judge_candidate(j: &Judge, account: &AccountId, c: &Candidate) -> Vec<Problem
         }
     };
     out.extend(settings_problems(&c.trail, status));
+    out.extend(selector_problems(&c.trail, &c.selectors));
     out.extend(freshness_problems(j, account, c, status));
     if let Some(denied) = policy_denial(j, account, c) {
         out.push(Problem::gap(Code::PolicyDenies, denied));
     }
     out
+}
+
+/// A trail that does not log every management event, read and write, with no event source left out (a
+/// trail with no selectors at all logs nothing), or whose selectors cannot be read.
+fn selector_problems(
+    t: &ObservedTrail,
+    s: &Result<EventSelectors, AccountFailure>,
+) -> Option<Problem> {
+    match s {
+        Ok(s) if selectors::management(s).all() => None,
+        Ok(s) => Some(Problem::gap(
+            Code::ManagementEventsOff,
+            format!(
+                "trail {} logs {}, not every management event",
+                t.name,
+                selectors::describe(s)
+            ),
+        )),
+        Err(e) => Some(Problem::gap(
+            Code::Unreachable,
+            format!(
+                "cannot read the event selectors of trail {}: {}: {}: {}",
+                t.name,
+                e.operation(),
+                e.code(),
+                e.message()
+            ),
+        )),
+    }
 }
 
 /// What is wrong with a trail's settings and the status CloudTrail reports for it (None: not read).
@@ -401,6 +433,19 @@ mod tests {
             "slow down",
         )));
         assert_eq!(codes(&j, reached(vec![c])), [(Code::Unreachable, Gap)]);
+        // no event selectors at all (how moto leaves a new trail): it logs nothing
+        let mut c = healthy(DEV_ARN);
+        c.selectors = Ok(crate::aws::EventSelectors::default());
+        let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![c]));
+        assert_eq!(
+            p.iter().map(|p| (p.code, p.severity)).collect::<Vec<_>>(),
+            [(Code::ManagementEventsOff, Gap)]
+        );
+        assert!(
+            p[0].message
+                .contains("logs nothing (it has no event selectors), not every management event"),
+            "{p:?}"
+        );
         // a listing of the bucket that fails is that account's problem, not the end of the audit
         let mut c = healthy(DEV_ARN);
         c.delivery = Err(AccountFailure::Aws(AwsError::new(

@@ -8,7 +8,7 @@ use futures::stream::{self, StreamExt};
 use super::judge::{Audited, Candidate, Facts, RegionDelivery};
 use super::{AuditError, log_prefix};
 use crate::aws::{AwsError, Central, Member};
-use crate::aws::{ObservedTrail, TrailStatus};
+use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Access, Config, Source, Target};
 use crate::discover::{self, Observation, observe};
 use crate::interrupt::Interrupt;
@@ -92,19 +92,25 @@ fn unmanaged_targets(
     out
 }
 
-/// The status of a trail: by name in its home region, by ARN when it is homed elsewhere.
-async fn status_of<M: Member>(
-    m: &M,
-    cfg: &Config,
-    t: &ObservedTrail,
-) -> Result<TrailStatus, AccountFailure> {
+/// A trail's status and event selectors, in one wave: by name in its home region, by ARN when it is homed
+/// elsewhere.
+async fn status_of<M: Member>(m: &M, cfg: &Config, t: &ObservedTrail) -> StatusAndSelectors {
     let home = t
         .home_region
         .as_deref()
         .is_none_or(|r| r == cfg.central.region.as_str());
     let id = if home { &t.name } else { &t.arn };
-    m.trail_status(id).await.map_err(AccountFailure::Aws)
+    let (status, selectors) = tokio::join!(m.trail_status(id), m.event_selectors(id));
+    (
+        status.map_err(AccountFailure::Aws),
+        selectors.map_err(AccountFailure::Aws),
+    )
 }
+
+type StatusAndSelectors = (
+    Result<TrailStatus, AccountFailure>,
+    Result<EventSelectors, AccountFailure>,
+);
 
 /// The central bucket's policy (None: it has none). Err when the bucket does not exist or cannot be read.
 pub(super) async fn read_bucket<C: Central>(
@@ -151,7 +157,7 @@ fn own_delivering(cfg: &Config, id: &AccountId, trails: &[ObservedTrail]) -> Vec
 /// the organization.
 pub(super) struct OrgTrail {
     trail: ObservedTrail,
-    status: Result<TrailStatus, AccountFailure>,
+    status: StatusAndSelectors,
     /// The organization's ID: the trail writes under `[PREFIX/]AWSLogs/<org-id>/<account>/`.
     org_id: String,
 }
@@ -286,11 +292,14 @@ async fn own_candidates<C: Central>(
     }
     let mut candidates = Vec::new();
     for t in own {
-        let status = match (&o.status, mine) {
-            (Some(s), Some(m)) if m.arn == t.arn => Ok(s.clone()),
+        let (status, selectors) = match (&o.status, observed_selectors(o), mine) {
+            (Some(s), Some(sel), Some(m)) if m.arn == t.arn => (Ok(s.clone()), Ok(sel.clone())),
             _ => match &o.member {
                 Some(m) => status_of(m, cfg, &t).await,
-                None => Err(AccountFailure::NotObserved),
+                None => (
+                    Err(AccountFailure::NotObserved),
+                    Err(AccountFailure::NotObserved),
+                ),
             },
         };
         let org_id = org_trail
@@ -300,11 +309,20 @@ async fn own_candidates<C: Central>(
         candidates.push(Candidate {
             trail: t,
             status,
+            selectors,
             org_id,
             delivery,
         });
     }
     candidates
+}
+
+/// The event selectors discovery read for trailhub's own trail, if any.
+fn observed_selectors<M>(o: &Observation<M>) -> Option<&EventSelectors> {
+    match &o.state {
+        AccountState::Observed { selectors, .. } => selectors.as_ref(),
+        AccountState::Failed(_) => None,
+    }
 }
 
 /// Another account's organization trail as a member's candidate: with Organizations as the source every
@@ -321,7 +339,8 @@ async fn org_candidate<C: Central>(
     let has_logs = delivery.as_ref().is_ok_and(|r| !r.is_empty());
     (from_org || has_logs).then(|| Candidate {
         trail: org_trail.trail.clone(),
-        status: org_trail.status.clone(),
+        status: org_trail.status.0.clone(),
+        selectors: org_trail.status.1.clone(),
         org_id: Some(org_trail.org_id.clone()),
         delivery,
     })

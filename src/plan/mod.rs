@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::{DesiredTrail, Guard, ObservedTrail};
+use crate::aws::{DesiredTrail, EventSelectors, Guard, ObservedTrail};
 use crate::config::{Config, Target};
 use crate::model::{AccountId, TrailArn};
 use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
@@ -29,6 +29,8 @@ pub enum AccountState {
     Observed {
         trail: Option<ObservedTrail>,
         is_logging: bool,
+        /// The event selectors of that trail (None: no trail, or not read).
+        selectors: Option<EventSelectors>,
     },
     /// The account could not be reached or read (AssumeRole or DescribeTrails failed, or it was not
     /// started).
@@ -250,8 +252,12 @@ pub fn plan(
                 },
                 None => AccountPlanStatus::Unreachable(AccountFailure::NotObserved),
                 Some(AccountState::Failed(f)) => AccountPlanStatus::Unreachable(f.clone()),
-                Some(AccountState::Observed { trail, is_logging }) => AccountPlanStatus::Changes {
-                    changes: diff_trail(&desired, trail.as_ref(), *is_logging),
+                Some(AccountState::Observed {
+                    trail,
+                    is_logging,
+                    selectors,
+                }) => AccountPlanStatus::Changes {
+                    changes: diff_trail(&desired, trail.as_ref(), *is_logging, selectors.as_ref()),
                 },
             };
             AccountPlan {
@@ -354,6 +360,7 @@ name = "PRD"
                     AccountState::Observed {
                         trail: None,
                         is_logging: false,
+                        selectors: None,
                     },
                 )
             })
@@ -388,6 +395,7 @@ name = "PRD"
                     AccountState::Observed {
                         trail: Some(o),
                         is_logging: true,
+                        selectors: None,
                     },
                 )
             })
@@ -416,6 +424,7 @@ name = "PRD"
                     AccountState::Observed {
                         trail: None,
                         is_logging: false,
+                        selectors: None,
                     },
                 )
             })

@@ -74,11 +74,11 @@ fn advanced_management(a: &AdvancedSelector, m: &mut Management) {
     m.writes |= writes;
 }
 
-/// What the selectors log now, for the plan and the audit: `no event selectors (logs nothing)`,
+/// What the selectors log now, for the plan and the audit: `nothing (it has no event selectors)`,
 /// `write-only management events`, `management events except kms.amazonaws.com`...
 pub fn describe(s: &EventSelectors) -> String {
     if s.basic.is_empty() && s.advanced.is_empty() {
-        return "no event selectors (logs nothing)".to_owned();
+        return "nothing (it has no event selectors)".to_owned();
     }
     let m = management(s);
     if !m.any {
@@ -200,7 +200,7 @@ mod tests {
         // no selectors at all (moto's new trail): nothing
         let none = EventSelectors::default();
         assert!(!management(&none).all());
-        assert_eq!(describe(&none), "no event selectors (logs nothing)");
+        assert_eq!(describe(&none), "nothing (it has no event selectors)");
         let writes = of_basic(vec![basic(ReadWrite::WriteOnly, true, &[])]);
         assert_eq!(describe(&writes), "write-only management events");
         let both = of_basic(vec![

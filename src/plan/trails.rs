@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::aws::{DesiredTrail, ObservedTrail};
+use super::selectors;
+use crate::aws::{DesiredTrail, EventSelectors, ObservedTrail};
 use crate::model::KeyPrefix;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -15,8 +16,18 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum TrailChange {
+    /// CreateTrail, then PutEventSelectors with every management event (a new trail has AWS's default
+    /// selector, but an emulator's has none, and a trail must not depend on a default).
     Create,
-    Update { changes: Vec<FieldChange> },
+    Update {
+        changes: Vec<FieldChange>,
+    },
+    /// PutEventSelectors: the trail does not log every management event (`now` says what it logs); `put`
+    /// logs them all and keeps the trail's data events.
+    EventSelectors {
+        now: String,
+        put: EventSelectors,
+    },
     StartLogging,
 }
 
@@ -25,6 +36,9 @@ impl TrailChange {
         match self {
             TrailChange::Create => "create trail".to_owned(),
             TrailChange::StartLogging => "start logging".to_owned(),
+            TrailChange::EventSelectors { now, .. } => {
+                format!("event selectors: {now} -> all management events")
+            }
             TrailChange::Update { changes } => {
                 let parts: Vec<String> = changes
                     .iter()
@@ -37,11 +51,13 @@ impl TrailChange {
 }
 
 /// The changes, in order, that take `observed` (None: no trail of that name) to `desired`.
-/// `is_logging` is GetTrailStatus's answer for the observed trail. Empty: nothing to do.
+/// `is_logging` is GetTrailStatus's answer for the observed trail, `selectors` GetEventSelectors' (None: not
+/// read). Empty: nothing to do.
 pub fn diff_trail(
     desired: &DesiredTrail,
     observed: Option<&ObservedTrail>,
     is_logging: bool,
+    selectors: Option<&EventSelectors>,
 ) -> Vec<TrailChange> {
     let Some(o) = observed else {
         return vec![TrailChange::Create, TrailChange::StartLogging];
@@ -79,6 +95,12 @@ pub fn diff_trail(
     let mut out = Vec::new();
     if !changes.is_empty() {
         out.push(TrailChange::Update { changes });
+    }
+    if let Some(s) = selectors.filter(|s| !selectors::management(s).all()) {
+        out.push(TrailChange::EventSelectors {
+            now: selectors::describe(s),
+            put: selectors::restored(s),
+        });
     }
     if !is_logging {
         out.push(TrailChange::StartLogging);
@@ -125,16 +147,16 @@ mod tests {
     #[test]
     fn missing_trail_is_created_and_started() {
         assert_eq!(
-            diff_trail(&desired(), None, false),
+            diff_trail(&desired(), None, false, None),
             [TrailChange::Create, TrailChange::StartLogging]
         );
     }
 
     #[test]
     fn right_trail_needs_nothing() {
-        assert!(diff_trail(&desired(), Some(&right()), true).is_empty());
+        assert!(diff_trail(&desired(), Some(&right()), true, None).is_empty());
         assert_eq!(
-            diff_trail(&desired(), Some(&right()), false),
+            diff_trail(&desired(), Some(&right()), false, None),
             [TrailChange::StartLogging]
         );
     }
@@ -146,7 +168,7 @@ mod tests {
             log_validation: false,
             ..right()
         };
-        let d = diff_trail(&desired(), Some(&o), true);
+        let d = diff_trail(&desired(), Some(&o), true, None);
         assert_eq!(d.len(), 1);
         assert_eq!(
             d[0].describe(),

@@ -1,30 +1,53 @@
-//! Each command, start to end: read the config, reach AWS, check the caller, then plan / apply. Returns
-//! the exit code; results go to the writer it is given, logs to stderr.
+//! The commands, start to end (async, I/O). [`execute`] reads the config, refuses to write without someone
+//! to ask, reaches AWS and checks the caller, then [`run`]s the command over any [`Central`]: each
+//! command's flow (one file each) ends in a report value, which `output` renders. The steps the commands
+//! share (the scope, the bucket, the full plan) are here.
 
-use std::io::{IsTerminal, Write};
+pub mod apply;
+pub mod audit;
+pub mod plan;
+pub mod policy;
+pub mod restore;
+
+use std::io::Write;
 
 use anyhow::{Context, Result, bail};
+use time::OffsetDateTime;
 
-use crate::apply::{ApplyOptions, Interrupt, apply};
+use crate::apply::ApplyOptions;
 use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
-use crate::cli::{ApplyArgs, AuditArgs, Command, Global, RestoreArgs};
+use crate::cli::{Command, Format, Global};
 use crate::config::Config;
 use crate::discover::{Observation, Scope, scope, scope_and_observe};
+use crate::interrupt::Interrupt;
 use crate::model::Region;
-use crate::output;
-use crate::plan::policy::{SIZE_LIMIT, parse_live};
-use crate::plan::{AccountPlanStatus, BucketState, Plan, plan};
+use crate::output::{self, Console, Previewed};
+use crate::plan::{BucketState, Plan, plan};
 
 /// An error that stops the whole command before anything is done (exit 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Usage(pub String);
 
-/// Runs a command. Ok(exit code) for a run that went through (0 or 1); Err for one that could not (2).
+/// What a command runs with besides AWS and the accounts file: how to print, how many accounts at once,
+/// Ctrl-C, the clock, the person at the terminal and where the results go.
+pub struct Session<'a> {
+    pub format: Format,
+    pub concurrency: usize,
+    pub interrupt: Interrupt,
+    /// The time an audit judges freshness against.
+    pub now: fn() -> OffsetDateTime,
+    pub console: &'a mut dyn Console,
+    pub out: &'a mut dyn Write,
+}
+
+/// Runs a command. Ok(exit code) for a run that went through (0, 1, or 2 when the answer was not yes); Err
+/// for one that could not (2).
 pub async fn execute(
     global: &Global,
     command: &Command,
+    console: &mut dyn Console,
     out: &mut dyn Write,
     interrupt: Interrupt,
 ) -> Result<i32> {
@@ -37,43 +60,95 @@ pub async fn execute(
     let concurrency = global
         .concurrency
         .map_or(cfg.members.concurrency, usize::from);
-    if let Command::Apply(args) = command {
-        refuse_unattended(args.yes, "apply")?;
-    }
-    if let Command::RestorePolicy(args) = command {
-        refuse_unattended(args.yes, "restore the bucket policy")?;
-    }
+    refuse_unattended(command, console)?;
     let central = connect(global, &cfg).await?;
+    let session = Session {
+        format: global.format,
+        concurrency,
+        interrupt,
+        now: OffsetDateTime::now_utc,
+        console,
+        out,
+    };
+    run(&central, &cfg, command, session).await
+}
+
+/// Runs `command` over `central`: the command's flow, then its report rendered. Ok(exit code).
+pub async fn run<C: Central>(
+    central: &C,
+    cfg: &Config,
+    command: &Command,
+    s: Session<'_>,
+) -> Result<i32> {
+    let Session {
+        format,
+        concurrency,
+        interrupt,
+        now,
+        console,
+        out,
+    } = s;
     match command {
         Command::Policy => {
-            let scope = discover(&central, &cfg).await?;
-            let (bucket, live) = read_bucket(&central, &cfg).await?;
-            let plan = plan(
-                &cfg,
-                &scope.targets,
-                scope.org.as_ref(),
-                &bucket,
-                live.as_deref(),
-                &Default::default(),
-            )?;
-            output::policy(out, global.format, &plan)?;
+            let merged = policy::run(central, cfg).await?;
+            output::print(out, console, format, &merged)?;
             Ok(0)
         }
         Command::Plan => {
-            let (scope, plan, _) = full_plan(&central, &cfg, concurrency, &interrupt).await?;
-            output::plan(out, global.format, &plan, &scope.rejected)?;
-            let blocked = plan
-                .accounts
-                .iter()
-                .any(|a| !matches!(a.status, AccountPlanStatus::Changes { .. }));
-            Ok(i32::from(blocked || !scope.rejected.is_empty()))
+            let report = plan::run(central, cfg, concurrency, &interrupt).await?;
+            output::print(out, console, format, &report)?;
+            Ok(report.exit_code())
         }
         Command::Apply(args) => {
-            run_apply(&central, &cfg, global, args, concurrency, out, interrupt).await
+            let opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
+            let outcome = apply::run(central, cfg, args.yes, &opts, &mut |planned| {
+                output::print(out, console, format, planned)?;
+                ask(out, console, "Apply these changes?")
+            })
+            .await?;
+            output::print(out, console, format, &outcome)?;
+            Ok(outcome.exit_code())
         }
-        Command::RestorePolicy(args) => run_restore(&central, &cfg, args, out).await,
-        Command::Audit(args) => run_audit(&central, &cfg, global, args, concurrency, out).await,
+        Command::RestorePolicy(args) => {
+            let outcome = restore::run(central, cfg, args, &mut |changes| {
+                output::print(out, console, format, changes)?;
+                ask(out, console, "Restore this policy?")
+            })
+            .await?;
+            if args.yes {
+                output::print(out, console, format, &outcome)?;
+            } else {
+                output::print(out, console, format, &Previewed(&outcome))?;
+            }
+            Ok(outcome.exit_code())
+        }
+        Command::Audit(args) => {
+            let report = audit::run(central, cfg, args, concurrency, now()).await?;
+            output::print_and_save(out, console, format, &report, args.output.as_deref())?;
+            Ok(report.exit_code())
+        }
     }
+}
+
+/// Without a terminal to ask on, a command that writes needs --yes.
+fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
+    let what = match command {
+        Command::Apply(args) if !args.yes => "apply",
+        Command::RestorePolicy(args) if !args.yes => "restore the bucket policy",
+        _ => return Ok(()),
+    };
+    if !console.can_ask() {
+        bail!(Usage(format!(
+            "refusing to {what} without --yes: stdin is not a terminal to ask on"
+        )));
+    }
+    Ok(())
+}
+
+/// Asks the person at the terminal, once what was printed to `out` is out.
+fn ask(out: &mut dyn Write, console: &mut dyn Console, question: &str) -> Result<bool> {
+    out.flush()?;
+    Ok(console.confirm(question)?)
 }
 
 /// The central account's clients, after checking that the credentials are the central account's: running
@@ -183,201 +258,4 @@ pub async fn full_plan<C: Central>(
         &states,
     )?;
     Ok((scope, plan, observations))
-}
-
-async fn run_apply<C: Central>(
-    central: &C,
-    cfg: &Config,
-    global: &Global,
-    args: &ApplyArgs,
-    concurrency: usize,
-    out: &mut dyn Write,
-    interrupt: Interrupt,
-) -> Result<i32> {
-    let (scope, plan, observations) = full_plan(central, cfg, concurrency, &interrupt).await?;
-    let all_planned = plan
-        .accounts
-        .iter()
-        .all(|a| matches!(a.status, AccountPlanStatus::Changes { .. }));
-    if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
-        writeln!(
-            out,
-            "nothing to do: the bucket, its policy and {} trails are as they should be",
-            plan.accounts.len()
-        )?;
-        return Ok(0);
-    }
-    if !args.yes {
-        output::plan(out, global.format, &plan, &scope.rejected)?;
-        if !confirm(out, "Apply these changes?")? {
-            return Ok(2);
-        }
-    }
-    let opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
-    let report = apply(central, cfg, &scope, &plan, observations, &opts).await?;
-    output::apply(out, global.format, &report, &scope.rejected)?;
-    Ok(output::exit_code(&report, &scope.rejected))
-}
-
-/// Without a terminal to ask on, a command that writes needs --yes.
-fn refuse_unattended(yes: bool, what: &str) -> Result<()> {
-    if !yes && !std::io::stdin().is_terminal() {
-        bail!(Usage(format!(
-            "refusing to {what} without --yes: stdin is not a terminal to ask on"
-        )));
-    }
-    Ok(())
-}
-
-/// Asks on the terminal; false (and "not applied" on stdout) unless the answer is yes.
-fn confirm(out: &mut dyn Write, question: &str) -> Result<bool> {
-    out.flush()?;
-    eprint!("\n{question} [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    let yes = matches!(answer.trim(), "y" | "Y" | "yes");
-    if !yes {
-        writeln!(out, "not applied")?;
-    }
-    Ok(yes)
-}
-
-/// `trailhub restore-policy BACKUP.json`: shows what changes, asks, backs up the current policy, puts the
-/// backup's text back byte for byte and reads it back; then names the trails the restored policy does not allow.
-async fn run_restore<C: Central>(
-    central: &C,
-    cfg: &Config,
-    args: &RestoreArgs,
-    out: &mut dyn Write,
-) -> Result<i32> {
-    let text = std::fs::read_to_string(&args.backup)
-        .with_context(|| format!("cannot read {}", args.backup.display()))?;
-    let restored = match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(v) if v.is_object() => v,
-        Ok(_) => bail!(Usage(format!(
-            "{} is not a bucket policy: not a JSON object",
-            args.backup.display()
-        ))),
-        Err(e) => bail!(Usage(format!(
-            "{} is not a bucket policy: not JSON ({e})",
-            args.backup.display()
-        ))),
-    };
-    if text.len() > SIZE_LIMIT {
-        bail!(Usage(format!(
-            "{} is {} bytes, over S3's limit of {SIZE_LIMIT}",
-            args.backup.display(),
-            text.len()
-        )));
-    }
-    let bucket = &cfg.central.bucket;
-    let live = central
-        .get_bucket_policy(bucket)
-        .await
-        .with_context(|| format!("cannot read the policy of bucket {bucket}"))?;
-    let live_value = live.as_deref().map(parse_live).transpose().ok().flatten();
-    if live_value.as_ref() == Some(&restored) {
-        writeln!(
-            out,
-            "nothing to do: bucket {bucket} already has the policy of {}",
-            args.backup.display()
-        )?;
-        return Ok(0);
-    }
-    let statements = |v: Option<&serde_json::Value>| -> Vec<serde_json::Value> {
-        v.map(crate::plan::document::statements)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| serde_json::Value::Object(s.clone()))
-            .collect()
-    };
-    let (now, then) = (statements(live_value.as_ref()), statements(Some(&restored)));
-    let sid = |s: &serde_json::Value| {
-        s.get("Sid")
-            .and_then(|v| v.as_str())
-            .unwrap_or("(no Sid)")
-            .to_owned()
-    };
-    writeln!(
-        out,
-        "restore bucket {bucket}'s policy from {} ({} bytes)",
-        args.backup.display(),
-        text.len()
-    )?;
-    for s in now.iter().filter(|s| !then.contains(s)) {
-        writeln!(out, "  - statement {} (as it is now) goes", sid(s))?;
-    }
-    for s in then.iter().filter(|s| !now.contains(s)) {
-        writeln!(out, "  + statement {} (as it was) comes back", sid(s))?;
-    }
-    if !args.yes && !confirm(out, "Restore this policy?")? {
-        return Ok(2);
-    }
-    if let Some(current) = &live {
-        let path = crate::apply::backup_policy(&args.backup_dir, bucket.as_str(), current)?;
-        writeln!(
-            out,
-            "policy: the current one backed up to {}",
-            path.display()
-        )?;
-    }
-    central.put_bucket_policy(bucket, &text).await?;
-    let back = central.get_bucket_policy(bucket).await?;
-    if back
-        .as_deref()
-        .map(parse_live)
-        .transpose()
-        .ok()
-        .flatten()
-        .as_ref()
-        != Some(&restored)
-    {
-        bail!(
-            "the policy read back is not the one written: another writer changed it; run restore-policy again (runbooks/troubleshooting.md#policy-changed-during-apply)"
-        );
-    }
-    writeln!(out, "policy: restored and read back")?;
-    let scope = discover(central, cfg).await?;
-    let denied: Vec<String> = scope
-        .targets
-        .iter()
-        .filter(|t| {
-            let arn = crate::model::TrailArn::new(&cfg.central.region, &t.id, &t.trail_name);
-            !crate::plan::delivery_verdict(cfg, &restored, scope.org.as_ref(), &t.id, &arn)
-                .allowed()
-        })
-        .map(|t| format!("{} ({})", t.id, t.name))
-        .collect();
-    if !denied.is_empty() {
-        writeln!(
-            out,
-            "warning: the restored policy does not let these trails write: {}; `trailhub apply` adds them back",
-            denied.join(", ")
-        )?;
-    }
-    Ok(0)
-}
-
-/// `trailhub audit`: read-only; 0 every account covered, 1 a gap (errors that stop it are exit 2).
-async fn run_audit<C: Central>(
-    central: &C,
-    cfg: &Config,
-    global: &Global,
-    args: &AuditArgs,
-    concurrency: usize,
-    out: &mut dyn Write,
-) -> Result<i32> {
-    let opts = crate::audit::AuditOptions {
-        concurrency,
-        max_age: args.max_age,
-    };
-    let report = crate::audit::audit(central, cfg, &opts, time::OffsetDateTime::now_utc()).await?;
-    let mut rendered = Vec::new();
-    output::audit(&mut rendered, global.format, &report)?;
-    out.write_all(&rendered)?;
-    if let Some(path) = &args.output {
-        std::fs::write(path, &rendered)
-            .with_context(|| format!("cannot write the report to {}", path.display()))?;
-    }
-    Ok(report.exit_code())
 }

@@ -62,6 +62,10 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) ->
             write_bucket(out, report)?;
             write_policy(out, report)?;
             let (t, tally) = account_table(report, rejected);
+            if format == Format::Markdown {
+                // a Markdown table does not interrupt the paragraph above it
+                writeln!(out)?;
+            }
             print_rows(out, format, &t)?;
             writeln!(out)?;
             write_summary(out, &tally)

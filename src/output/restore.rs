@@ -112,19 +112,19 @@ fn write_changes(out: &mut dyn Write, c: &RestoreChanges, style: Style) -> io::R
         style.code(&c.backup.display().to_string()),
         c.size
     )?;
-    let item = match style {
-        Style::Text => "  ",
+    let (going, coming) = match style {
+        Style::Text => ("  -", "  +"),
         Style::Markdown => {
             writeln!(out)?;
-            "- "
+            ("-", "-")
         }
     };
     let sid = |s: &Option<String>| style.code(s.as_deref().unwrap_or("(no Sid)"));
     for s in &c.statements_going {
-        writeln!(out, "{item}- statement {} (as it is now) goes", sid(s))?;
+        writeln!(out, "{going} statement {} (as it is now) goes", sid(s))?;
     }
     for s in &c.statements_coming_back {
-        writeln!(out, "{item}+ statement {} (as it was) comes back", sid(s))?;
+        writeln!(out, "{coming} statement {} (as it was) comes back", sid(s))?;
     }
     Ok(())
 }

@@ -6,20 +6,17 @@ use anyhow::Result;
 use super::{discover, read_bucket};
 use crate::aws::Central;
 use crate::config::Config;
-use crate::plan::plan;
+use crate::plan::desired_policy;
 use crate::plan::policy::Merged;
 
 /// The merged policy, with its form and size.
 pub async fn run<C: Central>(central: &C, cfg: &Config) -> Result<Merged> {
     let scope = discover(central, cfg).await?;
-    let (bucket, live) = read_bucket(central, cfg).await?;
-    let plan = plan(
+    let (_, live) = read_bucket(central, cfg).await?;
+    Ok(desired_policy(
         cfg,
         &scope.targets,
         scope.org.as_ref(),
-        &bucket,
         live.as_deref(),
-        &Default::default(),
-    )?;
-    Ok(plan.policy)
+    )?)
 }

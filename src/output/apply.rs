@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::{Console, Render, print_rows, rejected_json, table};
+use super::{Console, Render, account_table, guard_names, print_rows, rejected_json};
 use crate::apply::{AccountResult, ApplyReport};
 use crate::cli::Format;
 use crate::commands::apply::ApplyOutcome;
@@ -61,7 +61,7 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) ->
         ApplyOutcome::Applied { report, rejected } => {
             write_bucket(out, report)?;
             write_policy(out, report)?;
-            let (t, tally) = account_table(report, rejected);
+            let (t, tally) = account_rows(report, rejected);
             if format == Format::Markdown {
                 // a Markdown table does not interrupt the paragraph above it
                 writeln!(out)?;
@@ -75,12 +75,7 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) ->
 
 /// `bucket B: created (...)` or `turned on ...`; nothing when the bucket was left as it was.
 fn write_bucket(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
-    let guards = report
-        .guards_turned_on
-        .iter()
-        .map(|g| g.name())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let guards = guard_names(&report.guards_turned_on);
     if report.bucket_created {
         writeln!(out, "bucket {}: created ({guards} on)", report.bucket)?;
     } else if !guards.is_empty() {
@@ -141,28 +136,20 @@ struct Tally {
 }
 
 /// One row per account (the rejected ones last, as failed) and the tally of the summary line.
-fn account_table(report: &ApplyReport, rejected: &[Rejected]) -> (comfy_table::Table, Tally) {
-    let mut t = table(&["ACCOUNT", "NAME", "TRAIL", "RESULT"]);
+fn account_rows(report: &ApplyReport, rejected: &[Rejected]) -> (comfy_table::Table, Tally) {
     let mut tally = Tally {
         failed: rejected.len(),
         ..Tally::default()
     };
-    for a in &report.accounts {
-        t.add_row(vec![
+    let rows = report.accounts.iter().map(|a| {
+        [
             a.id.to_string(),
             a.name.clone(),
             a.trail_arn.name.clone(),
             result_cell(&a.result, &mut tally),
-        ]);
-    }
-    for r in rejected {
-        t.add_row(vec![
-            r.id.clone(),
-            r.name.clone(),
-            "-".into(),
-            format!("FAILED: {}", r.reason),
-        ]);
-    }
+        ]
+    });
+    let t = account_table("RESULT", rows, rejected, "FAILED");
     (t, tally)
 }
 

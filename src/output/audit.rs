@@ -46,20 +46,11 @@ impl Render for AuditReport {
 fn write_table(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     let mut t = table(&["ACCOUNT", "NAME", "COVERED", "PROBLEMS"]);
     for a in &report.accounts {
-        let problems = if a.problems.is_empty() {
-            "-".to_owned()
-        } else {
-            a.problems
-                .iter()
-                .map(code_label)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         t.add_row(vec![
             a.id.clone(),
             name_cell(a).to_owned(),
             covered_cell(a).to_owned(),
-            problems,
+            problems_cell(a, code_label, ", "),
         ]);
     }
     print_table(out, &t)
@@ -87,15 +78,11 @@ fn write_markdown_table(out: &mut dyn Write, report: &AuditReport) -> io::Result
         "| account | name | covered | problems |\n|---|---|---|---|"
     )?;
     for a in &report.accounts {
-        let problems = if a.problems.is_empty() {
-            "-".to_owned()
-        } else {
-            a.problems
-                .iter()
-                .map(|p| format!("`{}`: {}", code_label(p), md_cell(&p.message)))
-                .collect::<Vec<_>>()
-                .join("<br>")
-        };
+        let problems = problems_cell(
+            a,
+            |p| format!("`{}`: {}", code_label(p), md_cell(&p.message)),
+            "<br>",
+        );
         let covered = match covered_cell(a) {
             "NO" => "**no**",
             c => c,
@@ -140,6 +127,14 @@ fn coverage_line(report: &AuditReport) -> String {
         "coverage: {}/{} accounts ({pct:.1}%)",
         s.covered, s.accounts
     )
+}
+
+/// Each of the account's problems as `each` renders it, joined by `sep`; `-` when there is none.
+fn problems_cell(a: &AccountReport, each: impl Fn(&Problem) -> String, sep: &str) -> String {
+    if a.problems.is_empty() {
+        return "-".to_owned();
+    }
+    a.problems.iter().map(each).collect::<Vec<_>>().join(sep)
 }
 
 fn name_cell(a: &AccountReport) -> &str {

@@ -17,6 +17,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::aws::Guard;
 use crate::cli::Format;
 use crate::discover::Rejected;
 pub use console::{Console, Scripted, Terminal};
@@ -114,6 +115,38 @@ fn print_rows(out: &mut dyn Write, format: Format, t: &comfy_table::Table) -> io
 /// Text made safe for one cell of a Markdown table.
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The account table of `plan` and `apply`: ACCOUNT, NAME, TRAIL and `last` (what happens to it), one row
+/// per account, then the Organizations accounts left out, with `left_out` before their reason.
+fn account_table(
+    last: &str,
+    rows: impl IntoIterator<Item = [String; 4]>,
+    rejected: &[Rejected],
+    left_out: &str,
+) -> comfy_table::Table {
+    let mut t = table(&["ACCOUNT", "NAME", "TRAIL", last]);
+    for row in rows {
+        t.add_row(row);
+    }
+    for r in rejected {
+        t.add_row(vec![
+            r.id.clone(),
+            r.name.clone(),
+            "-".into(),
+            format!("{left_out}: {}", r.reason),
+        ]);
+    }
+    t
+}
+
+/// `Block Public Access, versioning, default encryption`
+fn guard_names(guards: &[Guard]) -> String {
+    guards
+        .iter()
+        .map(|g| g.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The Organizations accounts left out, as `plan` and `apply` report them in JSON.

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::policy::form_line;
-use super::{Console, Render, print_rows, rejected_json, table};
+use super::{Console, Render, account_table, guard_names, print_rows, rejected_json};
 use crate::cli::Format;
 use crate::commands::plan::PlanReport;
 use crate::plan::policy::Merged;
@@ -34,7 +34,7 @@ fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result
     write_bucket(out, &r.plan)?;
     write_policy(out, &r.plan.policy)?;
     writeln!(out)?;
-    let (t, tally) = account_table(r);
+    let (t, tally) = account_rows(r);
     print_rows(out, format, &t)?;
     writeln!(out)?;
     writeln!(
@@ -46,12 +46,7 @@ fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result
 
 /// `bucket B: create (...)`, `exists` or `exists; turn on ...`, and the guards that could not be read.
 fn write_bucket(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    let guards = plan
-        .bucket_guards
-        .iter()
-        .map(|g| g.name())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let guards = guard_names(&plan.bucket_guards);
     match plan.bucket_action {
         BucketAction::Create => writeln!(out, "bucket {}: create ({guards} on)", plan.bucket)?,
         BucketAction::Exists if guards.is_empty() => {
@@ -60,12 +55,11 @@ fn write_bucket(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         BucketAction::Exists => writeln!(out, "bucket {}: exists; turn on {guards}", plan.bucket)?,
     }
     if !plan.bucket_unknown.is_empty() {
-        let names: Vec<&str> = plan.bucket_unknown.iter().map(|g| g.name()).collect();
         writeln!(
             out,
             "bucket {}: cannot tell whether {} is on (left as it is; -v says why)",
             plan.bucket,
-            names.join(", ")
+            guard_names(&plan.bucket_unknown)
         )?;
     }
     Ok(())
@@ -115,28 +109,20 @@ struct Tally {
 }
 
 /// One row per account (the rejected ones last) and the tally of the summary line.
-fn account_table(r: &PlanReport) -> (comfy_table::Table, Tally) {
-    let mut t = table(&["ACCOUNT", "NAME", "TRAIL", "PLAN"]);
+fn account_rows(r: &PlanReport) -> (comfy_table::Table, Tally) {
     let mut tally = Tally {
         bad: r.rejected.len(),
         ..Tally::default()
     };
-    for a in &r.plan.accounts {
-        t.add_row(vec![
+    let rows = r.plan.accounts.iter().map(|a| {
+        [
             a.id.to_string(),
             a.name.clone(),
             a.trail_arn.name.clone(),
             plan_cell(&a.status, &mut tally),
-        ]);
-    }
-    for rej in &r.rejected {
-        t.add_row(vec![
-            rej.id.clone(),
-            rej.name.clone(),
-            "-".into(),
-            format!("cannot plan: {}", rej.reason),
-        ]);
-    }
+        ]
+    });
+    let t = account_table("PLAN", rows, &r.rejected, "cannot plan");
     (t, tally)
 }
 

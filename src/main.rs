@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use trailhub::apply::Interrupt;
 use trailhub::cli::{Cli, Command};
+use trailhub::interrupt::Interrupt;
+use trailhub::output::Terminal;
 
 /// Whether an event may carry a credential: aws_sigv4 logs canonical requests (session token included),
 /// and the SDK's orchestrator and HTTP client log whole requests (Authorization, x-amz-security-token) at
@@ -82,8 +83,16 @@ fn main() -> ExitCode {
             }
         });
         let mut stdout = std::io::stdout().lock();
+        let mut terminal = Terminal;
+        let run = trailhub::commands::execute(
+            &cli.global,
+            &cli.command,
+            &mut terminal,
+            &mut stdout,
+            interrupt.clone(),
+        );
         tokio::select! {
-            r = trailhub::commands::execute(&cli.global, &cli.command, &mut stdout, interrupt.clone()) => match r {
+            r = run => match r {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -1,0 +1,72 @@
+//! `trailhub apply` (async, over the `aws` traits): the plan, the question, then the bucket, the policy and
+//! every account's trail. Ends in an [`ApplyOutcome`]; writes no result.
+
+use anyhow::Result;
+
+use super::full_plan;
+use super::plan::PlanReport;
+use crate::apply::{ApplyOptions, ApplyReport, apply};
+use crate::aws::Central;
+use crate::config::Config;
+use crate::discover::Rejected;
+use crate::plan::AccountPlanStatus;
+
+#[derive(Debug, Clone)]
+pub enum ApplyOutcome {
+    /// The bucket, its policy and every trail are as they should be: nothing was written.
+    NothingToDo { bucket: String, trails: usize },
+    /// The plan was shown and the answer was not yes: nothing was written.
+    NotApplied,
+    /// What was done, and the Organizations accounts in scope that could not be worked on.
+    Applied {
+        report: ApplyReport,
+        rejected: Vec<Rejected>,
+    },
+}
+
+impl ApplyOutcome {
+    /// 0 all converged (or nothing to do), 1 some did not, 2 not applied.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ApplyOutcome::NothingToDo { .. } => 0,
+            ApplyOutcome::NotApplied => 2,
+            ApplyOutcome::Applied { report, rejected } if rejected.is_empty() => report.exit_code(),
+            ApplyOutcome::Applied { .. } => 1,
+        }
+    }
+}
+
+/// Plans, then applies. Unless `yes`, `review` is shown the plan first and the apply goes ahead only when
+/// it answers true.
+pub async fn run<C: Central>(
+    central: &C,
+    cfg: &Config,
+    yes: bool,
+    opts: &ApplyOptions,
+    review: &mut dyn FnMut(&PlanReport) -> Result<bool>,
+) -> Result<ApplyOutcome> {
+    let (scope, plan, observations) =
+        full_plan(central, cfg, opts.concurrency, &opts.interrupt).await?;
+    let all_planned = plan
+        .accounts
+        .iter()
+        .all(|a| matches!(a.status, AccountPlanStatus::Changes { .. }));
+    if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
+        return Ok(ApplyOutcome::NothingToDo {
+            bucket: plan.bucket,
+            trails: plan.accounts.len(),
+        });
+    }
+    let planned = PlanReport {
+        plan,
+        rejected: scope.rejected.clone(),
+    };
+    if !yes && !review(&planned)? {
+        return Ok(ApplyOutcome::NotApplied);
+    }
+    let report = apply(central, cfg, &scope, &planned.plan, observations, opts).await?;
+    Ok(ApplyOutcome::Applied {
+        report,
+        rejected: planned.rejected,
+    })
+}

@@ -1,0 +1,25 @@
+//! `trailhub audit` (async, over the `aws` traits, read-only): does every account's CloudTrail still reach
+//! the central bucket? Writes no result.
+
+use anyhow::Result;
+use time::OffsetDateTime;
+
+use crate::audit::{AuditOptions, AuditReport, audit};
+use crate::aws::Central;
+use crate::cli::AuditArgs;
+use crate::config::Config;
+
+/// The report, judged at `now`; its exit code is 0 when every account is covered, 1 for a gap.
+pub async fn run<C: Central>(
+    central: &C,
+    cfg: &Config,
+    args: &AuditArgs,
+    concurrency: usize,
+    now: OffsetDateTime,
+) -> Result<AuditReport> {
+    let opts = AuditOptions {
+        concurrency,
+        max_age: args.max_age,
+    };
+    Ok(audit(central, cfg, &opts, now).await?)
+}

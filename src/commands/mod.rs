@@ -1,0 +1,261 @@
+//! The commands, start to end (async, I/O). [`execute`] reads the config, refuses to write without someone
+//! to ask, reaches AWS and checks the caller, then [`run`]s the command over any [`Central`]: each
+//! command's flow (one file each) ends in a report value, which `output` renders. The steps the commands
+//! share (the scope, the bucket, the full plan) are here.
+
+pub mod apply;
+pub mod audit;
+pub mod plan;
+pub mod policy;
+pub mod restore;
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+use time::OffsetDateTime;
+
+use crate::apply::ApplyOptions;
+use crate::aws::Central;
+use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
+use crate::cli::{Command, Format, Global};
+use crate::config::Config;
+use crate::discover::{Observation, Scope, scope, scope_and_observe};
+use crate::interrupt::Interrupt;
+use crate::model::Region;
+use crate::output::{self, Console, Previewed};
+use crate::plan::{BucketState, Plan, plan};
+
+/// An error that stops the whole command before anything is done (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// What a command runs with besides AWS and the accounts file: how to print, how many accounts at once,
+/// Ctrl-C, the clock, the person at the terminal and where the results go.
+pub struct Session<'a> {
+    pub format: Format,
+    pub concurrency: usize,
+    pub interrupt: Interrupt,
+    /// The time an audit judges freshness against.
+    pub now: fn() -> OffsetDateTime,
+    pub console: &'a mut dyn Console,
+    pub out: &'a mut dyn Write,
+}
+
+/// Runs a command. Ok(exit code) for a run that went through (0, 1, or 2 when the answer was not yes); Err
+/// for one that could not (2).
+pub async fn execute(
+    global: &Global,
+    command: &Command,
+    console: &mut dyn Console,
+    out: &mut dyn Write,
+    interrupt: Interrupt,
+) -> Result<i32> {
+    let mut cfg = Config::load(&global.config)?;
+    if let Some(r) = &global.region {
+        cfg.central.region = r
+            .parse::<Region>()
+            .map_err(|e| Usage(format!("--region: {e}")))?;
+    }
+    let concurrency = global
+        .concurrency
+        .map_or(cfg.members.concurrency, usize::from);
+    refuse_unattended(command, console)?;
+    let central = connect(global, &cfg).await?;
+    let session = Session {
+        format: global.format,
+        concurrency,
+        interrupt,
+        now: OffsetDateTime::now_utc,
+        console,
+        out,
+    };
+    run(&central, &cfg, command, session).await
+}
+
+/// Runs `command` over `central`: the command's flow, then its report rendered. Ok(exit code).
+pub async fn run<C: Central>(
+    central: &C,
+    cfg: &Config,
+    command: &Command,
+    s: Session<'_>,
+) -> Result<i32> {
+    let Session {
+        format,
+        concurrency,
+        interrupt,
+        now,
+        console,
+        out,
+    } = s;
+    match command {
+        Command::Policy => {
+            let merged = policy::run(central, cfg).await?;
+            output::print(out, console, format, &merged)?;
+            Ok(0)
+        }
+        Command::Plan => {
+            let report = plan::run(central, cfg, concurrency, &interrupt).await?;
+            output::print(out, console, format, &report)?;
+            Ok(report.exit_code())
+        }
+        Command::Apply(args) => {
+            let opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
+            let outcome = apply::run(central, cfg, args.yes, &opts, &mut |planned| {
+                output::print(out, console, format, planned)?;
+                ask(out, console, "Apply these changes?")
+            })
+            .await?;
+            output::print(out, console, format, &outcome)?;
+            Ok(outcome.exit_code())
+        }
+        Command::RestorePolicy(args) => {
+            let outcome = restore::run(central, cfg, args, &mut |changes| {
+                output::print(out, console, format, changes)?;
+                ask(out, console, "Restore this policy?")
+            })
+            .await?;
+            if args.yes {
+                output::print(out, console, format, &outcome)?;
+            } else {
+                output::print(out, console, format, &Previewed(&outcome))?;
+            }
+            Ok(outcome.exit_code())
+        }
+        Command::Audit(args) => {
+            let report = audit::run(central, cfg, args, concurrency, now()).await?;
+            output::print_and_save(out, console, format, &report, args.output.as_deref())?;
+            Ok(report.exit_code())
+        }
+    }
+}
+
+/// Without a terminal to ask on, a command that writes needs --yes.
+fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
+    let what = match command {
+        Command::Apply(args) if !args.yes => "apply",
+        Command::RestorePolicy(args) if !args.yes => "restore the bucket policy",
+        _ => return Ok(()),
+    };
+    if !console.can_ask() {
+        bail!(Usage(format!(
+            "refusing to {what} without --yes: stdin is not a terminal to ask on"
+        )));
+    }
+    Ok(())
+}
+
+/// Asks the person at the terminal, once what was printed to `out` is out.
+fn ask(out: &mut dyn Write, console: &mut dyn Console, question: &str) -> Result<bool> {
+    out.flush()?;
+    Ok(console.confirm(question)?)
+}
+
+/// The central account's clients, after checking that the credentials are the central account's: running
+/// with the wrong profile must not touch the wrong account.
+async fn connect(global: &Global, cfg: &Config) -> Result<SdkCentral> {
+    let opts = ClientOptions {
+        profile: global.profile.clone(),
+        region: Some(cfg.central.region.clone()),
+        endpoint_url: global.endpoint_url.clone(),
+        max_attempts: global.max_attempts,
+    };
+    let mut central = SdkCentral::new(load_config(&opts).await);
+    central.set_page_size(global.org_page_size);
+    let caller = central
+        .caller_account()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot identify the caller: {e}; {}", e.hint()))?;
+    if caller != cfg.central.account_id.as_str() {
+        return Err(Usage(format!(
+            "the credentials are for account {caller}, but central.account_id in {} is {}: refusing to touch the wrong account. Use the central account's profile (--profile) or fix the file (runbooks/troubleshooting.md#wrong-account)",
+            cfg.path.display(),
+            cfg.central.account_id
+        ))
+        .into());
+    }
+    central.expect_bucket_owner(&caller);
+    Ok(central)
+}
+
+async fn discover<C: Central>(central: &C, cfg: &Config) -> Result<Scope> {
+    let scope = scope(central, cfg).await.context(
+        "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
+    )?;
+    check_scope(&scope)?;
+    Ok(scope)
+}
+
+/// Warns of the accounts left out and refuses an empty scope.
+fn check_scope(scope: &Scope) -> Result<()> {
+    for r in &scope.rejected {
+        tracing::warn!(account = %r.id, "left out: {}", r.reason);
+    }
+    if scope.targets.is_empty() {
+        bail!(Usage(
+            "no account is in scope: add [[account]] entries, or a central trail_name".into()
+        ));
+    }
+    Ok(())
+}
+
+/// The central bucket: whether it exists, its guards and its policy (GetBucketPolicy and the guards read
+/// at once).
+async fn read_bucket<C: Central>(
+    central: &C,
+    cfg: &Config,
+) -> Result<(BucketState, Option<String>)> {
+    let bucket = &cfg.central.bucket;
+    let exists = central
+        .bucket_exists(bucket)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read bucket {bucket}: {e}; {}", e.hint()))?;
+    if !exists {
+        return Ok((BucketState::default(), None));
+    }
+    let (guards, live) = tokio::join!(
+        central.bucket_guards(bucket),
+        central.get_bucket_policy(bucket)
+    );
+    let guards =
+        guards.map_err(|e| anyhow::anyhow!("cannot read bucket {bucket}: {e}; {}", e.hint()))?;
+    let live = live.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the policy of bucket {bucket}: {e}; {}",
+            e.hint()
+        )
+    })?;
+    Ok((BucketState { exists, guards }, live))
+}
+
+/// The scope, every account observed (overlapping the listing of the organization), the bucket read
+/// alongside, and the plan.
+pub async fn full_plan<C: Central>(
+    central: &C,
+    cfg: &Config,
+    concurrency: usize,
+    interrupt: &Interrupt,
+) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
+    let (scoped, bucket) = tokio::join!(
+        scope_and_observe(central, cfg, concurrency, interrupt),
+        read_bucket(central, cfg)
+    );
+    let (scope, observations) = scoped.context(
+        "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
+    )?;
+    check_scope(&scope)?;
+    let (bucket, live) = bucket?;
+    let states = observations
+        .iter()
+        .map(|o| (o.target.id.clone(), o.state.clone()))
+        .collect();
+    let plan = plan(
+        cfg,
+        &scope.targets,
+        scope.org.as_ref(),
+        &bucket,
+        live.as_deref(),
+        &states,
+    )?;
+    Ok((scope, plan, observations))
+}

@@ -1,0 +1,43 @@
+//! `trailhub plan` (async, over the `aws` traits, read-only): every account observed and the bucket read,
+//! then what `apply` would change. Writes no result.
+
+use anyhow::Result;
+
+use super::full_plan;
+use crate::aws::Central;
+use crate::config::Config;
+use crate::discover::Rejected;
+use crate::interrupt::Interrupt;
+use crate::plan::{AccountPlanStatus, Plan};
+
+/// The plan, and the Organizations accounts in scope that cannot be planned.
+#[derive(Debug, Clone)]
+pub struct PlanReport {
+    pub plan: Plan,
+    pub rejected: Vec<Rejected>,
+}
+
+impl PlanReport {
+    /// 0 when every account can be planned (changes may be pending), 1 when some cannot.
+    pub fn exit_code(&self) -> i32 {
+        let blocked = self
+            .plan
+            .accounts
+            .iter()
+            .any(|a| !matches!(a.status, AccountPlanStatus::Changes { .. }));
+        i32::from(blocked || !self.rejected.is_empty())
+    }
+}
+
+pub async fn run<C: Central>(
+    central: &C,
+    cfg: &Config,
+    concurrency: usize,
+    interrupt: &Interrupt,
+) -> Result<PlanReport> {
+    let (scope, plan, _) = full_plan(central, cfg, concurrency, interrupt).await?;
+    Ok(PlanReport {
+        plan,
+        rejected: scope.rejected,
+    })
+}

@@ -1,0 +1,210 @@
+//! `trailhub apply`: what was done to the bucket and the policy, one line per account and a summary; or
+//! that there was nothing to do, or that it was not applied (pure rendering).
+
+use std::io::{self, Write};
+
+use serde_json::{Map, Value, json};
+
+use super::{Console, Render, account_table, guard_names, print_rows, rejected_json};
+use crate::apply::{AccountResult, ApplyReport};
+use crate::cli::Format;
+use crate::commands::apply::ApplyOutcome;
+use crate::discover::Rejected;
+
+impl Render for ApplyOutcome {
+    fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
+        write_outcome(out, Format::Text, self)
+    }
+
+    fn json(&self) -> serde_json::Result<Value> {
+        let mut v = Map::new();
+        v.insert("outcome".into(), json!(outcome_name(self)));
+        match self {
+            ApplyOutcome::NothingToDo { bucket, trails } => {
+                v.insert("bucket".into(), json!(bucket));
+                v.insert("trails".into(), json!(trails));
+            }
+            ApplyOutcome::NotApplied => {}
+            ApplyOutcome::Applied { report, rejected } => {
+                if let Value::Object(fields) = serde_json::to_value(report)? {
+                    v.extend(fields);
+                }
+                v.insert("rejected_accounts".into(), rejected_json(rejected));
+            }
+        }
+        v.insert("exit_code".into(), json!(self.exit_code()));
+        Ok(Value::Object(v))
+    }
+
+    /// The text, with the account table as a Markdown table.
+    fn markdown(&self, out: &mut dyn Write) -> io::Result<()> {
+        write_outcome(out, Format::Markdown, self)
+    }
+}
+
+/// The `outcome` field of the JSON document.
+fn outcome_name(outcome: &ApplyOutcome) -> &'static str {
+    match outcome {
+        ApplyOutcome::NothingToDo { .. } => "nothing-to-do",
+        ApplyOutcome::NotApplied => "not-applied",
+        ApplyOutcome::Applied { .. } => "applied",
+    }
+}
+
+fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) -> io::Result<()> {
+    match outcome {
+        ApplyOutcome::NothingToDo { trails, .. } => writeln!(
+            out,
+            "nothing to do: the bucket, its policy and {trails} trails are as they should be"
+        ),
+        ApplyOutcome::NotApplied => writeln!(out, "not applied"),
+        ApplyOutcome::Applied { report, rejected } => {
+            write_bucket(out, report)?;
+            write_policy(out, report)?;
+            let (t, tally) = account_rows(report, rejected);
+            if format == Format::Markdown {
+                // a Markdown table does not interrupt the paragraph above it
+                writeln!(out)?;
+            }
+            print_rows(out, format, &t)?;
+            writeln!(out)?;
+            write_summary(out, &tally)
+        }
+    }
+}
+
+/// `bucket B: created (...)` or `turned on ...`; nothing when the bucket was left as it was.
+fn write_bucket(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
+    let guards = guard_names(&report.guards_turned_on);
+    if report.bucket_created {
+        writeln!(out, "bucket {}: created ({guards} on)", report.bucket)?;
+    } else if !guards.is_empty() {
+        writeln!(out, "bucket {}: turned on {guards}", report.bucket)?;
+    }
+    Ok(())
+}
+
+/// The backup, the write (and the writes another writer caused), or why nothing was written.
+fn write_policy(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
+    let policy = &report.policy;
+    if let Some(b) = &policy.backup {
+        writeln!(out, "policy: backed up to {}", b.display())?;
+    }
+    if policy.written {
+        let again = if policy.writes > 1 {
+            format!(
+                " ({} writes: another writer changed it meanwhile, merged)",
+                policy.writes
+            )
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "policy: written and read back, {} bytes{again}",
+            policy.size
+        )?;
+    } else if report.interrupted
+        && report
+            .accounts
+            .iter()
+            .all(|a| a.result == AccountResult::Skipped)
+    {
+        writeln!(
+            out,
+            "policy: not written (interrupted before the first write: nothing was changed)"
+        )?;
+    } else {
+        writeln!(out, "policy: up to date")?;
+    }
+    if policy.rewrites_after_trails > 0 {
+        writeln!(
+            out,
+            "policy: another apply had replaced it meanwhile without this run's entries: merged and written again"
+        )?;
+    }
+    Ok(())
+}
+
+/// Accounts by how their apply ended.
+#[derive(Default)]
+struct Tally {
+    changed: usize,
+    same: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+/// One row per account (the rejected ones last, as failed) and the tally of the summary line.
+fn account_rows(report: &ApplyReport, rejected: &[Rejected]) -> (comfy_table::Table, Tally) {
+    let mut tally = Tally {
+        failed: rejected.len(),
+        ..Tally::default()
+    };
+    let rows = report.accounts.iter().map(|a| {
+        [
+            a.id.to_string(),
+            a.name.clone(),
+            a.trail_arn.name.clone(),
+            result_cell(&a.result, &mut tally),
+        ]
+    });
+    let t = account_table("RESULT", rows, rejected, "FAILED");
+    (t, tally)
+}
+
+/// `ok, nothing to do`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`, counted in `tally`.
+fn result_cell(result: &AccountResult, tally: &mut Tally) -> String {
+    match result {
+        AccountResult::Unchanged => {
+            tally.same += 1;
+            "ok, nothing to do".to_owned()
+        }
+        AccountResult::Changed { done } => {
+            tally.changed += 1;
+            format!("done: {}", done.join(", "))
+        }
+        AccountResult::Failed { failure: f, done } => {
+            tally.failed += 1;
+            let before = if done.is_empty() {
+                String::new()
+            } else {
+                format!(" (after: {})", done.join(", "))
+            };
+            format!(
+                "FAILED: {} {}: {}{before}; {}",
+                f.operation(),
+                f.code(),
+                f.message(),
+                f.hint()
+            )
+        }
+        AccountResult::Skipped => {
+            tally.skipped += 1;
+            "skipped (interrupted)".to_owned()
+        }
+    }
+}
+
+/// `summary: N accounts: C converged (...), F failed[, S skipped (...)]`
+fn write_summary(out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
+    let &Tally {
+        changed,
+        same,
+        failed,
+        skipped,
+    } = tally;
+    let total = changed + same + failed + skipped;
+    write!(
+        out,
+        "summary: {total} accounts: {} converged ({changed} changed, {same} unchanged), {failed} failed",
+        changed + same
+    )?;
+    if skipped > 0 {
+        write!(
+            out,
+            ", {skipped} skipped (interrupted; run apply again to finish)"
+        )?;
+    }
+    writeln!(out)
+}

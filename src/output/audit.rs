@@ -1,0 +1,157 @@
+//! `trailhub audit`: a table and the coverage line (text), the report itself (JSON, documented in
+//! runbooks/scheduled-audit.md), or a Markdown summary for a ticket or a chat message (pure rendering).
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+
+use super::{Console, Render, md_cell, print_table, table};
+use crate::audit::{AccountReport, AuditReport, Problem, Scope, Severity, age};
+use crate::plan::layout::s3_url;
+
+impl Render for AuditReport {
+    fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
+        let target = s3_url(&self.bucket, self.key_prefix.as_deref());
+        writeln!(
+            out,
+            "audit of {target} at {} (max age {})",
+            self.generated_at,
+            age(i64::try_from(self.max_age_seconds).unwrap_or(i64::MAX))
+        )?;
+        writeln!(out)?;
+        write_table(out, self)?;
+        write_details(out, self)?;
+        writeln!(out)?;
+        writeln!(out, "{}", coverage_line(self))
+    }
+
+    fn json(&self) -> serde_json::Result<Value> {
+        serde_json::to_value(self)
+    }
+
+    fn markdown(&self, out: &mut dyn Write) -> io::Result<()> {
+        let target = s3_url(&self.bucket, self.key_prefix.as_deref());
+        writeln!(
+            out,
+            "### CloudTrail coverage of `{target}`\n\n**{}** ({})\n",
+            coverage_line(self),
+            self.generated_at
+        )?;
+        write_markdown_table(out, self)?;
+        write_markdown_stale(out, self)
+    }
+}
+
+/// One row per account: covered or not, and its problems' codes.
+fn write_table(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    let mut t = table(&["ACCOUNT", "NAME", "COVERED", "PROBLEMS"]);
+    for a in &report.accounts {
+        t.add_row(vec![
+            a.id.clone(),
+            name_cell(a).to_owned(),
+            covered_cell(a).to_owned(),
+            problems_cell(a, code_label, ", "),
+        ]);
+    }
+    print_table(out, &t)
+}
+
+/// Every problem with its message, one per line, after a blank line (nothing when there is none).
+fn write_details(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    let details: Vec<_> = report
+        .accounts
+        .iter()
+        .flat_map(|a| a.problems.iter().map(move |p| (a, p)))
+        .collect();
+    if !details.is_empty() {
+        writeln!(out)?;
+        for (a, p) in details {
+            writeln!(out, "{} {}: {}", a.id, code_label(p), p.message)?;
+        }
+    }
+    Ok(())
+}
+
+fn write_markdown_table(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "| account | name | covered | problems |\n|---|---|---|---|"
+    )?;
+    for a in &report.accounts {
+        let problems = problems_cell(
+            a,
+            |p| format!("`{}`: {}", code_label(p), md_cell(&p.message)),
+            "<br>",
+        );
+        let covered = match covered_cell(a) {
+            "NO" => "**no**",
+            c => c,
+        };
+        writeln!(
+            out,
+            "| {} | {} | {covered} | {problems} |",
+            a.id,
+            md_cell(name_cell(a))
+        )?;
+    }
+    Ok(())
+}
+
+fn write_markdown_stale(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    if report.stale_policy_entries.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nStale bucket policy entries (accounts not in scope):\n"
+    )?;
+    for e in &report.stale_policy_entries {
+        writeln!(
+            out,
+            "- `{}`: `{}` in {} of `{}`",
+            e.account, e.value, e.field, e.statement
+        )?;
+    }
+    Ok(())
+}
+
+/// `coverage: 47/50 accounts (94.0%)`
+fn coverage_line(report: &AuditReport) -> String {
+    let s = &report.summary;
+    let pct = if s.accounts == 0 {
+        100.0
+    } else {
+        s.covered as f64 * 100.0 / s.accounts as f64
+    };
+    format!(
+        "coverage: {}/{} accounts ({pct:.1}%)",
+        s.covered, s.accounts
+    )
+}
+
+/// Each of the account's problems as `each` renders it, joined by `sep`; `-` when there is none.
+fn problems_cell(a: &AccountReport, each: impl Fn(&Problem) -> String, sep: &str) -> String {
+    if a.problems.is_empty() {
+        return "-".to_owned();
+    }
+    a.problems.iter().map(each).collect::<Vec<_>>().join(sep)
+}
+
+fn name_cell(a: &AccountReport) -> &str {
+    if a.name.is_empty() { "-" } else { &a.name }
+}
+
+fn covered_cell(a: &AccountReport) -> &'static str {
+    match (a.scope, a.covered) {
+        (Scope::Stale, _) => "stale",
+        (_, true) => "yes",
+        (_, false) => "NO",
+    }
+}
+
+fn code_label(p: &Problem) -> String {
+    match p.severity {
+        Severity::Gap => p.code.as_str().to_owned(),
+        Severity::Warning => format!("{} (warning)", p.code.as_str()),
+    }
+}

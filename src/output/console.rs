@@ -1,0 +1,103 @@
+//! The person at the terminal: the yes/no question before a write, and notes kept apart from the results
+//! (stderr). [`Terminal`] is the real one (stdin and stderr, I/O); [`Scripted`] answers from a script and
+//! keeps a transcript, for tests.
+
+use std::collections::VecDeque;
+use std::io::{self, BufRead, IsTerminal};
+
+pub trait Console {
+    /// Whether there is someone to ask: without a terminal, a command that writes needs `--yes`.
+    fn can_ask(&self) -> bool;
+    /// Asks `question [y/N]`; true only for `y`, `Y` or `yes`.
+    fn confirm(&mut self, question: &str) -> io::Result<bool>;
+    /// A line for the person at the terminal that is not part of the results.
+    fn note(&mut self, line: &str);
+}
+
+/// The real terminal: asks on stderr, reads the answer from stdin, writes notes to stderr.
+#[derive(Debug, Default)]
+pub struct Terminal;
+
+impl Console for Terminal {
+    fn can_ask(&self) -> bool {
+        io::stdin().is_terminal()
+    }
+
+    fn confirm(&mut self, question: &str) -> io::Result<bool> {
+        eprint!("\n{question} [y/N] ");
+        let mut answer = String::new();
+        io::stdin().lock().read_line(&mut answer)?;
+        Ok(is_yes(&answer))
+    }
+
+    fn note(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
+}
+
+fn is_yes(answer: &str) -> bool {
+    matches!(answer.trim(), "y" | "Y" | "yes")
+}
+
+/// A console for tests: answers each question with the next scripted answer (no, once they run out) and
+/// records every question and note, in order.
+#[derive(Debug, Default)]
+pub struct Scripted {
+    answers: VecDeque<String>,
+    /// What the person at the terminal saw: `note: LINE`, or `ask: QUESTION [y/N] ANSWER`.
+    pub transcript: Vec<String>,
+}
+
+impl Scripted {
+    /// A console that answers `answers`, in order (a terminal is there to ask on).
+    pub fn answering(answers: &[&str]) -> Self {
+        Scripted {
+            answers: answers.iter().map(|a| (*a).to_owned()).collect(),
+            transcript: Vec::new(),
+        }
+    }
+}
+
+impl Console for Scripted {
+    fn can_ask(&self) -> bool {
+        true
+    }
+
+    fn confirm(&mut self, question: &str) -> io::Result<bool> {
+        let answer = self.answers.pop_front().unwrap_or_default();
+        self.transcript
+            .push(format!("ask: {question} [y/N] {answer}"));
+        Ok(is_yes(&answer))
+    }
+
+    fn note(&mut self, line: &str) {
+        self.transcript.push(format!("note: {line}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_y_and_yes_are_yes() {
+        for yes in ["y\n", "Y", " yes \n"] {
+            assert!(is_yes(yes), "{yes:?}");
+        }
+        for no in ["", "\n", "n", "YES", "yep", "no"] {
+            assert!(!is_yes(no), "{no:?}");
+        }
+    }
+
+    #[test]
+    fn a_script_that_runs_out_says_no() {
+        let mut c = Scripted::answering(&["yes"]);
+        assert!(c.confirm("Go?").unwrap());
+        assert!(!c.confirm("Again?").unwrap());
+        c.note("done");
+        assert_eq!(
+            c.transcript,
+            ["ask: Go? [y/N] yes", "ask: Again? [y/N] ", "note: done"]
+        );
+    }
+}

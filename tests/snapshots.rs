@@ -1,0 +1,385 @@
+//! Every command in every `--format` (issue 9), run in-process over the in-memory fake AWS through the same
+//! `commands::run` that the binary's `execute` calls after checking the caller: what the person at the
+//! terminal saw (the console's questions and notes), the exit code, and stdout. The JSON snapshots are the
+//! reference for the shapes documented in docs/json.md.
+//!
+//! Unstable values are replaced before the comparison: the temporary directory by `[TMP]` and the time in a
+//! backup's file name by `[TIME]`. The audit runs at a fixed time.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+use time::OffsetDateTime;
+use trailhub::aws::TrailStatus;
+use trailhub::cli::{ApplyArgs, AuditArgs, Command, Format, RestoreArgs};
+use trailhub::commands::{Session, run};
+use trailhub::config::Config;
+use trailhub::fake::{FakeAws, fake_trail};
+use trailhub::interrupt::Interrupt;
+use trailhub::output::Scripted;
+
+const CENTRAL: &str = "111111111111";
+const REGION: &str = "ap-northeast-2";
+const BUCKET: &str = "sec-log";
+const DEV: &str = "222222222222";
+const STG: &str = "333333333333";
+const PRD: &str = "444444444444";
+const FORMATS: [(Format, &str); 3] = [
+    (Format::Text, "text"),
+    (Format::Json, "json"),
+    (Format::Markdown, "markdown"),
+];
+/// When the audit runs (2027-01-15T08:00:00Z).
+const NOW: i64 = 1_800_000_000;
+const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
+
+const CONFIG: &str = r#"
+[central]
+account_id = "111111111111"
+bucket = "sec-log"
+region = "ap-northeast-2"
+trail_name = "SEC-CLOUDTRAIL"
+
+[members]
+trail_name = "{name}-CLOUDTRAIL"
+
+[[account]]
+id = "222222222222"
+name = "DEV"
+
+[[account]]
+id = "333333333333"
+name = "STG"
+
+[[account]]
+id = "444444444444"
+name = "PRD"
+"#;
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(NOW).unwrap()
+}
+
+/// A team's policy: a foreign Deny, and CloudTrail's statements for a trail of an account not in scope.
+fn team_policy() -> String {
+    let old = "arn:aws:cloudtrail:us-east-1:999999999999:trail/old";
+    let cloudtrail = json!({"Service": "cloudtrail.amazonaws.com"});
+    serde_json::to_string_pretty(&json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [format!("arn:aws:s3:::{BUCKET}"), format!("arn:aws:s3:::{BUCKET}/*")],
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow", "Principal": cloudtrail,
+             "Action": "s3:GetBucketAcl", "Resource": format!("arn:aws:s3:::{BUCKET}"),
+             "Condition": {"StringEquals": {"aws:SourceArn": old}}},
+            {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow", "Principal": cloudtrail,
+             "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{BUCKET}/AWSLogs/999999999999/*"),
+             "Condition": {"StringEquals": {"aws:SourceArn": old,
+                                            "s3:x-amz-acl": "bucket-owner-full-control"}}}
+        ]
+    }))
+    .unwrap()
+}
+
+/// One test's world: the fake AWS, the accounts file, and a directory for backups and reports.
+struct World {
+    aws: FakeAws,
+    cfg: Config,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    /// Nothing yet: no bucket, no trail.
+    fn empty() -> World {
+        World {
+            aws: FakeAws::new(CENTRAL, REGION, Duration::ZERO),
+            cfg: Config::parse(Path::new("accounts.toml"), CONFIG).unwrap(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The bucket with the team's policy and versioning off; DEV's trail pointed elsewhere, without log
+    /// file validation, stopped; STG's role cannot be assumed.
+    fn drifted() -> World {
+        use trailhub::aws::Guard;
+        let w = World::team();
+        {
+            let mut aws = w.aws.world();
+            aws.guards.insert(
+                BUCKET.into(),
+                [Guard::BlockPublicAccess, Guard::DefaultEncryption].into(),
+            );
+            let mut dev = fake_trail(&REGION.parse().unwrap(), DEV, "DEV-CLOUDTRAIL", "other");
+            dev.log_validation = false;
+            aws.trails
+                .insert(DEV.into(), vec![(dev, TrailStatus::default())]);
+            aws.deny_assume.insert(STG.into());
+        }
+        w
+    }
+
+    /// The bucket, with the team's policy on it.
+    fn team() -> World {
+        let w = World::empty();
+        w.aws
+            .world()
+            .buckets
+            .insert(BUCKET.into(), Some(team_policy()));
+        w
+    }
+
+    /// A world after `apply` over the team's policy: everything as it should be.
+    async fn applied() -> World {
+        let w = World::team();
+        let (shown, _) = w.run(&w.apply(true), Format::Text, &[]).await;
+        assert!(shown.starts_with("exit code: 0"), "{shown}");
+        w
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn apply(&self, yes: bool) -> Command {
+        Command::Apply(ApplyArgs {
+            yes,
+            backup_dir: self.path("backups"),
+        })
+    }
+
+    fn restore(&self, backup: &Path, yes: bool) -> Command {
+        Command::RestorePolicy(RestoreArgs {
+            backup: backup.to_owned(),
+            yes,
+            backup_dir: self.path("restore-backups"),
+        })
+    }
+
+    /// The only backup `apply` made.
+    fn apply_backup(&self) -> PathBuf {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.path("backups"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        files.remove(0)
+    }
+
+    /// Runs `command` as `commands::execute` would after connecting, the console answering `answers`:
+    /// what was shown (exit code, console, stdout, made stable) and stdout as it was.
+    async fn run(&self, command: &Command, format: Format, answers: &[&str]) -> (String, String) {
+        let mut console = Scripted::answering(answers);
+        let mut out = Vec::new();
+        let session = Session {
+            format,
+            concurrency: 4,
+            interrupt: Interrupt::default(),
+            now,
+            console: &mut console,
+            out: &mut out,
+        };
+        let code = match run(&self.aws, &self.cfg, command, session).await {
+            Ok(code) => code.to_string(),
+            Err(e) => format!("error: {e:#}"),
+        };
+        let stdout = String::from_utf8(out).unwrap();
+        let console = match console.transcript.is_empty() {
+            true => "(nothing)".to_owned(),
+            false => console.transcript.join("\n"),
+        };
+        let shown =
+            format!("exit code: {code}\n--- console ---\n{console}\n--- stdout ---\n{stdout}");
+        (self.stable(&shown), stdout)
+    }
+
+    /// `text` with the temporary directory as `[TMP]` and the time in backup names as `[TIME]`.
+    fn stable(&self, text: &str) -> String {
+        let text = text.replace(self.dir.path().to_str().unwrap(), "[TMP]");
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(&format!("{BUCKET}-")) {
+            let (head, tail) = rest.split_at(i + BUCKET.len() + 1);
+            out.push_str(head);
+            rest = if is_stamp(tail) {
+                out.push_str("[TIME]");
+                &tail[16..]
+            } else {
+                tail
+            };
+        }
+        out + rest
+    }
+
+    fn writes(&self) -> usize {
+        [
+            "CreateBucket",
+            "PutBucketPolicy",
+            "CreateTrail",
+            "UpdateTrail",
+            "StartLogging",
+        ]
+        .iter()
+        .map(|op| self.aws.calls(op))
+        .sum()
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ` at the start of `s`.
+fn is_stamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 16
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'T'
+        && b[9..15].iter().all(u8::is_ascii_digit)
+        && b[15] == b'Z'
+}
+
+#[tokio::test(start_paused = true)]
+async fn policy() {
+    for (format, name) in FORMATS {
+        let w = World::drifted();
+        let (shown, _) = w.run(&Command::Policy, format, &[]).await;
+        insta::assert_snapshot!(format!("policy_{name}"), shown);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn plan() {
+    for (format, name) in FORMATS {
+        let w = World::drifted();
+        let (shown, _) = w.run(&Command::Plan, format, &[]).await;
+        insta::assert_snapshot!(format!("plan_{name}"), shown);
+        assert_eq!(w.writes(), 0);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_with_yes() {
+    for (format, name) in FORMATS {
+        let w = World::drifted();
+        let (shown, _) = w.run(&w.apply(true), format, &[]).await;
+        insta::assert_snapshot!(format!("apply_{name}"), shown);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_asks_and_applies() {
+    for (format, name) in FORMATS {
+        let w = World::drifted();
+        let (shown, _) = w.run(&w.apply(false), format, &["y"]).await;
+        insta::assert_snapshot!(format!("apply_confirmed_{name}"), shown);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_not_applied() {
+    for (format, name) in FORMATS {
+        let w = World::drifted();
+        let (shown, _) = w.run(&w.apply(false), format, &["n"]).await;
+        insta::assert_snapshot!(format!("apply_not_applied_{name}"), shown);
+        assert_eq!(w.writes(), 0);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn apply_nothing_to_do() {
+    for (format, name) in FORMATS {
+        let w = World::applied().await;
+        let before = w.writes();
+        let (shown, _) = w.run(&w.apply(false), format, &[]).await;
+        insta::assert_snapshot!(format!("apply_nothing_to_do_{name}"), shown);
+        assert_eq!(w.writes(), before);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn restore_with_yes() {
+    for (format, name) in FORMATS {
+        let w = World::applied().await;
+        let backup = w.apply_backup();
+        let (shown, _) = w.run(&w.restore(&backup, true), format, &[]).await;
+        insta::assert_snapshot!(format!("restore_{name}"), shown);
+        assert_eq!(
+            w.aws.world().buckets[BUCKET].as_deref(),
+            Some(team_policy().as_str())
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn restore_asks_and_restores() {
+    for (format, name) in FORMATS {
+        let w = World::applied().await;
+        let backup = w.apply_backup();
+        let (shown, _) = w.run(&w.restore(&backup, false), format, &["yes"]).await;
+        insta::assert_snapshot!(format!("restore_confirmed_{name}"), shown);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn restore_not_applied() {
+    for (format, name) in FORMATS {
+        let w = World::applied().await;
+        let backup = w.apply_backup();
+        let before = w.writes();
+        let (shown, _) = w.run(&w.restore(&backup, false), format, &[""]).await;
+        insta::assert_snapshot!(format!("restore_not_applied_{name}"), shown);
+        assert_eq!(w.writes(), before);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn restore_nothing_to_do() {
+    for (format, name) in FORMATS {
+        let w = World::team();
+        let backup = w.path("team.json");
+        std::fs::write(&backup, team_policy()).unwrap();
+        let (shown, _) = w.run(&w.restore(&backup, false), format, &[]).await;
+        insta::assert_snapshot!(format!("restore_nothing_to_do_{name}"), shown);
+        assert_eq!(w.writes(), 0);
+    }
+}
+
+/// After an apply over the team's policy: the central account delivers, DEV's newest log is two days old,
+/// STG's trail was stopped, PRD's started an hour ago and has delivered nothing yet; the team's old trail
+/// of account 999999999999 is still in the policy.
+async fn audited() -> World {
+    let w = World::applied().await;
+    {
+        let mut aws = w.aws.world();
+        for (id, trails) in aws.trails.iter_mut() {
+            let status = &mut trails[0].1;
+            status.start_logging_time = Some(NOW - 30 * DAY);
+            status.is_logging = id != STG;
+            if id == PRD {
+                status.start_logging_time = Some(NOW - HOUR);
+            }
+        }
+        let objects = aws.objects.entry(BUCKET.into()).or_default();
+        for (id, age) in [(CENTRAL, 600), (DEV, 2 * DAY), (STG, 600)] {
+            let key = format!("AWSLogs/{id}/CloudTrail/{REGION}/2027/01/15/x.json.gz");
+            objects.insert(key, NOW - age);
+        }
+    }
+    w
+}
+
+#[tokio::test(start_paused = true)]
+async fn audit() {
+    for (format, name) in FORMATS {
+        let w = audited().await;
+        let report = w.path("report");
+        let command = Command::Audit(AuditArgs {
+            max_age: Duration::from_secs(24 * 3600),
+            output: Some(report.clone()),
+        });
+        let before = w.writes();
+        let (shown, stdout) = w.run(&command, format, &[]).await;
+        insta::assert_snapshot!(format!("audit_{name}"), shown);
+        assert_eq!(std::fs::read_to_string(&report).unwrap(), stdout);
+        assert_eq!(w.writes(), before);
+    }
+}

@@ -1,8 +1,14 @@
 //! trailhub: centralize CloudTrail logging of many AWS accounts into one security account's bucket,
 //! and prove that coverage stays complete.
 //!
-//! The pure core (`config`, `model`, `plan`) knows no SDK type and makes no call; the I/O edge (`aws`)
-//! puts each AWS service behind a small trait; `apply`, `audit` and `discover` orchestrate over those traits.
+//! - The pure core knows no SDK type and makes no call: `config` (accounts.toml), `model` (validated
+//!   names and IDs), `plan` (the bucket policy, its evaluator, trails, event selectors, the log layout).
+//! - The I/O edge: `aws` puts each AWS service behind a small trait (the SDK in `aws::sdk`, moto's
+//!   differences in `aws::emulator`); `fake` is the in-memory AWS of the tests and benchmarks.
+//! - Orchestration over the traits: `discover` (the scope, each account observed), `apply` (the one policy
+//!   writer, then every account within a bound), `audit` (facts gathered, then judged).
+//! - `commands` runs each command from config to a report value; `output` is the only code that writes
+//!   results; `cli` and `interrupt` hold the command line and Ctrl-C.
 
 pub mod apply;
 pub mod audit;

@@ -360,7 +360,7 @@ async fn audited() -> World {
         }
         let objects = aws.objects.entry(BUCKET.into()).or_default();
         for (id, age) in [(CENTRAL, 600), (DEV, 2 * DAY), (STG, 600)] {
-            let key = format!("AWSLogs/{id}/CloudTrail/{REGION}/2027/01/15/x.json.gz");
+            let key = trailhub::fake::log_file_key(None, None, id, REGION, NOW - age);
             objects.insert(key, NOW - age);
         }
     }

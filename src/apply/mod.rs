@@ -20,8 +20,7 @@ pub use self::report::{AccountOutcome, AccountResult, ApplyReport, PolicyOutcome
 use crate::aws::{AwsError, Central, Member};
 use crate::config::Config;
 use crate::discover::{Observation, Scope};
-// kept for `commands` and `main`, which still import it from here; its home is `crate::interrupt`
-pub use crate::interrupt::Interrupt;
+use crate::interrupt::Interrupt;
 use crate::plan::policy::PolicyError;
 use crate::plan::{BucketAction, Plan};
 use account::{Shared, run_account};

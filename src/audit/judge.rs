@@ -301,7 +301,8 @@ fn freshness_problems(
     match newest {
         _ if regions.is_empty() => out.push(no_delivery(j, status, &place, max_age)),
         None => stale.push(format!(
-            "no log file under {place} within --max-age (regions: {})",
+            "no log file under {place} in the day folders of the last {} days (regions: {})",
+            (max_age + 86_399) / 86_400 + 1,
             stale_regions.join(", ")
         )),
         Some(o) if j.now - o > max_age => stale.push(format!(

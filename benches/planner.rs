@@ -100,6 +100,7 @@ impl Inputs {
                         trail,
                         is_logging,
                         selectors: None,
+                        others: vec![],
                     },
                 )
             })

@@ -97,6 +97,8 @@ struct RawMembers {
     #[serde(default)]
     exclude: Vec<Spanned<AccountId>>,
     concurrency: Option<Spanned<usize>>,
+    #[serde(default)]
+    second_copy: SecondCopy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +139,20 @@ pub struct Members {
     pub external_id: Option<String>,
     pub exclude: BTreeSet<AccountId>,
     pub concurrency: usize,
+    pub second_copy: SecondCopy,
+}
+
+/// `[members] second_copy`: what to do in an account where another trail already logs management events
+/// but delivers elsewhere (Control Tower's organization trail to its Log Archive bucket, say), so that
+/// trailhub's trail would be a billed second copy of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SecondCopy {
+    /// Create trailhub's trail all the same, and say so.
+    #[default]
+    Allow,
+    /// Leave the account out: reported as blocked (exit 1).
+    Refuse,
 }
 
 #[derive(Debug, Clone)]
@@ -332,6 +348,7 @@ fn members(at: &Locator, central: &Central, raw: RawMembers) -> Result<Members, 
         external_id,
         exclude: raw.exclude.into_iter().map(Spanned::into_inner).collect(),
         concurrency,
+        second_copy: raw.second_copy,
     })
 }
 

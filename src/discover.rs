@@ -11,6 +11,7 @@ use crate::aws::{ObservedTrail, TrailStatus};
 use crate::config::{Config, Source, Target};
 use crate::interrupt::Interrupt;
 use crate::model::AccountId;
+use crate::plan::coverage::OtherTrail;
 use crate::plan::policy::Org;
 use crate::plan::{AccountFailure, AccountState};
 
@@ -207,22 +208,34 @@ async fn observe_one<C: Central>(
     };
     let region = cfg.central.region.as_str();
     let mine = emulator::own_trail(&trails, target.trail_name.as_str(), region).cloned();
-    // the status and the event selectors of trailhub's trail in one wave: no round trip added
-    let (status, selectors) = match &mine {
-        Some(t) => match tokio::join!(
-            member.trail_status(&t.name),
-            member.event_selectors(&t.name)
-        ) {
-            (Ok(s), Ok(e)) => (Some(s), Some(e)),
-            (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
-        },
-        None => (None, None),
+    // the status and the event selectors of trailhub's trail and of the account's other trails in one
+    // wave: no round trip added
+    let mine_read = async {
+        match &mine {
+            Some(t) => match tokio::join!(
+                member.trail_status(&t.name),
+                member.event_selectors(&t.name)
+            ) {
+                (Ok(s), Ok(e)) => Ok((Some(s), Some(e))),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            },
+            None => Ok((None, None)),
+        }
+    };
+    let others = trails
+        .iter()
+        .filter(|t| mine.as_ref().is_none_or(|m| m.arn != t.arn));
+    let (mine_read, others) = tokio::join!(mine_read, read_others(&member, region, others));
+    let (status, selectors) = match mine_read {
+        Ok(read) => read,
+        Err(e) => return failed(target, e, Some(member)),
     };
     let is_logging = status.as_ref().is_some_and(|s| s.is_logging);
     let state = AccountState::Observed {
         trail: mine,
         is_logging,
         selectors,
+        others,
     };
     Observation {
         target,
@@ -231,6 +244,36 @@ async fn observe_one<C: Central>(
         trails,
         status,
     }
+}
+
+/// The status and event selectors of the account's other trails (by name when homed in `region`, else by
+/// ARN), all at once. A trail that cannot be read is left out: it neither covers the account nor counts as
+/// a copy of its management events.
+async fn read_others<'t, M: Member>(
+    member: &M,
+    region: &str,
+    trails: impl Iterator<Item = &'t ObservedTrail>,
+) -> Vec<OtherTrail> {
+    let reads = trails.map(|t| async move {
+        let home = t.home_region.as_deref().is_none_or(|r| r == region);
+        let id = if home { &t.name } else { &t.arn };
+        match tokio::join!(member.trail_status(id), member.event_selectors(id)) {
+            (Ok(s), Ok(selectors)) => Some(OtherTrail {
+                trail: t.clone(),
+                is_logging: s.is_logging,
+                selectors,
+            }),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::debug!(trail = %t.arn, "left out of the coverage check: {e}");
+                None
+            }
+        }
+    });
+    futures::future::join_all(reads)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ pub(super) async fn run_account<M: Member>(
         name: target.name,
         trail_arn: planned.trail_arn,
         result,
+        second_copy_of: planned.second_copy_of,
     };
     log_outcome(&outcome);
     outcome
@@ -90,6 +91,13 @@ fn decide<'p, M>(
 ) -> Work<'p, M> {
     let failed = |failure| Work::Settled(AccountResult::failed(failure));
     match (status, member) {
+        (AccountPlanStatus::Covered { by }, _) => {
+            Work::Settled(AccountResult::Covered { by: by.clone() })
+        }
+        (AccountPlanStatus::SecondCopy { of, to }, _) => failed(AccountFailure::SecondCopy {
+            of: of.clone(),
+            to: to.clone(),
+        }),
         (AccountPlanStatus::Unreachable(f), _) => failed(f.clone()),
         (AccountPlanStatus::PolicyDenies { message }, _) => failed(AccountFailure::PolicyDenies {
             message: message.clone(),

@@ -95,7 +95,7 @@ pub async fn apply<C: Central>(
     let bucket_created = make_bucket(central, cfg, plan).await?;
     let org = scope.org.as_ref();
     let (policy, in_force) =
-        write_policy(central, cfg, &scope.targets, org, &opts.backup_dir).await?;
+        write_policy(central, cfg, &plan.entries, org, &opts.backup_dir).await?;
     let shared = Shared {
         cfg,
         opts,
@@ -104,7 +104,7 @@ pub async fn apply<C: Central>(
         permits: &Semaphore::new(opts.concurrency.max(1)),
     };
     let accounts = apply_accounts(&shared, scope, plan, observations).await;
-    let policy = recheck_policy(central, cfg, scope, opts, policy).await?;
+    let policy = recheck_policy(central, cfg, scope, plan, opts, policy).await?;
     Ok(ApplyReport {
         bucket: cfg.central.bucket.to_string(),
         bucket_created,
@@ -171,11 +171,12 @@ async fn recheck_policy<C: Central>(
     central: &C,
     cfg: &Config,
     scope: &Scope,
+    plan: &Plan,
     opts: &ApplyOptions,
     mut policy: PolicyOutcome,
 ) -> Result<PolicyOutcome, ApplyError> {
     let org = scope.org.as_ref();
-    let (again, _) = write_policy(central, cfg, &scope.targets, org, &opts.backup_dir).await?;
+    let (again, _) = write_policy(central, cfg, &plan.entries, org, &opts.backup_dir).await?;
     if again.written {
         tracing::warn!(
             "another writer had replaced the bucket policy without this run's entries: merged and wrote it again"
@@ -409,6 +410,122 @@ mod tests {
                 .accounts
                 .iter()
                 .all(|a| a.result == AccountResult::Unchanged)
+        );
+    }
+
+    /// Issue 10, point 1: a trail made by hand years ago already covers the account; trailhub creates no
+    /// second one, keeps that trail in the policy, and a second run changes nothing.
+    #[tokio::test(start_paused = true)]
+    async fn an_existing_trail_that_covers_the_account_is_kept_and_no_second_one_is_made() {
+        use crate::plan::AccountPlanStatus;
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        let region = "ap-northeast-2".parse().unwrap();
+        let legacy = crate::fake::fake_trail(&region, "200000000000", "Legacy", "sec-log");
+        let status = crate::aws::TrailStatus {
+            is_logging: true,
+            ..Default::default()
+        };
+        aws.world()
+            .trails
+            .insert("200000000000".into(), vec![(legacy.clone(), status)]);
+        let cfg = config(1);
+        let (_, p, _) = crate::commands::full_plan(&aws, &cfg, 2, &Interrupt::default())
+            .await
+            .unwrap();
+        let member = &p.accounts[1];
+        assert_eq!(
+            member.status,
+            AccountPlanStatus::Covered {
+                by: legacy.arn.clone()
+            }
+        );
+        assert!(
+            p.entries
+                .iter()
+                .any(|e| e.trail_arn.to_string() == legacy.arn)
+        );
+        let report = run(&aws, &cfg, &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 0, "{report:#?}");
+        assert_eq!(
+            report.accounts[1].result,
+            AccountResult::Covered {
+                by: legacy.arn.clone()
+            }
+        );
+        // only the central account's trail was made; the policy lets the legacy trail write
+        assert_eq!(aws.calls("CreateTrail"), 1);
+        assert_eq!(aws.world().trails["200000000000"].len(), 1);
+        let text = aws.world().buckets["sec-log"].clone().unwrap();
+        assert!(text.contains(&legacy.arn), "{text}");
+        let again = run(&aws, &cfg, &opts(dir.path())).await;
+        assert!(!again.policy.written);
+        assert_eq!(aws.calls("CreateTrail"), 1);
+    }
+
+    /// Issue 10, point 1: another trail logs the account's management events elsewhere (Control Tower's
+    /// organization trail to its Log Archive bucket): trailhub's trail would be a billed second copy. The
+    /// default says so and makes it; `second_copy = "refuse"` leaves the account out (exit 1).
+    #[tokio::test(start_paused = true)]
+    async fn a_second_copy_of_management_events_is_said_and_can_be_refused() {
+        use crate::plan::AccountPlanStatus;
+        let dir = tempfile::tempdir().unwrap();
+        let region = "ap-northeast-2".parse().unwrap();
+        let mut ct = crate::fake::fake_trail(
+            &region,
+            "999999999999",
+            "aws-controltower-BaselineCloudTrail",
+            "aws-controltower-logs-999999999999-ap-northeast-2",
+        );
+        ct.organization_trail = true;
+        let seeded = || {
+            let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+            let status = crate::aws::TrailStatus {
+                is_logging: true,
+                ..Default::default()
+            };
+            aws.world()
+                .trails
+                .insert("200000000000".into(), vec![(ct.clone(), status)]);
+            aws
+        };
+        let aws = seeded();
+        let report = run(&aws, &config(1), &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 0, "{report:#?}");
+        assert_eq!(
+            report.accounts[1]
+                .second_copy_of
+                .as_ref()
+                .map(|(a, _)| a.as_str()),
+            Some(ct.arn.as_str())
+        );
+        assert!(matches!(
+            report.accounts[1].result,
+            AccountResult::Changed { .. }
+        ));
+
+        let aws = seeded();
+        let mut cfg = config(1);
+        cfg.members.second_copy = crate::config::SecondCopy::Refuse;
+        let (_, p, _) = crate::commands::full_plan(&aws, &cfg, 2, &Interrupt::default())
+            .await
+            .unwrap();
+        assert!(
+            matches!(&p.accounts[1].status, AccountPlanStatus::SecondCopy { of, .. } if *of == ct.arn),
+            "{:?}",
+            p.accounts[1]
+        );
+        let report = run(&aws, &cfg, &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 1);
+        assert!(
+            matches!(&report.accounts[1].result, AccountResult::Failed { failure, .. } if failure.code() == "SecondCopy"),
+            "{:?}",
+            report.accounts[1]
+        );
+        assert_eq!(
+            aws.calls("CreateTrail"),
+            1,
+            "only the central account's trail"
         );
     }
 }

@@ -7,9 +7,9 @@ use std::path::Path;
 use super::backup::backup_policy;
 use super::{ApplyError, PolicyOutcome};
 use crate::aws::Central;
-use crate::config::{Config, Target};
-use crate::plan::desired_policy;
-use crate::plan::policy::{Org, parse_live};
+use crate::config::Config;
+use crate::plan::merge_entries;
+use crate::plan::policy::{Entry, Org, parse_live};
 
 /// Writes before giving up on a policy that another writer keeps changing.
 const MAX_POLICY_WRITES: usize = 5;
@@ -20,7 +20,7 @@ const MAX_POLICY_WRITES: usize = 5;
 pub(crate) async fn write_policy<C: Central>(
     central: &C,
     cfg: &Config,
-    targets: &[Target],
+    entries: &[Entry],
     org: Option<&Org>,
     backup_dir: &Path,
 ) -> Result<(PolicyOutcome, serde_json::Value), ApplyError> {
@@ -28,7 +28,7 @@ pub(crate) async fn write_policy<C: Central>(
     let mut outcome = PolicyOutcome::default();
     let mut live = central.get_bucket_policy(bucket).await?;
     for _ in 0..MAX_POLICY_WRITES {
-        let merged = desired_policy(cfg, targets, org, live.as_deref())?;
+        let merged = merge_entries(cfg, entries, org, live.as_deref())?;
         outcome.size = merged.size;
         if !merged.changed {
             return Ok((outcome, merged.policy));

@@ -26,6 +26,10 @@ pub struct PolicyOutcome {
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum AccountResult {
     Unchanged,
+    /// Another trail already covers the account: trailhub made no trail there.
+    Covered {
+        by: String,
+    },
     Changed {
         done: Vec<String>,
     },
@@ -55,6 +59,10 @@ pub struct AccountOutcome {
     pub trail_arn: TrailArn,
     #[serde(flatten)]
     pub result: AccountResult,
+    /// Set when trailhub's trail is a second copy of the management events another trail already logs
+    /// elsewhere: that trail's ARN and where it delivers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_copy_of: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +86,7 @@ impl ApplyReport {
                 id: p.id.clone(),
                 name: p.name.clone(),
                 trail_arn: p.trail_arn.clone(),
+                second_copy_of: None,
                 result: AccountResult::Skipped,
             })
             .collect();

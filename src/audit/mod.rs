@@ -66,11 +66,14 @@ pub async fn audit<C: Central>(
     let (policy, policy_note) = live_policy(live?.as_deref());
     let org_trail = observe::org_trail(central, cfg, &observations, org.as_ref()).await?;
     let window = observe::Window::new(now, opts.max_age);
+    let org_id = org.as_ref().map(|o| o.id.as_str());
+    let org_id = org_id.or(org_trail.as_ref().map(|t| t.org_id.as_str()));
     let audited = observe::gather(
         central,
         cfg,
         observations,
         org_trail.as_ref(),
+        org_id,
         window,
         concurrency,
     )

@@ -140,14 +140,22 @@ fn bucket_error(cfg: &Config, error: AwsError) -> AuditError {
     }
 }
 
-/// The trails of account `id` that deliver to the central bucket and prefix and belong to that account.
-fn own_delivering(cfg: &Config, id: &AccountId, trails: &[ObservedTrail]) -> Vec<ObservedTrail> {
+/// The trails account `id` shows that deliver to the central bucket and prefix: its own, and (when the
+/// organization's ID is known) the organization trails it sees, whichever account made them.
+fn own_delivering(
+    cfg: &Config,
+    id: &AccountId,
+    trails: &[ObservedTrail],
+    org_known: bool,
+) -> Vec<ObservedTrail> {
     let prefix = cfg.central.key_prefix.as_ref().map(|p| p.as_str());
     trails
         .iter()
         .filter(|t| {
             delivers_to(t, cfg.central.bucket.as_str(), prefix)
-                && TrailArn::parse(&t.arn).is_some_and(|a| a.account == id.as_str())
+                && TrailArn::parse(&t.arn).is_some_and(|a| {
+                    a.account == id.as_str() || (t.organization_trail && org_known)
+                })
         })
         .cloned()
         .collect()
@@ -159,7 +167,7 @@ pub(super) struct OrgTrail {
     trail: ObservedTrail,
     status: StatusAndSelectors,
     /// The organization's ID: the trail writes under `[PREFIX/]AWSLogs/<org-id>/<account>/`.
-    org_id: String,
+    pub(super) org_id: String,
 }
 
 /// The central account's organization trail, its status and the organization's ID, found once (the ID
@@ -173,7 +181,7 @@ pub(super) async fn org_trail<C: Central>(
     let Some((o, _)) = observations.iter().find(|(o, _)| o.target.is_central) else {
         return Ok(None);
     };
-    let trail = own_delivering(cfg, &o.target.id, &o.trails)
+    let trail = own_delivering(cfg, &o.target.id, &o.trails, false)
         .into_iter()
         .find(|t| t.organization_trail);
     let (Some(trail), Some(m)) = (trail, &o.member) else {
@@ -220,6 +228,7 @@ pub(super) async fn gather<C: Central>(
     cfg: &Config,
     observations: Vec<Observed<C::Member>>,
     org_trail: Option<&OrgTrail>,
+    org_id: Option<&str>,
     window: Window,
     concurrency: usize,
 ) -> Vec<Audited> {
@@ -227,7 +236,7 @@ pub(super) async fn gather<C: Central>(
         .map(|(i, (o, managed))| async move {
             (
                 i,
-                audited(central, cfg, &o, managed, org_trail, window).await,
+                audited(central, cfg, &o, managed, (org_trail, org_id), window).await,
             )
         })
         .buffer_unordered(concurrency)
@@ -244,16 +253,19 @@ async fn audited<C: Central>(
     cfg: &Config,
     o: &Observation<C::Member>,
     managed: bool,
-    org_trail: Option<&OrgTrail>,
+    (org_trail, org_id): (Option<&OrgTrail>, Option<&str>),
     window: Window,
 ) -> Audited {
     let facts = match &o.state {
         AccountState::Failed(f) => Facts::Unreachable(f.clone()),
         AccountState::Observed { trail: mine, .. } => {
             let mine = mine.as_ref().filter(|_| managed);
-            let mut candidates = own_candidates(central, cfg, o, mine, org_trail, window).await;
+            let mut candidates = own_candidates(central, cfg, o, mine, org_id, window).await;
             if let Some(org_trail) = org_trail
                 && !o.target.is_central
+                && !candidates
+                    .iter()
+                    .any(|c| c.trail.arn == org_trail.trail.arn)
             {
                 candidates
                     .extend(org_candidate(central, cfg, &o.target.id, org_trail, window).await);
@@ -282,11 +294,11 @@ async fn own_candidates<C: Central>(
     cfg: &Config,
     o: &Observation<C::Member>,
     mine: Option<&ObservedTrail>,
-    org_trail: Option<&OrgTrail>,
+    org_id: Option<&str>,
     window: Window,
 ) -> Vec<Candidate> {
     let id = &o.target.id;
-    let mut own = own_delivering(cfg, id, &o.trails);
+    let mut own = own_delivering(cfg, id, &o.trails, org_id.is_some());
     if let Some(mine) = mine {
         own.sort_by_key(|t| t.arn != mine.arn);
     }
@@ -302,9 +314,7 @@ async fn own_candidates<C: Central>(
                 ),
             },
         };
-        let org_id = org_trail
-            .filter(|_| t.organization_trail)
-            .map(|o| o.org_id.clone());
+        let org_id = org_id.filter(|_| t.organization_trail).map(str::to_owned);
         let delivery = delivery(central, cfg, org_id.as_deref(), id, window).await;
         candidates.push(Candidate {
             trail: t,

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use super::{Console, Render, account_table, guard_names, print_rows, rejected_json};
-use crate::apply::{AccountResult, ApplyReport};
+use crate::apply::{AccountOutcome, AccountResult, ApplyReport};
 use crate::cli::Format;
 use crate::commands::apply::ApplyOutcome;
 use crate::discover::Rejected;
@@ -133,6 +133,8 @@ struct Tally {
     same: usize,
     failed: usize,
     skipped: usize,
+    covered: usize,
+    second_copies: usize,
 }
 
 /// One row per account (the rejected ones last, as failed) and the tally of the summary line.
@@ -146,19 +148,39 @@ fn account_rows(report: &ApplyReport, rejected: &[Rejected]) -> (comfy_table::Ta
             a.id.to_string(),
             a.name.clone(),
             a.trail_arn.name.clone(),
-            result_cell(&a.result, &mut tally),
+            outcome_cell(a, &mut tally),
         ]
     });
     let t = account_table("RESULT", rows, rejected, "FAILED");
     (t, tally)
 }
 
-/// `ok, nothing to do`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`, counted in `tally`.
+/// The result, with the second-copy warning when there is one.
+fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
+    let cell = result_cell(&a.result, tally);
+    match &a.second_copy_of {
+        Some((arn, to)) => {
+            tally.second_copies += 1;
+            format!(
+                "{cell} (warning: a billed second copy: {arn} already logs management events to {to})"
+            )
+        }
+        None => cell,
+    }
+}
+
+/// `ok, nothing to do`, `ok, covered by ...`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`, counted
+/// in `tally`.
 fn result_cell(result: &AccountResult, tally: &mut Tally) -> String {
     match result {
         AccountResult::Unchanged => {
             tally.same += 1;
             "ok, nothing to do".to_owned()
+        }
+        AccountResult::Covered { by } => {
+            tally.same += 1;
+            tally.covered += 1;
+            format!("ok, covered by {by}")
         }
         AccountResult::Changed { done } => {
             tally.changed += 1;
@@ -193,6 +215,8 @@ fn write_summary(out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
         same,
         failed,
         skipped,
+        covered,
+        second_copies,
     } = tally;
     let total = changed + same + failed + skipped;
     write!(
@@ -206,5 +230,5 @@ fn write_summary(out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
             ", {skipped} skipped (interrupted; run apply again to finish)"
         )?;
     }
-    writeln!(out)
+    super::plan::write_existing(out, covered, second_copies)
 }

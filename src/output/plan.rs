@@ -10,7 +10,7 @@ use super::{Console, Render, account_table, guard_names, print_rows, rejected_js
 use crate::cli::Format;
 use crate::commands::plan::PlanReport;
 use crate::plan::policy::Merged;
-use crate::plan::{AccountPlanStatus, BucketAction, Plan};
+use crate::plan::{AccountPlan, AccountPlanStatus, BucketAction, Plan};
 
 impl Render for PlanReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
@@ -37,11 +37,31 @@ fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result
     let (t, tally) = account_rows(r);
     print_rows(out, format, &t)?;
     writeln!(out)?;
-    writeln!(
+    write!(
         out,
         "summary: {} accounts to change, {} up to date, {} cannot be planned",
         tally.change, tally.same, tally.bad
-    )
+    )?;
+    write_existing(out, tally.covered, tally.second_copies)
+}
+
+/// `, N covered by another trail, M second copies of management events` (each only when not zero), and the
+/// end of the summary line.
+pub(super) fn write_existing(
+    out: &mut dyn Write,
+    covered: usize,
+    second_copies: usize,
+) -> io::Result<()> {
+    if covered > 0 {
+        write!(out, ", {covered} covered by another trail")?;
+    }
+    if second_copies > 0 {
+        write!(
+            out,
+            ", {second_copies} would be a second copy of management events (billed)"
+        )?;
+    }
+    writeln!(out)
 }
 
 /// `bucket B: create (...)`, `exists` or `exists; turn on ...`, and the guards that could not be read.
@@ -106,6 +126,8 @@ struct Tally {
     change: usize,
     same: usize,
     bad: usize,
+    covered: usize,
+    second_copies: usize,
 }
 
 /// One row per account (the rejected ones last) and the tally of the summary line.
@@ -119,7 +141,7 @@ fn account_rows(r: &PlanReport) -> (comfy_table::Table, Tally) {
             a.id.to_string(),
             a.name.clone(),
             a.trail_arn.name.clone(),
-            plan_cell(&a.status, &mut tally),
+            plan_cell(a, &mut tally),
         ]
     });
     let t = account_table("PLAN", rows, &r.rejected, "cannot plan");
@@ -127,8 +149,32 @@ fn account_rows(r: &PlanReport) -> (comfy_table::Table, Tally) {
 }
 
 /// `nothing to do`, the changes, `cannot plan: ...` or `blocked: ...`, counted in `tally`.
-fn plan_cell(status: &AccountPlanStatus, tally: &mut Tally) -> String {
+fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
+    let cell = status_cell(&a.status, tally);
+    match &a.second_copy_of {
+        Some((arn, to)) => {
+            tally.second_copies += 1;
+            format!(
+                "{cell} (warning: a billed second copy: {arn} already logs management events to {to})"
+            )
+        }
+        None => cell,
+    }
+}
+
+fn status_cell(status: &AccountPlanStatus, tally: &mut Tally) -> String {
     match status {
+        AccountPlanStatus::Covered { by } => {
+            tally.same += 1;
+            tally.covered += 1;
+            format!("covered by {by}")
+        }
+        AccountPlanStatus::SecondCopy { of, to } => {
+            tally.bad += 1;
+            format!(
+                "blocked: {of} already logs management events to {to}, and second_copy = \"refuse\""
+            )
+        }
         AccountPlanStatus::Changes { changes } if changes.is_empty() => {
             tally.same += 1;
             "nothing to do".to_owned()

@@ -16,6 +16,8 @@ pub enum AccountFailure {
     /// The bucket policy would not let the account's trail write (an explicit Deny written by someone else,
     /// say): CloudTrail would refuse the trail, so trailhub does not try.
     PolicyDenies { message: String },
+    /// Another trail already logs the account's management events elsewhere and `second_copy = "refuse"`.
+    SecondCopy { of: String, to: String },
 }
 
 impl AccountFailure {
@@ -25,6 +27,7 @@ impl AccountFailure {
             AccountFailure::Aws(e) => e.operation,
             AccountFailure::NotObserved | AccountFailure::Interrupted => "Observe",
             AccountFailure::PolicyDenies { .. } => "PolicyCheck",
+            AccountFailure::SecondCopy { .. } => "SecondCopyCheck",
         }
     }
 
@@ -36,15 +39,20 @@ impl AccountFailure {
             AccountFailure::NotObserved => "NotObserved",
             AccountFailure::Interrupted => "Interrupted",
             AccountFailure::PolicyDenies { .. } => "PolicyDenies",
+            AccountFailure::SecondCopy { .. } => "SecondCopy",
         }
     }
 
-    pub fn message(&self) -> &str {
+    pub fn message(&self) -> String {
         match self {
-            AccountFailure::Aws(e) => &e.message,
-            AccountFailure::NotObserved => "the account was not observed",
-            AccountFailure::Interrupted => "not observed: the run was interrupted",
-            AccountFailure::PolicyDenies { message } => message,
+            AccountFailure::Aws(e) => e.message.clone(),
+            AccountFailure::NotObserved => "the account was not observed".to_owned(),
+            AccountFailure::Interrupted => "not observed: the run was interrupted".to_owned(),
+            AccountFailure::PolicyDenies { message } => message.clone(),
+            AccountFailure::SecondCopy { of, to } => format!(
+                "trail {of} already logs this account's management events to {to}; trailhub's trail \
+                 would be a billed second copy"
+            ),
         }
     }
 
@@ -60,6 +68,9 @@ impl AccountFailure {
             }
             AccountFailure::PolicyDenies { .. } => {
                 "the bucket policy does not let this trail write; see runbooks/troubleshooting.md#policy-denies"
+            }
+            AccountFailure::SecondCopy { .. } => {
+                "point that trail at the central bucket, or set [members] second_copy = \"allow\" (runbooks/troubleshooting.md#second-copy)"
             }
         }
     }
@@ -77,7 +88,7 @@ impl Serialize for AccountFailure {
         let mut m = s.serialize_map(Some(4))?;
         m.serialize_entry("operation", self.operation())?;
         m.serialize_entry("code", self.code())?;
-        m.serialize_entry("message", self.message())?;
+        m.serialize_entry("message", &self.message())?;
         m.serialize_entry("hint", self.hint())?;
         m.end()
     }

@@ -1,6 +1,7 @@
 //! The pure planner: desired bucket policy, desired trails and the diff against what was observed.
 //! No I/O, no AWS SDK types: config and observed state in, a [`Plan`] out.
 
+pub mod coverage;
 pub mod document;
 pub mod evaluate;
 pub mod failure;
@@ -15,8 +16,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::aws::{DesiredTrail, EventSelectors, Guard, ObservedTrail};
+use crate::config::SecondCopy;
 use crate::config::{Config, Target};
 use crate::model::{AccountId, TrailArn};
+use coverage::{Existing, OtherTrail};
 use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
 pub use failure::AccountFailure;
 use policy::{Entry, Merged, Org, PolicyError, PolicyInput, merge, parse_live};
@@ -31,6 +34,8 @@ pub enum AccountState {
         is_logging: bool,
         /// The event selectors of that trail (None: no trail, or not read).
         selectors: Option<EventSelectors>,
+        /// The account's other trails that could cover it or that log its management events.
+        others: Vec<OtherTrail>,
     },
     /// The account could not be reached or read (AssumeRole or DescribeTrails failed, or it was not
     /// started).
@@ -74,6 +79,11 @@ pub enum AccountPlanStatus {
     Unreachable(AccountFailure),
     /// The merged policy would not let this trail write (an explicit Deny written by someone else, say).
     PolicyDenies { message: String },
+    /// Another trail already covers the account (see [`Existing::Covers`]): trailhub creates no trail.
+    Covered { by: String },
+    /// Another trail already logs the account's management events elsewhere and `second_copy = "refuse"`:
+    /// trailhub's trail would be a billed second copy, so the account is left out.
+    SecondCopy { of: String, to: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,6 +93,10 @@ pub struct AccountPlan {
     pub trail_arn: TrailArn,
     #[serde(flatten)]
     pub status: AccountPlanStatus,
+    /// Set when trailhub's trail will be a second copy of the management events another trail already logs
+    /// elsewhere (`second_copy = "allow"`): that trail's ARN and where it delivers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_copy_of: Option<(String, String)>,
 }
 
 impl AccountPlan {
@@ -105,6 +119,9 @@ pub struct Plan {
     pub bucket_unknown: Vec<Guard>,
     pub policy: Merged,
     pub accounts: Vec<AccountPlan>,
+    /// The trails the policy lets write, one per account: trailhub's, or the trail that already covers it.
+    #[serde(skip)]
+    pub entries: Vec<Entry>,
 }
 
 impl Plan {
@@ -146,13 +163,22 @@ pub fn desired_policy(
     org: Option<&Org>,
     live: Option<&str>,
 ) -> Result<Merged, PolicyError> {
+    merge_entries(cfg, &entries(cfg, targets), org, live)
+}
+
+/// The merged policy for these entries over the live policy text (None: the bucket has no policy).
+pub fn merge_entries(
+    cfg: &Config,
+    entries: &[Entry],
+    org: Option<&Org>,
+    live: Option<&str>,
+) -> Result<Merged, PolicyError> {
     let live = live.map(parse_live).transpose()?;
-    let entries = entries(cfg, targets);
     let input = PolicyInput {
         bucket: &cfg.central.bucket,
         partition: cfg.central.region.partition(),
         prefix: cfg.central.key_prefix.as_ref(),
-        entries: &entries,
+        entries,
         form: cfg.central.policy_form,
         org,
     };
@@ -240,32 +266,34 @@ pub fn plan(
     live_policy: Option<&str>,
     states: &BTreeMap<AccountId, AccountState>,
 ) -> Result<Plan, PolicyError> {
-    let merged = desired_policy(cfg, targets, org, live_policy)?;
+    let live = live_policy
+        .map(parse_live)
+        .transpose()?
+        .unwrap_or(Value::Null);
+    let existing: BTreeMap<&AccountId, Existing> = targets
+        .iter()
+        .filter_map(|t| match states.get(&t.id) {
+            Some(AccountState::Observed {
+                trail: None,
+                others,
+                ..
+            }) => Some((&t.id, coverage::existing(cfg, &t.id, others, org, &live))),
+            _ => None,
+        })
+        .collect();
+    let entries = planned_entries(cfg, targets, &existing);
+    let merged = merge_entries(cfg, &entries, org, live_policy)?;
     let accounts = targets
         .iter()
         .map(|t| {
-            let desired = desired_trail(cfg, t);
-            let verdict = delivery_verdict(cfg, &merged.policy, org, &t.id, &desired.arn);
-            let status = match states.get(&t.id) {
-                _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
-                    message: denial_message(&merged.policy, &verdict),
-                },
-                None => AccountPlanStatus::Unreachable(AccountFailure::NotObserved),
-                Some(AccountState::Failed(f)) => AccountPlanStatus::Unreachable(f.clone()),
-                Some(AccountState::Observed {
-                    trail,
-                    is_logging,
-                    selectors,
-                }) => AccountPlanStatus::Changes {
-                    changes: diff_trail(&desired, trail.as_ref(), *is_logging, selectors.as_ref()),
-                },
-            };
-            AccountPlan {
-                id: t.id.clone(),
-                name: t.name.clone(),
-                trail_arn: desired.arn,
-                status,
-            }
+            account_plan(
+                cfg,
+                t,
+                org,
+                &merged.policy,
+                states.get(&t.id),
+                existing.get(&t.id),
+            )
         })
         .collect();
     Ok(Plan {
@@ -284,7 +312,105 @@ pub fn plan(
             .collect(),
         policy: merged,
         accounts,
+        entries,
     })
+}
+
+/// The policy entries: each account's own covering trail where one exists, none where an organization
+/// trail covers it (its entries are not trailhub's), trailhub's trail otherwise. Sorted by account.
+fn planned_entries(
+    cfg: &Config,
+    targets: &[Target],
+    existing: &BTreeMap<&AccountId, Existing>,
+) -> Vec<Entry> {
+    let mut out: Vec<Entry> = targets
+        .iter()
+        .filter_map(|t| {
+            let trail_arn = match existing.get(&t.id) {
+                Some(Existing::Covers {
+                    organization_trail: true,
+                    ..
+                }) => return None,
+                Some(Existing::Covers { arn, .. }) => TrailArn::parse(arn)?,
+                _ => TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
+            };
+            Some(Entry {
+                account: t.id.clone(),
+                trail_arn,
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// One account's plan against the merged policy.
+fn account_plan(
+    cfg: &Config,
+    t: &Target,
+    org: Option<&Org>,
+    policy: &Value,
+    state: Option<&AccountState>,
+    existing: Option<&Existing>,
+) -> AccountPlan {
+    let desired = desired_trail(cfg, t);
+    let covering = match existing {
+        Some(Existing::Covers {
+            arn,
+            organization_trail: false,
+        }) => TrailArn::parse(arn),
+        _ => None,
+    };
+    let judged = covering.as_ref().unwrap_or(&desired.arn);
+    let verdict = delivery_verdict(cfg, policy, org, &t.id, judged);
+    let refuse = cfg.members.second_copy == SecondCopy::Refuse;
+    let status = match (state, existing) {
+        (
+            Some(_),
+            Some(Existing::Covers {
+                arn,
+                organization_trail: true,
+            }),
+        ) => AccountPlanStatus::Covered { by: arn.clone() },
+        _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
+            message: denial_message(policy, &verdict),
+        },
+        (None, _) => AccountPlanStatus::Unreachable(AccountFailure::NotObserved),
+        (Some(AccountState::Failed(f)), _) => AccountPlanStatus::Unreachable(f.clone()),
+        (Some(_), Some(Existing::Covers { arn, .. })) => {
+            AccountPlanStatus::Covered { by: arn.clone() }
+        }
+        (Some(_), Some(Existing::SecondCopyOf { arn, to })) if refuse => {
+            AccountPlanStatus::SecondCopy {
+                of: arn.clone(),
+                to: to.clone(),
+            }
+        }
+        (
+            Some(AccountState::Observed {
+                trail,
+                is_logging,
+                selectors,
+                ..
+            }),
+            _,
+        ) => AccountPlanStatus::Changes {
+            changes: diff_trail(&desired, trail.as_ref(), *is_logging, selectors.as_ref()),
+        },
+    };
+    let second_copy_of = match (existing, &status) {
+        (Some(Existing::SecondCopyOf { arn, to }), AccountPlanStatus::Changes { .. }) => {
+            Some((arn.clone(), to.clone()))
+        }
+        _ => None,
+    };
+    AccountPlan {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        trail_arn: desired.arn,
+        status,
+        second_copy_of,
+    }
 }
 
 #[cfg(test)]
@@ -361,6 +487,7 @@ name = "PRD"
                         trail: None,
                         is_logging: false,
                         selectors: None,
+                        others: vec![],
                     },
                 )
             })
@@ -396,6 +523,7 @@ name = "PRD"
                         trail: Some(o),
                         is_logging: true,
                         selectors: None,
+                        others: vec![],
                     },
                 )
             })
@@ -425,6 +553,7 @@ name = "PRD"
                         trail: None,
                         is_logging: false,
                         selectors: None,
+                        others: vec![],
                     },
                 )
             })

@@ -208,6 +208,17 @@ async fn observe_one<C: Central>(
     };
     let region = cfg.central.region.as_str();
     let mine = emulator::own_trail(&trails, target.trail_name.as_str(), region).cloned();
+    if mine.is_none()
+        && let Some(t) = trails.iter().find(|t| t.name == target.trail_name.as_str())
+    {
+        // a trail of trailhub's name homed in another region: never a CreateTrail that fails every run
+        let home = t.home_region.clone().unwrap_or_default();
+        let f = AccountFailure::HomedElsewhere {
+            trail: t.arn.clone(),
+            home,
+        };
+        return failed(target, f, Some(member));
+    }
     // the status and the event selectors of trailhub's trail and of the account's other trails in one
     // wave: no round trip added
     let mine_read = async {

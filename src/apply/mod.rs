@@ -528,4 +528,40 @@ mod tests {
             "only the central account's trail"
         );
     }
+
+    /// Issue 10, point 3: trailhub's trail exists but is homed in another region (made with another
+    /// --region, or by hand): a clear failure for that account, never a CreateTrail that fails every run.
+    #[tokio::test(start_paused = true)]
+    async fn a_trail_of_trailhubs_name_homed_elsewhere_is_reported_not_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        let elsewhere = crate::fake::fake_trail(
+            &"us-east-1".parse().unwrap(),
+            "200000000000",
+            "M0-CT",
+            "sec-log",
+        );
+        aws.world().trails.insert(
+            "200000000000".into(),
+            vec![(elsewhere.clone(), Default::default())],
+        );
+        let report = run(&aws, &config(1), &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 1);
+        match &report.accounts[1].result {
+            AccountResult::Failed { failure, .. } => {
+                assert_eq!(failure.code(), "TrailHomedElsewhere");
+                assert!(
+                    failure.message().contains("homed in us-east-1"),
+                    "{}",
+                    failure.message()
+                );
+            }
+            r => panic!("{r:?}"),
+        }
+        assert_eq!(
+            aws.calls("CreateTrail"),
+            1,
+            "only the central account's trail"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::{Console, Render, print_json};
-use crate::plan::policy::{Merged, SIZE_LIMIT};
+use crate::plan::policy::{Form, Merged, SIZE_LIMIT};
 
 /// The document itself (text), the document with its form and size (JSON), or both for a ticket
 /// (Markdown). In text, the form goes to the console so that stdout stays the document alone, ready for a
@@ -46,5 +46,41 @@ pub(super) fn form_line(p: &Merged) -> String {
     if !passed.is_empty() {
         line += &format!(" (the most specific form that fits: {})", passed.join("; "));
     }
+    if p.form == Form::Organization {
+        line += "; note: it rests on aws:SourceOrgID, which AWS documents as a global condition key but \
+                 not for the delivery of a member's own trail (docs/aws-rules.md, CT-3)";
+    }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PolicyForm;
+    use crate::plan::policy::{Org, PolicyInput, merge};
+
+    #[test]
+    fn the_organization_form_says_what_it_rests_on() {
+        let bucket = "sec-log".parse().unwrap();
+        let org = Org {
+            id: "o-abc123".into(),
+            members: Default::default(),
+        };
+        let input = |form| PolicyInput {
+            bucket: &bucket,
+            partition: "aws",
+            prefix: None,
+            entries: &[],
+            form,
+            org: Some(&org),
+        };
+        let m = merge(None, &input(PolicyForm::Organization)).unwrap();
+        assert!(
+            form_line(&m).contains("rests on aws:SourceOrgID"),
+            "{}",
+            form_line(&m)
+        );
+        let m = merge(None, &input(PolicyForm::Auto)).unwrap();
+        assert!(!form_line(&m).contains("SourceOrgID"), "{}", form_line(&m));
+    }
 }

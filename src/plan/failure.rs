@@ -18,6 +18,9 @@ pub enum AccountFailure {
     PolicyDenies { message: String },
     /// Another trail already logs the account's management events elsewhere and `second_copy = "refuse"`.
     SecondCopy { of: String, to: String },
+    /// A trail of trailhub's name exists but is homed in another region than `central.region`: CloudTrail
+    /// changes a trail only from its home region, and refuses a second trail of that name.
+    HomedElsewhere { trail: String, home: String },
 }
 
 impl AccountFailure {
@@ -28,6 +31,7 @@ impl AccountFailure {
             AccountFailure::NotObserved | AccountFailure::Interrupted => "Observe",
             AccountFailure::PolicyDenies { .. } => "PolicyCheck",
             AccountFailure::SecondCopy { .. } => "SecondCopyCheck",
+            AccountFailure::HomedElsewhere { .. } => "Observe",
         }
     }
 
@@ -40,6 +44,7 @@ impl AccountFailure {
             AccountFailure::Interrupted => "Interrupted",
             AccountFailure::PolicyDenies { .. } => "PolicyDenies",
             AccountFailure::SecondCopy { .. } => "SecondCopy",
+            AccountFailure::HomedElsewhere { .. } => "TrailHomedElsewhere",
         }
     }
 
@@ -52,6 +57,9 @@ impl AccountFailure {
             AccountFailure::SecondCopy { of, to } => format!(
                 "trail {of} already logs this account's management events to {to}; trailhub's trail \
                  would be a billed second copy"
+            ),
+            AccountFailure::HomedElsewhere { trail, home } => format!(
+                "trail {trail} exists, homed in {home}: CloudTrail changes it only from there"
             ),
         }
     }
@@ -68,6 +76,9 @@ impl AccountFailure {
             }
             AccountFailure::PolicyDenies { .. } => {
                 "the bucket policy does not let this trail write; see runbooks/troubleshooting.md#policy-denies"
+            }
+            AccountFailure::HomedElsewhere { .. } => {
+                "run trailhub with that region's central.region (or --region) for this trail, or delete it in its home region so that trailhub makes its own (runbooks/troubleshooting.md#trail-homed-elsewhere)"
             }
             AccountFailure::SecondCopy { .. } => {
                 "point that trail at the central bucket, or set [members] second_copy = \"allow\" (runbooks/troubleshooting.md#second-copy)"

@@ -21,6 +21,8 @@ use support::{Fault, Rule, TEST_ACCOUNT_ID};
 
 const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
+const OWN_ACL_SID: &str = "TrailhubCloudTrailAclCheck";
+const OWN_WRITE_SID: &str = "TrailhubCloudTrailWrite";
 const OLD_TRAIL: &str = "arn:aws:cloudtrail:us-east-1:999999999999:trail/old";
 /// Central and two members: enough accounts to see a merge, few enough to be quick.
 const TWO: [(&str, &str); 2] = [MEMBERS[0], MEMBERS[1]];
@@ -197,7 +199,9 @@ fn policy_of(statements: Vec<Value>) -> Value {
 }
 
 fn is_trailhubs(s: &Value) -> bool {
-    s["Sid"] == ACL_SID || s["Sid"] == WRITE_SID
+    // trailhub's Sids: the console's, or its own beside the console's old default (issue 10, point 5)
+    [ACL_SID, WRITE_SID, OWN_ACL_SID, OWN_WRITE_SID]
+        .contains(&s["Sid"].as_str().unwrap_or_default())
 }
 
 /// Every statement of `before` that trailhub does not own is in `after`, unchanged and in the same order,
@@ -440,18 +444,25 @@ fn policy_sid_on_deny(w: &World) -> Row {
 }
 
 fn policy_sid_without_source_condition(w: &World) -> Row {
+    // issue 10, point 5: the console's old default statement is kept, trailhub's go beside it
     let mut acl = console_acl(None);
     acl.as_object_mut().unwrap().remove("Condition");
-    let text = policy_of(vec![deny_insecure(), acl]).to_string();
-    refused_policy(
+    let text = policy_of(vec![deny_insecure(), acl.clone()]).to_string();
+    let (mut r, after) = merged_policy(
         w,
-        "trailhub's Sid without any source condition",
+        "the console's old default: trailhub's Sid without any source condition",
         &text,
-        &[
-            "AWSCloudTrailAclCheck20150319",
-            "it has no source condition: adding one would cut off every trail it allows now",
-        ],
-    )
+    );
+    assert_eq!(after["Statement"][1], acl, "kept as it was");
+    let sids: Vec<&str> = after["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert!(sids.contains(&"TrailhubCloudTrailAclCheck"), "{sids:?}");
+    r.outcome = "safe merge: the console's statement kept as it was, trailhub's two added beside it (its own Sid for the AclCheck); plan warns that the old statement lets any trail write (confused deputy)";
+    r
 }
 
 fn policy_sid_with_not_principal(w: &World) -> Row {

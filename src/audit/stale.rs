@@ -8,7 +8,9 @@ use serde_json::Value;
 use super::StaleEntry;
 use crate::model::is_account_id;
 use crate::plan::document::{statements, strings};
-use crate::plan::policy::{ACL_SID, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID};
+use crate::plan::policy::{
+    ACL_SID, OWN_ACL_SID, OWN_WRITE_SID, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID,
+};
 
 /// The account a policy value belongs to: the account of a trail ARN, or the first 12-digit segment
 /// after `AWSLogs/` of a Resource (so `AWSLogs/<org-id>/<account>/*` names the account too).
@@ -40,7 +42,8 @@ pub(super) fn stale_entries(policy: &Value, in_scope: &BTreeSet<String>) -> Vec<
         let Some(sid) = s.get("Sid").and_then(Value::as_str) else {
             continue;
         };
-        if sid != ACL_SID && sid != WRITE_SID {
+        let is_write = sid == WRITE_SID || sid == OWN_WRITE_SID;
+        if !is_write && sid != ACL_SID && sid != OWN_ACL_SID {
             continue;
         }
         let mut values: Vec<(&str, String)> = Vec::new();
@@ -56,7 +59,11 @@ pub(super) fn stale_entries(policy: &Value, in_scope: &BTreeSet<String>) -> Vec<
                 }
             }
         }
-        if sid == WRITE_SID {
+        if values.is_empty() {
+            // the console's old default (no source condition) is not trailhub's statement
+            continue;
+        }
+        if is_write {
             values.extend(
                 strings(s.get("Resource"))
                     .into_iter()

@@ -117,6 +117,12 @@ fn write_policy(out: &mut dyn Write, p: &Merged) -> io::Result<()> {
     for r in p.rewritten_sources.iter().chain(&p.rewritten_resources) {
         writeln!(out, "  ~ {r} (now written in the {} form)", p.form.name())?;
     }
+    for sid in &p.legacy_statements {
+        writeln!(
+            out,
+            "  warning: statement {sid} (the console's old default) has no source condition: any trail of any account may use it (confused deputy); kept as it is, trailhub's statements are beside it. Narrow it with aws:SourceArn, or remove it once trailhub's cover the same trails (runbooks/troubleshooting.md#legacy-statement)"
+        )?;
+    }
     Ok(())
 }
 

@@ -21,6 +21,10 @@ use crate::model::{AccountId, BucketName, KeyPrefix, TrailArn, is_account_id};
 
 pub const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 pub const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
+/// trailhub's own Sids, used when a statement with the console's Sid is the console's old default (no
+/// source condition): that one is kept as it is, and trailhub's statements go beside it.
+pub const OWN_ACL_SID: &str = "TrailhubCloudTrailAclCheck";
+pub const OWN_WRITE_SID: &str = "TrailhubCloudTrailWrite";
 pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 pub const SOURCE_ARN: &str = "aws:SourceArn";
 pub const SOURCE_ACCOUNT: &str = "aws:SourceAccount";
@@ -227,6 +231,9 @@ pub struct Merged {
     pub rewritten_resources: Vec<String>,
     /// True when the live `Statement` was a single object and is now written as a list of one.
     pub normalized_statement_list: bool,
+    /// The console's old default statements (its Sid, no source condition), kept as they are: any trail
+    /// of any account may write what they allow (confused deputy).
+    pub legacy_statements: Vec<String>,
 }
 
 /// Parses the live policy text as S3 returns it.
@@ -554,6 +561,44 @@ struct Live {
     /// index and content of the AclCheck and Write statements, when present
     acl: Option<(usize, Content)>,
     write: Option<(usize, Content)>,
+    /// the Sid of each of trailhub's statements: the console's, or trailhub's own when the console's is
+    /// taken by a legacy statement
+    sids: [&'static str; 2],
+    /// the legacy statements kept as they are (the console's Sid, no source condition)
+    legacy: Vec<String>,
+}
+
+/// The two statements trailhub manages: (console's Sid, trailhub's own Sid, action, is it the Write one).
+const SLOTS: [(&str, &str, &str, bool); 2] = [
+    (ACL_SID, OWN_ACL_SID, "s3:GetBucketAcl", false),
+    (WRITE_SID, OWN_WRITE_SID, "s3:PutObject", true),
+];
+
+/// The console's old default CloudTrail statement: Allow for `cloudtrail.amazonaws.com` with no source
+/// condition, so any trail of any account may use it (confused deputy).
+fn is_console_default(stmt: &Map<String, Value>) -> bool {
+    let cloudtrail = stmt
+        .get("Principal")
+        .and_then(Value::as_object)
+        .is_some_and(|p| strings(p.get("Service")) == [CLOUDTRAIL]);
+    stmt.get("Effect").and_then(Value::as_str) == Some("Allow")
+        && cloudtrail
+        && !has_source_condition(stmt)
+}
+
+/// Whether a statement names who may write by a source key (`aws:SourceArn`, `aws:SourceAccount`,
+/// `aws:SourceOrgID`) under any operator. The console's old default statements have none.
+fn has_source_condition(stmt: &Map<String, Value>) -> bool {
+    let Some(cond) = stmt.get("Condition").and_then(Value::as_object) else {
+        return false;
+    };
+    cond.values().filter_map(Value::as_object).any(|keys| {
+        keys.keys().any(|k| {
+            [SOURCE_ARN, SOURCE_ACCOUNT, SOURCE_ORG]
+                .iter()
+                .any(|s| k.eq_ignore_ascii_case(s))
+        })
+    })
 }
 
 fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
@@ -573,26 +618,32 @@ fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
         Some(other) => return Err(PolicyError::BadStatements(json_kind(&other))),
     };
     let mut found = [None, None];
+    let mut sids = [ACL_SID, WRITE_SID];
+    let mut legacy = Vec::new();
     for (index, s) in statements.iter().enumerate() {
         let Value::Object(stmt) = s else {
             return Err(PolicyError::StatementNotObject { index });
         };
-        for (slot, (sid, action, is_write)) in [
-            (ACL_SID, "s3:GetBucketAcl", false),
-            (WRITE_SID, "s3:PutObject", true),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if stmt.get("Sid").and_then(Value::as_str) == Some(sid) {
-                if found[slot].is_some() {
-                    return Err(PolicyError::SidConflict {
-                        sid: sid.to_owned(),
-                        why: "two statements have this Sid".into(),
-                    });
-                }
-                found[slot] = Some((index, read_managed(sid, action, stmt, is_write)?));
+        let sid = stmt.get("Sid").and_then(Value::as_str);
+        for (slot, (console, own, action, is_write)) in SLOTS.into_iter().enumerate() {
+            if sid == Some(console) && is_console_default(stmt) {
+                // the console's old default: kept as it is, trailhub's statement goes beside it
+                legacy.push(console.to_owned());
+                sids[slot] = own;
+                continue;
             }
+            if sid != Some(console) && sid != Some(own) {
+                continue;
+            }
+            if found[slot].is_some() {
+                return Err(PolicyError::SidConflict {
+                    sid: sid.unwrap_or(own).to_owned(),
+                    why: "two statements are trailhub's".into(),
+                });
+            }
+            let sid = if sid == Some(own) { own } else { console };
+            found[slot] = Some((index, read_managed(sid, action, stmt, is_write)?));
+            sids[slot] = sid;
         }
     }
     let [acl, write] = found;
@@ -602,6 +653,8 @@ fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
         normalized,
         acl,
         write,
+        sids,
+        legacy,
     })
 }
 
@@ -719,8 +772,8 @@ fn place(l: &Live, input: &PolicyInput, acl: Content, write: Content) -> Placed 
     let mut changed = l.normalized || l.doc.get("Version").is_none() && l.statements.is_empty();
     let mut created_statements = Vec::new();
     for (sid, action, is_write, content, found) in [
-        (ACL_SID, "s3:GetBucketAcl", false, acl, &l.acl),
-        (WRITE_SID, "s3:PutObject", true, write, &l.write),
+        (l.sids[0], "s3:GetBucketAcl", false, acl, &l.acl),
+        (l.sids[1], "s3:PutObject", true, write, &l.write),
     ] {
         if input.entries.is_empty() && found.is_none() {
             continue;
@@ -804,16 +857,16 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, placed: Placed) -> Merged
         .map_or(&[][..], Vec::as_slice);
     let new_sources = match statements
         .iter()
-        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(ACL_SID))
+        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(l.sids[0]))
     {
-        Some(Value::Object(s)) => read_managed(ACL_SID, "s3:GetBucketAcl", s, false)
+        Some(Value::Object(s)) => read_managed(l.sids[0], "s3:GetBucketAcl", s, false)
             .map(|c| source_entries(&c, input))
             .unwrap_or_default(),
         _ => BTreeSet::new(),
     };
     let new_resources = match statements
         .iter()
-        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(WRITE_SID))
+        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(l.sids[1]))
     {
         Some(s) => strings(s.get("Resource"))
             .into_iter()
@@ -845,6 +898,7 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, placed: Placed) -> Merged
         form,
         form_sizes: vec![],
         created_statements,
+        legacy_statements: l.legacy.clone(),
         normalized_statement_list: l.normalized,
     }
 }
@@ -991,6 +1045,27 @@ mod tests {
         assert_eq!(m.policy["Statement"][0], live["Statement"]);
     }
 
+    /// Issue 10, point 5: the console's old default statements (its Sids, no source condition) are kept as
+    /// they are, trailhub's go beside them under its own Sids, the plan warns, and a second merge changes
+    /// nothing.
+    #[test]
+    fn legacy_console_statements_are_kept_and_trailhubs_go_beside_them() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let e = entries(&["222222222222"]);
+        let legacy = r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log"},
+            {"Sid":"AWSCloudTrailWrite20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/999999999999/*","Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]}"#;
+        let live = parse_live(legacy).unwrap();
+        let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
+        assert_eq!(m.legacy_statements, [ACL_SID, WRITE_SID]);
+        assert_eq!(m.created_statements, [OWN_ACL_SID, OWN_WRITE_SID]);
+        assert_eq!(m.policy["Statement"][0], live["Statement"][0]);
+        assert_eq!(m.policy["Statement"][1], live["Statement"][1]);
+        let again = merge(Some(&m.policy), &input(&b, None, &e)).unwrap();
+        assert!(!again.changed, "{again:?}");
+        assert_eq!(again.legacy_statements, [ACL_SID, WRITE_SID]);
+    }
+
     #[test]
     fn bad_live_policies_are_errors() {
         assert!(matches!(
@@ -1011,7 +1086,6 @@ mod tests {
         );
         for bad in [
             r#"{"Sid":"AWSCloudTrailWrite20150319","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*"}"#,
-            r#"{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log"}"#,
             r#"{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","NotPrincipal":{"Service":"x"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{"StringEquals":{"aws:SourceArn":"a"}}}"#,
             r#"{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:*:trail/*"}}}"#,
         ] {

@@ -7,18 +7,21 @@
 //!
 //! - T = N + 1 targets (the central account has a trail too, reached without AssumeRole), R = ceil(T / C)
 //!   rounds of C calls;
-//! - first apply (k = 4: AssumeRole, DescribeTrails | CreateTrail, StartLogging):
-//!   observe max(R·2L, listing) + S·L + trails max(R·2L, R·L + 1 s). The 1 s is CloudTrail's one mutating
-//!   call per second per account (`ApplyOptions::mutation_interval`, kept at its real value): an account's
-//!   StartLogging starts no earlier than 1 s after its CreateTrail. S = 9 serial central calls on a new
+//! - first apply (k = 5: AssumeRole, DescribeTrails | CreateTrail, PutEventSelectors, StartLogging):
+//!   observe max(R·2L, listing) + S·L + trails max(R·3L, R·L + 2 s). The seconds are CloudTrail's one
+//!   mutating call per second per account (`ApplyOptions::mutation_interval`, kept at its real value): an
+//!   account's PutEventSelectors starts no earlier than 1 s after its CreateTrail, its StartLogging 1 s
+//!   after that. S = 9 serial central calls on a new
 //!   bucket: HeadBucket, CreateBucket, 3 guards, GetBucketPolicy, PutBucketPolicy, GetBucketPolicy before
 //!   the trails and GetBucketPolicy after them;
-//! - second apply on the converged world (k = 3: AssumeRole, DescribeTrails, GetTrailStatus):
+//! - second apply on the converged world (k = 4 in 3 round trips: AssumeRole, DescribeTrails, then
+//!   GetTrailStatus and GetEventSelectors at once):
 //!   observe max(R·3L, listing) + S·L with S = 2 (GetBucketPolicy before and after the trails);
 //! - listing (source = "organizations"): P = ceil((N + 1) / 20) pages of ListAccounts one after the other,
 //!   observation of each page's accounts overlapping the next pages: the last accounts are observed no
 //!   earlier than P·L + k_observe·L. A static list has no listing;
-//! - audit (k = 4: AssumeRole, DescribeTrails, GetTrailStatus, then ListObjectsV2 for the newest log):
+//! - audit (k = 5 in 4 round trips: AssumeRole, DescribeTrails, GetTrailStatus with GetEventSelectors,
+//!   then ListObjectsV2 of the region folders; `audit-history` seeds histories and lists day folders too):
 //!   P·L (listing, not overlapped) + 2L (HeadBucket, GetBucketPolicy) + R·3L + R·L.
 //!
 //! Each case runs 3 times on a fresh world (once at 10,000 accounts) and the median wall time is reported.
@@ -83,7 +86,8 @@ impl Case {
     }
     fn first_apply_bound(&self, interval: Duration) -> Duration {
         let r = self.rounds();
-        self.observe_bound(2) + L * SERIAL_FIRST + (L * r * 2).max(L * r + interval)
+        // CreateTrail, PutEventSelectors, StartLogging: three mutating calls, each 1 s after the last
+        self.observe_bound(2) + L * SERIAL_FIRST + (L * r * 3).max(L * r + interval * 2)
     }
     fn second_apply_bound(&self) -> Duration {
         self.observe_bound(3) + L * SERIAL_AGAIN
@@ -133,12 +137,14 @@ fn show_calls(calls: &Calls) -> String {
 
 /// Calls made in the member accounts (and AssumeRole into them), per target.
 fn per_target(calls: &Calls, targets: usize) -> f64 {
-    const MEMBER_OPS: [&str; 7] = [
+    const MEMBER_OPS: [&str; 9] = [
         "AssumeRole",
         "DescribeTrails",
         "GetTrailStatus",
+        "GetEventSelectors",
         "CreateTrail",
         "UpdateTrail",
+        "PutEventSelectors",
         "StartLogging",
         "ListObjectsV2",
     ];
@@ -263,6 +269,69 @@ async fn audit_case(c: &Case) {
     measured.report("audit", c.audit_bound(), c.targets());
 }
 
+/// The regions of the seeded histories, and how many log files each account has in each.
+const HISTORY_REGIONS: [&str; 2] = [REGION, "us-east-1"];
+
+/// Issue 10, point 7: the audit over accounts that each have `files` log files spread over `days` days in
+/// two regions, the newest 5 minutes old. The audit lists the region folders, then each region's day
+/// folders from today back within --max-age (24 h: today and yesterday), stopping at the first file; the
+/// whole-history listing it replaced made ceil(files / 1,000) calls per account and region prefix.
+async fn audit_history_case(c: &Case, files: usize, days: i64) {
+    let cfg = common::config(c.source, c.members);
+    let backups = tempfile::tempdir().expect("a temporary directory");
+    let opts = ApplyOptions::new(backups.path().to_owned(), 256, Interrupt::default());
+    let audit_opts = AuditOptions {
+        concurrency: c.concurrency,
+        max_age: Duration::from_secs(24 * 3600),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let mut measured = Measured::default();
+    for _ in 0..runs(c) {
+        let fake = world(c.source, c.members);
+        converge(&fake, &cfg, &opts).await;
+        seed_histories(&fake, c, files, days, now.unix_timestamp());
+        let before = fake.world().calls.clone();
+        let start = Instant::now();
+        let audited = audit(&fake, &cfg, &audit_opts, now).await.expect("audits");
+        let wall = start.elapsed();
+        assert_eq!(audited.summary.covered, c.targets(), "every account fresh");
+        measured.add(wall, calls_since(&fake, &before));
+    }
+    let listed = measured.calls.get("ListObjectsV2").copied().unwrap_or(0);
+    let old = files.div_ceil(1000);
+    println!(
+        "audit {} with {files} log files over {days} days in {} regions per account",
+        c.name(),
+        HISTORY_REGIONS.len()
+    );
+    println!(
+        "  ListObjectsV2 per account: {:.2} (bound 1 + regions x (days + 1) = {}; the whole-history listing: {old} or more)",
+        listed as f64 / c.targets() as f64,
+        1 + HISTORY_REGIONS.len() * 2
+    );
+    // observation (3 round trips) and the listings: 1 delimited + 1 per region (today holds a file)
+    let bound = c.observe_bound(3) + L * c.rounds() * (1 + HISTORY_REGIONS.len() as u32);
+    measured.report("audit", bound, c.targets());
+}
+
+/// Every account's history: `files` log files spread evenly over `days` days across the regions.
+fn seed_histories(fake: &FakeAws, c: &Case, files: usize, days: i64, now: i64) {
+    let ids: Vec<String> = std::iter::once(CENTRAL.to_owned())
+        .chain((0..c.members).map(member_id))
+        .collect();
+    let step = days * 86_400 / files as i64;
+    let mut w = fake.world();
+    let objects = w.objects.entry(common::BUCKET.to_owned()).or_default();
+    for id in &ids {
+        for i in 0..files as i64 {
+            let at = now - 300 - i * step;
+            let region = HISTORY_REGIONS[i as usize % HISTORY_REGIONS.len()];
+            let key = trailhub::fake::log_file_key(None, None, id, region, at);
+            objects.insert(key, at);
+        }
+    }
+}
+
 fn main() {
     let wanted = common::wanted();
     let run = |part: &str| wanted.is_empty() || wanted.iter().any(|w| w == part);
@@ -296,5 +365,12 @@ fn main() {
         for c in [16, 64, 256] {
             runtime.block_on(audit_case(&case(Source::Organizations, 1_000, c)));
         }
+    }
+    if run("audit-history") {
+        let c = case(Source::Organizations, 1_000, 64);
+        runtime.block_on(audit_history_case(&c, 3_000, 90));
+        // a year of logs at CloudTrail's pace (a file every 5 minutes in each of the two regions)
+        let c = case(Source::Organizations, 10, 64);
+        runtime.block_on(audit_history_case(&c, 2 * 105_120, 365));
     }
 }

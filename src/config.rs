@@ -84,6 +84,7 @@ struct RawCentral {
     trail_name: Option<TrailName>,
     key_prefix: Option<KeyPrefix>,
     policy_form: Option<Spanned<PolicyForm>>,
+    bucket_region: Option<Spanned<Region>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +130,9 @@ pub struct Central {
     pub trail_name: Option<TrailName>,
     pub key_prefix: Option<KeyPrefix>,
     pub policy_form: PolicyForm,
+    /// The bucket's own region, when it is not `region` (CloudTrail delivers to a bucket in any region of
+    /// the partition). Without it, trailhub learns the region from HeadBucket.
+    pub bucket_region: Option<Region>,
 }
 
 #[derive(Debug, Clone)]
@@ -209,7 +213,7 @@ impl Config {
         })?;
         let at = Locator { path, text };
         let policy_form_span = raw.central.policy_form.as_ref().map_or(0..0, |f| f.span());
-        let central = central(raw.central);
+        let central = central(&at, raw.central)?;
         let members_span = raw.members.span();
         let members = members(&at, &central, raw.members.into_inner())?;
         check_source(
@@ -298,15 +302,29 @@ impl Locator<'_> {
 }
 
 /// `[central]`: its values are checked by their types while parsing.
-fn central(raw: RawCentral) -> Central {
-    Central {
+fn central(at: &Locator, raw: RawCentral) -> Result<Central, ConfigError> {
+    if let Some(b) = &raw.bucket_region
+        && b.get_ref().partition() != raw.region.partition()
+    {
+        return Err(at.at(
+            b.span(),
+            format!(
+                "bucket_region {} is not in the partition of region {} ({}): CloudTrail delivers only within a partition",
+                b.get_ref(),
+                raw.region,
+                raw.region.partition()
+            ),
+        ));
+    }
+    Ok(Central {
         account_id: raw.account_id.into_inner(),
         bucket: raw.bucket,
         region: raw.region,
         trail_name: raw.trail_name,
         key_prefix: raw.key_prefix,
         policy_form: raw.policy_form.map(Spanned::into_inner).unwrap_or_default(),
-    }
+        bucket_region: raw.bucket_region.map(Spanned::into_inner),
+    })
 }
 
 /// `[members]`: the role name, the trail name template, the external ID and the concurrency checked.

@@ -59,7 +59,9 @@ fn cloudtrail_statements(policy: &Value) -> Vec<&Value> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|s| s["Principal"]["Service"] == "cloudtrail.amazonaws.com")
+        .filter(|s| {
+            s["Principal"]["Service"] == "cloudtrail.amazonaws.com" && s["Effect"] == "Allow"
+        })
         .collect()
 }
 
@@ -118,6 +120,17 @@ fn apply_onboards_central_and_members_and_extends_the_console_policy_in_place() 
     assert_eq!(after["Statement"][0], before["Statement"][0], "{after:#}");
     assert_eq!(after["Id"], "team-policy");
     assert_eq!(cloudtrail_statements(&after).len(), 2, "{after:#}");
+    // and trailhub's Deny of writes into another account's folder (issue 10, point 6)
+    let last = after["Statement"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["Sid"], "TrailhubDenyCloudTrailIntoAnotherFolder",
+        "{after:#}"
+    );
     assert_eq!(after["Statement"][1]["Sid"], ACL_SID);
     assert_eq!(after["Statement"][2]["Sid"], WRITE_SID);
     let mut want_arns: Vec<String> = trails
@@ -507,4 +520,45 @@ fn apply_without_yes_and_without_a_terminal_refuses() {
     assert!(out.stderr.contains("--yes"), "{out}");
     assert!(w.proxy.writes().is_empty(), "{:#?}", w.proxy.writes());
     assert!(w.buckets().is_empty());
+}
+
+/// Issue 10, point 4: the central bucket may live in another region than the trails (CloudTrail
+/// delivers to a bucket in any region of the partition). Named in `central.bucket_region`, trailhub
+/// creates it there; not named, HeadBucket's `x-amz-bucket-region` says where it is and trailhub talks to
+/// it there.
+#[test]
+fn a_bucket_in_another_region_than_the_trails_is_reached_there() {
+    let w = World::start();
+    let one = &MEMBERS[..1];
+    let with_region =
+        static_config(one).replace("\n[members]", "bucket_region = \"eu-west-1\"\n\n[members]");
+    w.write_config(&with_region);
+    let out = w.apply();
+    assert_eq!(out.code, 0, "{out}");
+    let location =
+        w.rt.block_on(w.s3().get_bucket_location().bucket(BUCKET).send())
+            .unwrap();
+    assert_eq!(
+        location.location_constraint().map(|c| c.as_str()),
+        Some("eu-west-1")
+    );
+    for (id, name) in managed_trails(one) {
+        w.assert_onboarded(&id, &name);
+    }
+    // without bucket_region: found by HeadBucket, and the second run changes nothing
+    w.write_config(&static_config(one));
+    let backups = w.backup_dir();
+    let out = w.trailhub(&[
+        "-v",
+        "apply",
+        "--yes",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("nothing to do"), "{out}");
+    assert!(
+        out.stderr.contains("talking to it there") && out.stderr.contains("eu-west-1"),
+        "{out}"
+    );
 }

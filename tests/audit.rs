@@ -292,6 +292,9 @@ fn audit_finds_exactly_the_drift_and_apply_repairs_it() {
         let prd = trail_arn("444444444444", "PRD");
         let outsider = format!("arn:aws:cloudtrail:{REGION}:{OUTSIDER}:trail/OLD-CLOUDTRAIL");
         for s in policy["Statement"].as_array_mut().unwrap() {
+            if s["Effect"] != "Allow" {
+                continue; // trailhub's Deny of writes into another account's folder
+            }
             let cond = s["Condition"]["StringEquals"].as_object_mut().unwrap();
             let arns = cond
                 .get_mut("aws:SourceArn")

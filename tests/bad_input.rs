@@ -23,6 +23,7 @@ const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
 const OWN_ACL_SID: &str = "TrailhubCloudTrailAclCheck";
 const OWN_WRITE_SID: &str = "TrailhubCloudTrailWrite";
+const DENY_SID: &str = "TrailhubDenyCloudTrailIntoAnotherFolder";
 const OLD_TRAIL: &str = "arn:aws:cloudtrail:us-east-1:999999999999:trail/old";
 /// Central and two members: enough accounts to see a merge, few enough to be quick.
 const TWO: [(&str, &str); 2] = [MEMBERS[0], MEMBERS[1]];
@@ -199,9 +200,9 @@ fn policy_of(statements: Vec<Value>) -> Value {
 }
 
 fn is_trailhubs(s: &Value) -> bool {
-    // trailhub's Sids: the console's, or its own beside the console's old default (issue 10, point 5)
-    [ACL_SID, WRITE_SID, OWN_ACL_SID, OWN_WRITE_SID]
-        .contains(&s["Sid"].as_str().unwrap_or_default())
+    // trailhub's Sids: the console's, its own beside the console's old default, and its Deny (issue 10)
+    let sid = s["Sid"].as_str().unwrap_or_default();
+    [ACL_SID, WRITE_SID, OWN_ACL_SID, OWN_WRITE_SID, DENY_SID].contains(&sid)
 }
 
 /// Every statement of `before` that trailhub does not own is in `after`, unchanged and in the same order,
@@ -364,9 +365,8 @@ fn policy_statement_single_object(w: &World) -> Row {
     .unwrap();
     let (mut r, after) = merged_policy(w, "`Statement` a single object, not a list", &text);
     assert_eq!(after["Statement"][0], deny_insecure(), "kept, first");
-    assert_eq!(after["Statement"].as_array().unwrap().len(), 3);
-    r.outcome =
-        "safe merge: written as a list of one, the statement kept as it was, trailhub's two added";
+    assert_eq!(after["Statement"].as_array().unwrap().len(), 4);
+    r.outcome = "safe merge: written as a list of one, the statement kept as it was, trailhub's two and its Deny added";
     r
 }
 
@@ -423,7 +423,7 @@ fn policy_not_elements(w: &World) -> Row {
         &after["Statement"].as_array().unwrap()[..3],
         &statements[..]
     );
-    r.outcome = "safe merge: the three kept verbatim, trailhub's two added after them";
+    r.outcome = "safe merge: the three kept verbatim, trailhub's two and its Deny added after them";
     r
 }
 
@@ -461,7 +461,7 @@ fn policy_sid_without_source_condition(w: &World) -> Row {
         .filter_map(|s| s["Sid"].as_str())
         .collect();
     assert!(sids.contains(&"TrailhubCloudTrailAclCheck"), "{sids:?}");
-    r.outcome = "safe merge: the console's statement kept as it was, trailhub's two added beside it (its own Sid for the AclCheck); plan warns that the old statement lets any trail write (confused deputy)";
+    r.outcome = "safe merge: the console's statement kept as it was, trailhub's two added beside it (its own Sid for the AclCheck) with its Deny; plan warns that the old statement lets any trail write (confused deputy)";
     r
 }
 

@@ -15,8 +15,8 @@ use trailhub::config::PolicyForm;
 use trailhub::model::{AccountId, BucketName, KeyPrefix, Region, TrailArn, TrailName};
 use trailhub::plan::evaluate::{DeliveryTarget, check_delivery};
 use trailhub::plan::policy::{
-    ACL_SID, Entry, Form, Merged, Org, PolicyError, PolicyInput, SIZE_LIMIT, WRITE_SID, merge,
-    parse_live,
+    ACL_SID, DENY_SID, Entry, Form, Merged, OWN_ACL_SID, OWN_WRITE_SID, Org, PolicyError,
+    PolicyInput, SIZE_LIMIT, WRITE_SID, merge, parse_live,
 };
 
 const BUCKET: &str = "sec-log";
@@ -25,7 +25,7 @@ const ORG_ID: &str = "o-abc123defg";
 fn is_trailhubs(s: &Value) -> bool {
     matches!(
         s.get("Sid").and_then(Value::as_str),
-        Some(ACL_SID | WRITE_SID)
+        Some(ACL_SID | WRITE_SID | OWN_ACL_SID | OWN_WRITE_SID | DENY_SID)
     )
 }
 
@@ -323,9 +323,32 @@ fn input<'a>(
     }
 }
 
-/// Every statement trailhub wrote: Allow, CloudTrail only, a non-empty source condition.
+/// Every statement trailhub wrote: Allow, CloudTrail only, a non-empty source condition; and its one Deny
+/// (issue 10, point 6) denies CloudTrail only the keys with a second `AWSLogs/` segment.
 fn check_ours(m: &Merged) -> Result<(), TestCaseError> {
-    for s in statements(&m.policy).iter().filter(|s| is_trailhubs(s)) {
+    for s in statements(&m.policy)
+        .iter()
+        .filter(|s| s["Sid"] == DENY_SID)
+    {
+        prop_assert_eq!(&s["Effect"], "Deny");
+        prop_assert_eq!(
+            &s["Principal"],
+            &json!({"Service": "cloudtrail.amazonaws.com"})
+        );
+        for r in s["Resource"].as_array().into_iter().flatten() {
+            prop_assert_eq!(
+                r.as_str().unwrap_or_default().matches("AWSLogs/").count(),
+                2,
+                "{:#}",
+                s
+            );
+        }
+    }
+    let allows = statements(&m.policy);
+    for s in allows
+        .iter()
+        .filter(|s| is_trailhubs(s) && s["Sid"] != DENY_SID)
+    {
         prop_assert_eq!(&s["Effect"], "Allow");
         prop_assert!(s.get("NotPrincipal").is_none(), "{s:#}");
         prop_assert_eq!(

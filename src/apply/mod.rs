@@ -122,7 +122,13 @@ async fn make_bucket<C: Central>(central: &C, cfg: &Config, plan: &Plan) -> Resu
         && !central.bucket_exists(&cfg.central.bucket).await?;
     if bucket_created {
         central
-            .create_bucket(&cfg.central.bucket, &cfg.central.region)
+            .create_bucket(
+                &cfg.central.bucket,
+                cfg.central
+                    .bucket_region
+                    .as_ref()
+                    .unwrap_or(&cfg.central.region),
+            )
             .await?;
         tracing::info!(bucket = %cfg.central.bucket, "created the bucket");
     }

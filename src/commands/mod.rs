@@ -175,6 +175,9 @@ async fn connect(global: &Global, cfg: &Config) -> Result<SdkCentral> {
         .into());
     }
     central.expect_bucket_owner(&caller);
+    if let Some(r) = &cfg.central.bucket_region {
+        central.set_bucket_region(&cfg.central.bucket, r);
+    }
     Ok(central)
 }
 

@@ -25,6 +25,8 @@ pub const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
 /// source condition): that one is kept as it is, and trailhub's statements go beside it.
 pub const OWN_ACL_SID: &str = "TrailhubCloudTrailAclCheck";
 pub const OWN_WRITE_SID: &str = "TrailhubCloudTrailWrite";
+/// trailhub's Deny of CloudTrail writes into another account's folder (see [`deny_foreign_prefix`]).
+pub const DENY_SID: &str = "TrailhubDenyCloudTrailIntoAnotherFolder";
 pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 pub const SOURCE_ARN: &str = "aws:SourceArn";
 pub const SOURCE_ACCOUNT: &str = "aws:SourceAccount";
@@ -500,6 +502,25 @@ fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Cont
     Ok((acl, write))
 }
 
+/// The Deny that closes the other side of per-account prefixes: the sources and the prefixes are granted as
+/// two lists, so a listed account's trail could set its own S3 key prefix to `[PREFIX/]AWSLogs/<B>/...` and
+/// write into account B's folder. CloudTrail always adds `AWSLogs/<its account>/` after a trail's prefix, so
+/// such a key has a second `AWSLogs/` segment, which none of the keys CloudTrail writes for a trail
+/// delivering at its own place has. Constant size, whatever the number of accounts.
+fn deny_foreign_prefix(input: &PolicyInput) -> Value {
+    let bucket = input.bucket_arn();
+    json!({
+        "Sid": DENY_SID,
+        "Effect": "Deny",
+        "Principal": {"Service": CLOUDTRAIL},
+        "Action": "s3:PutObject",
+        "Resource": [
+            format!("{bucket}/AWSLogs/*/AWSLogs/*"),
+            format!("{bucket}/*/AWSLogs/*/AWSLogs/*"),
+        ],
+    })
+}
+
 fn statement(sid: &str, action: &str, c: &Content, is_write: bool, input: &PolicyInput) -> Value {
     let mut cond = c.extra.clone();
     let mut op = |name: &str, key: &str, v: Value| {
@@ -566,6 +587,8 @@ struct Live {
     sids: [&'static str; 2],
     /// the legacy statements kept as they are (the console's Sid, no source condition)
     legacy: Vec<String>,
+    /// index of trailhub's Deny of writes into another account's folder, when present
+    deny: Option<usize>,
 }
 
 /// The two statements trailhub manages: (console's Sid, trailhub's own Sid, action, is it the Write one).
@@ -620,11 +643,22 @@ fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
     let mut found = [None, None];
     let mut sids = [ACL_SID, WRITE_SID];
     let mut legacy = Vec::new();
+    let mut deny = None;
     for (index, s) in statements.iter().enumerate() {
         let Value::Object(stmt) = s else {
             return Err(PolicyError::StatementNotObject { index });
         };
         let sid = stmt.get("Sid").and_then(Value::as_str);
+        if sid == Some(DENY_SID) {
+            if deny.is_some() {
+                return Err(PolicyError::SidConflict {
+                    sid: DENY_SID.to_owned(),
+                    why: "two statements have this Sid".into(),
+                });
+            }
+            deny = Some(index);
+            continue;
+        }
         for (slot, (console, own, action, is_write)) in SLOTS.into_iter().enumerate() {
             if sid == Some(console) && is_console_default(stmt) {
                 // the console's old default: kept as it is, trailhub's statement goes beside it
@@ -635,13 +669,18 @@ fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
             if sid != Some(console) && sid != Some(own) {
                 continue;
             }
+            let sid = if sid == Some(own) { own } else { console };
             if found[slot].is_some() {
+                let why = if sids[slot] == sid {
+                    "two statements have this Sid".to_owned()
+                } else {
+                    format!("statement {} is trailhub's too", sids[slot])
+                };
                 return Err(PolicyError::SidConflict {
-                    sid: sid.unwrap_or(own).to_owned(),
-                    why: "two statements are trailhub's".into(),
+                    sid: sid.to_owned(),
+                    why,
                 });
             }
-            let sid = if sid == Some(own) { own } else { console };
             found[slot] = Some((index, read_managed(sid, action, stmt, is_write)?));
             sids[slot] = sid;
         }
@@ -655,6 +694,7 @@ fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
         write,
         sids,
         legacy,
+        deny,
     })
 }
 
@@ -792,6 +832,21 @@ fn place(l: &Live, input: &PolicyInput, acl: Content, write: Content) -> Placed 
             None => {
                 statements.push(statement(sid, action, &content, is_write, input));
                 created_statements.push(sid.to_owned());
+                changed = true;
+            }
+        }
+    }
+    if !input.entries.is_empty() || l.deny.is_some() {
+        let deny = deny_foreign_prefix(input);
+        match l.deny {
+            Some(i) if statements[i] == deny => {}
+            Some(i) => {
+                statements[i] = deny;
+                changed = true;
+            }
+            None => {
+                statements.push(deny);
+                created_statements.push(DENY_SID.to_owned());
                 changed = true;
             }
         }
@@ -952,7 +1007,7 @@ mod tests {
         insta::assert_json_snapshot!(m.policy);
         assert!(m.changed);
         assert_eq!(m.form, Form::Exact);
-        assert_eq!(m.created_statements, [ACL_SID, WRITE_SID]);
+        assert_eq!(m.created_statements, [ACL_SID, WRITE_SID, DENY_SID]);
     }
 
     #[test]
@@ -966,7 +1021,12 @@ mod tests {
         let e = entries(&["222222222222"]);
         let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
         let st = m.policy["Statement"].as_array().unwrap();
-        assert_eq!(st.len(), 4, "extended in place, not duplicated");
+        assert_eq!(
+            st.len(),
+            5,
+            "extended in place, not duplicated; the Deny added"
+        );
+        assert_eq!(st[4]["Sid"], DENY_SID);
         assert_eq!(st[0], live["Statement"][0]);
         assert_eq!(st[3], live["Statement"][3]);
         assert_eq!(m.policy["Id"], "x");
@@ -1032,7 +1092,13 @@ mod tests {
             r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{{"StringEquals":{{"AWS:SourceArn":"{arn}"}}}}}},{{"Sid":"AWSCloudTrailWrite20150319","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/222222222222/*","Condition":{{"StringEquals":{{"AWS:SourceArn":"{arn}","s3:x-amz-acl":"bucket-owner-full-control"}}}}}}]}}"#
         );
         let m = merge(Some(&parse_live(&text).unwrap()), &input(&b, None, &e)).unwrap();
-        assert!(!m.changed, "{m:#?}");
+        // only trailhub's Deny is added; the two statements already right are not rewritten
+        assert_eq!(m.created_statements, [DENY_SID]);
+        let live = parse_live(&text).unwrap();
+        assert_eq!(m.policy["Statement"][0], live["Statement"][0]);
+        assert_eq!(m.policy["Statement"][1], live["Statement"][1]);
+        let again = merge(Some(&m.policy), &input(&b, None, &e)).unwrap();
+        assert!(!again.changed, "{again:#?}");
     }
 
     #[test]
@@ -1043,6 +1109,50 @@ mod tests {
         let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
         assert!(m.normalized_statement_list);
         assert_eq!(m.policy["Statement"][0], live["Statement"]);
+    }
+
+    /// Issue 10, point 6: in the forms that grant sources and prefixes as two lists, a listed account's
+    /// trail could choose the key prefix `AWSLogs/<B>/CloudTrail` and write into account B's folder; the
+    /// Deny closes that, and lets every trail write at its own place.
+    #[test]
+    fn no_trail_writes_into_another_accounts_folder() {
+        use crate::plan::evaluate::{DeliveryTarget, check_delivery};
+        let b: BucketName = "sec-log".parse().unwrap();
+        let e = entries(&["222222222222", "333333333333"]);
+        let shared = PolicyInput {
+            form: PolicyForm::SharedPrefix,
+            ..input(&b, None, &e)
+        };
+        let m = merge(None, &shared).unwrap();
+        let target = |prefix: Option<&str>| DeliveryTarget {
+            partition: "aws".into(),
+            bucket: "sec-log".into(),
+            key_prefix: prefix.map(str::to_owned),
+            account_id: "222222222222".into(),
+            source_arn: e[0].trail_arn.to_string(),
+            source_account: "222222222222".into(),
+            org_id: None,
+            service: CLOUDTRAIL.into(),
+            log_kind: "CloudTrail".into(),
+            region: "ap-northeast-2".into(),
+        };
+        assert!(check_delivery(&m.policy, &target(None)).allowed());
+        let into_b = check_delivery(&m.policy, &target(Some("AWSLogs/333333333333/CloudTrail")));
+        assert!(!into_b.allowed());
+        assert_eq!(into_b.write.sid(), Some(DENY_SID));
+        // with a bucket key prefix too
+        let org: KeyPrefix = "org".parse().unwrap();
+        let m = merge(
+            None,
+            &PolicyInput {
+                prefix: Some(&org),
+                ..shared.clone()
+            },
+        )
+        .unwrap();
+        assert!(check_delivery(&m.policy, &target(Some("org"))).allowed());
+        let into_b = check_delivery(&m.policy, &target(Some("org/AWSLogs/333333333333")));
+        assert!(!into_b.allowed());
     }
 
     /// Issue 10, point 5: the console's old default statements (its Sids, no source condition) are kept as
@@ -1058,7 +1168,7 @@ mod tests {
         let live = parse_live(legacy).unwrap();
         let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
         assert_eq!(m.legacy_statements, [ACL_SID, WRITE_SID]);
-        assert_eq!(m.created_statements, [OWN_ACL_SID, OWN_WRITE_SID]);
+        assert_eq!(m.created_statements, [OWN_ACL_SID, OWN_WRITE_SID, DENY_SID]);
         assert_eq!(m.policy["Statement"][0], live["Statement"][0]);
         assert_eq!(m.policy["Statement"][1], live["Statement"][1]);
         let again = merge(Some(&m.policy), &input(&b, None, &e)).unwrap();
@@ -1186,7 +1296,9 @@ mod tests {
         let e = many(1);
         let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
         assert_eq!(m.form, Form::SharedPrefix, "{:?}", m.form_sizes);
-        assert!(!m.changed, "{:?}", m.form_sizes);
+        assert_eq!(m.created_statements, [DENY_SID], "{:?}", m.form_sizes);
+        let again = merge(Some(&m.policy), &input(&b, None, &e)).unwrap();
+        assert!(!again.changed, "{:?}", again.form_sizes);
     }
 
     #[test]

@@ -55,6 +55,11 @@ impl SdkCentral {
         }
     }
 
+    /// The bucket lives in `region` (`central.bucket_region`): talk to it there from the first call.
+    pub fn set_bucket_region(&self, bucket: &BucketName, region: &Region) {
+        self.talk_to_bucket_in(bucket, region.as_str());
+    }
+
     /// The S3 client for the central bucket: in the bucket's region once it is known to differ.
     fn s3(&self) -> &aws_sdk_s3::Client {
         self.bucket_s3.get().unwrap_or(&self.s3)

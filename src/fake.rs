@@ -206,15 +206,6 @@ impl Central for FakeAws {
         }
     }
 
-    async fn newest_object(
-        &self,
-        bucket: &BucketName,
-        prefix: &str,
-    ) -> Result<Option<i64>, AwsError> {
-        let listing = self.list_objects(bucket, prefix, false).await?;
-        Ok(listing.objects.iter().map(|(_, t)| *t).max())
-    }
-
     async fn list_objects(
         &self,
         bucket: &BucketName,
@@ -223,21 +214,26 @@ impl Central for FakeAws {
     ) -> Result<Listing, AwsError> {
         let listing = {
             let w = self.world();
+            let empty = BTreeMap::new();
+            let objects = w.objects.get(bucket.as_str()).unwrap_or(&empty);
             let mut l = Listing::default();
-            let below = w.objects.get(bucket.as_str()).into_iter().flat_map(|o| {
-                o.range(prefix.to_owned()..)
-                    .take_while(|(k, _)| k.starts_with(prefix))
-            });
-            for (key, t) in below {
+            let mut from = prefix.to_owned();
+            // like S3's CommonPrefixes: a folder is listed once, and the keys below it are skipped over
+            while let Some((key, t)) = objects.range(from.clone()..).next() {
+                if !key.starts_with(prefix) {
+                    break;
+                }
                 let rest = &key[prefix.len()..];
                 match rest.find('/').filter(|_| delimited) {
                     Some(i) => {
                         let folder = format!("{prefix}{}", &rest[..=i]);
-                        if l.folders.last() != Some(&folder) {
-                            l.folders.push(folder);
-                        }
+                        from = format!("{folder}{}", char::MAX);
+                        l.folders.push(folder);
                     }
-                    None => l.objects.push((key.clone(), *t)),
+                    None => {
+                        l.objects.push((key.clone(), *t));
+                        from = format!("{key}\0");
+                    }
                 }
             }
             l

@@ -42,12 +42,6 @@ pub trait Central: Send + Sync {
     /// GetBucketPolicy: None when the bucket has no policy.
     async fn get_bucket_policy(&self, bucket: &BucketName) -> Result<Option<String>, AwsError>;
     async fn put_bucket_policy(&self, bucket: &BucketName, policy: &str) -> Result<(), AwsError>;
-    /// The newest object's time (seconds since the epoch) under a key prefix, None when there is none.
-    async fn newest_object(
-        &self,
-        bucket: &BucketName,
-        prefix: &str,
-    ) -> Result<Option<i64>, AwsError>;
     /// ListObjectsV2 under `prefix`, every page (see [`Listing`]); `delimited` lists one level (`/`).
     async fn list_objects(
         &self,

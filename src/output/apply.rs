@@ -158,15 +158,7 @@ fn account_rows(report: &ApplyReport, rejected: &[Rejected]) -> (comfy_table::Ta
 /// The result, with the second-copy warning when there is one.
 fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
     let cell = result_cell(&a.result, tally);
-    match &a.second_copy_of {
-        Some((arn, to)) => {
-            tally.second_copies += 1;
-            format!(
-                "{cell} (warning: a billed second copy: {arn} already logs management events to {to})"
-            )
-        }
-        None => cell,
-    }
+    super::plan::with_second_copy(cell, a.second_copy_of.as_ref(), &mut tally.second_copies)
 }
 
 /// `ok, nothing to do`, `ok, covered by ...`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`, counted

@@ -157,9 +157,18 @@ fn account_rows(r: &PlanReport) -> (comfy_table::Table, Tally) {
 /// `nothing to do`, the changes, `cannot plan: ...` or `blocked: ...`, counted in `tally`.
 fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
     let cell = status_cell(&a.status, tally);
-    match &a.second_copy_of {
+    with_second_copy(cell, a.second_copy_of.as_ref(), &mut tally.second_copies)
+}
+
+/// A plan or apply cell, with the warning when trailhub's trail is a billed second copy (counted).
+pub(super) fn with_second_copy(
+    cell: String,
+    second_copy_of: Option<&(String, String)>,
+    count: &mut usize,
+) -> String {
+    match second_copy_of {
         Some((arn, to)) => {
-            tally.second_copies += 1;
+            *count += 1;
             format!(
                 "{cell} (warning: a billed second copy: {arn} already logs management events to {to})"
             )

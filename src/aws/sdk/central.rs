@@ -364,15 +364,6 @@ impl Central for SdkCentral {
         Ok(())
     }
 
-    async fn newest_object(
-        &self,
-        bucket: &BucketName,
-        prefix: &str,
-    ) -> Result<Option<i64>, AwsError> {
-        let listing = self.list_objects(bucket, prefix, false).await?;
-        Ok(listing.objects.iter().map(|(_, t)| *t).max())
-    }
-
     async fn list_objects(
         &self,
         bucket: &BucketName,

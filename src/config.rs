@@ -545,6 +545,41 @@ name = "DEV"
     }
 
     #[test]
+    fn bucket_region_and_second_copy() {
+        let with = |extra: &str, members: &str| {
+            SAMPLE
+                .replace(
+                    "region = \"ap-northeast-2\"",
+                    &format!("region = \"ap-northeast-2\"\n{extra}"),
+                )
+                .replace("[members]", &format!("[members]\n{members}"))
+        };
+        let c = parse(&with(
+            "bucket_region = \"eu-west-1\"",
+            "second_copy = \"refuse\"",
+        ))
+        .unwrap();
+        assert_eq!(
+            c.central.bucket_region.map(|r| r.to_string()).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(c.members.second_copy, SecondCopy::Refuse);
+        let e = parse(&with("bucket_region = \"cn-north-1\"", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("accounts.toml:6:17") && e.contains("partition"),
+            "{e}"
+        );
+        let e = parse(&with("", "second_copy = \"maybe\"")).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("second_copy")
+                || std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("maybe")),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn errors_name_line_and_column() {
         let cases = [
             (

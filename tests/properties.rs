@@ -79,10 +79,7 @@ fn entries(n: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<Entr
                         name.clone()
                     };
                     let name: TrailName = n.parse().unwrap();
-                    Entry {
-                        trail_arn: TrailArn::new(&region, &account, &name),
-                        account,
-                    }
+                    Entry::own(account.clone(), TrailArn::new(&region, &account, &name))
                 })
                 .collect();
             e.sort();
@@ -588,10 +585,7 @@ fn forms_step_down_and_each_allows_every_trail() {
                     .parse()
                     .unwrap();
                 let name: TrailName = format!("ORG-TRAIL-{i}").parse().unwrap();
-                Entry {
-                    trail_arn: TrailArn::new(&region, &account, &name),
-                    account,
-                }
+                Entry::own(account.clone(), TrailArn::new(&region, &account, &name))
             })
             .collect();
         e.sort();

@@ -570,4 +570,56 @@ mod tests {
             "only the central account's trail"
         );
     }
+
+    /// Issue 10, point 1: an organization trail (its ARN names the management account) that delivers to the
+    /// bucket under the organization's ID covers the members: no trailhub trail there, its ARN and its
+    /// `AWSLogs/<org-id>/<id>/` place are entries of the policy, and the audit judges it.
+    #[tokio::test(start_paused = true)]
+    async fn an_organization_trail_delivering_to_the_bucket_covers_the_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        let region = "ap-northeast-2".parse().unwrap();
+        let mut org_trail = crate::fake::fake_trail(&region, "999999999999", "OrgTrail", "sec-log");
+        org_trail.organization_trail = true;
+        {
+            let mut w = aws.world();
+            w.org_id = Some("o-abc123".into());
+            w.org_accounts = ["999999999999", "200000000000"]
+                .iter()
+                .map(|id| crate::aws::OrgAccount {
+                    id: (*id).into(),
+                    name: format!("A{id}"),
+                    active: true,
+                })
+                .collect();
+            let logging = crate::aws::TrailStatus {
+                is_logging: true,
+                ..Default::default()
+            };
+            for id in ["999999999999", "200000000000"] {
+                w.trails
+                    .insert(id.into(), vec![(org_trail.clone(), logging.clone())]);
+            }
+        }
+        let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{name}-CT\"\n";
+        let cfg = Config::parse(Path::new("t.toml"), text).unwrap();
+        let report = run(&aws, &cfg, &opts(dir.path())).await;
+        assert_eq!(report.exit_code(), 0, "{report:#?}");
+        assert!(
+            report.accounts.iter().all(|a| a.result
+                == AccountResult::Covered {
+                    by: org_trail.arn.clone()
+                }),
+            "{report:#?}"
+        );
+        assert_eq!(aws.calls("CreateTrail"), 0);
+        let policy = aws.world().buckets["sec-log"].clone().unwrap();
+        assert!(policy.contains(&org_trail.arn), "{policy}");
+        assert!(
+            policy.contains("AWSLogs/o-abc123/200000000000/*") || policy.contains("AWSLogs/*"),
+            "{policy}"
+        );
+        let again = run(&aws, &cfg, &opts(dir.path())).await;
+        assert!(!again.policy.written);
+    }
 }

@@ -4,11 +4,9 @@
 //! management events after the first)?
 
 use serde::Serialize;
-use serde_json::Value;
 
-use super::evaluate::check_delivery;
 use super::policy::Org;
-use super::{layout, selectors, trail_delivery};
+use super::{layout, selectors};
 use crate::aws::{EventSelectors, ObservedTrail};
 use crate::config::Config;
 use crate::model::{AccountId, TrailArn};
@@ -27,12 +25,12 @@ pub struct OtherTrail {
 #[serde(tag = "existing", rename_all = "kebab-case")]
 pub enum Existing {
     /// This trail covers the account: it delivers to the central bucket at the account's place (its own
-    /// trail under `[PREFIX/]AWSLogs/<id>/`; an organization trail under `AWSLogs/<org-id>/<id>/`, which
-    /// the live policy must already allow), is multi-region, logging, with log file validation and global
-    /// service events, and logs every management event.
+    /// trail under `[PREFIX/]AWSLogs/<id>/`; an organization trail, `org_id` set, under
+    /// `AWSLogs/<org-id>/<id>/`), is multi-region, logging, with log file validation and global service
+    /// events, and logs every management event. The policy keeps allowing it like trailhub's own trails.
     Covers {
         arn: String,
-        organization_trail: bool,
+        org_id: Option<String>,
     },
     /// This trail logs the account's management events but delivers them elsewhere (`to`).
     SecondCopyOf {
@@ -42,18 +40,20 @@ pub enum Existing {
     Nothing,
 }
 
-/// What the other trails of account `id` already do (`live`: the live bucket policy, Null if none).
+/// What the other trails of account `id` already do. An organization trail can cover only when the
+/// organization is known (`source = "organizations"`): its logs go under the organization's ID.
 pub fn existing(
     cfg: &Config,
     id: &AccountId,
     others: &[OtherTrail],
     org: Option<&Org>,
-    live: &Value,
 ) -> Existing {
-    if let Some(o) = others.iter().find(|o| covers(cfg, id, o, org, live)) {
+    if let Some(o) = others.iter().find(|o| covers(cfg, id, o, org)) {
         return Existing::Covers {
             arn: o.trail.arn.clone(),
-            organization_trail: o.trail.organization_trail,
+            org_id: org
+                .filter(|_| o.trail.organization_trail)
+                .map(|g| g.id.clone()),
         };
     }
     match others
@@ -71,7 +71,7 @@ pub fn existing(
     }
 }
 
-fn covers(cfg: &Config, id: &AccountId, o: &OtherTrail, org: Option<&Org>, live: &Value) -> bool {
+fn covers(cfg: &Config, id: &AccountId, o: &OtherTrail, org: Option<&Org>) -> bool {
     let t = &o.trail;
     let prefix = cfg.central.key_prefix.as_ref().map(|p| p.as_str());
     let settings = super::trails::delivers_to(t, cfg.central.bucket.as_str(), prefix)
@@ -85,20 +85,13 @@ fn covers(cfg: &Config, id: &AccountId, o: &OtherTrail, org: Option<&Org>, live:
     };
     match (t.organization_trail, org) {
         (false, _) => arn.account == id.as_str(),
-        // the organization trail's entries are not trailhub's: the live policy must already allow it
-        (true, Some(org)) => {
-            let target = trail_delivery(cfg, id, &arn, Some(&org.id), Some(&org.id));
-            check_delivery(live, &target).allowed()
-        }
-        (true, None) => false,
+        (true, org) => org.is_some(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::path::Path;
-
-    use serde_json::json;
 
     use super::*;
     use crate::fake::{aws_default_selectors, fake_trail};
@@ -119,34 +112,22 @@ mod tests {
     }
 
     #[test]
-    fn an_organization_trail_covers_when_the_live_policy_already_allows_it() {
+    fn an_organization_trail_covers_when_the_organization_is_known() {
         let (cfg, id) = (cfg(), "222222222222".parse().unwrap());
         let org = Org {
             id: "o-abc123".into(),
             members: ["222222222222".to_owned()].into(),
         };
         let t = other("999999999999", "org", "sec-log", true);
-        let allow = json!({"Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-             "Action": ["s3:GetBucketAcl", "s3:PutObject"],
-             "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/AWSLogs/o-abc123/*"],
-             "Condition": {"StringEquals": {"aws:SourceArn": t.trail.arn}}}]});
-        let covers = existing(&cfg, &id, std::slice::from_ref(&t), Some(&org), &allow);
         assert_eq!(
-            covers,
+            existing(&cfg, &id, std::slice::from_ref(&t), Some(&org)),
             Existing::Covers {
                 arn: t.trail.arn.clone(),
-                organization_trail: true
+                org_id: Some("o-abc123".into())
             }
         );
-        // the same trail with no policy for it: not covering, but a copy of the management events
-        let none = existing(
-            &cfg,
-            &id,
-            std::slice::from_ref(&t),
-            Some(&org),
-            &Value::Null,
-        );
+        // the organization unknown (a static list): not covering, but a copy of the management events
+        let none = existing(&cfg, &id, std::slice::from_ref(&t), None);
         assert!(matches!(none, Existing::SecondCopyOf { .. }), "{none:?}");
     }
 
@@ -155,26 +136,23 @@ mod tests {
         let (cfg, id) = (cfg(), "222222222222".parse().unwrap());
         let own = other("222222222222", "Legacy", "sec-log", false);
         assert!(matches!(
-            existing(&cfg, &id, std::slice::from_ref(&own), None, &Value::Null),
+            existing(&cfg, &id, std::slice::from_ref(&own), None),
             Existing::Covers { .. }
         ));
         // another account's trail delivering to the bucket is not this account's coverage
         let foreign = other("333333333333", "Legacy", "sec-log", false);
         assert!(matches!(
-            existing(&cfg, &id, &[foreign], None, &Value::Null),
+            existing(&cfg, &id, &[foreign], None),
             Existing::SecondCopyOf { .. }
         ));
         let mut reads_only = own.clone();
         reads_only.selectors.basic[0].read_write = crate::aws::ReadWrite::ReadOnly;
         assert!(matches!(
-            existing(&cfg, &id, &[reads_only], None, &Value::Null),
+            existing(&cfg, &id, &[reads_only], None),
             Existing::SecondCopyOf { .. }
         ));
         let mut stopped = own;
         stopped.is_logging = false;
-        assert_eq!(
-            existing(&cfg, &id, &[stopped], None, &Value::Null),
-            Existing::Nothing
-        );
+        assert_eq!(existing(&cfg, &id, &[stopped], None), Existing::Nothing);
     }
 }

@@ -147,9 +147,9 @@ pub fn desired_trail(cfg: &Config, t: &Target) -> DesiredTrail {
 pub fn entries(cfg: &Config, targets: &[Target]) -> Vec<Entry> {
     let mut e: Vec<Entry> = targets
         .iter()
-        .map(|t| Entry {
-            account: t.id.clone(),
-            trail_arn: TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
+        .map(|t| {
+            let arn = TrailArn::new(&cfg.central.region, &t.id, &t.trail_name);
+            Entry::own(t.id.clone(), arn)
         })
         .collect();
     e.sort();
@@ -266,10 +266,6 @@ pub fn plan(
     live_policy: Option<&str>,
     states: &BTreeMap<AccountId, AccountState>,
 ) -> Result<Plan, PolicyError> {
-    let live = live_policy
-        .map(parse_live)
-        .transpose()?
-        .unwrap_or(Value::Null);
     let existing: BTreeMap<&AccountId, Existing> = targets
         .iter()
         .filter_map(|t| match states.get(&t.id) {
@@ -277,7 +273,7 @@ pub fn plan(
                 trail: None,
                 others,
                 ..
-            }) => Some((&t.id, coverage::existing(cfg, &t.id, others, org, &live))),
+            }) => Some((&t.id, coverage::existing(cfg, &t.id, others, org))),
             _ => None,
         })
         .collect();
@@ -325,19 +321,16 @@ fn planned_entries(
 ) -> Vec<Entry> {
     let mut out: Vec<Entry> = targets
         .iter()
-        .filter_map(|t| {
-            let trail_arn = match existing.get(&t.id) {
-                Some(Existing::Covers {
-                    organization_trail: true,
-                    ..
-                }) => return None,
-                Some(Existing::Covers { arn, .. }) => TrailArn::parse(arn)?,
-                _ => TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
-            };
-            Some(Entry {
+        .filter_map(|t| match existing.get(&t.id) {
+            Some(Existing::Covers { arn, org_id }) => Some(Entry {
                 account: t.id.clone(),
-                trail_arn,
-            })
+                trail_arn: TrailArn::parse(arn)?,
+                org_id: org_id.clone(),
+            }),
+            _ => {
+                let arn = TrailArn::new(&cfg.central.region, &t.id, &t.trail_name);
+                Some(Entry::own(t.id.clone(), arn))
+            }
         })
         .collect();
     out.sort();
@@ -354,24 +347,19 @@ fn account_plan(
     existing: Option<&Existing>,
 ) -> AccountPlan {
     let desired = desired_trail(cfg, t);
-    let covering = match existing {
-        Some(Existing::Covers {
-            arn,
-            organization_trail: false,
-        }) => TrailArn::parse(arn),
-        _ => None,
+    let verdict = match existing {
+        Some(Existing::Covers { arn, org_id }) => match TrailArn::parse(arn) {
+            Some(a) => {
+                let source_org = org.map(|o| o.id.as_str());
+                let target = trail_delivery(cfg, &t.id, &a, org_id.as_deref(), source_org);
+                check_delivery(policy, &target)
+            }
+            None => delivery_verdict(cfg, policy, org, &t.id, &desired.arn),
+        },
+        _ => delivery_verdict(cfg, policy, org, &t.id, &desired.arn),
     };
-    let judged = covering.as_ref().unwrap_or(&desired.arn);
-    let verdict = delivery_verdict(cfg, policy, org, &t.id, judged);
     let refuse = cfg.members.second_copy == SecondCopy::Refuse;
     let status = match (state, existing) {
-        (
-            Some(_),
-            Some(Existing::Covers {
-                arn,
-                organization_trail: true,
-            }),
-        ) => AccountPlanStatus::Covered { by: arn.clone() },
         _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
             message: denial_message(policy, &verdict),
         },

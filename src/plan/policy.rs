@@ -143,11 +143,39 @@ fn describe_sizes(sizes: &[FormSize]) -> String {
         .join("; ")
 }
 
-/// One trail the policy must let write: the account whose prefix it writes and its exact ARN.
+/// One trail the policy must let write: the account whose prefix it writes and its exact ARN; for an
+/// organization trail, the organization's ID too (it writes under `AWSLogs/<org-id>/<account>/`, and its ARN
+/// names the management account).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
     pub account: AccountId,
     pub trail_arn: TrailArn,
+    pub org_id: Option<String>,
+}
+
+impl Entry {
+    /// trailhub's own kind: the account's own trail, writing under `AWSLogs/<account>/`.
+    pub fn own(account: AccountId, trail_arn: TrailArn) -> Self {
+        Entry {
+            account,
+            trail_arn,
+            org_id: None,
+        }
+    }
+
+    /// The account the trail belongs to (`aws:SourceAccount`): the management account for an organization
+    /// trail.
+    fn source_account(&self) -> &str {
+        &self.trail_arn.account
+    }
+
+    /// The folder after `AWSLogs/`: `<account>`, or `<org-id>/<account>`.
+    fn folder(&self) -> String {
+        match &self.org_id {
+            Some(o) => format!("{o}/{}", self.account),
+            None => self.account.to_string(),
+        }
+    }
 }
 
 /// The organization, when the accounts come from AWS Organizations.
@@ -186,7 +214,7 @@ impl PolicyInput<'_> {
         let base = self.logs_base();
         self.entries
             .iter()
-            .map(move |e| [base.as_str(), e.account.as_str(), "/*"].concat())
+            .map(move |e| [base.as_str(), e.folder().as_str(), "/*"].concat())
     }
     /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/*`
     pub fn shared_resource(&self) -> String {
@@ -422,7 +450,7 @@ fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Cont
     let mut accounts: BTreeSet<String> = input
         .entries
         .iter()
-        .map(|e| e.account.to_string())
+        .map(|e| e.source_account().to_owned())
         .collect();
     accounts.extend(kept.accounts.iter().cloned());
     accounts.extend(kept.arns.iter().filter_map(arn_account));
@@ -735,7 +763,7 @@ fn try_forms(l: &Live, input: &PolicyInput, forms: Vec<Form>) -> (Option<Merged>
     // the config's own entries are not "kept": they are wanted
     for e in input.entries {
         kept.arns.remove(&e.trail_arn.to_string());
-        kept.accounts.remove(e.account.as_str());
+        kept.accounts.remove(e.source_account());
     }
     let mut sizes = Vec::new();
     for form in forms {
@@ -882,12 +910,12 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, placed: Placed) -> Merged
         Form::AccountArns => input
             .entries
             .iter()
-            .map(|e| input.account_pattern(e.account.as_str()))
+            .map(|e| input.account_pattern(e.source_account()))
             .collect(),
         Form::SourceAccount | Form::SharedPrefix => input
             .entries
             .iter()
-            .map(|e| e.account.to_string())
+            .map(|e| e.source_account().to_owned())
             .collect(),
         Form::Organization => input.org.map(|o| o.id.clone()).into_iter().collect(),
     };
@@ -968,10 +996,7 @@ mod tests {
             .map(|id| {
                 let account: AccountId = id.parse().unwrap();
                 let name = format!("T{id}").parse().unwrap();
-                Entry {
-                    trail_arn: TrailArn::new(&region, &account, &name),
-                    account,
-                }
+                Entry::own(account.clone(), TrailArn::new(&region, &account, &name))
             })
             .collect()
     }

@@ -562,3 +562,45 @@ fn a_bucket_in_another_region_than_the_trails_is_reached_there() {
         "{out}"
     );
 }
+
+/// Issue 10, point 3, over moto (which shows a multi-region trail homed elsewhere as a shadow trail with its
+/// HomeRegion): a trail of trailhub's name made in another region is that account's clear failure, and
+/// apply makes no second trail of that name in the central region.
+#[test]
+fn a_trail_of_trailhubs_name_homed_in_another_region_is_reported() {
+    let w = World::start();
+    let one = &MEMBERS[..1];
+    let (id, name) = &managed_trails(one)[1];
+    w.create_bucket(BUCKET);
+    let elsewhere = {
+        let config = w
+            .account(id)
+            .to_builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        aws_sdk_cloudtrail::Client::new(&config)
+    };
+    w.rt.block_on(
+        elsewhere
+            .create_trail()
+            .name(name)
+            .s3_bucket_name(BUCKET)
+            .is_multi_region_trail(true)
+            .send(),
+    )
+    .unwrap();
+    w.write_config(&static_config(one));
+    let plan = w.trailhub(&["plan"]);
+    assert_eq!(plan.code, 1, "{plan}");
+    assert!(
+        plan.stdout.contains("TrailHomedElsewhere") && plan.stdout.contains("homed in us-east-1"),
+        "{plan}"
+    );
+    let out = w.apply();
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(
+        w.trail(id, name),
+        None,
+        "no trail of that name homed in the central region"
+    );
+}

@@ -192,7 +192,8 @@ fn failed<M>(target: Target, f: impl Into<AccountFailure>, member: Option<M>) ->
 }
 
 /// AssumeRole (or the caller's own credentials for central), DescribeTrails, and GetTrailStatus with
-/// GetEventSelectors of trailhub's trail when it exists: 2 calls, or 4 in 3 round trips.
+/// GetEventSelectors of trailhub's trail when it exists (4 calls in 3 round trips), else of the account's
+/// other trails, all at once (2 calls, plus 2 a trail in one round trip).
 async fn observe_one<C: Central>(
     central: &C,
     cfg: &Config,
@@ -219,27 +220,21 @@ async fn observe_one<C: Central>(
         };
         return failed(target, f, Some(member));
     }
-    // the status and the event selectors of trailhub's trail and of the account's other trails in one
-    // wave: no round trip added
-    let mine_read = async {
-        match &mine {
-            Some(t) => match tokio::join!(
-                member.trail_status(&t.name),
-                member.event_selectors(&t.name)
-            ) {
-                (Ok(s), Ok(e)) => Ok((Some(s), Some(e))),
-                (Err(e), _) | (_, Err(e)) => Err(e),
-            },
-            None => Ok((None, None)),
-        }
-    };
-    let others = trails
-        .iter()
-        .filter(|t| mine.as_ref().is_none_or(|m| m.arn != t.arn));
-    let (mine_read, others) = tokio::join!(mine_read, read_others(&member, region, others));
-    let (status, selectors) = match mine_read {
-        Ok(read) => read,
-        Err(e) => return failed(target, e, Some(member)),
+    // trailhub's trail: its status and event selectors in one wave. Without one, the other trails' (at
+    // once): whether one already covers the account, or logs its management events elsewhere
+    let (status, selectors, others) = match &mine {
+        Some(t) => match tokio::join!(
+            member.trail_status(&t.name),
+            member.event_selectors(&t.name)
+        ) {
+            (Ok(s), Ok(e)) => (Some(s), Some(e), vec![]),
+            (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
+        },
+        None => (
+            None,
+            None,
+            read_others(&member, region, trails.iter()).await,
+        ),
     };
     let is_logging = status.as_ref().is_some_and(|s| s.is_logging);
     let state = AccountState::Observed {
@@ -271,7 +266,7 @@ async fn read_others<'t, M: Member>(
         match tokio::join!(member.trail_status(id), member.event_selectors(id)) {
             (Ok(s), Ok(selectors)) => Some(OtherTrail {
                 trail: t.clone(),
-                is_logging: s.is_logging,
+                status: s,
                 selectors,
             }),
             (Err(e), _) | (_, Err(e)) => {

@@ -467,6 +467,22 @@ mod tests {
         let again = run(&aws, &cfg, &opts(dir.path())).await;
         assert!(!again.policy.written);
         assert_eq!(aws.calls("CreateTrail"), 1);
+        // the audit judges the legacy trail with what discovery read: one status read per trail, not two
+        let before = (aws.calls("GetTrailStatus"), aws.calls("GetEventSelectors"));
+        let audit_opts = crate::audit::AuditOptions {
+            concurrency: 2,
+            max_age: Duration::from_secs(86_400),
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let r = crate::audit::audit(&aws, &cfg, &audit_opts, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            r.accounts[1].trail_arn.as_deref(),
+            Some(legacy.arn.as_str())
+        );
+        let after = (aws.calls("GetTrailStatus"), aws.calls("GetEventSelectors"));
+        assert_eq!((after.0 - before.0, after.1 - before.1), (2, 2));
     }
 
     /// Issue 10, point 1: another trail logs the account's management events elsewhere (Control Tower's

@@ -154,11 +154,9 @@ fn judge_candidate(j: &Judge, account: &AccountId, c: &Candidate) -> Vec<Problem
             out.push(Problem::gap(
                 Code::Unreachable,
                 format!(
-                    "cannot read the status of trail {}: {}: {}: {}",
+                    "cannot read the status of trail {}: {}",
                     c.trail.name,
-                    e.operation(),
-                    e.code(),
-                    e.message()
+                    e.describe()
                 ),
             ));
             None
@@ -192,11 +190,9 @@ fn selector_problems(
         Err(e) => Some(Problem::gap(
             Code::Unreachable,
             format!(
-                "cannot read the event selectors of trail {}: {}: {}: {}",
+                "cannot read the event selectors of trail {}: {}",
                 t.name,
-                e.operation(),
-                e.code(),
-                e.message()
+                e.describe()
             ),
         )),
     }
@@ -273,12 +269,7 @@ fn freshness_problems(
         Err(f) => {
             return vec![Problem::gap(
                 Code::Unreachable,
-                format!(
-                    "cannot list the log files under {place}: {}: {}: {}",
-                    f.operation(),
-                    f.code(),
-                    f.message()
-                ),
+                format!("cannot list the log files under {place}: {}", f.describe()),
             )];
         }
     };

@@ -304,9 +304,9 @@ async fn own_candidates<C: Central>(
     }
     let mut candidates = Vec::new();
     for t in own {
-        let (status, selectors) = match (&o.status, observed_selectors(o), mine) {
-            (Some(s), Some(sel), Some(m)) if m.arn == t.arn => (Ok(s.clone()), Ok(sel.clone())),
-            _ => match &o.member {
+        let (status, selectors) = match observed_read(o, mine, &t) {
+            Some((s, sel)) => (Ok(s), Ok(sel)),
+            None => match &o.member {
                 Some(m) => status_of(m, cfg, &t).await,
                 None => (
                     Err(AccountFailure::NotObserved),
@@ -327,12 +327,24 @@ async fn own_candidates<C: Central>(
     candidates
 }
 
-/// The event selectors discovery read for trailhub's own trail, if any.
-fn observed_selectors<M>(o: &Observation<M>) -> Option<&EventSelectors> {
-    match &o.state {
-        AccountState::Observed { selectors, .. } => selectors.as_ref(),
-        AccountState::Failed(_) => None,
+/// The status and event selectors discovery already read for trail `t` (trailhub's own when it is `mine`,
+/// or one of the account's other trails), so that the audit does not read them again.
+fn observed_read<M>(
+    o: &Observation<M>,
+    mine: Option<&ObservedTrail>,
+    t: &ObservedTrail,
+) -> Option<(TrailStatus, EventSelectors)> {
+    let AccountState::Observed {
+        selectors, others, ..
+    } = &o.state
+    else {
+        return None;
+    };
+    if mine.is_some_and(|m| m.arn == t.arn) {
+        return Some((o.status.clone()?, selectors.clone()?));
     }
+    let other = others.iter().find(|x| x.trail.arn == t.arn)?;
+    Some((other.status.clone(), other.selectors.clone()))
 }
 
 /// Another account's organization trail as a member's candidate: with Organizations as the source every

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::policy::Org;
 use super::{layout, selectors};
-use crate::aws::{EventSelectors, ObservedTrail};
+use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::Config;
 use crate::model::{AccountId, TrailArn};
 
@@ -16,7 +16,7 @@ use crate::model::{AccountId, TrailArn};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtherTrail {
     pub trail: ObservedTrail,
-    pub is_logging: bool,
+    pub status: TrailStatus,
     pub selectors: EventSelectors,
 }
 
@@ -58,7 +58,7 @@ pub fn existing(
     }
     match others
         .iter()
-        .find(|o| o.is_logging && selectors::management(&o.selectors).any)
+        .find(|o| o.status.is_logging && selectors::management(&o.selectors).any)
     {
         Some(o) => Existing::SecondCopyOf {
             arn: o.trail.arn.clone(),
@@ -78,7 +78,7 @@ fn covers(cfg: &Config, id: &AccountId, o: &OtherTrail, org: Option<&Org>) -> bo
         && t.multi_region
         && t.global_events
         && t.log_validation
-        && o.is_logging
+        && o.status.is_logging
         && selectors::management(&o.selectors).all();
     let Some(arn) = TrailArn::parse(&t.arn).filter(|_| settings) else {
         return false;
@@ -106,7 +106,10 @@ mod tests {
         trail.organization_trail = org_trail;
         OtherTrail {
             trail,
-            is_logging: true,
+            status: TrailStatus {
+                is_logging: true,
+                ..TrailStatus::default()
+            },
             selectors: aws_default_selectors(),
         }
     }
@@ -152,7 +155,7 @@ mod tests {
             Existing::SecondCopyOf { .. }
         ));
         let mut stopped = own;
-        stopped.is_logging = false;
+        stopped.status.is_logging = false;
         assert_eq!(existing(&cfg, &id, &[stopped], None), Existing::Nothing);
     }
 }

@@ -64,6 +64,11 @@ impl AccountFailure {
         }
     }
 
+    /// `operation: code: message`, for a problem's message.
+    pub fn describe(&self) -> String {
+        format!("{}: {}: {}", self.operation(), self.code(), self.message())
+    }
+
     /// What to do about it, with the runbook section that explains more.
     pub fn hint(&self) -> &'static str {
         match self {

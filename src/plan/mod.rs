@@ -34,7 +34,8 @@ pub enum AccountState {
         is_logging: bool,
         /// The event selectors of that trail (None: no trail, or not read).
         selectors: Option<EventSelectors>,
-        /// The account's other trails that could cover it or that log its management events.
+        /// The account's other trails, with their status and event selectors: read only when it has no
+        /// trailhub trail (whether one covers it, or logs its management events elsewhere).
         others: Vec<OtherTrail>,
     },
     /// The account could not be reached or read (AssumeRole or DescribeTrails failed, or it was not

@@ -444,8 +444,9 @@ struct Kept {
     resources: BTreeSet<String>,
 }
 
-/// Builds the content of both statements in `form`, or says why that form cannot express what must be kept.
-fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Content), String> {
+/// The source condition of both statements in `form`: the trails, accounts or organization that may write,
+/// the config's and those kept from the live policy; or why the form cannot express what must be kept.
+fn sources(form: Form, input: &PolicyInput, kept: &Kept) -> Result<Content, String> {
     let arn_account = |a: &String| TrailArn::parse(a).map(|t| t.account);
     let mut accounts: BTreeSet<String> = input
         .entries
@@ -503,6 +504,12 @@ fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Cont
             sources.orgs = BTreeSet::from([org.id.clone()]);
         }
     }
+    Ok(sources)
+}
+
+/// Builds the content of both statements in `form`, or says why that form cannot express what must be kept.
+fn render(form: Form, input: &PolicyInput, kept: &Kept) -> Result<(Content, Content), String> {
+    let sources = sources(form, input, kept)?;
     let shared = input.shared_resource();
     if form.per_account_resources() && kept.resources.contains(&shared) {
         // the live statement lets its sources write anywhere under AWSLogs/: per-account prefixes would narrow

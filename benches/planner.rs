@@ -91,6 +91,7 @@ impl Inputs {
                         global_events: true,
                         log_validation: true,
                         organization_trail: false,
+                        cloudwatch: None,
                     }
                 });
                 let is_logging = trail.is_some();
@@ -101,6 +102,7 @@ impl Inputs {
                         is_logging,
                         selectors: None,
                         others: vec![],
+                        delivery: Default::default(),
                     },
                 )
             })

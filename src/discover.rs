@@ -242,6 +242,7 @@ async fn observe_one<C: Central>(
         is_logging,
         selectors,
         others,
+        delivery: crate::plan::DeliveryState::default(),
     };
     Observation {
         target,

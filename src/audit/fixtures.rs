@@ -61,6 +61,7 @@ pub(super) fn trail(arn: &str) -> ObservedTrail {
         global_events: true,
         log_validation: true,
         organization_trail: false,
+        cloudwatch: None,
     }
 }
 
@@ -72,6 +73,7 @@ pub(super) fn healthy(arn: &str) -> Candidate {
             latest_delivery_time: Some(NOW - 600),
             latest_delivery_error: None,
             start_logging_time: Some(NOW - 30 * DAY),
+            ..TrailStatus::default()
         }),
         selectors: Ok(crate::fake::aws_default_selectors()),
         org_id: None,

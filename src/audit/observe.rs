@@ -68,6 +68,8 @@ fn unmanaged_targets(
             trail_name: unmanaged.clone(),
             access: Access::Own,
             is_central: true,
+            cloudwatch: true,
+            flow_logs: true,
         });
     }
     for r in rejected {
@@ -85,6 +87,8 @@ fn unmanaged_targets(
                     external_id: cfg.members.external_id.clone(),
                 },
                 is_central: false,
+                cloudwatch: true,
+                flow_logs: true,
             }),
             Err(_) => tracing::warn!(account = %r.id, "left out of the audit: {}", r.reason),
         }

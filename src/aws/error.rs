@@ -18,8 +18,13 @@ pub enum ErrorKind {
     NotFound,
     /// CloudTrail's InsufficientS3BucketPolicyException: the bucket policy does not (yet) let the trail write.
     InsufficientBucketPolicy,
-    /// CloudTrail's TrailAlreadyExistsException.
+    /// CloudTrail's TrailAlreadyExistsException, CloudWatch Logs' ResourceAlreadyExistsException, IAM's
+    /// EntityAlreadyExists, EC2's FlowLogAlreadyExists.
     AlreadyExists,
+    /// CloudTrail's InvalidCloudWatchLogsRoleArnException or InvalidCloudWatchLogsLogGroupArnException with
+    /// "Access denied": CloudTrail cannot (yet) assume the role or write to the group. A new role takes
+    /// seconds to be usable.
+    CloudWatchRoleNotReady,
     /// No credentials were found by the standard chain.
     NoCredentials,
     /// ExpiredToken, ExpiredTokenException, InvalidClientTokenId: the caller's credentials.
@@ -42,9 +47,18 @@ impl ErrorKind {
             | "TooManyRequestsException"
             | "RequestLimitExceeded" => ErrorKind::Throttled,
             "AccessDenied" | "AccessDeniedException" | "Forbidden" => ErrorKind::AccessDenied,
-            "NotFound" | "NoSuchBucket" | "TrailNotFoundException" => ErrorKind::NotFound,
+            "NotFound"
+            | "NoSuchBucket"
+            | "TrailNotFoundException"
+            | "NoSuchEntity"
+            | "ResourceNotFoundException" => ErrorKind::NotFound,
+            "InvalidCloudWatchLogsRoleArnException"
+            | "InvalidCloudWatchLogsLogGroupArnException" => ErrorKind::CloudWatchRoleNotReady,
             "InsufficientS3BucketPolicyException" => ErrorKind::InsufficientBucketPolicy,
-            "TrailAlreadyExistsException" => ErrorKind::AlreadyExists,
+            "TrailAlreadyExistsException"
+            | "ResourceAlreadyExistsException"
+            | "EntityAlreadyExists"
+            | "FlowLogAlreadyExists" => ErrorKind::AlreadyExists,
             "NoCredentials" => ErrorKind::NoCredentials,
             "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" => {
                 ErrorKind::ExpiredCredentials
@@ -151,6 +165,12 @@ fn hint(operation: &str, kind: ErrorKind) -> &'static str {
         }
         (_, InsufficientBucketPolicy) => {
             "the bucket policy does not let this trail write; run `trailhub plan` and see runbooks/troubleshooting.md#insufficients3bucketpolicyexception"
+        }
+        (_, CloudWatchRoleNotReady) => {
+            "CloudTrail cannot use the CloudWatch Logs role or group: check the role's trust and policy, and run again (runbooks/cloudwatch-logs.md#cloudtrail-cannot-use-the-role)"
+        }
+        ("CreateFlowLogs", _) => {
+            "the flow log could not be made: see AWS's message and runbooks/vpc-flow-logs.md#createflowlogs-failed"
         }
         (_, NoCredentials) => {
             "no AWS credentials were found: pass --profile, set AWS_PROFILE, run `aws sso login`, or export keys (runbooks/troubleshooting.md#credentials)"

@@ -10,8 +10,9 @@ pub mod types;
 
 pub use error::{AwsError, ErrorKind};
 pub use types::{
-    AdvancedSelector, BasicSelector, DesiredTrail, EventSelectors, FieldSelector, Guard, Listing,
-    ObservedTrail, OrgAccount, OrgPage, ReadWrite, TrailStatus,
+    AdvancedSelector, BasicSelector, DesiredFlowLog, DesiredRole, DesiredTrail, EventSelectors,
+    FieldSelector, FlowLogTarget, Guard, Listing, LogGroup, ObservedFlowLog, ObservedRole,
+    ObservedTrail, OrgAccount, OrgPage, ReadWrite, TrailLogs, TrailStatus,
 };
 
 use async_trait::async_trait;
@@ -55,9 +56,10 @@ pub trait Central: Send + Sync {
     async fn member(&self, target: &Target) -> Result<Self::Member, AwsError>;
 }
 
-/// CloudTrail in one account (home region of the trails).
+/// One account: CloudTrail (in the home region of the trails), and the services its log deliveries need
+/// (CloudWatch Logs, IAM and EC2, through the supertraits).
 #[async_trait]
-pub trait Member: Send + Sync {
+pub trait Member: Logs + Roles + Network + Send + Sync {
     async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError>;
     async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError>;
     async fn create_trail(&self, trail: &DesiredTrail) -> Result<(), AwsError>;
@@ -71,4 +73,46 @@ pub trait Member: Send + Sync {
         trail: &str,
         selectors: &EventSelectors,
     ) -> Result<(), AwsError>;
+}
+
+/// CloudWatch Logs in one account (the central region).
+#[async_trait]
+pub trait Logs: Send + Sync {
+    /// DescribeLogGroups: the group of exactly this name, None when there is none.
+    async fn log_group(&self, name: &str) -> Result<Option<LogGroup>, AwsError>;
+    async fn create_log_group(&self, name: &str) -> Result<(), AwsError>;
+    /// PutRetentionPolicy.
+    async fn put_retention(&self, name: &str, days: u32) -> Result<(), AwsError>;
+}
+
+/// IAM in one account: the roles CloudTrail and VPC flow logs assume to write to CloudWatch Logs.
+#[async_trait]
+pub trait Roles: Send + Sync {
+    /// GetRole and GetRolePolicy (`policy_name`) at once; None when the role does not exist.
+    async fn role(&self, name: &str, policy_name: &str) -> Result<Option<ObservedRole>, AwsError>;
+    /// CreateRole with this trust policy; the role's ARN.
+    async fn create_role(&self, name: &str, trust: &str) -> Result<String, AwsError>;
+    /// UpdateAssumeRolePolicy.
+    async fn update_trust(&self, name: &str, trust: &str) -> Result<(), AwsError>;
+    /// PutRolePolicy: the inline policy of that name, replaced.
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        doc: &str,
+    ) -> Result<(), AwsError>;
+}
+
+/// EC2 in one account (the central region): its VPCs and their flow logs.
+#[async_trait]
+pub trait Network: Send + Sync {
+    /// DescribeVpcs: every VPC's ID (every page).
+    async fn vpcs(&self) -> Result<Vec<String>, AwsError>;
+    /// DescribeFlowLogs: every flow log (every page).
+    async fn flow_logs(&self) -> Result<Vec<ObservedFlowLog>, AwsError>;
+    /// CreateFlowLogs for one VPC: the new flow log's ID. AWS answers some failures in `Unsuccessful`
+    /// rather than as an error; they come back as an error here.
+    async fn create_flow_log(&self, f: &DesiredFlowLog) -> Result<String, AwsError>;
+    /// DeleteFlowLogs.
+    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError>;
 }

@@ -14,6 +14,16 @@ pub struct DesiredTrail {
     pub arn: TrailArn,
     pub bucket: BucketName,
     pub key_prefix: Option<KeyPrefix>,
+    /// Delivery to CloudWatch Logs (`[cloudwatch]`); None leaves the trail's own setting as it is.
+    pub cloudwatch: Option<TrailLogs>,
+}
+
+/// A trail's delivery to CloudWatch Logs: `CloudWatchLogsLogGroupArn` (the `...:log-group:NAME:*` form
+/// CloudTrail wants) and `CloudWatchLogsRoleArn`. AWS takes both or neither.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrailLogs {
+    pub log_group_arn: String,
+    pub role_arn: String,
 }
 
 /// A trail as DescribeTrails reports it, in plain values.
@@ -28,6 +38,8 @@ pub struct ObservedTrail {
     pub global_events: bool,
     pub log_validation: bool,
     pub organization_trail: bool,
+    /// Its CloudWatch Logs delivery, when it has one (the role ARN empty when AWS gave none).
+    pub cloudwatch: Option<TrailLogs>,
 }
 
 /// GetTrailStatus, in plain values (times in seconds since the epoch).
@@ -37,6 +49,10 @@ pub struct TrailStatus {
     pub latest_delivery_time: Option<i64>,
     pub latest_delivery_error: Option<String>,
     pub start_logging_time: Option<i64>,
+    /// `LatestCloudWatchLogsDeliveryTime` (None: AWS does not say, as for a trail that never delivered).
+    pub latest_cloudwatch_delivery_time: Option<i64>,
+    /// `LatestCloudWatchLogsDeliveryError`.
+    pub latest_cloudwatch_delivery_error: Option<String>,
 }
 
 /// A protection the central bucket must have: trailhub turns on whichever is off, and never turns one off.
@@ -134,4 +150,73 @@ pub struct Listing {
     pub folders: Vec<String>,
     /// Key and last-modified time (seconds since the epoch).
     pub objects: Vec<(String, i64)>,
+}
+
+/// A CloudWatch Logs log group, as DescribeLogGroups reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogGroup {
+    pub name: String,
+    /// `arn:...:log-group:NAME`, without the `:*` that DescribeLogGroups' `arn` ends with.
+    pub arn: String,
+    /// `retentionInDays`; None: never expire.
+    pub retention_days: Option<u32>,
+}
+
+/// An IAM role as GetRole reports it, with trailhub's inline policy on it (GetRolePolicy), both
+/// documents decoded from the URL encoding IAM returns them in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedRole {
+    pub name: String,
+    pub arn: String,
+    /// The trust policy (`AssumeRolePolicyDocument`), JSON text.
+    pub trust: String,
+    /// The inline policy of trailhub's name, JSON text; None when the role has none of that name.
+    pub policy: Option<String>,
+}
+
+/// The role trailhub wants: its trust policy and one inline policy, JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesiredRole {
+    pub name: String,
+    pub trust: String,
+    pub policy_name: String,
+    pub policy: String,
+}
+
+/// Where a flow log delivers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FlowLogTarget {
+    /// `LogDestination`: `arn:aws:s3:::BUCKET[/PREFIX/]`.
+    S3 { arn: String },
+    /// `LogGroupName` and `DeliverLogsPermissionArn`.
+    CloudWatch { log_group: String, role_arn: String },
+    /// Kinesis Data Firehose, or what trailhub does not know: never trailhub's.
+    Other { kind: String },
+}
+
+/// A flow log as DescribeFlowLogs reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedFlowLog {
+    pub id: String,
+    /// The VPC (or subnet, or interface) it logs.
+    pub resource_id: String,
+    pub target: FlowLogTarget,
+    pub traffic_type: String,
+    pub max_aggregation_interval: Option<u32>,
+    pub log_format: Option<String>,
+    /// `DeliverLogsStatus`: SUCCESS or FAILED.
+    pub deliver_logs_status: Option<String>,
+    /// `DeliverLogsErrorMessage`.
+    pub deliver_logs_error: Option<String>,
+}
+
+/// The flow log trailhub wants on one VPC to one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesiredFlowLog {
+    pub vpc_id: String,
+    pub target: FlowLogTarget,
+    pub traffic_type: String,
+    pub max_aggregation_interval: u32,
+    pub log_format: String,
 }

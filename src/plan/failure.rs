@@ -21,6 +21,11 @@ pub enum AccountFailure {
     /// A trail of trailhub's name exists but is homed in another region than `central.region`: CloudTrail
     /// changes a trail only from its home region, and refuses a second trail of that name.
     HomedElsewhere { trail: String, home: String },
+    /// The bucket policy would not let `delivery.logs.amazonaws.com` write this account's flow logs: AWS
+    /// would refuse them, so trailhub does not try.
+    FlowLogsDenied { message: String },
+    /// The account's name cannot make a log group name from the configured template.
+    LogGroupName { message: String },
 }
 
 impl AccountFailure {
@@ -32,6 +37,8 @@ impl AccountFailure {
             AccountFailure::PolicyDenies { .. } => "PolicyCheck",
             AccountFailure::SecondCopy { .. } => "SecondCopyCheck",
             AccountFailure::HomedElsewhere { .. } => "Observe",
+            AccountFailure::FlowLogsDenied { .. } => "PolicyCheck",
+            AccountFailure::LogGroupName { .. } => "Plan",
         }
     }
 
@@ -45,6 +52,8 @@ impl AccountFailure {
             AccountFailure::PolicyDenies { .. } => "PolicyDenies",
             AccountFailure::SecondCopy { .. } => "SecondCopy",
             AccountFailure::HomedElsewhere { .. } => "TrailHomedElsewhere",
+            AccountFailure::FlowLogsDenied { .. } => "FlowLogsDenied",
+            AccountFailure::LogGroupName { .. } => "InvalidLogGroupName",
         }
     }
 
@@ -61,6 +70,8 @@ impl AccountFailure {
             AccountFailure::HomedElsewhere { trail, home } => format!(
                 "trail {trail} exists, homed in {home}: CloudTrail changes it only from there"
             ),
+            AccountFailure::FlowLogsDenied { message }
+            | AccountFailure::LogGroupName { message } => message.clone(),
         }
     }
 
@@ -87,6 +98,12 @@ impl AccountFailure {
             }
             AccountFailure::SecondCopy { .. } => {
                 "point that trail at the central bucket, or set [members] second_copy = \"allow\" (runbooks/troubleshooting.md#second-copy)"
+            }
+            AccountFailure::FlowLogsDenied { .. } => {
+                "the bucket policy does not let delivery.logs.amazonaws.com write this account's flow logs; see runbooks/vpc-flow-logs.md#flow-logs-denied"
+            }
+            AccountFailure::LogGroupName { .. } => {
+                "choose a log_group template that makes a valid name for this account (runbooks/cloudwatch-logs.md#log-group-name)"
             }
         }
     }

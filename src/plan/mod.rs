@@ -1,10 +1,12 @@
 //! The pure planner: desired bucket policy, desired trails and the diff against what was observed.
 //! No I/O, no AWS SDK types: config and observed state in, a [`Plan`] out.
 
+pub mod cloudwatch;
 pub mod coverage;
 pub mod document;
 pub mod evaluate;
 pub mod failure;
+pub mod flow_logs;
 pub mod layout;
 pub mod policy;
 pub mod selectors;
@@ -15,13 +17,17 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::{DesiredTrail, EventSelectors, Guard, ObservedTrail};
+use crate::aws::{
+    DesiredTrail, EventSelectors, Guard, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail,
+};
 use crate::config::SecondCopy;
 use crate::config::{Config, Target};
 use crate::model::{AccountId, TrailArn};
+use cloudwatch::SetupChange;
 use coverage::{Existing, OtherTrail};
 use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
 pub use failure::AccountFailure;
+use flow_logs::FlowLogChange;
 use policy::{Entry, Merged, Org, PolicyError, PolicyInput, merge, parse_live};
 use trails::{TrailChange, diff_trail};
 
@@ -37,10 +43,48 @@ pub enum AccountState {
         /// The account's other trails, with their status and event selectors: read only when it has no
         /// trailhub trail (whether one covers it, or logs its management events elsewhere).
         others: Vec<OtherTrail>,
+        /// Its CloudWatch Logs groups, roles, VPCs and flow logs (read only where configured).
+        delivery: DeliveryState,
     },
     /// The account could not be reached or read (AssumeRole or DescribeTrails failed, or it was not
     /// started).
     Failed(AccountFailure),
+}
+
+/// What was read of an account for `[cloudwatch]` and `[flow_logs]`; each part only where configured
+/// for the account (None: missing, or not read).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeliveryState {
+    /// `[cloudwatch]`: the trail's log group and role.
+    pub trail_group: Option<LogGroup>,
+    pub trail_role: Option<ObservedRole>,
+    /// `[flow_logs]`: the VPCs in `central.region` and every flow log there.
+    pub vpcs: Vec<String>,
+    pub flow_logs: Vec<ObservedFlowLog>,
+    /// `[flow_logs]` with the `cloudwatch` destination: the flow logs' log group and role.
+    pub flow_group: Option<LogGroup>,
+    pub flow_role: Option<ObservedRole>,
+}
+
+/// The flow logs part of an account's plan (`[flow_logs]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum FlowLogsPlan {
+    /// The log group and role for the `cloudwatch` destination, then each VPC's flow logs; both empty when
+    /// all is right.
+    Changes {
+        vpcs: usize,
+        setup: Vec<SetupChange>,
+        changes: Vec<FlowLogChange>,
+    },
+    /// Left out: the bucket policy would not let delivery.logs write, or no valid log group name.
+    Blocked { failure: AccountFailure },
+}
+
+impl FlowLogsPlan {
+    pub fn has_changes(&self) -> bool {
+        matches!(self, FlowLogsPlan::Changes { setup, changes, .. } if !setup.is_empty() || !changes.is_empty())
+    }
 }
 
 /// What was seen of the central bucket: whether it exists, and for each guard whether it is on (None:
@@ -98,14 +142,35 @@ pub struct AccountPlan {
     /// elsewhere (`second_copy = "allow"`): that trail's ARN and where it delivers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub second_copy_of: Option<(String, String)>,
+    /// `[cloudwatch]`: the trail's log group and role changes, made before the trail's (which then names
+    /// them); empty when right or when trailhub's trail is not planned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cloudwatch: Vec<SetupChange>,
+    /// `[flow_logs]`, when configured for the account and it was observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_logs: Option<FlowLogsPlan>,
+    /// The trail as trailhub wants it (with the CloudWatch Logs role's ARN as observed).
+    #[serde(skip)]
+    pub trail: DesiredTrail,
 }
 
 impl AccountPlan {
+    /// The trail's changes.
     pub fn changes(&self) -> &[TrailChange] {
         match &self.status {
             AccountPlanStatus::Changes { changes } => changes,
             _ => &[],
         }
+    }
+
+    /// Whether anything in the account is to change: its trail, its CloudWatch Logs setup or its flow logs.
+    pub fn has_changes(&self) -> bool {
+        !self.changes().is_empty()
+            || !self.cloudwatch.is_empty()
+            || self
+                .flow_logs
+                .as_ref()
+                .is_some_and(FlowLogsPlan::has_changes)
     }
 }
 
@@ -130,7 +195,7 @@ impl Plan {
         self.bucket_action == BucketAction::Create
             || !self.bucket_guards.is_empty()
             || self.policy.changed
-            || self.accounts.iter().any(|a| !a.changes().is_empty())
+            || self.accounts.iter().any(AccountPlan::has_changes)
     }
 }
 
@@ -141,6 +206,9 @@ pub fn desired_trail(cfg: &Config, t: &Target) -> DesiredTrail {
         arn: TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
         bucket: cfg.central.bucket.clone(),
         key_prefix: cfg.central.key_prefix.clone(),
+        cloudwatch: cloudwatch::trail_setup(cfg, t)
+            .and_then(Result::ok)
+            .map(|s| cloudwatch::trail_logs(&s, None)),
     }
 }
 
@@ -225,6 +293,29 @@ pub fn trail_delivery(
         region: trail_arn.region.clone(),
     }
 }
+
+/// What VPC Flow Logs asks of the central bucket when it delivers `account`'s flow logs
+/// (`delivery.logs.amazonaws.com`, `aws:SourceAccount` the account, `aws:SourceArn` one of its CloudWatch
+/// Logs ARNs in the central region, objects under `[prefix/]AWSLogs/<account>/vpcflowlogs/`).
+pub fn flow_log_delivery(cfg: &Config, account: &AccountId) -> DeliveryTarget {
+    let central = &cfg.central;
+    let (partition, region) = (central.region.partition(), central.region.as_str());
+    DeliveryTarget {
+        partition: partition.to_owned(),
+        bucket: central.bucket.to_string(),
+        key_prefix: central.key_prefix.as_ref().map(ToString::to_string),
+        account_id: account.to_string(),
+        source_arn: format!("arn:{partition}:logs:{region}:{account}:*"),
+        source_account: account.to_string(),
+        org_id: None,
+        service: DELIVERY_LOGS.to_owned(),
+        log_kind: "vpcflowlogs".to_owned(),
+        region: region.to_owned(),
+    }
+}
+
+/// The service that delivers flow logs (and other vended logs) to S3.
+pub const DELIVERY_LOGS: &str = "delivery.logs.amazonaws.com";
 
 /// Why a verdict is not allowed, in words.
 pub fn denial_message(policy: &Value, v: &DeliveryVerdict) -> String {
@@ -347,7 +438,7 @@ fn account_plan(
     state: Option<&AccountState>,
     existing: Option<&Existing>,
 ) -> AccountPlan {
-    let desired = desired_trail(cfg, t);
+    let mut desired = desired_trail(cfg, t);
     let verdict = match existing {
         Some(Existing::Covers { arn, org_id }) => match TrailArn::parse(arn) {
             Some(a) => {
@@ -359,10 +450,70 @@ fn account_plan(
         },
         _ => delivery_verdict(cfg, policy, org, &t.id, &desired.arn),
     };
+    let delivery = match state {
+        Some(AccountState::Observed { delivery, .. }) => Some(delivery),
+        _ => None,
+    };
+    let setup = cloudwatch::trail_setup(cfg, t);
+    let mut status = trail_status(cfg, state, existing, &verdict, policy);
+    let mut cloudwatch_changes = Vec::new();
+    if let (AccountPlanStatus::Changes { .. }, Some(setup), Some(d)) = (&status, &setup, delivery) {
+        match setup {
+            Ok(setup) => {
+                cloudwatch_changes =
+                    cloudwatch::diff_setup(setup, d.trail_group.as_ref(), d.trail_role.as_ref());
+                desired.cloudwatch = Some(cloudwatch::trail_logs(setup, d.trail_role.as_ref()));
+            }
+            Err(message) => {
+                let failure = AccountFailure::LogGroupName {
+                    message: message.clone(),
+                };
+                status = AccountPlanStatus::Unreachable(failure);
+            }
+        }
+    }
+    if let (AccountPlanStatus::Changes { changes }, Some(s)) = (&mut status, state) {
+        if let AccountState::Observed {
+            trail,
+            is_logging,
+            selectors,
+            ..
+        } = s
+        {
+            *changes = diff_trail(&desired, trail.as_ref(), *is_logging, selectors.as_ref());
+        }
+    }
+    let second_copy_of = match (existing, &status) {
+        (Some(Existing::SecondCopyOf { arn, to }), AccountPlanStatus::Changes { .. }) => {
+            Some((arn.clone(), to.clone()))
+        }
+        _ => None,
+    };
+    AccountPlan {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        trail_arn: desired.arn.clone(),
+        status,
+        second_copy_of,
+        cloudwatch: cloudwatch_changes,
+        flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy)),
+        trail: desired,
+    }
+}
+
+/// The trail's part of an account's plan: blocked, covered, a second copy refused, or its changes
+/// (filled in by the caller once the desired trail is known).
+fn trail_status(
+    cfg: &Config,
+    state: Option<&AccountState>,
+    existing: Option<&Existing>,
+    verdict: &DeliveryVerdict,
+    policy: &Value,
+) -> AccountPlanStatus {
     let refuse = cfg.members.second_copy == SecondCopy::Refuse;
-    let status = match (state, existing) {
+    match (state, existing) {
         _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
-            message: denial_message(policy, &verdict),
+            message: denial_message(policy, verdict),
         },
         (None, _) => AccountPlanStatus::Unreachable(AccountFailure::NotObserved),
         (Some(AccountState::Failed(f)), _) => AccountPlanStatus::Unreachable(f.clone()),
@@ -375,31 +526,52 @@ fn account_plan(
                 to: to.clone(),
             }
         }
-        (
-            Some(AccountState::Observed {
-                trail,
-                is_logging,
-                selectors,
-                ..
-            }),
-            _,
-        ) => AccountPlanStatus::Changes {
-            changes: diff_trail(&desired, trail.as_ref(), *is_logging, selectors.as_ref()),
-        },
-    };
-    let second_copy_of = match (existing, &status) {
-        (Some(Existing::SecondCopyOf { arn, to }), AccountPlanStatus::Changes { .. }) => {
-            Some((arn.clone(), to.clone()))
-        }
-        _ => None,
-    };
-    AccountPlan {
-        id: t.id.clone(),
-        name: t.name.clone(),
-        trail_arn: desired.arn,
-        status,
-        second_copy_of,
+        (Some(AccountState::Observed { .. }), _) => AccountPlanStatus::Changes { changes: vec![] },
     }
+}
+
+/// The flow logs part of an account's plan: None when `[flow_logs]` does not apply to it.
+fn flow_logs_plan(
+    cfg: &Config,
+    t: &Target,
+    d: &DeliveryState,
+    policy: &Value,
+) -> Option<FlowLogsPlan> {
+    let fl = cfg.flow_logs.as_ref().filter(|_| t.flow_logs)?;
+    if fl
+        .destinations
+        .contains(&crate::config::FlowDestination::S3)
+    {
+        let verdict = check_delivery(policy, &flow_log_delivery(cfg, &t.id));
+        if !verdict.allowed() {
+            let message = denial_message(policy, &verdict);
+            let failure = AccountFailure::FlowLogsDenied { message };
+            return Some(FlowLogsPlan::Blocked { failure });
+        }
+    }
+    let setup = match cloudwatch::flow_setup(cfg, t).transpose() {
+        Ok(s) => s,
+        Err(message) => {
+            let failure = AccountFailure::LogGroupName { message };
+            return Some(FlowLogsPlan::Blocked { failure });
+        }
+    };
+    let role_arn = setup.as_ref().map(|s| {
+        d.flow_role
+            .as_ref()
+            .map_or_else(|| s.role_arn.clone(), |r| r.arn.clone())
+    });
+    let cw = setup.as_ref().zip(role_arn.as_deref());
+    let want = flow_logs::desired(cfg, t, &d.vpcs, cw);
+    let setup_changes = setup
+        .as_ref()
+        .map(|s| cloudwatch::diff_setup(s, d.flow_group.as_ref(), d.flow_role.as_ref()))
+        .unwrap_or_default();
+    Some(FlowLogsPlan::Changes {
+        vpcs: d.vpcs.len(),
+        setup: setup_changes,
+        changes: flow_logs::diff(&want, &d.flow_logs),
+    })
 }
 
 #[cfg(test)]
@@ -477,6 +649,7 @@ name = "PRD"
                         is_logging: false,
                         selectors: None,
                         others: vec![],
+                        delivery: DeliveryState::default(),
                     },
                 )
             })
@@ -505,6 +678,7 @@ name = "PRD"
                     global_events: true,
                     log_validation: true,
                     organization_trail: false,
+                    cloudwatch: None,
                 };
                 (
                     t.id.clone(),
@@ -513,6 +687,7 @@ name = "PRD"
                         is_logging: true,
                         selectors: None,
                         others: vec![],
+                        delivery: DeliveryState::default(),
                     },
                 )
             })
@@ -543,6 +718,7 @@ name = "PRD"
                         is_logging: false,
                         selectors: None,
                         others: vec![],
+                        delivery: DeliveryState::default(),
                     },
                 )
             })

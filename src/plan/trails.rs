@@ -127,6 +127,7 @@ mod tests {
             name,
             bucket: "sec-log".parse().unwrap(),
             key_prefix: None,
+            cloudwatch: None,
         }
     }
 
@@ -141,6 +142,7 @@ mod tests {
             global_events: true,
             log_validation: true,
             organization_trail: false,
+            cloudwatch: None,
         }
     }
 

@@ -439,6 +439,21 @@ impl Central for SdkCentral {
                     .retry_partition(retry_partition("trailhub-cloudtrail"))
                     .build(),
             ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-logs"))
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-iam"))
+                    .build(),
+            ),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-ec2"))
+                    .build(),
+            ),
         })
     }
 }

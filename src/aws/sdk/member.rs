@@ -1,15 +1,21 @@
-//! One account's CloudTrail through the SDK (I/O), with the credentials of the role session.
+//! One account's CloudTrail through the SDK (I/O), with the credentials of the role session. Its CloudWatch
+//! Logs, IAM and EC2 are in `logs`, `iam` and `ec2`.
 
 use async_trait::async_trait;
 
 use super::aws_err;
 use super::selectors;
-use crate::aws::{AwsError, DesiredTrail, EventSelectors, Member, ObservedTrail, TrailStatus};
+use crate::aws::{
+    AwsError, DesiredTrail, EventSelectors, Member, ObservedTrail, TrailLogs, TrailStatus,
+};
 
-/// CloudTrail in one account.
+/// One account's clients: CloudTrail, CloudWatch Logs, IAM and EC2.
 #[derive(Clone)]
 pub struct SdkMember {
     pub(super) trail: aws_sdk_cloudtrail::Client,
+    pub(super) logs: aws_sdk_cloudwatchlogs::Client,
+    pub(super) iam: aws_sdk_iam::Client,
+    pub(super) ec2: aws_sdk_ec2::Client,
 }
 
 #[async_trait]
@@ -34,6 +40,13 @@ impl Member for SdkMember {
                 global_events: t.include_global_service_events().unwrap_or(false),
                 log_validation: t.log_file_validation_enabled().unwrap_or(false),
                 organization_trail: t.is_organization_trail().unwrap_or(false),
+                cloudwatch: t
+                    .cloud_watch_logs_log_group_arn()
+                    .filter(|g| !g.is_empty())
+                    .map(|g| TrailLogs {
+                        log_group_arn: g.to_owned(),
+                        role_arn: t.cloud_watch_logs_role_arn().unwrap_or_default().to_owned(),
+                    }),
             })
             .collect())
     }
@@ -54,6 +67,13 @@ impl Member for SdkMember {
                 .filter(|e| !e.is_empty())
                 .map(str::to_owned),
             start_logging_time: out.start_logging_time().map(|t| t.secs()),
+            latest_cloudwatch_delivery_time: out
+                .latest_cloud_watch_logs_delivery_time()
+                .map(|t| t.secs()),
+            latest_cloudwatch_delivery_error: out
+                .latest_cloud_watch_logs_delivery_error()
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned),
         })
     }
 
@@ -66,6 +86,10 @@ impl Member for SdkMember {
             .is_multi_region_trail(true)
             .include_global_service_events(true)
             .enable_log_file_validation(true)
+            .set_cloud_watch_logs_log_group_arn(
+                t.cloudwatch.as_ref().map(|c| c.log_group_arn.clone()),
+            )
+            .set_cloud_watch_logs_role_arn(t.cloudwatch.as_ref().map(|c| c.role_arn.clone()))
             .send()
             .await
             .map_err(|e| aws_err("CreateTrail", e))?;
@@ -87,6 +111,11 @@ impl Member for SdkMember {
             .is_multi_region_trail(true)
             .include_global_service_events(true)
             .enable_log_file_validation(true)
+            // None leaves the trail's own CloudWatch Logs setting as it is
+            .set_cloud_watch_logs_log_group_arn(
+                t.cloudwatch.as_ref().map(|c| c.log_group_arn.clone()),
+            )
+            .set_cloud_watch_logs_role_arn(t.cloudwatch.as_ref().map(|c| c.role_arn.clone()))
             .send()
             .await
             .map_err(|e| aws_err("UpdateTrail", e))?;

@@ -4,6 +4,9 @@
 //! the error, made here once ([`aws_err`]).
 
 mod central;
+mod ec2;
+mod iam;
+mod logs;
 mod member;
 mod selectors;
 mod session;

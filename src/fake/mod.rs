@@ -3,6 +3,8 @@
 //! relies on: CreateTrail fails with `InsufficientS3BucketPolicyException` when the bucket policy does not
 //! let the trail write, and S3 refuses a policy over 20 KB.
 
+mod logs;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -39,6 +41,29 @@ pub struct World {
     pub deny_assume: BTreeSet<String>,
     /// every call made, by operation name
     pub calls: BTreeMap<&'static str, usize>,
+    /// account -> log group name -> retention in days (None: never expire)
+    pub log_groups: BTreeMap<String, BTreeMap<String, Option<u32>>>,
+    /// account -> role name -> the role
+    pub roles: BTreeMap<String, BTreeMap<String, FakeRole>>,
+    /// account -> its VPCs in the region; an account with no entry has AWS's one default VPC, `vpc-<id>`
+    pub vpcs: BTreeMap<String, Vec<String>>,
+    /// account -> its flow logs
+    pub flow_logs: BTreeMap<String, Vec<crate::aws::ObservedFlowLog>>,
+    /// How long a new role cannot be used by CloudTrail (IAM's eventual consistency).
+    pub role_propagation: Duration,
+    /// The bucket owner's trap: when the bucket's own account creates a flow log to it, AWS replaces the
+    /// bucket policy with its own (the documentation: it "overwrites any existing policy").
+    pub owner_flow_log_overwrites_policy: bool,
+    /// For IDs (flow logs).
+    pub next_id: u64,
+}
+
+/// An IAM role in the fake.
+#[derive(Debug, Clone)]
+pub struct FakeRole {
+    pub trust: String,
+    pub policies: BTreeMap<String, String>,
+    pub created: tokio::time::Instant,
 }
 
 /// The fake. Clones share one world.
@@ -338,6 +363,7 @@ impl FakeMember {
             global_events: true,
             log_validation: true,
             organization_trail: false,
+            cloudwatch: t.cloudwatch.clone(),
         }
     }
 }
@@ -376,6 +402,7 @@ impl Member for FakeMember {
                 "Incorrect S3 bucket policy is detected for bucket",
             ));
         }
+        self.check_trail_logs("CreateTrail", t)?;
         let o = self.observed(t);
         let mut w = self.aws.world();
         let list = w.trails.entry(self.account.clone()).or_default();
@@ -399,8 +426,15 @@ impl Member for FakeMember {
                 "Incorrect S3 bucket policy",
             ));
         }
+        self.check_trail_logs("UpdateTrail", t)?;
         let o = self.observed(t);
-        self.with_trail("UpdateTrail", t.name.as_str(), |(x, _)| *x = o)
+        self.with_trail("UpdateTrail", t.name.as_str(), |(x, _)| {
+            let kept = x.cloudwatch.take();
+            *x = ObservedTrail {
+                cloudwatch: o.cloudwatch.clone().or(kept),
+                ..o
+            };
+        })
     }
 
     async fn start_logging(&self, name: &str) -> Result<(), AwsError> {
@@ -473,6 +507,7 @@ pub fn fake_trail(region: &Region, account: &str, name: &str, bucket: &str) -> O
         global_events: true,
         log_validation: true,
         organization_trail: false,
+        cloudwatch: None,
     }
 }
 

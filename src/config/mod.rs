@@ -1,6 +1,13 @@
 //! `accounts.toml`: parsing and validation (pure apart from reading the file). Unknown keys, wrong
 //! types and invalid values are errors that name the file, line and column, before any AWS call.
 
+mod logs;
+
+pub use logs::{
+    CloudWatch, DEFAULT_FORMAT, FlowDestination, FlowLogs, RETENTION_DAYS, TrafficType,
+    check_log_group_name, check_role_name, fill_log_group,
+};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -73,6 +80,8 @@ struct RawConfig {
     members: Spanned<RawMembers>,
     #[serde(default, rename = "account")]
     accounts: Vec<Spanned<RawAccount>>,
+    cloudwatch: Option<logs::RawCloudWatch>,
+    flow_logs: Option<logs::RawFlowLogs>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +119,10 @@ struct RawAccount {
     role_arn: Option<Spanned<RoleArn>>,
     external_id: Option<Spanned<String>>,
     trail_name: Option<Spanned<String>>,
+    /// `false` leaves this account out of `[cloudwatch]`.
+    cloudwatch: Option<bool>,
+    /// `false` leaves this account out of `[flow_logs]`.
+    flow_logs: Option<bool>,
 }
 
 /// The validated configuration.
@@ -120,6 +133,10 @@ pub struct Config {
     pub members: Members,
     /// `[[account]]` entries, in file order (for `source = "static"`).
     pub accounts: Vec<StaticAccount>,
+    /// `[cloudwatch]`: each trail also delivers to a log group in its account.
+    pub cloudwatch: Option<CloudWatch>,
+    /// `[flow_logs]`: every VPC of each account in `central.region` has flow logs.
+    pub flow_logs: Option<FlowLogs>,
 }
 
 #[derive(Debug, Clone)]
@@ -166,6 +183,8 @@ pub struct StaticAccount {
     pub role_arn: RoleArn,
     pub external_id: Option<String>,
     pub trail_name: TrailName,
+    pub cloudwatch: bool,
+    pub flow_logs: bool,
 }
 
 /// How trailhub reaches an account.
@@ -187,6 +206,10 @@ pub struct Target {
     pub trail_name: TrailName,
     pub access: Access,
     pub is_central: bool,
+    /// Whether `[cloudwatch]` applies to this account (an `[[account]]` may say `cloudwatch = false`).
+    pub cloudwatch: bool,
+    /// Whether `[flow_logs]` applies to this account.
+    pub flow_logs: bool,
 }
 
 impl Target {
@@ -225,11 +248,24 @@ impl Config {
             policy_form_span,
         )?;
         let accounts = static_accounts(&at, &central, &members, raw.accounts)?;
+        let bad = |(span, message): logs::Bad| at.at(span, message);
+        let cloudwatch = raw
+            .cloudwatch
+            .map(logs::cloudwatch)
+            .transpose()
+            .map_err(bad)?;
+        let flow_logs = raw
+            .flow_logs
+            .map(logs::flow_logs)
+            .transpose()
+            .map_err(bad)?;
         Ok(Config {
             path: path.to_owned(),
             central,
             members,
             accounts,
+            cloudwatch,
+            flow_logs,
         })
     }
 
@@ -241,6 +277,8 @@ impl Config {
             trail_name,
             access: Access::Own,
             is_central: true,
+            cloudwatch: true,
+            flow_logs: true,
         })
     }
 
@@ -258,6 +296,8 @@ impl Config {
                     external_id: a.external_id.clone(),
                 },
                 is_central: false,
+                cloudwatch: a.cloudwatch,
+                flow_logs: a.flow_logs,
             })
             .collect()
     }
@@ -279,6 +319,8 @@ impl Config {
                 external_id: self.members.external_id.clone(),
             },
             is_central: false,
+            cloudwatch: true,
+            flow_logs: true,
         })
     }
 }
@@ -463,6 +505,8 @@ fn static_account(
         role_arn,
         external_id,
         trail_name,
+        cloudwatch: a.cloudwatch.unwrap_or(true),
+        flow_logs: a.flow_logs.unwrap_or(true),
     })
 }
 

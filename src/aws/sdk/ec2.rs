@@ -1,0 +1,143 @@
+//! One account's EC2 through the SDK (I/O): its VPCs and their flow logs, in the central region.
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
+
+use super::{SdkMember, aws_err};
+use crate::aws::{AwsError, DesiredFlowLog, FlowLogTarget, Network, ObservedFlowLog};
+
+#[async_trait]
+impl Network for SdkMember {
+    async fn vpcs(&self) -> Result<Vec<String>, AwsError> {
+        let mut ids = Vec::new();
+        let mut pages = self.ec2.describe_vpcs().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_err("DescribeVpcs", e))?;
+            ids.extend(
+                page.vpcs()
+                    .iter()
+                    .filter_map(|v| v.vpc_id().map(str::to_owned)),
+            );
+        }
+        Ok(ids)
+    }
+
+    async fn flow_logs(&self) -> Result<Vec<ObservedFlowLog>, AwsError> {
+        let mut logs = Vec::new();
+        let mut pages = self.ec2.describe_flow_logs().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_err("DescribeFlowLogs", e))?;
+            logs.extend(page.flow_logs().iter().map(observed));
+        }
+        Ok(logs)
+    }
+
+    async fn create_flow_log(&self, f: &DesiredFlowLog) -> Result<String, AwsError> {
+        let mut call = self
+            .ec2
+            .create_flow_logs()
+            .resource_type(FlowLogsResourceType::Vpc)
+            .resource_ids(&f.vpc_id)
+            .traffic_type(TrafficType::from(f.traffic_type.as_str()))
+            .max_aggregation_interval(i32::try_from(f.max_aggregation_interval).unwrap_or(600))
+            .log_format(&f.log_format);
+        call = match &f.target {
+            FlowLogTarget::S3 { arn } => call
+                .log_destination_type(LogDestinationType::S3)
+                .log_destination(arn),
+            FlowLogTarget::CloudWatch {
+                log_group,
+                role_arn,
+            } => call
+                .log_destination_type(LogDestinationType::CloudWatchLogs)
+                .log_group_name(log_group)
+                .deliver_logs_permission_arn(role_arn),
+            FlowLogTarget::Other { kind } => {
+                return Err(AwsError::new(
+                    "CreateFlowLogs",
+                    "InvalidParameter",
+                    format!("trailhub does not make flow logs to {kind}"),
+                ));
+            }
+        };
+        let out = call
+            .send()
+            .await
+            .map_err(|e| aws_err("CreateFlowLogs", e))?;
+        // AWS answers some failures (a bucket it may not write to, say) in Unsuccessful, not as an error
+        if let Some(u) = out.unsuccessful().first() {
+            let (code, message) = u
+                .error()
+                .map(|e| {
+                    (
+                        e.code().unwrap_or("Unsuccessful"),
+                        e.message().unwrap_or_default(),
+                    )
+                })
+                .unwrap_or(("Unsuccessful", ""));
+            return Err(AwsError::new("CreateFlowLogs", code, message));
+        }
+        Ok(out.flow_log_ids().first().cloned().unwrap_or_default())
+    }
+
+    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError> {
+        let out = self
+            .ec2
+            .delete_flow_logs()
+            .set_flow_log_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| aws_err("DeleteFlowLogs", e))?;
+        if let Some(u) = out.unsuccessful().first() {
+            let (code, message) = u
+                .error()
+                .map(|e| {
+                    (
+                        e.code().unwrap_or("Unsuccessful"),
+                        e.message().unwrap_or_default(),
+                    )
+                })
+                .unwrap_or(("Unsuccessful", ""));
+            return Err(AwsError::new("DeleteFlowLogs", code, message));
+        }
+        Ok(())
+    }
+}
+
+fn observed(f: &aws_sdk_ec2::types::FlowLog) -> ObservedFlowLog {
+    let target = match f.log_destination_type() {
+        Some(LogDestinationType::S3) => FlowLogTarget::S3 {
+            arn: f.log_destination().unwrap_or_default().to_owned(),
+        },
+        Some(LogDestinationType::CloudWatchLogs) | None if f.log_group_name().is_some() => {
+            FlowLogTarget::CloudWatch {
+                log_group: f.log_group_name().unwrap_or_default().to_owned(),
+                role_arn: f
+                    .deliver_logs_permission_arn()
+                    .unwrap_or_default()
+                    .to_owned(),
+            }
+        }
+        other => FlowLogTarget::Other {
+            kind: other.map_or_else(|| "unknown".to_owned(), |t| t.as_str().to_owned()),
+        },
+    };
+    ObservedFlowLog {
+        id: f.flow_log_id().unwrap_or_default().to_owned(),
+        resource_id: f.resource_id().unwrap_or_default().to_owned(),
+        target,
+        traffic_type: f
+            .traffic_type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        max_aggregation_interval: f
+            .max_aggregation_interval()
+            .and_then(|i| u32::try_from(i).ok()),
+        log_format: f.log_format().map(str::to_owned),
+        deliver_logs_status: f.deliver_logs_status().map(str::to_owned),
+        deliver_logs_error: f
+            .deliver_logs_error_message()
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+    }
+}

@@ -1,0 +1,424 @@
+//! The fake's CloudWatch Logs, IAM and EC2 flow logs in each account, enforcing the AWS rules trailhub
+//! relies on (docs/aws-rules.md) where moto does not: log group names and retention values, CloudTrail's
+//! use of a role it must be able to assume (not before the role has propagated) and of an existing group,
+//! and a flow log to S3 only where the bucket policy lets `delivery.logs.amazonaws.com` write.
+
+use async_trait::async_trait;
+
+use super::{FakeMember, FakeRole};
+use crate::aws::{
+    AwsError, DesiredFlowLog, DesiredTrail, FlowLogTarget, LogGroup, Logs, Network,
+    ObservedFlowLog, ObservedRole, Roles,
+};
+use crate::config::{RETENTION_DAYS, check_log_group_name};
+use crate::plan::evaluate::{DeliveryTarget, check_delivery};
+
+pub(crate) const DELIVERY_LOGS: &str = "delivery.logs.amazonaws.com";
+
+impl FakeMember {
+    fn arn_prefix(&self, service: &str) -> String {
+        let w = self.aws.world();
+        let partition = crate::model::Region::try_from(w.region.clone())
+            .map(|r| r.partition().to_owned())
+            .unwrap_or_else(|_| "aws".to_owned());
+        match service {
+            "iam" => format!("arn:{partition}:iam::{}:", self.account),
+            _ => format!("arn:{partition}:{service}:{}:{}:", w.region, self.account),
+        }
+    }
+
+    /// CloudTrail's checks of `CloudWatchLogsLogGroupArn` and `CloudWatchLogsRoleArn`.
+    pub(super) fn check_trail_logs(
+        &self,
+        op: &'static str,
+        t: &DesiredTrail,
+    ) -> Result<(), AwsError> {
+        let Some(cw) = &t.cloudwatch else {
+            return Ok(());
+        };
+        let role_error = |m: &str| AwsError::new(op, "InvalidCloudWatchLogsRoleArnException", m);
+        let group_error =
+            |m: &str| AwsError::new(op, "InvalidCloudWatchLogsLogGroupArnException", m);
+        if cw.role_arn.is_empty() {
+            return Err(role_error(
+                "You must specify a role ARN as well as a log group.",
+            ));
+        }
+        let group = cw
+            .log_group_arn
+            .strip_prefix(&format!("{}log-group:", self.arn_prefix("logs")))
+            .and_then(|g| g.strip_suffix(":*"))
+            .ok_or_else(|| group_error("Log group ARN is not valid."))?
+            .to_owned();
+        let role = cw
+            .role_arn
+            .strip_prefix(&format!("{}role/", self.arn_prefix("iam")))
+            .map(|r| r.rsplit('/').next().unwrap_or(r).to_owned())
+            .ok_or_else(|| role_error("Role ARN is not valid."))?;
+        let w = self.aws.world();
+        let usable = w
+            .roles
+            .get(&self.account)
+            .and_then(|r| r.get(&role))
+            .filter(|r| r.trust.contains(crate::plan::policy::CLOUDTRAIL))
+            .filter(|r| tokio::time::Instant::now() >= r.created + w.role_propagation);
+        if usable.is_none() {
+            return Err(role_error(
+                "Access denied. Check the trust relationships for your role.",
+            ));
+        }
+        let exists = w
+            .log_groups
+            .get(&self.account)
+            .is_some_and(|g| g.contains_key(&group));
+        if !exists {
+            return Err(group_error(
+                "Access denied. Check the permissions for your role.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the bucket policy lets delivery.logs write this account's flow logs at `arn`.
+    fn flow_logs_allowed(&self, arn: &str) -> Result<(), String> {
+        let rest = arn.split_once(":::").map(|(_, r)| r).unwrap_or_default();
+        let (bucket, prefix) = match rest.split_once('/') {
+            Some((b, p)) => (
+                b,
+                Some(p.trim_matches('/').to_owned()).filter(|p| !p.is_empty()),
+            ),
+            None => (rest, None),
+        };
+        let w = self.aws.world();
+        let Some(policy) = w.buckets.get(bucket) else {
+            return Err(format!("LogDestination: {bucket} does not exist"));
+        };
+        let Some(policy) = policy.as_deref().and_then(|p| serde_json::from_str(p).ok()) else {
+            return Err(format!(
+                "Access Denied for LogDestination: {bucket}. Please check LogDestination permission"
+            ));
+        };
+        let partition = arn.split(':').nth(1).unwrap_or("aws").to_owned();
+        let target = DeliveryTarget {
+            source_arn: format!("arn:{partition}:logs:{}:{}:*", w.region, self.account),
+            partition,
+            bucket: bucket.to_owned(),
+            key_prefix: prefix,
+            account_id: self.account.clone(),
+            source_account: self.account.clone(),
+            org_id: None,
+            service: DELIVERY_LOGS.to_owned(),
+            log_kind: "vpcflowlogs".to_owned(),
+            region: w.region.clone(),
+        };
+        if check_delivery(&policy, &target).allowed() {
+            Ok(())
+        } else {
+            Err(format!(
+                "Access Denied for LogDestination: {bucket}. Please check LogDestination permission"
+            ))
+        }
+    }
+}
+
+#[async_trait]
+impl Logs for FakeMember {
+    async fn log_group(&self, name: &str) -> Result<Option<LogGroup>, AwsError> {
+        self.aws.call("DescribeLogGroups").await;
+        let arn = format!("{}log-group:{name}", self.arn_prefix("logs"));
+        let w = self.aws.world();
+        Ok(w.log_groups
+            .get(&self.account)
+            .and_then(|g| g.get(name))
+            .map(|retention| LogGroup {
+                name: name.to_owned(),
+                arn,
+                retention_days: *retention,
+            }))
+    }
+
+    async fn create_log_group(&self, name: &str) -> Result<(), AwsError> {
+        self.aws.call("CreateLogGroup").await;
+        check_log_group_name(name)
+            .map_err(|m| AwsError::new("CreateLogGroup", "InvalidParameterException", m))?;
+        let mut w = self.aws.world();
+        let groups = w.log_groups.entry(self.account.clone()).or_default();
+        if groups.contains_key(name) {
+            return Err(AwsError::new(
+                "CreateLogGroup",
+                "ResourceAlreadyExistsException",
+                "The specified log group already exists",
+            ));
+        }
+        groups.insert(name.to_owned(), None);
+        Ok(())
+    }
+
+    async fn put_retention(&self, name: &str, days: u32) -> Result<(), AwsError> {
+        self.aws.call("PutRetentionPolicy").await;
+        if !RETENTION_DAYS.contains(&days) {
+            return Err(AwsError::new(
+                "PutRetentionPolicy",
+                "InvalidParameterException",
+                format!(
+                    "1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy constraint"
+                ),
+            ));
+        }
+        let mut w = self.aws.world();
+        match w
+            .log_groups
+            .get_mut(&self.account)
+            .and_then(|g| g.get_mut(name))
+        {
+            Some(r) => {
+                *r = Some(days);
+                Ok(())
+            }
+            None => Err(AwsError::new(
+                "PutRetentionPolicy",
+                "ResourceNotFoundException",
+                "The specified log group does not exist.",
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl Roles for FakeMember {
+    async fn role(&self, name: &str, policy_name: &str) -> Result<Option<ObservedRole>, AwsError> {
+        self.aws.call("GetRole").await;
+        self.aws.call("GetRolePolicy").await;
+        let arn = format!("{}role/{name}", self.arn_prefix("iam"));
+        let w = self.aws.world();
+        Ok(w.roles
+            .get(&self.account)
+            .and_then(|r| r.get(name))
+            .map(|r| ObservedRole {
+                name: name.to_owned(),
+                arn,
+                trust: r.trust.clone(),
+                policy: r.policies.get(policy_name).cloned(),
+            }))
+    }
+
+    async fn create_role(&self, name: &str, trust: &str) -> Result<String, AwsError> {
+        self.aws.call("CreateRole").await;
+        if serde_json::from_str::<serde_json::Value>(trust).is_err() {
+            return Err(AwsError::new(
+                "CreateRole",
+                "MalformedPolicyDocument",
+                "This policy contains invalid Json",
+            ));
+        }
+        let arn = format!("{}role/{name}", self.arn_prefix("iam"));
+        let mut w = self.aws.world();
+        let roles = w.roles.entry(self.account.clone()).or_default();
+        if roles.contains_key(name) {
+            return Err(AwsError::new(
+                "CreateRole",
+                "EntityAlreadyExists",
+                format!("Role with name {name} already exists."),
+            ));
+        }
+        let role = FakeRole {
+            trust: trust.to_owned(),
+            policies: Default::default(),
+            created: tokio::time::Instant::now(),
+        };
+        roles.insert(name.to_owned(), role);
+        Ok(arn)
+    }
+
+    async fn update_trust(&self, name: &str, trust: &str) -> Result<(), AwsError> {
+        self.aws.call("UpdateAssumeRolePolicy").await;
+        self.with_role("UpdateAssumeRolePolicy", name, |r| {
+            r.trust = trust.to_owned();
+        })
+    }
+
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        doc: &str,
+    ) -> Result<(), AwsError> {
+        self.aws.call("PutRolePolicy").await;
+        if serde_json::from_str::<serde_json::Value>(doc).is_err() {
+            return Err(AwsError::new(
+                "PutRolePolicy",
+                "MalformedPolicyDocument",
+                "This policy contains invalid Json",
+            ));
+        }
+        self.with_role("PutRolePolicy", role, |r| {
+            r.policies.insert(policy_name.to_owned(), doc.to_owned());
+        })
+    }
+}
+
+impl FakeMember {
+    fn with_role(
+        &self,
+        op: &'static str,
+        name: &str,
+        f: impl FnOnce(&mut FakeRole),
+    ) -> Result<(), AwsError> {
+        let mut w = self.aws.world();
+        match w.roles.get_mut(&self.account).and_then(|r| r.get_mut(name)) {
+            Some(r) => {
+                f(r);
+                Ok(())
+            }
+            None => Err(AwsError::new(
+                op,
+                "NoSuchEntity",
+                format!("The role with name {name} cannot be found."),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl Network for FakeMember {
+    async fn vpcs(&self) -> Result<Vec<String>, AwsError> {
+        self.aws.call("DescribeVpcs").await;
+        let w = self.aws.world();
+        Ok(w.vpcs
+            .get(&self.account)
+            .cloned()
+            .unwrap_or_else(|| vec![format!("vpc-{}", self.account)]))
+    }
+
+    async fn flow_logs(&self) -> Result<Vec<ObservedFlowLog>, AwsError> {
+        self.aws.call("DescribeFlowLogs").await;
+        let w = self.aws.world();
+        Ok(w.flow_logs.get(&self.account).cloned().unwrap_or_default())
+    }
+
+    async fn create_flow_log(&self, f: &DesiredFlowLog) -> Result<String, AwsError> {
+        self.aws.call("CreateFlowLogs").await;
+        let fail = |code: &str, m: String| Err(AwsError::new("CreateFlowLogs", code, m));
+        if !matches!(f.max_aggregation_interval, 60 | 600) {
+            return fail(
+                "InvalidParameter",
+                "MaxAggregationInterval must be 60 or 600".into(),
+            );
+        }
+        if !matches!(f.traffic_type.as_str(), "ACCEPT" | "REJECT" | "ALL") {
+            return fail(
+                "InvalidParameter",
+                format!("Invalid TrafficType {}", f.traffic_type),
+            );
+        }
+        match &f.target {
+            FlowLogTarget::S3 { arn } => {
+                if let Err(m) = self.flow_logs_allowed(arn) {
+                    let owner = self.aws.world().caller == self.account;
+                    if owner && self.aws.world().owner_flow_log_overwrites_policy {
+                        self.overwrite_policy(arn);
+                    } else {
+                        return fail("InvalidParameter", m);
+                    }
+                }
+            }
+            FlowLogTarget::CloudWatch { role_arn, .. } => {
+                let name = role_arn.rsplit('/').next().unwrap_or_default();
+                let w = self.aws.world();
+                let exists = w
+                    .roles
+                    .get(&self.account)
+                    .is_some_and(|r| r.contains_key(name));
+                if !exists {
+                    drop(w);
+                    return fail(
+                        "InvalidParameter",
+                        format!(
+                            "DeliverLogsPermissionArn {role_arn} is not a role of this account"
+                        ),
+                    );
+                }
+            }
+            FlowLogTarget::Other { kind } => {
+                return fail(
+                    "InvalidParameter",
+                    format!("unsupported destination {kind}"),
+                );
+            }
+        }
+        let mut w = self.aws.world();
+        let logs = w.flow_logs.entry(self.account.clone()).or_default();
+        if logs
+            .iter()
+            .any(|l| l.resource_id == f.vpc_id && same_destination(&l.target, &f.target))
+        {
+            return fail(
+                "FlowLogAlreadyExists",
+                "Error. There is an existing Flow Log with the same configuration and log destination.".into(),
+            );
+        }
+        w.next_id += 1;
+        let id = format!("fl-{:017x}", w.next_id);
+        let log = ObservedFlowLog {
+            id: id.clone(),
+            resource_id: f.vpc_id.clone(),
+            target: f.target.clone(),
+            traffic_type: f.traffic_type.clone(),
+            max_aggregation_interval: Some(f.max_aggregation_interval),
+            log_format: Some(f.log_format.clone()),
+            deliver_logs_status: Some("SUCCESS".into()),
+            deliver_logs_error: None,
+        };
+        w.flow_logs
+            .entry(self.account.clone())
+            .or_default()
+            .push(log);
+        Ok(id)
+    }
+
+    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError> {
+        self.aws.call("DeleteFlowLogs").await;
+        let mut w = self.aws.world();
+        if let Some(logs) = w.flow_logs.get_mut(&self.account) {
+            logs.retain(|l| !ids.contains(&l.id));
+        }
+        Ok(())
+    }
+}
+
+impl FakeMember {
+    /// The bucket owner's trap: AWS's own flow-log policy for this account replaces the bucket policy.
+    fn overwrite_policy(&self, arn: &str) {
+        let rest = arn.split_once(":::").map(|(_, r)| r).unwrap_or_default();
+        let bucket = rest.split('/').next().unwrap_or(rest).to_owned();
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "AWSLogDeliveryWrite", "Effect": "Allow",
+                 "Principal": {"Service": DELIVERY_LOGS}, "Action": "s3:PutObject",
+                 "Resource": format!("arn:aws:s3:::{bucket}/AWSLogs/{}/*", self.account),
+                 "Condition": {"StringEquals": {"aws:SourceAccount": self.account, "s3:x-amz-acl": "bucket-owner-full-control"}}},
+                {"Sid": "AWSLogDeliveryAclCheck", "Effect": "Allow",
+                 "Principal": {"Service": DELIVERY_LOGS}, "Action": "s3:GetBucketAcl",
+                 "Resource": format!("arn:aws:s3:::{bucket}"),
+                 "Condition": {"StringEquals": {"aws:SourceAccount": self.account}}}
+            ]
+        });
+        self.aws
+            .world()
+            .buckets
+            .insert(bucket, Some(policy.to_string()));
+    }
+}
+
+/// Two flow logs deliver to the same place (EC2's duplicate rule: same resource and destination).
+fn same_destination(a: &FlowLogTarget, b: &FlowLogTarget) -> bool {
+    match (a, b) {
+        (FlowLogTarget::S3 { arn: x }, FlowLogTarget::S3 { arn: y }) => x == y,
+        (
+            FlowLogTarget::CloudWatch { log_group: x, .. },
+            FlowLogTarget::CloudWatch { log_group: y, .. },
+        ) => x == y,
+        _ => false,
+    }
+}

@@ -1,0 +1,367 @@
+//! CloudWatch Logs deliveries (pure): the log group, its retention, and the IAM role a service assumes to
+//! write to it, for the trail (`[cloudwatch]`, CloudTrail) and for flow logs (`[flow_logs]`, VPC Flow Logs);
+//! the documents of the role, and the changes that take what was observed there.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::aws::{DesiredRole, LogGroup, ObservedRole, TrailLogs};
+use crate::config::{Config, Target, fill_log_group};
+use crate::plan::document;
+
+/// The inline policy trailhub puts on the trail's role.
+pub const TRAIL_POLICY_NAME: &str = "trailhub-cloudtrail-to-logs";
+/// The inline policy trailhub puts on the flow logs' role.
+pub const FLOW_POLICY_NAME: &str = "trailhub-flow-logs-to-logs";
+pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+pub const VPC_FLOW_LOGS: &str = "vpc-flow-logs.amazonaws.com";
+
+/// A log group and the role that writes to it, as trailhub wants them in one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogsSetup {
+    pub group: String,
+    /// `arn:<p>:logs:<region>:<id>:log-group:<group>` (no `:*`).
+    pub group_arn: String,
+    pub retention_days: u32,
+    pub role: DesiredRole,
+    /// The role's ARN when it is created with no path (GetRole's, when the role exists).
+    pub role_arn: String,
+}
+
+/// One change to a log group or a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum SetupChange {
+    /// CreateLogGroup, then PutRetentionPolicy.
+    CreateLogGroup { name: String, retention_days: u32 },
+    /// PutRetentionPolicy (`old`: None = never expire).
+    SetRetention {
+        name: String,
+        old: Option<u32>,
+        new: u32,
+    },
+    /// CreateRole with the trust policy, then PutRolePolicy.
+    CreateRole { name: String },
+    /// UpdateAssumeRolePolicy: the live trust policy with trailhub's statement added (the others kept).
+    UpdateTrust { name: String, trust: String },
+    /// PutRolePolicy: trailhub's inline policy, created or put back.
+    PutRolePolicy { name: String, policy_name: String },
+}
+
+impl SetupChange {
+    pub fn describe(&self) -> String {
+        match self {
+            SetupChange::CreateLogGroup {
+                name,
+                retention_days,
+            } => format!("log group {name}: create (retention {retention_days} days)"),
+            SetupChange::SetRetention { name, old, new } => {
+                let old = old.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days"));
+                format!("log group {name}: retention {old} -> {new} days")
+            }
+            SetupChange::CreateRole { name } => format!("role {name}: create"),
+            SetupChange::UpdateTrust { name, .. } => {
+                format!("role {name}: trust policy: add trailhub's statement")
+            }
+            SetupChange::PutRolePolicy { name, policy_name } => {
+                format!("role {name}: put policy {policy_name}")
+            }
+        }
+    }
+}
+
+fn logs_arn(cfg: &Config, id: &str) -> String {
+    let r = &cfg.central.region;
+    format!("arn:{}:logs:{r}:{id}:log-group:", r.partition())
+}
+
+fn role_arn(cfg: &Config, id: &str, name: &str) -> String {
+    format!(
+        "arn:{}:iam::{id}:role/{name}",
+        cfg.central.region.partition()
+    )
+}
+
+/// The trail's log group and role in this target (`[cloudwatch]`); None when not configured for it, or
+/// when its name cannot make a log group name (the reason).
+pub fn trail_setup(cfg: &Config, t: &Target) -> Option<Result<LogsSetup, String>> {
+    let cw = cfg.cloudwatch.as_ref().filter(|_| t.cloudwatch)?;
+    Some(fill_log_group(&cw.log_group, &t.id, &t.name).map(|group| {
+        let id = t.id.as_str();
+        let region = cfg.central.region.as_str();
+        let group_arn = format!("{}{group}", logs_arn(cfg, id));
+        let streams = format!("{group_arn}:log-stream:{id}_CloudTrail_{region}*");
+        let trust = trust(CLOUDTRAIL, None);
+        let policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "TrailhubCloudTrailToLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": streams,
+            }],
+        });
+        LogsSetup {
+            role_arn: role_arn(cfg, id, &cw.role_name),
+            role: DesiredRole {
+                name: cw.role_name.clone(),
+                trust: trust.to_string(),
+                policy_name: TRAIL_POLICY_NAME.to_owned(),
+                policy: policy.to_string(),
+            },
+            group,
+            group_arn,
+            retention_days: cw.retention_days,
+        }
+    }))
+}
+
+/// The flow logs' log group and role in this target (`[flow_logs]` with the `cloudwatch` destination).
+pub fn flow_setup(cfg: &Config, t: &Target) -> Option<Result<LogsSetup, String>> {
+    let fl = cfg.flow_logs.as_ref().filter(|_| t.flow_logs)?;
+    if !fl
+        .destinations
+        .contains(&crate::config::FlowDestination::Cloudwatch)
+    {
+        return None;
+    }
+    Some(fill_log_group(&fl.log_group, &t.id, &t.name).map(|group| {
+        let id = t.id.as_str();
+        let r = &cfg.central.region;
+        let group_arn = format!("{}{group}", logs_arn(cfg, id));
+        let source = json!({
+            "StringEquals": {"aws:SourceAccount": id},
+            "ArnLike": {"aws:SourceArn": format!("arn:{}:ec2:{r}:{id}:vpc-flow-log/*", r.partition())},
+        });
+        let policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "TrailhubFlowLogsToLogs",
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeLogStreams",
+                ],
+                "Resource": [group_arn.clone(), format!("{group_arn}:*")],
+            }],
+        });
+        LogsSetup {
+            role_arn: role_arn(cfg, id, &fl.role_name),
+            role: DesiredRole {
+                name: fl.role_name.clone(),
+                trust: trust(VPC_FLOW_LOGS, Some(source)).to_string(),
+                policy_name: FLOW_POLICY_NAME.to_owned(),
+                policy: policy.to_string(),
+            },
+            group,
+            group_arn,
+            retention_days: fl.retention_days,
+        }
+    }))
+}
+
+/// A trust policy with trailhub's one statement: `service` may assume the role, under `condition`.
+fn trust(service: &str, condition: Option<Value>) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [trust_statement(service, condition)]})
+}
+
+fn trust_statement(service: &str, condition: Option<Value>) -> Value {
+    let mut s = json!({
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    });
+    if let Some(c) = condition {
+        s["Condition"] = c;
+    }
+    s
+}
+
+/// What the trail should name: the group's ARN in the `:*` form CloudTrail wants, and the role's ARN
+/// (GetRole's when the role exists, so that a role with a path is named right).
+pub fn trail_logs(setup: &LogsSetup, role: Option<&ObservedRole>) -> TrailLogs {
+    TrailLogs {
+        log_group_arn: format!("{}:*", setup.group_arn),
+        role_arn: role.map_or_else(|| setup.role_arn.clone(), |r| r.arn.clone()),
+    }
+}
+
+/// The changes that take the observed group and role to `want`, in order.
+pub fn diff_setup(
+    want: &LogsSetup,
+    group: Option<&LogGroup>,
+    role: Option<&ObservedRole>,
+) -> Vec<SetupChange> {
+    let mut out = Vec::new();
+    match group {
+        None => out.push(SetupChange::CreateLogGroup {
+            name: want.group.clone(),
+            retention_days: want.retention_days,
+        }),
+        Some(g) if g.retention_days != Some(want.retention_days) => {
+            out.push(SetupChange::SetRetention {
+                name: want.group.clone(),
+                old: g.retention_days,
+                new: want.retention_days,
+            })
+        }
+        Some(_) => {}
+    }
+    let name = want.role.name.clone();
+    let put_policy = SetupChange::PutRolePolicy {
+        name: name.clone(),
+        policy_name: want.role.policy_name.clone(),
+    };
+    match role {
+        None => {
+            out.push(SetupChange::CreateRole { name });
+            out.push(put_policy);
+        }
+        Some(r) => {
+            if let Some(trust) = merged_trust(&r.trust, &want.role.trust) {
+                out.push(SetupChange::UpdateTrust { name, trust });
+            }
+            if !same_json(r.policy.as_deref(), &want.role.policy) {
+                out.push(put_policy);
+            }
+        }
+    }
+    out
+}
+
+/// The live trust policy with trailhub's statement added, or None when it already has it. The role's
+/// other statements are kept: another team's trust is never lost.
+fn merged_trust(live: &str, want: &str) -> Option<String> {
+    let want: Value = serde_json::from_str(want).ok()?;
+    let ours = document::statements(&want).first().map(|s| (*s).clone())?;
+    let mut live: Value = match serde_json::from_str(live) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return Some(want.to_string()),
+    };
+    let has = document::statements(&live)
+        .iter()
+        .any(|s| without_sid(s) == without_sid(&ours));
+    if has {
+        return None;
+    }
+    let mut statements: Vec<Value> = document::statements(&live)
+        .into_iter()
+        .map(|s| Value::Object(s.clone()))
+        .collect();
+    statements.push(Value::Object(ours));
+    live["Statement"] = Value::Array(statements);
+    Some(live.to_string())
+}
+
+fn without_sid(s: &serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
+    let mut s = s.clone();
+    s.remove("Sid");
+    s
+}
+
+fn same_json(have: Option<&str>, want: &str) -> bool {
+    let parse = |t: &str| serde_json::from_str::<Value>(t).ok();
+    matches!((have.and_then(parse), parse(want)), (Some(a), Some(b)) if a == b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const CFG: &str = r#"
+[central]
+account_id = "111111111111"
+bucket = "sec-log"
+region = "ap-northeast-2"
+trail_name = "SEC"
+[members]
+trail_name = "{name}-CT"
+[[account]]
+id = "222222222222"
+name = "DEV"
+[[account]]
+id = "333333333333"
+name = "PRD"
+cloudwatch = false
+[cloudwatch]
+log_group = "/trailhub/{name}"
+retention_days = 400
+"#;
+
+    fn setup() -> (Config, Vec<Target>) {
+        let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
+        let t = cfg.static_targets();
+        (cfg, t)
+    }
+
+    #[test]
+    fn a_new_account_gets_group_and_role_then_nothing() {
+        let (cfg, t) = setup();
+        let want = trail_setup(&cfg, &t[0]).unwrap().unwrap();
+        assert_eq!(want.group, "/trailhub/DEV");
+        assert!(want.role.policy.contains(
+            "log-group:/trailhub/DEV:log-stream:222222222222_CloudTrail_ap-northeast-2*"
+        ));
+        let changes: Vec<String> = diff_setup(&want, None, None)
+            .iter()
+            .map(SetupChange::describe)
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                "log group /trailhub/DEV: create (retention 400 days)",
+                "role TrailhubCloudTrailToLogs: create",
+                "role TrailhubCloudTrailToLogs: put policy trailhub-cloudtrail-to-logs"
+            ]
+        );
+        let group = LogGroup {
+            name: want.group.clone(),
+            arn: want.group_arn.clone(),
+            retention_days: Some(400),
+        };
+        let role = ObservedRole {
+            name: want.role.name.clone(),
+            arn: want.role_arn.clone(),
+            trust: want.role.trust.clone(),
+            policy: Some(want.role.policy.clone()),
+        };
+        assert!(diff_setup(&want, Some(&group), Some(&role)).is_empty());
+        assert!(trail_setup(&cfg, &t[1]).is_none(), "cloudwatch = false");
+    }
+
+    #[test]
+    fn another_trust_statement_is_kept() {
+        let (cfg, t) = setup();
+        let want = trail_setup(&cfg, &t[0]).unwrap().unwrap();
+        let theirs = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]}"#;
+        let role = ObservedRole {
+            name: want.role.name.clone(),
+            arn: want.role_arn.clone(),
+            trust: theirs.to_owned(),
+            policy: Some(want.role.policy.clone()),
+        };
+        let group = LogGroup {
+            name: want.group.clone(),
+            arn: want.group_arn.clone(),
+            retention_days: None,
+        };
+        let d = diff_setup(&want, Some(&group), Some(&role));
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            d[0].describe(),
+            "log group /trailhub/DEV: retention never expire -> 400 days"
+        );
+        let SetupChange::UpdateTrust { trust, .. } = &d[1] else {
+            panic!("{d:?}")
+        };
+        assert!(trust.contains("111111111111:root") && trust.contains(CLOUDTRAIL));
+        let role = ObservedRole {
+            trust: trust.clone(),
+            ..role
+        };
+        assert!(merged_trust(&role.trust, &want.role.trust).is_none());
+    }
+}

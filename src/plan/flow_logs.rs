@@ -1,0 +1,246 @@
+//! VPC flow logs (pure): the flow log each VPC of an account should have to each configured destination,
+//! and the changes that take the observed flow logs there. A flow log cannot be modified: one with other
+//! settings is replaced, the new one made first and the old one deleted after.
+
+use serde::Serialize;
+
+use crate::aws::{DesiredFlowLog, FlowLogTarget, ObservedFlowLog};
+use crate::config::{Config, FlowDestination, Target};
+use crate::plan::cloudwatch::LogsSetup;
+
+/// One change to a VPC's flow logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum FlowLogChange {
+    /// CreateFlowLogs.
+    Create {
+        vpc: String,
+        destination: FlowDestination,
+        #[serde(skip)]
+        want: DesiredFlowLog,
+    },
+    /// CreateFlowLogs, then DeleteFlowLogs of `old` (a flow log to the same place with other settings).
+    Replace {
+        vpc: String,
+        destination: FlowDestination,
+        old: String,
+        why: String,
+        #[serde(skip)]
+        want: DesiredFlowLog,
+    },
+}
+
+impl FlowLogChange {
+    pub fn describe(&self) -> String {
+        match self {
+            FlowLogChange::Create {
+                vpc, destination, ..
+            } => format!("flow log {vpc}: create ({})", destination.name()),
+            FlowLogChange::Replace {
+                vpc,
+                destination,
+                old,
+                why,
+                ..
+            } => format!(
+                "flow log {vpc}: replace {old} ({}: {why})",
+                destination.name()
+            ),
+        }
+    }
+
+    pub fn want(&self) -> &DesiredFlowLog {
+        match self {
+            FlowLogChange::Create { want, .. } | FlowLogChange::Replace { want, .. } => want,
+        }
+    }
+}
+
+/// The S3 destination: `arn:<p>:s3:::BUCKET` or `arn:<p>:s3:::BUCKET/PREFIX/` (flow logs then write under
+/// `PREFIX/AWSLogs/<id>/vpcflowlogs/<region>/`).
+pub fn s3_destination(cfg: &Config) -> String {
+    let c = &cfg.central;
+    let bucket = super::layout::bucket_arn(c.region.partition(), c.bucket.as_str());
+    match c.key_prefix.as_ref().map(|p| p.as_str().trim_matches('/')) {
+        Some(p) if !p.is_empty() => format!("{bucket}/{p}/"),
+        _ => bucket,
+    }
+}
+
+/// The flow logs this target's VPCs should have (none when `[flow_logs]` does not apply to it). `setup`:
+/// the flow logs' log group and role, for the `cloudwatch` destination; `role_arn` the role's ARN.
+pub fn desired(
+    cfg: &Config,
+    t: &Target,
+    vpcs: &[String],
+    cloudwatch: Option<(&LogsSetup, &str)>,
+) -> Vec<(FlowDestination, DesiredFlowLog)> {
+    let Some(fl) = cfg.flow_logs.as_ref().filter(|_| t.flow_logs) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for vpc in vpcs {
+        for d in &fl.destinations {
+            let target = match d {
+                FlowDestination::S3 => FlowLogTarget::S3 {
+                    arn: s3_destination(cfg),
+                },
+                FlowDestination::Cloudwatch => match cloudwatch {
+                    Some((setup, role_arn)) => FlowLogTarget::CloudWatch {
+                        log_group: setup.group.clone(),
+                        role_arn: role_arn.to_owned(),
+                    },
+                    None => continue,
+                },
+            };
+            out.push((
+                *d,
+                DesiredFlowLog {
+                    vpc_id: vpc.clone(),
+                    target,
+                    traffic_type: fl.traffic_type.as_str().to_owned(),
+                    max_aggregation_interval: fl.max_aggregation_interval,
+                    log_format: fl.log_format.clone(),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// Whether a flow log delivers where `want` does (the S3 ARN with or without its trailing `/`, or the same
+/// log group): trailhub's place. Flow logs to other places are someone else's and left alone.
+pub fn same_place(have: &FlowLogTarget, want: &FlowLogTarget) -> bool {
+    match (have, want) {
+        (FlowLogTarget::S3 { arn: a }, FlowLogTarget::S3 { arn: b }) => {
+            a.trim_end_matches('/') == b.trim_end_matches('/')
+        }
+        (
+            FlowLogTarget::CloudWatch { log_group: a, .. },
+            FlowLogTarget::CloudWatch { log_group: b, .. },
+        ) => a == b,
+        _ => false,
+    }
+}
+
+/// How an observed flow log at trailhub's place differs from `want`; empty when it is right.
+pub fn differences(have: &ObservedFlowLog, want: &DesiredFlowLog) -> Vec<String> {
+    let mut why = Vec::new();
+    if have.traffic_type != want.traffic_type {
+        why.push(format!(
+            "traffic type {} -> {}",
+            have.traffic_type, want.traffic_type
+        ));
+    }
+    if have.max_aggregation_interval.unwrap_or(600) != want.max_aggregation_interval {
+        why.push(format!(
+            "interval {} -> {}",
+            have.max_aggregation_interval.unwrap_or(600),
+            want.max_aggregation_interval
+        ));
+    }
+    let format = have
+        .log_format
+        .as_deref()
+        .unwrap_or(crate::config::DEFAULT_FORMAT);
+    if format != want.log_format {
+        why.push("log format".to_owned());
+    }
+    if let (
+        FlowLogTarget::CloudWatch { role_arn: a, .. },
+        FlowLogTarget::CloudWatch { role_arn: b, .. },
+    ) = (&have.target, &want.target)
+        && a != b
+    {
+        why.push(format!("role {a} -> {b}"));
+    }
+    why
+}
+
+/// The changes that take `observed` to `desired`, VPC by VPC, destination by destination.
+pub fn diff(
+    desired: &[(FlowDestination, DesiredFlowLog)],
+    observed: &[ObservedFlowLog],
+) -> Vec<FlowLogChange> {
+    let mut out = Vec::new();
+    for (d, want) in desired {
+        let at_place: Vec<&ObservedFlowLog> = observed
+            .iter()
+            .filter(|o| o.resource_id == want.vpc_id && same_place(&o.target, &want.target))
+            .collect();
+        if at_place.iter().any(|o| differences(o, want).is_empty()) {
+            continue;
+        }
+        out.push(match at_place.first() {
+            None => FlowLogChange::Create {
+                vpc: want.vpc_id.clone(),
+                destination: *d,
+                want: want.clone(),
+            },
+            Some(old) => FlowLogChange::Replace {
+                vpc: want.vpc_id.clone(),
+                destination: *d,
+                old: old.id.clone(),
+                why: differences(old, want).join(", "),
+                want: want.clone(),
+            },
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const CFG: &str = r#"
+[central]
+account_id = "111111111111"
+bucket = "sec-log"
+region = "ap-northeast-2"
+[members]
+trail_name = "{name}-CT"
+[[account]]
+id = "222222222222"
+name = "DEV"
+[flow_logs]
+destinations = ["s3"]
+traffic_type = "REJECT"
+"#;
+
+    #[test]
+    fn create_then_nothing_then_replace() {
+        let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
+        let t = &cfg.static_targets()[0];
+        let vpcs = vec!["vpc-1".to_owned(), "vpc-2".to_owned()];
+        let want = desired(&cfg, t, &vpcs, None);
+        assert_eq!(want.len(), 2);
+        let d = diff(&want, &[]);
+        assert_eq!(d[0].describe(), "flow log vpc-1: create (s3)");
+        let made: Vec<ObservedFlowLog> = want
+            .iter()
+            .enumerate()
+            .map(|(i, (_, w))| ObservedFlowLog {
+                id: format!("fl-{i}"),
+                resource_id: w.vpc_id.clone(),
+                target: FlowLogTarget::S3 {
+                    arn: "arn:aws:s3:::sec-log/".into(),
+                },
+                traffic_type: w.traffic_type.clone(),
+                max_aggregation_interval: Some(w.max_aggregation_interval),
+                log_format: Some(w.log_format.clone()),
+                deliver_logs_status: Some("SUCCESS".into()),
+                deliver_logs_error: None,
+            })
+            .collect();
+        assert!(diff(&want, &made).is_empty());
+        let mut other = made.clone();
+        other[1].traffic_type = "ALL".into();
+        let d = diff(&want, &other);
+        assert_eq!(
+            d.iter().map(FlowLogChange::describe).collect::<Vec<_>>(),
+            ["flow log vpc-2: replace fl-1 (s3: traffic type ALL -> REJECT)"]
+        );
+    }
+}

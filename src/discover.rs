@@ -11,9 +11,10 @@ use crate::aws::{ObservedTrail, TrailStatus};
 use crate::config::{Config, Source, Target};
 use crate::interrupt::Interrupt;
 use crate::model::AccountId;
+use crate::plan::cloudwatch::{self, LogsSetup};
 use crate::plan::coverage::OtherTrail;
 use crate::plan::policy::Org;
-use crate::plan::{AccountFailure, AccountState};
+use crate::plan::{AccountFailure, AccountState, DeliveryState};
 
 /// An Organizations account that is in scope but cannot be worked on (its name gives no valid trail name).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +192,8 @@ fn failed<M>(target: Target, f: impl Into<AccountFailure>, member: Option<M>) ->
     }
 }
 
-/// AssumeRole (or the caller's own credentials for central), DescribeTrails, and GetTrailStatus with
+/// AssumeRole (or the caller's own credentials for central); DescribeTrails with what `[cloudwatch]` and
+/// `[flow_logs]` read (see [`read_delivery`]) in one wave; then GetTrailStatus with
 /// GetEventSelectors of trailhub's trail when it exists (4 calls in 3 round trips), else of the account's
 /// other trails, all at once (2 calls, plus 2 a trail in one round trip).
 async fn observe_one<C: Central>(
@@ -203,9 +205,13 @@ async fn observe_one<C: Central>(
         Ok(m) => m,
         Err(e) => return failed(target, e, None),
     };
-    let trails = match member.describe_trails().await {
-        Ok(t) => t,
-        Err(e) => return failed(target, e, Some(member)),
+    // the account's trails, and what [cloudwatch] and [flow_logs] need of it, in one wave
+    let (trails, delivery) = match tokio::join!(
+        member.describe_trails(),
+        read_delivery(&member, cfg, &target)
+    ) {
+        (Ok(t), Ok(d)) => (t, d),
+        (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
     };
     let region = cfg.central.region.as_str();
     let mine = emulator::own_trail(&trails, target.trail_name.as_str(), region).cloned();
@@ -242,7 +248,7 @@ async fn observe_one<C: Central>(
         is_logging,
         selectors,
         others,
-        delivery: crate::plan::DeliveryState::default(),
+        delivery,
     };
     Observation {
         target,
@@ -251,6 +257,67 @@ async fn observe_one<C: Central>(
         trails,
         status,
     }
+}
+
+/// The log groups and roles of `[cloudwatch]` and `[flow_logs]`, the VPCs and their flow logs: each read
+/// only where configured for the account, all at once (DescribeLogGroups and GetRole with GetRolePolicy
+/// for each setup, DescribeVpcs and DescribeFlowLogs).
+async fn read_delivery<M: Member>(
+    member: &M,
+    cfg: &Config,
+    target: &Target,
+) -> Result<DeliveryState, AwsError> {
+    let trail = cloudwatch::trail_setup(cfg, target).and_then(Result::ok);
+    let flow = cloudwatch::flow_setup(cfg, target).and_then(Result::ok);
+    let flows = cfg.flow_logs.is_some() && target.flow_logs;
+    let group = |s: Option<&LogsSetup>| {
+        let name = s.map(|s| s.group.clone());
+        async move {
+            match name {
+                Some(n) => member.log_group(&n).await,
+                None => Ok(None),
+            }
+        }
+    };
+    let role = |s: Option<&LogsSetup>| {
+        let names = s.map(|s| (s.role.name.clone(), s.role.policy_name.clone()));
+        async move {
+            match names {
+                Some((r, p)) => member.role(&r, &p).await,
+                None => Ok(None),
+            }
+        }
+    };
+    let vpcs = async {
+        if flows {
+            member.vpcs().await
+        } else {
+            Ok(vec![])
+        }
+    };
+    let flow_logs = async {
+        if flows {
+            member.flow_logs().await
+        } else {
+            Ok(vec![])
+        }
+    };
+    let (tg, tr, fg, fr, vpcs, flow_logs) = tokio::join!(
+        group(trail.as_ref()),
+        role(trail.as_ref()),
+        group(flow.as_ref()),
+        role(flow.as_ref()),
+        vpcs,
+        flow_logs
+    );
+    Ok(DeliveryState {
+        trail_group: tg?,
+        trail_role: tr?,
+        vpcs: vpcs?,
+        flow_logs: flow_logs?,
+        flow_group: fg?,
+        flow_role: fr?,
+    })
 }
 
 /// The status and event selectors of the account's other trails (by name when homed in `region`, else by

@@ -1043,6 +1043,11 @@ fn good_with(from: &str, to: &str) -> String {
     good.replace(from, to)
 }
 
+/// The good file with a section added at its end.
+fn with_section(section: &str) -> String {
+    format!("{}\n{section}", static_config(&TWO))
+}
+
 fn config_case(w: &World, what: &'static str, text: String, says: &[&str]) -> Row {
     w.write_config(&text);
     let out = w.trailhub(&["plan"]);
@@ -1137,6 +1142,22 @@ config_cases! {
         good_with("name = \"DEV\"", "name = \"DEV"), ["TOML parse error"];
     config_no_accounts: "source = \"static\" with no [[account]]",
         static_config(&[]), ["source = \"static\" needs at least one [[account]] entry"];
+    config_bad_retention: "[cloudwatch] retention_days CloudWatch Logs does not accept (366)",
+        with_section("[cloudwatch]\nretention_days = 366\n"), ["retention_days 366 is not one CloudWatch Logs accepts"];
+    config_bad_log_group: "[cloudwatch] log_group outside CloudWatch Logs' rules",
+        with_section("[cloudwatch]\nlog_group = \"/trailhub/cloud trail\"\n"), ["log group name", "not allowed"];
+    config_bad_logs_role_name: "[cloudwatch] role_name IAM does not accept",
+        with_section("[cloudwatch]\nrole_name = \"Trailhub/ToLogs\"\n"), ["not a valid IAM role name"];
+    config_bad_traffic_type: "[flow_logs] unknown traffic_type",
+        with_section("[flow_logs]\ntraffic_type = \"DENIED\"\n"), ["unknown variant `DENIED`"];
+    config_bad_interval: "[flow_logs] max_aggregation_interval neither 60 nor 600",
+        with_section("[flow_logs]\nmax_aggregation_interval = 300\n"), ["must be 60 or 600"];
+    config_bad_log_format: "[flow_logs] an unknown field in a custom log_format",
+        with_section("[flow_logs]\nlog_format = \"${srcaddr} ${colour}\"\n"), ["unknown field \"colour\""];
+    config_bad_flow_destination: "[flow_logs] an unknown destination",
+        with_section("[flow_logs]\ndestinations = [\"s3\", \"kinesis\"]\n"), ["unknown variant `kinesis`"];
+    config_bad_flow_logs_key: "[flow_logs] an unknown key",
+        with_section("[flow_logs]\ntrafic_type = \"ALL\"\n"), ["unknown field `trafic_type`"];
     config_unknown_policy_form: "unknown policy_form",
         good_with("trail_name = \"SEC-CLOUDTRAIL\"\n", "trail_name = \"SEC-CLOUDTRAIL\"\npolicy_form = \"wide\"\n"),
         ["unknown variant `wide`"];
@@ -1251,6 +1272,14 @@ const CASES: &[(&str, CaseFn)] = &[
     ("config_not_toml", config_not_toml),
     ("config_no_accounts", config_no_accounts),
     ("config_unknown_policy_form", config_unknown_policy_form),
+    ("config_bad_retention", config_bad_retention),
+    ("config_bad_log_group", config_bad_log_group),
+    ("config_bad_logs_role_name", config_bad_logs_role_name),
+    ("config_bad_traffic_type", config_bad_traffic_type),
+    ("config_bad_interval", config_bad_interval),
+    ("config_bad_log_format", config_bad_log_format),
+    ("config_bad_flow_destination", config_bad_flow_destination),
+    ("config_bad_flow_logs_key", config_bad_flow_logs_key),
     ("config_missing_file", config_missing_file),
     (
         "config_organization_form_with_static",
@@ -1351,6 +1380,8 @@ mod case {
         config_bad_role_name config_central_as_member config_bad_exclude config_bad_external_id
         config_prefix_awslogs config_unknown_source config_missing_bucket config_not_toml
         config_no_accounts config_unknown_policy_form config_missing_file
+        config_bad_retention config_bad_log_group config_bad_logs_role_name config_bad_traffic_type
+        config_bad_interval config_bad_log_format config_bad_flow_destination config_bad_flow_logs_key
         config_organization_form_with_static config_pinned_form_too_small
         cli_unknown_command cli_unknown_flag cli_max_attempts_zero cli_concurrency_zero cli_format_xml
         cli_bad_max_age cli_bad_region cli_apply_without_yes

@@ -45,6 +45,11 @@ fn good_with(from: &str, to: &str) -> String {
     good.replace(from, to)
 }
 
+/// The good file with a section added at its end.
+fn with_section(section: &str) -> String {
+    format!("{}\n{section}", static_config(&MEMBERS))
+}
+
 /// 1-based (line, column) of the first `needle` at or after the first `after`.
 fn place(text: &str, needle: &str, after: Option<&str>) -> (usize, usize) {
     let start = after.map_or(0, |a| text.find(a).unwrap() + a.len());
@@ -204,6 +209,55 @@ fn cases() -> Vec<Case> {
             "TOML parse error",
         )
         .after("name = \"DEV"),
+        // issue 11: [cloudwatch] and [flow_logs], each value checked against AWS's rule
+        case(
+            "retention CloudWatch Logs does not accept",
+            with_section("[cloudwatch]\nretention_days = 366\n"),
+            "366",
+            "retention_days 366 is not one CloudWatch Logs accepts",
+        ),
+        case(
+            "log group name outside CloudWatch Logs' rules",
+            with_section("[cloudwatch]\nlog_group = \"/trailhub/cloud trail\"\n"),
+            "\"/trailhub/cloud trail\"",
+            "log group name",
+        ),
+        case(
+            "bad role name for CloudWatch Logs",
+            with_section("[cloudwatch]\nrole_name = \"Trailhub/ToLogs\"\n"),
+            "\"Trailhub/ToLogs\"",
+            "not a valid IAM role name",
+        ),
+        case(
+            "unknown traffic type",
+            with_section("[flow_logs]\ntraffic_type = \"DENIED\"\n"),
+            "\"DENIED\"",
+            "unknown variant `DENIED`",
+        ),
+        case(
+            "aggregation interval neither 60 nor 600",
+            with_section("[flow_logs]\nmax_aggregation_interval = 300\n"),
+            "300",
+            "must be 60 or 600",
+        ),
+        case(
+            "unknown field in a custom flow log format",
+            with_section("[flow_logs]\nlog_format = \"${srcaddr} ${colour}\"\n"),
+            "\"${srcaddr}",
+            "unknown field \"colour\"",
+        ),
+        case(
+            "unknown flow log destination",
+            with_section("[flow_logs]\ndestinations = [\"s3\", \"kinesis\"]\n"),
+            "\"kinesis\"",
+            "unknown variant `kinesis`",
+        ),
+        case(
+            "unknown key in [flow_logs]",
+            with_section("[flow_logs]\ntrafic_type = \"ALL\"\n"),
+            "trafic_type",
+            "unknown field `trafic_type`",
+        ),
         Case {
             what: "static with no accounts",
             text: static_config(&[]),

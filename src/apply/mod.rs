@@ -214,6 +214,9 @@ async fn recheck_policy<C: Central>(
 }
 
 #[cfg(test)]
+mod logs_tests;
+
+#[cfg(test)]
 mod tests {
     use std::path::Path;
 

@@ -121,7 +121,8 @@ impl<C: Central> FlowRun<'_, '_, C> {
         };
         match made {
             Ok(id) => {
-                self.made.done.push(change.describe());
+                // in the flow logs part, `create vpc-1 (s3)` says enough
+                self.made.done.push(change.short());
                 self.out.created.push(MadeFlowLog {
                     vpc: want.vpc_id.clone(),
                     destination: change.destination(),
@@ -201,7 +202,7 @@ impl<C: Central> FlowRun<'_, '_, C> {
             Ok(None) => {}
             Ok(Some(sids)) => {
                 self.made.done.push(format!(
-                    "bucket policy: AWS replaced it; restored {}",
+                    "bucket policy restored (AWS had replaced it): {}",
                     sids.join(", ")
                 ));
                 self.out

@@ -193,7 +193,7 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
         (2, 4, None)
     );
     assert!(
-        matches!(&fl.result, AccountResult::Changed { done } if done.contains(&"flow log vpc-a: create (s3)".to_owned()))
+        matches!(&fl.result, AccountResult::Changed { done } if done.contains(&"create vpc-a (s3)".to_owned()))
     );
 
     // a new member: AssumeRole, then DescribeTrails with 2 DescribeLogGroups, 2 GetRole, 2 GetRolePolicy,
@@ -555,4 +555,22 @@ async fn flow_logs_are_made_where_another_trail_covers_the_account() {
         AccountResult::Changed { .. }
     ));
     assert_eq!(flow_logs(&aws, M0).len(), 2);
+}
+
+/// Issue 11: a bucket policy that would not let delivery.logs write the account's flow logs blocks that
+/// part in the plan; apply tries no flow log, says why, and still makes the trail.
+#[tokio::test(start_paused = true)]
+async fn flow_logs_the_policy_would_not_allow_are_blocked_not_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::ZERO);
+    let report = run(&aws, &config(1), dir.path()).await;
+    assert_eq!(report.exit_code(), 1);
+    let m = account(&report, M0);
+    assert!(matches!(m.result, AccountResult::Changed { .. }), "{m:#?}");
+    let fl = m.flow_logs.as_ref().unwrap();
+    assert!(
+        matches!(&fl.result, AccountResult::Failed { failure, .. } if failure.code() == "FlowLogsDenied"),
+        "{fl:#?}"
+    );
+    assert_eq!(aws.calls("CreateFlowLogs"), 0);
 }

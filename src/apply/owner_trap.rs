@@ -69,12 +69,18 @@ pub(crate) async fn restore_after_owner_flow_logs<C: Central>(
     Ok(Some(missing.into_iter().map(sid).collect()))
 }
 
-/// `wrote`, with the statements of `live` it does not have after its own.
+/// `wrote`, with the statements of `live` it does not have after its own; one whose Sid is already taken
+/// is left out (a policy's Sids must be unique: AWS's `AWSLogDeliveryWrite` may meet a team's statement of
+/// that name).
 fn with_extra(wrote: &Value, live: &[&Map<String, Value>]) -> Value {
     let ours = statements(wrote);
     let mut all: Vec<Value> = ours.iter().map(|s| Value::Object((*s).clone())).collect();
+    let taken = |s: &Map<String, Value>, all: &[Value]| {
+        s.get("Sid")
+            .is_some_and(|sid| all.iter().any(|x| x.get("Sid") == Some(sid)))
+    };
     for s in live {
-        if !ours.contains(s) {
+        if !ours.contains(s) && !taken(s, &all) {
             all.push(Value::Object((*s).clone()));
         }
     }
@@ -88,4 +94,26 @@ fn sid(s: &Map<String, Value>) -> String {
         .and_then(Value::as_str)
         .unwrap_or("(no Sid)")
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn what_was_written_comes_first_and_no_sid_is_taken_twice() {
+        let wrote = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "A", "Effect": "Allow"}, {"Sid": "AWSLogDeliveryWrite", "Effect": "Allow"}]});
+        let live = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "AWSLogDeliveryWrite", "Effect": "Deny"}, {"Sid": "AWSLogDeliveryAclCheck"}, {"Sid": "A", "Effect": "Allow"}]});
+        let out = with_extra(&wrote, &statements(&live));
+        let sids: Vec<&str> = statements(&out)
+            .iter()
+            .filter_map(|s| s["Sid"].as_str())
+            .collect();
+        assert_eq!(sids, ["A", "AWSLogDeliveryWrite", "AWSLogDeliveryAclCheck"]);
+        assert_eq!(statements(&out)[1]["Effect"], "Allow", "ours kept");
+    }
 }

@@ -134,7 +134,7 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
         );
         let flow_role = &roles["TrailhubFlowLogsToLogs"];
         assert!(flow_role.trust.contains("vpc-flow-logs.amazonaws.com"));
-        assert!(flow_role.trust.contains(&format!("vpc-flow-log/*")));
+        assert!(flow_role.trust.contains("vpc-flow-log/*"));
         assert!(
             flow_role
                 .policies

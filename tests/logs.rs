@@ -211,14 +211,45 @@ fn plan_apply_apply_plan_makes_the_logs_and_flow_logs_of_every_account() {
     assert_made(&w, &cfg);
 }
 
-/// Issue 11 over moto: a flow log whose settings change in the config (ALL -> REJECT) is replaced; moto
-/// refuses a second flow log to the same place whatever its settings, so there the old one goes first
-/// (`aws::emulator::replace_deletes_first`). Each VPC keeps one flow log per destination, and the next
+/// Issue 11 over moto: what drifted is put back. A flow log whose settings change in the config (ALL ->
+/// REJECT) is replaced; moto refuses a second flow log to the same place whatever its settings, so there
+/// the old one goes first (`aws::emulator::replace_deletes_first`). A log group whose retention someone
+/// changed gets it back; a role whose trust someone replaced gets trailhub's statement back beside theirs
+/// (UpdateAssumeRolePolicy, which moto validates). Each VPC keeps one flow log per destination, and the next
 /// apply has nothing to do.
 #[test]
-fn changed_settings_replace_the_flow_logs() {
-    let (w, _) = start();
+fn drift_is_put_back_and_changed_settings_replace_the_flow_logs() {
+    let (w, cfg) = start();
     assert_eq!(w.apply().code, 0);
+    let theirs = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Theirs","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole"}]}"#;
+    let dev = members(&w, &cfg).remove(1).1;
+    w.rt.block_on(async {
+        dev.put_retention("/trailhub/cloudtrail", 30).await.unwrap();
+        dev.update_trust("TrailhubCloudTrailToLogs", theirs)
+            .await
+            .unwrap();
+    });
+    let plan = w.trailhub(&["plan"]);
+    for line in [
+        "log group /trailhub/cloudtrail: retention 30 days -> 365 days",
+        "role TrailhubCloudTrailToLogs: trust policy: add trailhub's statement",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{plan}");
+    }
+    let out = w.apply();
+    assert_eq!(out.code, 0, "{out}");
+    assert_made(&w, &cfg);
+    let role =
+        w.rt.block_on(dev.role("TrailhubCloudTrailToLogs", "trailhub-cloudtrail-to-logs"))
+            .unwrap()
+            .unwrap();
+    assert!(
+        role.trust.contains("Theirs"),
+        "their statement kept: {}",
+        role.trust
+    );
+    assert!(w.apply().stdout.contains("nothing to do"));
+
     w.write_config(&config().replace("traffic_type = \"ALL\"", "traffic_type = \"REJECT\""));
     let cfg = Config::load(&w.config_path()).unwrap();
     let plan = w.trailhub(&["plan"]);

@@ -84,6 +84,36 @@ fn team_policy() -> String {
     .unwrap()
 }
 
+/// Issue 11: each account's trail also delivers to CloudWatch Logs, and every VPC has flow logs to the
+/// bucket and to CloudWatch Logs.
+const LOGS: &str = r#"
+[cloudwatch]
+log_group = "/trailhub/cloudtrail"
+retention_days = 365
+
+[flow_logs]
+destinations = ["s3", "cloudwatch"]
+traffic_type = "ALL"
+"#;
+
+/// The team's policy with the statements the VPC console documents for flow logs to the bucket
+/// (delivery.logs.amazonaws.com).
+fn team_flow_logs_policy() -> String {
+    let mut policy: serde_json::Value = serde_json::from_str(&team_policy()).unwrap();
+    let delivery = json!({"Service": "delivery.logs.amazonaws.com"});
+    let statements = policy["Statement"].as_array_mut().unwrap();
+    statements.push(
+        json!({"Sid": "AWSLogDeliveryAclCheck", "Effect": "Allow", "Principal": delivery,
+        "Action": "s3:GetBucketAcl", "Resource": format!("arn:aws:s3:::{BUCKET}")}),
+    );
+    statements.push(
+        json!({"Sid": "AWSLogDeliveryWrite", "Effect": "Allow", "Principal": delivery,
+        "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{BUCKET}/AWSLogs/*"),
+        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}),
+    );
+    serde_json::to_string_pretty(&policy).unwrap()
+}
+
 /// One test's world: the fake AWS, the accounts file, and a directory for backups and reports.
 struct World {
     aws: FakeAws,
@@ -116,6 +146,48 @@ impl World {
             dev.log_validation = false;
             aws.trails
                 .insert(DEV.into(), vec![(dev, TrailStatus::default())]);
+            aws.deny_assume.insert(STG.into());
+        }
+        w
+    }
+
+    /// Issue 11's world, over the team's policy with the flow logs statements: the central account is new
+    /// (and AWS replaces the bucket policy when it makes a flow log to its own bucket); DEV's trail is
+    /// right but does not deliver to CloudWatch Logs, its log group keeps logs forever, it has two VPCs and
+    /// one flow log to the bucket that logs REJECT only; STG's role cannot be assumed; PRD is new.
+    fn logs() -> World {
+        let mut w = World::empty();
+        w.cfg = Config::parse(Path::new("accounts.toml"), &format!("{CONFIG}{LOGS}")).unwrap();
+        {
+            let mut aws = w.aws.world();
+            aws.buckets
+                .insert(BUCKET.into(), Some(team_flow_logs_policy()));
+            aws.owner_flow_log_overwrites_policy = true;
+            let dev = fake_trail(&REGION.parse().unwrap(), DEV, "DEV-CLOUDTRAIL", BUCKET);
+            let logging = TrailStatus {
+                is_logging: true,
+                ..Default::default()
+            };
+            aws.trails.insert(DEV.into(), vec![(dev, logging)]);
+            aws.log_groups.insert(
+                DEV.into(),
+                [("/trailhub/cloudtrail".to_owned(), None)].into(),
+            );
+            aws.vpcs
+                .insert(DEV.into(), vec!["vpc-0de1".into(), "vpc-0de2".into()]);
+            let old = trailhub::aws::ObservedFlowLog {
+                id: "fl-0ld".into(),
+                resource_id: "vpc-0de1".into(),
+                target: trailhub::aws::FlowLogTarget::S3 {
+                    arn: format!("arn:aws:s3:::{BUCKET}"),
+                },
+                traffic_type: "REJECT".into(),
+                max_aggregation_interval: Some(600),
+                log_format: Some(w.cfg.flow_logs.as_ref().unwrap().log_format.clone()),
+                deliver_logs_status: Some("SUCCESS".into()),
+                deliver_logs_error: None,
+            };
+            aws.flow_logs.insert(DEV.into(), vec![old]);
             aws.deny_assume.insert(STG.into());
         }
         w
@@ -292,6 +364,33 @@ async fn apply_nothing_to_do() {
         let (shown, _) = w.run(&w.apply(false), format, &[]).await;
         insta::assert_snapshot!(format!("apply_nothing_to_do_{name}"), shown);
         assert_eq!(w.writes(), before);
+    }
+}
+
+/// Issue 11: plan lists each account's CloudWatch Logs and flow logs changes, in every format.
+#[tokio::test(start_paused = true)]
+async fn plan_with_logs() {
+    for (format, name) in FORMATS {
+        let w = World::logs();
+        let (shown, _) = w.run(&Command::Plan, format, &[]).await;
+        insta::assert_snapshot!(format!("plan_logs_{name}"), shown);
+        assert_eq!(w.writes(), 0);
+    }
+}
+
+/// Issue 11: apply says what it did of each part, the bucket owner's trap included; a second apply has
+/// nothing to do.
+#[tokio::test(start_paused = true)]
+async fn apply_with_logs() {
+    for (format, name) in FORMATS {
+        let w = World::logs();
+        let (shown, _) = w.run(&w.apply(true), format, &[]).await;
+        insta::assert_snapshot!(format!("apply_logs_{name}"), shown);
+        w.aws.world().deny_assume.clear();
+        let (again, _) = w.run(&w.apply(true), format, &[]).await;
+        assert!(again.starts_with("exit code: 0"), "{again}");
+        let (again, _) = w.run(&w.apply(false), format, &[]).await;
+        insta::assert_snapshot!(format!("apply_logs_again_{name}"), again);
     }
 }
 

@@ -1,11 +1,17 @@
 //! Making it so (async, over the `aws` traits): the bucket, the one write of the bucket policy (backed up,
-//! read back, re-merged if another writer got in between), then every account's trail, concurrently within
-//! a bound. Each account's outcome is reported; one failure never stops the others.
+//! read back, re-merged if another writer got in between), then every account, concurrently within a
+//! bound: its trail (with the trail's CloudWatch Logs delivery) and its VPCs' flow logs. Each account's
+//! outcome is reported, part by part; one failure never stops the others.
 
 mod account;
 mod backup;
+mod flow_logs;
+mod owner_trap;
+mod pacer;
 mod policy_write;
 mod report;
+mod setup;
+mod trail;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,9 +21,13 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
 pub use self::backup::backup_policy;
+pub use self::pacer::Intervals;
 pub(crate) use self::policy_write::write_policy;
-pub use self::report::{AccountOutcome, AccountResult, ApplyReport, PolicyOutcome};
-use crate::aws::{AwsError, Central, Member};
+pub use self::report::{
+    AccountOutcome, AccountResult, ApplyReport, CloudWatchOutcome, FlowLogsOutcome, MadeFlowLog,
+    PolicyOutcome,
+};
+use crate::aws::{AwsError, Central};
 use crate::config::Config;
 use crate::discover::{Observation, Scope};
 use crate::interrupt::Interrupt;
@@ -31,11 +41,18 @@ pub struct ApplyOptions {
     pub concurrency: usize,
     pub interrupt: Interrupt,
     /// How long to wait before retrying CreateTrail refused for the bucket policy (AWS propagates a new
-    /// policy within seconds); doubled each time, three retries.
+    /// policy within seconds), or a flow log to the bucket that delivery.logs may not write to yet;
+    /// doubled each time, three retries.
     pub policy_propagation_delay: Duration,
+    /// How long to wait before retrying CreateTrail or UpdateTrail refused because CloudTrail cannot use a
+    /// new CloudWatch Logs role yet (IAM propagates within seconds, at times a minute); doubled each time,
+    /// five retries.
+    pub role_propagation_delay: Duration,
     /// The least time between two mutating CloudTrail calls in one account: CloudTrail allows 1 TPS per
     /// account and region for everything but Get/Describe/List.
     pub mutation_interval: Duration,
+    /// The same for CloudWatch Logs, IAM and EC2 (see `pacer` for each quota).
+    pub intervals: Intervals,
 }
 
 impl ApplyOptions {
@@ -45,7 +62,9 @@ impl ApplyOptions {
             concurrency,
             interrupt,
             policy_propagation_delay: Duration::from_secs(2),
+            role_propagation_delay: Duration::from_secs(2),
             mutation_interval: Duration::from_secs(1),
+            intervals: Intervals::default(),
         }
     }
 }
@@ -97,6 +116,7 @@ pub async fn apply<C: Central>(
     let (policy, in_force) =
         write_policy(central, cfg, &plan.entries, org, &opts.backup_dir).await?;
     let shared = Shared {
+        central,
         cfg,
         opts,
         in_force: &in_force,
@@ -141,13 +161,13 @@ async fn make_bucket<C: Central>(central: &C, cfg: &Config, plan: &Plan) -> Resu
 
 /// Every account in scope, each with its plan and the client its observation kept, within the bound;
 /// outcomes in the plan's order.
-async fn apply_accounts<M: Member>(
-    shared: &Shared<'_>,
+async fn apply_accounts<C: Central>(
+    shared: &Shared<'_, C>,
     scope: &Scope,
     plan: &Plan,
-    observations: Vec<Observation<M>>,
+    observations: Vec<Observation<C::Member>>,
 ) -> Vec<AccountOutcome> {
-    let mut members: HashMap<_, M> = observations
+    let mut members: HashMap<_, C::Member> = observations
         .into_iter()
         .filter_map(|o| o.member.map(|m| (o.target.id, m)))
         .collect();
@@ -192,6 +212,9 @@ async fn recheck_policy<C: Central>(
     }
     Ok(policy)
 }
+
+#[cfg(test)]
+mod logs_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,17 @@
 //! What an apply did (pure): the bucket, the policy write and each account's outcome, as the report that
-//! `output` renders. The JSON shape is public (README documents it): field names do not change.
+//! `output` renders. An account's outcome has a part per concern, each with its own result: the trail
+//! (`result`), the trail's CloudWatch Logs delivery (`cloudwatch`) and the flow logs (`flow_logs`); one
+//! part's failure never hides another's result. The JSON shape is public (docs/json.md): field names do
+//! not change; new ones are added.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::aws::Guard;
+use crate::config::FlowDestination;
 use crate::model::{AccountId, TrailArn};
+use crate::plan::cloudwatch::SetupChange;
 use crate::plan::{AccountFailure, Plan};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -50,6 +55,81 @@ impl AccountResult {
             done: vec![],
         }
     }
+
+    /// What was done, and the first failure if any: changed, unchanged or failed.
+    pub(super) fn of(done: Vec<String>, failure: Option<AccountFailure>) -> Self {
+        match failure {
+            Some(failure) => AccountResult::Failed { failure, done },
+            None if done.is_empty() => AccountResult::Unchanged,
+            None => AccountResult::Changed { done },
+        }
+    }
+
+    pub fn is_failed(&self) -> bool {
+        matches!(self, AccountResult::Failed { .. })
+    }
+
+    /// Not converged: failed, or not started.
+    pub fn is_bad(&self) -> bool {
+        matches!(self, AccountResult::Failed { .. } | AccountResult::Skipped)
+    }
+}
+
+/// The trail's delivery to CloudWatch Logs (`[cloudwatch]`): its log group and role, made before the
+/// trail names them. Its `result` is `unchanged`, `changed`, `failed` or `skipped`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CloudWatchOutcome {
+    #[serde(flatten)]
+    pub result: AccountResult,
+    /// The log group and role changes made, as data (`done` says them in words).
+    pub setup: Vec<SetupChange>,
+}
+
+/// The flow logs of the account's VPCs (`[flow_logs]`). Its `result` is `unchanged`, `changed`, `failed`
+/// or `skipped`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowLogsOutcome {
+    #[serde(flatten)]
+    pub result: AccountResult,
+    /// The VPCs of the account in the central region.
+    pub vpcs: usize,
+    /// The log group and role changes made for the `cloudwatch` destination.
+    pub setup: Vec<SetupChange>,
+    /// The flow logs made.
+    pub created: Vec<MadeFlowLog>,
+    /// The flow logs deleted once their replacement was made.
+    pub deleted: Vec<String>,
+    /// The bucket owner's trap: AWS replaced the bucket policy when this (the central) account made a flow
+    /// log to the bucket, and trailhub put back what it had written; the Sids of the statements restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_restored: Option<Vec<String>>,
+}
+
+impl FlowLogsOutcome {
+    /// A flow logs part with nothing done.
+    pub(super) fn settled(result: AccountResult, vpcs: usize) -> Self {
+        FlowLogsOutcome {
+            result,
+            vpcs,
+            setup: vec![],
+            created: vec![],
+            deleted: vec![],
+            policy_restored: None,
+        }
+    }
+}
+
+/// A flow log trailhub made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MadeFlowLog {
+    pub vpc: String,
+    pub destination: FlowDestination,
+    /// Its ID (`fl-...`).
+    pub id: String,
+    /// The flow log it replaces (deleted after it was made, or before when it could not be made beside
+    /// it), when it replaces one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +143,33 @@ pub struct AccountOutcome {
     /// elsewhere: that trail's ARN and where it delivers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub second_copy_of: Option<(String, String)>,
+    /// The trail's CloudWatch Logs delivery, where `[cloudwatch]` applies and the trail is trailhub's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloudwatch: Option<CloudWatchOutcome>,
+    /// The flow logs, where `[flow_logs]` applies and the account was reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_logs: Option<FlowLogsOutcome>,
+}
+
+impl AccountOutcome {
+    /// Whether any part of the account did not converge (failed, or was not started).
+    pub fn is_bad(&self) -> bool {
+        self.result.is_bad()
+            || self.cloudwatch.as_ref().is_some_and(|c| c.result.is_bad())
+            || self.flow_logs.as_ref().is_some_and(|f| f.result.is_bad())
+    }
+
+    /// Whether any part of the account changed something.
+    pub fn changed(&self) -> bool {
+        let changed = |r: &AccountResult| match r {
+            AccountResult::Changed { .. } => true,
+            AccountResult::Failed { done, .. } => !done.is_empty(),
+            _ => false,
+        };
+        changed(&self.result)
+            || self.cloudwatch.as_ref().is_some_and(|c| changed(&c.result))
+            || self.flow_logs.as_ref().is_some_and(|f| changed(&f.result))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,17 +186,7 @@ pub struct ApplyReport {
 impl ApplyReport {
     /// A run interrupted before anything was written: nothing done, every account skipped.
     pub(super) fn interrupted_before_start(bucket: String, plan: &Plan) -> Self {
-        let accounts = plan
-            .accounts
-            .iter()
-            .map(|p| AccountOutcome {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                trail_arn: p.trail_arn.clone(),
-                second_copy_of: None,
-                result: AccountResult::Skipped,
-            })
-            .collect();
+        let accounts = plan.accounts.iter().map(AccountOutcome::skipped).collect();
         ApplyReport {
             bucket,
             bucket_created: false,
@@ -100,15 +197,34 @@ impl ApplyReport {
         }
     }
 
-    /// 0 when every account converged, 1 when some did not.
+    /// 0 when every account converged, every part of it, 1 when some did not.
     pub fn exit_code(&self) -> i32 {
-        let bad = self.interrupted
-            || self.accounts.iter().any(|a| {
-                matches!(
-                    a.result,
-                    AccountResult::Failed { .. } | AccountResult::Skipped
-                )
-            });
+        let bad = self.interrupted || self.accounts.iter().any(AccountOutcome::is_bad);
         i32::from(bad)
+    }
+}
+
+impl AccountOutcome {
+    /// An account not started (Ctrl-C): every part it had planned, skipped.
+    pub(super) fn skipped(p: &crate::plan::AccountPlan) -> Self {
+        let skipped = AccountResult::Skipped;
+        AccountOutcome {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            trail_arn: p.trail_arn.clone(),
+            second_copy_of: None,
+            result: skipped.clone(),
+            cloudwatch: super::account::cloudwatch_planned(p).then(|| CloudWatchOutcome {
+                result: skipped.clone(),
+                setup: vec![],
+            }),
+            flow_logs: p.flow_logs.as_ref().map(|f| {
+                let vpcs = match f {
+                    crate::plan::FlowLogsPlan::Changes { vpcs, .. } => *vpcs,
+                    crate::plan::FlowLogsPlan::Blocked { .. } => 0,
+                };
+                FlowLogsOutcome::settled(skipped.clone(), vpcs)
+            }),
+        }
     }
 }

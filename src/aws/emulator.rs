@@ -4,7 +4,7 @@
 //! One more needs no code: `Member::start_logging` names the trail, never its ARN, because moto answers
 //! HTTP 500 to StartLogging by ARN; AWS takes the name of a trail homed in the region of the call.
 
-use crate::aws::ObservedTrail;
+use crate::aws::{AwsError, ErrorKind, ObservedTrail};
 
 /// With a custom endpoint (moto, LocalStack, `AWS_ENDPOINT_URL_S3`), S3 must be addressed in path style:
 /// `http://127.0.0.1:PORT/BUCKET`, not `http://BUCKET.127.0.0.1:PORT`. AWS itself takes virtual-hosted
@@ -24,4 +24,14 @@ pub fn own_trail<'a>(
     trails
         .iter()
         .find(|t| t.name == name && t.home_region.as_deref().is_none_or(|r| r == region))
+}
+
+/// Whether a flow log that cannot be made beside the one it replaces must replace it the other way round:
+/// the old one deleted first, then the new one made. AWS refuses a second flow log only when it has the
+/// same resource, destination *and* settings ("a flow log with the specified configuration already
+/// exists"), so trailhub makes the new one first and deletes the old one after, leaving no gap. moto
+/// refuses any second flow log of the same resource and destination (`FlowLogAlreadyExists`); so would
+/// AWS if it ever read its rule so. Then the only way is delete, then create, with a gap of one call.
+pub fn replace_deletes_first(create_error: &AwsError) -> bool {
+    create_error.kind == ErrorKind::AlreadyExists
 }

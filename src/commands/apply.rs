@@ -9,12 +9,18 @@ use crate::apply::{ApplyOptions, ApplyReport, apply};
 use crate::aws::Central;
 use crate::config::Config;
 use crate::discover::Rejected;
-use crate::plan::AccountPlanStatus;
+use crate::plan::{AccountPlan, AccountPlanStatus, FlowLogsPlan};
 
 #[derive(Debug, Clone)]
 pub enum ApplyOutcome {
-    /// The bucket, its policy and every trail are as they should be: nothing was written.
-    NothingToDo { bucket: String, trails: usize },
+    /// The bucket, its policy, every trail (with its CloudWatch Logs delivery) and the flow logs are as
+    /// they should be: nothing was written. `vpcs`: the VPCs whose flow logs were checked (None without
+    /// `[flow_logs]`).
+    NothingToDo {
+        bucket: String,
+        trails: usize,
+        vpcs: Option<usize>,
+    },
     /// The plan was shown and the answer was not yes: nothing was written.
     NotApplied,
     /// What was done, and the Organizations accounts in scope that could not be worked on.
@@ -47,14 +53,22 @@ pub async fn run<C: Central>(
 ) -> Result<ApplyOutcome> {
     let (scope, plan, observations) =
         full_plan(central, cfg, opts.concurrency, &opts.interrupt).await?;
-    let all_planned = plan
-        .accounts
-        .iter()
-        .all(|a| matches!(a.status, AccountPlanStatus::Changes { .. }));
+    let all_planned = plan.accounts.iter().all(|a| {
+        matches!(a.status, AccountPlanStatus::Changes { .. })
+            && !matches!(a.flow_logs, Some(FlowLogsPlan::Blocked { .. }))
+    });
     if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
+        let vpcs = cfg.flow_logs.as_ref().map(|_| {
+            let vpcs = |a: &AccountPlan| match &a.flow_logs {
+                Some(FlowLogsPlan::Changes { vpcs, .. }) => *vpcs,
+                _ => 0,
+            };
+            plan.accounts.iter().map(vpcs).sum()
+        });
         return Ok(ApplyOutcome::NothingToDo {
             bucket: plan.bucket,
             trails: plan.accounts.len(),
+            vpcs,
         });
     }
     let planned = PlanReport {

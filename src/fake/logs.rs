@@ -27,6 +27,22 @@ impl FakeMember {
         }
     }
 
+    /// AccessDenied when the world denies `op` to this account (see `World::deny_calls`).
+    fn allowed(&self, op: &'static str) -> Result<(), AwsError> {
+        let denied = self
+            .aws
+            .world()
+            .deny_calls
+            .contains(&(self.account.clone(), op.to_owned()));
+        if denied {
+            let m = format!(
+                "User is not authorized to perform: {op} (explicit deny in a service control policy)"
+            );
+            return Err(AwsError::new(op, "AccessDenied", m));
+        }
+        Ok(())
+    }
+
     /// CloudTrail's checks of `CloudWatchLogsLogGroupArn` and `CloudWatchLogsRoleArn`.
     pub(super) fn check_trail_logs(
         &self,
@@ -139,6 +155,7 @@ impl Logs for FakeMember {
 
     async fn create_log_group(&self, name: &str) -> Result<(), AwsError> {
         self.aws.call("CreateLogGroup").await;
+        self.allowed("CreateLogGroup")?;
         check_log_group_name(name)
             .map_err(|m| AwsError::new("CreateLogGroup", "InvalidParameterException", m))?;
         let mut w = self.aws.world();
@@ -156,6 +173,7 @@ impl Logs for FakeMember {
 
     async fn put_retention(&self, name: &str, days: u32) -> Result<(), AwsError> {
         self.aws.call("PutRetentionPolicy").await;
+        self.allowed("PutRetentionPolicy")?;
         if !RETENTION_DAYS.contains(&days) {
             return Err(AwsError::new(
                 "PutRetentionPolicy",
@@ -204,6 +222,7 @@ impl Roles for FakeMember {
 
     async fn create_role(&self, name: &str, trust: &str) -> Result<String, AwsError> {
         self.aws.call("CreateRole").await;
+        self.allowed("CreateRole")?;
         if serde_json::from_str::<serde_json::Value>(trust).is_err() {
             return Err(AwsError::new(
                 "CreateRole",
@@ -232,6 +251,7 @@ impl Roles for FakeMember {
 
     async fn update_trust(&self, name: &str, trust: &str) -> Result<(), AwsError> {
         self.aws.call("UpdateAssumeRolePolicy").await;
+        self.allowed("UpdateAssumeRolePolicy")?;
         self.with_role("UpdateAssumeRolePolicy", name, |r| {
             r.trust = trust.to_owned();
         })
@@ -244,6 +264,7 @@ impl Roles for FakeMember {
         doc: &str,
     ) -> Result<(), AwsError> {
         self.aws.call("PutRolePolicy").await;
+        self.allowed("PutRolePolicy")?;
         if serde_json::from_str::<serde_json::Value>(doc).is_err() {
             return Err(AwsError::new(
                 "PutRolePolicy",
@@ -298,6 +319,7 @@ impl Network for FakeMember {
 
     async fn create_flow_log(&self, f: &DesiredFlowLog) -> Result<String, AwsError> {
         self.aws.call("CreateFlowLogs").await;
+        self.allowed("CreateFlowLogs")?;
         let fail = |code: &str, m: String| Err(AwsError::new("CreateFlowLogs", code, m));
         if !matches!(f.max_aggregation_interval, 60 | 600) {
             return fail(
@@ -313,13 +335,10 @@ impl Network for FakeMember {
         }
         match &f.target {
             FlowLogTarget::S3 { arn } => {
-                if let Err(m) = self.flow_logs_allowed(arn) {
-                    let owner = self.aws.world().caller == self.account;
-                    if owner && self.aws.world().owner_flow_log_overwrites_policy {
-                        self.overwrite_policy(arn);
-                    } else {
-                        return fail("InvalidParameter", m);
-                    }
+                if let Err(m) = self.flow_logs_allowed(arn)
+                    && !self.owner_trap(arn)
+                {
+                    return fail("InvalidParameter", m);
                 }
             }
             FlowLogTarget::CloudWatch { role_arn, .. } => {
@@ -348,10 +367,7 @@ impl Network for FakeMember {
         }
         let mut w = self.aws.world();
         let logs = w.flow_logs.entry(self.account.clone()).or_default();
-        if logs
-            .iter()
-            .any(|l| l.resource_id == f.vpc_id && same_destination(&l.target, &f.target))
-        {
+        if logs.iter().any(|l| duplicate(l, f)) {
             return fail(
                 "FlowLogAlreadyExists",
                 "Error. There is an existing Flow Log with the same configuration and log destination.".into(),
@@ -373,11 +389,18 @@ impl Network for FakeMember {
             .entry(self.account.clone())
             .or_default()
             .push(log);
+        drop(w);
+        if let FlowLogTarget::S3 { arn } = &f.target
+            && self.owner_trap(arn)
+        {
+            self.overwrite_policy(arn);
+        }
         Ok(id)
     }
 
     async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError> {
         self.aws.call("DeleteFlowLogs").await;
+        self.allowed("DeleteFlowLogs")?;
         let mut w = self.aws.world();
         if let Some(logs) = w.flow_logs.get_mut(&self.account) {
             logs.retain(|l| !ids.contains(&l.id));
@@ -387,7 +410,20 @@ impl Network for FakeMember {
 }
 
 impl FakeMember {
-    /// The bucket owner's trap: AWS's own flow-log policy for this account replaces the bucket policy.
+    /// Whether the bucket owner's trap is set for a flow log to `arn`: the bucket exists and this account
+    /// owns it (the caller's), and the world says AWS replaces the policy then.
+    fn owner_trap(&self, arn: &str) -> bool {
+        let rest = arn.split_once(":::").map(|(_, r)| r).unwrap_or_default();
+        let bucket = rest.split('/').next().unwrap_or(rest);
+        let w = self.aws.world();
+        w.owner_flow_log_overwrites_policy
+            && w.caller == self.account
+            && w.buckets.contains_key(bucket)
+    }
+
+    /// The bucket owner's trap: AWS's own flow-log policy for this account replaces the bucket policy
+    /// (the documentation: it "overwrites any existing policy"), whether or not the policy already let
+    /// delivery.logs write.
     fn overwrite_policy(&self, arn: &str) {
         let rest = arn.split_once(":::").map(|(_, r)| r).unwrap_or_default();
         let bucket = rest.split('/').next().unwrap_or(rest).to_owned();
@@ -411,7 +447,19 @@ impl FakeMember {
     }
 }
 
-/// Two flow logs deliver to the same place (EC2's duplicate rule: same resource and destination).
+/// EC2's duplicate rule ("FlowLogAlreadyExists: a flow log with the specified configuration already
+/// exists"): the same resource, destination and settings. One with other settings to the same place can be
+/// made beside it, which is how trailhub replaces a flow log without a gap (moto is stricter: see
+/// `aws::emulator::replace_deletes_first`).
+fn duplicate(have: &crate::aws::ObservedFlowLog, f: &DesiredFlowLog) -> bool {
+    have.resource_id == f.vpc_id
+        && same_destination(&have.target, &f.target)
+        && have.traffic_type == f.traffic_type
+        && have.max_aggregation_interval == Some(f.max_aggregation_interval)
+        && have.log_format.as_deref() == Some(f.log_format.as_str())
+}
+
+/// Two flow logs deliver to the same place.
 fn same_destination(a: &FlowLogTarget, b: &FlowLogTarget) -> bool {
     match (a, b) {
         (FlowLogTarget::S3 { arn: x }, FlowLogTarget::S3 { arn: y }) => x == y,

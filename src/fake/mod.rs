@@ -56,6 +56,9 @@ pub struct World {
     pub owner_flow_log_overwrites_policy: bool,
     /// For IDs (flow logs).
     pub next_id: u64,
+    /// (account, operation): calls that account's credentials may not make (AccessDenied), as an SCP or
+    /// a permission boundary would refuse them. Checked by the CloudWatch Logs, IAM and EC2 writes.
+    pub deny_calls: BTreeSet<(String, String)>,
 }
 
 /// An IAM role in the fake.

@@ -5,7 +5,9 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::{Console, Render, account_table, guard_names, print_rows, rejected_json};
+use super::{
+    Console, LogsWork, Render, account_table, guard_names, print_rows, rejected_json, vpcs,
+};
 use crate::apply::{AccountOutcome, AccountResult, ApplyReport};
 use crate::cli::Format;
 use crate::commands::apply::ApplyOutcome;
@@ -20,9 +22,16 @@ impl Render for ApplyOutcome {
         let mut v = Map::new();
         v.insert("outcome".into(), json!(outcome_name(self)));
         match self {
-            ApplyOutcome::NothingToDo { bucket, trails } => {
+            ApplyOutcome::NothingToDo {
+                bucket,
+                trails,
+                vpcs,
+            } => {
                 v.insert("bucket".into(), json!(bucket));
                 v.insert("trails".into(), json!(trails));
+                if let Some(n) = vpcs {
+                    v.insert("vpcs".into(), json!(n));
+                }
             }
             ApplyOutcome::NotApplied => {}
             ApplyOutcome::Applied { report, rejected } => {
@@ -53,9 +62,20 @@ fn outcome_name(outcome: &ApplyOutcome) -> &'static str {
 
 fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) -> io::Result<()> {
     match outcome {
-        ApplyOutcome::NothingToDo { trails, .. } => writeln!(
+        ApplyOutcome::NothingToDo {
+            trails, vpcs: None, ..
+        } => writeln!(
             out,
             "nothing to do: the bucket, its policy and {trails} trails are as they should be"
+        ),
+        ApplyOutcome::NothingToDo {
+            trails,
+            vpcs: Some(n),
+            ..
+        } => writeln!(
+            out,
+            "nothing to do: the bucket, its policy, {trails} trails and the flow logs of {} are as they should be",
+            vpcs(*n)
         ),
         ApplyOutcome::NotApplied => writeln!(out, "not applied"),
         ApplyOutcome::Applied { report, rejected } => {
@@ -126,7 +146,7 @@ fn write_policy(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
     Ok(())
 }
 
-/// Accounts by how their apply ended.
+/// Accounts by how their apply ended, and the log groups, roles and flow logs made.
 #[derive(Default)]
 struct Tally {
     changed: usize,
@@ -135,6 +155,7 @@ struct Tally {
     skipped: usize,
     covered: usize,
     second_copies: usize,
+    logs: LogsWork,
 }
 
 /// One row per account (the rejected ones last, as failed) and the tally of the summary line.
@@ -155,35 +176,63 @@ fn account_rows(report: &ApplyReport, rejected: &[Rejected]) -> (comfy_table::Ta
     (t, tally)
 }
 
-/// The result, with the second-copy warning when there is one.
+/// How an account ended, counted in `tally`: the trail's line (with the second-copy warning when there is
+/// one), then, where they have something to say, a line for the trail's CloudWatch Logs part and one for
+/// the flow logs (the first line then starts `trail: `).
 fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
-    let cell = result_cell(&a.result, tally);
-    super::plan::with_second_copy(cell, a.second_copy_of.as_ref(), &mut tally.second_copies)
+    let trail = result_cell(&a.result);
+    let trail =
+        super::plan::with_second_copy(trail, a.second_copy_of.as_ref(), &mut tally.second_copies);
+    let mut lines = Vec::new();
+    if let Some(c) = &a.cloudwatch {
+        tally.logs.add_setup(&c.setup);
+        if c.result != AccountResult::Unchanged {
+            lines.push(format!("CloudWatch Logs: {}", result_cell(&c.result)));
+        }
+    }
+    if let Some(f) = &a.flow_logs {
+        tally.logs.add_setup(&f.setup);
+        tally.logs.flow_logs += f.created.iter().filter(|m| m.replaces.is_none()).count();
+        tally.logs.replaced += f.created.iter().filter(|m| m.replaces.is_some()).count();
+        tally.logs.policy_restores += usize::from(f.policy_restored.is_some());
+        if f.result != AccountResult::Unchanged {
+            lines.push(format!(
+                "flow logs ({}): {}",
+                vpcs(f.vpcs),
+                result_cell(&f.result)
+            ));
+        }
+    }
+    if let AccountResult::Covered { .. } = a.result {
+        tally.covered += 1;
+    }
+    if a.result == AccountResult::Skipped {
+        tally.skipped += 1;
+    } else if a.is_bad() {
+        tally.failed += 1;
+    } else if a.changed() {
+        tally.changed += 1;
+    } else {
+        tally.same += 1;
+    }
+    if lines.is_empty() {
+        return trail;
+    }
+    lines.insert(0, format!("trail: {trail}"));
+    lines.join("\n")
 }
 
-/// `ok, nothing to do`, `ok, covered by ...`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`, counted
-/// in `tally`.
-fn result_cell(result: &AccountResult, tally: &mut Tally) -> String {
+/// `ok, nothing to do`, `ok, covered by ...`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`.
+fn result_cell(result: &AccountResult) -> String {
     match result {
-        AccountResult::Unchanged => {
-            tally.same += 1;
-            "ok, nothing to do".to_owned()
-        }
-        AccountResult::Covered { by } => {
-            tally.same += 1;
-            tally.covered += 1;
-            format!("ok, covered by {by}")
-        }
-        AccountResult::Changed { done } => {
-            tally.changed += 1;
-            format!("done: {}", done.join(", "))
-        }
+        AccountResult::Unchanged => "ok, nothing to do".to_owned(),
+        AccountResult::Covered { by } => format!("ok, covered by {by}"),
+        AccountResult::Changed { done } => format!("done: {}", done.join(", ")),
         AccountResult::Failed { failure: f, done } => {
-            tally.failed += 1;
             let before = if done.is_empty() {
                 String::new()
             } else {
-                format!(" (after: {})", done.join(", "))
+                format!(" (done: {})", done.join(", "))
             };
             format!(
                 "FAILED: {} {}: {}{before}; {}",
@@ -193,23 +242,22 @@ fn result_cell(result: &AccountResult, tally: &mut Tally) -> String {
                 f.hint()
             )
         }
-        AccountResult::Skipped => {
-            tally.skipped += 1;
-            "skipped (interrupted)".to_owned()
-        }
+        AccountResult::Skipped => "skipped (interrupted)".to_owned(),
     }
 }
 
-/// `summary: N accounts: C converged (...), F failed[, S skipped (...)]`
+/// `summary: N accounts: C converged (...), F failed[, S skipped (...)]`, and what was made of log groups,
+/// roles and flow logs.
 fn write_summary(out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
-    let &Tally {
+    let Tally {
         changed,
         same,
         failed,
         skipped,
         covered,
         second_copies,
-    } = tally;
+        ref logs,
+    } = *tally;
     let total = changed + same + failed + skipped;
     write!(
         out,
@@ -222,5 +270,9 @@ fn write_summary(out: &mut dyn Write, tally: &Tally) -> io::Result<()> {
             ", {skipped} skipped (interrupted; run apply again to finish)"
         )?;
     }
-    super::plan::write_existing(out, covered, second_copies)
+    super::plan::write_existing(out, covered, second_copies)?;
+    if let Some(line) = logs.line(["created", "set", "updated", "replaced"]) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }

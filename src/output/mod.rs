@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 use crate::aws::Guard;
 use crate::cli::Format;
 use crate::discover::Rejected;
+use crate::plan::cloudwatch::SetupChange;
+use crate::plan::flow_logs::FlowLogChange;
 pub use console::{Console, Scripted, Terminal};
 pub use restore::Previewed;
 
@@ -112,9 +114,9 @@ fn print_rows(out: &mut dyn Write, format: Format, t: &comfy_table::Table) -> io
     Ok(())
 }
 
-/// Text made safe for one cell of a Markdown table.
+/// Text made safe for one cell of a Markdown table; a cell's lines (an account's parts) as `<br>`.
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    s.replace('|', "\\|").replace('\n', "<br>")
 }
 
 /// The account table of `plan` and `apply`: ACCOUNT, NAME, TRAIL and `last` (what happens to it), one row
@@ -155,4 +157,84 @@ fn rejected_json(rejected: &[Rejected]) -> Value {
         .iter()
         .map(|r| json!({"id": r.id, "name": r.name, "reason": r.reason}))
         .collect()
+}
+
+/// The log groups, roles and flow logs an apply would make or made, counted for the summary.
+#[derive(Debug, Default)]
+struct LogsWork {
+    log_groups: usize,
+    retentions: usize,
+    roles: usize,
+    role_updates: usize,
+    flow_logs: usize,
+    replaced: usize,
+    policy_restores: usize,
+}
+
+impl LogsWork {
+    /// One log group and role setup: a role counts once, created or updated.
+    fn add_setup(&mut self, changes: &[SetupChange]) {
+        let mut created = false;
+        let mut updated = false;
+        for c in changes {
+            match c {
+                SetupChange::CreateLogGroup { .. } => self.log_groups += 1,
+                SetupChange::SetRetention { .. } => self.retentions += 1,
+                SetupChange::CreateRole { .. } => created = true,
+                SetupChange::UpdateTrust { .. } | SetupChange::PutRolePolicy { .. } => {
+                    updated = true
+                }
+            }
+        }
+        if created {
+            self.roles += 1;
+        } else if updated {
+            self.role_updates += 1;
+        }
+    }
+
+    fn add_flow_log(&mut self, c: &FlowLogChange) {
+        match c {
+            FlowLogChange::Create { .. } => self.flow_logs += 1,
+            FlowLogChange::Replace { .. } => self.replaced += 1,
+        }
+    }
+
+    /// `logs: 2 log groups to create, 1 flow log to replace` (`to create`, `created`: `verbs` gives the
+    /// words of each action); None when there is nothing.
+    fn line(&self, verbs: [&str; 4]) -> Option<String> {
+        let [create, set, update, replace] = verbs;
+        let mut parts = Vec::new();
+        let mut count = |n: usize, one: &str, many: &str, verb: &str| {
+            if n > 0 {
+                parts.push(format!("{n} {} {verb}", if n == 1 { one } else { many }));
+            }
+        };
+        count(self.log_groups, "log group", "log groups", create);
+        count(self.retentions, "retention", "retentions", set);
+        count(self.roles, "role", "roles", create);
+        count(self.role_updates, "role", "roles", update);
+        count(self.flow_logs, "flow log", "flow logs", create);
+        count(self.replaced, "flow log", "flow logs", replace);
+        if self.policy_restores > 0 {
+            parts.push(format!(
+                "bucket policy restored {} after AWS replaced it (runbooks/vpc-flow-logs.md#the-bucket-owners-trap)",
+                times(self.policy_restores)
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("logs: {}", parts.join(", ")))
+    }
+}
+
+fn times(n: usize) -> String {
+    match n {
+        1 => "once".to_owned(),
+        2 => "twice".to_owned(),
+        n => format!("{n} times"),
+    }
+}
+
+/// `1 VPC`, `2 VPCs`.
+fn vpcs(n: usize) -> String {
+    format!("{n} VPC{}", if n == 1 { "" } else { "s" })
 }

@@ -6,11 +6,16 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::policy::form_line;
-use super::{Console, Render, account_table, guard_names, print_rows, rejected_json};
+use super::{
+    Console, LogsWork, Render, account_table, guard_names, print_rows, rejected_json, vpcs,
+};
 use crate::cli::Format;
 use crate::commands::plan::PlanReport;
+use crate::plan::cloudwatch::SetupChange;
+use crate::plan::flow_logs::FlowLogChange;
 use crate::plan::policy::Merged;
-use crate::plan::{AccountPlan, AccountPlanStatus, BucketAction, Plan};
+use crate::plan::trails::TrailChange;
+use crate::plan::{AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan};
 
 impl Render for PlanReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
@@ -42,7 +47,14 @@ fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result
         "summary: {} accounts to change, {} up to date, {} cannot be planned",
         tally.change, tally.same, tally.bad
     )?;
-    write_existing(out, tally.covered, tally.second_copies)
+    write_existing(out, tally.covered, tally.second_copies)?;
+    if let Some(line) = tally
+        .logs
+        .line(["to create", "to set", "to update", "to replace"])
+    {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// `, N covered by another trail, M second copies of management events` (each only when not zero), and the
@@ -126,7 +138,7 @@ fn write_policy(out: &mut dyn Write, p: &Merged) -> io::Result<()> {
     Ok(())
 }
 
-/// Accounts by what their plan is.
+/// Accounts by what their plan is, and the log groups, roles and flow logs to make.
 #[derive(Default)]
 struct Tally {
     change: usize,
@@ -134,6 +146,7 @@ struct Tally {
     bad: usize,
     covered: usize,
     second_copies: usize,
+    logs: LogsWork,
 }
 
 /// One row per account (the rejected ones last) and the tally of the summary line.
@@ -154,10 +167,66 @@ fn account_rows(r: &PlanReport) -> (comfy_table::Table, Tally) {
     (t, tally)
 }
 
-/// `nothing to do`, the changes, `cannot plan: ...` or `blocked: ...`, counted in `tally`.
+/// What an account's plan is, counted in `tally`: its trail's line (`nothing to do`, the changes, `cannot
+/// plan: ...` or `blocked: ...`), then, where they have something to say, a line for the trail's
+/// CloudWatch Logs setup and one for the flow logs (the first line then starts `trail: `).
 fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
-    let cell = status_cell(&a.status, tally);
-    with_second_copy(cell, a.second_copy_of.as_ref(), &mut tally.second_copies)
+    let (trail, blocked) = status_cell(&a.status);
+    let trail = with_second_copy(trail, a.second_copy_of.as_ref(), &mut tally.second_copies);
+    let mut lines = Vec::new();
+    if !a.cloudwatch.is_empty() {
+        tally.logs.add_setup(&a.cloudwatch);
+        lines.push(format!(
+            "CloudWatch Logs: {}",
+            describe_all(&a.cloudwatch, SetupChange::describe)
+        ));
+    }
+    let mut flow_blocked = false;
+    match &a.flow_logs {
+        Some(FlowLogsPlan::Blocked { failure }) => {
+            flow_blocked = true;
+            lines.push(format!(
+                "flow logs: blocked: {} {}: {}; {}",
+                failure.operation(),
+                failure.code(),
+                failure.message(),
+                failure.hint()
+            ));
+        }
+        Some(
+            f @ FlowLogsPlan::Changes {
+                vpcs: n,
+                setup,
+                changes,
+            },
+        ) if f.has_changes() => {
+            tally.logs.add_setup(setup);
+            changes.iter().for_each(|c| tally.logs.add_flow_log(c));
+            let mut all: Vec<String> = setup.iter().map(SetupChange::describe).collect();
+            all.extend(changes.iter().map(FlowLogChange::short));
+            lines.push(format!("flow logs ({}): {}", vpcs(*n), all.join(", ")));
+        }
+        _ => {}
+    }
+    if let AccountPlanStatus::Covered { .. } = a.status {
+        tally.covered += 1;
+    }
+    if blocked || flow_blocked {
+        tally.bad += 1;
+    } else if a.has_changes() {
+        tally.change += 1;
+    } else {
+        tally.same += 1;
+    }
+    if lines.is_empty() {
+        return trail;
+    }
+    lines.insert(0, format!("trail: {trail}"));
+    lines.join("\n")
+}
+
+fn describe_all<T>(items: &[T], f: impl Fn(&T) -> String) -> String {
+    items.iter().map(f).collect::<Vec<_>>().join(", ")
 }
 
 /// A plan or apply cell, with the warning when trailhub's trail is a billed second copy (counted).
@@ -177,44 +246,35 @@ pub(super) fn with_second_copy(
     }
 }
 
-fn status_cell(status: &AccountPlanStatus, tally: &mut Tally) -> String {
+/// The trail's line, and whether the trail cannot be planned or is blocked.
+fn status_cell(status: &AccountPlanStatus) -> (String, bool) {
     match status {
-        AccountPlanStatus::Covered { by } => {
-            tally.same += 1;
-            tally.covered += 1;
-            format!("covered by {by}")
-        }
-        AccountPlanStatus::SecondCopy { of, to } => {
-            tally.bad += 1;
+        AccountPlanStatus::Covered { by } => (format!("covered by {by}"), false),
+        AccountPlanStatus::SecondCopy { of, to } => (
             format!(
                 "blocked: {of} already logs management events to {to}, and second_copy = \"refuse\""
-            )
-        }
+            ),
+            true,
+        ),
         AccountPlanStatus::Changes { changes } if changes.is_empty() => {
-            tally.same += 1;
-            "nothing to do".to_owned()
+            ("nothing to do".to_owned(), false)
         }
         AccountPlanStatus::Changes { changes } => {
-            tally.change += 1;
-            changes
-                .iter()
-                .map(|c| c.describe())
-                .collect::<Vec<_>>()
-                .join(", ")
+            (describe_all(changes, TrailChange::describe), false)
         }
-        AccountPlanStatus::Unreachable(f) => {
-            tally.bad += 1;
+        AccountPlanStatus::Unreachable(f) => (
             format!(
                 "cannot plan: {} {}: {}; {}",
                 f.operation(),
                 f.code(),
                 f.message(),
                 f.hint()
-            )
-        }
-        AccountPlanStatus::PolicyDenies { message } => {
-            tally.bad += 1;
-            format!("blocked: the bucket policy would not allow this trail ({message})")
-        }
+            ),
+            true,
+        ),
+        AccountPlanStatus::PolicyDenies { message } => (
+            format!("blocked: the bucket policy would not allow this trail ({message})"),
+            true,
+        ),
     }
 }

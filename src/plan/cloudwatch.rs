@@ -40,12 +40,21 @@ pub enum SetupChange {
         old: Option<u32>,
         new: u32,
     },
-    /// CreateRole with the trust policy, then PutRolePolicy.
-    CreateRole { name: String },
+    /// CreateRole with the trust policy (`trust`, carried for apply, not shown), then PutRolePolicy.
+    CreateRole {
+        name: String,
+        #[serde(skip)]
+        trust: String,
+    },
     /// UpdateAssumeRolePolicy: the live trust policy with trailhub's statement added (the others kept).
     UpdateTrust { name: String, trust: String },
-    /// PutRolePolicy: trailhub's inline policy, created or put back.
-    PutRolePolicy { name: String, policy_name: String },
+    /// PutRolePolicy: trailhub's inline policy (`policy`, carried for apply, not shown), created or put back.
+    PutRolePolicy {
+        name: String,
+        policy_name: String,
+        #[serde(skip)]
+        policy: String,
+    },
 }
 
 impl SetupChange {
@@ -59,11 +68,13 @@ impl SetupChange {
                 let old = old.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days"));
                 format!("log group {name}: retention {old} -> {new} days")
             }
-            SetupChange::CreateRole { name } => format!("role {name}: create"),
+            SetupChange::CreateRole { name, .. } => format!("role {name}: create"),
             SetupChange::UpdateTrust { name, .. } => {
                 format!("role {name}: trust policy: add trailhub's statement")
             }
-            SetupChange::PutRolePolicy { name, policy_name } => {
+            SetupChange::PutRolePolicy {
+                name, policy_name, ..
+            } => {
                 format!("role {name}: put policy {policy_name}")
             }
         }
@@ -213,10 +224,12 @@ pub fn diff_setup(
     let put_policy = SetupChange::PutRolePolicy {
         name: name.clone(),
         policy_name: want.role.policy_name.clone(),
+        policy: want.role.policy.clone(),
     };
     match role {
         None => {
-            out.push(SetupChange::CreateRole { name });
+            let trust = want.role.trust.clone();
+            out.push(SetupChange::CreateRole { name, trust });
             out.push(put_policy);
         }
         Some(r) => {

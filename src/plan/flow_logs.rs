@@ -49,6 +49,30 @@ impl FlowLogChange {
         }
     }
 
+    /// The same, inside a line that already says `flow logs`: `create vpc-1 (s3)`, `replace fl-1 on vpc-2
+    /// (s3: traffic type ALL -> REJECT)`.
+    pub fn short(&self) -> String {
+        match self {
+            FlowLogChange::Create {
+                vpc, destination, ..
+            } => format!("create {vpc} ({})", destination.name()),
+            FlowLogChange::Replace {
+                vpc,
+                destination,
+                old,
+                why,
+                ..
+            } => format!("replace {old} on {vpc} ({}: {why})", destination.name()),
+        }
+    }
+
+    pub fn destination(&self) -> FlowDestination {
+        match self {
+            FlowLogChange::Create { destination, .. }
+            | FlowLogChange::Replace { destination, .. } => *destination,
+        }
+    }
+
     pub fn want(&self) -> &DesiredFlowLog {
         match self {
             FlowLogChange::Create { want, .. } | FlowLogChange::Replace { want, .. } => want,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::selectors;
-use crate::aws::{DesiredTrail, EventSelectors, ObservedTrail};
+use crate::aws::{DesiredTrail, EventSelectors, ObservedTrail, TrailLogs};
 use crate::model::KeyPrefix;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,6 +92,18 @@ pub fn diff_trail(
             });
         }
     }
+    if let Some(want) = &desired.cloudwatch
+        && !same_logs(o.cloudwatch.as_ref(), want)
+    {
+        changes.push(FieldChange {
+            field: "cloudwatch_logs",
+            old: o
+                .cloudwatch
+                .as_ref()
+                .map_or_else(|| "(none)".to_owned(), describe_logs),
+            new: describe_logs(want),
+        });
+    }
     let mut out = Vec::new();
     if !changes.is_empty() {
         out.push(TrailChange::Update { changes });
@@ -106,6 +118,24 @@ pub fn diff_trail(
         out.push(TrailChange::StartLogging);
     }
     out
+}
+
+/// Whether the trail's CloudWatch Logs delivery is `want`: the same log group (with or without the `:*`
+/// CloudTrail adds) and the same role.
+fn same_logs(have: Option<&TrailLogs>, want: &TrailLogs) -> bool {
+    let group = |arn: &str| arn.trim_end_matches(":*").to_owned();
+    have.is_some_and(|h| {
+        group(&h.log_group_arn) == group(&want.log_group_arn) && h.role_arn == want.role_arn
+    })
+}
+
+/// `log group NAME, role NAME`, from the two ARNs.
+fn describe_logs(l: &TrailLogs) -> String {
+    let group = l.log_group_arn.trim_end_matches(":*");
+    let group = group.split_once(":log-group:").map_or(group, |(_, g)| g);
+    let role = l.role_arn.rsplit('/').next().unwrap_or(&l.role_arn);
+    let role = if role.is_empty() { "(none)" } else { role };
+    format!("log group {group}, role {role}")
 }
 
 /// Does this trail deliver to `bucket` under `prefix` (the audit's question, whatever the trail's name)?
@@ -161,6 +191,37 @@ mod tests {
             diff_trail(&desired(), Some(&right()), false, None),
             [TrailChange::StartLogging]
         );
+    }
+
+    #[test]
+    fn a_trail_without_the_configured_cloudwatch_logs_is_updated() {
+        let logs = TrailLogs {
+            log_group_arn:
+                "arn:aws:logs:ap-northeast-2:222222222222:log-group:/trailhub/cloudtrail:*".into(),
+            role_arn: "arn:aws:iam::222222222222:role/TrailhubCloudTrailToLogs".into(),
+        };
+        let want = DesiredTrail {
+            cloudwatch: Some(logs.clone()),
+            ..desired()
+        };
+        let d = diff_trail(&want, Some(&right()), true, None);
+        assert_eq!(
+            d.iter().map(TrailChange::describe).collect::<Vec<_>>(),
+            [
+                "update trail (cloudwatch_logs: (none) -> log group /trailhub/cloudtrail, role TrailhubCloudTrailToLogs)"
+            ]
+        );
+        // as DescribeTrails reports it once made (the group's ARN without its `:*`, say): nothing to do
+        let made = ObservedTrail {
+            cloudwatch: Some(TrailLogs {
+                log_group_arn: logs.log_group_arn.trim_end_matches(":*").to_owned(),
+                ..logs
+            }),
+            ..right()
+        };
+        assert!(diff_trail(&want, Some(&made), true, None).is_empty());
+        // not configured: the trail's own setting is left as it is
+        assert!(diff_trail(&desired(), Some(&made), true, None).is_empty());
     }
 
     #[test]

@@ -1,0 +1,116 @@
+//! Pacing one account's mutating calls (async, time only): each service's writes spaced by that service's
+//! request quota, each call taking one of the run's call permits for the call only, so that an account
+//! waiting out an interval does not hold back the others.
+//!
+//! The quotas are per account and Region, and this run is not their only user: trailhub stays at or below
+//! each service's sustained rate from an empty bucket, and the SDK retries a throttled call anyway.
+//! - CloudTrail: 1 TPS per account and Region for every call but Get/Describe/List (CloudTrail quotas).
+//! - CloudWatch Logs: its control-plane calls (CreateLogGroup, PutRetentionPolicy; DescribeLogGroups is
+//!   documented at 5 TPS per account and Region) share a rate of about 5 TPS: 200 ms apart.
+//! - IAM: global to the account, with no published TPS for CreateRole, PutRolePolicy or
+//!   UpdateAssumeRolePolicy, and eventually consistent: writes 200 ms apart, as for CloudWatch Logs.
+//! - EC2: a token bucket per API, account and Region; mutating actions such as CreateFlowLogs and
+//!   DeleteFlowLogs refill at 5 tokens a second (EC2 API request throttling): 200 ms apart never empties it.
+
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// The services whose writes an account paces, each on its own interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Service {
+    CloudTrail,
+    Logs,
+    Iam,
+    Ec2,
+}
+
+/// The least time between two mutating calls to each service in one account (CloudTrail's is
+/// `ApplyOptions::mutation_interval`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intervals {
+    pub logs: Duration,
+    pub iam: Duration,
+    pub ec2: Duration,
+}
+
+impl Default for Intervals {
+    /// The quotas above.
+    fn default() -> Self {
+        Intervals {
+            logs: Duration::from_millis(200),
+            iam: Duration::from_millis(200),
+            ec2: Duration::from_millis(200),
+        }
+    }
+}
+
+/// One account's pacing: the time of its last write to each service.
+pub(super) struct Pacer<'a> {
+    permits: &'a Semaphore,
+    cloudtrail: Duration,
+    intervals: Intervals,
+    last: [Option<Instant>; 4],
+}
+
+impl<'a> Pacer<'a> {
+    pub(super) fn new(permits: &'a Semaphore, cloudtrail: Duration, intervals: Intervals) -> Self {
+        Pacer {
+            permits,
+            cloudtrail,
+            intervals,
+            last: [None; 4],
+        }
+    }
+
+    fn slot(&self, s: Service) -> (usize, Duration) {
+        let i = &self.intervals;
+        match s {
+            Service::CloudTrail => (0, self.cloudtrail),
+            Service::Logs => (1, i.logs),
+            Service::Iam => (2, i.iam),
+            Service::Ec2 => (3, i.ec2),
+        }
+    }
+
+    /// A mutating call to `service`, once its interval has passed since the last one, under a permit.
+    pub(super) async fn call<T>(&mut self, service: Service, f: impl Future<Output = T>) -> T {
+        let (slot, interval) = self.slot(service);
+        if let Some(last) = self.last[slot] {
+            tokio::time::sleep_until(last + interval).await;
+        }
+        let _permit = self.permits.acquire().await;
+        self.last[slot] = Some(Instant::now());
+        f.await
+    }
+
+    /// A read (GetBucketPolicy...): no pacing, but under a permit like every call.
+    pub(super) async fn read<T>(&mut self, f: impl Future<Output = T>) -> T {
+        let _permit = self.permits.acquire().await;
+        f.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn each_service_keeps_its_own_interval() {
+        let permits = Semaphore::new(1);
+        let mut p = Pacer::new(&permits, Duration::from_secs(1), Intervals::default());
+        let start = Instant::now();
+        p.call(Service::CloudTrail, async {}).await;
+        p.call(Service::Logs, async {}).await;
+        p.call(Service::Logs, async {}).await;
+        p.call(Service::Iam, async {}).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(200), "logs twice");
+        p.call(Service::CloudTrail, async {}).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(1),
+            "CloudTrail's 1 TPS"
+        );
+    }
+}

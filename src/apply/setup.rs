@@ -1,0 +1,81 @@
+//! A log group and the role that writes to it, made as planned (async, over the `aws` traits): the part of
+//! the trail's CloudWatch Logs delivery and of the flow logs to CloudWatch Logs that comes before the
+//! trail or the flow log names them.
+
+use super::pacer::{Pacer, Service};
+use crate::aws::{AwsError, ErrorKind, Member};
+use crate::plan::cloudwatch::SetupChange;
+
+/// What a setup made so far: in words (`done`) and as data (`made`).
+#[derive(Debug, Default)]
+pub(super) struct Made {
+    pub done: Vec<String>,
+    pub made: Vec<SetupChange>,
+}
+
+/// Makes the log group and role changes in order (CreateLogGroup then PutRetentionPolicy, CreateRole then
+/// PutRolePolicy...), stopping at the first failure; `made` holds what was done before it.
+pub(super) async fn apply_setup<M: Member>(
+    member: &M,
+    changes: &[SetupChange],
+    pacer: &mut Pacer<'_>,
+    made: &mut Made,
+) -> Result<(), AwsError> {
+    for change in changes {
+        apply_one(member, change, pacer).await?;
+        made.done.push(change.describe());
+        made.made.push(change.clone());
+    }
+    Ok(())
+}
+
+async fn apply_one<M: Member>(
+    member: &M,
+    change: &SetupChange,
+    pacer: &mut Pacer<'_>,
+) -> Result<(), AwsError> {
+    // a group or role made since it was observed (another run, a person) is used as it is: the calls
+    // after the create put trailhub's retention and policy on it
+    let made_meanwhile = |r: Result<(), AwsError>| match r {
+        Err(e) if e.kind == ErrorKind::AlreadyExists => Ok(()),
+        r => r,
+    };
+    match change {
+        SetupChange::CreateLogGroup {
+            name,
+            retention_days,
+        } => {
+            made_meanwhile(
+                pacer
+                    .call(Service::Logs, member.create_log_group(name))
+                    .await,
+            )?;
+            let retention = member.put_retention(name, *retention_days);
+            pacer.call(Service::Logs, retention).await
+        }
+        SetupChange::SetRetention { name, new, .. } => {
+            pacer
+                .call(Service::Logs, member.put_retention(name, *new))
+                .await
+        }
+        SetupChange::CreateRole { name, trust } => {
+            let created = pacer
+                .call(Service::Iam, member.create_role(name, trust))
+                .await;
+            made_meanwhile(created.map(drop))
+        }
+        SetupChange::UpdateTrust { name, trust } => {
+            pacer
+                .call(Service::Iam, member.update_trust(name, trust))
+                .await
+        }
+        SetupChange::PutRolePolicy {
+            name,
+            policy_name,
+            policy,
+        } => {
+            let put = member.put_role_policy(name, policy_name, policy);
+            pacer.call(Service::Iam, put).await
+        }
+    }
+}

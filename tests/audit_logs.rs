@@ -588,3 +588,114 @@ mod over_moto {
         );
     }
 }
+
+/// Every new code has its section in its runbook and its row in docs/json.md, and every link to the two
+/// runbooks (in the code's messages and hints, and in the docs) lands on a heading that exists.
+#[test]
+fn every_code_and_hint_lands_on_a_runbook_section() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let runbooks = [
+        ("cloudwatch-logs.md", read("runbooks/cloudwatch-logs.md")),
+        ("vpc-flow-logs.md", read("runbooks/vpc-flow-logs.md")),
+    ];
+    let json_doc = read("docs/json.md");
+    for (file, codes) in [
+        (0, ["no-cloudwatch", "cloudwatch-error", "cloudwatch-stale"]),
+        (
+            1,
+            ["flow-logs-missing", "flow-logs-failed", "flow-logs-denied"],
+        ),
+    ] {
+        for code in codes {
+            assert!(
+                runbooks[file].1.contains(&format!("\n### `{code}`\n")),
+                "{code} has no section in {}",
+                runbooks[file].0
+            );
+            assert!(
+                json_doc.contains(&format!("| `{code}` |")),
+                "{code} is not in docs/json.md"
+            );
+        }
+    }
+    // GitHub's anchors: lower case, punctuation dropped, spaces as hyphens
+    let anchors = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with('#'))
+            .map(|l| {
+                l.trim_start_matches('#')
+                    .trim()
+                    .to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                    .map(|c| if c == ' ' { '-' } else { c })
+                    .collect()
+            })
+            .collect()
+    };
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut dirs = vec![root.join("src")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                texts.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    for doc in [
+        "README.md",
+        "docs/json.md",
+        "runbooks/cloudwatch-logs.md",
+        "runbooks/vpc-flow-logs.md",
+    ] {
+        texts.push((doc.to_owned(), read(doc)));
+    }
+    let mut links = 0;
+    for (file, text) in &texts {
+        for (runbook, body) in &runbooks {
+            let heads = anchors(body);
+            for (i, _) in text.match_indices(&format!("{runbook}#")) {
+                let anchor: String = text[i + runbook.len() + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                assert!(
+                    heads.contains(&anchor),
+                    "{file}: {runbook}#{anchor} has no heading"
+                );
+                links += 1;
+            }
+        }
+    }
+    // links within each runbook: `](#anchor)`
+    for (runbook, body) in &runbooks {
+        let heads = anchors(body);
+        for (i, _) in body.match_indices("](#") {
+            let anchor: String = body[i + 3..].chars().take_while(|c| *c != ')').collect();
+            assert!(
+                heads.contains(&anchor),
+                "{runbook}: #{anchor} has no heading"
+            );
+            links += 1;
+        }
+    }
+    for (runbook, anchor) in [
+        ("cloudwatch-logs.md", "cloudtrail-cannot-use-the-role"),
+        ("cloudwatch-logs.md", "log-group-name"),
+        ("vpc-flow-logs.md", "createflowlogs-failed"),
+    ] {
+        let body = &runbooks.iter().find(|(f, _)| *f == runbook).unwrap().1;
+        assert!(
+            anchors(body).contains(&anchor.to_owned()),
+            "{runbook}#{anchor}"
+        );
+    }
+    assert!(links > 30, "{links} links checked");
+}

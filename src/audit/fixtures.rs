@@ -116,7 +116,7 @@ pub(super) fn reached(c: Vec<Candidate>) -> Facts {
     Facts::Reached {
         candidates: c,
         others: vec![],
-        delivery: DeliveryState::default(),
+        delivery: Box::default(),
     }
 }
 
@@ -239,6 +239,6 @@ pub(super) fn reached_with(c: Vec<Candidate>, delivery: DeliveryState) -> Facts 
     Facts::Reached {
         candidates: c,
         others: vec![],
-        delivery,
+        delivery: Box::new(delivery),
     }
 }

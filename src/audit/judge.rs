@@ -71,7 +71,7 @@ pub(super) enum Facts {
         /// The account's other trails (for the message when none delivers).
         others: Vec<ObservedTrail>,
         /// Its log groups, roles, VPCs and flow logs, as discovery read them (only where configured).
-        delivery: DeliveryState,
+        delivery: Box<DeliveryState>,
     },
 }
 
@@ -523,7 +523,7 @@ mod tests {
         let facts = Facts::Reached {
             candidates: vec![],
             others: vec![elsewhere],
-            delivery: DeliveryState::default(),
+            delivery: Box::default(),
         };
         let (arn, problems) = classify_account(&j, &dev(), &facts);
         assert_eq!(arn, None);

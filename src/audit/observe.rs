@@ -288,7 +288,7 @@ async fn audited<C: Central>(
             Facts::Reached {
                 candidates,
                 others,
-                delivery: delivery.clone(),
+                delivery: Box::new(delivery.clone()),
             }
         }
     };

@@ -43,12 +43,21 @@ pub(super) fn trail_problems(
     };
     let t = &c.trail;
     let Some(have) = &t.cloudwatch else {
+        let what = if c.managed {
+            format!(
+                "it should send to log group {} with role {}; run trailhub apply",
+                setup.group, setup.role.name
+            )
+        } else {
+            // apply never changes a trail it does not manage: the fix is that trail's owner's
+            "it is not trailhub's: point it at a log group, or set cloudwatch = false for the account"
+                .to_owned()
+        };
         return vec![Problem::gap(
             Code::NoCloudwatch,
             format!(
-                "trail {} does not deliver to CloudWatch Logs: it should send to log group {} with \
-                 role {}; run trailhub apply ({CLOUDWATCH_RUNBOOK}#no-cloudwatch)",
-                t.name, setup.group, setup.role.name
+                "trail {} does not deliver to CloudWatch Logs: {what} ({CLOUDWATCH_RUNBOOK}#no-cloudwatch)",
+                t.name
             ),
         )];
     };
@@ -515,9 +524,16 @@ mod tests {
         r.candidate.trail.cloudwatch.as_mut().unwrap().role_arn =
             "arn:aws:iam::111111111111:role/OrgTrailToLogs".into();
         assert_eq!(r.codes(), []);
-        // ... and with none it is a gap, with what to do
+        // ... and with none it is a gap that apply cannot fix: the message says so
         r.candidate.trail.cloudwatch = None;
-        assert_eq!(r.codes(), [(Code::NoCloudwatch, Gap)]);
+        let p = r.problems();
+        let p = only(&p, Code::NoCloudwatch, Gap);
+        assert!(
+            p.message.contains(
+                "it is not trailhub's: point it at a log group, or set cloudwatch = false"
+            ),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -108,6 +108,22 @@ fn check_shape(v: &Value) {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/scheduled-audit.md"),
     )
     .unwrap();
+    // the codes of [cloudwatch] and [flow_logs] are documented in the runbooks of those parts (issue 11)
+    let sections: String = [
+        "scheduled-audit.md",
+        "cloudwatch-logs.md",
+        "vpc-flow-logs.md",
+    ]
+    .iter()
+    .map(|f| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("runbooks")
+                .join(f),
+        )
+        .unwrap()
+    })
+    .collect();
     let keys = |v: &Value| -> Vec<String> {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
@@ -165,7 +181,7 @@ fn check_shape(v: &Value) {
             documented(&k);
             let code = p["code"].as_str().unwrap();
             assert!(
-                runbook.contains(&format!("### `{code}`")),
+                sections.contains(&format!("### `{code}`")),
                 "code {code} has no runbook section"
             );
             assert!(["gap", "warning"].contains(&p["severity"].as_str().unwrap()));

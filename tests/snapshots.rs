@@ -6,6 +6,8 @@
 //! Unstable values are replaced before the comparison: the temporary directory by `[TMP]` and the time in a
 //! backup's file name by `[TIME]`. The audit runs at a fixed time.
 
+mod logs_seed;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -479,6 +481,74 @@ async fn audit() {
         let (shown, stdout) = w.run(&command, format, &[]).await;
         insta::assert_snapshot!(format!("audit_{name}"), shown);
         assert_eq!(std::fs::read_to_string(&report).unwrap(), stdout);
+        assert_eq!(w.writes(), before);
+    }
+}
+
+/// `[cloudwatch]` and `[flow_logs]` for the audit with the new codes (issue 11).
+const LOGS: &str = r#"
+[cloudwatch]
+log_group = "/trailhub/cloudtrail"
+
+[flow_logs]
+destinations = ["s3", "cloudwatch"]
+"#;
+
+/// [`audited`], then every account's CloudWatch Logs and flow logs made right under [`LOGS`] and one thing
+/// of each kind broken: the central trail sends to another log group, DEV's role for the trail is gone and
+/// CloudTrail reports an error, STG's latest delivery to its group is two days old and one of its VPCs has
+/// a flow log with other settings, PRD's flow log to the bucket fails and the bucket policy does not let
+/// delivery.logs write PRD's flow logs.
+async fn audited_with_logs() -> World {
+    let mut w = audited().await;
+    w.cfg = Config::parse(Path::new("accounts.toml"), &format!("{CONFIG}{LOGS}")).unwrap();
+    logs_seed::deliveries(&w.aws, &w.cfg, NOW - 600);
+    logs_seed::point_trail_elsewhere(
+        &w.aws,
+        CENTRAL,
+        "SEC-CLOUDTRAIL",
+        "arn:aws:logs:ap-northeast-2:111111111111:log-group:/team/trails:*",
+    );
+    let mut aws = w.aws.world();
+    aws.roles
+        .get_mut(DEV)
+        .unwrap()
+        .remove("TrailhubCloudTrailToLogs");
+    aws.trails.get_mut(DEV).unwrap()[0]
+        .1
+        .latest_cloudwatch_delivery_error =
+        Some("Access denied. Check the permissions for your role.".into());
+    aws.trails.get_mut(STG).unwrap()[0]
+        .1
+        .latest_cloudwatch_delivery_time = Some(NOW - 2 * DAY);
+    aws.flow_logs.get_mut(STG).unwrap()[1].traffic_type = "REJECT".into();
+    let prd = &mut aws.flow_logs.get_mut(PRD).unwrap()[0];
+    prd.deliver_logs_status = Some("FAILED".into());
+    prd.deliver_logs_error = Some("Access error".into());
+    let mut policy: serde_json::Value =
+        serde_json::from_str(aws.buckets[BUCKET].as_deref().unwrap()).unwrap();
+    for s in policy["Statement"].as_array_mut().unwrap() {
+        if s["Principal"]["Service"] == "delivery.logs.amazonaws.com" {
+            let accounts = &mut s["Condition"]["StringEquals"]["aws:SourceAccount"];
+            accounts.as_array_mut().unwrap().retain(|a| a != PRD);
+        }
+    }
+    aws.buckets.insert(BUCKET.into(), Some(policy.to_string()));
+    drop(aws);
+    w
+}
+
+#[tokio::test(start_paused = true)]
+async fn audit_logs() {
+    for (format, name) in FORMATS {
+        let w = audited_with_logs().await;
+        let command = Command::Audit(AuditArgs {
+            max_age: Duration::from_secs(24 * 3600),
+            output: None,
+        });
+        let before = w.writes();
+        let (shown, _) = w.run(&command, format, &[]).await;
+        insta::assert_snapshot!(format!("audit_logs_{name}"), shown);
         assert_eq!(w.writes(), before);
     }
 }

@@ -1,19 +1,23 @@
 //! The pure judge: the facts observed in one account in, its problems out (no I/O). Judges each trail
 //! that delivers to the central bucket (settings, status, freshness, whether the bucket policy lets it
-//! write) and keeps the best.
+//! write, and with `[cloudwatch]` its delivery to CloudWatch Logs) and keeps the best; then, with
+//! `[flow_logs]`, the account's flow logs (`logs`).
 
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::logs;
 use super::report::gaps;
 use super::{Code, Problem, age, log_prefix};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
-use crate::config::Config;
+use crate::config::{Config, Target};
 use crate::model::{AccountId, TrailArn};
 use crate::plan::evaluate::check_delivery;
 use crate::plan::policy::Org;
-use crate::plan::{AccountFailure, delivery_verdict, denial_message, trail_delivery};
+use crate::plan::{
+    AccountFailure, DeliveryState, delivery_verdict, denial_message, trail_delivery,
+};
 use crate::plan::{layout, selectors};
 
 /// What the audit judges against: where logs must go and the policy in force.
@@ -34,6 +38,9 @@ pub(super) struct Judge<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Candidate {
     pub(super) trail: ObservedTrail,
+    /// The trail trailhub manages in the account (its name, in the account's own list): held to the
+    /// configured CloudWatch Logs group and role. Any other trail is not trailhub's to change.
+    pub(super) managed: bool,
     /// GetTrailStatus of the trail; Err: the call failed (`code: message`).
     pub(super) status: Result<TrailStatus, AccountFailure>,
     /// GetEventSelectors of the trail, read in the same wave as its status; Err: the call failed.
@@ -63,6 +70,8 @@ pub(super) enum Facts {
         candidates: Vec<Candidate>,
         /// The account's other trails (for the message when none delivers).
         others: Vec<ObservedTrail>,
+        /// Its log groups, roles, VPCs and flow logs, as discovery read them (only where configured).
+        delivery: Box<DeliveryState>,
     },
 }
 
@@ -79,23 +88,22 @@ pub(super) fn live_policy(text: Option<&str>) -> (Value, Option<String>) {
     }
 }
 
-/// One in-scope account to put in the report.
+/// One in-scope account to put in the report: the account as in scope (its ID, name, and whether
+/// `[cloudwatch]` and `[flow_logs]` apply to it) and what was seen there.
 #[derive(Debug, Clone)]
 pub(super) struct Audited {
-    pub(super) id: AccountId,
-    pub(super) name: String,
-    pub(super) is_central: bool,
+    pub(super) target: Target,
     pub(super) facts: Facts,
 }
 
 /// Judges one in-scope account: the trail judged (the first candidate with no gap, else the one with the
-/// fewest) and its problems.
+/// fewest) and its problems, then its flow logs' problems.
 pub(super) fn classify_account(
     j: &Judge,
-    account: &AccountId,
+    target: &Target,
     facts: &Facts,
 ) -> (Option<String>, Vec<Problem>) {
-    let (candidates, others) = match facts {
+    let (candidates, others, delivery) = match facts {
         Facts::Unreachable(f) => {
             return (
                 None,
@@ -105,21 +113,27 @@ pub(super) fn classify_account(
                 )],
             );
         }
-        Facts::Reached { candidates, others } => (candidates, others),
+        Facts::Reached {
+            candidates,
+            others,
+            delivery,
+        } => (candidates, others, delivery),
     };
     let judged: Vec<(&Candidate, Vec<Problem>)> = candidates
         .iter()
-        .map(|c| (c, judge_candidate(j, account, c)))
+        .map(|c| (c, judge_candidate(j, target, delivery, c)))
         .collect();
     let best = judged
         .iter()
         .enumerate()
         .min_by_key(|(i, (_, p))| (gaps(p), *i))
         .map(|(_, x)| x);
-    match best {
+    let (arn, mut problems) = match best {
         Some((c, problems)) => (Some(c.trail.arn.clone()), problems.clone()),
         None => (None, vec![no_trail(j.cfg, others)]),
-    }
+    };
+    problems.extend(logs::flow_problems(j, target, delivery));
+    (arn, problems)
 }
 
 /// The gap of an account where no trail delivers to the bucket, naming where its trails deliver instead.
@@ -144,9 +158,11 @@ fn no_trail(cfg: &Config, others: &[ObservedTrail]) -> Problem {
     Problem::gap(Code::NoTrail, msg)
 }
 
-/// The problems of one candidate trail for `account`, in the report's order: its status and settings,
-/// then how fresh its logs are, then whether the policy lets it deliver.
-fn judge_candidate(j: &Judge, account: &AccountId, c: &Candidate) -> Vec<Problem> {
+/// The problems of one candidate trail for the account, in the report's order: its status and settings,
+/// then how fresh its logs are, then whether the policy lets it deliver, then its delivery to CloudWatch
+/// Logs.
+fn judge_candidate(j: &Judge, target: &Target, d: &DeliveryState, c: &Candidate) -> Vec<Problem> {
+    let account = &target.id;
     let mut out = Vec::new();
     let status = match &c.status {
         Ok(s) => Some(s),
@@ -168,6 +184,7 @@ fn judge_candidate(j: &Judge, account: &AccountId, c: &Candidate) -> Vec<Problem
     if let Some(denied) = policy_denial(j, account, c) {
         out.push(Problem::gap(Code::PolicyDenies, denied));
     }
+    out.extend(logs::trail_problems(j, target, d, c, status));
     out
 }
 
@@ -371,7 +388,7 @@ mod tests {
     use serde_json::json;
 
     fn codes(j: &Judge, facts: Facts) -> Vec<(Code, Severity)> {
-        let (_, p) = classify_account(j, &DEV.parse().unwrap(), &facts);
+        let (_, p) = classify_account(j, &dev(), &facts);
         p.iter().map(|p| (p.code, p.severity)).collect()
     }
 
@@ -379,8 +396,7 @@ mod tests {
     fn a_healthy_trail_has_no_problem() {
         let (cfg, p) = (cfg(), policy(&[(DEV, DEV_ARN)]));
         let j = judge(&cfg, &p);
-        let (arn, problems) =
-            classify_account(&j, &DEV.parse().unwrap(), &reached(vec![healthy(DEV_ARN)]));
+        let (arn, problems) = classify_account(&j, &dev(), &reached(vec![healthy(DEV_ARN)]));
         assert_eq!(arn.as_deref(), Some(DEV_ARN));
         assert!(problems.is_empty(), "{problems:?}");
     }
@@ -428,7 +444,7 @@ mod tests {
         // no event selectors at all (how moto leaves a new trail): it logs nothing
         let mut c = healthy(DEV_ARN);
         c.selectors = Ok(crate::aws::EventSelectors::default());
-        let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![c]));
+        let (_, p) = classify_account(&j, &dev(), &reached(vec![c]));
         assert_eq!(
             p.iter().map(|p| (p.code, p.severity)).collect::<Vec<_>>(),
             [(Code::ManagementEventsOff, Gap)]
@@ -445,7 +461,7 @@ mod tests {
             "SlowDown",
             "reduce your request rate",
         )));
-        let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![c]));
+        let (_, p) = classify_account(&j, &dev(), &reached(vec![c]));
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!((p[0].code, p[0].severity), (Code::Unreachable, Gap));
         assert!(p[0].message.contains("cannot list the log files under s3://sec-log/AWSLogs/222222222222/CloudTrail/: ListObjectsV2: SlowDown"), "{p:?}");
@@ -465,7 +481,7 @@ mod tests {
 
         let mut old_object = healthy(DEV_ARN);
         old_object.delivery = Ok(vec![region(Some(NOW - DAY - 1))]);
-        let (_, p2) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![old_object]));
+        let (_, p2) = classify_account(&j, &dev(), &reached(vec![old_object]));
         assert_eq!(p2.len(), 1);
         assert_eq!(p2[0].code, Code::StaleDelivery);
         assert!(
@@ -507,8 +523,9 @@ mod tests {
         let facts = Facts::Reached {
             candidates: vec![],
             others: vec![elsewhere],
+            delivery: Box::default(),
         };
-        let (arn, problems) = classify_account(&j, &DEV.parse().unwrap(), &facts);
+        let (arn, problems) = classify_account(&j, &dev(), &facts);
         assert_eq!(arn, None);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].code, Code::NoTrail);
@@ -525,8 +542,7 @@ mod tests {
         let other = "arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/Renamed";
         let p = policy(&[(DEV, other)]);
         let j = judge(&cfg, &p);
-        let (_, problems) =
-            classify_account(&j, &DEV.parse().unwrap(), &reached(vec![healthy(DEV_ARN)]));
+        let (_, problems) = classify_account(&j, &dev(), &reached(vec![healthy(DEV_ARN)]));
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].code, Code::PolicyDenies);
         assert!(problems[0].message.contains(DEV_ARN));
@@ -536,8 +552,7 @@ mod tests {
             policy_note: Some("the bucket has no policy"),
             ..judge(&cfg, &none)
         };
-        let (_, problems) =
-            classify_account(&j, &DEV.parse().unwrap(), &reached(vec![healthy(DEV_ARN)]));
+        let (_, problems) = classify_account(&j, &dev(), &reached(vec![healthy(DEV_ARN)]));
         assert!(
             problems[0].message.starts_with("the bucket has no policy"),
             "{problems:?}"
@@ -553,19 +568,12 @@ mod tests {
         let extra = "arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/Extra";
         let p2 = policy(&[(DEV, DEV_ARN), (DEV, extra)]);
         let j2 = judge(&cfg, &p2);
-        let (arn, problems) = classify_account(
-            &j2,
-            &DEV.parse().unwrap(),
-            &reached(vec![stopped.clone(), healthy(extra)]),
-        );
+        let (arn, problems) =
+            classify_account(&j2, &dev(), &reached(vec![stopped.clone(), healthy(extra)]));
         assert_eq!(arn.as_deref(), Some(extra));
         assert!(problems.is_empty());
         // both broken: the one with the fewest gaps, the preferred one on a tie
-        let (arn, _) = classify_account(
-            &j,
-            &DEV.parse().unwrap(),
-            &reached(vec![stopped, healthy(extra)]),
-        );
+        let (arn, _) = classify_account(&j, &dev(), &reached(vec![stopped, healthy(extra)]));
         assert_eq!(arn.as_deref(), Some(DEV_ARN));
     }
 
@@ -586,14 +594,14 @@ mod tests {
         assert_eq!(codes(&j, reached(vec![c.clone()])), []);
         c.delivery = Ok(vec![]);
         c.status.as_mut().unwrap().start_logging_time = Some(NOW - 2 * DAY);
-        let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![c]));
+        let (_, p) = classify_account(&j, &dev(), &reached(vec![c]));
         assert!(
             p[0].message
                 .contains("s3://sec-log/AWSLogs/o-abc123/222222222222/CloudTrail/"),
             "{p:?}"
         );
         // the same trail judged as a plain trail would write under AWSLogs/<id>/: denied
-        let (_, p) = classify_account(&j, &DEV.parse().unwrap(), &reached(vec![healthy(org_arn)]));
+        let (_, p) = classify_account(&j, &dev(), &reached(vec![healthy(org_arn)]));
         assert_eq!(p[0].code, Code::PolicyDenies);
     }
 }

@@ -1,14 +1,17 @@
-//! `trailhub audit`: does every account's CloudTrail still reach the central bucket? Strictly read-only.
+//! `trailhub audit`: does every account's CloudTrail still reach the central bucket (and, where configured,
+//! CloudWatch Logs), and does every VPC have its flow logs? Strictly read-only.
 //!
 //! [`audit`] is the flow: `observe` gathers the facts over the `aws` traits (at most `concurrency`
-//! accounts at once, never a write); `judge` turns each account's facts into problems and `stale` finds
-//! the policy entries of accounts no longer in scope, both pure; `report` holds the report's schema
-//! (documented in `runbooks/scheduled-audit.md`) and builds it; `duration` reads and writes ages.
+//! accounts at once, never a write); `judge` turns each account's facts into problems (`logs` for the
+//! CloudWatch Logs and flow log checks) and `stale` finds the policy entries of accounts no longer in
+//! scope, all pure; `report` holds the report's schema (documented in `runbooks/scheduled-audit.md`) and
+//! builds it; `duration` reads and writes ages.
 
 mod duration;
 #[cfg(test)]
 mod fixtures;
 mod judge;
+mod logs;
 mod observe;
 mod report;
 mod stale;

@@ -251,7 +251,8 @@ pub(super) async fn gather<C: Central>(
 }
 
 /// One account and its facts: unreachable, or its candidate trails (its own that deliver, the managed one
-/// first, then the organization trail when it covers the account) and its other trails.
+/// first, then the organization trail when it covers the account), its other trails, and what discovery
+/// read for `[cloudwatch]` and `[flow_logs]` (no call of its own).
 async fn audited<C: Central>(
     central: &C,
     cfg: &Config,
@@ -262,7 +263,11 @@ async fn audited<C: Central>(
 ) -> Audited {
     let facts = match &o.state {
         AccountState::Failed(f) => Facts::Unreachable(f.clone()),
-        AccountState::Observed { trail: mine, .. } => {
+        AccountState::Observed {
+            trail: mine,
+            delivery,
+            ..
+        } => {
             let mine = mine.as_ref().filter(|_| managed);
             let mut candidates = own_candidates(central, cfg, o, mine, org_id, window).await;
             if let Some(org_trail) = org_trail
@@ -280,13 +285,15 @@ async fn audited<C: Central>(
                 .filter(|t| !candidates.iter().any(|c| c.trail.arn == t.arn))
                 .cloned()
                 .collect();
-            Facts::Reached { candidates, others }
+            Facts::Reached {
+                candidates,
+                others,
+                delivery: Box::new(delivery.clone()),
+            }
         }
     };
     Audited {
-        id: o.target.id.clone(),
-        name: o.target.name.clone(),
-        is_central: o.target.is_central,
+        target: o.target.clone(),
         facts,
     }
 }
@@ -321,6 +328,7 @@ async fn own_candidates<C: Central>(
         let org_id = org_id.filter(|_| t.organization_trail).map(str::to_owned);
         let delivery = delivery(central, cfg, org_id.as_deref(), id, window).await;
         candidates.push(Candidate {
+            managed: mine.is_some_and(|m| m.arn == t.arn),
             trail: t,
             status,
             selectors,
@@ -365,6 +373,7 @@ async fn org_candidate<C: Central>(
     let has_logs = delivery.as_ref().is_ok_and(|r| !r.is_empty());
     (from_org || has_logs).then(|| Candidate {
         trail: org_trail.trail.clone(),
+        managed: false,
         status: org_trail.status.0.clone(),
         selectors: org_trail.status.1.clone(),
         org_id: Some(org_trail.org_id.clone()),

@@ -23,6 +23,12 @@ pub enum Code {
     StaleDelivery,
     NoDelivery,
     PolicyDenies,
+    NoCloudwatch,
+    CloudwatchError,
+    CloudwatchStale,
+    FlowLogsMissing,
+    FlowLogsFailed,
+    FlowLogsDenied,
     StalePolicyEntry,
 }
 
@@ -40,6 +46,12 @@ impl Code {
             Code::StaleDelivery => "stale-delivery",
             Code::NoDelivery => "no-delivery",
             Code::PolicyDenies => "policy-denies",
+            Code::NoCloudwatch => "no-cloudwatch",
+            Code::CloudwatchError => "cloudwatch-error",
+            Code::CloudwatchStale => "cloudwatch-stale",
+            Code::FlowLogsMissing => "flow-logs-missing",
+            Code::FlowLogsFailed => "flow-logs-failed",
+            Code::FlowLogsDenied => "flow-logs-denied",
             Code::StalePolicyEntry => "stale-policy-entry",
         }
     }
@@ -150,7 +162,7 @@ pub(super) fn gaps(p: &[Problem]) -> usize {
 /// the policy names that is not in scope.
 pub(super) fn report(j: &Judge, audited: &[Audited], generated_at: String) -> AuditReport {
     let mut accounts: Vec<AccountReport> = audited.iter().map(|a| account_report(j, a)).collect();
-    let in_scope: BTreeSet<String> = audited.iter().map(|a| a.id.to_string()).collect();
+    let in_scope: BTreeSet<String> = audited.iter().map(|a| a.target.id.to_string()).collect();
     let stale = stale_entries(j.policy, &in_scope);
     let stale_accounts = stale_accounts(&stale);
     let n_stale = stale_accounts.len();
@@ -174,11 +186,11 @@ pub(super) fn report(j: &Judge, audited: &[Audited], generated_at: String) -> Au
 
 /// One in-scope account, judged.
 fn account_report(j: &Judge, a: &Audited) -> AccountReport {
-    let (trail_arn, problems) = classify_account(j, &a.id, &a.facts);
+    let (trail_arn, problems) = classify_account(j, &a.target, &a.facts);
     AccountReport {
-        id: a.id.to_string(),
-        name: a.name.clone(),
-        scope: if a.is_central {
+        id: a.target.id.to_string(),
+        name: a.target.name.clone(),
+        scope: if a.target.is_central {
             Scope::Central
         } else {
             Scope::Member
@@ -225,6 +237,34 @@ mod tests {
     use super::*;
     use crate::audit::fixtures::*;
 
+    /// The text and Markdown print `as_str`, the JSON the serde name: one name per code.
+    #[test]
+    fn each_code_has_one_name() {
+        use Code::*;
+        for code in [
+            Unreachable,
+            NoTrail,
+            NotLogging,
+            NotMultiRegion,
+            NoLogValidation,
+            NoGlobalEvents,
+            ManagementEventsOff,
+            DeliveryError,
+            StaleDelivery,
+            NoDelivery,
+            PolicyDenies,
+            NoCloudwatch,
+            CloudwatchError,
+            CloudwatchStale,
+            FlowLogsMissing,
+            FlowLogsFailed,
+            FlowLogsDenied,
+            StalePolicyEntry,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
+
     #[test]
     fn report_counts_only_accounts_in_scope() {
         let cfg = cfg();
@@ -238,15 +278,11 @@ mod tests {
         let j = judge(&cfg, &p);
         let audited = vec![
             Audited {
-                id: "111111111111".parse().unwrap(),
-                name: "central".into(),
-                is_central: true,
+                target: central(),
                 facts: reached(vec![]),
             },
             Audited {
-                id: DEV.parse().unwrap(),
-                name: "DEV".into(),
-                is_central: false,
+                target: dev(),
                 facts: reached(vec![healthy(DEV_ARN)]),
             },
         ];

@@ -1,5 +1,6 @@
 //! `trailhub audit` (async, over the `aws` traits, read-only): does every account's CloudTrail still reach
-//! the central bucket? Writes no result.
+//! the central bucket, and, with `[cloudwatch]` and `[flow_logs]`, its log group and every VPC's flow logs
+//! their destinations? Writes no result.
 
 use anyhow::Result;
 use time::OffsetDateTime;

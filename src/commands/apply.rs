@@ -9,7 +9,7 @@ use crate::apply::{ApplyOptions, ApplyReport, apply};
 use crate::aws::Central;
 use crate::config::Config;
 use crate::discover::Rejected;
-use crate::plan::{AccountPlan, AccountPlanStatus, FlowLogsPlan};
+use crate::plan::{AccountPlan, FlowLogsPlan};
 
 #[derive(Debug, Clone)]
 pub enum ApplyOutcome {
@@ -53,10 +53,7 @@ pub async fn run<C: Central>(
 ) -> Result<ApplyOutcome> {
     let (scope, plan, observations) =
         full_plan(central, cfg, opts.concurrency, &opts.interrupt).await?;
-    let all_planned = plan.accounts.iter().all(|a| {
-        matches!(a.status, AccountPlanStatus::Changes { .. })
-            && !matches!(a.flow_logs, Some(FlowLogsPlan::Blocked { .. }))
-    });
+    let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked);
     if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
         let vpcs = cfg.flow_logs.as_ref().map(|_| {
             let vpcs = |a: &AccountPlan| match &a.flow_logs {

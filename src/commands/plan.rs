@@ -8,7 +8,7 @@ use crate::aws::Central;
 use crate::config::Config;
 use crate::discover::Rejected;
 use crate::interrupt::Interrupt;
-use crate::plan::{AccountPlanStatus, FlowLogsPlan, Plan};
+use crate::plan::{AccountPlan, Plan};
 
 /// The plan, and the Organizations accounts in scope that cannot be planned.
 #[derive(Debug, Clone)]
@@ -18,13 +18,10 @@ pub struct PlanReport {
 }
 
 impl PlanReport {
-    /// 0 when every account can be planned (changes may be pending), 1 when some cannot (its trail, or
-    /// its flow logs).
+    /// 0 when every account can be planned (changes may be pending, or another trail covers it), 1 when
+    /// some cannot (its trail, or its flow logs).
     pub fn exit_code(&self) -> i32 {
-        let blocked = self.plan.accounts.iter().any(|a| {
-            !matches!(a.status, AccountPlanStatus::Changes { .. })
-                || matches!(a.flow_logs, Some(FlowLogsPlan::Blocked { .. }))
-        });
+        let blocked = self.plan.accounts.iter().any(AccountPlan::is_blocked);
         i32::from(blocked || !self.rejected.is_empty())
     }
 }

@@ -163,6 +163,15 @@ impl AccountPlan {
         }
     }
 
+    /// Whether some part of the account cannot be done: its trail (unreachable, denied by the policy, a
+    /// second copy refused) or its flow logs. An account another trail covers is not blocked.
+    pub fn is_blocked(&self) -> bool {
+        !matches!(
+            self.status,
+            AccountPlanStatus::Changes { .. } | AccountPlanStatus::Covered { .. }
+        ) || matches!(self.flow_logs, Some(FlowLogsPlan::Blocked { .. }))
+    }
+
     /// Whether anything in the account is to change: its trail, its CloudWatch Logs setup or its flow logs.
     pub fn has_changes(&self) -> bool {
         !self.changes().is_empty()

@@ -275,6 +275,7 @@ fn live_policy(
                         entries: &earlier,
                         form,
                         org: None,
+                        flow_logs: Default::default(),
                     },
                 )
                 .unwrap();
@@ -317,6 +318,7 @@ fn input<'a>(
         entries,
         form,
         org,
+        flow_logs: Default::default(),
     }
 }
 

@@ -80,7 +80,7 @@ pub struct PolicyRestore {
 
 /// The bucket owner's trap: when the account that owns the bucket creates a flow log to it, AWS may attach
 /// its own policy, which "overwrites any existing policy attached to the bucket" (VPC User Guide, "Amazon
-/// S3 bucket permissions for flow logs"; docs/aws-rules.md, FL-2). Call it after the central account's
+/// S3 bucket permissions for flow logs"; docs/aws-rules.md, DL-2). Call it after the central account's
 /// flow logs to S3 are created, with the policy `write_policy` put in force (`wrote`).
 ///
 /// Reads the policy back; when every statement of `wrote` is still there, does nothing (None). Otherwise

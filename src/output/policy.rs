@@ -45,14 +45,15 @@ pub(super) fn form_line(p: &Merged) -> String {
     }
     if let Some(d) = &p.log_delivery {
         line += &format!(
-            "; delivery.logs statements (flow logs of {} accounts): {}{}",
+            "; delivery.logs statements (flow logs of {} account{}): {}{}",
             d.accounts,
+            if d.accounts == 1 { "" } else { "s" },
             d.form.name(),
             passed_over(&d.form_sizes, d.form)
         );
         if d.form == DeliveryForm::Organization {
             line += "; note: they rest on aws:SourceOrgID, which AWS does not document for \
-                     delivery.logs (docs/aws-rules.md, FL-3)";
+                     delivery.logs (docs/aws-rules.md, DL-3)";
         }
     }
     line
@@ -106,5 +107,41 @@ mod tests {
         );
         let m = merge(None, &input(PolicyForm::Auto)).unwrap();
         assert!(!form_line(&m).contains("SourceOrgID"), "{}", form_line(&m));
+    }
+
+    /// Issue 11: the line names the delivery.logs statements' form too, and what the organization form
+    /// rests on.
+    #[test]
+    fn the_delivery_logs_form_is_named() {
+        let bucket = "sec-log".parse().unwrap();
+        let flow: Vec<crate::model::AccountId> = vec!["222222222222".parse().unwrap()];
+        let org = Org {
+            id: "o-abc123".into(),
+            members: ["222222222222".to_owned()].into(),
+        };
+        let input = |form| PolicyInput {
+            bucket: &bucket,
+            partition: "aws",
+            prefix: None,
+            entries: &[],
+            form,
+            org: Some(&org),
+            flow_logs: crate::plan::policy::FlowLogAccounts {
+                accounts: &flow,
+                region: "ap-northeast-2",
+            },
+        };
+        let m = merge(None, &input(PolicyForm::Auto)).unwrap();
+        let line = form_line(&m);
+        assert!(
+            line.contains("delivery.logs statements (flow logs of 1 account): exact"),
+            "{line}"
+        );
+        let m = merge(None, &input(PolicyForm::Organization)).unwrap();
+        let line = form_line(&m);
+        assert!(
+            line.contains("they rest on aws:SourceOrgID, which AWS does not document"),
+            "{line}"
+        );
     }
 }

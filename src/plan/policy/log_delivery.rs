@@ -7,7 +7,7 @@
 //! `my-s3-arn/*` with `s3:x-amz-acl = bucket-owner-full-control`; both with `StringEquals aws:SourceAccount`
 //! and `ArnLike aws:SourceArn = arn:aws:logs:region:account_id:*`. trailhub writes them under its own Sids:
 //! AWS attaches `AWSLogDeliveryWrite` and `AWSLogDeliveryAclCheck` itself, and those stay foreign statements,
-//! kept byte for byte. The AclCheck statement also allows `s3:ListBucket` (docs/aws-rules.md, FL-1).
+//! kept byte for byte. The AclCheck statement also allows `s3:ListBucket` (docs/aws-rules.md, DL-1).
 //!
 //! Like the CloudTrail statements, these are written in one of several forms ([`DeliveryForm`]), and the
 //! values already in them that the config does not name are kept.
@@ -53,7 +53,7 @@ pub enum DeliveryForm {
     SharedPrefix,
     /// `StringEquals aws:SourceOrgID` = the organization; one `AWSLogs/*` resource. Constant size. Only with
     /// `source = "organizations"`; AWS does not document that delivery.logs sends `aws:SourceOrgID`
-    /// (docs/aws-rules.md, FL-3).
+    /// (docs/aws-rules.md, DL-3).
     Organization,
 }
 

@@ -1158,15 +1158,12 @@ impl<'a> Fitter<'a> {
             if self.skeleton.slots[k].is_none() {
                 continue;
             }
-            match found {
-                Some((i, live)) => {
-                    content.extra = live.extra.clone();
-                    if *live == content {
-                        placed.put(k, l.statements[*i].clone(), false);
-                        continue;
-                    }
+            if let Some((i, live)) = found {
+                content.extra = live.extra.clone();
+                if *live == content {
+                    placed.put(k, l.statements[*i].clone(), false);
+                    continue;
                 }
-                None => {}
             }
             let value = statement(l.sids[k], action, &content, is_write, input);
             placed.put(k, value, true);
@@ -2135,9 +2132,7 @@ mod tests {
             format!(
                 r#"{{"Sid":"TrailhubLogDeliveryWrite","Effect":"Allow",{p},"Action":"s3:PutObject","Resource":"*","Condition":{{"StringEquals":{{"aws:SourceAccount":"222222222222","aws:SourceOrgID":"o-abc"}}}}}}"#
             ),
-            format!(
-                r#"{{"Sid":"TrailhubDenyLogDeliveryIntoAnotherFolder","Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}},{{"Sid":"TrailhubDenyLogDeliveryIntoAnotherFolder","Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}}"#
-            ),
+            r#"{"Sid":"TrailhubDenyLogDeliveryIntoAnotherFolder","Effect":"Deny","Principal":"*","Action":"*","Resource":"*"},{"Sid":"TrailhubDenyLogDeliveryIntoAnotherFolder","Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}"#.to_owned(),
         ] {
             let live = parse_live(&format!(r#"{{"Statement":[{bad}]}}"#)).unwrap();
             let r = merge(Some(&live), &with_flow(input(&b, None, &e), &flow));

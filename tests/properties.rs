@@ -1,9 +1,12 @@
-//! Property tests of the policy merge and the evaluator (issue 4), over thousands of generated policies:
+//! Property tests of the policy merge and the evaluator (issues 4 and 11), over thousands of generated
+//! policies, with and without flow-log accounts (the delivery.logs statements):
 //!
-//! - merging never drops or alters a statement trailhub does not own, nor the policy's other fields;
+//! - merging never drops or alters a statement trailhub does not own (AWS's own `AWSLogDelivery*` among
+//!   them), nor the policy's other fields;
 //! - merging is idempotent: merge(merge(x)) == merge(x), and the second merge says nothing changed;
-//! - the evaluator says yes for every trail the planner put in, in whatever form was chosen (the number of
-//!   accounts varies so the forms step down; the organization form with an Org);
+//! - the evaluator says yes for every trail and every flow-log account the planner put in, in whatever
+//!   forms were chosen (the number of accounts varies so the forms step down; the organization forms with
+//!   an Org);
 //! - no statement trailhub writes has a `*` principal or lacks a source condition.
 
 use std::collections::BTreeSet;
@@ -15,17 +18,30 @@ use trailhub::config::PolicyForm;
 use trailhub::model::{AccountId, BucketName, KeyPrefix, Region, TrailArn, TrailName};
 use trailhub::plan::evaluate::{DeliveryTarget, check_delivery};
 use trailhub::plan::policy::{
-    ACL_SID, DENY_SID, Entry, Form, Merged, OWN_ACL_SID, OWN_WRITE_SID, Org, PolicyError,
-    PolicyInput, SIZE_LIMIT, WRITE_SID, merge, parse_live,
+    ACL_SID, DENY_SID, DeliveryForm, Entry, FlowLogAccounts, Form, LOG_ACL_SID, LOG_DELIVERY,
+    LOG_DENY_SID, LOG_WRITE_SID, Merged, OWN_ACL_SID, OWN_WRITE_SID, Org, PolicyError, PolicyInput,
+    SIZE_LIMIT, WRITE_SID, merge, parse_live,
 };
 
 const BUCKET: &str = "sec-log";
 const ORG_ID: &str = "o-abc123defg";
+/// The Region of the flow logs (`central.region`).
+const REGION: &str = "ap-northeast-2";
+const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 
 fn is_trailhubs(s: &Value) -> bool {
     matches!(
         s.get("Sid").and_then(Value::as_str),
-        Some(ACL_SID | WRITE_SID | OWN_ACL_SID | OWN_WRITE_SID | DENY_SID)
+        Some(
+            ACL_SID
+                | WRITE_SID
+                | OWN_ACL_SID
+                | OWN_WRITE_SID
+                | DENY_SID
+                | LOG_ACL_SID
+                | LOG_WRITE_SID
+                | LOG_DENY_SID
+        )
     )
 }
 
@@ -96,6 +112,43 @@ fn some_entries() -> impl Strategy<Value = Vec<Entry>> {
     ]
 }
 
+/// The flow-log accounts for these entries: none (no `[flow_logs]` to S3), all of them, every other one,
+/// or all of them and accounts with no trail of trailhub's (covered by another trail).
+#[derive(Debug, Clone, Copy)]
+enum FlowLogs {
+    None,
+    All,
+    Some,
+    More,
+}
+
+fn flow_logs() -> impl Strategy<Value = (FlowLogs, BTreeSet<String>)> {
+    (
+        prop_oneof![
+            2 => Just(FlowLogs::None),
+            3 => Just(FlowLogs::All),
+            1 => Just(FlowLogs::Some),
+            1 => Just(FlowLogs::More),
+        ],
+        prop::collection::btree_set(account_id(), 1..4),
+    )
+}
+
+/// The flow-log accounts, sorted as the planner makes them.
+fn flow_accounts(
+    entries: &[Entry],
+    (mode, extra): &(FlowLogs, BTreeSet<String>),
+) -> Vec<AccountId> {
+    let ids = entries.iter().map(|e| e.account.to_string());
+    let out: BTreeSet<String> = match mode {
+        FlowLogs::None => BTreeSet::new(),
+        FlowLogs::All => ids.collect(),
+        FlowLogs::Some => ids.step_by(2).collect(),
+        FlowLogs::More => ids.chain(extra.iter().cloned()).collect(),
+    };
+    out.into_iter().map(|a| a.parse().unwrap()).collect()
+}
+
 fn action() -> BoxedStrategy<Value> {
     prop::sample::select(vec![
         "s3:PutObject",
@@ -120,6 +173,7 @@ fn string_or_list(s: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
 fn principal() -> BoxedStrategy<Value> {
     prop_oneof![
         Just(json!("*")),
+        Just(json!({"Service": ["delivery.logs.amazonaws.com", "cloudtrail.amazonaws.com"]})),
         account_id().prop_map(|a| json!({"AWS": format!("arn:aws:iam::{a}:root")})),
         Just(json!({"AWS": "*"})),
         Just(json!({"Service": "cloudtrail.amazonaws.com"})),
@@ -190,6 +244,9 @@ fn foreign_statement() -> BoxedStrategy<Value> {
         "[A-Za-z0-9]{1,24}".prop_map(Some),
         Just(Some("awscloudtrailwrite20150319".to_owned())),
         Just(Some("AWSCloudTrailAclCheck".to_owned())),
+        Just(Some("AWSLogDeliveryWrite".to_owned())),
+        Just(Some("AWSLogDeliveryAclCheck".to_owned())),
+        Just(Some("trailhublogdeliverywrite".to_owned())),
     ];
     (
         sid,
@@ -220,8 +277,47 @@ fn foreign_statement() -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// A statement that cannot stand between CloudTrail and the bucket: an Allow, or a Deny of actions
-/// delivery does not use.
+/// The statements AWS attaches itself when an account creates a flow log to a bucket it owns (VPC User
+/// Guide, "Amazon S3 bucket permissions for flow logs"): someone else's, for trailhub.
+fn aws_log_delivery_statement() -> BoxedStrategy<Value> {
+    (account_id(), any::<bool>(), any::<bool>())
+        .prop_map(|(a, write, list_actions)| {
+            let cond = |acl: bool| {
+                let mut eq = json!({"aws:SourceAccount": a});
+                if acl {
+                    eq["s3:x-amz-acl"] = json!("bucket-owner-full-control");
+                }
+                json!({"StringEquals": eq, "ArnLike": {"aws:SourceArn": format!("arn:aws:logs:us-east-1:{a}:*")}})
+            };
+            if write {
+                json!({"Sid": "AWSLogDeliveryWrite", "Effect": "Allow",
+                    "Principal": {"Service": LOG_DELIVERY}, "Action": "s3:PutObject",
+                    "Resource": format!("arn:aws:s3:::{BUCKET}/AWSLogs/{a}/*"), "Condition": cond(true)})
+            } else {
+                let action = if list_actions {
+                    json!(["s3:GetBucketAcl", "s3:ListBucket"])
+                } else {
+                    json!(["s3:Get*", "s3:List*"])
+                };
+                json!({"Sid": "AWSLogDeliveryAclCheck", "Effect": "Allow",
+                    "Principal": {"Service": LOG_DELIVERY}, "Action": action,
+                    "Resource": format!("arn:aws:s3:::{BUCKET}"), "Condition": cond(false)})
+            }
+        })
+        .boxed()
+}
+
+/// Someone else's statement: any shape, or the ones AWS attaches for flow logs.
+fn others_statement() -> BoxedStrategy<Value> {
+    prop_oneof![
+        6 => foreign_statement(),
+        1 => aws_log_delivery_statement(),
+    ]
+    .boxed()
+}
+
+/// A statement that cannot stand between CloudTrail or delivery.logs and the bucket: an Allow, or a Deny of
+/// actions delivery does not use.
 fn benign_statement() -> BoxedStrategy<Value> {
     (foreign_statement(), any::<bool>())
         .prop_map(|(mut s, deny)| {
@@ -240,8 +336,8 @@ fn benign_statement() -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// A live policy: foreign statements, maybe trailhub's two from an earlier run for other accounts (in a
-/// random form), at random places; maybe an `Id`; maybe `Statement` a single object.
+/// A live policy: foreign statements, maybe trailhub's from an earlier run for other accounts (in a random
+/// form, with their flow logs or not), at random places; maybe an `Id`; maybe `Statement` a single object.
 #[derive(Debug, Clone)]
 struct Live {
     policy: Value,
@@ -262,42 +358,54 @@ fn live_policy(
         any::<prop::sample::Index>(),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(mut stmts, earlier, form, at, with_id, single)| {
-            if let Some(earlier) = earlier {
-                let bucket: BucketName = BUCKET.parse().unwrap();
-                let m = merge(
-                    None,
-                    &PolicyInput {
-                        bucket: &bucket,
-                        partition: "aws",
-                        prefix: None,
-                        entries: &earlier,
-                        form,
-                        org: None,
-                    },
-                )
-                .unwrap();
-                let ours = statements(&m.policy);
-                let i = at.index(stmts.len() + 1);
-                for (k, s) in ours.into_iter().enumerate() {
-                    stmts.insert((i + k).min(stmts.len()), s);
+        .prop_map(
+            |(mut stmts, earlier, form, at, with_id, single, with_flow_logs)| {
+                if let Some(earlier) = earlier {
+                    let bucket: BucketName = BUCKET.parse().unwrap();
+                    let flow: Vec<AccountId> = if with_flow_logs {
+                        earlier.iter().map(|e| e.account.clone()).collect()
+                    } else {
+                        vec![]
+                    };
+                    let m = merge(
+                        None,
+                        &PolicyInput {
+                            bucket: &bucket,
+                            partition: "aws",
+                            prefix: None,
+                            entries: &earlier,
+                            form,
+                            org: None,
+                            flow_logs: FlowLogAccounts {
+                                accounts: &flow,
+                                region: REGION,
+                            },
+                        },
+                    )
+                    .unwrap();
+                    let ours = statements(&m.policy);
+                    let i = at.index(stmts.len() + 1);
+                    for (k, s) in ours.into_iter().enumerate() {
+                        stmts.insert((i + k).min(stmts.len()), s);
+                    }
                 }
-            }
-            let mut p = Map::new();
-            p.insert("Version".into(), json!("2012-10-17"));
-            if with_id {
-                p.insert("Id".into(), json!("team-policy"));
-            }
-            if single && stmts.len() == 1 {
-                p.insert("Statement".into(), stmts.pop().unwrap());
-            } else {
-                p.insert("Statement".into(), Value::Array(stmts));
-            }
-            Live {
-                policy: Value::Object(p),
-            }
-        })
+                let mut p = Map::new();
+                p.insert("Version".into(), json!("2012-10-17"));
+                if with_id {
+                    p.insert("Id".into(), json!("team-policy"));
+                }
+                if single && stmts.len() == 1 {
+                    p.insert("Statement".into(), stmts.pop().unwrap());
+                } else {
+                    p.insert("Statement".into(), Value::Array(stmts));
+                }
+                Live {
+                    policy: Value::Object(p),
+                }
+            },
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,21 +425,39 @@ fn input<'a>(
         entries,
         form,
         org,
+        flow_logs: Default::default(),
     }
 }
 
-/// Every statement trailhub wrote: Allow, CloudTrail only, a non-empty source condition; and its one Deny
-/// (issue 10, point 6) denies CloudTrail only the keys with a second `AWSLogs/` segment.
+/// `inp` with flow logs for `flow` in [`REGION`].
+fn with_flow<'a>(inp: PolicyInput<'a>, flow: &'a [AccountId]) -> PolicyInput<'a> {
+    PolicyInput {
+        flow_logs: FlowLogAccounts {
+            accounts: flow,
+            region: REGION,
+        },
+        ..inp
+    }
+}
+
+/// The one service each of trailhub's statements is for.
+fn service_of(s: &Value) -> &'static str {
+    match s["Sid"].as_str() {
+        Some(LOG_ACL_SID | LOG_WRITE_SID | LOG_DENY_SID) => LOG_DELIVERY,
+        _ => CLOUDTRAIL,
+    }
+}
+
+/// Every statement trailhub wrote: Allow, one service only (CloudTrail or delivery.logs), a non-empty
+/// source condition; and its Denies (issue 10, point 6) deny their service only the keys with a second
+/// `AWSLogs/` segment.
 fn check_ours(m: &Merged) -> Result<(), TestCaseError> {
     for s in statements(&m.policy)
         .iter()
-        .filter(|s| s["Sid"] == DENY_SID)
+        .filter(|s| s["Sid"] == DENY_SID || s["Sid"] == LOG_DENY_SID)
     {
         prop_assert_eq!(&s["Effect"], "Deny");
-        prop_assert_eq!(
-            &s["Principal"],
-            &json!({"Service": "cloudtrail.amazonaws.com"})
-        );
+        prop_assert_eq!(&s["Principal"], &json!({"Service": service_of(s)}));
         for r in s["Resource"].as_array().into_iter().flatten() {
             prop_assert_eq!(
                 r.as_str().unwrap_or_default().matches("AWSLogs/").count(),
@@ -344,14 +470,11 @@ fn check_ours(m: &Merged) -> Result<(), TestCaseError> {
     let allows = statements(&m.policy);
     for s in allows
         .iter()
-        .filter(|s| is_trailhubs(s) && s["Sid"] != DENY_SID)
+        .filter(|s| is_trailhubs(s) && s["Sid"] != DENY_SID && s["Sid"] != LOG_DENY_SID)
     {
         prop_assert_eq!(&s["Effect"], "Allow");
         prop_assert!(s.get("NotPrincipal").is_none(), "{s:#}");
-        prop_assert_eq!(
-            &s["Principal"],
-            &json!({"Service": "cloudtrail.amazonaws.com"})
-        );
+        prop_assert_eq!(&s["Principal"], &json!({"Service": service_of(s)}));
         let cond = s["Condition"].as_object();
         prop_assert!(cond.is_some(), "no condition: {s:#}");
         let mut sources = 0;
@@ -401,6 +524,10 @@ fn check_idempotent(m: &Merged, inp: &PolicyInput) -> Result<(), TestCaseError> 
     prop_assert_eq!(&again.policy, &m.policy);
     prop_assert_eq!(&again.text, &m.text);
     prop_assert_eq!(again.form, m.form);
+    prop_assert_eq!(
+        again.log_delivery.map(|d| d.form),
+        m.log_delivery.as_ref().map(|d| d.form)
+    );
     Ok(())
 }
 
@@ -440,6 +567,50 @@ fn check_every_trail_allowed(
     Ok(())
 }
 
+/// delivery.logs may write the flow logs of every flow-log account the planner put in (a spread of them,
+/// as for trails), with a concrete `aws:SourceArn` of the documented shape.
+fn check_every_flow_log_allowed(
+    m: &Merged,
+    flow: &[AccountId],
+    prefix: Option<&KeyPrefix>,
+    org: Option<&Org>,
+) -> Result<(), TestCaseError> {
+    if flow.is_empty() {
+        return Ok(());
+    }
+    let d = m.log_delivery.as_ref();
+    prop_assert!(
+        d.is_some(),
+        "no delivery.logs statements for {} accounts",
+        flow.len()
+    );
+    let step = (flow.len() / 8).max(1);
+    for a in flow.iter().step_by(step).chain(flow.last()) {
+        let target = DeliveryTarget {
+            partition: "aws".into(),
+            bucket: BUCKET.into(),
+            key_prefix: prefix.map(ToString::to_string),
+            account_id: a.to_string(),
+            source_arn: format!("arn:aws:logs:{REGION}:{a}:vpc-flow-log-delivery"),
+            source_account: a.to_string(),
+            org_id: org.map(|o| o.id.clone()),
+            service: LOG_DELIVERY.into(),
+            log_kind: "vpcflowlogs".into(),
+            region: REGION.into(),
+        };
+        let v = check_delivery(&m.policy, &target);
+        prop_assert!(
+            v.allowed(),
+            "the flow logs of {} in form {:?} are not allowed: {:?}\n{:#}",
+            a,
+            d.map(|d| d.form),
+            v,
+            m.policy
+        );
+    }
+    Ok(())
+}
+
 fn prefix() -> impl Strategy<Value = Option<KeyPrefix>> {
     prop::option::of(
         prop::sample::select(vec!["org", "a/b", "logs.ct"]).prop_map(|p| p.parse().unwrap()),
@@ -470,9 +641,11 @@ fn org_for(entries: &[Entry], with_org: bool) -> Option<Org> {
     })
 }
 
-/// The live policy's earlier trailhub entries are accounts too: an organization must hold them to be used.
-fn org_for_all(entries: &[Entry], live: &Value, with_org: bool) -> Option<Org> {
+/// The live policy's earlier trailhub entries and the flow-log accounts are accounts too: an organization
+/// must hold them to be used.
+fn org_for_all(entries: &[Entry], flow: &[AccountId], live: &Value, with_org: bool) -> Option<Org> {
     let mut org = org_for(entries, with_org)?;
+    org.members.extend(flow.iter().map(ToString::to_string));
     let text = live.to_string();
     for w in text.split(|c: char| !c.is_ascii_digit()) {
         if w.len() == 12 {
@@ -498,22 +671,25 @@ fn cases(default: u32) -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(800), ..ProptestConfig::default() })]
 
-    /// Merging never drops or alters a statement trailhub does not own, its result is idempotent, and
-    /// what trailhub writes is CloudTrail-only with a source condition.
+    /// Merging (with flow-log accounts or not) never drops or alters a statement trailhub does not own,
+    /// its result is idempotent, and what trailhub writes is for one service with a source condition.
     #[test]
     fn merge_keeps_foreign_statements_and_is_idempotent(
-        live in live_policy(foreign_statement()),
+        live in live_policy(others_statement()),
         entries in some_entries(),
+        flow in flow_logs(),
         prefix in prefix(),
         form in form(),
         with_org in any::<bool>(),
     ) {
         let bucket: BucketName = BUCKET.parse().unwrap();
-        let org = org_for_all(&entries, &live.policy, with_org);
-        let inp = input(&bucket, prefix.as_ref(), &entries, form, org.as_ref());
+        let flow = flow_accounts(&entries, &flow);
+        let org = org_for_all(&entries, &flow, &live.policy, with_org);
+        let inp = with_flow(input(&bucket, prefix.as_ref(), &entries, form, org.as_ref()), &flow);
         match merge(Some(&live.policy), &inp) {
             Ok(m) => {
                 prop_assert!(m.size <= SIZE_LIMIT);
+                prop_assert_eq!(m.text.len(), m.size);
                 check_foreign_kept(&live.policy, &m)?;
                 check_ours(&m)?;
                 check_idempotent(&m, &inp)?;
@@ -527,22 +703,25 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(600), ..ProptestConfig::default() })]
 
-    /// With statements that cannot stand in the way, the evaluator lets every trail the planner put in
-    /// write, in whatever form was chosen.
+    /// With statements that cannot stand in the way, the evaluator lets every trail and every flow-log
+    /// account the planner put in write, in whatever forms were chosen.
     #[test]
-    fn evaluator_allows_every_trail_the_planner_put_in(
+    fn evaluator_allows_every_trail_and_flow_log_the_planner_put_in(
         live in live_policy(benign_statement()),
         entries in some_entries(),
+        flow in flow_logs(),
         prefix in prefix(),
         form in form(),
         with_org in any::<bool>(),
     ) {
         let bucket: BucketName = BUCKET.parse().unwrap();
-        let org = org_for_all(&entries, &live.policy, with_org);
-        let inp = input(&bucket, prefix.as_ref(), &entries, form, org.as_ref());
+        let flow = flow_accounts(&entries, &flow);
+        let org = org_for_all(&entries, &flow, &live.policy, with_org);
+        let inp = with_flow(input(&bucket, prefix.as_ref(), &entries, form, org.as_ref()), &flow);
         match merge(Some(&live.policy), &inp) {
             Ok(m) => {
                 check_every_trail_allowed(&m, &entries, prefix.as_ref(), org.as_ref())?;
+                check_every_flow_log_allowed(&m, &flow, prefix.as_ref(), org.as_ref())?;
                 check_ours(&m)?;
             }
             Err(e) => prop_assert!(acceptable(&e) || form != PolicyForm::Auto, "{e}"),
@@ -554,19 +733,25 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(300), ..ProptestConfig::default() })]
 
-    /// From no policy at all, auto always finds a form (with an organization, whatever the size), and
-    /// every trail is allowed.
+    /// From no policy at all, auto always finds forms (with an organization, whatever the size), and
+    /// every trail and flow-log account is allowed.
     #[test]
     fn from_nothing_auto_always_fits_with_an_org(
         entries in some_entries(),
+        flow in flow_logs(),
         prefix in prefix(),
     ) {
         let bucket: BucketName = BUCKET.parse().unwrap();
-        let org = org_for(&entries, true);
-        let inp = input(&bucket, prefix.as_ref(), &entries, PolicyForm::Auto, org.as_ref());
+        let flow = flow_accounts(&entries, &flow);
+        let org = org_for_all(&entries, &flow, &json!({}), true);
+        let inp = with_flow(
+            input(&bucket, prefix.as_ref(), &entries, PolicyForm::Auto, org.as_ref()),
+            &flow,
+        );
         let m = merge(None, &inp).unwrap();
         prop_assert!(m.size <= SIZE_LIMIT);
         check_every_trail_allowed(&m, &entries, prefix.as_ref(), org.as_ref())?;
+        check_every_flow_log_allowed(&m, &flow, prefix.as_ref(), org.as_ref())?;
         check_ours(&m)?;
         check_idempotent(&m, &inp)?;
     }
@@ -618,6 +803,52 @@ fn forms_step_down_and_each_allows_every_trail() {
             Form::SourceAccount,
             Form::SharedPrefix,
             Form::Organization
+        ]
+    );
+}
+
+/// With flow logs for every account, the two families step down together, the widest as narrow as possible
+/// first, and in each combination the evaluator allows every trail and every account's flow logs.
+#[test]
+fn combinations_step_down_and_each_allows_every_trail_and_flow_log() {
+    let bucket: BucketName = BUCKET.parse().unwrap();
+    let region: Region = REGION.parse().unwrap();
+    let make = |n: u64| -> Vec<Entry> {
+        let mut e: Vec<Entry> = (0..n)
+            .map(|i| {
+                let account: AccountId = format!("{:012}", 100000000000u64 + i * 7919)
+                    .parse()
+                    .unwrap();
+                let name: TrailName = format!("ORG-TRAIL-{i}").parse().unwrap();
+                Entry::own(account.clone(), TrailArn::new(&region, &account, &name))
+            })
+            .collect();
+        e.sort();
+        e
+    };
+    let mut seen = Vec::new();
+    for (n, with_org) in [(10, false), (90, false), (250, false), (2000, true)] {
+        let e = make(n);
+        let flow: Vec<AccountId> = e.iter().map(|x| x.account.clone()).collect();
+        let org = org_for(&e, with_org);
+        let inp = with_flow(
+            input(&bucket, None, &e, PolicyForm::Auto, org.as_ref()),
+            &flow,
+        );
+        let m = merge(None, &inp).unwrap();
+        check_every_trail_allowed(&m, &e, None, org.as_ref()).unwrap();
+        check_every_flow_log_allowed(&m, &flow, None, org.as_ref()).unwrap();
+        check_ours(&m).unwrap();
+        check_idempotent(&m, &inp).unwrap();
+        seen.push((m.form, m.log_delivery.unwrap().form));
+    }
+    assert_eq!(
+        seen,
+        [
+            (Form::Exact, DeliveryForm::Exact),
+            (Form::AccountArns, DeliveryForm::SourceAccount),
+            (Form::SharedPrefix, DeliveryForm::SharedPrefix),
+            (Form::Organization, DeliveryForm::Organization),
         ]
     );
 }

@@ -113,8 +113,15 @@ pub async fn apply<C: Central>(
     }
     let bucket_created = make_bucket(central, cfg, plan).await?;
     let org = scope.org.as_ref();
-    let (policy, in_force) =
-        write_policy(central, cfg, &plan.entries, org, &opts.backup_dir).await?;
+    let (policy, in_force) = write_policy(
+        central,
+        cfg,
+        &plan.entries,
+        &plan.flow_log_accounts,
+        org,
+        &opts.backup_dir,
+    )
+    .await?;
     let shared = Shared {
         central,
         cfg,
@@ -202,7 +209,15 @@ async fn recheck_policy<C: Central>(
     mut policy: PolicyOutcome,
 ) -> Result<PolicyOutcome, ApplyError> {
     let org = scope.org.as_ref();
-    let (again, _) = write_policy(central, cfg, &plan.entries, org, &opts.backup_dir).await?;
+    let (again, _) = write_policy(
+        central,
+        cfg,
+        &plan.entries,
+        &plan.flow_log_accounts,
+        org,
+        &opts.backup_dir,
+    )
+    .await?;
     if again.written {
         tracing::warn!(
             "another writer had replaced the bucket policy without this run's entries: merged and wrote it again"

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::{Console, Render, print_json};
-use crate::plan::policy::{Form, Merged, SIZE_LIMIT};
+use crate::plan::policy::{DeliveryForm, Form, FormName, FormSize, Merged, SIZE_LIMIT};
 
 /// The document itself (text), the document with its form and size (JSON), or both for a ticket
 /// (Markdown). In text, the form goes to the console so that stdout stays the document alone, ready for a
@@ -30,27 +30,51 @@ impl Render for Merged {
     }
 }
 
-/// "exact, 1289 of 20480 bytes" and, when a more specific form was passed over, why.
+/// "exact, 1289 of 20480 bytes" and, when a more specific form was passed over, why; then the same for the
+/// delivery.logs statements, when the policy has them.
 pub(super) fn form_line(p: &Merged) -> String {
-    let mut line = format!("{}, {} of {SIZE_LIMIT} bytes", p.form.name(), p.size);
-    let passed: Vec<String> = p
-        .form_sizes
-        .iter()
-        .filter(|f| f.form != p.form)
-        .map(|f| match (&f.size, &f.unusable) {
-            (Some(n), _) => format!("{} would be {n} bytes", f.form.name()),
-            (None, Some(why)) => format!("{} cannot be used: {why}", f.form.name()),
-            (None, None) => format!("{} not tried", f.form.name()),
-        })
-        .collect();
-    if !passed.is_empty() {
-        line += &format!(" (the most specific form that fits: {})", passed.join("; "));
-    }
+    let mut line = format!(
+        "{}, {} of {SIZE_LIMIT} bytes{}",
+        p.form.name(),
+        p.size,
+        passed_over(&p.form_sizes, p.form)
+    );
     if p.form == Form::Organization {
         line += "; note: it rests on aws:SourceOrgID, which AWS documents as a global condition key but \
                  not for the delivery of a member's own trail (docs/aws-rules.md, CT-3)";
     }
+    if let Some(d) = &p.log_delivery {
+        line += &format!(
+            "; delivery.logs statements (flow logs of {} account{}): {}{}",
+            d.accounts,
+            if d.accounts == 1 { "" } else { "s" },
+            d.form.name(),
+            passed_over(&d.form_sizes, d.form)
+        );
+        if d.form == DeliveryForm::Organization {
+            line += "; note: they rest on aws:SourceOrgID, which AWS does not document for \
+                     delivery.logs (docs/aws-rules.md, DL-3)";
+        }
+    }
     line
+}
+
+/// " (the most specific form that fits: exact would be 21000 bytes)": the forms tried before `chosen`.
+fn passed_over<F: FormName + PartialEq>(sizes: &[FormSize<F>], chosen: F) -> String {
+    let passed: Vec<String> = sizes
+        .iter()
+        .filter(|f| f.form != chosen)
+        .map(|f| match (&f.size, &f.unusable) {
+            (Some(n), _) => format!("{} would be {n} bytes", f.form.form_name()),
+            (None, Some(why)) => format!("{} cannot be used: {why}", f.form.form_name()),
+            (None, None) => format!("{} not tried", f.form.form_name()),
+        })
+        .collect();
+    if passed.is_empty() {
+        String::new()
+    } else {
+        format!(" (the most specific form that fits: {})", passed.join("; "))
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +97,7 @@ mod tests {
             entries: &[],
             form,
             org: Some(&org),
+            flow_logs: Default::default(),
         };
         let m = merge(None, &input(PolicyForm::Organization)).unwrap();
         assert!(
@@ -82,5 +107,41 @@ mod tests {
         );
         let m = merge(None, &input(PolicyForm::Auto)).unwrap();
         assert!(!form_line(&m).contains("SourceOrgID"), "{}", form_line(&m));
+    }
+
+    /// Issue 11: the line names the delivery.logs statements' form too, and what the organization form
+    /// rests on.
+    #[test]
+    fn the_delivery_logs_form_is_named() {
+        let bucket = "sec-log".parse().unwrap();
+        let flow: Vec<crate::model::AccountId> = vec!["222222222222".parse().unwrap()];
+        let org = Org {
+            id: "o-abc123".into(),
+            members: ["222222222222".to_owned()].into(),
+        };
+        let input = |form| PolicyInput {
+            bucket: &bucket,
+            partition: "aws",
+            prefix: None,
+            entries: &[],
+            form,
+            org: Some(&org),
+            flow_logs: crate::plan::policy::FlowLogAccounts {
+                accounts: &flow,
+                region: "ap-northeast-2",
+            },
+        };
+        let m = merge(None, &input(PolicyForm::Auto)).unwrap();
+        let line = form_line(&m);
+        assert!(
+            line.contains("delivery.logs statements (flow logs of 1 account): exact"),
+            "{line}"
+        );
+        let m = merge(None, &input(PolicyForm::Organization)).unwrap();
+        let line = form_line(&m);
+        assert!(
+            line.contains("they rest on aws:SourceOrgID, which AWS does not document"),
+            "{line}"
+        );
     }
 }

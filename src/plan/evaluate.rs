@@ -912,6 +912,42 @@ mod tests {
         );
     }
 
+    /// Flow logs (issue 11): AWS documents delivery.logs' `aws:SourceArn` only as the pattern
+    /// `arn:<p>:logs:<region>:<account>:*`; the request carries a concrete ARN of that shape.
+    #[test]
+    fn arn_like_matches_a_logs_source_arn() {
+        let value = "arn:aws:logs:ap-northeast-2:222222222222:vpc-flow-log-delivery";
+        let pattern = "arn:aws:logs:ap-northeast-2:222222222222:*";
+        assert_eq!(arn_like(pattern, value), Tri::Yes);
+        assert_eq!(arn_like("arn:aws:logs:*:222222222222:*", value), Tri::Yes);
+        assert_eq!(
+            arn_like("arn:aws:logs:us-east-1:222222222222:*", value),
+            Tri::No
+        );
+        assert_eq!(
+            arn_like("arn:aws:logs:ap-northeast-2:333333333333:*", value),
+            Tri::No
+        );
+        assert_eq!(
+            arn_like("arn:aws:cloudtrail:*:222222222222:trail/*", value),
+            Tri::No
+        );
+        // a resource part with colons is still the sixth component
+        let group = "arn:aws:logs:ap-northeast-2:222222222222:log-group:/a/b:*";
+        assert_eq!(arn_like(pattern, group), Tri::Yes);
+        let flow_logs = DeliveryTarget {
+            service: "delivery.logs.amazonaws.com".into(),
+            log_kind: "vpcflowlogs".into(),
+            source_arn: value.into(),
+            ..dev()
+        };
+        let like = allow_all_with(json!({"ArnLike": {"aws:SourceArn": pattern}}));
+        assert!(check_delivery(&like, &flow_logs).allowed());
+        // StringEquals compares text: the documented pattern is not the value AWS sends
+        let equals = allow_all_with(json!({"StringEquals": {"aws:SourceArn": pattern}}));
+        assert!(!check_delivery(&equals, &flow_logs).allowed());
+    }
+
     #[test]
     fn source_account_list_and_org_id_forms() {
         let by_account = with_statements(json!([{"Effect": "Allow", "Principal": {"Service": CT},

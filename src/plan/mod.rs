@@ -21,14 +21,14 @@ use crate::aws::{
     DesiredTrail, EventSelectors, Guard, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail,
 };
 use crate::config::SecondCopy;
-use crate::config::{Config, Target};
+use crate::config::{Config, FlowDestination, Target};
 use crate::model::{AccountId, TrailArn};
 use cloudwatch::SetupChange;
 use coverage::{Existing, OtherTrail};
 use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
 pub use failure::AccountFailure;
 use flow_logs::FlowLogChange;
-use policy::{Entry, Merged, Org, PolicyError, PolicyInput, merge, parse_live};
+use policy::{Entry, FlowLogAccounts, Merged, Org, PolicyError, PolicyInput, merge, parse_live};
 use trails::{TrailChange, diff_trail};
 
 /// What was seen in one account before planning.
@@ -197,6 +197,9 @@ pub struct Plan {
     /// The trails the policy lets write, one per account: trailhub's, or the trail that already covers it.
     #[serde(skip)]
     pub entries: Vec<Entry>,
+    /// The accounts whose flow logs the policy lets delivery.logs write ([`flow_log_accounts`]).
+    #[serde(skip)]
+    pub flow_log_accounts: Vec<AccountId>,
 }
 
 impl Plan {
@@ -234,6 +237,27 @@ pub fn entries(cfg: &Config, targets: &[Target]) -> Vec<Entry> {
     e
 }
 
+/// The accounts whose VPC flow logs go to the central bucket, sorted: with `[flow_logs]` sending to `s3`,
+/// every target with `flow_logs` on, whether trailhub's trail or another covers it (flow logs are not
+/// trails).
+pub fn flow_log_accounts(cfg: &Config, targets: &[Target]) -> Vec<AccountId> {
+    let to_s3 = cfg
+        .flow_logs
+        .as_ref()
+        .is_some_and(|f| f.destinations.contains(&FlowDestination::S3));
+    if !to_s3 {
+        return vec![];
+    }
+    let mut accounts: Vec<AccountId> = targets
+        .iter()
+        .filter(|t| t.flow_logs)
+        .map(|t| t.id.clone())
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    accounts
+}
+
 /// The merged policy for these targets over the live policy text (None: the bucket has no policy).
 pub fn desired_policy(
     cfg: &Config,
@@ -241,13 +265,16 @@ pub fn desired_policy(
     org: Option<&Org>,
     live: Option<&str>,
 ) -> Result<Merged, PolicyError> {
-    merge_entries(cfg, &entries(cfg, targets), org, live)
+    let flow_logs = flow_log_accounts(cfg, targets);
+    merge_entries(cfg, &entries(cfg, targets), &flow_logs, org, live)
 }
 
-/// The merged policy for these entries over the live policy text (None: the bucket has no policy).
+/// The merged policy for these trails and flow-log accounts over the live policy text (None: the bucket has
+/// no policy).
 pub fn merge_entries(
     cfg: &Config,
     entries: &[Entry],
+    flow_log_accounts: &[AccountId],
     org: Option<&Org>,
     live: Option<&str>,
 ) -> Result<Merged, PolicyError> {
@@ -259,6 +286,10 @@ pub fn merge_entries(
         entries,
         form: cfg.central.policy_form,
         org,
+        flow_logs: FlowLogAccounts {
+            accounts: flow_log_accounts,
+            region: cfg.central.region.as_str(),
+        },
     };
     merge(live.as_ref(), &input)
 }
@@ -305,7 +336,13 @@ pub fn trail_delivery(
 
 /// What VPC Flow Logs asks of the central bucket when it delivers `account`'s flow logs
 /// (`delivery.logs.amazonaws.com`, `aws:SourceAccount` the account, `aws:SourceArn` one of its CloudWatch
-/// Logs ARNs in the central region, objects under `[prefix/]AWSLogs/<account>/vpcflowlogs/`).
+/// Logs ARNs in the central region, objects under `[prefix/]AWSLogs/<account>/vpcflowlogs/`), without
+/// `aws:SourceOrgID` (see [`flow_logs_verdict`]).
+///
+/// AWS documents `aws:SourceArn` only as a pattern, `arn:<p>:logs:<region>:<account>:*` (VPC User Guide,
+/// "Amazon S3 bucket permissions for flow logs"), not the value delivery.logs sends. The representative is
+/// a concrete ARN of that shape, never the pattern itself, so that a statement comparing the pattern's text
+/// with `StringEquals` (which AWS would not match) does not count as allowing.
 pub fn flow_log_delivery(cfg: &Config, account: &AccountId) -> DeliveryTarget {
     let central = &cfg.central;
     let (partition, region) = (central.region.partition(), central.region.as_str());
@@ -314,7 +351,7 @@ pub fn flow_log_delivery(cfg: &Config, account: &AccountId) -> DeliveryTarget {
         bucket: central.bucket.to_string(),
         key_prefix: central.key_prefix.as_ref().map(ToString::to_string),
         account_id: account.to_string(),
-        source_arn: format!("arn:{partition}:logs:{region}:{account}:*"),
+        source_arn: format!("arn:{partition}:logs:{region}:{account}:vpc-flow-log-delivery"),
         source_account: account.to_string(),
         org_id: None,
         service: DELIVERY_LOGS.to_owned(),
@@ -323,11 +360,32 @@ pub fn flow_log_delivery(cfg: &Config, account: &AccountId) -> DeliveryTarget {
     }
 }
 
-/// The service that delivers flow logs (and other vended logs) to S3.
-pub const DELIVERY_LOGS: &str = "delivery.logs.amazonaws.com";
+/// Does `policy` let delivery.logs write this account's flow logs to the central bucket? With the
+/// organization's ID as `aws:SourceOrgID` when the accounts come from AWS Organizations (the policy's
+/// organization form rests on it).
+pub fn flow_logs_verdict(
+    cfg: &Config,
+    policy: &Value,
+    org: Option<&Org>,
+    account: &AccountId,
+) -> DeliveryVerdict {
+    let target = DeliveryTarget {
+        org_id: org.map(|o| o.id.clone()),
+        ..flow_log_delivery(cfg, account)
+    };
+    check_delivery(policy, &target)
+}
 
-/// Why a verdict is not allowed, in words.
+/// The service that delivers flow logs (and other vended logs) to S3.
+pub const DELIVERY_LOGS: &str = policy::LOG_DELIVERY;
+
+/// Why a CloudTrail delivery verdict is not allowed, in words.
 pub fn denial_message(policy: &Value, v: &DeliveryVerdict) -> String {
+    denial_message_for(policy, v, policy::CLOUDTRAIL)
+}
+
+/// Why `service`'s delivery verdict is not allowed, in words.
+pub fn denial_message_for(policy: &Value, v: &DeliveryVerdict, service: &str) -> String {
     let mut parts = Vec::new();
     let mut implicit = false;
     for (what, d) in [
@@ -347,7 +405,7 @@ pub fn denial_message(policy: &Value, v: &DeliveryVerdict) -> String {
         }
     }
     if implicit {
-        for (sid, op) in evaluate::unjudged_operators(policy, policy::CLOUDTRAIL) {
+        for (sid, op) in evaluate::unjudged_operators(policy, service) {
             parts.push(format!(
                 "statement {} has condition operator {op}, which trailhub does not evaluate, so it \
                  counts as allowing nothing",
@@ -379,7 +437,8 @@ pub fn plan(
         })
         .collect();
     let entries = planned_entries(cfg, targets, &existing);
-    let merged = merge_entries(cfg, &entries, org, live_policy)?;
+    let flow_log_accounts = flow_log_accounts(cfg, targets);
+    let merged = merge_entries(cfg, &entries, &flow_log_accounts, org, live_policy)?;
     let accounts = targets
         .iter()
         .map(|t| {
@@ -410,6 +469,7 @@ pub fn plan(
         policy: merged,
         accounts,
         entries,
+        flow_log_accounts,
     })
 }
 
@@ -505,7 +565,7 @@ fn account_plan(
         status,
         second_copy_of,
         cloudwatch: cloudwatch_changes,
-        flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy)),
+        flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy, org)),
         trail: desired,
     }
 }
@@ -539,21 +599,21 @@ fn trail_status(
     }
 }
 
-/// The flow logs part of an account's plan: None when `[flow_logs]` does not apply to it.
+/// The flow logs part of an account's plan: None when `[flow_logs]` does not apply to it. Blocked when
+/// the merged policy would not let delivery.logs write the account's flow logs (a foreign Deny, say: the
+/// merge puts trailhub's statements for every flow-log account in).
 fn flow_logs_plan(
     cfg: &Config,
     t: &Target,
     d: &DeliveryState,
     policy: &Value,
+    org: Option<&Org>,
 ) -> Option<FlowLogsPlan> {
     let fl = cfg.flow_logs.as_ref().filter(|_| t.flow_logs)?;
-    if fl
-        .destinations
-        .contains(&crate::config::FlowDestination::S3)
-    {
-        let verdict = check_delivery(policy, &flow_log_delivery(cfg, &t.id));
+    if fl.destinations.contains(&FlowDestination::S3) {
+        let verdict = flow_logs_verdict(cfg, policy, org, &t.id);
         if !verdict.allowed() {
-            let message = denial_message(policy, &verdict);
+            let message = denial_message_for(policy, &verdict, DELIVERY_LOGS);
             let failure = AccountFailure::FlowLogsDenied { message };
             return Some(FlowLogsPlan::Blocked { failure });
         }
@@ -810,6 +870,143 @@ name = "PRD"
                 .filter(|a| matches!(a.status, AccountPlanStatus::PolicyDenies { .. }))
                 .count();
             assert_eq!(denied, 0, "{n} accounts");
+        }
+    }
+
+    const FLOW_LOGS: &str = "[flow_logs]\ndestinations = [\"s3\"]\n";
+
+    fn observed(targets: &[Target]) -> BTreeMap<AccountId, AccountState> {
+        targets
+            .iter()
+            .map(|t| {
+                let state = AccountState::Observed {
+                    trail: None,
+                    is_logging: false,
+                    selectors: None,
+                    others: vec![],
+                    delivery: DeliveryState {
+                        vpcs: vec![format!("vpc-{}", t.id)],
+                        ..DeliveryState::default()
+                    },
+                };
+                (t.id.clone(), state)
+            })
+            .collect()
+    }
+
+    /// Issue 11: the merged policy lets delivery.logs write every flow-log account's flow logs (central
+    /// included), so the flow logs are planned, not blocked; a foreign Deny still blocks its account only.
+    #[test]
+    fn flow_logs_are_planned_once_the_policy_allows_them() {
+        let text = format!("{CFG}{FLOW_LOGS}");
+        let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
+        let mut targets: Vec<Target> = cfg.central_target().into_iter().collect();
+        targets.extend(cfg.static_targets());
+        let states = observed(&targets);
+        let p = plan(&cfg, &targets, None, &existing(), None, &states).unwrap();
+        assert_eq!(p.flow_log_accounts.len(), 3);
+        for a in &p.accounts {
+            assert!(
+                matches!(&a.flow_logs, Some(FlowLogsPlan::Changes { changes, .. }) if changes.len() == 1),
+                "{}: {:?}",
+                a.id,
+                a.flow_logs
+            );
+        }
+        let deny = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDevFlowLogs","Effect":"Deny","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/222222222222/*"}]}"#;
+        let p = plan(&cfg, &targets, None, &existing(), Some(deny), &states).unwrap();
+        for a in &p.accounts {
+            let blocked = matches!(&a.flow_logs, Some(FlowLogsPlan::Blocked { failure: AccountFailure::FlowLogsDenied { message } }) if message.contains("NoDevFlowLogs"));
+            assert_eq!(
+                blocked,
+                a.id.as_str() == "222222222222",
+                "{:?}",
+                a.flow_logs
+            );
+        }
+        // without the s3 destination, no delivery.logs statement
+        let cw = CFG.to_owned() + "[flow_logs]\ndestinations = [\"cloudwatch\"]\n";
+        let cfg = Config::parse(Path::new("a.toml"), &cw).unwrap();
+        let p = plan(&cfg, &targets, None, &existing(), None, &states).unwrap();
+        assert!(p.flow_log_accounts.is_empty());
+        assert!(p.policy.log_delivery.is_none());
+    }
+
+    /// Issue 11: with flow logs for every account, the policy fits in 20 KB and lets every trail and every
+    /// account's flow logs write: a static list up to a few hundred accounts, an organization beyond (both
+    /// families then in the organization form).
+    #[test]
+    fn every_trail_and_flow_log_is_allowed_at_scale() {
+        use policy::{DeliveryForm as D, Form as F};
+        for (n, from_org, forms) in [
+            (1, false, (F::Exact, D::Exact)),
+            (100, false, (F::SourceAccount, D::SourceAccount)),
+            (1_000, true, (F::Organization, D::Organization)),
+            (10_000, true, (F::Organization, D::Organization)),
+        ] {
+            let mut text = String::from(
+                "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\ntrail_name = \"{name}-CLOUDTRAIL\"\n",
+            );
+            let ids: Vec<String> = (0..n)
+                .map(|i| format!("{:012}", 200_000_000_000u64 + i))
+                .collect();
+            if from_org {
+                text += "source = \"organizations\"\n";
+            } else {
+                for id in &ids {
+                    text += &format!("[[account]]\nid = \"{id}\"\nname = \"A{id}\"\n");
+                }
+            }
+            text += FLOW_LOGS;
+            let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
+            let targets: Vec<Target> = if from_org {
+                ids.iter()
+                    .map(|id| {
+                        cfg.org_target(id.parse().unwrap(), format!("A{id}"))
+                            .unwrap()
+                    })
+                    .collect()
+            } else {
+                cfg.static_targets()
+            };
+            let org = from_org.then(|| policy::Org {
+                id: "o-abcdef1234".into(),
+                members: ids.iter().cloned().collect(),
+            });
+            let p = plan(
+                &cfg,
+                &targets,
+                org.as_ref(),
+                &existing(),
+                None,
+                &BTreeMap::new(),
+            )
+            .unwrap();
+            let d = p.policy.log_delivery.as_ref().unwrap();
+            assert_eq!(
+                (p.policy.form, d.form),
+                forms,
+                "{n}: {:?} {:?}",
+                p.policy.form_sizes,
+                d.form_sizes
+            );
+            assert!(
+                p.policy.size <= policy::SIZE_LIMIT,
+                "{n}: {}",
+                p.policy.size
+            );
+            eprintln!("{n} accounts with flow logs: {} bytes", p.policy.size);
+            assert_eq!(d.accounts, n as usize);
+            let denied = p
+                .accounts
+                .iter()
+                .filter(|a| matches!(a.status, AccountPlanStatus::PolicyDenies { .. }))
+                .count();
+            assert_eq!(denied, 0, "{n} accounts");
+            for t in &targets {
+                let v = flow_logs_verdict(&cfg, &p.policy.policy, org.as_ref(), &t.id);
+                assert!(v.allowed(), "{n}: {} {v:?}", t.id);
+            }
         }
     }
 }

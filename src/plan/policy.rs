@@ -1,13 +1,15 @@
-//! The shared bucket policy (pure): build trailhub's two CloudTrail statements, merge them into the live
-//! policy without touching anything else, and keep the result under S3's 20 KB limit.
+//! The shared bucket policy (pure): build trailhub's statements, merge them into the live policy without
+//! touching anything else, and keep the result under S3's 20 KB limit.
 //!
-//! trailhub owns exactly two statements, found by the Sids of AWS's documentation. Every other statement is
-//! kept as it was, in its order. Entries already in the two statements are kept too (removing accounts is
-//! an explicit, separate act), so a merge only ever widens what the two statements allow.
+//! trailhub owns two families of statements: two for CloudTrail, found by the Sids of AWS's documentation,
+//! and, when flow logs go to the bucket, two for `delivery.logs.amazonaws.com` under trailhub's own Sids
+//! ([`log_delivery`]); each family has a Deny of writes into another account's folder. Every other statement
+//! is kept as it was, in its order. Entries already in trailhub's statements are kept too (removing accounts
+//! is an explicit, separate act), so a merge only ever widens what they allow.
 //!
-//! The two statements name the trails they allow in one of several forms, from the most specific to the
-//! smallest ([`Form`]). With `policy_form = "auto"` the most specific form that fits in 20 KB is chosen;
-//! none of them drops the source condition or uses a `*` principal.
+//! Each family names what may write in one of several forms, from the most specific to the smallest
+//! ([`Form`], [`DeliveryForm`]). With `policy_form = "auto"` the most specific combination that fits in
+//! 20 KB is chosen (see [`width`]); none of the forms drops the source condition or uses a `*` principal.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +20,12 @@ use super::document::strings;
 use super::layout;
 use crate::config::PolicyForm;
 use crate::model::{AccountId, BucketName, KeyPrefix, TrailArn, is_account_id};
+
+pub mod log_delivery;
+
+pub use log_delivery::{
+    DeliveryForm, LOG_ACL_SID, LOG_DELIVERY, LOG_DENY_SID, LOG_WRITE_SID, LogDelivery,
+};
 
 pub const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 pub const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
@@ -78,6 +86,36 @@ impl Form {
             Form::Organization => "organization",
         }
     }
+
+    /// How far the form widens what may write: 0 names each trail, 1 any trail of a listed account, 2 any
+    /// source of a listed account, 3 the same with one shared prefix, 4 the whole organization. The
+    /// delivery.logs forms are on the same scale ([`DeliveryForm`]).
+    fn width(self) -> u8 {
+        match self {
+            Form::Exact => 0,
+            Form::AccountArns => 1,
+            Form::SourceAccount => 2,
+            Form::SharedPrefix => 3,
+            Form::Organization => 4,
+        }
+    }
+}
+
+/// A form's name, for messages.
+pub trait FormName: Copy {
+    fn form_name(self) -> &'static str;
+}
+
+impl FormName for Form {
+    fn form_name(self) -> &'static str {
+        self.name()
+    }
+}
+
+impl FormName for DeliveryForm {
+    fn form_name(self) -> &'static str {
+        self.name()
+    }
 }
 
 /// The forms a `policy_form` setting allows, most specific first.
@@ -114,33 +152,46 @@ pub enum PolicyError {
         "the live statement {sid:?} has the Sid trailhub manages but another shape ({why}); trailhub will not change it (runbooks/troubleshooting.md#sid-conflict)"
     )]
     SidConflict { sid: String, why: String },
+    /// Neither family can be written in any allowed form (the second list: the delivery.logs forms, empty
+    /// when there are none).
     #[error(
-        "no allowed policy form can be used: {}; choose another policy_form (runbooks/troubleshooting.md#policy-too-large)",
-        describe_sizes(.0)
+        "no allowed policy form can be used: {}{}; choose another policy_form (runbooks/troubleshooting.md#policy-too-large)",
+        describe_sizes(.0),
+        describe_log_sizes(.1)
     )]
-    NoUsableForm(Vec<FormSize>),
+    NoUsableForm(Vec<FormSize>, Vec<FormSize<DeliveryForm>>),
+    /// Each form with the other family in its smallest usable form: none fits.
     #[error(
-        "the merged bucket policy fits in no allowed form: {}; {fit} of the {accounts} accounts fit in the {} form (runbooks/troubleshooting.md#policy-too-large)",
+        "the merged bucket policy fits in no allowed form: {}{}; {fit} of the {accounts} accounts fit in the {} form (runbooks/troubleshooting.md#policy-too-large)",
         describe_sizes(.sizes),
+        describe_log_sizes(.log_sizes),
         .sizes.first().map_or("first", |s| s.form.name())
     )]
     TooLarge {
         sizes: Vec<FormSize>,
+        log_sizes: Vec<FormSize<DeliveryForm>>,
         accounts: usize,
         fit: usize,
     },
 }
 
-fn describe_sizes(sizes: &[FormSize]) -> String {
+fn describe_sizes<F: FormName>(sizes: &[FormSize<F>]) -> String {
     sizes
         .iter()
         .map(|s| match (&s.size, &s.unusable) {
-            (Some(n), _) => format!("{} is {n} bytes (limit {SIZE_LIMIT})", s.form.name()),
-            (None, Some(why)) => format!("{} cannot be used ({why})", s.form.name()),
-            (None, None) => format!("{} not tried", s.form.name()),
+            (Some(n), _) => format!("{} is {n} bytes (limit {SIZE_LIMIT})", s.form.form_name()),
+            (None, Some(why)) => format!("{} cannot be used ({why})", s.form.form_name()),
+            (None, None) => format!("{} not tried", s.form.form_name()),
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+fn describe_log_sizes(sizes: &[FormSize<DeliveryForm>]) -> String {
+    if sizes.is_empty() {
+        return String::new();
+    }
+    format!("; the delivery.logs statements: {}", describe_sizes(sizes))
 }
 
 /// One trail the policy must let write: the account whose prefix it writes and its exact ARN; for an
@@ -186,7 +237,16 @@ pub struct Org {
     pub members: BTreeSet<String>,
 }
 
-/// What the policy is for: the bucket, its optional key prefix, the trails to allow and how to name them.
+/// The accounts whose VPC flow logs go to the bucket (`[flow_logs]` with the `s3` destination), and the
+/// Region their flow logs are in (`central.region`): delivery.logs writes for them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FlowLogAccounts<'a> {
+    pub accounts: &'a [AccountId],
+    pub region: &'a str,
+}
+
+/// What the policy is for: the bucket, its optional key prefix, the trails and the flow-log accounts to
+/// allow, and how to name them.
 #[derive(Debug, Clone)]
 pub struct PolicyInput<'a> {
     pub bucket: &'a BucketName,
@@ -195,6 +255,7 @@ pub struct PolicyInput<'a> {
     pub entries: &'a [Entry],
     pub form: PolicyForm,
     pub org: Option<&'a Org>,
+    pub flow_logs: FlowLogAccounts<'a>,
 }
 
 impl PolicyInput<'_> {
@@ -223,12 +284,28 @@ impl PolicyInput<'_> {
     fn account_pattern(&self, account: &str) -> String {
         format!("arn:{}:cloudtrail:*:{account}:trail/*", self.partition)
     }
+    /// `arn:<p>:logs:<region>:<account>:*`: any source of the account's logs in the flow logs' Region, as
+    /// AWS's flow-log bucket policy names it.
+    fn log_pattern(&self, account: &str) -> String {
+        format!(
+            "arn:{}:logs:{}:{account}:*",
+            self.partition, self.flow_logs.region
+        )
+    }
+    /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*` for each flow-log account.
+    fn log_write_resources(&self) -> impl Iterator<Item = String> + '_ {
+        let base = self.logs_base();
+        self.flow_logs
+            .accounts
+            .iter()
+            .map(move |a| [base.as_str(), a.as_str(), "/*"].concat())
+    }
 }
 
 /// The size of the policy in one form, or why that form cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FormSize {
-    pub form: Form,
+pub struct FormSize<F = Form> {
+    pub form: F,
     pub size: Option<usize>,
     pub unusable: Option<String>,
 }
@@ -264,6 +341,10 @@ pub struct Merged {
     /// The console's old default statements (its Sid, no source condition), kept as they are: any trail
     /// of any account may write what they allow (confused deputy).
     pub legacy_statements: Vec<String>,
+    /// The delivery.logs statements (flow logs to the bucket): their form, sizes and entries; None when the
+    /// policy has none and the config wants none. `form_sizes` above are the sizes with these in their
+    /// chosen form.
+    pub log_delivery: Option<LogDelivery>,
 }
 
 /// Parses the live policy text as S3 returns it.
@@ -624,6 +705,10 @@ struct Live {
     legacy: Vec<String>,
     /// index of trailhub's Deny of writes into another account's folder, when present
     deny: Option<usize>,
+    /// index and content of trailhub's delivery.logs AclCheck and Write statements, and of its Deny
+    log_acl: Option<(usize, log_delivery::Content)>,
+    log_write: Option<(usize, log_delivery::Content)>,
+    log_deny: Option<usize>,
 }
 
 /// The two statements trailhub manages: (console's Sid, trailhub's own Sid, action, is it the Write one).
@@ -659,6 +744,18 @@ fn has_source_condition(stmt: &Map<String, Value>) -> bool {
     })
 }
 
+/// `Some(index)` once: a second statement with the same Sid is a conflict.
+fn once<T>(found: &mut Option<T>, sid: &str, value: T) -> Result<(), PolicyError> {
+    if found.is_some() {
+        return Err(PolicyError::SidConflict {
+            sid: sid.to_owned(),
+            why: "two statements have this Sid".into(),
+        });
+    }
+    *found = Some(value);
+    Ok(())
+}
+
 fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
     let mut doc = match live {
         Some(Value::Object(m)) => m.clone(),
@@ -678,46 +775,24 @@ fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
     let mut found = [None, None];
     let mut sids = [ACL_SID, WRITE_SID];
     let mut legacy = Vec::new();
-    let mut deny = None;
+    let (mut deny, mut log_acl, mut log_write, mut log_deny) = (None, None, None, None);
     for (index, s) in statements.iter().enumerate() {
         let Value::Object(stmt) = s else {
             return Err(PolicyError::StatementNotObject { index });
         };
         let sid = stmt.get("Sid").and_then(Value::as_str);
-        if sid == Some(DENY_SID) {
-            if deny.is_some() {
-                return Err(PolicyError::SidConflict {
-                    sid: DENY_SID.to_owned(),
-                    why: "two statements have this Sid".into(),
-                });
+        match sid {
+            Some(DENY_SID) => once(&mut deny, DENY_SID, index)?,
+            Some(LOG_DENY_SID) => once(&mut log_deny, LOG_DENY_SID, index)?,
+            Some(LOG_ACL_SID) => {
+                let c = log_delivery::read_managed(LOG_ACL_SID, stmt, false)?;
+                once(&mut log_acl, LOG_ACL_SID, (index, c))?;
             }
-            deny = Some(index);
-            continue;
-        }
-        for (slot, (console, own, action, is_write)) in SLOTS.into_iter().enumerate() {
-            if sid == Some(console) && is_console_default(stmt) {
-                // the console's old default: kept as it is, trailhub's statement goes beside it
-                legacy.push(console.to_owned());
-                sids[slot] = own;
-                continue;
+            Some(LOG_WRITE_SID) => {
+                let c = log_delivery::read_managed(LOG_WRITE_SID, stmt, true)?;
+                once(&mut log_write, LOG_WRITE_SID, (index, c))?;
             }
-            if sid != Some(console) && sid != Some(own) {
-                continue;
-            }
-            let sid = if sid == Some(own) { own } else { console };
-            if found[slot].is_some() {
-                let why = if sids[slot] == sid {
-                    "two statements have this Sid".to_owned()
-                } else {
-                    format!("statement {} is trailhub's too", sids[slot])
-                };
-                return Err(PolicyError::SidConflict {
-                    sid: sid.to_owned(),
-                    why,
-                });
-            }
-            found[slot] = Some((index, read_managed(sid, action, stmt, is_write)?));
-            sids[slot] = sid;
+            _ => read_trail_slot(stmt, index, &mut found, &mut sids, &mut legacy)?,
         }
     }
     let [acl, write] = found;
@@ -730,100 +805,142 @@ fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
         sids,
         legacy,
         deny,
+        log_acl,
+        log_write,
+        log_deny,
     })
 }
 
-/// Merges trailhub's two statements for `input` into `live` (None: the bucket has no policy), in the most
-/// specific allowed form that fits.
+/// Finds one of the CloudTrail statements: by the console's Sid (or trailhub's own, when the console's is a
+/// legacy statement kept as it is).
+fn read_trail_slot(
+    stmt: &Map<String, Value>,
+    index: usize,
+    found: &mut [Option<(usize, Content)>; 2],
+    sids: &mut [&'static str; 2],
+    legacy: &mut Vec<String>,
+) -> Result<(), PolicyError> {
+    let sid = stmt.get("Sid").and_then(Value::as_str);
+    for (slot, (console, own, action, is_write)) in SLOTS.into_iter().enumerate() {
+        if sid == Some(console) && is_console_default(stmt) {
+            // the console's old default: kept as it is, trailhub's statement goes beside it
+            legacy.push(console.to_owned());
+            sids[slot] = own;
+            continue;
+        }
+        if sid != Some(console) && sid != Some(own) {
+            continue;
+        }
+        let sid = if sid == Some(own) { own } else { console };
+        if found[slot].is_some() {
+            let why = if sids[slot] == sid {
+                "two statements have this Sid".to_owned()
+            } else {
+                format!("statement {} is trailhub's too", sids[slot])
+            };
+            return Err(PolicyError::SidConflict {
+                sid: sid.to_owned(),
+                why,
+            });
+        }
+        found[slot] = Some((index, read_managed(sid, action, stmt, is_write)?));
+        sids[slot] = sid;
+    }
+    Ok(())
+}
+
+/// Merges trailhub's statements for `input` into `live` (None: the bucket has no policy), in the most
+/// specific allowed combination of forms that fits.
 pub fn merge(live: Option<&Value>, input: &PolicyInput) -> Result<Merged, PolicyError> {
     let l = read_live(live)?;
-    let (best, sizes) = try_forms(&l, input, candidates(input.form));
-    match best {
-        Some(mut m) => {
-            m.form_sizes = sizes;
-            Ok(m)
-        }
-        None if sizes.iter().all(|s| s.size.is_none()) => Err(PolicyError::NoUsableForm(sizes)),
-        None => {
-            let fit = how_many_fit(&l, input);
-            Err(PolicyError::TooLarge {
-                sizes,
-                accounts: input.entries.len(),
-                fit,
-            })
-        }
+    let mut fit = Fitter::new(&l, input, candidates(input.form), log_candidates(&l, input));
+    if let Some((i, j)) = fit.best() {
+        return Ok(fit.assemble(i, j));
+    }
+    let (sizes, log_sizes) = fit.sizes_without_fit();
+    let no_log_form = !fit.log_forms.is_empty() && log_sizes.iter().all(|s| s.size.is_none());
+    if sizes.iter().all(|s| s.size.is_none()) || no_log_form {
+        return Err(PolicyError::NoUsableForm(sizes, log_sizes));
+    }
+    let (accounts, fit) = how_many_fit(&l, input);
+    Err(PolicyError::TooLarge {
+        sizes,
+        log_sizes,
+        accounts,
+        fit,
+    })
+}
+
+/// The delivery.logs forms to choose from: none when the family is absent (no flow-log account, no live
+/// statement of it).
+fn log_candidates(l: &Live, input: &PolicyInput) -> Vec<DeliveryForm> {
+    let present =
+        !input.flow_logs.accounts.is_empty() || l.log_acl.is_some() || l.log_write.is_some();
+    if present {
+        log_delivery::candidates(input.form)
+    } else {
+        vec![]
     }
 }
 
-/// The first of `forms` that can express everything and fits, and the size of each form tried.
-fn try_forms(l: &Live, input: &PolicyInput, forms: Vec<Form>) -> (Option<Merged>, Vec<FormSize>) {
-    let mut kept = Kept::default();
-    for (_, c) in l.acl.iter().chain(&l.write) {
-        kept.arns.extend(c.arns.iter().cloned());
-        kept.accounts
-            .extend(c.accounts.iter().chain(&c.account_patterns).cloned());
-        kept.orgs.extend(c.orgs.iter().cloned());
-    }
-    if let Some((_, w)) = &l.write {
-        kept.resources = w.resources.clone();
-    }
-    // the config's own entries are not "kept": they are wanted
-    for e in input.entries {
-        kept.arns.remove(&e.trail_arn.to_string());
-        kept.accounts.remove(e.source_account());
-    }
-    let mut sizes = Vec::new();
-    for form in forms {
-        match render(form, input, &kept) {
-            Err(why) => sizes.push(FormSize {
-                form,
-                size: None,
-                unusable: Some(why),
-            }),
-            Ok((acl, write)) => {
-                let placed = place(l, input, acl, write);
-                sizes.push(FormSize {
-                    form,
-                    size: Some(placed.size),
-                    unusable: None,
-                });
-                if placed.size <= SIZE_LIMIT {
-                    return (Some(assemble(l, input, form, placed)), sizes);
-                }
-            }
-        }
-    }
-    (None, sizes)
+/// The order in which combinations of the two families' forms are tried: a policy is only as specific as
+/// its widest family, so the widest is kept as narrow as possible first; then the two together as narrow
+/// as possible; then, between two equally wide combinations, CloudTrail (the audit trail itself) the more
+/// specific. With no delivery.logs statements this is the CloudTrail forms' own order.
+fn order(ct: Form, log: Option<DeliveryForm>) -> (u8, u8, u8) {
+    let (c, d) = (ct.width(), log.map_or(0, DeliveryForm::width));
+    (c.max(d), c + d, c)
 }
 
-/// How many of the entries fit in the first candidate form (for the error message).
-fn how_many_fit(l: &Live, input: &PolicyInput) -> usize {
-    let first = candidates(input.form)[0];
+/// How many accounts (of trails and flow logs together, in account order) fit in the first allowed
+/// combination of forms (for the error message), and how many there are.
+fn how_many_fit(l: &Live, input: &PolicyInput) -> (usize, usize) {
+    let accounts: Vec<&str> = input
+        .entries
+        .iter()
+        .map(|e| e.account.as_str())
+        .chain(input.flow_logs.accounts.iter().map(AccountId::as_str))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let ct = vec![candidates(input.form)[0]];
+    let log: Vec<DeliveryForm> = log_candidates(l, input).into_iter().take(1).collect();
     let fits = |k: usize| {
+        let last = if k == 0 { "" } else { accounts[k - 1] };
+        let entries: Vec<Entry> = input
+            .entries
+            .iter()
+            .filter(|e| e.account.as_str() <= last)
+            .cloned()
+            .collect();
+        let flow: Vec<AccountId> = input
+            .flow_logs
+            .accounts
+            .iter()
+            .filter(|a| a.as_str() <= last)
+            .cloned()
+            .collect();
         let sub = PolicyInput {
-            entries: &input.entries[..k],
+            entries: &entries,
+            flow_logs: FlowLogAccounts {
+                accounts: &flow,
+                ..input.flow_logs
+            },
             ..input.clone()
         };
-        try_forms(l, &sub, vec![first]).0.is_some()
+        Fitter::new(l, &sub, ct.clone(), log.clone())
+            .best()
+            .is_some()
     };
     if !fits(0) {
-        return 0;
+        return (accounts.len(), 0);
     }
-    let (mut lo, mut hi) = (0, input.entries.len());
+    let (mut lo, mut hi) = (0, accounts.len());
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
         if fits(mid) { lo = mid } else { hi = mid - 1 }
     }
-    lo
-}
-
-/// A form's policy document, before the bookkeeping of what changed (only the chosen form gets that).
-struct Placed {
-    policy: Value,
-    /// Its minified size.
-    size: usize,
-    changed: bool,
-    created_statements: Vec<String>,
+    (accounts.len(), lo)
 }
 
 /// Counts the bytes written to it: a form's size is measured without holding its text.
@@ -840,73 +957,488 @@ impl std::io::Write for ByteCount {
     }
 }
 
-/// Puts the two statements in place (where they were, else at the end), keeping a live statement untouched
-/// when it already says exactly this, so a second run writes nothing.
-fn place(l: &Live, input: &PolicyInput, acl: Content, write: Content) -> Placed {
-    let mut statements = l.statements.clone();
-    let mut changed = l.normalized || l.doc.get("Version").is_none() && l.statements.is_empty();
-    let mut created_statements = Vec::new();
-    for (sid, action, is_write, content, found) in [
-        (l.sids[0], "s3:GetBucketAcl", false, acl, &l.acl),
-        (l.sids[1], "s3:PutObject", true, write, &l.write),
-    ] {
-        if input.entries.is_empty() && found.is_none() {
-            continue;
-        }
-        let mut content = content;
-        if let Some((_, live)) = found {
-            content.extra = live.extra.clone();
-        }
-        match found {
-            Some((i, live)) => {
-                if *live != content {
-                    statements[*i] = statement(sid, action, &content, is_write, input);
-                    changed = true;
-                }
-            }
-            None => {
-                statements.push(statement(sid, action, &content, is_write, input));
-                created_statements.push(sid.to_owned());
-                changed = true;
-            }
-        }
-    }
-    if !input.entries.is_empty() || l.deny.is_some() {
-        let deny = deny_foreign_prefix(input);
-        match l.deny {
-            Some(i) if statements[i] == deny => {}
-            Some(i) => {
-                statements[i] = deny;
-                changed = true;
-            }
-            None => {
-                statements.push(deny);
-                created_statements.push(DENY_SID.to_owned());
-                changed = true;
-            }
-        }
-    }
-    let mut doc = l.doc.clone();
-    doc.insert("Statement".into(), Value::Array(statements));
-    let policy = Value::Object(doc);
+/// The bytes of `v` written minified.
+fn json_size(v: &Value) -> usize {
     let mut size = ByteCount::default();
-    serde_json::to_writer(&mut size, &policy).expect("a JSON value serializes");
-    Placed {
-        policy,
-        size: size.0,
-        changed,
-        created_statements,
+    serde_json::to_writer(&mut size, v).expect("a JSON value serializes");
+    size.0
+}
+
+/// One family's two statements in one form, as they would be written: a live statement that already says
+/// exactly this is kept as it is, so a second run writes nothing.
+#[derive(Default)]
+struct Placed {
+    /// the AclCheck and Write statements; None where the family has none
+    statements: [Option<Value>; 2],
+    /// their minified bytes
+    size: usize,
+    changed: bool,
+}
+
+impl Placed {
+    fn put(&mut self, slot: usize, value: Value, changed: bool) {
+        self.size += json_size(&value);
+        self.changed |= changed;
+        self.statements[slot] = Some(value);
     }
 }
 
-/// The merged policy in `form`, with what the merge added, kept and rewrote.
-fn assemble(l: &Live, input: &PolicyInput, form: Form, placed: Placed) -> Merged {
-    let Placed {
-        policy,
-        size,
-        changed,
-        created_statements,
-    } = placed;
+/// The policy's statements with a place for each of trailhub's four Allow statements: the live statements,
+/// trailhub's Denies as they must be, and `null` where an Allow statement goes (in place, else at the end).
+/// Which statements there are does not depend on the forms, so neither do the bytes of the rest.
+struct Skeleton {
+    statements: Vec<Value>,
+    /// the places of the CloudTrail AclCheck and Write, then the delivery.logs AclCheck and Write
+    slots: [Option<usize>; 4],
+    /// the bytes of the policy without the four statements
+    fixed: usize,
+    /// the document changes whatever the forms (a list written for a single statement, a Deny added or set
+    /// right)
+    changed: bool,
+    created: Vec<String>,
+}
+
+impl Skeleton {
+    fn new(l: &Live, input: &PolicyInput) -> Skeleton {
+        let mut statements = l.statements.clone();
+        let mut changed = l.normalized || l.doc.get("Version").is_none() && l.statements.is_empty();
+        let mut created = Vec::new();
+        let mut slots = [None; 4];
+        let trails = !input.entries.is_empty();
+        let flow_logs = !input.flow_logs.accounts.is_empty();
+        let families = [
+            (
+                trails,
+                [
+                    (l.sids[0], l.acl.as_ref().map(|f| f.0)),
+                    (l.sids[1], l.write.as_ref().map(|f| f.0)),
+                ],
+                l.deny,
+                DENY_SID,
+            ),
+            (
+                flow_logs,
+                [
+                    (LOG_ACL_SID, l.log_acl.as_ref().map(|f| f.0)),
+                    (LOG_WRITE_SID, l.log_write.as_ref().map(|f| f.0)),
+                ],
+                l.log_deny,
+                LOG_DENY_SID,
+            ),
+        ];
+        for (family, (wanted, allows, deny, deny_sid)) in families.into_iter().enumerate() {
+            for (k, (sid, at)) in allows.into_iter().enumerate() {
+                slots[family * 2 + k] = match at {
+                    Some(i) => Some(i),
+                    None if wanted => {
+                        statements.push(Value::Null);
+                        created.push(sid.to_owned());
+                        changed = true;
+                        Some(statements.len() - 1)
+                    }
+                    None => None,
+                };
+            }
+            if !wanted && deny.is_none() {
+                continue;
+            }
+            let want = if family == 0 {
+                deny_foreign_prefix(input)
+            } else {
+                log_delivery::deny_foreign_prefix(input)
+            };
+            match deny {
+                Some(i) if statements[i] == want => {}
+                Some(i) => {
+                    statements[i] = want;
+                    changed = true;
+                }
+                None => {
+                    statements.push(want);
+                    created.push(deny_sid.to_owned());
+                    changed = true;
+                }
+            }
+        }
+        for i in slots.iter().flatten() {
+            statements[*i] = Value::Null;
+        }
+        let mut doc = l.doc.clone();
+        doc.insert("Statement".into(), Value::Array(statements));
+        let with_nulls = json_size(&Value::Object(doc.clone()));
+        let Some(Value::Array(statements)) = doc.remove("Statement") else {
+            unreachable!("just inserted")
+        };
+        Skeleton {
+            statements,
+            slots,
+            fixed: with_nulls - "null".len() * slots.iter().flatten().count(),
+            changed,
+            created,
+        }
+    }
+}
+
+/// Chooses the forms of the two families: each family's statements in each allowed form, rendered when
+/// first needed, and the bytes of every combination.
+struct Fitter<'a> {
+    l: &'a Live,
+    input: &'a PolicyInput<'a>,
+    skeleton: Skeleton,
+    kept: Kept,
+    log_kept: log_delivery::Kept,
+    forms: Vec<Form>,
+    /// empty when the policy has no delivery.logs statements and the config wants none
+    log_forms: Vec<DeliveryForm>,
+    trail: Vec<Option<Result<Placed, String>>>,
+    log: Vec<Option<Result<Placed, String>>>,
+}
+
+impl<'a> Fitter<'a> {
+    fn new(
+        l: &'a Live,
+        input: &'a PolicyInput<'a>,
+        forms: Vec<Form>,
+        log_forms: Vec<DeliveryForm>,
+    ) -> Self {
+        let log_kept = log_delivery::Kept::of(
+            l.log_acl.as_ref().map(|f| &f.1),
+            l.log_write.as_ref().map(|f| &f.1),
+            input,
+        );
+        Fitter {
+            skeleton: Skeleton::new(l, input),
+            kept: trail_kept(l, input),
+            log_kept,
+            trail: forms.iter().map(|_| None).collect(),
+            log: log_forms.iter().map(|_| None).collect(),
+            forms,
+            log_forms,
+            l,
+            input,
+        }
+    }
+
+    /// The CloudTrail statements in the `i`th form.
+    fn trail(&mut self, i: usize) -> Result<&Placed, &str> {
+        if self.trail[i].is_none() {
+            let placed = self.place_trail(self.forms[i]);
+            self.trail[i] = Some(placed);
+        }
+        match self.trail[i].as_ref() {
+            Some(Ok(p)) => Ok(p),
+            Some(Err(why)) => Err(why),
+            None => unreachable!("just placed"),
+        }
+    }
+
+    /// The delivery.logs statements in the `j`th form; nothing when the family is absent.
+    fn log(&mut self, j: Option<usize>) -> Result<Option<&Placed>, &str> {
+        let Some(j) = j else { return Ok(None) };
+        if self.log[j].is_none() {
+            let placed = self.place_log(self.log_forms[j]);
+            self.log[j] = Some(placed);
+        }
+        match self.log[j].as_ref() {
+            Some(Ok(p)) => Ok(Some(p)),
+            Some(Err(why)) => Err(why),
+            None => unreachable!("just placed"),
+        }
+    }
+
+    fn place_trail(&self, form: Form) -> Result<Placed, String> {
+        let (l, input) = (self.l, self.input);
+        let (acl, write) = render(form, input, &self.kept)?;
+        let mut placed = Placed::default();
+        let slots = [
+            ("s3:GetBucketAcl", false, acl, &l.acl),
+            ("s3:PutObject", true, write, &l.write),
+        ];
+        for (k, (action, is_write, mut content, found)) in slots.into_iter().enumerate() {
+            if self.skeleton.slots[k].is_none() {
+                continue;
+            }
+            if let Some((i, live)) = found {
+                content.extra = live.extra.clone();
+                if *live == content {
+                    placed.put(k, l.statements[*i].clone(), false);
+                    continue;
+                }
+            }
+            let value = statement(l.sids[k], action, &content, is_write, input);
+            placed.put(k, value, true);
+        }
+        Ok(placed)
+    }
+
+    fn place_log(&self, form: DeliveryForm) -> Result<Placed, String> {
+        let l = self.l;
+        let (acl, write) = log_delivery::render(form, self.input, &self.log_kept)?;
+        let mut placed = Placed::default();
+        let slots = [
+            (LOG_ACL_SID, false, acl, &l.log_acl),
+            (LOG_WRITE_SID, true, write, &l.log_write),
+        ];
+        for (k, (sid, is_write, mut content, found)) in slots.into_iter().enumerate() {
+            if self.skeleton.slots[2 + k].is_none() {
+                continue;
+            }
+            if let Some((i, live)) = found {
+                content.extra = live.extra.clone();
+                if *live == content {
+                    placed.put(k, l.statements[*i].clone(), false);
+                    continue;
+                }
+            }
+            placed.put(k, log_delivery::statement(sid, &content, is_write), true);
+        }
+        Ok(placed)
+    }
+
+    /// The policy's bytes with the CloudTrail statements in the `i`th form and the delivery.logs ones in
+    /// the `j`th; or why one of them cannot be used.
+    fn size(&mut self, i: usize, j: Option<usize>) -> Result<usize, String> {
+        let trail = self.trail(i).map_err(str::to_owned)?.size;
+        let log = self.log(j).map_err(str::to_owned)?.map_or(0, |p| p.size);
+        Ok(self.skeleton.fixed + trail + log)
+    }
+
+    /// Every combination, in the order they are tried ([`order`]).
+    fn combinations(&self) -> Vec<(usize, Option<usize>)> {
+        let logs: Vec<Option<usize>> = if self.log_forms.is_empty() {
+            vec![None]
+        } else {
+            (0..self.log_forms.len()).map(Some).collect()
+        };
+        let mut all: Vec<(usize, Option<usize>)> = (0..self.forms.len())
+            .flat_map(|i| logs.iter().map(move |j| (i, *j)))
+            .collect();
+        all.sort_by_key(|(i, j)| order(self.forms[*i], j.map(|j| self.log_forms[j])));
+        all
+    }
+
+    /// The first combination that can be used and fits.
+    fn best(&mut self) -> Option<(usize, Option<usize>)> {
+        self.combinations()
+            .into_iter()
+            .find(|(i, j)| self.size(*i, *j).is_ok_and(|n| n <= SIZE_LIMIT))
+    }
+
+    fn form_size<F>(&mut self, form: F, i: usize, j: Option<usize>) -> FormSize<F> {
+        match self.size(i, j) {
+            Ok(n) => FormSize {
+                form,
+                size: Some(n),
+                unusable: None,
+            },
+            Err(why) => FormSize {
+                form,
+                size: None,
+                unusable: Some(why),
+            },
+        }
+    }
+
+    /// When nothing fits: each form's size with the other family in its smallest usable form.
+    fn sizes_without_fit(&mut self) -> (Vec<FormSize>, Vec<FormSize<DeliveryForm>>) {
+        let smallest_log = (0..self.log_forms.len())
+            .filter_map(|j| Some((self.log(Some(j)).ok()??.size, j)))
+            .min()
+            .map(|(_, j)| j);
+        let smallest_trail = (0..self.forms.len())
+            .filter_map(|i| Some((self.trail(i).ok()?.size, i)))
+            .min()
+            .map(|(_, i)| i);
+        let mut sizes = Vec::new();
+        for i in 0..self.forms.len() {
+            let mut s = self.form_size(self.forms[i], i, smallest_log);
+            if smallest_log.is_none() && !self.log_forms.is_empty() && s.unusable.is_none() {
+                s.size = None;
+            }
+            sizes.push(s);
+        }
+        let mut log_sizes = Vec::new();
+        for j in 0..self.log_forms.len() {
+            let s = match smallest_trail {
+                Some(i) => self.form_size(self.log_forms[j], i, Some(j)),
+                None => FormSize {
+                    form: self.log_forms[j],
+                    size: None,
+                    unusable: self.log(Some(j)).err().map(str::to_owned),
+                },
+            };
+            log_sizes.push(s);
+        }
+        (sizes, log_sizes)
+    }
+
+    /// The merged policy with the CloudTrail statements in the `i`th form and the delivery.logs ones in the
+    /// `j`th, and what the merge added, kept and rewrote.
+    fn assemble(&mut self, i: usize, j: Option<usize>) -> Merged {
+        // the more specific forms of each family, with the other in its chosen form: each was tried before
+        // this combination (see `order`), so none fits or can be used
+        let form_sizes: Vec<FormSize> = (0..=i)
+            .map(|k| self.form_size(self.forms[k], k, j))
+            .collect();
+        let log_sizes: Vec<FormSize<DeliveryForm>> = j
+            .map(|j| {
+                (0..=j)
+                    .map(|k| self.form_size(self.log_forms[k], i, Some(k)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let size = self.size(i, j).expect("the chosen combination can be used");
+        let mut statements = self.skeleton.statements.clone();
+        let mut changed = self.skeleton.changed;
+        let trail = self.trail[i]
+            .take()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let log = j
+            .and_then(|j| self.log[j].take())
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        for (k, placed) in [(0, &trail), (2, &log)] {
+            changed |= placed.changed;
+            for (slot, value) in placed.statements.iter().enumerate() {
+                if let (Some(at), Some(v)) = (self.skeleton.slots[k + slot], value) {
+                    statements[at] = v.clone();
+                }
+            }
+        }
+        let mut doc = self.l.doc.clone();
+        doc.insert("Statement".into(), Value::Array(statements));
+        let policy = Value::Object(doc);
+        let text = policy.to_string();
+        debug_assert_eq!(
+            text.len(),
+            size,
+            "the sizes of the parts add up to the whole"
+        );
+        let form = self.forms[i];
+        let log_delivery = j.map(|j| self.log_report(&policy, self.log_forms[j], log_sizes));
+        let mut m = trail_report(self.l, self.input, form, &policy);
+        m.form_sizes = form_sizes;
+        m.size = size;
+        m.changed = changed;
+        m.created_statements = self.skeleton.created.clone();
+        m.log_delivery = log_delivery;
+        m.text = text;
+        m.policy = policy;
+        m
+    }
+
+    /// What the merge did to the delivery.logs statements, in `form`.
+    fn log_report(
+        &self,
+        policy: &Value,
+        form: DeliveryForm,
+        form_sizes: Vec<FormSize<DeliveryForm>>,
+    ) -> LogDelivery {
+        let (l, input) = (self.l, self.input);
+        let mut live_sources = BTreeSet::new();
+        let mut live_resources = BTreeSet::new();
+        for (is_write, found) in [(false, &l.log_acl), (true, &l.log_write)] {
+            if let Some((_, live)) = found {
+                live_sources.extend(live.sources());
+                if is_write {
+                    live_resources.extend(live.resources.iter().cloned());
+                }
+            }
+        }
+        let find = |sid: &str| {
+            super::document::statements(policy)
+                .into_iter()
+                .find(|s| s.get("Sid").and_then(Value::as_str) == Some(sid))
+        };
+        let new_sources = find(LOG_ACL_SID)
+            .and_then(|s| log_delivery::read_managed(LOG_ACL_SID, s, false).ok())
+            .map(|c| c.sources())
+            .unwrap_or_default();
+        let new_resources: BTreeSet<String> = find(LOG_WRITE_SID)
+            .map(|s| strings(s.get("Resource")).into_iter().collect())
+            .unwrap_or_default();
+        let wanted = log_delivery::wanted_sources(form, input);
+        let config_resources = log_delivery::config_resources(form, input);
+        let diff = Diff::of(
+            (&live_sources, &new_sources, &wanted),
+            (&live_resources, &new_resources, &config_resources),
+        );
+        LogDelivery {
+            form,
+            form_sizes,
+            accounts: input.flow_logs.accounts.len(),
+            added_sources: diff.added_sources,
+            added_resources: diff.added_resources,
+            kept_sources: diff.kept_sources,
+            kept_resources: diff.kept_resources,
+            rewritten_sources: diff.rewritten_sources,
+            rewritten_resources: diff.rewritten_resources,
+        }
+    }
+}
+
+/// What must be kept of the live CloudTrail statements: what they allow beyond the config's entries.
+fn trail_kept(l: &Live, input: &PolicyInput) -> Kept {
+    let mut kept = Kept::default();
+    for (_, c) in l.acl.iter().chain(&l.write) {
+        kept.arns.extend(c.arns.iter().cloned());
+        kept.accounts
+            .extend(c.accounts.iter().chain(&c.account_patterns).cloned());
+        kept.orgs.extend(c.orgs.iter().cloned());
+    }
+    if let Some((_, w)) = &l.write {
+        kept.resources = w.resources.clone();
+    }
+    // the config's own entries are not "kept": they are wanted
+    for e in input.entries {
+        kept.arns.remove(&e.trail_arn.to_string());
+        kept.accounts.remove(e.source_account());
+    }
+    kept
+}
+
+/// How a family's entries compare between the live statements and the merged ones.
+struct Diff {
+    added_sources: Vec<String>,
+    added_resources: Vec<String>,
+    kept_sources: Vec<String>,
+    kept_resources: Vec<String>,
+    rewritten_sources: Vec<String>,
+    rewritten_resources: Vec<String>,
+}
+
+type Sets<'a> = (
+    &'a BTreeSet<String>,
+    &'a BTreeSet<String>,
+    &'a BTreeSet<String>,
+);
+
+impl Diff {
+    /// `(live, new, wanted)` sources and resources: an entry kept from the live policy but written in the
+    /// new form's shape is kept, not added (its old spelling shows as rewritten).
+    fn of(sources: Sets, resources: Sets) -> Diff {
+        let (live_s, new_s, wanted_s) = sources;
+        let (live_r, new_r, wanted_r) = resources;
+        let v = |i: std::collections::btree_set::Difference<'_, String>| i.cloned().collect();
+        Diff {
+            added_sources: new_s
+                .difference(live_s)
+                .filter(|s| wanted_s.contains(*s))
+                .cloned()
+                .collect(),
+            rewritten_sources: v(live_s.difference(new_s)),
+            kept_sources: v(new_s.difference(wanted_s)),
+            added_resources: v(new_r.difference(live_r)),
+            rewritten_resources: v(live_r.difference(new_r)),
+            kept_resources: v(new_r.difference(wanted_r)),
+        }
+    }
+}
+
+/// The merged policy's CloudTrail part, in `form`: what the merge added, kept and rewrote (the caller fills
+/// in the sizes, the text and the delivery.logs part).
+fn trail_report(l: &Live, input: &PolicyInput, form: Form, policy: &Value) -> Merged {
     // what the config itself needs, in this form's terms
     let wanted_sources: BTreeSet<String> = match form {
         Form::Exact => input
@@ -941,56 +1473,118 @@ fn assemble(l: &Live, input: &PolicyInput, form: Form, placed: Placed) -> Merged
             }
         }
     }
-    let statements = policy
-        .get("Statement")
-        .and_then(Value::as_array)
-        .map_or(&[][..], Vec::as_slice);
-    let new_sources = match statements
-        .iter()
-        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(l.sids[0]))
-    {
-        Some(Value::Object(s)) => read_managed(l.sids[0], "s3:GetBucketAcl", s, false)
-            .map(|c| source_entries(&c, input))
-            .unwrap_or_default(),
-        _ => BTreeSet::new(),
+    let statements = super::document::statements(policy);
+    let find = |sid: &str| {
+        statements
+            .iter()
+            .find(|s| s.get("Sid").and_then(Value::as_str) == Some(sid))
     };
-    let new_resources = match statements
-        .iter()
-        .find(|s| s.get("Sid").and_then(Value::as_str) == Some(l.sids[1]))
-    {
-        Some(s) => strings(s.get("Resource"))
-            .into_iter()
-            .collect::<BTreeSet<_>>(),
-        None => BTreeSet::new(),
-    };
-    let text = policy.to_string();
-    debug_assert_eq!(text.len(), size);
+    let new_sources = find(l.sids[0])
+        .and_then(|s| read_managed(l.sids[0], "s3:GetBucketAcl", s, false).ok())
+        .map(|c| source_entries(&c, input))
+        .unwrap_or_default();
+    let new_resources: BTreeSet<String> = find(l.sids[1])
+        .map(|s| strings(s.get("Resource")).into_iter().collect())
+        .unwrap_or_default();
+    let diff = Diff::of(
+        (&live_sources, &new_sources, &wanted_sources),
+        (&live_resources, &new_resources, &config_resources),
+    );
     Merged {
-        // an entry kept from the live policy but written in this form's shape is kept, not added (its old
-        // spelling shows as rewritten)
-        added_sources: new_sources
-            .difference(&live_sources)
-            .filter(|s| wanted_sources.contains(*s))
-            .cloned()
-            .collect(),
-        rewritten_sources: live_sources.difference(&new_sources).cloned().collect(),
-        kept_sources: new_sources.difference(&wanted_sources).cloned().collect(),
-        added_resources: new_resources.difference(&live_resources).cloned().collect(),
-        rewritten_resources: live_resources.difference(&new_resources).cloned().collect(),
-        kept_resources: new_resources
-            .difference(&config_resources)
-            .cloned()
-            .collect(),
-        policy,
-        text,
-        size,
-        changed,
+        added_sources: diff.added_sources,
+        rewritten_sources: diff.rewritten_sources,
+        kept_sources: diff.kept_sources,
+        added_resources: diff.added_resources,
+        rewritten_resources: diff.rewritten_resources,
+        kept_resources: diff.kept_resources,
+        policy: Value::Null,
+        text: String::new(),
+        size: 0,
+        changed: false,
         form,
         form_sizes: vec![],
-        created_statements,
+        created_statements: vec![],
         legacy_statements: l.legacy.clone(),
         normalized_statement_list: l.normalized,
+        log_delivery: None,
     }
+}
+
+/// The policy that puts back what another writer's replacement lost ([`restore_lost`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    pub policy: Value,
+    /// The statements of the policy trailhub wrote that were gone: their Sids, or `statement N (no Sid)`.
+    pub lost: Vec<String>,
+    /// The statements of the policy in force that trailhub had not written (AWS's own `AWSLogDelivery*`,
+    /// say): kept beside them, by Sid or `statement N (no Sid)`.
+    pub kept: Vec<String>,
+    /// Kept statements whose Sid the restored policy already had, renamed `(from, to)`: Sids must be unique
+    /// in a policy, and mean nothing to S3.
+    pub renamed: Vec<(String, String)>,
+}
+
+/// When `current` (the policy in force, None: no policy) lost any statement of `wrote` (the policy trailhub
+/// wrote): `wrote` again, followed by every statement of `current` that `wrote` does not have, so that
+/// nothing is lost either way. None when every statement of `wrote` is still there. Pure.
+pub fn restore_lost(wrote: &Value, current: Option<&Value>) -> Option<Restored> {
+    let listed = |p: Option<&Value>| -> Vec<Value> {
+        match p.and_then(|p| p.get("Statement")) {
+            Some(Value::Array(a)) => a.clone(),
+            Some(o @ Value::Object(_)) => vec![o.clone()],
+            _ => vec![],
+        }
+    };
+    let ours = listed(Some(wrote));
+    let theirs = listed(current);
+    let name = |s: &Value, i: usize| match s.get("Sid").and_then(Value::as_str) {
+        Some(sid) => sid.to_owned(),
+        None => format!("statement {} (no Sid)", i + 1),
+    };
+    let lost: Vec<String> = ours
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !theirs.contains(s))
+        .map(|(i, s)| name(s, i))
+        .collect();
+    if lost.is_empty() {
+        return None;
+    }
+    let mut sids: BTreeSet<String> = ours
+        .iter()
+        .filter_map(|s| s.get("Sid").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let (mut kept, mut renamed) = (Vec::new(), Vec::new());
+    let mut statements = ours.clone();
+    for (i, s) in theirs.iter().enumerate() {
+        if ours.contains(s) {
+            continue;
+        }
+        let mut s = s.clone();
+        if let Some(sid) = s.get("Sid").and_then(Value::as_str).map(str::to_owned) {
+            if sids.contains(&sid) {
+                let free = (2..)
+                    .map(|n| format!("{sid}{n}"))
+                    .find(|c| !sids.contains(c))
+                    .expect("a free Sid");
+                s["Sid"] = json!(free);
+                renamed.push((sid, free.clone()));
+                sids.insert(free);
+            } else {
+                sids.insert(sid);
+            }
+        }
+        kept.push(name(&s, i));
+        statements.push(s);
+    }
+    let mut policy = wrote.clone();
+    policy["Statement"] = Value::Array(statements);
+    Some(Restored {
+        policy,
+        lost,
+        kept,
+        renamed,
+    })
 }
 
 #[cfg(test)]
@@ -1020,6 +1614,7 @@ mod tests {
             entries: e,
             form: PolicyForm::Auto,
             org: None,
+            flow_logs: FlowLogAccounts::default(),
         }
     }
 
@@ -1354,6 +1949,417 @@ mod tests {
                 ..input(&b, None, &e[..2])
             },
         );
-        assert!(matches!(m2, Err(PolicyError::NoUsableForm(_))), "{m2:?}");
+        assert!(matches!(m2, Err(PolicyError::NoUsableForm(..))), "{m2:?}");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The delivery.logs statements (issue 11)
+
+    fn ids(e: &[Entry]) -> Vec<AccountId> {
+        e.iter().map(|x| x.account.clone()).collect()
+    }
+
+    /// `input` with flow logs for `flow` in ap-northeast-2.
+    fn with_flow<'a>(inp: PolicyInput<'a>, flow: &'a [AccountId]) -> PolicyInput<'a> {
+        PolicyInput {
+            flow_logs: FlowLogAccounts {
+                accounts: flow,
+                region: "ap-northeast-2",
+            },
+            ..inp
+        }
+    }
+
+    /// What delivery.logs asks when it writes `account`'s flow logs (a concrete `aws:SourceArn`, as AWS
+    /// sends; `org` as `aws:SourceOrgID`).
+    fn flow_target(
+        account: &str,
+        prefix: Option<&str>,
+        org: Option<&str>,
+    ) -> crate::plan::evaluate::DeliveryTarget {
+        crate::plan::evaluate::DeliveryTarget {
+            partition: "aws".into(),
+            bucket: "sec-log".into(),
+            key_prefix: prefix.map(str::to_owned),
+            account_id: account.into(),
+            source_arn: format!("arn:aws:logs:ap-northeast-2:{account}:vpc-flow-log-delivery"),
+            source_account: account.into(),
+            org_id: org.map(str::to_owned),
+            service: LOG_DELIVERY.into(),
+            log_kind: "vpcflowlogs".into(),
+            region: "ap-northeast-2".into(),
+        }
+    }
+
+    fn allowed(policy: &Value, t: &crate::plan::evaluate::DeliveryTarget) -> bool {
+        crate::plan::evaluate::check_delivery(policy, t).allowed()
+    }
+
+    #[test]
+    fn flow_logs_exact_form_snapshot() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let p: KeyPrefix = "org".parse().unwrap();
+        let e = entries(&["222222222222", "111111111111"]);
+        let flow = ids(&e);
+        let m = merge(None, &with_flow(input(&b, Some(&p), &e), &flow)).unwrap();
+        insta::assert_json_snapshot!(m.policy);
+        assert_eq!(m.form, Form::Exact);
+        let d = m.log_delivery.as_ref().unwrap();
+        assert_eq!(d.form, DeliveryForm::Exact);
+        assert_eq!(
+            m.created_statements,
+            [
+                ACL_SID,
+                WRITE_SID,
+                DENY_SID,
+                LOG_ACL_SID,
+                LOG_WRITE_SID,
+                LOG_DENY_SID
+            ]
+        );
+        assert_eq!(
+            d.added_sources,
+            [
+                "111111111111",
+                "222222222222",
+                "arn:aws:logs:ap-northeast-2:111111111111:*",
+                "arn:aws:logs:ap-northeast-2:222222222222:*"
+            ]
+        );
+        for a in ["111111111111", "222222222222"] {
+            assert!(
+                allowed(&m.policy, &flow_target(a, Some("org"), None)),
+                "{a}"
+            );
+        }
+        // another account, another Region, the wrong prefix, or a key under another account's folder: no
+        assert!(!allowed(
+            &m.policy,
+            &flow_target("333333333333", Some("org"), None)
+        ));
+        let other_region = crate::plan::evaluate::DeliveryTarget {
+            source_arn: "arn:aws:logs:us-east-1:111111111111:vpc-flow-log-delivery".into(),
+            ..flow_target("111111111111", Some("org"), None)
+        };
+        assert!(!allowed(&m.policy, &other_region));
+        assert!(!allowed(
+            &m.policy,
+            &flow_target("111111111111", None, None)
+        ));
+        let into_other = flow_target("111111111111", Some("org/AWSLogs/222222222222"), None);
+        let v = crate::plan::evaluate::check_delivery(&m.policy, &into_other);
+        assert_eq!(v.write.sid(), Some(LOG_DENY_SID), "{v:?}");
+        // idempotent
+        let again = merge(Some(&m.policy), &with_flow(input(&b, Some(&p), &e), &flow)).unwrap();
+        assert!(!again.changed, "{again:#?}");
+        assert_eq!(again.text, m.text);
+    }
+
+    /// Without `[flow_logs]` (or without its `s3` destination) the policy is what it was before issue 11.
+    #[test]
+    fn no_flow_logs_no_delivery_statements() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let e = entries(&["222222222222"]);
+        let m = merge(None, &input(&b, None, &e)).unwrap();
+        assert!(m.log_delivery.is_none());
+        assert!(!m.text.contains(LOG_DELIVERY));
+    }
+
+    /// Flow logs are not trails: an account whose trail is someone else's (no CloudTrail entry of
+    /// trailhub's) still gets the delivery.logs statements, and the merge needs no trail at all.
+    #[test]
+    fn flow_logs_without_trails() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let flow: Vec<AccountId> = vec!["222222222222".parse().unwrap()];
+        let m = merge(None, &with_flow(input(&b, None, &[]), &flow)).unwrap();
+        assert_eq!(
+            m.created_statements,
+            [LOG_ACL_SID, LOG_WRITE_SID, LOG_DENY_SID]
+        );
+        assert!(allowed(&m.policy, &flow_target("222222222222", None, None)));
+        assert!(!m.text.contains(CLOUDTRAIL));
+    }
+
+    /// AWS attaches `AWSLogDeliveryWrite` and `AWSLogDeliveryAclCheck` itself: they are someone else's
+    /// statements, kept byte for byte; trailhub's go beside them under its own Sids.
+    #[test]
+    fn aws_own_log_delivery_statements_are_kept_as_foreign() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let live = parse_live(r#"{"Version":"2012-10-17","Statement":[
+          {"Sid":"AWSLogDeliveryWrite","Effect":"Allow","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/999999999999/*","Condition":{"StringEquals":{"aws:SourceAccount":"999999999999","s3:x-amz-acl":"bucket-owner-full-control"},"ArnLike":{"aws:SourceArn":"arn:aws:logs:us-east-1:999999999999:*"}}},
+          {"Sid":"AWSLogDeliveryAclCheck","Effect":"Allow","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":["s3:GetBucketAcl","s3:ListBucket"],"Resource":"arn:aws:s3:::sec-log","Condition":{"StringEquals":{"aws:SourceAccount":"999999999999"},"ArnLike":{"aws:SourceArn":"arn:aws:logs:us-east-1:999999999999:*"}}}]}"#).unwrap();
+        let e = entries(&["222222222222"]);
+        let flow = ids(&e);
+        let inp = with_flow(input(&b, None, &e), &flow);
+        let m = merge(Some(&live), &inp).unwrap();
+        let st = m.policy["Statement"].as_array().unwrap();
+        assert_eq!(st[0], live["Statement"][0]);
+        assert_eq!(st[1], live["Statement"][1]);
+        assert_eq!(st.len(), 8, "AWS's two, trailhub's three and three");
+        let d = m.log_delivery.as_ref().unwrap();
+        assert!(d.kept_sources.is_empty(), "AWS's are not trailhub's: {d:?}");
+        assert!(allowed(&m.policy, &flow_target("222222222222", None, None)));
+        let again = merge(Some(&m.policy), &inp).unwrap();
+        assert!(!again.changed, "{again:#?}");
+    }
+
+    #[test]
+    fn a_log_delivery_statement_of_another_shape_is_a_sid_conflict() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let e = entries(&["222222222222"]);
+        let flow = ids(&e);
+        let cond = r#""Condition":{"StringEquals":{"aws:SourceAccount":"222222222222"}}"#;
+        let p = r#""Principal":{"Service":"delivery.logs.amazonaws.com"}"#;
+        for bad in [
+            format!(
+                r#"{{"Sid":"TrailhubLogDeliveryWrite","Effect":"Deny",{p},"Action":"s3:PutObject","Resource":"*",{cond}}}"#
+            ),
+            format!(
+                r#"{{"Sid":"TrailhubLogDeliveryWrite","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"*",{cond}}}"#
+            ),
+            format!(
+                r#"{{"Sid":"TrailhubLogDeliveryAclCheck","Effect":"Allow",{p},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log",{cond}}}"#
+            ),
+            format!(
+                r#"{{"Sid":"TrailhubLogDeliveryAclCheck","Effect":"Allow",{p},"Action":["s3:GetBucketAcl","s3:ListBucket"],"Resource":"arn:aws:s3:::sec-log"}}"#
+            ),
+            format!(
+                r#"{{"Sid":"TrailhubLogDeliveryAclCheck","Effect":"Allow",{p},"Action":["s3:GetBucketAcl","s3:ListBucket"],"Resource":"arn:aws:s3:::sec-log","Condition":{{"ArnLike":{{"aws:SourceArn":"arn:aws:logs:*:*:*"}}}}}}"#
+            ),
+            format!(
+                r#"{{"Sid":"TrailhubLogDeliveryWrite","Effect":"Allow",{p},"Action":"s3:PutObject","Resource":"*","Condition":{{"StringEquals":{{"aws:SourceAccount":"222222222222","s3:x-amz-acl":"private"}}}}}}"#
+            ),
+            format!(
+                r#"{{"Sid":"TrailhubLogDeliveryWrite","Effect":"Allow",{p},"Action":"s3:PutObject","Resource":"*","Condition":{{"StringEquals":{{"aws:SourceAccount":"222222222222","aws:SourceOrgID":"o-abc"}}}}}}"#
+            ),
+            r#"{"Sid":"TrailhubDenyLogDeliveryIntoAnotherFolder","Effect":"Deny","Principal":"*","Action":"*","Resource":"*"},{"Sid":"TrailhubDenyLogDeliveryIntoAnotherFolder","Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}"#.to_owned(),
+        ] {
+            let live = parse_live(&format!(r#"{{"Statement":[{bad}]}}"#)).unwrap();
+            let r = merge(Some(&live), &with_flow(input(&b, None, &e), &flow));
+            assert!(
+                matches!(r, Err(PolicyError::SidConflict { .. })),
+                "{bad}: {r:?}"
+            );
+        }
+    }
+
+    /// Values in trailhub's delivery.logs statements that the config does not name are kept, whatever the
+    /// form; a form that would narrow them cannot be used.
+    #[test]
+    fn log_delivery_values_the_config_does_not_name_are_kept() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let old = "arn:aws:logs:us-east-1:999999999999:*";
+        let live = parse_live(&format!(r#"{{"Statement":[
+          {{"Sid":"TrailhubLogDeliveryAclCheck","Effect":"Allow","Principal":{{"Service":"delivery.logs.amazonaws.com"}},"Action":["s3:ListBucket","s3:GetBucketAcl"],"Resource":"arn:aws:s3:::sec-log","Condition":{{"StringEquals":{{"aws:SourceAccount":"999999999999"}},"ArnLike":{{"aws:SourceArn":"{old}"}}}}}},
+          {{"Sid":"TrailhubLogDeliveryWrite","Effect":"Allow","Principal":{{"Service":"delivery.logs.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/999999999999/*","Condition":{{"StringEquals":{{"aws:SourceAccount":"999999999999","s3:x-amz-acl":"bucket-owner-full-control"}},"ArnLike":{{"aws:SourceArn":"{old}"}},"IpAddress":{{"aws:SourceIp":"10.0.0.0/8"}}}}}}]}}"#)).unwrap();
+        let e = entries(&["222222222222"]);
+        let flow = ids(&e);
+        let inp = with_flow(input(&b, None, &e), &flow);
+        let m = merge(Some(&live), &inp).unwrap();
+        let d = m.log_delivery.as_ref().unwrap();
+        assert_eq!(d.form, DeliveryForm::Exact);
+        assert_eq!(d.kept_sources, ["999999999999", old]);
+        assert_eq!(
+            d.kept_resources,
+            ["arn:aws:s3:::sec-log/AWSLogs/999999999999/*"]
+        );
+        assert_eq!(
+            d.added_sources,
+            ["222222222222", "arn:aws:logs:ap-northeast-2:222222222222:*"]
+        );
+        assert!(m.created_statements == [ACL_SID, WRITE_SID, DENY_SID, LOG_DENY_SID]);
+        // in place, the condition trailhub does not manage kept
+        assert_eq!(
+            m.policy["Statement"][1]["Condition"]["IpAddress"],
+            json!({"aws:SourceIp": "10.0.0.0/8"})
+        );
+        let again = merge(Some(&m.policy), &inp).unwrap();
+        assert!(!again.changed, "{again:#?}");
+
+        // smaller forms fold the kept logs ARN into its account; once whole accounts are allowed, the exact
+        // form (which names logs ARNs) would narrow them and cannot be used
+        let pinned = PolicyInput {
+            form: PolicyForm::SourceAccount,
+            ..inp.clone()
+        };
+        let m = merge(Some(&m.policy), &pinned).unwrap();
+        let d = m.log_delivery.as_ref().unwrap();
+        assert_eq!(d.form, DeliveryForm::SourceAccount);
+        assert_eq!(d.kept_sources, ["999999999999"]);
+        assert!(d.rewritten_sources.contains(&old.to_owned()), "{d:?}");
+        let back = merge(Some(&m.policy), &inp).unwrap();
+        let d = back.log_delivery.as_ref().unwrap();
+        assert_eq!(d.form, DeliveryForm::SourceAccount, "{:?}", d.form_sizes);
+        assert!(
+            d.form_sizes[0]
+                .unusable
+                .as_deref()
+                .is_some_and(|w| w.contains("whole accounts")),
+            "{:?}",
+            d.form_sizes
+        );
+        // the delivery.logs statements stay as they are (the CloudTrail ones go back to the exact form)
+        let sid = |p: &Value, sid: &str| {
+            p["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == sid)
+                .cloned()
+        };
+        for s in [LOG_ACL_SID, LOG_WRITE_SID] {
+            assert_eq!(sid(&back.policy, s), sid(&m.policy, s), "{s}");
+        }
+    }
+
+    /// One 20 KB for both families: flow logs for the same accounts make the CloudTrail statements step
+    /// down sooner, and each combination is the most specific that fits (the widest family as narrow as
+    /// possible first).
+    #[test]
+    fn both_families_share_one_size_budget() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let e = many(60);
+        let alone = merge(None, &input(&b, None, &e)).unwrap();
+        assert_eq!(alone.form, Form::Exact);
+        let flow = ids(&e);
+        let both = merge(None, &with_flow(input(&b, None, &e), &flow)).unwrap();
+        assert_eq!(both.form, Form::AccountArns, "{:?}", both.form_sizes);
+        assert!(both.size <= SIZE_LIMIT);
+        // the CloudTrail exact form passed over: too large with the delivery.logs statements in their form
+        assert!(both.form_sizes[0].size.unwrap() > SIZE_LIMIT);
+        assert!(alone.form_sizes[0].size.unwrap() <= SIZE_LIMIT);
+        let d = both.log_delivery.as_ref().unwrap();
+        assert_eq!(d.form, DeliveryForm::Exact);
+        assert_eq!(d.form_sizes.last().unwrap().size, Some(both.size));
+        assert_eq!(both.text.len(), both.size);
+    }
+
+    #[test]
+    fn combinations_step_down_as_the_accounts_grow() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        use DeliveryForm as D;
+        for (n, ct, dl) in [
+            (30, Form::Exact, D::Exact),
+            (60, Form::AccountArns, D::Exact),
+            (68, Form::Exact, D::SourceAccount),
+            (80, Form::AccountArns, D::SourceAccount),
+            (100, Form::SourceAccount, D::SourceAccount),
+            (150, Form::SourceAccount, D::SharedPrefix),
+            (250, Form::SharedPrefix, D::SharedPrefix),
+        ] {
+            let e = many(n);
+            let flow = ids(&e);
+            let inp = with_flow(input(&b, None, &e), &flow);
+            let m = merge(None, &inp).unwrap();
+            let d = m.log_delivery.as_ref().unwrap();
+            assert_eq!(
+                (m.form, d.form),
+                (ct, dl),
+                "{n}: {:?} {:?}",
+                m.form_sizes,
+                d.form_sizes
+            );
+            assert!(m.size <= SIZE_LIMIT);
+            for x in [&e[0], &e[e.len() - 1]] {
+                assert!(allowed(
+                    &m.policy,
+                    &flow_target(x.account.as_str(), None, None)
+                ));
+            }
+            let again = merge(Some(&m.policy), &inp).unwrap();
+            assert!(!again.changed, "{n}");
+        }
+        // past that, only an organization fits
+        let e = many(1_000);
+        let flow = ids(&e);
+        let err = merge(None, &with_flow(input(&b, None, &e), &flow)).unwrap_err();
+        let PolicyError::TooLarge { log_sizes, fit, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(log_sizes.len(), DeliveryForm::ALL.len());
+        assert!((20..60).contains(fit), "{err}");
+        assert!(
+            err.to_string()
+                .contains("the delivery.logs statements: exact is"),
+            "{err}"
+        );
+        let org = Org {
+            id: "o-abc123defg".into(),
+            members: e.iter().map(|x| x.account.to_string()).collect(),
+        };
+        let inp = PolicyInput {
+            org: Some(&org),
+            ..with_flow(input(&b, None, &e), &flow)
+        };
+        let m = merge(None, &inp).unwrap();
+        let d = m.log_delivery.as_ref().unwrap();
+        assert_eq!((m.form, d.form), (Form::Organization, D::Organization));
+        assert!(m.size < 2_000, "{}", m.size);
+        let member = flow_target(e[500].account.as_str(), None, Some("o-abc123defg"));
+        assert!(allowed(&m.policy, &member));
+        // without aws:SourceOrgID in the request (if delivery.logs does not send it), refused: it shows
+        assert!(!allowed(
+            &m.policy,
+            &flow_target(e[500].account.as_str(), None, None)
+        ));
+    }
+
+    /// A pinned `policy_form` pins the delivery.logs statements to its counterpart.
+    #[test]
+    fn a_pinned_form_pins_both_families() {
+        let b: BucketName = "sec-log".parse().unwrap();
+        let e = many(3);
+        let flow = ids(&e);
+        for (pin, dl) in [
+            (PolicyForm::Exact, DeliveryForm::Exact),
+            (PolicyForm::AccountArns, DeliveryForm::Exact),
+            (PolicyForm::SourceAccount, DeliveryForm::SourceAccount),
+            (PolicyForm::SharedPrefix, DeliveryForm::SharedPrefix),
+        ] {
+            let inp = PolicyInput {
+                form: pin,
+                ..with_flow(input(&b, None, &e), &flow)
+            };
+            let m = merge(None, &inp).unwrap();
+            assert_eq!(m.log_delivery.unwrap().form, dl, "{pin:?}");
+        }
+    }
+
+    #[test]
+    fn what_another_writer_lost_is_put_back_with_what_it_added() {
+        let wrote = json!({"Version": "2012-10-17", "Id": "x", "Statement": [
+            {"Sid": "A", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"},
+            {"Sid": "AWSLogDeliveryWrite", "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "old"},
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*"}]});
+        assert_eq!(restore_lost(&wrote, Some(&wrote)), None);
+        // a statement added beside them loses nothing
+        let mut more = wrote.clone();
+        more["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Sid": "B"}));
+        assert_eq!(restore_lost(&wrote, Some(&more)), None);
+        let aws = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "AWSLogDeliveryWrite", "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "new"},
+            {"Sid": "AWSLogDeliveryAclCheck", "Effect": "Allow", "Principal": "*", "Action": "s3:GetBucketAcl", "Resource": "b"}]});
+        let r = restore_lost(&wrote, Some(&aws)).unwrap();
+        assert_eq!(r.lost, ["A", "AWSLogDeliveryWrite", "statement 3 (no Sid)"]);
+        assert_eq!(r.kept, ["AWSLogDeliveryWrite2", "AWSLogDeliveryAclCheck"]);
+        assert_eq!(
+            r.renamed,
+            [(
+                "AWSLogDeliveryWrite".to_owned(),
+                "AWSLogDeliveryWrite2".to_owned()
+            )]
+        );
+        let st = r.policy["Statement"].as_array().unwrap();
+        assert_eq!(st[..3], wrote["Statement"].as_array().unwrap()[..]);
+        assert_eq!(st[3]["Resource"], "new");
+        assert_eq!(st[3]["Sid"], "AWSLogDeliveryWrite2");
+        assert_eq!(r.policy["Id"], "x");
+        // the restored policy loses nothing of either
+        assert_eq!(restore_lost(&wrote, Some(&r.policy)), None);
+        // no policy at all: everything was lost
+        assert_eq!(restore_lost(&wrote, None).unwrap().policy, wrote);
     }
 }

@@ -486,7 +486,7 @@ async fn audit() {
 }
 
 /// `[cloudwatch]` and `[flow_logs]` for the audit with the new codes (issue 11).
-const LOGS: &str = r#"
+const AUDIT_LOGS: &str = r#"
 [cloudwatch]
 log_group = "/trailhub/cloudtrail"
 
@@ -494,14 +494,14 @@ log_group = "/trailhub/cloudtrail"
 destinations = ["s3", "cloudwatch"]
 "#;
 
-/// [`audited`], then every account's CloudWatch Logs and flow logs made right under [`LOGS`] and one thing
+/// [`audited`], then every account's CloudWatch Logs and flow logs made right under [`AUDIT_LOGS`] and one thing
 /// of each kind broken: the central trail sends to another log group, DEV's role for the trail is gone and
 /// CloudTrail reports an error, STG's latest delivery to its group is two days old and one of its VPCs has
 /// a flow log with other settings, PRD's flow log to the bucket fails and the bucket policy does not let
 /// delivery.logs write PRD's flow logs.
 async fn audited_with_logs() -> World {
     let mut w = audited().await;
-    w.cfg = Config::parse(Path::new("accounts.toml"), &format!("{CONFIG}{LOGS}")).unwrap();
+    w.cfg = Config::parse(Path::new("accounts.toml"), &format!("{CONFIG}{AUDIT_LOGS}")).unwrap();
     logs_seed::deliveries(&w.aws, &w.cfg, NOW - 600);
     logs_seed::point_trail_elsewhere(
         &w.aws,

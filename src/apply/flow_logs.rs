@@ -5,8 +5,8 @@
 //! not stop the others; the part reports the first.
 
 use super::account::Shared;
-use super::owner_trap::restore_after_owner_flow_logs;
 use super::pacer::{Pacer, Service};
+use super::policy_write::restore_after_owner_flow_logs;
 use super::report::{AccountResult, FlowLogsOutcome, MadeFlowLog};
 use super::setup::{Made, apply_setup};
 use crate::aws::{AwsError, Central, DesiredFlowLog, Network, emulator};
@@ -200,15 +200,15 @@ impl<C: Central> FlowRun<'_, '_, C> {
             restore_after_owner_flow_logs(s.central, s.cfg, s.in_force, &s.opts.backup_dir);
         match pacer.read(restore).await {
             Ok(None) => {}
-            Ok(Some(sids)) => {
+            Ok(Some(r)) => {
                 self.made.done.push(format!(
                     "bucket policy restored (AWS had replaced it): {}",
-                    sids.join(", ")
+                    r.lost.join(", ")
                 ));
                 self.out
                     .policy_restored
                     .get_or_insert_with(Vec::new)
-                    .extend(sids);
+                    .extend(r.lost);
             }
             Err(super::ApplyError::Aws(e)) => self.fail(AccountFailure::Aws(e)),
             Err(e) => self.fail(AccountFailure::Aws(AwsError::new(

@@ -6,7 +6,6 @@
 mod account;
 mod backup;
 mod flow_logs;
-mod owner_trap;
 mod pacer;
 mod policy_write;
 mod report;

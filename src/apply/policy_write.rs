@@ -61,7 +61,6 @@ pub(crate) async fn write_policy<C: Central>(
 }
 
 /// What [`restore_after_owner_flow_logs`] put back, for the report.
-#[allow(dead_code)] // reported by the central account's flow-log step (apply/account.rs), wired separately
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PolicyRestore {
     /// The statements of the policy trailhub had written that were gone (their Sids, or `statement N (no
@@ -87,7 +86,6 @@ pub struct PolicyRestore {
 /// backs up the policy in force, writes `wrote` again followed by every statement of the policy in force
 /// that `wrote` does not have (AWS's own: nothing is lost either way), reads it back, and says what had been
 /// lost. Bounded like `write_policy` when another writer keeps changing it.
-#[allow(dead_code)] // called by the central account's flow-log step (apply/account.rs), wired separately
 pub(crate) async fn restore_after_owner_flow_logs<C: Central>(
     central: &C,
     cfg: &Config,

@@ -9,8 +9,9 @@
 use crate::aws::{DesiredFlowLog, FlowLogTarget, ObservedFlowLog, TrailLogs, TrailStatus};
 use crate::config::{FlowDestination, Target};
 use crate::plan::cloudwatch::{self, LogsSetup};
-use crate::plan::evaluate::{self, Decision, DeliveryVerdict, check_delivery};
-use crate::plan::{DELIVERY_LOGS, DeliveryState, flow_log_delivery, flow_logs, layout};
+use crate::plan::{
+    DELIVERY_LOGS, DeliveryState, denial_message_for, flow_logs, flow_logs_verdict, layout,
+};
 
 use super::judge::{Candidate, Judge};
 use super::{Code, Problem, age};
@@ -302,8 +303,7 @@ fn failed(o: &ObservedFlowLog, place: &str) -> Problem {
 
 /// Why the bucket policy would not let delivery.logs write this account's flow logs, or None when it would.
 fn denied(j: &Judge, target: &Target) -> Option<Problem> {
-    let want = flow_log_delivery(j.cfg, &target.id);
-    let verdict = check_delivery(j.policy, &want);
+    let verdict = flow_logs_verdict(j.cfg, j.policy, j.org, &target.id);
     if verdict.allowed() {
         return None;
     }
@@ -314,7 +314,7 @@ fn denied(j: &Judge, target: &Target) -> Option<Problem> {
         c.bucket,
         layout::log_prefix(prefix, None, target.id.as_str(), "vpcflowlogs")
     );
-    let why = denial(j.policy, &verdict);
+    let why = denial_message_for(j.policy, &verdict, DELIVERY_LOGS);
     let msg = match j.policy_note {
         Some(note) => {
             format!("{note}: {DELIVERY_LOGS} cannot write the flow logs under {folder} ({why})")
@@ -327,39 +327,6 @@ fn denied(j: &Judge, target: &Target) -> Option<Problem> {
         Code::FlowLogsDenied,
         format!("{msg} ({FLOW_LOGS_RUNBOOK}#flow-logs-denied)"),
     ))
-}
-
-/// Why a delivery.logs verdict is not allowed, in words: each request refused, and the statements that
-/// may be meant for delivery.logs but whose condition operator the evaluator does not judge.
-fn denial(policy: &serde_json::Value, v: &DeliveryVerdict) -> String {
-    let mut parts = Vec::new();
-    let mut implicit = false;
-    for (what, d) in [
-        ("s3:GetBucketAcl on the bucket", &v.acl_check),
-        ("s3:PutObject on its AWSLogs prefix", &v.write),
-    ] {
-        match d {
-            Decision::Allow { .. } => {}
-            Decision::ExplicitDeny { sid } => parts.push(format!(
-                "{what} is denied by statement {}",
-                sid.as_deref().unwrap_or("(no Sid)")
-            )),
-            Decision::ImplicitDeny => {
-                implicit = true;
-                parts.push(format!("no statement allows {what}"));
-            }
-        }
-    }
-    if implicit {
-        for (sid, op) in evaluate::unjudged_operators(policy, DELIVERY_LOGS) {
-            parts.push(format!(
-                "statement {} has condition operator {op}, which trailhub does not evaluate, so it \
-                 counts as allowing nothing",
-                sid.as_deref().unwrap_or("(no Sid)")
-            ));
-        }
-    }
-    parts.join("; ")
 }
 
 /// The name in a log group ARN (`arn:...:log-group:NAME`), or the text itself when it is not one.

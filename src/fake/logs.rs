@@ -116,13 +116,21 @@ impl FakeMember {
         };
         let partition = arn.split(':').nth(1).unwrap_or("aws").to_owned();
         let target = DeliveryTarget {
-            source_arn: format!("arn:{partition}:logs:{}:{}:*", w.region, self.account),
+            // as the planner's `flow_log_delivery`: a concrete ARN that `ArnLike arn:...:logs:<region>:<id>:*`
+            // matches (a pattern's own text would match an exact StringEquals of it, which AWS's would not)
+            source_arn: format!(
+                "arn:{partition}:logs:{}:{}:vpc-flow-log-delivery",
+                w.region, self.account
+            ),
             partition,
             bucket: bucket.to_owned(),
             key_prefix: prefix,
             account_id: self.account.clone(),
             source_account: self.account.clone(),
-            org_id: None,
+            // as for trails: AWS puts aws:SourceOrgID in the request context of an organization's accounts
+            org_id: w.org_id.clone().filter(|_| {
+                w.caller == self.account || w.org_accounts.iter().any(|a| a.id == self.account)
+            }),
             service: DELIVERY_LOGS.to_owned(),
             log_kind: "vpcflowlogs".to_owned(),
             region: w.region.clone(),

@@ -563,6 +563,15 @@ async fn flow_logs_are_made_where_another_trail_covers_the_account() {
 async fn flow_logs_the_policy_would_not_allow_are_blocked_not_tried() {
     let dir = tempfile::tempdir().unwrap();
     let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::ZERO);
+    // another team's Deny of delivery.logs for the member's folder: trailhub keeps it, and its own Allow
+    // statements cannot outweigh it
+    let deny = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "NoFlowLogsFromM0", "Effect": "Deny",
+        "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": format!("arn:aws:s3:::sec-log/AWSLogs/{M0}/*")}]});
+    aws.world()
+        .buckets
+        .insert("sec-log".into(), Some(deny.to_string()));
     let report = run(&aws, &config(1), dir.path()).await;
     assert_eq!(report.exit_code(), 1);
     let m = account(&report, M0);
@@ -572,5 +581,6 @@ async fn flow_logs_the_policy_would_not_allow_are_blocked_not_tried() {
         matches!(&fl.result, AccountResult::Failed { failure, .. } if failure.code() == "FlowLogsDenied"),
         "{fl:#?}"
     );
-    assert_eq!(aws.calls("CreateFlowLogs"), 0);
+    assert!(flow_logs(&aws, M0).is_empty(), "none tried in {M0}");
+    assert_eq!(flow_logs(&aws, CENTRAL).len(), 2, "the central account's are made");
 }

@@ -167,8 +167,9 @@ destinations = ["s3"]
     }
 
     /// The central account creates a flow log to its own bucket: AWS's flow-log policy replaces trailhub's.
-    async fn owner_creates_a_flow_log(aws: &FakeAws, cfg: &Config) {
-        aws.world().owner_flow_log_overwrites_policy = true;
+    /// `overwrites`: whether AWS replaces the policy this time.
+    async fn owner_creates_a_flow_log(aws: &FakeAws, cfg: &Config, overwrites: bool) {
+        aws.world().owner_flow_log_overwrites_policy = overwrites;
         let central = cfg.central_target().unwrap();
         let member = aws.member(&central).await.unwrap();
         let flow_log = DesiredFlowLog {
@@ -194,7 +195,7 @@ destinations = ["s3"]
         let (_, wrote) = write_policy(&aws, &cfg, &entries, &[], None, dir.path())
             .await
             .unwrap();
-        owner_creates_a_flow_log(&aws, &cfg).await;
+        owner_creates_a_flow_log(&aws, &cfg, true).await;
         let replaced = aws.world().buckets["sec-log"].clone().unwrap();
         assert!(!replaced.contains("cloudtrail"), "{replaced}");
         let puts = aws.calls("PutBucketPolicy");
@@ -250,7 +251,7 @@ destinations = ["s3"]
         let (_, wrote) = write_policy(&aws, &cfg, &entries, &flow, None, dir.path())
             .await
             .unwrap();
-        owner_creates_a_flow_log(&aws, &cfg).await;
+        owner_creates_a_flow_log(&aws, &cfg, false).await;
         let puts = aws.calls("PutBucketPolicy");
         let r = restore_after_owner_flow_logs(&aws, &cfg, &wrote, dir.path())
             .await

@@ -218,7 +218,7 @@ impl LogsWork {
         count(self.replaced, "flow log", "flow logs", replace);
         if self.policy_restores > 0 {
             parts.push(format!(
-                "bucket policy restored {} after AWS replaced it (runbooks/vpc-flow-logs.md#the-bucket-owners-trap)",
+                "bucket policy restored {} after AWS replaced it (runbooks/vpc-flow-logs.md#2-the-bucket-owners-trap-the-central-accounts-own-vpcs)",
                 times(self.policy_restores)
             ));
         }

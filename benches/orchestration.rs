@@ -24,8 +24,15 @@
 //!   then ListObjectsV2 of the region folders; `audit-history` seeds histories and lists day folders too):
 //!   P·L (listing, not overlapped) + 2L (HeadBucket, GetBucketPolicy) + R·3L + R·L.
 //!
+//! - `logs` (issue 11): the same apply and audit with `[cloudwatch]` and `[flow_logs]` (destinations s3 and
+//!   cloudwatch; the fake gives each account one VPC). Observation reads the log groups, roles, VPCs and flow
+//!   logs in the wave of DescribeTrails (no round trip more). A new account's writes run one after the
+//!   other, each service paced on its own interval (`ApplyOptions::intervals`, CloudTrail's 1 s): the
+//!   bound's per-account chain is simulated from that sequence ([`logs_chain`]).
+//!
 //! Each case runs 3 times on a fresh world (once at 10,000 accounts) and the median wall time is reported.
-//! `cargo bench --bench orchestration` runs everything (about 9 minutes); `-- apply` or `-- audit` a part.
+//! `cargo bench --bench orchestration` runs everything (about 9 minutes); `-- apply`, `-- audit` or
+//! `-- logs` a part.
 
 mod common;
 
@@ -137,7 +144,7 @@ fn show_calls(calls: &Calls) -> String {
 
 /// Calls made in the member accounts (and AssumeRole into them), per target.
 fn per_target(calls: &Calls, targets: usize) -> f64 {
-    const MEMBER_OPS: [&str; 9] = [
+    const MEMBER_OPS: [&str; 21] = [
         "AssumeRole",
         "DescribeTrails",
         "GetTrailStatus",
@@ -147,6 +154,18 @@ fn per_target(calls: &Calls, targets: usize) -> f64 {
         "PutEventSelectors",
         "StartLogging",
         "ListObjectsV2",
+        "DescribeLogGroups",
+        "CreateLogGroup",
+        "PutRetentionPolicy",
+        "GetRole",
+        "GetRolePolicy",
+        "CreateRole",
+        "UpdateAssumeRolePolicy",
+        "PutRolePolicy",
+        "DescribeVpcs",
+        "DescribeFlowLogs",
+        "CreateFlowLogs",
+        "DeleteFlowLogs",
     ];
     let n: usize = MEMBER_OPS.iter().filter_map(|op| calls.get(op)).sum();
     n as f64 / targets as f64
@@ -210,10 +229,11 @@ async fn converge(fake: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> Duration
         .accounts
         .iter()
         .filter(|a| {
-            !matches!(
-                a.result,
-                AccountResult::Changed { .. } | AccountResult::Unchanged
-            )
+            a.is_bad()
+                || !matches!(
+                    a.result,
+                    AccountResult::Changed { .. } | AccountResult::Unchanged
+                )
         })
         .collect();
     assert!(bad.is_empty(), "not converged: {bad:?}");
@@ -221,7 +241,46 @@ async fn converge(fake: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> Duration
 }
 
 async fn apply_case(c: &Case) {
-    let cfg = common::config(c.source, c.members);
+    apply_case_with(c, "", None).await;
+}
+
+/// `[cloudwatch]` and `[flow_logs]` for the `logs` part: both destinations.
+const LOGS: &str = "[cloudwatch]\n[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\n";
+
+/// One new account's writes with `LOGS`, in order, each with its service's least interval since the
+/// service's last write in the account (CloudWatch Logs, IAM, EC2: 200 ms; CloudTrail: 1 s): the log group
+/// and the role for the trail, the trail, then the log group and the role for flow logs and the VPC's two
+/// flow logs. Each call starts when the previous one is done and its service's interval has passed.
+fn logs_chain(opts: &ApplyOptions) -> Duration {
+    let i = &opts.intervals;
+    let ct = opts.mutation_interval;
+    let calls: [(usize, Duration); 13] = [
+        (0, i.logs), // CreateLogGroup
+        (0, i.logs), // PutRetentionPolicy
+        (1, i.iam),  // CreateRole
+        (1, i.iam),  // PutRolePolicy
+        (2, ct),     // CreateTrail
+        (2, ct),     // PutEventSelectors
+        (2, ct),     // StartLogging
+        (0, i.logs), // CreateLogGroup (flow logs)
+        (0, i.logs), // PutRetentionPolicy
+        (1, i.iam),  // CreateRole
+        (1, i.iam),  // PutRolePolicy
+        (3, i.ec2),  // CreateFlowLogs (s3)
+        (3, i.ec2),  // CreateFlowLogs (cloudwatch)
+    ];
+    let mut last: [Option<Duration>; 4] = [None; 4];
+    let mut now = Duration::ZERO;
+    for (service, interval) in calls {
+        let start = last[service].map_or(now, |l| now.max(l + interval));
+        last[service] = Some(start);
+        now = start + L;
+    }
+    now
+}
+
+async fn apply_case_with(c: &Case, extra: &str, chain: Option<fn(&ApplyOptions) -> Duration>) {
+    let cfg = common::config_with(c.source, c.members, extra);
     let backups = tempfile::tempdir().expect("a temporary directory");
     let opts = ApplyOptions::new(
         backups.path().to_owned(),
@@ -238,15 +297,33 @@ async fn apply_case(c: &Case) {
         second.add(wall, calls_since(&fake, &before));
         in_flight = in_flight.max(fake.max_in_flight());
     }
-    println!("{}", c.name());
-    let bound = c.first_apply_bound(opts.mutation_interval);
+    let bound = match chain {
+        None => {
+            println!("{}", c.name());
+            c.first_apply_bound(opts.mutation_interval)
+        }
+        Some(chain) => {
+            println!(
+                "{} with [cloudwatch] and [flow_logs] (s3, cloudwatch)",
+                c.name()
+            );
+            // 13 writes a new account, one after the other, each at least L; the central account's
+            // extra GetBucketPolicy after its flow log to the bucket is one serial call more
+            let r = c.rounds();
+            c.observe_bound(2) + L * (SERIAL_FIRST + 1) + (L * r * 13).max(L * r + chain(&opts))
+        }
+    };
     first.report("first apply", bound, c.targets());
     second.report("second apply", c.second_apply_bound(), c.targets());
     println!("  most calls under way at once: {in_flight}");
 }
 
 async fn audit_case(c: &Case) {
-    let cfg = common::config(c.source, c.members);
+    audit_case_with(c, "").await;
+}
+
+async fn audit_case_with(c: &Case, extra: &str) {
+    let cfg = common::config_with(c.source, c.members, extra);
     let backups = tempfile::tempdir().expect("a temporary directory");
     let opts = ApplyOptions::new(backups.path().to_owned(), 256, Interrupt::default());
     let audit_opts = AuditOptions {
@@ -265,7 +342,12 @@ async fn audit_case(c: &Case) {
         assert_eq!(audited.summary.accounts, c.targets());
         measured.add(wall, calls_since(&fake, &before));
     }
-    println!("audit {}", c.name());
+    let with = if extra.is_empty() {
+        ""
+    } else {
+        " with [cloudwatch] and [flow_logs]"
+    };
+    println!("audit {}{with}", c.name());
     measured.report("audit", c.audit_bound(), c.targets());
 }
 
@@ -365,6 +447,17 @@ fn main() {
         for c in [16, 64, 256] {
             runtime.block_on(audit_case(&case(Source::Organizations, 1_000, c)));
         }
+    }
+    if run("logs") {
+        // the same cases without the sections first, then with them: the ratio is what they cost
+        for (members, concurrency) in [(100, 64), (1_000, 64), (1_000, 256)] {
+            let c = case(Source::Organizations, members, concurrency);
+            runtime.block_on(apply_case(&c));
+            runtime.block_on(apply_case_with(&c, LOGS, Some(logs_chain)));
+        }
+        let c = case(Source::Organizations, 1_000, 64);
+        runtime.block_on(audit_case(&c));
+        runtime.block_on(audit_case_with(&c, LOGS));
     }
     if run("audit-history") {
         let c = case(Source::Organizations, 1_000, 64);

@@ -176,8 +176,8 @@ fn plan_apply_apply_plan_makes_the_logs_and_flow_logs_of_every_account() {
     let plan = w.trailhub(&["plan"]);
     assert_eq!(plan.code, 0, "{plan}");
     for line in [
-        "CloudWatch Logs: log group /trailhub/cloudtrail: create (retention 365 days), role TrailhubCloudTrailToLogs: create",
-        "flow logs (2 VPCs): log group /trailhub/vpc-flow-logs: create (retention 400 days)",
+        "CloudWatch Logs: log group /trailhub/cloudtrail: create (365 days), role TrailhubCloudTrailToLogs: create (policy trailhub-cloudtrail-to-logs)",
+        "flow logs (2 VPCs): log group /trailhub/vpc-flow-logs: create (400 days)",
         "summary: 3 accounts to change, 0 up to date, 0 cannot be planned",
         "logs: 6 log groups to create, 6 roles to create, 8 flow logs to create",
     ] {

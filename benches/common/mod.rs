@@ -25,6 +25,11 @@ pub fn member_name(i: usize) -> String {
 /// accounts.toml for `n` members, listed one by one (`Source::Static`) or left to AWS Organizations, as a
 /// user would write it, parsed by trailhub's own parser. The central account has a trail of its own.
 pub fn config(source: Source, n: usize) -> Config {
+    config_with(source, n, "")
+}
+
+/// [`config`] with `extra` (whole sections, such as `[cloudwatch]`) appended.
+pub fn config_with(source: Source, n: usize, extra: &str) -> Config {
     let mut text = format!(
         "[central]\naccount_id = \"{CENTRAL}\"\nbucket = \"{BUCKET}\"\nregion = \"{REGION}\"\n\
          trail_name = \"SEC-CLOUDTRAIL\"\n[members]\ntrail_name = \"{{name}}-CLOUDTRAIL\"\n"
@@ -41,6 +46,7 @@ pub fn config(source: Source, n: usize) -> Config {
         }
         Source::Organizations => text += "source = \"organizations\"\n",
     }
+    text += extra;
     Config::parse(Path::new("accounts.toml"), &text).expect("a valid generated config")
 }
 

@@ -4,7 +4,7 @@
 
 use super::pacer::{Pacer, Service};
 use crate::aws::{AwsError, ErrorKind, Member};
-use crate::plan::cloudwatch::SetupChange;
+use crate::plan::cloudwatch::{SetupChange, describe_setup};
 
 /// What a setup made so far: in words (`done`) and as data (`made`).
 #[derive(Debug, Default)]
@@ -21,12 +21,17 @@ pub(super) async fn apply_setup<M: Member>(
     pacer: &mut Pacer<'_>,
     made: &mut Made,
 ) -> Result<(), AwsError> {
+    let start = made.made.len();
+    let mut result = Ok(());
     for change in changes {
-        apply_one(member, change, pacer).await?;
-        made.done.push(change.describe());
+        if let Err(e) = apply_one(member, change, pacer).await {
+            result = Err(e);
+            break;
+        }
         made.made.push(change.clone());
     }
-    Ok(())
+    made.done.extend(describe_setup(&made.made[start..]));
+    result
 }
 
 async fn apply_one<M: Member>(

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::cli::Format;
 use crate::commands::plan::PlanReport;
-use crate::plan::cloudwatch::SetupChange;
+use crate::plan::cloudwatch::describe_setup;
 use crate::plan::flow_logs::FlowLogChange;
 use crate::plan::policy::Merged;
 use crate::plan::trails::TrailChange;
@@ -178,7 +178,7 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
         tally.logs.add_setup(&a.cloudwatch);
         lines.push(format!(
             "CloudWatch Logs: {}",
-            describe_all(&a.cloudwatch, SetupChange::describe)
+            describe_setup(&a.cloudwatch).join(", ")
         ));
     }
     let mut flow_blocked = false;
@@ -202,7 +202,7 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
         ) if f.has_changes() => {
             tally.logs.add_setup(setup);
             changes.iter().for_each(|c| tally.logs.add_flow_log(c));
-            let mut all: Vec<String> = setup.iter().map(SetupChange::describe).collect();
+            let mut all = describe_setup(setup);
             all.extend(changes.iter().map(FlowLogChange::short));
             lines.push(format!("flow logs ({}): {}", vpcs(*n), all.join(", ")));
         }

@@ -63,7 +63,7 @@ impl SetupChange {
             SetupChange::CreateLogGroup {
                 name,
                 retention_days,
-            } => format!("log group {name}: create (retention {retention_days} days)"),
+            } => format!("log group {name}: create ({retention_days} days)"),
             SetupChange::SetRetention { name, old, new } => {
                 let old = old.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days"));
                 format!("log group {name}: retention {old} -> {new} days")
@@ -79,6 +79,32 @@ impl SetupChange {
             }
         }
     }
+}
+
+/// The changes in words, a new role and its policy said once: `role R: create (policy P)`.
+pub fn describe_setup(changes: &[SetupChange]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < changes.len() {
+        match (&changes[i], changes.get(i + 1)) {
+            (
+                SetupChange::CreateRole { name, .. },
+                Some(SetupChange::PutRolePolicy {
+                    name: same,
+                    policy_name,
+                    ..
+                }),
+            ) if name == same => {
+                out.push(format!("role {name}: create (policy {policy_name})"));
+                i += 2;
+            }
+            (c, _) => {
+                out.push(c.describe());
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn logs_arn(cfg: &Config, id: &str) -> String {
@@ -318,16 +344,12 @@ retention_days = 400
         assert!(want.role.policy.contains(
             "log-group:/trailhub/DEV:log-stream:222222222222_CloudTrail_ap-northeast-2*"
         ));
-        let changes: Vec<String> = diff_setup(&want, None, None)
-            .iter()
-            .map(SetupChange::describe)
-            .collect();
+        let changes = describe_setup(&diff_setup(&want, None, None));
         assert_eq!(
             changes,
             [
-                "log group /trailhub/DEV: create (retention 400 days)",
-                "role TrailhubCloudTrailToLogs: create",
-                "role TrailhubCloudTrailToLogs: put policy trailhub-cloudtrail-to-logs"
+                "log group /trailhub/DEV: create (400 days)",
+                "role TrailhubCloudTrailToLogs: create (policy trailhub-cloudtrail-to-logs)"
             ]
         );
         let group = LogGroup {

@@ -11,9 +11,10 @@ use super::report::{AccountResult, FlowLogsOutcome, MadeFlowLog};
 use super::setup::{Made, apply_setup};
 use crate::aws::{AwsError, Central, DesiredFlowLog, Network, emulator};
 use crate::config::{Access, FlowDestination, Target};
-use crate::plan::evaluate::check_delivery;
 use crate::plan::flow_logs::FlowLogChange;
-use crate::plan::{AccountFailure, FlowLogsPlan, denial_message, flow_log_delivery};
+use crate::plan::{
+    AccountFailure, DELIVERY_LOGS, FlowLogsPlan, denial_message_for, flow_logs_verdict,
+};
 
 /// Retries of a flow log to the bucket that delivery.logs may not write to yet (a policy just written, or
 /// one AWS replaced for a moment by the bucket owner's trap), the delay doubled each time.
@@ -107,9 +108,10 @@ impl<C: Central> FlowRun<'_, '_, C> {
             return None;
         }
         let (cfg, policy) = (self.shared.cfg, self.shared.in_force);
-        let verdict = check_delivery(policy, &flow_log_delivery(cfg, &self.target.id));
+        // with the organization, as the plan judged it: the organization form names aws:SourceOrgID
+        let verdict = flow_logs_verdict(cfg, policy, self.shared.org, &self.target.id);
         (!verdict.allowed()).then(|| AccountFailure::FlowLogsDenied {
-            message: denial_message(policy, &verdict),
+            message: denial_message_for(policy, &verdict, DELIVERY_LOGS),
         })
     }
 

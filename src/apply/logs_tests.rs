@@ -588,3 +588,35 @@ async fn flow_logs_the_policy_would_not_allow_are_blocked_not_tried() {
         "the central account's are made"
     );
 }
+
+/// Found by the orchestration benchmark at 1,000 accounts: with the organization form, whose delivery.logs
+/// statements name `aws:SourceOrgID`, apply's check of the policy in force must judge with the
+/// organization as the plan does, or every account's flow logs to the bucket are refused as denied.
+#[tokio::test(start_paused = true)]
+async fn flow_logs_are_made_under_the_organization_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::ZERO);
+    {
+        let mut w = aws.world();
+        w.org_id = Some("o-abcdef1234".into());
+        w.org_accounts = [CENTRAL, M0, M1]
+            .iter()
+            .map(|id| crate::aws::OrgAccount {
+                id: (*id).to_owned(),
+                name: format!("A{id}"),
+                active: true,
+            })
+            .collect();
+    }
+    let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n\
+                trail_name = \"SEC\"\npolicy_form = \"organization\"\n[members]\nsource = \"organizations\"\n\
+                trail_name = \"{name}-CT\"\n[flow_logs]\ndestinations = [\"s3\"]\n";
+    let cfg = Config::parse(Path::new("t.toml"), text).unwrap();
+    let report = run(&aws, &cfg, dir.path()).await;
+    assert_eq!(report.exit_code(), 0, "{report:#?}");
+    for id in [CENTRAL, M0, M1] {
+        assert_eq!(flow_logs(&aws, id).len(), 1, "{id}");
+    }
+    let policy = aws.world().buckets["sec-log"].clone().unwrap();
+    assert!(policy.contains("aws:SourceOrgID"), "{policy}");
+}

@@ -65,18 +65,7 @@ impl Network for SdkMember {
             .await
             .map_err(|e| aws_err("CreateFlowLogs", e))?;
         // AWS answers some failures (a bucket it may not write to, say) in Unsuccessful, not as an error
-        if let Some(u) = out.unsuccessful().first() {
-            let (code, message) = u
-                .error()
-                .map(|e| {
-                    (
-                        e.code().unwrap_or("Unsuccessful"),
-                        e.message().unwrap_or_default(),
-                    )
-                })
-                .unwrap_or(("Unsuccessful", ""));
-            return Err(AwsError::new("CreateFlowLogs", code, message));
-        }
+        unsuccessful("CreateFlowLogs", out.unsuccessful())?;
         Ok(out.flow_log_ids().first().cloned().unwrap_or_default())
     }
 
@@ -88,20 +77,29 @@ impl Network for SdkMember {
             .send()
             .await
             .map_err(|e| aws_err("DeleteFlowLogs", e))?;
-        if let Some(u) = out.unsuccessful().first() {
-            let (code, message) = u
-                .error()
-                .map(|e| {
-                    (
-                        e.code().unwrap_or("Unsuccessful"),
-                        e.message().unwrap_or_default(),
-                    )
-                })
-                .unwrap_or(("Unsuccessful", ""));
-            return Err(AwsError::new("DeleteFlowLogs", code, message));
-        }
-        Ok(())
+        unsuccessful("DeleteFlowLogs", out.unsuccessful())
     }
+}
+
+/// The first item of an answer's `Unsuccessful` list as an error (EC2 answers a failure for one resource
+/// there, with HTTP 200).
+fn unsuccessful(
+    operation: &'static str,
+    items: &[aws_sdk_ec2::types::UnsuccessfulItem],
+) -> Result<(), AwsError> {
+    let Some(u) = items.first() else {
+        return Ok(());
+    };
+    let (code, message) = u
+        .error()
+        .map(|e| {
+            (
+                e.code().unwrap_or("Unsuccessful"),
+                e.message().unwrap_or_default(),
+            )
+        })
+        .unwrap_or(("Unsuccessful", ""));
+    Err(AwsError::new(operation, code, message))
 }
 
 fn observed(f: &aws_sdk_ec2::types::FlowLog) -> ObservedFlowLog {

@@ -22,6 +22,7 @@ use crate::config::PolicyForm;
 use crate::model::{AccountId, BucketName, KeyPrefix, TrailArn, is_account_id};
 
 pub mod log_delivery;
+mod statement;
 
 pub use log_delivery::{
     DeliveryForm, LOG_ACL_SID, LOG_DELIVERY, LOG_DENY_SID, LOG_WRITE_SID, LogDelivery,
@@ -417,39 +418,17 @@ fn read_managed(
     stmt: &Map<String, Value>,
     is_write: bool,
 ) -> Result<Content, PolicyError> {
-    let conflict = |why: &str| {
-        Err(PolicyError::SidConflict {
-            sid: sid.to_owned(),
-            why: why.to_owned(),
-        })
+    let refused = |why: String| PolicyError::SidConflict {
+        sid: sid.to_owned(),
+        why,
     };
-    if stmt.get("Effect").and_then(Value::as_str) != Some("Allow") {
-        return conflict("its Effect is not Allow");
-    }
-    for k in ["NotPrincipal", "NotAction", "NotResource"] {
-        if stmt.contains_key(k) {
-            return conflict(&format!("it uses {k}"));
-        }
-    }
-    let service = stmt
-        .get("Principal")
-        .and_then(Value::as_object)
-        .filter(|p| p.len() == 1)
-        .map(|p| strings(p.get("Service")));
-    if service.as_deref() != Some(&[CLOUDTRAIL.to_owned()]) {
-        return conflict("its Principal is not {\"Service\": \"cloudtrail.amazonaws.com\"}");
-    }
+    let conflict = |why: &str| Err(refused(why.to_owned()));
+    statement::check_frame(stmt, CLOUDTRAIL).map_err(refused)?;
     if strings(stmt.get("Action")) != [action] {
         return conflict(&format!("its Action is not {action}"));
     }
-    if !matches!(
-        stmt.get("Resource"),
-        Some(Value::String(_) | Value::Array(_))
-    ) {
-        return conflict("its Resource is not a string or a list of strings");
-    }
     let mut c = Content {
-        resources: strings(stmt.get("Resource")).into_iter().collect(),
+        resources: statement::resources(stmt).map_err(refused)?,
         ..Content::default()
     };
     let Some(cond) = stmt.get("Condition").and_then(Value::as_object) else {
@@ -457,47 +436,35 @@ fn read_managed(
             "it has no source condition: adding one would cut off every trail it allows now",
         );
     };
-    for (op, keys) in cond {
-        let Some(keys) = keys.as_object() else {
-            return conflict(&format!("its {op} condition is not an object"));
-        };
-        for (key, value) in keys {
-            if !is_managed_key(op, key, is_write) {
-                c.extra.entry(op.clone()).or_insert_with(|| json!({}))[key] = value.clone();
-                continue;
-            }
-            let values = strings(Some(value));
-            match (op.as_str(), key.to_ascii_lowercase().as_str()) {
-                ("StringEquals", k) if k == ACL_KEY => {
-                    if values != [FULL_CONTROL] {
-                        return conflict(
-                            "its s3:x-amz-acl condition is not bucket-owner-full-control",
-                        );
-                    }
-                }
-                ("StringEquals", "aws:sourcearn") => c.arns.extend(values),
-                ("StringEquals", "aws:sourceaccount") => c.accounts.extend(values),
-                ("StringEquals", "aws:sourceorgid") => c.orgs.extend(values),
-                _ => {
-                    for p in values {
-                        match pattern_account(&p) {
-                            Some(a) => {
-                                c.account_patterns.insert(a);
-                            }
-                            None if !p.contains(['*', '?']) => {
-                                c.arns.insert(p);
-                            }
-                            None => {
-                                return conflict(&format!(
-                                    "its ArnLike pattern {p:?} is not one trailhub writes"
-                                ));
-                            }
+    let mut extra = Map::new();
+    let managed = |op: &str, key: &str| is_managed_key(op, key, is_write);
+    statement::walk_condition(cond, managed, &mut extra, |op, key, values| {
+        match (op, key) {
+            ("StringEquals", "aws:sourcearn") => c.arns.extend(values),
+            ("StringEquals", "aws:sourceaccount") => c.accounts.extend(values),
+            ("StringEquals", "aws:sourceorgid") => c.orgs.extend(values),
+            _ => {
+                for p in values {
+                    match pattern_account(&p) {
+                        Some(a) => {
+                            c.account_patterns.insert(a);
+                        }
+                        None if !p.contains(['*', '?']) => {
+                            c.arns.insert(p);
+                        }
+                        None => {
+                            return Err(format!(
+                                "its ArnLike pattern {p:?} is not one trailhub writes"
+                            ));
                         }
                     }
                 }
             }
         }
-    }
+        Ok(())
+    })
+    .map_err(refused)?;
+    c.extra = extra;
     let sources = c.arns.len() + c.account_patterns.len() + c.accounts.len() + c.orgs.len();
     let mixed = [
         !c.arns.is_empty() || !c.account_patterns.is_empty(),

@@ -160,28 +160,12 @@ pub(super) fn read_managed(
     stmt: &Map<String, Value>,
     is_write: bool,
 ) -> Result<Content, PolicyError> {
-    let conflict = |why: &str| {
-        Err(PolicyError::SidConflict {
-            sid: sid.to_owned(),
-            why: why.to_owned(),
-        })
+    let refused = |why: String| PolicyError::SidConflict {
+        sid: sid.to_owned(),
+        why,
     };
-    if stmt.get("Effect").and_then(Value::as_str) != Some("Allow") {
-        return conflict("its Effect is not Allow");
-    }
-    for k in ["NotPrincipal", "NotAction", "NotResource"] {
-        if stmt.contains_key(k) {
-            return conflict(&format!("it uses {k}"));
-        }
-    }
-    let service = stmt
-        .get("Principal")
-        .and_then(Value::as_object)
-        .filter(|p| p.len() == 1)
-        .map(|p| strings(p.get("Service")));
-    if service.as_deref() != Some(&[LOG_DELIVERY.to_owned()]) {
-        return conflict("its Principal is not {\"Service\": \"delivery.logs.amazonaws.com\"}");
-    }
+    let conflict = |why: &str| Err(refused(why.to_owned()));
+    super::statement::check_frame(stmt, LOG_DELIVERY).map_err(refused)?;
     let actions: BTreeSet<String> = strings(stmt.get("Action")).into_iter().collect();
     let want: BTreeSet<String> = if is_write {
         BTreeSet::from([WRITE_ACTION.to_owned()])
@@ -192,14 +176,8 @@ pub(super) fn read_managed(
         let want: Vec<&str> = want.iter().map(String::as_str).collect();
         return conflict(&format!("its Action is not {}", want.join(" and ")));
     }
-    if !matches!(
-        stmt.get("Resource"),
-        Some(Value::String(_) | Value::Array(_))
-    ) {
-        return conflict("its Resource is not a string or a list of strings");
-    }
     let mut c = Content {
-        resources: strings(stmt.get("Resource")).into_iter().collect(),
+        resources: super::statement::resources(stmt).map_err(refused)?,
         ..Content::default()
     };
     let Some(cond) = stmt.get("Condition").and_then(Value::as_object) else {
@@ -207,39 +185,27 @@ pub(super) fn read_managed(
             "it has no source condition: adding one would cut off every account it allows now",
         );
     };
-    for (op, keys) in cond {
-        let Some(keys) = keys.as_object() else {
-            return conflict(&format!("its {op} condition is not an object"));
-        };
-        for (key, value) in keys {
-            if !is_managed_key(op, key, is_write) {
-                c.extra.entry(op.clone()).or_insert_with(|| json!({}))[key] = value.clone();
-                continue;
-            }
-            let values = strings(Some(value));
-            match (op.as_str(), key.to_ascii_lowercase().as_str()) {
-                ("StringEquals", k) if k == ACL_KEY => {
-                    if values != [FULL_CONTROL] {
-                        return conflict(
-                            "its s3:x-amz-acl condition is not bucket-owner-full-control",
-                        );
+    let mut extra = Map::new();
+    let managed = |op: &str, key: &str| is_managed_key(op, key, is_write);
+    super::statement::walk_condition(cond, managed, &mut extra, |op, key, values| {
+        match (op, key) {
+            ("StringEquals", "aws:sourceaccount") => c.accounts.extend(values),
+            ("StringEquals", _) => c.orgs.extend(values),
+            _ => {
+                for p in values {
+                    if pattern_account(&p).is_none() {
+                        return Err(format!(
+                            "its ArnLike pattern {p:?} is not one trailhub writes"
+                        ));
                     }
-                }
-                ("StringEquals", "aws:sourceaccount") => c.accounts.extend(values),
-                ("StringEquals", _) => c.orgs.extend(values),
-                _ => {
-                    for p in values {
-                        if pattern_account(&p).is_none() {
-                            return conflict(&format!(
-                                "its ArnLike pattern {p:?} is not one trailhub writes"
-                            ));
-                        }
-                        c.arns.insert(p);
-                    }
+                    c.arns.insert(p);
                 }
             }
         }
-    }
+        Ok(())
+    })
+    .map_err(refused)?;
+    c.extra = extra;
     if c.accounts.is_empty() && c.arns.is_empty() && c.orgs.is_empty() {
         return conflict(
             "it has no source condition: adding one would cut off every account it allows now",

@@ -92,6 +92,7 @@ impl Inputs {
                         log_validation: true,
                         organization_trail: false,
                         cloudwatch: None,
+                        kms_key_id: None,
                     }
                 });
                 let is_logging = trail.is_some();

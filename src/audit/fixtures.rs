@@ -81,6 +81,7 @@ pub(super) fn trail(arn: &str) -> ObservedTrail {
         log_validation: true,
         organization_trail: false,
         cloudwatch: None,
+        kms_key_id: None,
     }
 }
 

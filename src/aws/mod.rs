@@ -3,11 +3,13 @@
 //! AWS SDK; `crate::fake` in memory, for tests and benchmarks; `emulator` holds what trailhub does only
 //! because a local emulator (moto) differs from AWS.
 
+pub mod bucket;
 pub mod emulator;
 pub mod error;
 pub mod sdk;
 pub mod types;
 
+pub use bucket::{AccessLogging, BucketEncryption, KeyInfo, LifecycleRule, RetentionRule};
 pub use error::{AwsError, ErrorKind};
 pub use types::{
     AdvancedSelector, BasicSelector, DesiredFlowLog, DesiredRole, DesiredTrail, EventSelectors,
@@ -20,9 +22,10 @@ use async_trait::async_trait;
 use crate::config::Target;
 use crate::model::{BucketName, Region};
 
-/// The central (SEC) account, reached with the caller's own credentials.
+/// The central (SEC) account, reached with the caller's own credentials; its KMS key and the bucket's
+/// settings through the supertraits.
 #[async_trait]
-pub trait Central: Send + Sync {
+pub trait Central: Keys + BucketSettings + Send + Sync {
     type Member: Member;
 
     /// GetCallerIdentity: the caller's account ID.
@@ -115,4 +118,45 @@ pub trait Network: Send + Sync {
     async fn create_flow_log(&self, f: &DesiredFlowLog) -> Result<String, AwsError>;
     /// DeleteFlowLogs.
     async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError>;
+}
+
+/// KMS in the central account, in the bucket's region: the key CloudTrail encrypts with (`kms_key`).
+#[async_trait]
+pub trait Keys: Send + Sync {
+    /// DescribeKey (a key ID, key ARN, alias name or alias ARN): None when there is no such key or alias.
+    async fn describe_key(&self, key: &str) -> Result<Option<KeyInfo>, AwsError>;
+    /// GetKeyPolicy: the key policy (its name is always `default`).
+    async fn key_policy(&self, key_id: &str) -> Result<String, AwsError>;
+    /// PutKeyPolicy, with AWS's lockout safety check left on.
+    async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError>;
+    /// CreateKey: a symmetric, customer managed key born with this policy.
+    async fn create_key(&self, policy: &str, description: &str) -> Result<KeyInfo, AwsError>;
+    /// CreateAlias (`alias/...`) for the key.
+    async fn create_alias(&self, alias: &str, key_id: &str) -> Result<(), AwsError>;
+}
+
+/// The central bucket's default encryption, lifecycle and server access logging.
+#[async_trait]
+pub trait BucketSettings: Send + Sync {
+    /// GetBucketEncryption (`BucketEncryption::None` when there is none).
+    async fn bucket_encryption(&self, bucket: &BucketName) -> Result<BucketEncryption, AwsError>;
+    /// PutBucketEncryption: SSE-KMS with this key and the S3 Bucket Key on.
+    async fn put_bucket_kms(&self, bucket: &BucketName, key_arn: &str) -> Result<(), AwsError>;
+    /// GetBucketLifecycleConfiguration: every rule (none when there is no configuration).
+    async fn lifecycle_rules(&self, bucket: &BucketName) -> Result<Vec<LifecycleRule>, AwsError>;
+    /// PutBucketLifecycleConfiguration with trailhub's rule put in (a rule of the same ID replaced) and
+    /// every other rule kept as it is: the configuration is read again just before the write.
+    async fn put_retention_rule(
+        &self,
+        bucket: &BucketName,
+        rule: &RetentionRule,
+    ) -> Result<(), AwsError>;
+    /// GetBucketLogging: None when access logging is off.
+    async fn bucket_logging(&self, bucket: &BucketName) -> Result<Option<AccessLogging>, AwsError>;
+    /// PutBucketLogging.
+    async fn put_bucket_logging(
+        &self,
+        bucket: &BucketName,
+        logging: &AccessLogging,
+    ) -> Result<(), AwsError>;
 }

@@ -16,6 +16,9 @@ pub struct DesiredTrail {
     pub key_prefix: Option<KeyPrefix>,
     /// Delivery to CloudWatch Logs (`[cloudwatch]`); None leaves the trail's own setting as it is.
     pub cloudwatch: Option<TrailLogs>,
+    /// `KmsKeyId` (`kms_key`): the key's ARN, or its alias's ARN before the key exists; None leaves the
+    /// trail's own setting as it is.
+    pub kms_key_id: Option<String>,
 }
 
 /// A trail's delivery to CloudWatch Logs: `CloudWatchLogsLogGroupArn` (the `...:log-group:NAME:*` form
@@ -40,6 +43,8 @@ pub struct ObservedTrail {
     pub organization_trail: bool,
     /// Its CloudWatch Logs delivery, when it has one (the role ARN empty when AWS gave none).
     pub cloudwatch: Option<TrailLogs>,
+    /// `KmsKeyId`: the key its log files are encrypted with (SSE-KMS), when it has one.
+    pub kms_key_id: Option<String>,
 }
 
 /// GetTrailStatus, in plain values (times in seconds since the epoch).

@@ -178,6 +178,7 @@ async fn connect(global: &Global, cfg: &Config) -> Result<SdkCentral> {
     if let Some(r) = &cfg.central.bucket_region {
         central.set_bucket_region(&cfg.central.bucket, r);
     }
+    central.set_key_region(cfg.central.bucket_home());
     Ok(central)
 }
 

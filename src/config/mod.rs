@@ -1,7 +1,10 @@
 //! `accounts.toml`: parsing and validation (pure apart from reading the file). Unknown keys, wrong
 //! types and invalid values are errors that name the file, line and column, before any AWS call.
 
+mod bucket;
 mod logs;
+
+pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
 
 pub use logs::{
     CloudWatch, DEFAULT_FORMAT, FlowDestination, FlowLogs, RETENTION_DAYS, TrafficType,
@@ -94,6 +97,9 @@ struct RawCentral {
     key_prefix: Option<KeyPrefix>,
     policy_form: Option<Spanned<PolicyForm>>,
     bucket_region: Option<Spanned<Region>>,
+    kms_key: Option<Spanned<String>>,
+    retention_days: Option<Spanned<i64>>,
+    access_log_bucket: Option<Spanned<BucketName>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +156,19 @@ pub struct Central {
     /// The bucket's own region, when it is not `region` (CloudTrail delivers to a bucket in any region of
     /// the partition). Without it, trailhub learns the region from HeadBucket.
     pub bucket_region: Option<Region>,
+    /// `kms_key`: every trail in scope encrypts its log files with this key, and so does the bucket.
+    pub kms_key: Option<KmsKey>,
+    /// `retention_days`: log files (and their noncurrent versions) expire after this many days.
+    pub retention_days: Option<u32>,
+    /// `access_log_bucket`: the bucket's server access logs go to this bucket.
+    pub access_log_bucket: Option<BucketName>,
+}
+
+impl Central {
+    /// The bucket's region as configured: `bucket_region`, else `region`.
+    pub fn bucket_home(&self) -> &Region {
+        self.bucket_region.as_ref().unwrap_or(&self.region)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -358,8 +377,34 @@ fn central(at: &Locator, raw: RawCentral) -> Result<Central, ConfigError> {
             ),
         ));
     }
+    let account_id = raw.account_id.into_inner();
+    let bucket_home = raw
+        .bucket_region
+        .as_ref()
+        .map_or(&raw.region, |b| b.get_ref());
+    let kms_key = raw
+        .kms_key
+        .map(|k| {
+            bucket::kms_key(k.get_ref().trim(), &account_id, bucket_home)
+                .map_err(|m| at.at(k.span(), m))
+        })
+        .transpose()?;
+    let retention_days = raw
+        .retention_days
+        .map(|d| bucket::retention_days(*d.get_ref()).map_err(|m| at.at(d.span(), m)))
+        .transpose()?;
+    let access_log_bucket = raw
+        .access_log_bucket
+        .map(|b| {
+            let span = b.span();
+            bucket::access_log_bucket(b.into_inner(), &raw.bucket).map_err(|m| at.at(span, m))
+        })
+        .transpose()?;
     Ok(Central {
-        account_id: raw.account_id.into_inner(),
+        account_id,
+        kms_key,
+        retention_days,
+        access_log_bucket,
         bucket: raw.bucket,
         region: raw.region,
         trail_name: raw.trail_name,

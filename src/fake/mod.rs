@@ -3,7 +3,10 @@
 //! relies on: CreateTrail fails with `InsufficientS3BucketPolicyException` when the bucket policy does not
 //! let the trail write, and S3 refuses a policy over 20 KB.
 
+mod kms;
 mod logs;
+
+pub use kms::FakeKey;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,6 +62,16 @@ pub struct World {
     /// (account, operation): calls that account's credentials may not make (AccessDenied), as an SCP or
     /// a permission boundary would refuse them. Checked by the CloudWatch Logs, IAM and EC2 writes.
     pub deny_calls: BTreeSet<(String, String)>,
+    /// key ARN -> the key (KMS in the central account)
+    pub keys: BTreeMap<String, FakeKey>,
+    /// alias name (`alias/...`) -> key ARN
+    pub aliases: BTreeMap<String, String>,
+    /// bucket -> its default encryption, once set beyond the guard (SSE-KMS)
+    pub encryption: BTreeMap<String, crate::aws::BucketEncryption>,
+    /// bucket -> its lifecycle rules
+    pub lifecycle: BTreeMap<String, Vec<crate::aws::LifecycleRule>>,
+    /// bucket -> its server access logging
+    pub logging: BTreeMap<String, crate::aws::AccessLogging>,
 }
 
 /// An IAM role in the fake.
@@ -329,6 +342,17 @@ impl FakeMember {
         }
     }
 
+    /// AWS puts aws:SourceOrgID in the request context of every account of an organization.
+    fn source_org_in(&self, w: &World) -> Option<String> {
+        w.org_id.clone().filter(|_| {
+            w.caller == self.account || w.org_accounts.iter().any(|a| a.id == self.account)
+        })
+    }
+
+    fn source_org(&self) -> Option<String> {
+        self.source_org_in(&self.aws.world())
+    }
+
     fn policy_allows(&self, t: &DesiredTrail) -> bool {
         let w = self.aws.world();
         let Some(Some(text)) = w.buckets.get(t.bucket.as_str()) else {
@@ -344,10 +368,7 @@ impl FakeMember {
             account_id: self.account.clone(),
             source_arn: t.arn.to_string(),
             source_account: self.account.clone(),
-            // AWS puts aws:SourceOrgID in the request context of every account of an organization
-            org_id: w.org_id.clone().filter(|_| {
-                w.caller == self.account || w.org_accounts.iter().any(|a| a.id == self.account)
-            }),
+            org_id: self.source_org_in(&w),
             service: CLOUDTRAIL.to_owned(),
             log_kind: "CloudTrail".to_owned(),
             region: t.arn.region.clone(),
@@ -367,6 +388,7 @@ impl FakeMember {
             log_validation: true,
             organization_trail: false,
             cloudwatch: t.cloudwatch.clone(),
+            kms_key_id: None,
         }
     }
 }
@@ -406,7 +428,11 @@ impl Member for FakeMember {
             ));
         }
         self.check_trail_logs("CreateTrail", t)?;
-        let o = self.observed(t);
+        let kms = self.check_trail_key("CreateTrail", t, self.source_org().as_deref())?;
+        let o = ObservedTrail {
+            kms_key_id: kms,
+            ..self.observed(t)
+        };
         let mut w = self.aws.world();
         let list = w.trails.entry(self.account.clone()).or_default();
         if list.iter().any(|(x, _)| x.name == o.name) {
@@ -430,11 +456,14 @@ impl Member for FakeMember {
             ));
         }
         self.check_trail_logs("UpdateTrail", t)?;
+        let kms = self.check_trail_key("UpdateTrail", t, self.source_org().as_deref())?;
         let o = self.observed(t);
         self.with_trail("UpdateTrail", t.name.as_str(), |(x, _)| {
             let kept = x.cloudwatch.take();
+            let kept_key = x.kms_key_id.take();
             *x = ObservedTrail {
                 cloudwatch: o.cloudwatch.clone().or(kept),
+                kms_key_id: kms.or(kept_key),
                 ..o
             };
         })
@@ -511,6 +540,7 @@ pub fn fake_trail(region: &Region, account: &str, name: &str, bucket: &str) -> O
         log_validation: true,
         organization_trail: false,
         cloudwatch: None,
+        kms_key_id: None,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod document;
 pub mod evaluate;
 pub mod failure;
 pub mod flow_logs;
+pub mod key_policy;
 pub mod layout;
 pub mod policy;
 pub mod selectors;
@@ -221,6 +222,7 @@ pub fn desired_trail(cfg: &Config, t: &Target) -> DesiredTrail {
         cloudwatch: cloudwatch::trail_setup(cfg, t)
             .and_then(Result::ok)
             .map(|s| cloudwatch::trail_logs(&s, None)),
+        kms_key_id: None,
     }
 }
 
@@ -748,6 +750,7 @@ name = "PRD"
                     log_validation: true,
                     organization_trail: false,
                     cloudwatch: None,
+                    kms_key_id: None,
                 };
                 (
                     t.id.clone(),

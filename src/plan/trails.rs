@@ -158,6 +158,7 @@ mod tests {
             bucket: "sec-log".parse().unwrap(),
             key_prefix: None,
             cloudwatch: None,
+            kms_key_id: None,
         }
     }
 
@@ -173,6 +174,7 @@ mod tests {
             log_validation: true,
             organization_trail: false,
             cloudwatch: None,
+            kms_key_id: None,
         }
     }
 

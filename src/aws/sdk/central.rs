@@ -23,13 +23,15 @@ pub struct SdkCentral {
     sts: aws_sdk_sts::Client,
     s3: aws_sdk_s3::Client,
     orgs: aws_sdk_organizations::Client,
-    expected_owner: Option<String>,
+    pub(super) expected_owner: Option<String>,
     page_size: Option<i32>,
     /// The caller's ARN, from GetCallerIdentity: member role sessions are named after it.
     caller_arn: std::sync::OnceLock<String>,
     /// An S3 client for the bucket's own region, once HeadBucket has said it is not the trails' region
     /// (CloudTrail delivers to a bucket in any region of the partition; S3 answers only in the bucket's).
     bucket_s3: std::sync::Arc<std::sync::OnceLock<aws_sdk_s3::Client>>,
+    /// KMS in the bucket's region, where the CloudTrail key must be (KMS-3); set by [`Self::set_key_region`].
+    kms: std::sync::Arc<std::sync::OnceLock<aws_sdk_kms::Client>>,
 }
 
 impl SdkCentral {
@@ -52,7 +54,34 @@ impl SdkCentral {
             page_size: None,
             caller_arn: std::sync::OnceLock::new(),
             bucket_s3: Default::default(),
+            kms: Default::default(),
         }
+    }
+
+    /// KMS calls go to `region` (the bucket's, where the key is).
+    pub fn set_key_region(&self, region: &Region) {
+        let config = self
+            .config
+            .to_builder()
+            .region(aws_config::Region::new(region.to_string()))
+            .build();
+        let client = aws_sdk_kms::Client::from_conf(
+            aws_sdk_kms::config::Builder::from(&config)
+                .retry_partition(retry_partition("trailhub-kms"))
+                .build(),
+        );
+        let _ = self.kms.set(client);
+    }
+
+    /// The KMS client: in the bucket's region once set, else in the trails' region.
+    pub(super) fn kms(&self) -> &aws_sdk_kms::Client {
+        self.kms.get_or_init(|| {
+            aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(&self.config)
+                    .retry_partition(retry_partition("trailhub-kms"))
+                    .build(),
+            )
+        })
     }
 
     /// The bucket lives in `region` (`central.bucket_region`): talk to it there from the first call.
@@ -61,7 +90,7 @@ impl SdkCentral {
     }
 
     /// The S3 client for the central bucket: in the bucket's region once it is known to differ.
-    fn s3(&self) -> &aws_sdk_s3::Client {
+    pub(super) fn s3(&self) -> &aws_sdk_s3::Client {
         self.bucket_s3.get().unwrap_or(&self.s3)
     }
 

@@ -47,6 +47,8 @@ impl Member for SdkMember {
                         log_group_arn: g.to_owned(),
                         role_arn: t.cloud_watch_logs_role_arn().unwrap_or_default().to_owned(),
                     }),
+                // an emulator may answer "" for a key taken off (KMS-4)
+                kms_key_id: t.kms_key_id().filter(|k| !k.is_empty()).map(str::to_owned),
             })
             .collect())
     }
@@ -90,6 +92,7 @@ impl Member for SdkMember {
                 t.cloudwatch.as_ref().map(|c| c.log_group_arn.clone()),
             )
             .set_cloud_watch_logs_role_arn(t.cloudwatch.as_ref().map(|c| c.role_arn.clone()))
+            .set_kms_key_id(t.kms_key_id.clone())
             .send()
             .await
             .map_err(|e| aws_err("CreateTrail", e))?;
@@ -116,6 +119,8 @@ impl Member for SdkMember {
                 t.cloudwatch.as_ref().map(|c| c.log_group_arn.clone()),
             )
             .set_cloud_watch_logs_role_arn(t.cloudwatch.as_ref().map(|c| c.role_arn.clone()))
+            // None leaves the trail's key as it is
+            .set_kms_key_id(t.kms_key_id.clone())
             .send()
             .await
             .map_err(|e| aws_err("UpdateTrail", e))?;

@@ -3,9 +3,11 @@
 //! (`session`). Each method is one SDK call (or a page loop), one conversion of the answer, one conversion of
 //! the error, made here once ([`aws_err`]).
 
+mod bucket_settings;
 mod central;
 mod ec2;
 mod iam;
+mod kms;
 mod logs;
 mod member;
 mod selectors;

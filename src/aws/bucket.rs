@@ -1,0 +1,68 @@
+//! The central bucket's settings and the CloudTrail KMS key, in plain values (pure): what the `Keys` and
+//! `BucketSettings` traits take and give. No SDK type appears here.
+
+use serde::Serialize;
+
+/// A KMS key as DescribeKey reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyInfo {
+    /// The key's ARN (`arn:<p>:kms:<region>:<account>:key/<id>`).
+    pub arn: String,
+    /// The key's ID (the last part of its ARN).
+    pub id: String,
+    /// The account that owns it.
+    pub account: String,
+    /// `KeyState` is `Enabled`.
+    pub enabled: bool,
+    /// `KeySpec` is `SYMMETRIC_DEFAULT` (CloudTrail takes nothing else).
+    pub symmetric: bool,
+    /// `KeyManager` is `CUSTOMER` (an AWS managed key's policy cannot be changed).
+    pub customer_managed: bool,
+}
+
+/// The bucket's default encryption (GetBucketEncryption's first rule).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum BucketEncryption {
+    /// No default encryption configured.
+    None,
+    /// SSE-S3 (`AES256`).
+    S3,
+    /// SSE-KMS (`aws:kms` or `aws:kms:dsse`) with this key (as configured: an ID, ARN or alias; None: the AWS
+    /// managed key `aws/s3`), and whether the S3 Bucket Key is on.
+    Kms {
+        key: Option<String>,
+        bucket_key: bool,
+    },
+}
+
+/// One rule of the bucket's lifecycle configuration, as far as trailhub reads it. The I/O layer keeps every
+/// other rule exactly as it was when it writes trailhub's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LifecycleRule {
+    pub id: String,
+    pub enabled: bool,
+    /// The rule's filter, when it is a plain prefix (None: no filter, or one with tags or sizes).
+    pub prefix: Option<String>,
+    /// Whether the filter has more than a prefix (tags, object sizes).
+    pub narrowed: bool,
+    /// `Expiration.Days`.
+    pub expiration_days: Option<u32>,
+    /// `NoncurrentVersionExpiration.NoncurrentDays`.
+    pub noncurrent_days: Option<u32>,
+}
+
+/// trailhub's retention rule: objects under `prefix` expire after `days`, and so do noncurrent versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetentionRule {
+    pub id: String,
+    pub prefix: String,
+    pub days: u32,
+}
+
+/// The bucket's server access logging (GetBucketLogging).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessLogging {
+    pub target_bucket: String,
+    pub target_prefix: String,
+}

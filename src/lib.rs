@@ -5,7 +5,8 @@
 //!   names and IDs), `plan` (the bucket policy, its evaluator, trails, event selectors, the log layout).
 //! - The I/O edge: `aws` puts each AWS service behind a small trait (the SDK in `aws::sdk`, moto's
 //!   differences in `aws::emulator`); `fake` is the in-memory AWS of the tests and benchmarks.
-//! - Orchestration over the traits: `discover` (the scope, each account observed), `apply` (the one policy
+//! - Orchestration over the traits: `discover` (the scope, each account observed), `central_read` (the
+//!   bucket's settings and the KMS key), `apply` (the one policy
 //!   writer, then every account within a bound), `audit` (facts gathered, then judged).
 //! - `commands` runs each command from config to a report value; `output` is the only code that writes
 //!   results; `cli` and `interrupt` hold the command line and Ctrl-C.
@@ -13,6 +14,7 @@
 pub mod apply;
 pub mod audit;
 pub mod aws;
+pub mod central_read;
 pub mod cli;
 pub mod commands;
 pub mod config;

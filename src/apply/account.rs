@@ -146,6 +146,9 @@ fn decide<'p, 'm, M>(
         (AccountPlanStatus::PolicyDenies { message }, _) => failed(AccountFailure::PolicyDenies {
             message: message.clone(),
         }),
+        (AccountPlanStatus::KeyDenies { message }, _) => failed(AccountFailure::KeyDenies {
+            message: message.clone(),
+        }),
         _ if !verdict.allowed() => failed(AccountFailure::PolicyDenies {
             message: denial_message(in_force, verdict),
         }),

@@ -131,6 +131,8 @@ pub trait Keys: Send + Sync {
     async fn put_key_policy(&self, key_id: &str, policy: &str) -> Result<(), AwsError>;
     /// CreateKey: a symmetric, customer managed key born with this policy.
     async fn create_key(&self, policy: &str, description: &str) -> Result<KeyInfo, AwsError>;
+    /// EnableKeyRotation: yearly rotation of a key trailhub made (CIS AWS Foundations asks for it, KMS.4).
+    async fn enable_rotation(&self, key_id: &str) -> Result<(), AwsError>;
     /// CreateAlias (`alias/...`) for the key.
     async fn create_alias(&self, alias: &str, key_id: &str) -> Result<(), AwsError>;
 }

@@ -19,6 +19,9 @@ pub struct DesiredTrail {
     /// `KmsKeyId` (`kms_key`): the key's ARN, or its alias's ARN before the key exists; None leaves the
     /// trail's own setting as it is.
     pub kms_key_id: Option<String>,
+    /// Every name of that key a trail's `KmsKeyId` may carry and be right (its ARN, ID, alias ARN).
+    #[serde(skip)]
+    pub kms_key_names: Vec<String>,
 }
 
 /// A trail's delivery to CloudWatch Logs: `CloudWatchLogsLogGroupArn` (the `...:log-group:NAME:*` form

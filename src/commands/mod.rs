@@ -214,8 +214,29 @@ async fn read_bucket<C: Central>(
         .bucket_exists(bucket)
         .await
         .map_err(|e| anyhow::anyhow!("cannot read bucket {bucket}: {e}; {}", e.hint()))?;
+    let (settings, key) = tokio::join!(
+        crate::central_read::read_settings(central, cfg, exists),
+        crate::central_read::read_key(central, cfg)
+    );
+    let settings = settings.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the settings of bucket {bucket}: {e}; {}",
+            e.hint()
+        )
+    })?;
+    let key = key.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the KMS key (kms_key): {e}; {} (runbooks/kms.md#kms-key-not-usable)",
+            e.hint()
+        )
+    })?;
     if !exists {
-        return Ok((BucketState::default(), None));
+        let state = BucketState {
+            settings,
+            key,
+            ..BucketState::default()
+        };
+        return Ok((state, None));
     }
     let (guards, live) = tokio::join!(
         central.bucket_guards(bucket),
@@ -229,7 +250,13 @@ async fn read_bucket<C: Central>(
             e.hint()
         )
     })?;
-    Ok((BucketState { exists, guards }, live))
+    let state = BucketState {
+        exists,
+        guards,
+        settings,
+        key,
+    };
+    Ok((state, live))
 }
 
 /// The scope, every account observed (overlapping the listing of the organization), the bucket read

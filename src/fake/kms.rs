@@ -130,6 +130,13 @@ impl Keys for FakeAws {
         Ok(info)
     }
 
+    async fn enable_rotation(&self, key_id: &str) -> Result<(), AwsError> {
+        self.call("EnableKeyRotation").await;
+        self.find_key(key_id)
+            .map(drop)
+            .ok_or_else(|| not_found("EnableKeyRotation", key_id))
+    }
+
     async fn create_alias(&self, alias: &str, key_id: &str) -> Result<(), AwsError> {
         self.call("CreateAlias").await;
         check_alias(alias).map_err(|m| AwsError::new("CreateAlias", "ValidationException", m))?;

@@ -26,6 +26,9 @@ pub enum AccountFailure {
     FlowLogsDenied { message: String },
     /// The account's name cannot make a log group name from the configured template.
     LogGroupName { message: String },
+    /// The key policy would not let CloudTrail encrypt for the trail with `kms_key`, or the key cannot be
+    /// used: CloudTrail would answer InsufficientEncryptionPolicyException, so trailhub does not try.
+    KeyDenies { message: String },
 }
 
 impl AccountFailure {
@@ -39,6 +42,7 @@ impl AccountFailure {
             AccountFailure::HomedElsewhere { .. } => "Observe",
             AccountFailure::FlowLogsDenied { .. } => "PolicyCheck",
             AccountFailure::LogGroupName { .. } => "Plan",
+            AccountFailure::KeyDenies { .. } => "KeyCheck",
         }
     }
 
@@ -54,6 +58,7 @@ impl AccountFailure {
             AccountFailure::HomedElsewhere { .. } => "TrailHomedElsewhere",
             AccountFailure::FlowLogsDenied { .. } => "FlowLogsDenied",
             AccountFailure::LogGroupName { .. } => "InvalidLogGroupName",
+            AccountFailure::KeyDenies { .. } => "KmsKeyDenies",
         }
     }
 
@@ -71,7 +76,8 @@ impl AccountFailure {
                 "trail {trail} exists, homed in {home}: CloudTrail changes it only from there"
             ),
             AccountFailure::FlowLogsDenied { message }
-            | AccountFailure::LogGroupName { message } => message.clone(),
+            | AccountFailure::LogGroupName { message }
+            | AccountFailure::KeyDenies { message } => message.clone(),
         }
     }
 
@@ -104,6 +110,9 @@ impl AccountFailure {
             }
             AccountFailure::LogGroupName { .. } => {
                 "choose a log_group template that makes a valid name for this account (runbooks/cloudwatch-logs.md#log-group-name)"
+            }
+            AccountFailure::KeyDenies { .. } => {
+                "the key policy does not let CloudTrail encrypt for this trail, or the key cannot be used; see runbooks/kms.md#insufficientencryptionpolicyexception"
             }
         }
     }

@@ -35,7 +35,7 @@ pub const DECRYPT_OBJECTS: &str = "TrailhubDecryptBucketObjects";
 /// The Sid of AWS's default key policy statement, which a key trailhub creates starts with.
 pub const ROOT_SID: &str = "Enable IAM User Permissions";
 
-const OURS: [&str; 5] = [
+pub const OURS: [&str; 5] = [
     ENCRYPT,
     DESCRIBE,
     DECRYPT,
@@ -338,7 +338,8 @@ fn ours(input: &KeyInput, n: &Named, form: KeyForm) -> Vec<Value> {
         };
         let bucket = format!("arn:{p}:s3:::{}", input.bucket);
         out.push(json!({"Sid": LOG_DELIVERY_ENCRYPT, "Effect": "Allow",
-            "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": "kms:GenerateDataKey*",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
             "Resource": "*", "Condition": {"StringEquals": source}}));
         out.push(json!({"Sid": DECRYPT_OBJECTS, "Effect": "Allow", "Principal": root, "Action": "kms:Decrypt",
             "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": input.central.as_str()},

@@ -1,6 +1,7 @@
 //! The pure planner: desired bucket policy, desired trails and the diff against what was observed.
 //! No I/O, no AWS SDK types: config and observed state in, a [`Plan`] out.
 
+pub mod bucket_settings;
 pub mod cloudwatch;
 pub mod coverage;
 pub mod document;
@@ -8,6 +9,7 @@ pub mod evaluate;
 pub mod failure;
 pub mod flow_logs;
 pub mod key_policy;
+pub mod kms;
 pub mod layout;
 pub mod policy;
 pub mod selectors;
@@ -24,11 +26,13 @@ use crate::aws::{
 use crate::config::SecondCopy;
 use crate::config::{Config, FlowDestination, Target};
 use crate::model::{AccountId, TrailArn};
+use bucket_settings::{BucketKey, SettingsPlan, SettingsState};
 use cloudwatch::SetupChange;
 use coverage::{Existing, OtherTrail};
 use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
 pub use failure::AccountFailure;
 use flow_logs::FlowLogChange;
+use kms::{KeyPlan, KeyState};
 use policy::{Entry, FlowLogAccounts, Merged, Org, PolicyError, PolicyInput, merge, parse_live};
 use trails::{TrailChange, diff_trail};
 
@@ -94,6 +98,10 @@ impl FlowLogsPlan {
 pub struct BucketState {
     pub exists: bool,
     pub guards: Vec<(Guard, Option<bool>)>,
+    /// Its encryption, lifecycle and logging, as far as `[central]` asks for them.
+    pub settings: SettingsState,
+    /// The configured KMS key (`kms_key`); None without it.
+    pub key: Option<KeyState>,
 }
 
 impl BucketState {
@@ -123,6 +131,9 @@ pub enum AccountPlanStatus {
     Changes { changes: Vec<TrailChange> },
     /// Cannot be planned: the account could not be observed.
     Unreachable(AccountFailure),
+    /// The key policy would not let CloudTrail encrypt for this trail with `kms_key` (or the key cannot be
+    /// used): CloudTrail would refuse the key, so trailhub does not point the trail at it.
+    KeyDenies { message: String },
     /// The merged policy would not let this trail write (an explicit Deny written by someone else, say).
     PolicyDenies { message: String },
     /// Another trail already covers the account (see [`Existing::Covers`]): trailhub creates no trail.
@@ -194,6 +205,12 @@ pub struct Plan {
     /// Guards whose state could not be read (left as they are).
     pub bucket_unknown: Vec<Guard>,
     pub policy: Merged,
+    /// `kms_key`: the key to make or use and its policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyPlan>,
+    /// The bucket's default encryption, retention and access logging.
+    #[serde(skip_serializing_if = "SettingsPlan::is_empty")]
+    pub settings: SettingsPlan,
     pub accounts: Vec<AccountPlan>,
     /// The trails the policy lets write, one per account: trailhub's, or the trail that already covers it.
     #[serde(skip)]
@@ -208,7 +225,14 @@ impl Plan {
         self.bucket_action == BucketAction::Create
             || !self.bucket_guards.is_empty()
             || self.policy.changed
+            || self.key.as_ref().is_some_and(KeyPlan::has_changes)
+            || !self.settings.changes.is_empty()
             || self.accounts.iter().any(AccountPlan::has_changes)
+    }
+
+    /// Whether some part of the bucket's settings or the key cannot be done as asked.
+    pub fn bucket_blocked(&self) -> bool {
+        self.settings.is_blocked() || self.key.as_ref().is_some_and(|k| k.blocked().is_some())
     }
 }
 
@@ -223,6 +247,7 @@ pub fn desired_trail(cfg: &Config, t: &Target) -> DesiredTrail {
             .and_then(Result::ok)
             .map(|s| cloudwatch::trail_logs(&s, None)),
         kms_key_id: None,
+        kms_key_names: vec![],
     }
 }
 
@@ -441,7 +466,34 @@ pub fn plan(
     let entries = planned_entries(cfg, targets, &existing);
     let flow_log_accounts = flow_log_accounts(cfg, targets);
     let merged = merge_entries(cfg, &entries, &flow_log_accounts, org, live_policy)?;
-    let accounts = targets
+    let org_id = org.map(|o| o.id.as_str());
+    let key_trails: Vec<(AccountId, TrailArn)> = targets
+        .iter()
+        .filter(|t| !matches!(existing.get(&t.id), Some(Existing::Covers { .. })))
+        .map(|t| {
+            (
+                t.id.clone(),
+                TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
+            )
+        })
+        .collect();
+    let key = kms::key_plan(
+        cfg,
+        bucket.key.as_ref(),
+        &key_trails,
+        &flow_log_accounts,
+        org_id,
+    );
+    let key_names = key
+        .as_ref()
+        .map(|k| kms::key_names(cfg, k))
+        .unwrap_or_default();
+    let keyed = Keyed {
+        plan: key.as_ref(),
+        names: &key_names,
+        org_id,
+    };
+    let accounts: Vec<AccountPlan> = targets
         .iter()
         .map(|t| {
             account_plan(
@@ -451,9 +503,26 @@ pub fn plan(
                 &merged.policy,
                 states.get(&t.id),
                 existing.get(&t.id),
+                &keyed,
             )
         })
         .collect();
+    let bucket_key = key
+        .as_ref()
+        .filter(|k| k.blocked().is_none())
+        .and_then(KeyPlan::proof)
+        .map(|(arn, _)| BucketKey {
+            arn,
+            names: &key_names,
+        });
+    let uncovered = uncovered_by_key(&accounts, states, &key_names);
+    let settings = bucket_settings::settings_plan(
+        cfg,
+        &bucket.settings,
+        bucket_key,
+        &uncovered,
+        &merged.policy,
+    );
     Ok(Plan {
         bucket: cfg.central.bucket.to_string(),
         bucket_action: if bucket.exists {
@@ -469,10 +538,48 @@ pub fn plan(
             .map(|(g, _)| *g)
             .collect(),
         policy: merged,
+        key,
+        settings,
         accounts,
         entries,
         flow_log_accounts,
     })
+}
+
+/// The key as the account plans need it: its plan, every name of it, the organization's ID.
+struct Keyed<'a> {
+    plan: Option<&'a KeyPlan>,
+    names: &'a [String],
+    org_id: Option<&'a str>,
+}
+
+/// The trails that deliver to the bucket for an account in scope but are not trailhub's (another trail
+/// covers the account) and do not encrypt with the key: with SSE-KMS by default they would need it.
+fn uncovered_by_key(
+    accounts: &[AccountPlan],
+    states: &BTreeMap<AccountId, AccountState>,
+    names: &[String],
+) -> Vec<String> {
+    accounts
+        .iter()
+        .filter_map(|a| match &a.status {
+            AccountPlanStatus::Covered { by } => Some((a, by)),
+            _ => None,
+        })
+        .filter(|(a, by)| {
+            let Some(AccountState::Observed { others, .. }) = states.get(&a.id) else {
+                return true;
+            };
+            !others.iter().any(|o| {
+                &o.trail.arn == *by
+                    && o.trail
+                        .kms_key_id
+                        .as_ref()
+                        .is_some_and(|k| names.contains(k))
+            })
+        })
+        .map(|(_, by)| by.clone())
+        .collect()
 }
 
 /// The policy entries: each account's own covering trail where one exists, none where an organization
@@ -508,6 +615,7 @@ fn account_plan(
     policy: &Value,
     state: Option<&AccountState>,
     existing: Option<&Existing>,
+    key: &Keyed,
 ) -> AccountPlan {
     let mut desired = desired_trail(cfg, t);
     let verdict = match existing {
@@ -541,6 +649,15 @@ fn account_plan(
                 };
                 status = AccountPlanStatus::Unreachable(failure);
             }
+        }
+    }
+    if let AccountPlanStatus::Changes { .. } = status {
+        match kms::trail_key(key.plan, &desired.arn, key.org_id) {
+            Ok(arn) => {
+                desired.kms_key_id = arn;
+                desired.kms_key_names = key.names.to_vec();
+            }
+            Err(message) => status = AccountPlanStatus::KeyDenies { message },
         }
     }
     if let (AccountPlanStatus::Changes { changes }, Some(s)) = (&mut status, state) {
@@ -668,6 +785,8 @@ name = "PRD"
 
     fn existing() -> BucketState {
         BucketState {
+            settings: Default::default(),
+            key: None,
             exists: true,
             guards: Guard::ALL.iter().map(|g| (*g, Some(true))).collect(),
         }
@@ -677,6 +796,8 @@ name = "PRD"
     fn a_half_made_bucket_is_hardened_and_unknown_guards_are_left_alone() {
         let (cfg, targets) = setup();
         let bucket = BucketState {
+            settings: Default::default(),
+            key: None,
             exists: true,
             guards: vec![
                 (Guard::BlockPublicAccess, Some(true)),

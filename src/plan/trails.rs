@@ -104,6 +104,17 @@ pub fn diff_trail(
             new: describe_logs(want),
         });
     }
+    if let Some(want) = &desired.kms_key_id {
+        let have = o.kms_key_id.as_deref().filter(|k| !k.is_empty());
+        let right = have.is_some_and(|h| h == want || desired.kms_key_names.iter().any(|n| n == h));
+        if !right {
+            changes.push(FieldChange {
+                field: "kms_key",
+                old: show(have),
+                new: want.clone(),
+            });
+        }
+    }
     let mut out = Vec::new();
     if !changes.is_empty() {
         out.push(TrailChange::Update { changes });
@@ -159,6 +170,7 @@ mod tests {
             key_prefix: None,
             cloudwatch: None,
             kms_key_id: None,
+            kms_key_names: vec![],
         }
     }
 

@@ -81,6 +81,16 @@ impl Keys for SdkCentral {
         })
     }
 
+    async fn enable_rotation(&self, key_id: &str) -> Result<(), AwsError> {
+        self.kms()
+            .enable_key_rotation()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| aws_err("EnableKeyRotation", e))?;
+        Ok(())
+    }
+
     async fn create_alias(&self, alias: &str, key_id: &str) -> Result<(), AwsError> {
         self.kms()
             .create_alias()

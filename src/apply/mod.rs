@@ -5,7 +5,9 @@
 
 mod account;
 mod backup;
+mod bucket_settings;
 mod flow_logs;
+mod key_write;
 mod pacer;
 mod policy_write;
 mod report;
@@ -20,6 +22,8 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
 pub use self::backup::backup_policy;
+pub use self::bucket_settings::SettingOutcome;
+pub use self::key_write::KeyOutcome;
 pub use self::pacer::Intervals;
 pub(crate) use self::policy_write::write_policy;
 pub use self::report::{
@@ -76,6 +80,12 @@ pub enum ApplyError {
     Aws(AwsError),
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[error("{0}")]
+    Key(#[from] crate::plan::key_policy::KeyPolicyError),
+    #[error(
+        "the KMS key policy kept changing under trailhub ({attempts} writes, each followed by another writer's change); nothing was done to any trail. Run again when the other writer is done (runbooks/kms.md#key-policy-changed-during-apply)"
+    )]
+    KeyPolicyRace { attempts: usize },
     #[error(
         "cannot back up the bucket policy to {path}; nothing was written (runbooks/troubleshooting.md#cannot-back-up-the-bucket-policy)"
     )]
@@ -121,6 +131,7 @@ pub async fn apply<C: Central>(
         &opts.backup_dir,
     )
     .await?;
+    let key = key_write::write_key(central, cfg, plan, &opts.backup_dir).await?;
     let shared = Shared {
         central,
         cfg,
@@ -131,11 +142,19 @@ pub async fn apply<C: Central>(
     };
     let accounts = apply_accounts(&shared, scope, plan, observations).await;
     let policy = recheck_policy(central, cfg, scope, plan, opts, policy).await?;
+    let settings = if opts.interrupt.is_set() {
+        vec![]
+    } else {
+        let key_arn = key.as_ref().map(|k| k.arn.as_str());
+        bucket_settings::apply_settings(central, cfg, plan, key_arn, &accounts).await
+    };
     Ok(ApplyReport {
         bucket: cfg.central.bucket.to_string(),
         bucket_created,
         guards_turned_on: plan.bucket_guards.clone(),
         policy,
+        key,
+        settings,
         accounts,
         interrupted: opts.interrupt.is_set(),
     })
@@ -227,6 +246,8 @@ async fn recheck_policy<C: Central>(
     Ok(policy)
 }
 
+#[cfg(test)]
+mod kms_tests;
 #[cfg(test)]
 mod logs_tests;
 

@@ -179,6 +179,12 @@ pub struct ApplyReport {
     /// Guards turned on: Block Public Access, versioning, default encryption.
     pub guards_turned_on: Vec<Guard>,
     pub policy: PolicyOutcome,
+    /// `kms_key`: the key made, or its policy written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<super::KeyOutcome>,
+    /// The bucket's default encryption, retention and access logging, as changed (or not) after the trails.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<super::SettingOutcome>,
     pub accounts: Vec<AccountOutcome>,
     pub interrupted: bool,
 }
@@ -192,6 +198,8 @@ impl ApplyReport {
             bucket_created: false,
             guards_turned_on: vec![],
             policy: PolicyOutcome::default(),
+            key: None,
+            settings: vec![],
             accounts,
             interrupted: true,
         }
@@ -199,7 +207,9 @@ impl ApplyReport {
 
     /// 0 when every account converged, every part of it, 1 when some did not.
     pub fn exit_code(&self) -> i32 {
-        let bad = self.interrupted || self.accounts.iter().any(AccountOutcome::is_bad);
+        let bad = self.interrupted
+            || self.accounts.iter().any(AccountOutcome::is_bad)
+            || self.settings.iter().any(|s| s.error.is_some());
         i32::from(bad)
     }
 }

@@ -218,6 +218,13 @@ pub struct Plan {
     /// The accounts whose flow logs the policy lets delivery.logs write ([`flow_log_accounts`]).
     #[serde(skip)]
     pub flow_log_accounts: Vec<AccountId>,
+    /// The trails the key policy lets encrypt: trailhub's, one per account in scope that no other trail
+    /// covers.
+    #[serde(skip)]
+    pub key_trails: Vec<(AccountId, TrailArn)>,
+    /// The organization's ID, with `source = "organizations"`.
+    #[serde(skip)]
+    pub org_id: Option<String>,
 }
 
 impl Plan {
@@ -543,6 +550,8 @@ pub fn plan(
         accounts,
         entries,
         flow_log_accounts,
+        key_trails,
+        org_id: org_id.map(str::to_owned),
     })
 }
 

@@ -1,0 +1,228 @@
+//! Issue 12 over the in-memory fake: the key made or merged, every trail encrypting with it, the bucket's
+//! encryption, retention and access logging, and a second run that changes nothing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::aws::{AccessLogging, BucketEncryption, Keys, LifecycleRule};
+use crate::fake::FakeAws;
+use crate::interrupt::Interrupt;
+use crate::plan::AccountPlanStatus;
+use crate::plan::kms::KeyPlan;
+
+const CENTRAL: &str = "111111111111";
+
+fn config(members: usize, kms_key: &str) -> Config {
+    let mut text = format!(
+        "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\nkms_key = \"{kms_key}\"\nretention_days = 400\naccess_log_bucket = \"sec-access-logs\"\n[members]\ntrail_name = \"{{name}}-CT\"\n"
+    );
+    for i in 0..members {
+        text += &format!(
+            "[[account]]\nid = \"{:012}\"\nname = \"M{i}\"\n",
+            200000000000u64 + i as u64
+        );
+    }
+    Config::parse(Path::new("t.toml"), &text).unwrap()
+}
+
+/// The access log bucket, with the statement AWS documents for the S3 logging service (S3-9).
+fn log_bucket_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::sec-access-logs/*",
+        "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::sec-log"},
+                      "StringEquals": {"aws:SourceAccount": CENTRAL}}}]})
+}
+
+fn world() -> FakeAws {
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(10));
+    let mut w = aws.world();
+    w.buckets.insert(
+        "sec-access-logs".into(),
+        Some(log_bucket_policy().to_string()),
+    );
+    // a team's own rule, which must be kept
+    w.lifecycle.insert(
+        "sec-log".into(),
+        vec![LifecycleRule {
+            id: "team-glacier".into(),
+            enabled: true,
+            prefix: Some("exports/".into()),
+            narrowed: false,
+            expiration_days: Some(30),
+            noncurrent_days: None,
+        }],
+    );
+    drop(w);
+    aws
+}
+
+async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> (crate::plan::Plan, ApplyReport) {
+    let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
+    let (scope, p, obs) = crate::commands::full_plan(aws, cfg, 4, &opts.interrupt)
+        .await
+        .unwrap();
+    let r = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
+    (p, r)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_new_key_encrypts_every_trail_and_a_second_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = world();
+    let cfg = config(3, "create");
+    let (p, r) = run(&aws, &cfg, dir.path()).await;
+    assert!(matches!(p.key, Some(KeyPlan::Create { .. })), "{:?}", p.key);
+    assert_eq!(r.exit_code(), 0, "{r:#?}");
+    let key = r.key.clone().expect("a key");
+    assert!(key.created);
+    assert_eq!(aws.calls("CreateKey"), 1);
+    assert_eq!(aws.calls("EnableKeyRotation"), 1);
+    let alias = aws.world().aliases["alias/trailhub-cloudtrail"].clone();
+    assert_eq!(alias, key.arn);
+    for trails in aws.world().trails.values() {
+        for (t, _) in trails {
+            assert_eq!(t.kms_key_id.as_deref(), Some(key.arn.as_str()), "{}", t.arn);
+        }
+    }
+    let w = aws.world();
+    assert_eq!(
+        w.encryption["sec-log"],
+        BucketEncryption::Kms {
+            key: Some(key.arn.clone()),
+            bucket_key: true
+        }
+    );
+    let ids: Vec<&str> = w.lifecycle["sec-log"]
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(ids, ["team-glacier", "trailhub-retention"]);
+    assert_eq!(
+        w.logging["sec-log"],
+        AccessLogging {
+            target_bucket: "sec-access-logs".into(),
+            target_prefix: "sec-log/".into()
+        }
+    );
+    drop(w);
+
+    let before = aws.world().calls.clone();
+    let (p2, r2) = run(&aws, &cfg, dir.path()).await;
+    assert!(!p2.has_changes(), "{:#?}", p2);
+    assert_eq!(r2.exit_code(), 0);
+    let after = aws.world().calls.clone();
+    for op in [
+        "CreateKey",
+        "PutKeyPolicy",
+        "UpdateTrail",
+        "PutBucketEncryption",
+        "PutBucketLifecycleConfiguration",
+        "PutBucketLogging",
+    ] {
+        assert_eq!(after.get(op), before.get(op), "{op}");
+    }
+}
+
+/// An existing key with a team's statements: they are kept, the old policy is backed up, and a key policy
+/// that does not keep the root's statement is never written.
+#[tokio::test(start_paused = true)]
+async fn an_existing_key_policy_is_merged_backed_up_and_never_locked_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = world();
+    let team = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "SiemDecrypt", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:role/siem"},
+         "Action": "kms:Decrypt", "Resource": "*"}]});
+    let key = aws.create_key(&team.to_string(), "team key").await.unwrap();
+    let cfg = config(2, &key.arn);
+    let (_, r) = run(&aws, &cfg, dir.path()).await;
+    assert_eq!(r.exit_code(), 0, "{r:#?}");
+    let k = r.key.clone().unwrap();
+    assert!(k.written && !k.created);
+    assert_eq!(
+        std::fs::read_to_string(k.backup.unwrap()).unwrap(),
+        team.to_string()
+    );
+    let now: Value = serde_json::from_str(&aws.key_policy(&key.arn).await.unwrap()).unwrap();
+    assert_eq!(now["Statement"][1], team["Statement"][1]);
+
+    // a key administered by a role only: trailhub writes nothing, and the trails are blocked with why
+    let admin = json!({"Statement": [{"Sid": "Admins", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:role/KeyAdmin"}, "Action": "kms:*", "Resource": "*"}]});
+    let locked = crate::fake::FakeKey {
+        info: crate::aws::KeyInfo {
+            arn: "arn:aws:kms:ap-northeast-2:111111111111:key/00000000-0000-4000-8000-0000000000ff"
+                .into(),
+            id: "00000000-0000-4000-8000-0000000000ff".into(),
+            account: CENTRAL.into(),
+            enabled: true,
+            symmetric: true,
+            customer_managed: true,
+        },
+        policy: admin.to_string(),
+    };
+    let arn = locked.info.arn.clone();
+    aws.world().keys.insert(arn.clone(), locked);
+    let cfg = config(2, &arn);
+    let puts = aws.calls("PutKeyPolicy");
+    let (p, r) = run(&aws, &cfg, dir.path()).await;
+    assert_eq!(
+        aws.calls("PutKeyPolicy"),
+        puts,
+        "nothing written to a key it could lock"
+    );
+    assert!(matches!(&p.key, Some(KeyPlan::Blocked { reason, .. }) if reason.contains("lock")));
+    assert!(
+        p.accounts
+            .iter()
+            .all(|a| matches!(&a.status, AccountPlanStatus::KeyDenies { .. }))
+    );
+    assert_eq!(r.exit_code(), 1);
+    assert_eq!(aws.world().keys[&arn].policy, admin.to_string());
+}
+
+/// A missing access log bucket and a bucket encrypted with another key are said, and nothing is switched.
+#[tokio::test(start_paused = true)]
+async fn settings_trailhub_cannot_make_are_said_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = world();
+    aws.world().buckets.remove("sec-access-logs");
+    aws.world().buckets.insert("sec-log".into(), None);
+    let other = BucketEncryption::Kms {
+        key: Some("arn:aws:kms:ap-northeast-2:111111111111:key/other".into()),
+        bucket_key: true,
+    };
+    aws.world()
+        .encryption
+        .insert("sec-log".into(), other.clone());
+    let (p, r) = run(&aws, &config(1, "create"), dir.path()).await;
+    let notes: Vec<&str> = p
+        .settings
+        .notes
+        .iter()
+        .map(|n| n.message.as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("another KMS key")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("does not exist")),
+        "{notes:?}"
+    );
+    assert!(p.bucket_blocked());
+    assert_eq!(aws.world().encryption["sec-log"], other);
+    assert!(!aws.world().logging.contains_key("sec-log"));
+    // the trails still take the key; retention is still made
+    assert!(r.accounts.iter().all(|a| !a.result.is_bad()), "{r:#?}");
+    assert!(
+        aws.world().lifecycle["sec-log"]
+            .iter()
+            .any(|r| r.id == "trailhub-retention")
+    );
+}

@@ -226,3 +226,97 @@ async fn settings_trailhub_cannot_make_are_said_and_left_alone() {
             .any(|r| r.id == "trailhub-retention")
     );
 }
+
+async fn audit(aws: &FakeAws, cfg: &Config) -> crate::audit::AuditReport {
+    let opts = crate::audit::AuditOptions {
+        concurrency: 4,
+        max_age: Duration::from_secs(86_400 * 365 * 100),
+    };
+    crate::audit::audit(aws, cfg, &opts, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+}
+
+fn codes(r: &crate::audit::AuditReport, id: &str) -> Vec<&'static str> {
+    let a = r.accounts.iter().find(|a| a.id == id).unwrap();
+    a.problems.iter().map(|p| p.code.as_str()).collect()
+}
+
+/// The audit finds each kind of drift, read-only: a trail off the key, a key policy that no longer lets
+/// CloudTrail encrypt, the retention rule and the access logging gone; and a member's own key without
+/// `kms_key`.
+#[tokio::test(start_paused = true)]
+async fn the_audit_finds_each_drift_of_the_key_and_the_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = world();
+    let cfg = config(2, "create");
+    run(&aws, &cfg, dir.path()).await;
+    let clean = audit(&aws, &cfg).await;
+    for a in &clean.accounts {
+        let kms: Vec<_> = codes(&clean, &a.id)
+            .into_iter()
+            .filter(|c| c.contains("kms"))
+            .collect();
+        assert!(kms.is_empty(), "{} {kms:?}", a.id);
+    }
+    assert!(
+        clean.bucket_problems.is_empty(),
+        "{:?}",
+        clean.bucket_problems
+    );
+
+    {
+        let mut w = aws.world();
+        w.trails.get_mut("200000000000").unwrap()[0].0.kms_key_id = None;
+        w.lifecycle
+            .get_mut("sec-log")
+            .unwrap()
+            .retain(|r| r.id != "trailhub-retention");
+        w.logging.remove("sec-log");
+        let arn = w.aliases["alias/trailhub-cloudtrail"].clone();
+        let deny = json!({"Sid": "NoMore", "Effect": "Deny",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:*", "Resource": "*"});
+        let k = w.keys.get_mut(&arn).unwrap();
+        let mut p: Value = serde_json::from_str(&k.policy).unwrap();
+        p["Statement"].as_array_mut().unwrap().push(deny);
+        k.policy = p.to_string();
+    }
+    let writes = |aws: &FakeAws| {
+        [
+            "PutKeyPolicy",
+            "UpdateTrail",
+            "PutBucketLifecycleConfiguration",
+            "PutBucketLogging",
+        ]
+        .map(|op| aws.calls(op))
+    };
+    let before = writes(&aws);
+    let r = audit(&aws, &cfg).await;
+    assert_eq!(writes(&aws), before, "the audit writes nothing");
+    assert!(codes(&r, "200000000000").contains(&"no-kms"));
+    assert!(codes(&r, "200000000001").contains(&"kms-denied"));
+    let bucket: Vec<_> = r.bucket_problems.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(bucket, ["bucket-no-access-logging", "bucket-no-retention"]);
+    assert_eq!(r.exit_code(), 1);
+
+    // without kms_key: a trail with a key of its own account is a warning
+    let plain = Config::parse(
+        Path::new("t.toml"),
+        "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\ntrail_name = \"{name}-CT\"\n[[account]]\nid = \"200000000000\"\nname = \"M0\"\n",
+    )
+    .unwrap();
+    aws.world().trails.get_mut("200000000000").unwrap()[0]
+        .0
+        .kms_key_id = Some(
+        "arn:aws:kms:ap-northeast-2:200000000000:key/00000000-0000-4000-8000-000000000001".into(),
+    );
+    let r = audit(&aws, &plain).await;
+    let a = r.accounts.iter().find(|a| a.id == "200000000000").unwrap();
+    let p = a
+        .problems
+        .iter()
+        .find(|p| p.code.as_str() == "foreign-kms-key")
+        .unwrap();
+    assert_eq!(p.severity, crate::audit::Severity::Warning);
+    assert!(p.message.contains("account 200000000000"), "{}", p.message);
+}

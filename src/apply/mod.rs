@@ -155,6 +155,12 @@ pub async fn apply<C: Central>(
         policy,
         key,
         settings,
+        key_blocked: plan
+            .key
+            .as_ref()
+            .and_then(|k| k.blocked())
+            .map(str::to_owned),
+        bucket_notes: plan.settings.notes.clone(),
         accounts,
         interrupted: opts.interrupt.is_set(),
     })

@@ -185,6 +185,11 @@ pub struct ApplyReport {
     /// The bucket's default encryption, retention and access logging, as changed (or not) after the trails.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub settings: Vec<super::SettingOutcome>,
+    /// What the plan said cannot be made as asked: the key (why), and the bucket's settings left alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_blocked: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bucket_notes: Vec<crate::plan::bucket_settings::BucketNote>,
     pub accounts: Vec<AccountOutcome>,
     pub interrupted: bool,
 }
@@ -200,6 +205,8 @@ impl ApplyReport {
             policy: PolicyOutcome::default(),
             key: None,
             settings: vec![],
+            key_blocked: None,
+            bucket_notes: vec![],
             accounts,
             interrupted: true,
         }
@@ -209,7 +216,9 @@ impl ApplyReport {
     pub fn exit_code(&self) -> i32 {
         let bad = self.interrupted
             || self.accounts.iter().any(AccountOutcome::is_bad)
-            || self.settings.iter().any(|s| s.error.is_some());
+            || self.settings.iter().any(|s| s.error.is_some())
+            || self.key_blocked.is_some()
+            || self.bucket_notes.iter().any(|n| n.blocking);
         i32::from(bad)
     }
 }

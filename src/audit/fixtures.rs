@@ -110,6 +110,7 @@ pub(super) fn judge<'a>(cfg: &'a Config, policy: &'a Value) -> Judge<'a> {
         policy_note: None,
         now: NOW,
         max_age: Duration::from_secs(DAY as u64),
+        key: None,
     }
 }
 

@@ -32,6 +32,8 @@ pub(super) struct Judge<'a> {
     /// Seconds since the epoch.
     pub(super) now: i64,
     pub(super) max_age: Duration,
+    /// The configured key (`kms_key`), as read.
+    pub(super) key: Option<&'a super::kms::KeyFacts>,
 }
 
 /// A trail that delivers to the central bucket for an account, with what was read about it.
@@ -185,6 +187,7 @@ fn judge_candidate(j: &Judge, target: &Target, d: &DeliveryState, c: &Candidate)
         out.push(Problem::gap(Code::PolicyDenies, denied));
     }
     out.extend(logs::trail_problems(j, target, d, c, status));
+    out.extend(super::kms::trail_problems(j, &c.trail));
     out
 }
 

@@ -11,6 +11,7 @@ mod duration;
 #[cfg(test)]
 mod fixtures;
 mod judge;
+mod kms;
 mod logs;
 mod observe;
 mod report;
@@ -51,6 +52,8 @@ pub enum AuditError {
         "the central account has an organization trail, but the organization's ID cannot be read: {0}"
     )]
     OrganizationId(AwsError),
+    #[error("cannot read the KMS key (kms_key): {0}; {hint} (runbooks/kms.md#kms-key-not-usable)", hint = .0.hint())]
+    Key(AwsError),
 }
 
 /// Runs the audit. Err only when it cannot run at all (exit 2); every account's failure is in the report.
@@ -61,12 +64,19 @@ pub async fn audit<C: Central>(
     now: time::OffsetDateTime,
 ) -> Result<AuditReport, AuditError> {
     let concurrency = opts.concurrency.max(1);
-    let (scoped, live) = tokio::join!(
+    let (scoped, live, key, settings) = tokio::join!(
         observe::scope_and_observe(cfg, central, concurrency),
-        observe::read_bucket(central, cfg)
+        observe::read_bucket(central, cfg),
+        crate::central_read::read_key(central, cfg),
+        crate::central_read::read_settings(central, cfg, true),
     );
     let (observations, org) = scoped?;
     let (policy, policy_note) = live_policy(live?.as_deref());
+    let key = key.map_err(AuditError::Key)?.map(|k| key_facts(cfg, k));
+    let settings = settings.map_err(|error| AuditError::Bucket {
+        bucket: cfg.central.bucket.to_string(),
+        error,
+    })?;
     let org_trail = observe::org_trail(central, cfg, &observations, org.as_ref()).await?;
     let window = observe::Window::new(now, opts.max_age);
     let org_id = org.as_ref().map(|o| o.id.as_str());
@@ -88,11 +98,37 @@ pub async fn audit<C: Central>(
         policy_note: policy_note.as_deref(),
         now: now.unix_timestamp(),
         max_age: opts.max_age,
+        key: key.as_ref(),
     };
+    let bucket_problems = kms::bucket_problems(&judge, &settings);
     let generated_at = now
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string());
-    Ok(report(&judge, &audited, generated_at))
+    Ok(report(&judge, &audited, bucket_problems, generated_at))
+}
+
+/// The key as the judge holds it: with no such key, its configured name and a policy that allows nothing.
+fn key_facts(cfg: &Config, k: crate::plan::kms::KeyState) -> kms::KeyFacts {
+    let lookup = cfg
+        .central
+        .kms_key
+        .as_ref()
+        .map(|k| k.lookup().to_owned())
+        .unwrap_or_default();
+    let policy = k
+        .policy
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let mut names = vec![lookup.clone()];
+    let arn = match k.info {
+        Some(i) => {
+            names.extend([i.arn.clone(), i.id]);
+            i.arn
+        }
+        None => lookup,
+    };
+    kms::KeyFacts { arn, names, policy }
 }
 
 /// The key prefix under which a trail writes an account's log files:

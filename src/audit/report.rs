@@ -29,6 +29,11 @@ pub enum Code {
     FlowLogsMissing,
     FlowLogsFailed,
     FlowLogsDenied,
+    NoKms,
+    KmsDenied,
+    ForeignKmsKey,
+    BucketNoAccessLogging,
+    BucketNoRetention,
     StalePolicyEntry,
 }
 
@@ -52,6 +57,11 @@ impl Code {
             Code::FlowLogsMissing => "flow-logs-missing",
             Code::FlowLogsFailed => "flow-logs-failed",
             Code::FlowLogsDenied => "flow-logs-denied",
+            Code::NoKms => "no-kms",
+            Code::KmsDenied => "kms-denied",
+            Code::ForeignKmsKey => "foreign-kms-key",
+            Code::BucketNoAccessLogging => "bucket-no-access-logging",
+            Code::BucketNoRetention => "bucket-no-retention",
             Code::StalePolicyEntry => "stale-policy-entry",
         }
     }
@@ -144,12 +154,15 @@ pub struct AuditReport {
     pub summary: Summary,
     pub accounts: Vec<AccountReport>,
     pub stale_policy_entries: Vec<StaleEntry>,
+    /// The bucket's own findings (`bucket-no-access-logging`, `bucket-no-retention`), where configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bucket_problems: Vec<Problem>,
 }
 
 impl AuditReport {
-    /// 0 when every account in scope is covered, 1 when at least one has a gap.
+    /// 0 when every account in scope is covered and the bucket has no gap, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
-        i32::from(self.summary.covered < self.summary.accounts)
+        i32::from(self.summary.covered < self.summary.accounts || gaps(&self.bucket_problems) > 0)
     }
 }
 
@@ -160,7 +173,12 @@ pub(super) fn gaps(p: &[Problem]) -> usize {
 
 /// The whole report, from the facts (pure): the accounts in scope in their order, then one per account
 /// the policy names that is not in scope.
-pub(super) fn report(j: &Judge, audited: &[Audited], generated_at: String) -> AuditReport {
+pub(super) fn report(
+    j: &Judge,
+    audited: &[Audited],
+    bucket_problems: Vec<Problem>,
+    generated_at: String,
+) -> AuditReport {
     let mut accounts: Vec<AccountReport> = audited.iter().map(|a| account_report(j, a)).collect();
     let in_scope: BTreeSet<String> = audited.iter().map(|a| a.target.id.to_string()).collect();
     let stale = stale_entries(j.policy, &in_scope);
@@ -181,6 +199,7 @@ pub(super) fn report(j: &Judge, audited: &[Audited], generated_at: String) -> Au
         summary,
         accounts,
         stale_policy_entries: stale,
+        bucket_problems,
     }
 }
 
@@ -286,7 +305,7 @@ mod tests {
                 facts: reached(vec![healthy(DEV_ARN)]),
             },
         ];
-        let r = report(&j, &audited, "2027-01-15T08:00:00Z".into());
+        let r = report(&j, &audited, vec![], "2027-01-15T08:00:00Z".into());
         assert_eq!(
             r.summary,
             Summary {

@@ -53,7 +53,7 @@ pub async fn run<C: Central>(
 ) -> Result<ApplyOutcome> {
     let (scope, plan, observations) =
         full_plan(central, cfg, opts.concurrency, &opts.interrupt).await?;
-    let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked);
+    let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked) && !plan.bucket_blocked();
     if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
         let vpcs = cfg.flow_logs.as_ref().map(|_| {
             let vpcs = |a: &AccountPlan| match &a.flow_logs {

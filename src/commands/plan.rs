@@ -19,9 +19,10 @@ pub struct PlanReport {
 
 impl PlanReport {
     /// 0 when every account can be planned (changes may be pending, or another trail covers it), 1 when
-    /// some cannot (its trail, or its flow logs).
+    /// some cannot (its trail, or its flow logs), or the key or a bucket setting cannot be made as asked.
     pub fn exit_code(&self) -> i32 {
-        let blocked = self.plan.accounts.iter().any(AccountPlan::is_blocked);
+        let blocked =
+            self.plan.accounts.iter().any(AccountPlan::is_blocked) || self.plan.bucket_blocked();
         i32::from(blocked || !self.rejected.is_empty())
     }
 }

@@ -81,6 +81,7 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) ->
         ApplyOutcome::Applied { report, rejected } => {
             write_bucket(out, report)?;
             write_policy(out, report)?;
+            super::bucket::write_key_and_settings(out, report)?;
             let (t, tally) = account_rows(report, rejected);
             if format == Format::Markdown {
                 // a Markdown table does not interrupt the paragraph above it

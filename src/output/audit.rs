@@ -38,6 +38,7 @@ impl Render for AuditReport {
             self.generated_at
         )?;
         write_markdown_table(out, self)?;
+        write_markdown_bucket(out, self)?;
         write_markdown_stale(out, self)
     }
 }
@@ -69,6 +70,12 @@ fn write_details(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
             writeln!(out, "{} {}: {}", a.id, code_label(p), p.message)?;
         }
     }
+    if !report.bucket_problems.is_empty() {
+        writeln!(out)?;
+        for p in &report.bucket_problems {
+            writeln!(out, "bucket {}: {}", code_label(p), p.message)?;
+        }
+    }
     Ok(())
 }
 
@@ -93,6 +100,17 @@ fn write_markdown_table(out: &mut dyn Write, report: &AuditReport) -> io::Result
             a.id,
             md_cell(name_cell(a))
         )?;
+    }
+    Ok(())
+}
+
+fn write_markdown_bucket(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    if report.bucket_problems.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nBucket `{}`:\n", report.bucket)?;
+    for p in &report.bucket_problems {
+        writeln!(out, "- `{}`: {}", code_label(p), md_cell(&p.message))?;
     }
     Ok(())
 }
@@ -123,8 +141,17 @@ fn coverage_line(report: &AuditReport) -> String {
     } else {
         s.covered as f64 * 100.0 / s.accounts as f64
     };
+    let bucket_gaps = report
+        .bucket_problems
+        .iter()
+        .filter(|p| p.severity == Severity::Gap)
+        .count();
+    let bucket = match bucket_gaps {
+        0 => String::new(),
+        n => format!("; the bucket has {n} gap{}", if n == 1 { "" } else { "s" }),
+    };
     format!(
-        "coverage: {}/{} accounts ({pct:.1}%)",
+        "coverage: {}/{} accounts ({pct:.1}%){bucket}",
         s.covered, s.accounts
     )
 }

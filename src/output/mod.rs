@@ -5,6 +5,7 @@
 
 mod apply;
 mod audit;
+mod bucket;
 pub mod console;
 mod plan;
 mod policy;

@@ -38,6 +38,8 @@ impl Render for PlanReport {
 fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result<()> {
     write_bucket(out, &r.plan)?;
     write_policy(out, &r.plan.policy)?;
+    super::bucket::write_key_plan(out, &r.plan)?;
+    super::bucket::write_settings_plan(out, &r.plan)?;
     writeln!(out)?;
     let (t, tally) = account_rows(r);
     print_rows(out, format, &t)?;

@@ -258,6 +258,57 @@ fn cases() -> Vec<Case> {
             "trafic_type",
             "unknown field `trafic_type`",
         ),
+        // issue 12: kms_key, retention_days, access_log_bucket in [central]
+        case(
+            "kms_key of another account",
+            good_with(
+                "[members]",
+                "kms_key = \"arn:aws:kms:ap-northeast-2:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n[members]",
+            ),
+            "\"arn:aws:kms",
+            "belongs to account 999999999999, not the central account",
+        ),
+        case(
+            "kms_key in another region than the bucket",
+            good_with(
+                "[members]",
+                "kms_key = \"arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n[members]",
+            ),
+            "\"arn:aws:kms",
+            "CloudTrail needs the key in the bucket's region",
+        ),
+        case(
+            "kms_key that is not an ARN",
+            good_with("[members]", "kms_key = \"alias/trailhub\"\n[members]"),
+            "\"alias/trailhub\"",
+            "is neither \"create\" nor a KMS key ARN",
+        ),
+        case(
+            "kms_key with a malformed key ID",
+            good_with(
+                "[members]",
+                "kms_key = \"arn:aws:kms:ap-northeast-2:123456789012:key/abc\"\n[members]",
+            ),
+            "\"arn:aws:kms",
+            "the resource must be key/ID",
+        ),
+        case(
+            "retention_days out of range",
+            good_with("[members]", "retention_days = 0\n[members]"),
+            "0\n",
+            "retention_days must be 1 to 36500 (days), not 0",
+        )
+        .after("retention_days = "),
+        case(
+            "access_log_bucket is the central bucket",
+            good_with(
+                "[members]",
+                "access_log_bucket = \"sec-cloudtrail-log\"\n[members]",
+            ),
+            "\"sec-cloudtrail-log\"",
+            "is the central bucket itself",
+        )
+        .after("access_log_bucket = "),
         Case {
             what: "static with no accounts",
             text: static_config(&[]),

@@ -323,14 +323,19 @@ fn ours(input: &KeyInput, n: &Named, form: KeyForm) -> Vec<Value> {
     };
     let cloudtrail = json!({"Service": "cloudtrail.amazonaws.com"});
     let root = json!({"AWS": format!("arn:{p}:iam::{}:root", input.central)});
-    let mut out = vec![
-        json!({"Sid": ENCRYPT, "Effect": "Allow", "Principal": cloudtrail, "Action": "kms:GenerateDataKey*",
-            "Resource": "*", "Condition": {"StringEquals": source, "StringLike": {CLOUDTRAIL_CONTEXT: context(per_account)}}}),
+    let mut out = Vec::new();
+    // no trail named at all (every account covered by another trail): no Encrypt statement, rather than
+    // one with an empty condition
+    if !accounts.is_empty() || form == KeyForm::Organization {
+        out.push(json!({"Sid": ENCRYPT, "Effect": "Allow", "Principal": cloudtrail, "Action": "kms:GenerateDataKey*",
+            "Resource": "*", "Condition": {"StringEquals": source, "StringLike": {CLOUDTRAIL_CONTEXT: context(per_account)}}}));
+    }
+    out.extend([
         json!({"Sid": DESCRIBE, "Effect": "Allow", "Principal": cloudtrail, "Action": "kms:DescribeKey", "Resource": "*"}),
         json!({"Sid": DECRYPT, "Effect": "Allow", "Principal": root, "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
             "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": input.central.as_str()},
             "Null": {CLOUDTRAIL_CONTEXT: "false"}}}),
-    ];
+    ]);
     if !n.log_accounts.is_empty() || n.log_org.is_some() {
         let source = match (form, n.log_org.as_deref().or(input.org_id)) {
             (KeyForm::Organization, Some(o)) => json!({"aws:SourceOrgID": o}),

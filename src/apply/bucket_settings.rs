@@ -49,7 +49,16 @@ pub(super) async fn apply_settings<C: Central>(
                     ));
                     Ok(())
                 } else {
+                    // the key made this run: its ARN, not the alias the plan named it by
                     let arn = key_arn.unwrap_or(key);
+                    if let BucketChange::Encryption { now, .. } = change {
+                        let made = BucketChange::Encryption {
+                            now: now.clone(),
+                            key: arn.to_owned(),
+                        };
+                        o.done = made.describe();
+                        o.change = made;
+                    }
                     central.put_bucket_kms(&cfg.central.bucket, arn).await
                 }
             }

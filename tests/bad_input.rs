@@ -1158,6 +1158,20 @@ config_cases! {
         with_section("[flow_logs]\ndestinations = [\"s3\", \"kinesis\"]\n"), ["unknown variant `kinesis`"];
     config_bad_flow_logs_key: "[flow_logs] an unknown key",
         with_section("[flow_logs]\ntrafic_type = \"ALL\"\n"), ["unknown field `trafic_type`"];
+    config_kms_other_account: "kms_key of another account than the central one",
+        good_with("[members]\n", "kms_key = \"arn:aws:kms:ap-northeast-2:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n\n[members]\n"),
+        ["belongs to account 999999999999, not the central account"];
+    config_kms_other_region: "kms_key in another region than the bucket",
+        good_with("[members]\n", "kms_key = \"arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n\n[members]\n"),
+        ["CloudTrail needs the key in the bucket's region"];
+    config_kms_malformed: "kms_key not a KMS ARN",
+        good_with("[members]\n", "kms_key = \"arn:aws:kms:ap-northeast-2:123456789012:key/abc\"\n\n[members]\n"),
+        ["the resource must be key/ID"];
+    config_retention_out_of_range: "retention_days out of range (0)",
+        good_with("[members]\n", "retention_days = 0\n\n[members]\n"), ["retention_days must be 1 to 36500"];
+    config_access_log_same_bucket: "access_log_bucket is the central bucket",
+        good_with("[members]\n", "access_log_bucket = \"sec-cloudtrail-log\"\n\n[members]\n"),
+        ["is the central bucket itself"];
     config_unknown_policy_form: "unknown policy_form",
         good_with("trail_name = \"SEC-CLOUDTRAIL\"\n", "trail_name = \"SEC-CLOUDTRAIL\"\npolicy_form = \"wide\"\n"),
         ["unknown variant `wide`"];
@@ -1272,6 +1286,11 @@ const CASES: &[(&str, CaseFn)] = &[
     ("config_not_toml", config_not_toml),
     ("config_no_accounts", config_no_accounts),
     ("config_unknown_policy_form", config_unknown_policy_form),
+    ("config_kms_other_account", config_kms_other_account),
+    ("config_kms_other_region", config_kms_other_region),
+    ("config_kms_malformed", config_kms_malformed),
+    ("config_retention_out_of_range", config_retention_out_of_range),
+    ("config_access_log_same_bucket", config_access_log_same_bucket),
     ("config_bad_retention", config_bad_retention),
     ("config_bad_log_group", config_bad_log_group),
     ("config_bad_logs_role_name", config_bad_logs_role_name),
@@ -1383,6 +1402,8 @@ mod case {
         config_bad_retention config_bad_log_group config_bad_logs_role_name config_bad_traffic_type
         config_bad_interval config_bad_log_format config_bad_flow_destination config_bad_flow_logs_key
         config_organization_form_with_static config_pinned_form_too_small
+        config_kms_other_account config_kms_other_region config_kms_malformed
+        config_retention_out_of_range config_access_log_same_bucket
         cli_unknown_command cli_unknown_flag cli_max_attempts_zero cli_concurrency_zero cli_format_xml
         cli_bad_max_age cli_bad_region cli_apply_without_yes
         policy_not_json policy_json_array policy_json_null policy_statement_single_object

@@ -1289,8 +1289,14 @@ const CASES: &[(&str, CaseFn)] = &[
     ("config_kms_other_account", config_kms_other_account),
     ("config_kms_other_region", config_kms_other_region),
     ("config_kms_malformed", config_kms_malformed),
-    ("config_retention_out_of_range", config_retention_out_of_range),
-    ("config_access_log_same_bucket", config_access_log_same_bucket),
+    (
+        "config_retention_out_of_range",
+        config_retention_out_of_range,
+    ),
+    (
+        "config_access_log_same_bucket",
+        config_access_log_same_bucket,
+    ),
     ("config_bad_retention", config_bad_retention),
     ("config_bad_log_group", config_bad_log_group),
     ("config_bad_logs_role_name", config_bad_logs_role_name),

@@ -310,6 +310,18 @@ async fn the_audit_finds_each_drift_of_the_key_and_the_bucket() {
         .kms_key_id = Some(
         "arn:aws:kms:ap-northeast-2:200000000000:key/00000000-0000-4000-8000-000000000001".into(),
     );
+    let (_, p, _) = crate::commands::full_plan(&aws, &plain, 2, &Interrupt::default())
+        .await
+        .unwrap();
+    let m0 = p
+        .accounts
+        .iter()
+        .find(|a| a.id.as_str() == "200000000000")
+        .unwrap();
+    assert_eq!(
+        m0.foreign_kms_key.as_ref().map(|(_, o)| o.as_str()),
+        Some("200000000000")
+    );
     let r = audit(&aws, &plain).await;
     let a = r.accounts.iter().find(|a| a.id == "200000000000").unwrap();
     let p = a

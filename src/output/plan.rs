@@ -210,6 +210,11 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
         }
         _ => {}
     }
+    if let Some((key, owner)) = &a.foreign_kms_key {
+        lines.push(format!(
+            "warning: the trail encrypts with key {key} of account {owner}, which can revoke it (runbooks/kms.md#foreign-kms-key)"
+        ));
+    }
     if let AccountPlanStatus::Covered { .. } = a.status {
         tally.covered += 1;
     }

@@ -161,6 +161,10 @@ pub struct AccountPlan {
     /// `[flow_logs]`, when configured for the account and it was observed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_logs: Option<FlowLogsPlan>,
+    /// Without `kms_key`: the trail encrypts with a key of another account than the central one (the
+    /// member's own, which it can revoke): that key's ARN and owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foreign_kms_key: Option<(String, String)>,
     /// The trail as trailhub wants it (with the CloudWatch Logs role's ARN as observed).
     #[serde(skip)]
     pub trail: DesiredTrail,
@@ -694,8 +698,34 @@ fn account_plan(
         second_copy_of,
         cloudwatch: cloudwatch_changes,
         flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy, org)),
+        foreign_kms_key: foreign_kms_key(cfg, state, existing),
         trail: desired,
     }
+}
+
+/// Without `kms_key`: the key of the account's trail (trailhub's, or the one that covers it) when another
+/// account than the central one owns it.
+fn foreign_kms_key(
+    cfg: &Config,
+    state: Option<&AccountState>,
+    existing: Option<&Existing>,
+) -> Option<(String, String)> {
+    if cfg.central.kms_key.is_some() {
+        return None;
+    }
+    let Some(AccountState::Observed { trail, others, .. }) = state else {
+        return None;
+    };
+    let covering = match existing {
+        Some(Existing::Covers { arn, .. }) => others
+            .iter()
+            .find(|o| &o.trail.arn == arn)
+            .map(|o| &o.trail),
+        _ => None,
+    };
+    let key = trail.as_ref().or(covering)?.kms_key_id.as_deref()?;
+    let owner = kms::foreign_key_owner(key, &cfg.central.account_id)?;
+    Some((key.to_owned(), owner.to_owned()))
 }
 
 /// The trail's part of an account's plan: blocked, covered, a second copy refused, or its changes

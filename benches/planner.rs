@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use common::{BUCKET, CENTRAL, ORG_ID, median, member_id, ms};
 use serde_json::json;
-use trailhub::aws::{Guard, ObservedTrail};
-use trailhub::config::{Config, Source, Target};
+use trailhub::aws::{Guard, KeyInfo, ObservedTrail};
+use trailhub::config::{Config, KmsKey, Source, Target};
 use trailhub::model::AccountId;
+use trailhub::plan::kms::{KeyPlan, KeyState};
 use trailhub::plan::policy::{Org, PolicyError};
 use trailhub::plan::{AccountState, BucketState, Plan, desired_policy, desired_trail, plan};
 
@@ -32,9 +33,11 @@ struct Case {
     members: usize,
     /// The live policy already holds trailhub's statements (a second run), besides the foreign ones.
     rerun: bool,
+    /// `kms_key` is set: the key policy is merged too, and each trail proved against it (issue 12).
+    kms: bool,
 }
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 10] = [
     case("static-600", Source::Static, 600, false),
     case("static-1000", Source::Static, 1_000, false),
     case("static-10000", Source::Static, 10_000, false),
@@ -42,6 +45,14 @@ const CASES: [Case; 7] = [
     case("org-10000", Source::Organizations, 10_000, false),
     case("org-1000-rerun", Source::Organizations, 1_000, true),
     case("org-10000-rerun", Source::Organizations, 10_000, true),
+    with_kms(case("static-1000-kms", Source::Static, 1_000, false)),
+    with_kms(case("org-10000-kms", Source::Organizations, 10_000, false)),
+    with_kms(case(
+        "org-10000-kms-rerun",
+        Source::Organizations,
+        10_000,
+        true,
+    )),
 ];
 
 const fn case(name: &'static str, source: Source, members: usize, rerun: bool) -> Case {
@@ -50,6 +61,34 @@ const fn case(name: &'static str, source: Source, members: usize, rerun: bool) -
         source,
         members,
         rerun,
+        kms: false,
+    }
+}
+
+const fn with_kms(c: Case) -> Case {
+    Case { kms: true, ..c }
+}
+
+const KEY_ARN: &str =
+    "arn:aws:kms:ap-northeast-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+/// The key as a team made it: AWS's default statement and a reader of its own.
+fn key_state() -> KeyState {
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": format!("arn:aws:iam::{CENTRAL}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "SiemDecrypt", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{CENTRAL}:role/siem")},
+         "Action": "kms:Decrypt", "Resource": "*"}]});
+    KeyState {
+        info: Some(KeyInfo {
+            arn: KEY_ARN.to_owned(),
+            id: KEY_ARN.rsplit('/').next().unwrap_or_default().to_owned(),
+            account: CENTRAL.to_owned(),
+            enabled: true,
+            symmetric: true,
+            customer_managed: true,
+        }),
+        policy: Some(policy.to_string()),
     }
 }
 
@@ -65,7 +104,13 @@ struct Inputs {
 
 impl Inputs {
     fn new(c: Case) -> Inputs {
-        let cfg = common::config(c.source, c.members);
+        let mut cfg = common::config(c.source, c.members);
+        if c.kms {
+            cfg.central.kms_key = Some(KmsKey::Existing {
+                arn: KEY_ARN.to_owned(),
+                alias: false,
+            });
+        }
         let targets = common::targets(&cfg, c.members);
         let org = (c.source == Source::Organizations).then(|| Org {
             id: ORG_ID.to_owned(),
@@ -115,12 +160,20 @@ impl Inputs {
             bucket: BucketState {
                 exists: true,
                 guards: Guard::ALL.iter().map(|g| (*g, Some(true))).collect(),
+                settings: Default::default(),
+                key: c.kms.then(key_state),
             },
             live: foreign_policy(),
             states,
         };
         if c.rerun {
-            inputs.live = inputs.plan().expect("the first run plans").policy.text;
+            let first = inputs.plan().expect("the first run plans");
+            inputs.live = first.policy.text;
+            if let (Some(KeyPlan::Use { policy, .. }), Some(k)) =
+                (&first.key, &mut inputs.bucket.key)
+            {
+                k.policy = Some(policy.text.clone());
+            }
         }
         inputs
     }
@@ -212,11 +265,36 @@ fn outcome(r: &Result<Plan, PolicyError>) -> String {
                     None => format!("{} unusable", s.form.name()),
                 })
                 .collect();
+            let key = match &p.key {
+                Some(KeyPlan::Use { policy, .. }) => format!(
+                    "; key policy form {} ({} B, changed: {})",
+                    policy.form.name(),
+                    policy.size,
+                    policy.changed
+                ),
+                Some(k) => format!("; key: {k:?}"),
+                None => String::new(),
+            };
+            let denied = p
+                .accounts
+                .iter()
+                .filter(|a| {
+                    matches!(
+                        a.status,
+                        trailhub::plan::AccountPlanStatus::KeyDenies { .. }
+                    )
+                })
+                .count();
             format!(
-                "form {} ({} B; tried: {})",
+                "form {} ({} B; tried: {}){key}{}",
                 p.policy.form.name(),
                 p.policy.size,
-                tried.join(", ")
+                tried.join(", "),
+                if denied > 0 {
+                    format!("; {denied} trails denied by the key policy")
+                } else {
+                    String::new()
+                }
             )
         }
         Err(PolicyError::TooLarge { accounts, fit, .. }) => {

@@ -29,6 +29,9 @@ pub(super) struct Shared<'a, C: Central> {
     pub in_force: &'a Value,
     pub org: Option<&'a Org>,
     pub permits: &'a Semaphore,
+    /// The key policy in force after its write (`kms_key`), and the key's ARN: each trail is proved against
+    /// it again before it is pointed at the key.
+    pub key_in_force: Option<(&'a str, &'a Value)>,
 }
 
 /// One account, start to end: skipped after a Ctrl-C, else its trail part and its flow logs part carried
@@ -87,6 +90,17 @@ async fn trail_part<M: crate::aws::Member, C: Central>(
         &target.id,
         &planned.trail_arn,
     );
+    let key_denied = planned.trail.kms_key_id.as_ref().and_then(|_| {
+        let (arn, policy) = shared.key_in_force?;
+        let org_id = shared.org.map(|o| o.id.as_str());
+        crate::plan::key_policy::cloudtrail_denial(policy, arn, &planned.trail_arn, org_id)
+    });
+    if let Some(message) = key_denied {
+        return (
+            AccountResult::failed(AccountFailure::KeyDenies { message }),
+            None,
+        );
+    }
     match decide(planned, &verdict, shared.in_force, member) {
         Work::Settled(result) => {
             // nothing to make: the CloudWatch Logs part is right where it applies and the trail is right

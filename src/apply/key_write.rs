@@ -31,6 +31,9 @@ pub struct KeyOutcome {
     pub backup: Option<PathBuf>,
     pub size: usize,
     pub form: KeyForm,
+    /// The key policy in force after the write (as read back), for the proofs before each trail.
+    #[serde(skip)]
+    pub in_force: serde_json::Value,
 }
 
 /// Makes the key or merges its policy, as planned; None without `kms_key` or when the key is blocked (the
@@ -84,6 +87,7 @@ async fn create<C: Central>(
         backup: None,
         size: policy.size,
         form: policy.form,
+        in_force: policy.policy.clone(),
     })
 }
 
@@ -104,11 +108,13 @@ async fn merge_into<C: Central>(
         backup: None,
         size: 0,
         form: KeyForm::Exact,
+        in_force: serde_json::Value::Null,
     };
     for _ in 0..MAX_KEY_WRITES {
         let merged = merge_key_policy(Some(&live), input)?;
         (o.size, o.form) = (merged.size, merged.form);
         if !merged.changed {
+            o.in_force = merged.policy;
             return Ok(o);
         }
         let path = backup_policy(backup_dir, &format!("kms-{}", key.id), &live)?;
@@ -118,7 +124,8 @@ async fn merge_into<C: Central>(
         o.written = true;
         o.writes += 1;
         let back = central.key_policy(&key.arn).await?;
-        if serde_json::from_str::<serde_json::Value>(&back).ok() == Some(merged.policy) {
+        if serde_json::from_str::<serde_json::Value>(&back).ok() == Some(merged.policy.clone()) {
+            o.in_force = merged.policy;
             return Ok(o);
         }
         tracing::warn!("the key policy changed after trailhub wrote it: merging again");

@@ -332,3 +332,44 @@ async fn the_audit_finds_each_drift_of_the_key_and_the_bucket() {
     assert_eq!(p.severity, crate::audit::Severity::Warning);
     assert!(p.message.contains("account 200000000000"), "{}", p.message);
 }
+
+/// Another writer adds a Deny of CloudTrail to the key policy between the plan and the apply: the merge
+/// keeps it, and each trail is proved again against the policy in force, so none is pointed at a key
+/// CloudTrail may not use.
+#[tokio::test(start_paused = true)]
+async fn a_deny_written_after_the_plan_blocks_the_trails_at_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = world();
+    let root = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"}]});
+    let key = aws.create_key(&root.to_string(), "team key").await.unwrap();
+    let cfg = config(2, &key.arn);
+    let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
+    let (scope, p, obs) = crate::commands::full_plan(&aws, &cfg, 4, &opts.interrupt)
+        .await
+        .unwrap();
+    let mut denied = root.clone();
+    denied["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"Sid": "NoCloudTrail", "Effect": "Deny",
+        "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:*", "Resource": "*"}));
+    aws.put_key_policy(&key.arn, &denied.to_string())
+        .await
+        .unwrap();
+    let r = apply(&aws, &cfg, &scope, &p, obs, &opts).await.unwrap();
+    assert_eq!(r.exit_code(), 1);
+    for a in &r.accounts {
+        assert!(
+            matches!(&a.result, AccountResult::Failed { failure, .. } if failure.code() == "KmsKeyDenies" && failure.message().contains("NoCloudTrail")),
+            "{a:?}"
+        );
+    }
+    assert_eq!(aws.calls("CreateTrail"), 0);
+    let now = aws.key_policy(&key.arn).await.unwrap();
+    assert!(
+        now.contains("NoCloudTrail"),
+        "the other writer's statement is kept"
+    );
+}

@@ -139,6 +139,7 @@ pub async fn apply<C: Central>(
         in_force: &in_force,
         org,
         permits: &Semaphore::new(opts.concurrency.max(1)),
+        key_in_force: key.as_ref().map(|k| (k.arn.as_str(), &k.in_force)),
     };
     let accounts = apply_accounts(&shared, scope, plan, observations).await;
     let policy = recheck_policy(central, cfg, scope, plan, opts, policy).await?;

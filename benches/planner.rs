@@ -45,7 +45,7 @@ const CASES: [Case; 10] = [
     case("org-10000", Source::Organizations, 10_000, false),
     case("org-1000-rerun", Source::Organizations, 1_000, true),
     case("org-10000-rerun", Source::Organizations, 10_000, true),
-    with_kms(case("static-1000-kms", Source::Static, 1_000, false)),
+    with_kms(case("static-600-kms", Source::Static, 600, false)),
     with_kms(case("org-10000-kms", Source::Organizations, 10_000, false)),
     with_kms(case(
         "org-10000-kms-rerun",

@@ -198,8 +198,8 @@ fn role_not_ready(e: &AwsError) -> bool {
 }
 
 /// A CloudTrail call that names the bucket and the CloudWatch Logs role (CreateTrail, UpdateTrail),
-/// retried while AWS propagates what this run just wrote: InsufficientS3BucketPolicyException (three
-/// retries) and a role CloudTrail cannot assume yet (five), each delay doubled after each retry.
+/// retried while AWS propagates what this run just wrote: InsufficientS3BucketPolicyException and
+/// InsufficientEncryptionPolicyException (three retries) and a role CloudTrail cannot assume yet (five), each delay doubled after each retry.
 async fn with_retry<'m, F, Fut>(
     trail: &DesiredTrail,
     retry: Retry,
@@ -214,8 +214,13 @@ where
     let (mut role_wait, mut role_left) = (retry.role, ROLE_RETRIES);
     loop {
         match pacer.call(Service::CloudTrail, call()).await {
-            Err(e) if e.kind == ErrorKind::InsufficientBucketPolicy && policy_left > 0 => {
-                tracing::info!(trail = %trail.arn, "bucket policy not yet in force for CloudTrail; retrying in {policy_wait:?}");
+            Err(e)
+                if matches!(
+                    e.kind,
+                    ErrorKind::InsufficientBucketPolicy | ErrorKind::InsufficientKeyPolicy
+                ) && policy_left > 0 =>
+            {
+                tracing::info!(trail = %trail.arn, code = %e.code, "bucket or key policy not yet in force for CloudTrail; retrying in {policy_wait:?}");
                 tokio::time::sleep(policy_wait).await;
                 policy_wait *= 2;
                 policy_left -= 1;

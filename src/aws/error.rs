@@ -18,6 +18,9 @@ pub enum ErrorKind {
     NotFound,
     /// CloudTrail's InsufficientS3BucketPolicyException: the bucket policy does not (yet) let the trail write.
     InsufficientBucketPolicy,
+    /// CloudTrail's InsufficientEncryptionPolicyException: the key policy (or the bucket's) does not (yet) let
+    /// CloudTrail use the KMS key for the trail; a new key policy may take a while to be in force (KMS-6).
+    InsufficientKeyPolicy,
     /// CloudTrail's TrailAlreadyExistsException, CloudWatch Logs' ResourceAlreadyExistsException, IAM's
     /// EntityAlreadyExists, EC2's FlowLogAlreadyExists.
     AlreadyExists,
@@ -55,6 +58,7 @@ impl ErrorKind {
             "InvalidCloudWatchLogsRoleArnException"
             | "InvalidCloudWatchLogsLogGroupArnException" => ErrorKind::CloudWatchRoleNotReady,
             "InsufficientS3BucketPolicyException" => ErrorKind::InsufficientBucketPolicy,
+            "InsufficientEncryptionPolicyException" => ErrorKind::InsufficientKeyPolicy,
             "TrailAlreadyExistsException"
             | "ResourceAlreadyExistsException"
             | "EntityAlreadyExists"
@@ -165,6 +169,9 @@ fn hint(operation: &str, kind: ErrorKind) -> &'static str {
         }
         (_, InsufficientBucketPolicy) => {
             "the bucket policy does not let this trail write; run `trailhub plan` and see runbooks/troubleshooting.md#insufficients3bucketpolicyexception"
+        }
+        (_, InsufficientKeyPolicy) => {
+            "CloudTrail may not use the KMS key for this trail: run `trailhub plan` and see runbooks/kms.md#insufficientencryptionpolicyexception"
         }
         (_, CloudWatchRoleNotReady) => {
             "CloudTrail cannot use the CloudWatch Logs role or group: check the role's trust and policy, and run again (runbooks/cloudwatch-logs.md#cloudtrail-cannot-use-the-role)"

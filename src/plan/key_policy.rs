@@ -148,6 +148,12 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
     let union = union(&named, &want);
     let mut last = None;
     for form in forms(&named, input.org_id) {
+        let floor = size_floor(&union, form);
+        if floor > MAX_KEY_POLICY {
+            // cannot fit, whatever the rest: not rendered (10,000 trails make a 1 MB document)
+            last = Some((floor, form));
+            continue;
+        }
         let mut stmts = foreign.clone();
         stmts.extend(ours(input, &union, form));
         let policy = json!({"Version": "2012-10-17", "Statement": stmts});
@@ -178,6 +184,24 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
     }
     let (size, form) = last.unwrap_or((0, KeyForm::Exact));
     Err(KeyPolicyError::TooLarge { size, form })
+}
+
+/// A size the policy in `form` cannot be below: the quoted values its source condition lists alone.
+fn size_floor(n: &Named, form: KeyForm) -> usize {
+    let quoted = |s: &String| s.len() + 3;
+    match form {
+        KeyForm::Exact => n.trails.iter().map(quoted).sum(),
+        KeyForm::SourceAccount | KeyForm::Accounts => {
+            let accounts: BTreeSet<&str> = n
+                .accounts
+                .iter()
+                .map(String::as_str)
+                .chain(n.trails.iter().filter_map(|t| account_of(t)))
+                .collect();
+            accounts.len() * 15
+        }
+        KeyForm::Organization => 0,
+    }
 }
 
 /// A statement's Sid, or its position when it has none.

@@ -130,7 +130,8 @@ pub fn key_plan(
         .and_then(|t| serde_json::from_str::<Value>(t).ok())
         .map(|v| (info.arn.clone(), v));
     if let Some(why) = unusable(cfg, info) {
-        return Some(blocked(why, in_force));
+        // CloudTrail would refuse the key whatever its policy says: no trail is pointed at it
+        return Some(blocked(why, None));
     }
     Some(match merge_key_policy(live, &input) {
         Ok(policy) => KeyPlan::Use {

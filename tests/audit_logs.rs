@@ -598,13 +598,24 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
     let runbooks = [
         ("cloudwatch-logs.md", read("runbooks/cloudwatch-logs.md")),
         ("vpc-flow-logs.md", read("runbooks/vpc-flow-logs.md")),
+        ("kms.md", read("runbooks/kms.md")),
     ];
     let json_doc = read("docs/json.md");
     for (file, codes) in [
-        (0, ["no-cloudwatch", "cloudwatch-error", "cloudwatch-stale"]),
+        (0, &["no-cloudwatch", "cloudwatch-error", "cloudwatch-stale"][..]),
         (
             1,
-            ["flow-logs-missing", "flow-logs-failed", "flow-logs-denied"],
+            &["flow-logs-missing", "flow-logs-failed", "flow-logs-denied"][..],
+        ),
+        (
+            2,
+            &[
+                "no-kms",
+                "kms-denied",
+                "foreign-kms-key",
+                "bucket-no-access-logging",
+                "bucket-no-retention",
+            ][..],
         ),
     ] {
         for code in codes {
@@ -654,6 +665,9 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
         "docs/json.md",
         "runbooks/cloudwatch-logs.md",
         "runbooks/vpc-flow-logs.md",
+        "runbooks/kms.md",
+        "runbooks/scheduled-audit.md",
+        "docs/iam-permissions.md",
     ] {
         texts.push((doc.to_owned(), read(doc)));
     }

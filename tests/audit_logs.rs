@@ -602,7 +602,10 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
     ];
     let json_doc = read("docs/json.md");
     for (file, codes) in [
-        (0, &["no-cloudwatch", "cloudwatch-error", "cloudwatch-stale"][..]),
+        (
+            0,
+            &["no-cloudwatch", "cloudwatch-error", "cloudwatch-stale"][..],
+        ),
         (
             1,
             &["flow-logs-missing", "flow-logs-failed", "flow-logs-denied"][..],

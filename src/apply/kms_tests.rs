@@ -216,6 +216,23 @@ async fn settings_trailhub_cannot_make_are_said_and_left_alone() {
         "{notes:?}"
     );
     assert!(p.bucket_blocked());
+    // the access log bucket exists but its policy does not let the S3 logging service write
+    aws.world().buckets.insert("sec-access-logs".into(), None);
+    let (p2, _) = run(&aws, &config(1, "create"), dir.path()).await;
+    let refused = p2
+        .settings
+        .notes
+        .iter()
+        .find(|n| n.setting == "access-logging")
+        .unwrap();
+    assert!(refused.blocking);
+    assert!(
+        refused
+            .message
+            .contains("does not let logging.s3.amazonaws.com write"),
+        "{}",
+        refused.message
+    );
     assert_eq!(aws.world().encryption["sec-log"], other);
     assert!(!aws.world().logging.contains_key("sec-log"));
     // the trails still take the key; retention is still made

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use crate::apply::{ApplyReport, KeyOutcome};
 use crate::plan::Plan;
-use crate::plan::bucket_settings::BucketNote;
+use crate::plan::bucket_settings::{BucketChange, BucketNote};
 use crate::plan::kms::KeyPlan;
 
 /// `kms key ...: create / change its policy / up to date / blocked`, with the trails added and kept.
@@ -61,7 +61,11 @@ pub(super) fn write_key_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()>
 /// The bucket's settings to change (made after the trails), and the notes.
 pub(super) fn write_settings_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     for c in &plan.settings.changes {
-        writeln!(out, "bucket {}: {}", plan.bucket, c.describe())?;
+        let when = match c {
+            BucketChange::Encryption { .. } => " (after the trails, once each took the key)",
+            _ => "",
+        };
+        writeln!(out, "bucket {}: {}{when}", plan.bucket, c.describe())?;
     }
     write_notes(out, &plan.bucket, &plan.settings.notes)
 }

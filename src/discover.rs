@@ -22,6 +22,8 @@ pub struct Rejected {
     pub id: String,
     pub name: String,
     pub reason: String,
+    /// Its OU path, when the organization was walked by OU.
+    pub ou: Option<String>,
 }
 
 /// What a run covers.
@@ -52,8 +54,9 @@ pub async fn scope<C: Central>(central: &C, cfg: &Config) -> Result<Scope, AwsEr
     scope_streaming(central, cfg, |_| {}).await
 }
 
-/// An Organizations account: in scope (a target), left out (None), or in scope but unworkable.
-fn classify(cfg: &Config, a: &OrgAccount) -> Option<Result<Target, Rejected>> {
+/// An Organizations account: in scope (a target), left out (None), or in scope but unworkable. `ou`: its
+/// OU path, when the organization is walked by OU.
+fn classify(cfg: &Config, a: &OrgAccount, ou: Option<&str>) -> Option<Result<Target, Rejected>> {
     if !a.active || a.id == cfg.central.account_id.as_str() {
         return None;
     }
@@ -65,11 +68,17 @@ fn classify(cfg: &Config, a: &OrgAccount) -> Option<Result<Target, Rejected>> {
         }
     });
     match target {
-        Ok(t) => t.map(Ok),
+        Ok(t) => t.map(|t| {
+            Ok(Target {
+                ou: ou.map(str::to_owned),
+                ..t
+            })
+        }),
         Err(reason) => Some(Err(Rejected {
             id: a.id.clone(),
             name: a.name.clone(),
             reason,
+            ou: ou.map(str::to_owned),
         })),
     }
 }
@@ -92,6 +101,9 @@ async fn scope_streaming<C: Central>(
         });
     }
     targets.iter().for_each(&mut found);
+    if cfg.members.walks_ous() {
+        return scope_by_ou(central, cfg, targets, found).await;
+    }
     let list = async {
         let mut members = BTreeSet::new();
         let mut rejected = Vec::new();
@@ -100,7 +112,7 @@ async fn scope_streaming<C: Central>(
             let page = central.list_org_accounts_page(token).await?;
             for a in &page.accounts {
                 members.insert(a.id.clone());
-                match classify(cfg, a) {
+                match classify(cfg, a, None) {
                     Some(Ok(t)) => {
                         found(&t);
                         targets.push(t);
@@ -117,6 +129,59 @@ async fn scope_streaming<C: Central>(
     };
     let (listed, org_id) = tokio::join!(list, central.organization_id());
     let (members, rejected) = listed?;
+    let org = org_id?.map(|id| Org { id, members });
+    targets.sort_by(|a, b| a.report_order().cmp(&b.report_order()));
+    Ok(Scope {
+        targets,
+        rejected,
+        org,
+    })
+}
+
+/// The scope from a walk of the organization by OU: the accounts below `organizational_units` (all, when
+/// only exclusions are given) and below none of `exclude_organizational_units`, each with its OU path. An
+/// OU named in the config that the walk did not find is an error: a typo would otherwise leave accounts out.
+async fn scope_by_ou<C: Central>(
+    central: &C,
+    cfg: &Config,
+    mut targets: Vec<Target>,
+    mut found: impl FnMut(&Target),
+) -> Result<Scope, AwsError> {
+    let m = &cfg.members;
+    let mut members = BTreeSet::new();
+    let mut rejected = Vec::new();
+    let walk = crate::org_tree::walk(central, m.concurrency, |p| {
+        members.insert(p.account.id.clone());
+        let wanted = m.ous.is_empty() || p.ancestors.iter().any(|a| m.ous.contains(a));
+        let excluded = p.ancestors.iter().any(|a| m.exclude_ous.contains(a));
+        if !wanted || excluded {
+            return;
+        }
+        match classify(cfg, &p.account, Some(&p.path)) {
+            Some(Ok(t)) => {
+                found(&t);
+                targets.push(t);
+            }
+            Some(Err(r)) => rejected.push(r),
+            None => {}
+        }
+    });
+    let (seen, org_id) = tokio::join!(walk, central.organization_id());
+    let seen = seen?;
+    if let Some(missing) = m
+        .ous
+        .iter()
+        .chain(&m.exclude_ous)
+        .find(|o| !seen.contains(o))
+    {
+        return Err(AwsError::new(
+            "ListOrganizationalUnitsForParent",
+            "OrganizationalUnitNotFound",
+            format!(
+                "{missing} (in organizational_units or exclude_organizational_units) is not a root or OU of this organization; check the ID in the AWS Organizations console"
+            ),
+        ));
+    }
     let org = org_id?.map(|id| Org { id, members });
     targets.sort_by(|a, b| a.report_order().cmp(&b.report_order()));
     Ok(Scope {

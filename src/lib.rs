@@ -22,5 +22,6 @@ pub mod discover;
 pub mod fake;
 pub mod interrupt;
 pub mod model;
+pub mod org_tree;
 pub mod output;
 pub mod plan;

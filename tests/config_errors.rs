@@ -309,6 +309,29 @@ fn cases() -> Vec<Case> {
             "is the central bucket itself",
         )
         .after("access_log_bucket = "),
+        // issue 13: organizational units
+        case(
+            "an OU ID of the wrong shape",
+            good_with(
+                "source = \"static\"",
+                "source = \"organizations\"\norganizational_units = [\"ou-Prod\"]",
+            )
+            .split("\n[[account]]")
+            .next()
+            .unwrap()
+            .to_owned(),
+            "\"ou-Prod\"",
+            "is not an organizational unit ID",
+        ),
+        case(
+            "organizational_units with source = static",
+            good_with(
+                "source = \"static\"",
+                "source = \"static\"\norganizational_units = [\"ou-ab12-cdef3456\"]",
+            ),
+            "\"ou-ab12-cdef3456\"",
+            "need source = \"organizations\"",
+        ),
         Case {
             what: "static with no accounts",
             text: static_config(&[]),

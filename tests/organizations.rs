@@ -161,3 +161,99 @@ fn organization_account_whose_name_makes_no_trail_name_is_reported_and_others_co
     w.assert_onboarded(&ids[0], "Payments-CLOUDTRAIL");
     w.assert_onboarded(TEST_ACCOUNT_ID, CENTRAL_TRAIL);
 }
+
+/// Issue 13, part 1, against moto: OUs made and accounts moved into them; `organizational_units` scopes
+/// the run to one OU and everything below it but an excluded OU; plan and the audit name each account's
+/// OU path, and the audit sums coverage per OU. moto's ListAccountsForParent and
+/// ListOrganizationalUnitsForParent are what the walk calls (no ListAccounts).
+#[test]
+fn organizational_units_scope_the_run_and_name_each_accounts_path() {
+    let w = World::start();
+    let names: Vec<String> = ["Prod-A", "Prod-B", "Dev-A", "Loose"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let ids = organization(&w, &names);
+    let orgs = aws_sdk_organizations::Client::new(&w.sdk);
+    let (workloads, dev) = w.rt.block_on(async {
+        let root = orgs.list_roots().send().await.unwrap().roots()[0]
+            .id()
+            .unwrap()
+            .to_owned();
+        let ou = |parent: String, name: &'static str| {
+            let orgs = orgs.clone();
+            async move {
+                orgs.create_organizational_unit()
+                    .parent_id(parent)
+                    .name(name)
+                    .send()
+                    .await
+                    .unwrap()
+                    .organizational_unit()
+                    .unwrap()
+                    .id()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let workloads = ou(root.clone(), "Workloads").await;
+        let prod = ou(workloads.clone(), "Prod").await;
+        let dev = ou(workloads.clone(), "Dev").await;
+        for (id, to) in [(&ids[0], &prod), (&ids[1], &prod), (&ids[2], &dev)] {
+            orgs.move_account()
+                .account_id(id)
+                .source_parent_id(&root)
+                .destination_parent_id(to)
+                .send()
+                .await
+                .unwrap();
+        }
+        (workloads, dev)
+    });
+    let config = org_config(&[]).replace(
+        "exclude = []",
+        &format!(
+            "exclude = []\norganizational_units = [\"{workloads}\"]\nexclude_organizational_units = [\"{dev}\"]"
+        ),
+    );
+    w.write_config(&config);
+    let plan = w.trailhub(&["plan", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    let p: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let accounts: Vec<(String, Option<String>)> = p["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap().to_owned(),
+                a["ou"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    let mut want = vec![
+        (TEST_ACCOUNT_ID.to_owned(), None),
+        (ids[0].clone(), Some("Root/Workloads/Prod".to_owned())),
+        (ids[1].clone(), Some("Root/Workloads/Prod".to_owned())),
+    ];
+    want[1..].sort();
+    assert_eq!(accounts, want, "{plan}");
+    assert_eq!(w.proxy.count("ListAccounts"), 0);
+    assert!(w.proxy.count("ListAccountsForParent") >= 4);
+
+    assert_eq!(w.apply().code, 0);
+    let audit = w.trailhub(&["audit"]);
+    assert!(
+        audit.stdout.contains("  Root/Workloads/Prod: 2/2 accounts"),
+        "{audit}"
+    );
+
+    let typo = config.replace(&workloads, "ou-zzzz-zzzzzzzz");
+    w.write_config(&typo);
+    let out = w.trailhub(&["plan"]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(
+        out.stderr.contains("ou-zzzz-zzzzzzzz") && out.stderr.contains("is not a root or OU"),
+        "{out}"
+    );
+}

@@ -43,6 +43,7 @@ pub(super) fn central() -> Target {
         is_central: true,
         cloudwatch: true,
         flow_logs: true,
+        ou: None,
     }
 }
 

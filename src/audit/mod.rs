@@ -263,7 +263,8 @@ concurrency = 3
             Summary {
                 accounts: 13,
                 covered: 12,
-                stale: 0
+                stale: 0,
+                by_ou: vec![],
             }
         );
         assert_eq!(r.accounts[0].scope, Scope::Central);

@@ -70,6 +70,7 @@ fn unmanaged_targets(
             is_central: true,
             cloudwatch: true,
             flow_logs: true,
+            ou: None,
         });
     }
     for r in rejected {
@@ -89,6 +90,7 @@ fn unmanaged_targets(
                 is_central: false,
                 cloudwatch: true,
                 flow_logs: true,
+                ou: r.ou,
             }),
             Err(_) => tracing::warn!(account = %r.id, "left out of the audit: {}", r.reason),
         }

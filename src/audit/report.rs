@@ -115,6 +115,9 @@ pub enum Scope {
 pub struct AccountReport {
     pub id: String,
     pub name: String,
+    /// Its OU path (`Root/Workloads/Prod`), when the organization was walked by OU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ou: Option<String>,
     pub scope: Scope,
     /// No gap (in-scope accounts); always false for stale accounts, which are not counted.
     pub covered: bool,
@@ -142,6 +145,36 @@ pub struct Summary {
     pub covered: usize,
     /// Accounts the policy names that are not in scope.
     pub stale: usize,
+    /// Coverage per OU path, when the organization was walked by OU (the central account's has none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_ou: Vec<OuCoverage>,
+}
+
+/// The coverage of the in-scope accounts right in one OU (not below it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OuCoverage {
+    pub ou: String,
+    pub accounts: usize,
+    pub covered: usize,
+}
+
+/// Coverage per OU path, in path order.
+fn by_ou(accounts: &[AccountReport]) -> Vec<OuCoverage> {
+    let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for a in accounts.iter().filter(|a| a.scope != Scope::Stale) {
+        if let Some(ou) = &a.ou {
+            let e = by.entry(ou).or_default();
+            e.0 += 1;
+            e.1 += usize::from(a.covered);
+        }
+    }
+    by.into_iter()
+        .map(|(ou, (accounts, covered))| OuCoverage {
+            ou: ou.to_owned(),
+            accounts,
+            covered,
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -190,6 +223,7 @@ pub(super) fn report(
         accounts: audited.len(),
         covered: in_scope_reports.filter(|a| a.covered).count(),
         stale: n_stale,
+        by_ou: by_ou(&accounts),
     };
     AuditReport {
         bucket: j.cfg.central.bucket.to_string(),
@@ -209,6 +243,7 @@ fn account_report(j: &Judge, a: &Audited) -> AccountReport {
     AccountReport {
         id: a.target.id.to_string(),
         name: a.target.name.clone(),
+        ou: a.target.ou.clone(),
         scope: if a.target.is_central {
             Scope::Central
         } else {
@@ -236,6 +271,7 @@ fn stale_accounts(stale: &[StaleEntry]) -> Vec<AccountReport> {
             AccountReport {
                 id: account.to_owned(),
                 name: String::new(),
+                ou: None,
                 scope: Scope::Stale,
                 covered: false,
                 trail_arn: None,
@@ -311,7 +347,8 @@ mod tests {
             Summary {
                 accounts: 2,
                 covered: 1,
-                stale: 1
+                stale: 1,
+                by_ou: vec![],
             }
         );
         assert_eq!(r.exit_code(), 1);

@@ -14,7 +14,7 @@ pub use error::{AwsError, ErrorKind};
 pub use types::{
     AdvancedSelector, BasicSelector, DesiredFlowLog, DesiredRole, DesiredTrail, EventSelectors,
     FieldSelector, FlowLogTarget, Guard, Listing, LogGroup, ObservedFlowLog, ObservedRole,
-    ObservedTrail, OrgAccount, OrgPage, ReadWrite, TrailLogs, TrailStatus,
+    ObservedTrail, OrgAccount, OrgPage, OuNode, ReadWrite, TrailLogs, TrailStatus,
 };
 
 use async_trait::async_trait;
@@ -32,6 +32,12 @@ pub trait Central: Keys + BucketSettings + Send + Sync {
     async fn caller_account(&self) -> Result<String, AwsError>;
     /// One page of ListAccounts.
     async fn list_org_accounts_page(&self, token: Option<String>) -> Result<OrgPage, AwsError>;
+    /// ListRoots: the organization's roots (AWS has one).
+    async fn list_roots(&self) -> Result<Vec<OuNode>, AwsError>;
+    /// ListOrganizationalUnitsForParent: the OUs right below a root or OU (every page).
+    async fn list_child_ous(&self, parent: &str) -> Result<Vec<OuNode>, AwsError>;
+    /// ListAccountsForParent: the accounts right below a root or OU (every page).
+    async fn list_accounts_for_parent(&self, parent: &str) -> Result<Vec<OrgAccount>, AwsError>;
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError>;
     /// CreateBucket (in the region).
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError>;

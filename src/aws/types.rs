@@ -95,6 +95,13 @@ pub struct OrgAccount {
     pub active: bool,
 }
 
+/// A root or an organizational unit: its ID and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OuNode {
+    pub id: String,
+    pub name: String,
+}
+
 /// One page of ListAccounts and the token of the next, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgPage {

@@ -3,6 +3,9 @@
 
 mod bucket;
 mod logs;
+mod ous;
+
+pub use ous::check_ou_id;
 
 pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
 
@@ -115,6 +118,12 @@ struct RawMembers {
     concurrency: Option<Spanned<usize>>,
     #[serde(default)]
     second_copy: SecondCopy,
+    /// With `source = "organizations"`: only the accounts below these OUs (or roots).
+    #[serde(default)]
+    organizational_units: Vec<Spanned<String>>,
+    /// ...and none below these.
+    #[serde(default)]
+    exclude_organizational_units: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +189,18 @@ pub struct Members {
     pub exclude: BTreeSet<AccountId>,
     pub concurrency: usize,
     pub second_copy: SecondCopy,
+    /// `organizational_units`: the OUs (or roots) whose accounts, at any depth, are in scope; empty: the
+    /// whole organization, listed with ListAccounts.
+    pub ous: Vec<String>,
+    /// `exclude_organizational_units`: the OUs whose accounts, at any depth, are not.
+    pub exclude_ous: Vec<String>,
+}
+
+impl Members {
+    /// Whether the organization is listed by walking its OUs (and each account's OU path is known).
+    pub fn walks_ous(&self) -> bool {
+        !self.ous.is_empty() || !self.exclude_ous.is_empty()
+    }
 }
 
 /// `[members] second_copy`: what to do in an account where another trail already logs management events
@@ -229,6 +250,8 @@ pub struct Target {
     pub cloudwatch: bool,
     /// Whether `[flow_logs]` applies to this account.
     pub flow_logs: bool,
+    /// Its OU path (`Root/Workloads/Prod`), when the organization was walked by OU.
+    pub ou: Option<String>,
 }
 
 impl Target {
@@ -298,6 +321,7 @@ impl Config {
             is_central: true,
             cloudwatch: true,
             flow_logs: true,
+            ou: None,
         })
     }
 
@@ -317,6 +341,7 @@ impl Config {
                 is_central: false,
                 cloudwatch: a.cloudwatch,
                 flow_logs: a.flow_logs,
+                ou: None,
             })
             .collect()
     }
@@ -340,6 +365,7 @@ impl Config {
             is_central: false,
             cloudwatch: true,
             flow_logs: true,
+            ou: None,
         })
     }
 }
@@ -433,6 +459,22 @@ fn members(at: &Locator, central: &Central, raw: RawMembers) -> Result<Members, 
     let template = raw.trail_name.get_ref().clone();
     check_template(&template).map_err(|m| at.at(raw.trail_name.span(), m))?;
     let external_id = raw.external_id.map(|e| external_id(at, e)).transpose()?;
+    let ou_span = raw
+        .organizational_units
+        .iter()
+        .chain(&raw.exclude_organizational_units)
+        .map(Spanned::span)
+        .next();
+    if let (Some(span), Source::Static) = (ou_span, raw.source) {
+        return Err(at.at(
+            span,
+            "organizational_units and exclude_organizational_units need source = \"organizations\""
+                .to_owned(),
+        ));
+    }
+    let bad = |(span, message): (Range<usize>, String)| at.at(span, message);
+    let ous = ous::read_ids(raw.organizational_units).map_err(bad)?;
+    let exclude_ous = ous::read_ids(raw.exclude_organizational_units).map_err(bad)?;
     let concurrency = match raw.concurrency {
         Some(c) if !(1..=MAX_CONCURRENCY).contains(c.get_ref()) => {
             return Err(at.at(
@@ -454,6 +496,8 @@ fn members(at: &Locator, central: &Central, raw: RawMembers) -> Result<Members, 
         exclude: raw.exclude.into_iter().map(Spanned::into_inner).collect(),
         concurrency,
         second_copy: raw.second_copy,
+        ous,
+        exclude_ous,
     })
 }
 

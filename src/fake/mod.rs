@@ -62,6 +62,10 @@ pub struct World {
     /// (account, operation): calls that account's credentials may not make (AccessDenied), as an SCP or
     /// a permission boundary would refuse them. Checked by the CloudWatch Logs, IAM and EC2 writes.
     pub deny_calls: BTreeSet<(String, String)>,
+    /// The organization's OUs: (parent ID, the OU); the root is [`FAKE_ROOT`].
+    pub org_ous: Vec<(String, crate::aws::OuNode)>,
+    /// account -> its parent OU; an account with no entry is right below the root.
+    pub org_parent: BTreeMap<String, String>,
     /// key ARN -> the key (KMS in the central account)
     pub keys: BTreeMap<String, FakeKey>,
     /// alias name (`alias/...`) -> key ARN
@@ -81,6 +85,9 @@ pub struct FakeRole {
     pub policies: BTreeMap<String, String>,
     pub created: tokio::time::Instant,
 }
+
+/// The fake organization's root ID.
+pub const FAKE_ROOT: &str = "r-fake";
 
 /// The fake. Clones share one world.
 #[derive(Clone)]
@@ -160,6 +167,48 @@ impl Central for FakeAws {
             accounts,
             next: (end < w.org_accounts.len()).then(|| end.to_string()),
         })
+    }
+
+    async fn list_roots(&self) -> Result<Vec<crate::aws::OuNode>, AwsError> {
+        self.call("ListRoots").await;
+        Ok(vec![crate::aws::OuNode {
+            id: FAKE_ROOT.to_owned(),
+            name: "Root".to_owned(),
+        }])
+    }
+
+    async fn list_child_ous(&self, parent: &str) -> Result<Vec<crate::aws::OuNode>, AwsError> {
+        self.call("ListOrganizationalUnitsForParent").await;
+        let w = self.world();
+        let known = parent == FAKE_ROOT || w.org_ous.iter().any(|(_, o)| o.id == parent);
+        if !known {
+            return Err(AwsError::new(
+                "ListOrganizationalUnitsForParent",
+                "ParentNotFoundException",
+                "We can't find a root or OU with the ParentId that you specified.",
+            ));
+        }
+        Ok(w.org_ous
+            .iter()
+            .filter(|(p, _)| p == parent)
+            .map(|(_, o)| o.clone())
+            .collect())
+    }
+
+    async fn list_accounts_for_parent(&self, parent: &str) -> Result<Vec<OrgAccount>, AwsError> {
+        let accounts: Vec<OrgAccount> = {
+            let w = self.world();
+            w.org_accounts
+                .iter()
+                .filter(|a| w.org_parent.get(&a.id).map_or(FAKE_ROOT, String::as_str) == parent)
+                .cloned()
+                .collect()
+        };
+        // pages of 20, as AWS: one call each
+        for _ in 0..accounts.len().div_ceil(20).max(1) {
+            self.call("ListAccountsForParent").await;
+        }
+        Ok(accounts)
     }
 
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {

@@ -22,7 +22,11 @@ impl Render for AuditReport {
         write_table(out, self)?;
         write_details(out, self)?;
         writeln!(out)?;
-        writeln!(out, "{}", coverage_line(self))
+        writeln!(out, "{}", coverage_line(self))?;
+        for o in &self.summary.by_ou {
+            writeln!(out, "  {}: {}/{} accounts", o.ou, o.covered, o.accounts)?;
+        }
+        Ok(())
     }
 
     fn json(&self) -> serde_json::Result<Value> {
@@ -49,7 +53,7 @@ fn write_table(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     for a in &report.accounts {
         t.add_row(vec![
             a.id.clone(),
-            name_cell(a).to_owned(),
+            super::name_with_ou(name_cell(a), a.ou.as_deref()),
             covered_cell(a).to_owned(),
             problems_cell(a, code_label, ", "),
         ]);

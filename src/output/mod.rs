@@ -122,6 +122,14 @@ fn md_cell(s: &str) -> String {
 
 /// The account table of `plan` and `apply`: ACCOUNT, NAME, TRAIL and `last` (what happens to it), one row
 /// per account, then the Organizations accounts left out, with `left_out` before their reason.
+/// An account's name, with its OU path on a second line when it is known.
+fn name_with_ou(name: &str, ou: Option<&str>) -> String {
+    match ou {
+        Some(ou) => format!("{name}\n{ou}"),
+        None => name.to_owned(),
+    }
+}
+
 fn account_table(
     last: &str,
     rows: impl IntoIterator<Item = [String; 4]>,

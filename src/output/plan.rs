@@ -160,7 +160,7 @@ fn account_rows(r: &PlanReport) -> (comfy_table::Table, Tally) {
     let rows = r.plan.accounts.iter().map(|a| {
         [
             a.id.to_string(),
-            a.name.clone(),
+            super::name_with_ou(&a.name, a.ou.as_deref()),
             a.trail_arn.name.clone(),
             plan_cell(a, &mut tally),
         ]

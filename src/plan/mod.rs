@@ -147,6 +147,9 @@ pub enum AccountPlanStatus {
 pub struct AccountPlan {
     pub id: AccountId,
     pub name: String,
+    /// Its OU path, when the organization was walked by OU (`organizational_units`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ou: Option<String>,
     pub trail_arn: TrailArn,
     #[serde(flatten)]
     pub status: AccountPlanStatus,
@@ -693,6 +696,7 @@ fn account_plan(
     AccountPlan {
         id: t.id.clone(),
         name: t.name.clone(),
+        ou: t.ou.clone(),
         trail_arn: desired.arn.clone(),
         status,
         second_copy_of,

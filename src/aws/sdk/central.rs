@@ -12,7 +12,7 @@ use aws_sdk_s3::types::{
 
 use super::session::{RoleSession, session_name};
 use super::{SdkMember, aws_err, retry_partition};
-use crate::aws::{AwsError, Central, Guard, Listing, OrgAccount, OrgPage, emulator};
+use crate::aws::{AwsError, Central, Guard, Listing, OrgAccount, OrgPage, OuNode, emulator};
 use crate::config::{Access, Target};
 use crate::model::{BucketName, Region};
 
@@ -131,6 +131,21 @@ fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     )
 }
 
+/// An Organizations account in plain values. State (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED,
+/// PENDING_ACTIVATION) replaces Status, which AWS retired in September 2026 and no longer sends; Status only
+/// when State is absent (ORG-2).
+fn org_account(a: &aws_sdk_organizations::types::Account) -> Option<OrgAccount> {
+    let active = match a.state() {
+        Some(state) => state.as_str() == "ACTIVE",
+        None => a.status().is_none_or(|s| s.as_str() == "ACTIVE"),
+    };
+    Some(OrgAccount {
+        id: a.id()?.to_owned(),
+        name: a.name().unwrap_or_default().to_owned(),
+        active,
+    })
+}
+
 #[async_trait]
 impl Central for SdkCentral {
     type Member = SdkMember;
@@ -163,27 +178,81 @@ impl Central for SdkCentral {
             .send()
             .await
             .map_err(|e| aws_err("ListAccounts", e))?;
-        let accounts = page
-            .accounts()
-            .iter()
-            .filter_map(|a| {
-                // State (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED, PENDING_ACTIVATION) replaces Status,
-                // which AWS retired in September 2026 and no longer sends; Status only when State is absent
-                let active = match a.state() {
-                    Some(state) => state.as_str() == "ACTIVE",
-                    None => a.status().is_none_or(|s| s.as_str() == "ACTIVE"),
-                };
-                Some(OrgAccount {
-                    id: a.id()?.to_owned(),
-                    name: a.name().unwrap_or_default().to_owned(),
-                    active,
-                })
-            })
-            .collect();
+        let accounts = page.accounts().iter().filter_map(org_account).collect();
         Ok(OrgPage {
             accounts,
             next: page.next_token.filter(|t| !t.is_empty()),
         })
+    }
+
+    async fn list_roots(&self) -> Result<Vec<OuNode>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .orgs
+                .list_roots()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| aws_err("ListRoots", e))?;
+            out.extend(page.roots().iter().filter_map(|r| {
+                Some(OuNode {
+                    id: r.id()?.to_owned(),
+                    name: r.name().unwrap_or("Root").to_owned(),
+                })
+            }));
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_child_ous(&self, parent: &str) -> Result<Vec<OuNode>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .orgs
+                .list_organizational_units_for_parent()
+                .parent_id(parent)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| aws_err("ListOrganizationalUnitsForParent", e))?;
+            out.extend(page.organizational_units().iter().filter_map(|o| {
+                Some(OuNode {
+                    id: o.id()?.to_owned(),
+                    name: o.name().unwrap_or_default().to_owned(),
+                })
+            }));
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn list_accounts_for_parent(&self, parent: &str) -> Result<Vec<OrgAccount>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .orgs
+                .list_accounts_for_parent()
+                .parent_id(parent)
+                .set_max_results(self.page_size)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| aws_err("ListAccountsForParent", e))?;
+            out.extend(page.accounts().iter().filter_map(org_account));
+            token = page.next_token.filter(|t| !t.is_empty());
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
     }
 
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {

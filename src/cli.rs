@@ -63,7 +63,7 @@ pub enum Command {
     /// Print the complete bucket policy that `apply` would write (pretty JSON).
     Policy,
     /// Show what `apply` would change: the bucket, the policy, and each account's trail. Read-only.
-    Plan,
+    Plan(PlanArgs),
     /// Make it so: bucket, policy (backed up first), then every account's trail.
     Apply(ApplyArgs),
     /// Put a backed-up bucket policy back (the current one is backed up first).
@@ -86,11 +86,23 @@ pub struct RestoreArgs {
     pub backup_dir: PathBuf,
 }
 
+#[derive(Debug, Args, Default)]
+pub struct PlanArgs {
+    /// Show the entries --prune would remove from trailhub's statements (accounts no longer in scope).
+    #[arg(long)]
+    pub prune: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Also remove, from the statements trailhub manages in the bucket and key policies, the entries of
+    /// accounts no longer in scope (left the organization, closed, suspended, excluded, or out of
+    /// accounts.toml). Backed up first, as every write; other statements are never touched.
+    #[arg(long)]
+    pub prune: bool,
     /// Where the bucket policy is backed up before it is replaced.
     #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
     pub backup_dir: PathBuf,

@@ -64,7 +64,7 @@ fn main() -> ExitCode {
     // finish what is in flight first
     let read_only = matches!(
         cli.command,
-        Command::Policy | Command::Plan | Command::Audit(_)
+        Command::Policy | Command::Plan(_) | Command::Audit(_)
     );
     let code = runtime.block_on(async {
         let (abort_tx, abort_rx) = tokio::sync::oneshot::channel::<()>();

@@ -128,6 +128,7 @@ fn merge(
             trails: t,
             flow_log_accounts: &[],
             org_id: org,
+            prune: None,
         },
     )
 }

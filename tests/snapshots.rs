@@ -219,6 +219,7 @@ impl World {
 
     fn apply(&self, yes: bool) -> Command {
         Command::Apply(ApplyArgs {
+            prune: false,
             yes,
             backup_dir: self.path("backups"),
         })
@@ -324,7 +325,7 @@ async fn policy() {
 async fn plan() {
     for (format, name) in FORMATS {
         let w = World::drifted();
-        let (shown, _) = w.run(&Command::Plan, format, &[]).await;
+        let (shown, _) = w.run(&Command::Plan(Default::default()), format, &[]).await;
         insta::assert_snapshot!(format!("plan_{name}"), shown);
         assert_eq!(w.writes(), 0);
     }
@@ -374,7 +375,7 @@ async fn apply_nothing_to_do() {
 async fn plan_with_logs() {
     for (format, name) in FORMATS {
         let w = World::logs();
-        let (shown, _) = w.run(&Command::Plan, format, &[]).await;
+        let (shown, _) = w.run(&Command::Plan(Default::default()), format, &[]).await;
         insta::assert_snapshot!(format!("plan_logs_{name}"), shown);
         assert_eq!(w.writes(), 0);
     }

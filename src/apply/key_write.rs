@@ -44,6 +44,12 @@ pub(crate) async fn write_key<C: Central>(
     plan: &Plan,
     backup_dir: &Path,
 ) -> Result<Option<KeyOutcome>, ApplyError> {
+    let scope = cfg.prune.then(|| {
+        std::iter::once(cfg.central.account_id.to_string())
+            .chain(plan.entries.iter().map(|e| e.account.to_string()))
+            .chain(plan.flow_log_accounts.iter().map(ToString::to_string))
+            .collect::<std::collections::BTreeSet<String>>()
+    });
     let input = KeyInput {
         partition: cfg.central.region.partition(),
         central: &cfg.central.account_id,
@@ -51,6 +57,7 @@ pub(crate) async fn write_key<C: Central>(
         trails: &plan.key_trails,
         flow_log_accounts: &plan.flow_log_accounts,
         org_id: plan.org_id.as_deref(),
+        prune: scope.as_ref(),
     };
     match &plan.key {
         None | Some(KeyPlan::Blocked { .. }) => Ok(None),

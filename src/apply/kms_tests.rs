@@ -390,3 +390,70 @@ async fn a_deny_written_after_the_plan_blocks_the_trails_at_apply() {
         "the other writer's statement is kept"
     );
 }
+
+/// `--prune` (issue 13, part 2): an account taken out of accounts.toml keeps its entries without it (the
+/// audit's stale-policy-entry); with it, plan shows each with `-`, apply removes them from the bucket policy
+/// and the key policy (backed up first), the others' statements stay, and a second run changes nothing.
+#[tokio::test(start_paused = true)]
+async fn prune_removes_the_entries_of_accounts_no_longer_in_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = world();
+    let team = json!({"Sid": "TeamReads", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111111111111:role/siem"}, "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::sec-log/AWSLogs/200000000002/*"});
+    aws.world().buckets.insert(
+        "sec-log".into(),
+        Some(json!({"Version": "2012-10-17", "Statement": [team.clone()]}).to_string()),
+    );
+    run(&aws, &config(3, "create"), dir.path()).await;
+    let gone = "200000000002";
+    let mut fewer = config(2, "create");
+    let (p, _) = run(&aws, &fewer, dir.path()).await;
+    assert!(p.policy.pruned.is_empty());
+    let kept = aws.world().buckets["sec-log"].clone().unwrap();
+    assert!(
+        kept.contains(&format!("trail/M2-CT")),
+        "without --prune the entries are kept"
+    );
+
+    fewer.prune = true;
+    let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
+    let (scope, p, obs) = crate::commands::full_plan(&aws, &fewer, 4, &opts.interrupt)
+        .await
+        .unwrap();
+    assert!(p.policy.changed);
+    assert!(
+        p.policy.pruned.iter().all(|e| e.contains(gone)),
+        "{:?}",
+        p.policy.pruned
+    );
+    assert_eq!(p.policy.pruned.len(), 2, "{:?}", p.policy.pruned);
+    let Some(KeyPlan::Use { policy: key, .. }) = &p.key else {
+        panic!("{:?}", p.key)
+    };
+    assert_eq!(
+        key.pruned,
+        [format!(
+            "arn:aws:cloudtrail:ap-northeast-2:{gone}:trail/M2-CT"
+        )]
+    );
+    let r = apply(&aws, &fewer, &scope, &p, obs, &opts).await.unwrap();
+    assert_eq!(r.exit_code(), 0, "{r:#?}");
+    assert!(r.policy.backup.is_some() && r.key.as_ref().unwrap().backup.is_some());
+    let bucket: Value =
+        serde_json::from_str(aws.world().buckets["sec-log"].as_deref().unwrap()).unwrap();
+    let stmts = bucket["Statement"].as_array().unwrap();
+    assert!(
+        stmts.contains(&team),
+        "the team's statement naming that account is not trailhub's: kept"
+    );
+    let ours: Vec<&Value> = stmts.iter().filter(|s| s != &&team).collect();
+    assert!(
+        !serde_json::to_string(&ours).unwrap().contains(gone),
+        "{ours:?}"
+    );
+    let arn = aws.world().aliases["alias/trailhub-cloudtrail"].clone();
+    assert!(!aws.world().keys[&arn].policy.contains(gone));
+    let (again, _) = run(&aws, &fewer, dir.path()).await;
+    assert!(!again.has_changes(), "{again:#?}");
+}

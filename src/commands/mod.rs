@@ -52,6 +52,11 @@ pub async fn execute(
     interrupt: Interrupt,
 ) -> Result<i32> {
     let mut cfg = Config::load(&global.config)?;
+    cfg.prune = match command {
+        Command::Plan(a) => a.prune,
+        Command::Apply(a) => a.prune,
+        _ => false,
+    };
     if let Some(r) = &global.region {
         cfg.central.region = r
             .parse::<Region>()
@@ -94,7 +99,7 @@ pub async fn run<C: Central>(
             output::print(out, console, format, &merged)?;
             Ok(0)
         }
-        Command::Plan => {
+        Command::Plan(_) => {
             let report = plan::run(central, cfg, concurrency, &interrupt).await?;
             output::print(out, console, format, &report)?;
             Ok(report.exit_code())

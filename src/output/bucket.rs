@@ -55,6 +55,12 @@ pub(super) fn write_key_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()>
     for t in &merged.kept {
         writeln!(out, "  = {t} (kept, not managed here)")?;
     }
+    for t in &merged.pruned {
+        writeln!(
+            out,
+            "  - {t} (account no longer in scope: removed, --prune)"
+        )?;
+    }
     Ok(())
 }
 

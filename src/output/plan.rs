@@ -117,6 +117,12 @@ fn write_policy(out: &mut dyn Write, p: &Merged) -> io::Result<()> {
             p.added_sources.len(),
             p.added_resources.len()
         ));
+        if !p.pruned.is_empty() {
+            what.push(format!(
+                "{} entries of accounts out of scope removed (--prune)",
+                p.pruned.len()
+            ));
+        }
         writeln!(out, "policy: change ({})", what.join("; "))?;
     } else {
         writeln!(out, "policy: up to date")?;
@@ -127,6 +133,12 @@ fn write_policy(out: &mut dyn Write, p: &Merged) -> io::Result<()> {
     }
     for k in p.kept_sources.iter().chain(&p.kept_resources) {
         writeln!(out, "  = {k} (kept, not managed here)")?;
+    }
+    for k in &p.pruned {
+        writeln!(
+            out,
+            "  - {k} (account no longer in scope: removed, --prune)"
+        )?;
     }
     for r in p.rewritten_sources.iter().chain(&p.rewritten_resources) {
         writeln!(out, "  ~ {r} (now written in the {} form)", p.form.name())?;

@@ -81,6 +81,9 @@ pub struct KeyInput<'a> {
     pub flow_log_accounts: &'a [AccountId],
     /// The organization's ID, with `source = "organizations"`.
     pub org_id: Option<&'a str>,
+    /// With `--prune`: the accounts in scope; the trails and accounts trailhub's statements name beyond
+    /// them are taken out rather than kept.
+    pub prune: Option<&'a BTreeSet<String>>,
 }
 
 /// The merged key policy.
@@ -101,6 +104,9 @@ pub struct KeyMerged {
     pub kept: Vec<String>,
     /// The Sids (or positions) of the statements trailhub did not write: kept as they are.
     pub foreign: Vec<String>,
+    /// With `--prune`: the trails and accounts taken out, each of an account no longer in scope.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pruned: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,10 +146,14 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
             serde_json::from_str::<Value>(t).map_err(|e| KeyPolicyError::NotJson(e.to_string()))
         })
         .transpose()?;
-    let (foreign, named) = match &live_doc {
+    let (foreign, mut named) = match &live_doc {
         Some(doc) => split(doc)?,
         None => (vec![root_statement(input)], Named::default()),
     };
+    let pruned = input
+        .prune
+        .map(|s| prune(&mut named, s))
+        .unwrap_or_default();
     let want = wanted(input);
     let union = union(&named, &want);
     let mut last = None;
@@ -176,6 +186,7 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
                     .enumerate()
                     .map(|(i, s)| label(s, i))
                     .collect(),
+                pruned,
                 policy,
                 text,
             });
@@ -265,6 +276,22 @@ fn read_ours(sid: &str, s: &Value, named: &mut Named) -> Result<(), KeyPolicyErr
         _ => {}
     }
     Ok(())
+}
+
+/// Takes out of `named` the trails and accounts of accounts not in `in_scope`; what was taken out.
+fn prune(named: &mut Named, in_scope: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut keep = |v: &String, account: Option<&str>| {
+        let keep = account.is_none_or(|a| in_scope.contains(a));
+        if !keep {
+            out.push(v.clone());
+        }
+        keep
+    };
+    named.trails.retain(|t| keep(t, account_of(t)));
+    named.accounts.retain(|a| keep(a, Some(a)));
+    named.log_accounts.retain(|a| keep(a, Some(a)));
+    out
 }
 
 /// What this run wants named.

@@ -86,13 +86,15 @@ pub fn key_names(cfg: &Config, plan: &KeyPlan) -> Vec<String> {
     names
 }
 
-/// Plans the key for these trails and flow-log accounts; None without `kms_key`.
+/// Plans the key for these trails and flow-log accounts; None without `kms_key`. `prune`: with `--prune`,
+/// the accounts in scope.
 pub fn key_plan(
     cfg: &Config,
     state: Option<&KeyState>,
     trails: &[(AccountId, TrailArn)],
     flow_log_accounts: &[AccountId],
     org_id: Option<&str>,
+    prune: Option<&std::collections::BTreeSet<String>>,
 ) -> Option<KeyPlan> {
     let configured = cfg.central.kms_key.as_ref()?;
     let input = KeyInput {
@@ -102,6 +104,7 @@ pub fn key_plan(
         trails,
         flow_log_accounts,
         org_id,
+        prune,
     };
     let blocked = |reason: String, in_force: Option<(String, Value)>| KeyPlan::Blocked {
         key: configured.lookup().to_owned(),

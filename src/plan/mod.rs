@@ -12,6 +12,7 @@ pub mod key_policy;
 pub mod kms;
 pub mod layout;
 pub mod policy;
+pub mod prune;
 pub mod selectors;
 pub mod trails;
 
@@ -319,7 +320,13 @@ pub fn merge_entries(
     org: Option<&Org>,
     live: Option<&str>,
 ) -> Result<Merged, PolicyError> {
-    let live = live.map(parse_live).transpose()?;
+    let mut live = live.map(parse_live).transpose()?;
+    let mut pruned = Vec::new();
+    if let (true, Some(l)) = (cfg.prune, &live) {
+        let (kept, removed) = prune::prune(l, &in_scope(cfg, entries, flow_log_accounts));
+        live = Some(kept);
+        pruned = removed;
+    }
     let input = PolicyInput {
         bucket: &cfg.central.bucket,
         partition: cfg.central.region.partition(),
@@ -332,7 +339,22 @@ pub fn merge_entries(
             region: cfg.central.region.as_str(),
         },
     };
-    merge(live.as_ref(), &input)
+    let mut merged = merge(live.as_ref(), &input)?;
+    merged.changed |= !pruned.is_empty();
+    merged.pruned = pruned;
+    Ok(merged)
+}
+
+/// The accounts in scope, for `--prune`: the central account, each entry's and each flow-log account.
+pub fn in_scope(
+    cfg: &Config,
+    entries: &[Entry],
+    flow_log_accounts: &[AccountId],
+) -> std::collections::BTreeSet<String> {
+    std::iter::once(cfg.central.account_id.to_string())
+        .chain(entries.iter().map(|e| e.account.to_string()))
+        .chain(flow_log_accounts.iter().map(ToString::to_string))
+        .collect()
 }
 
 /// Does `policy` let this target's trail deliver to the central bucket?
@@ -491,12 +513,16 @@ pub fn plan(
             )
         })
         .collect();
+    let scope = cfg
+        .prune
+        .then(|| in_scope(cfg, &entries, &flow_log_accounts));
     let key = kms::key_plan(
         cfg,
         bucket.key.as_ref(),
         &key_trails,
         &flow_log_accounts,
         org_id,
+        scope.as_ref(),
     );
     let key_names = key
         .as_ref()

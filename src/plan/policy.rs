@@ -329,6 +329,10 @@ pub struct Merged {
     /// Source entries (ARNs, account IDs or patterns, organization) and resources added.
     pub added_sources: Vec<String>,
     pub added_resources: Vec<String>,
+    /// With `--prune`: the entries taken out of trailhub's statements, each naming an account no longer in
+    /// scope.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pruned: Vec<String>,
     /// Entries already in the two statements that the config does not name: kept, not managed here.
     pub kept_sources: Vec<String>,
     pub kept_resources: Vec<String>,
@@ -1474,6 +1478,7 @@ fn trail_report(l: &Live, input: &PolicyInput, form: Form, policy: &Value) -> Me
         legacy_statements: l.legacy.clone(),
         normalized_statement_list: l.normalized,
         log_delivery: None,
+        pruned: vec![],
     }
 }
 

@@ -35,6 +35,7 @@ fn merge(
         trails: t,
         flow_log_accounts: &[],
         org_id: org,
+        prune: None,
     };
     merge_key_policy(live, &input)
 }
@@ -174,6 +175,7 @@ fn flow_log_accounts_may_encrypt_with_the_buckets_key() {
         trails: &trails(1),
         flow_log_accounts: &accounts,
         org_id: None,
+        prune: None,
     };
     let m = merge_key_policy(None, &input).unwrap();
     for a in &accounts {

@@ -604,3 +604,49 @@ fn a_trail_of_trailhubs_name_homed_in_another_region_is_reported() {
         "no trail of that name homed in the central region"
     );
 }
+
+/// Issue 13, part 2, against moto: an account taken out of accounts.toml keeps its entries until
+/// `--prune`; `plan --prune` shows each with `-`, `apply --prune` removes them (backed up first), and a
+/// second `apply --prune` has nothing to do.
+#[test]
+fn prune_removes_the_entries_of_an_account_taken_out_of_the_file() {
+    let w = World::start();
+    w.write_config(&static_config(&MEMBERS[..2]));
+    assert_eq!(w.apply().code, 0);
+    let (gone, gone_name) = MEMBERS[1];
+    w.write_config(&static_config(&MEMBERS[..1]));
+    let kept = w.apply();
+    assert_eq!(kept.code, 0, "{kept}");
+    assert!(
+        w.policy_text(BUCKET).unwrap().contains(gone),
+        "kept without --prune"
+    );
+
+    let plan = w.trailhub(&["plan", "--prune"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    let trail = trail_arn(gone, &format!("{gone_name}-CLOUDTRAIL"));
+    assert!(
+        plan.stdout.contains(&format!(
+            "  - {trail} (account no longer in scope: removed, --prune)"
+        )),
+        "{plan}"
+    );
+    let backups = w.backup_dir();
+    let out = w.trailhub(&[
+        "apply",
+        "--yes",
+        "--prune",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(!w.policy_text(BUCKET).unwrap().contains(gone), "{out}");
+    let again = w.trailhub(&[
+        "apply",
+        "--yes",
+        "--prune",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
+    assert!(again.stdout.starts_with("nothing to do"), "{again}");
+}

@@ -71,6 +71,17 @@ pub enum Command {
     /// Check that every account's CloudTrail still reaches the central bucket. Read-only. Exit 0: every
     /// account covered; 1: at least one gap; 2: the audit could not run (runbooks/scheduled-audit.md).
     Audit(AuditArgs),
+    /// Print the completion script for SHELL on stdout (see the README for where each shell reads it).
+    Completions(CompletionsArgs),
+    /// Print trailhub's man page (roff) on stdout: trailhub man > ~/.local/share/man/man1/trailhub.1
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

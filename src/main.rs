@@ -60,12 +60,9 @@ fn main() -> ExitCode {
         }
     };
     let interrupt = Interrupt::default();
-    // policy, plan and audit change nothing: the first Ctrl-C ends them at once; apply and restore-policy
-    // finish what is in flight first
-    let read_only = matches!(
-        cli.command,
-        Command::Policy | Command::Plan | Command::Audit(_)
-    );
+    // only apply and restore-policy change something: they finish what is in flight on the first Ctrl-C;
+    // the others end at once
+    let read_only = !matches!(cli.command, Command::Apply(_) | Command::RestorePolicy(_));
     let code = runtime.block_on(async {
         let (abort_tx, abort_rx) = tokio::sync::oneshot::channel::<()>();
         let first = interrupt.clone();

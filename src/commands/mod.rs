@@ -5,11 +5,12 @@
 
 pub mod apply;
 pub mod audit;
+pub mod docs;
 pub mod plan;
 pub mod policy;
 pub mod restore;
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use anyhow::{Context, Result, bail};
 use time::OffsetDateTime;
@@ -51,6 +52,10 @@ pub async fn execute(
     out: &mut dyn Write,
     interrupt: Interrupt,
 ) -> Result<i32> {
+    if let Some(written) = generated(command, out) {
+        written?;
+        return Ok(0);
+    }
     let mut cfg = Config::load(&global.config)?;
     if let Some(r) = &global.region {
         cfg.central.region = r
@@ -127,6 +132,20 @@ pub async fn run<C: Central>(
             output::print_and_save(out, console, format, &report, args.output.as_deref())?;
             Ok(report.exit_code())
         }
+        Command::Completions(_) | Command::Man => {
+            generated(command, out).transpose()?;
+            Ok(0)
+        }
+    }
+}
+
+/// `completions` and `man`: text generated from the command line's definitions, which needs neither the
+/// accounts file nor AWS. None for the other commands.
+fn generated(command: &Command, out: &mut dyn Write) -> Option<io::Result<()>> {
+    match command {
+        Command::Completions(args) => Some(docs::completions(args.shell, out)),
+        Command::Man => Some(docs::man(out)),
+        _ => None,
     }
 }
 

@@ -329,6 +329,7 @@ async fn audit_case_with(c: &Case, extra: &str) {
     let audit_opts = AuditOptions {
         concurrency: c.concurrency,
         max_age: Duration::from_secs(24 * 3600),
+        progress: Default::default(),
     };
     let mut measured = Measured::default();
     for _ in 0..runs(c) {
@@ -365,6 +366,7 @@ async fn audit_history_case(c: &Case, files: usize, days: i64) {
     let audit_opts = AuditOptions {
         concurrency: c.concurrency,
         max_age: Duration::from_secs(24 * 3600),
+        progress: Default::default(),
     };
     let now = time::OffsetDateTime::now_utc();
     let mut measured = Measured::default();

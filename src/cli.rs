@@ -46,9 +46,12 @@ pub struct Global {
     /// ListAccounts page size (AWS returns at most 20).
     #[arg(long, global = true, hide = true, value_parser = clap::value_parser!(i32).range(1..=20))]
     pub org_page_size: Option<i32>,
-    /// More logs on stderr (-v: progress, -vv: debug). RUST_LOG overrides.
+    /// More logs on stderr (-v: each account's outcome, -vv: debug). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// No progress bar (plan, apply and audit draw one on stderr only when it is a terminal).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +74,17 @@ pub enum Command {
     /// Check that every account's CloudTrail still reaches the central bucket. Read-only. Exit 0: every
     /// account covered; 1: at least one gap; 2: the audit could not run (runbooks/scheduled-audit.md).
     Audit(AuditArgs),
+    /// Print the completion script for SHELL on stdout (see the README for where each shell reads it).
+    Completions(CompletionsArgs),
+    /// Print trailhub's man page (roff) on stdout: trailhub man > ~/.local/share/man/man1/trailhub.1
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

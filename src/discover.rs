@@ -15,6 +15,7 @@ use crate::plan::cloudwatch::{self, LogsSetup};
 use crate::plan::coverage::OtherTrail;
 use crate::plan::policy::Org;
 use crate::plan::{AccountFailure, AccountState, DeliveryState};
+use crate::progress::Progress;
 
 /// An Organizations account that is in scope but cannot be worked on (its name gives no valid trail name).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,17 +193,20 @@ async fn scope_by_ou<C: Central>(
 }
 
 /// The scope and every target observed, the observation of the first accounts overlapping the listing of
-/// later ListAccounts pages. At most `concurrency` accounts are observed at once.
+/// later ListAccounts pages. At most `concurrency` accounts are observed at once; `progress` hears of each
+/// account found and of each observed.
 pub async fn scope_and_observe<C: Central>(
     central: &C,
     cfg: &Config,
     concurrency: usize,
     interrupt: &Interrupt,
+    progress: &dyn Progress,
 ) -> Result<(Scope, Vec<Observation<C::Member>>), AwsError> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Target>();
     let listing = async move {
         let r = scope_streaming(central, cfg, |t| {
             let _ = tx.send(t.clone());
+            progress.found(1);
         })
         .await;
         drop(tx);
@@ -214,7 +218,9 @@ pub async fn scope_and_observe<C: Central>(
                 // Ctrl-C: no new account is started, observation included
                 return failed(t, AccountFailure::Interrupted, None);
             }
-            observe_one(central, cfg, t).await
+            let observed = observe_one(central, cfg, t).await;
+            progress.account_done(matches!(observed.state, AccountState::Failed(_)));
+            observed
         })
         .buffer_unordered(concurrency.max(1))
         .collect::<Vec<_>>();
@@ -444,7 +450,8 @@ mod tests {
         let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{name}-CT\"\n";
         let cfg = Config::parse(Path::new("t.toml"), text).unwrap();
         let start = Instant::now();
-        let (scope, obs) = scope_and_observe(&aws, &cfg, 16, &Interrupt::default())
+        let silent = crate::progress::Silent;
+        let (scope, obs) = scope_and_observe(&aws, &cfg, 16, &Interrupt::default(), &silent)
             .await
             .unwrap();
         let took = start.elapsed();

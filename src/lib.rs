@@ -9,7 +9,8 @@
 //!   bucket's settings and the KMS key), `apply` (the one policy
 //!   writer, then every account within a bound), `audit` (facts gathered, then judged).
 //! - `commands` runs each command from config to a report value; `output` is the only code that writes
-//!   results; `cli` and `interrupt` hold the command line and Ctrl-C.
+//!   results (and draws the progress bar); `cli`, `interrupt` and `progress` hold the command line, Ctrl-C
+//!   and what a run tells of its progress.
 
 pub mod apply;
 pub mod audit;
@@ -25,3 +26,4 @@ pub mod model;
 pub mod org_tree;
 pub mod output;
 pub mod plan;
+pub mod progress;

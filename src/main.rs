@@ -2,10 +2,15 @@
 
 use std::process::ExitCode;
 
+use std::io::IsTerminal;
+use std::sync::Arc;
+
 use clap::Parser;
 use trailhub::cli::{Cli, Command};
 use trailhub::interrupt::Interrupt;
 use trailhub::output::Terminal;
+use trailhub::output::progress::{Bar, LogWriter};
+use trailhub::progress::{Progress, SharedProgress};
 
 /// Whether an event may carry a credential: aws_sigv4 logs canonical requests (session token included),
 /// and the SDK's orchestrator and HTTP client log whole requests (Authorization, x-amz-security-token) at
@@ -25,7 +30,15 @@ fn may_carry_secrets(meta: &tracing::Metadata<'_>) -> bool {
             .any(|p| t.starts_with(p)))
 }
 
-fn init_logs(verbose: u8) {
+/// A progress bar for a person watching: stderr is a terminal that can redraw a line, and it was not
+/// turned off. Never under cron, CI or a pipe (stderr is then not a terminal).
+fn progress_bar(off: bool) -> Option<Arc<Bar>> {
+    let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+    (!off && !dumb && std::io::stderr().is_terminal()).then(Bar::new)
+}
+
+/// Logs on stderr, each line written with the progress bar (if any) lifted out of its way.
+fn init_logs(verbose: u8, bar: Option<Arc<Bar>>) {
     use tracing_subscriber::filter::{FilterExt, filter_fn};
     use tracing_subscriber::prelude::*;
     let default = match verbose {
@@ -36,11 +49,8 @@ fn init_logs(verbose: u8) {
     let env = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(
-            std::env::var_os("NO_COLOR").is_none()
-                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        )
+        .with_writer(LogWriter::new(bar))
+        .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
         .with_target(false)
         .with_filter(env.and(filter_fn(|m| !may_carry_secrets(m))));
     tracing_subscriber::registry().with(layer).init();
@@ -48,7 +58,17 @@ fn init_logs(verbose: u8) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logs(cli.global.verbose);
+    let bar = progress_bar(cli.global.no_progress);
+    init_logs(cli.global.verbose, bar.clone());
+    // what main prints on stderr itself goes below the bar, which is stopped first
+    let stop_bar = {
+        let bar = bar.clone();
+        move || {
+            if let Some(bar) = &bar {
+                bar.finish();
+            }
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -60,15 +80,13 @@ fn main() -> ExitCode {
         }
     };
     let interrupt = Interrupt::default();
-    // policy, plan and audit change nothing: the first Ctrl-C ends them at once; apply and restore-policy
-    // finish what is in flight first
-    let read_only = matches!(
-        cli.command,
-        Command::Policy | Command::Plan(_) | Command::Audit(_)
-    );
+    // only apply and restore-policy change something: they finish what is in flight on the first Ctrl-C;
+    // the others end at once
+    let read_only = !matches!(cli.command, Command::Apply(_) | Command::RestorePolicy(_));
     let code = runtime.block_on(async {
         let (abort_tx, abort_rx) = tokio::sync::oneshot::channel::<()>();
         let first = interrupt.clone();
+        let bar_on_interrupt = bar.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 if read_only {
@@ -76,14 +94,19 @@ fn main() -> ExitCode {
                     return;
                 }
                 first.trigger();
-                eprintln!("\ninterrupted: finishing the accounts in flight, starting no new one (Ctrl-C again aborts at once)");
+                let say = || eprintln!("\ninterrupted: finishing the accounts in flight, starting no new one (Ctrl-C again aborts at once)");
+                match &bar_on_interrupt {
+                    Some(bar) => bar.suspend(say),
+                    None => say(),
+                }
                 if tokio::signal::ctrl_c().await.is_ok() {
                     let _ = abort_tx.send(());
                 }
             }
         });
         let mut stdout = std::io::stdout().lock();
-        let mut terminal = Terminal;
+        let progress = bar.clone().map(|b| SharedProgress::new(b));
+        let mut terminal = Terminal::with_progress(progress.unwrap_or_default());
         let run = trailhub::commands::execute(
             &cli.global,
             &cli.command,
@@ -95,6 +118,7 @@ fn main() -> ExitCode {
             r = run => match r {
                 Ok(code) => code,
                 Err(e) => {
+                    stop_bar();
                     eprintln!("error: {e}");
                     for cause in e.chain().skip(1) {
                         eprintln!("  Caused by: {cause}");
@@ -103,6 +127,7 @@ fn main() -> ExitCode {
                 }
             },
             _ = abort_rx => {
+                stop_bar();
                 if read_only {
                     eprintln!("\ninterrupted: nothing was changed");
                 } else {

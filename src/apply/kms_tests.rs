@@ -248,6 +248,7 @@ async fn audit(aws: &FakeAws, cfg: &Config) -> crate::audit::AuditReport {
     let opts = crate::audit::AuditOptions {
         concurrency: 4,
         max_age: Duration::from_secs(86_400 * 365 * 100),
+        progress: Default::default(),
     };
     crate::audit::audit(aws, cfg, &opts, time::OffsetDateTime::now_utc())
         .await

@@ -36,6 +36,7 @@ use crate::discover::{Observation, Scope};
 use crate::interrupt::Interrupt;
 use crate::plan::policy::PolicyError;
 use crate::plan::{BucketAction, Plan};
+use crate::progress::SharedProgress;
 use account::{Shared, run_account};
 
 #[derive(Debug, Clone)]
@@ -56,6 +57,8 @@ pub struct ApplyOptions {
     pub mutation_interval: Duration,
     /// The same for CloudWatch Logs, IAM and EC2 (see `pacer` for each quota).
     pub intervals: Intervals,
+    /// Told of each account as its outcome is known; silent unless the command gives one that shows.
+    pub progress: SharedProgress,
 }
 
 impl ApplyOptions {
@@ -68,6 +71,7 @@ impl ApplyOptions {
             role_propagation_delay: Duration::from_secs(2),
             mutation_interval: Duration::from_secs(1),
             intervals: Intervals::default(),
+            progress: SharedProgress::default(),
         }
     }
 }
@@ -214,7 +218,9 @@ async fn apply_accounts<C: Central>(
     let accounts_in_flight = shared.opts.concurrency.max(1) * 16;
     let mut accounts: Vec<(usize, AccountOutcome)> = stream::iter(work.into_iter().enumerate())
         .map(|(i, (target, planned, member))| async move {
-            (i, run_account(shared, target, planned, member).await)
+            let outcome = run_account(shared, target, planned, member).await;
+            shared.opts.progress.account_done(outcome.has_failed());
+            (i, outcome)
         })
         .buffer_unordered(accounts_in_flight)
         .collect()
@@ -537,6 +543,7 @@ mod tests {
         let audit_opts = crate::audit::AuditOptions {
             concurrency: 2,
             max_age: Duration::from_secs(86_400),
+            progress: Default::default(),
         };
         let now = time::OffsetDateTime::now_utc();
         let r = crate::audit::audit(&aws, &cfg, &audit_opts, now)

@@ -159,6 +159,19 @@ impl AccountOutcome {
             || self.flow_logs.as_ref().is_some_and(|f| f.result.is_bad())
     }
 
+    /// Whether any part of the account failed (a part skipped by Ctrl-C did not).
+    pub fn has_failed(&self) -> bool {
+        self.result.is_failed()
+            || self
+                .cloudwatch
+                .as_ref()
+                .is_some_and(|c| c.result.is_failed())
+            || self
+                .flow_logs
+                .as_ref()
+                .is_some_and(|f| f.result.is_failed())
+    }
+
     /// Whether any part of the account changed something.
     pub fn changed(&self) -> bool {
         let changed = |r: &AccountResult| match r {

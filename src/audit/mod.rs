@@ -25,6 +25,7 @@ use std::time::Duration;
 use crate::aws::{AwsError, Central};
 use crate::config::Config;
 use crate::plan::layout;
+use crate::progress::{Phase, SharedProgress};
 use judge::{Judge, live_policy};
 use report::report;
 
@@ -32,6 +33,8 @@ use report::report;
 pub struct AuditOptions {
     pub concurrency: usize,
     pub max_age: Duration,
+    /// Told of each account observed, then of each audited; silent unless the command gives one that shows.
+    pub progress: SharedProgress,
 }
 
 /// The audit could not run: nothing can be said about coverage (exit 2). The AWS error is part of each
@@ -64,12 +67,15 @@ pub async fn audit<C: Central>(
     now: time::OffsetDateTime,
 ) -> Result<AuditReport, AuditError> {
     let concurrency = opts.concurrency.max(1);
+    let progress = &*opts.progress;
+    progress.start(Phase::Observing, 0);
     let (scoped, live, key, settings) = tokio::join!(
-        observe::scope_and_observe(cfg, central, concurrency),
+        observe::scope_and_observe(cfg, central, concurrency, progress),
         observe::read_bucket(central, cfg),
         crate::central_read::read_key(central, cfg),
         crate::central_read::read_settings(central, cfg, true),
     );
+    progress.finish();
     let (observations, org) = scoped?;
     let (policy, policy_note) = live_policy(live?.as_deref());
     let key = key.map_err(AuditError::Key)?.map(|k| key_facts(cfg, k));
@@ -81,6 +87,7 @@ pub async fn audit<C: Central>(
     let window = observe::Window::new(now, opts.max_age);
     let org_id = org.as_ref().map(|o| o.id.as_str());
     let org_id = org_id.or(org_trail.as_ref().map(|t| t.org_id.as_str()));
+    progress.start(Phase::Auditing, observations.len());
     let audited = observe::gather(
         central,
         cfg,
@@ -88,9 +95,10 @@ pub async fn audit<C: Central>(
         org_trail.as_ref(),
         org_id,
         window,
-        concurrency,
+        (concurrency, progress),
     )
     .await;
+    progress.finish();
     let judge = Judge {
         cfg,
         policy: &policy,
@@ -256,6 +264,7 @@ concurrency = 3
         let opts = AuditOptions {
             concurrency: cfg.members.concurrency,
             max_age: Duration::from_secs(86_400),
+            progress: Default::default(),
         };
         let r = audit(&aws, &cfg, &opts, now()).await.unwrap();
         assert_eq!(
@@ -306,6 +315,7 @@ concurrency = 3
         let opts = AuditOptions {
             concurrency: 2,
             max_age: Duration::from_secs(86_400),
+            progress: Default::default(),
         };
         let e = audit(&aws, &cfg, &opts, now()).await.unwrap_err();
         assert!(matches!(e, AuditError::NoBucket { .. }), "{e}");
@@ -379,6 +389,7 @@ concurrency = 3
             &AuditOptions {
                 concurrency: 2,
                 max_age: Duration::from_secs(86_400),
+                progress: Default::default(),
             },
             super::tests::at(now),
         )

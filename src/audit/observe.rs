@@ -16,6 +16,7 @@ use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
 use crate::plan::policy::Org;
 use crate::plan::trails::delivers_to;
 use crate::plan::{AccountFailure, AccountState, layout};
+use crate::progress::Progress;
 
 /// An account in scope as observed, and whether `apply` manages it (its trail is trailhub's to judge
 /// first).
@@ -35,10 +36,12 @@ pub(super) async fn scope_and_observe<C: Central>(
     cfg: &Config,
     central: &C,
     concurrency: usize,
+    progress: &dyn Progress,
 ) -> Result<(Vec<Observed<C::Member>>, Option<Org>), AuditError> {
     // the audit is read-only and stops at once on Ctrl-C: nothing to finish, so no interrupt to honour
+    let interrupt = Interrupt::default();
     let (found, observed) =
-        discover::scope_and_observe(central, cfg, concurrency, &Interrupt::default())
+        discover::scope_and_observe(central, cfg, concurrency, &interrupt, progress)
             .await
             .map_err(AuditError::Organizations)?;
     let unmanaged = unmanaged_targets(cfg, &found.targets, found.rejected);
@@ -228,7 +231,8 @@ impl Window {
     }
 }
 
-/// Every account's facts, at most `concurrency` accounts at once, in the order of `observations`.
+/// Every account's facts, at most `concurrency` accounts at once, in the order of `observations`;
+/// `progress` hears of each account as its facts are in.
 pub(super) async fn gather<C: Central>(
     central: &C,
     cfg: &Config,
@@ -236,14 +240,13 @@ pub(super) async fn gather<C: Central>(
     org_trail: Option<&OrgTrail>,
     org_id: Option<&str>,
     window: Window,
-    concurrency: usize,
+    (concurrency, progress): (usize, &dyn Progress),
 ) -> Vec<Audited> {
     let mut gathered: Vec<(usize, Audited)> = stream::iter(observations.into_iter().enumerate())
         .map(|(i, (o, managed))| async move {
-            (
-                i,
-                audited(central, cfg, &o, managed, (org_trail, org_id), window).await,
-            )
+            let a = audited(central, cfg, &o, managed, (org_trail, org_id), window).await;
+            progress.account_done(matches!(a.facts, Facts::Unreachable(_)));
+            (i, a)
         })
         .buffer_unordered(concurrency)
         .collect()

@@ -3,13 +3,14 @@
 
 use anyhow::Result;
 
-use super::full_plan;
+use super::full_plan_showing;
 use super::plan::PlanReport;
 use crate::apply::{ApplyOptions, ApplyReport, apply};
 use crate::aws::Central;
 use crate::config::Config;
 use crate::discover::Rejected;
 use crate::plan::{AccountPlan, FlowLogsPlan};
+use crate::progress::Phase;
 
 #[derive(Debug, Clone)]
 pub enum ApplyOutcome {
@@ -51,8 +52,9 @@ pub async fn run<C: Central>(
     opts: &ApplyOptions,
     review: &mut dyn FnMut(&PlanReport) -> Result<bool>,
 ) -> Result<ApplyOutcome> {
+    let progress = &*opts.progress;
     let (scope, plan, observations) =
-        full_plan(central, cfg, opts.concurrency, &opts.interrupt).await?;
+        full_plan_showing(central, cfg, opts.concurrency, &opts.interrupt, progress).await?;
     let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked) && !plan.bucket_blocked();
     if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
         let vpcs = cfg.flow_logs.as_ref().map(|_| {
@@ -75,7 +77,10 @@ pub async fn run<C: Central>(
     if !yes && !review(&planned)? {
         return Ok(ApplyOutcome::NotApplied);
     }
-    let report = apply(central, cfg, &scope, &planned.plan, observations, opts).await?;
+    progress.start(Phase::Applying, planned.plan.accounts.len());
+    let report = apply(central, cfg, &scope, &planned.plan, observations, opts).await;
+    progress.finish();
+    let report = report?;
     Ok(ApplyOutcome::Applied {
         report,
         rejected: planned.rejected,

@@ -5,11 +5,12 @@
 
 pub mod apply;
 pub mod audit;
+pub mod docs;
 pub mod plan;
 pub mod policy;
 pub mod restore;
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use anyhow::{Context, Result, bail};
 use time::OffsetDateTime;
@@ -24,6 +25,7 @@ use crate::interrupt::Interrupt;
 use crate::model::Region;
 use crate::output::{self, Console, Previewed};
 use crate::plan::{BucketState, Plan, plan};
+use crate::progress::{Phase, Progress, Silent};
 
 /// An error that stops the whole command before anything is done (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,10 @@ pub async fn execute(
     out: &mut dyn Write,
     interrupt: Interrupt,
 ) -> Result<i32> {
+    if let Some(written) = generated(command, out) {
+        written?;
+        return Ok(0);
+    }
     let mut cfg = Config::load(&global.config)?;
     cfg.prune = match command {
         Command::Plan(a) => a.prune,
@@ -93,6 +99,7 @@ pub async fn run<C: Central>(
         console,
         out,
     } = s;
+    let progress = console.progress();
     match command {
         Command::Policy => {
             let merged = policy::run(central, cfg).await?;
@@ -100,12 +107,13 @@ pub async fn run<C: Central>(
             Ok(0)
         }
         Command::Plan(_) => {
-            let report = plan::run(central, cfg, concurrency, &interrupt).await?;
+            let report = plan::run(central, cfg, concurrency, &interrupt, &*progress).await?;
             output::print(out, console, format, &report)?;
             Ok(report.exit_code())
         }
         Command::Apply(args) => {
-            let opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
+            let mut opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
+            opts.progress = progress;
             let outcome = apply::run(central, cfg, args.yes, &opts, &mut |planned| {
                 output::print(out, console, format, planned)?;
                 ask(out, console, "Apply these changes?")
@@ -128,10 +136,24 @@ pub async fn run<C: Central>(
             Ok(outcome.exit_code())
         }
         Command::Audit(args) => {
-            let report = audit::run(central, cfg, args, concurrency, now()).await?;
+            let report = audit::run(central, cfg, args, concurrency, progress, now()).await?;
             output::print_and_save(out, console, format, &report, args.output.as_deref())?;
             Ok(report.exit_code())
         }
+        Command::Completions(_) | Command::Man => {
+            generated(command, out).transpose()?;
+            Ok(0)
+        }
+    }
+}
+
+/// `completions` and `man`: text generated from the command line's definitions, which needs neither the
+/// accounts file nor AWS. None for the other commands.
+fn generated(command: &Command, out: &mut dyn Write) -> Option<io::Result<()>> {
+    match command {
+        Command::Completions(args) => Some(docs::completions(args.shell, out)),
+        Command::Man => Some(docs::man(out)),
+        _ => None,
     }
 }
 
@@ -265,17 +287,30 @@ async fn read_bucket<C: Central>(
 }
 
 /// The scope, every account observed (overlapping the listing of the organization), the bucket read
-/// alongside, and the plan.
+/// alongside, and the plan; no progress shown (tests, benchmarks).
 pub async fn full_plan<C: Central>(
     central: &C,
     cfg: &Config,
     concurrency: usize,
     interrupt: &Interrupt,
 ) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
+    full_plan_showing(central, cfg, concurrency, interrupt, &Silent).await
+}
+
+/// [`full_plan`], telling `progress` of each account found and observed (the observing phase).
+pub async fn full_plan_showing<C: Central>(
+    central: &C,
+    cfg: &Config,
+    concurrency: usize,
+    interrupt: &Interrupt,
+    progress: &dyn Progress,
+) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
+    progress.start(Phase::Observing, 0);
     let (scoped, bucket) = tokio::join!(
-        scope_and_observe(central, cfg, concurrency, interrupt),
+        scope_and_observe(central, cfg, concurrency, interrupt, progress),
         read_bucket(central, cfg)
     );
+    progress.finish();
     let (scope, observations) = scoped.context(
         "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
     )?;

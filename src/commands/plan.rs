@@ -3,12 +3,13 @@
 
 use anyhow::Result;
 
-use super::full_plan;
+use super::full_plan_showing;
 use crate::aws::Central;
 use crate::config::Config;
 use crate::discover::Rejected;
 use crate::interrupt::Interrupt;
 use crate::plan::{AccountPlan, Plan};
+use crate::progress::Progress;
 
 /// The plan, and the Organizations accounts in scope that cannot be planned.
 #[derive(Debug, Clone)]
@@ -32,8 +33,10 @@ pub async fn run<C: Central>(
     cfg: &Config,
     concurrency: usize,
     interrupt: &Interrupt,
+    progress: &dyn Progress,
 ) -> Result<PlanReport> {
-    let (scope, plan, _) = full_plan(central, cfg, concurrency, interrupt).await?;
+    let (scope, plan, _) =
+        full_plan_showing(central, cfg, concurrency, interrupt, progress).await?;
     Ok(PlanReport {
         plan,
         rejected: scope.rejected,

@@ -1,9 +1,11 @@
-//! The person at the terminal: the yes/no question before a write, and notes kept apart from the results
-//! (stderr). [`Terminal`] is the real one (stdin and stderr, I/O); [`Scripted`] answers from a script and
-//! keeps a transcript, for tests.
+//! The person at the terminal: the yes/no question before a write, notes kept apart from the results
+//! (stderr) and the progress of a run. [`Terminal`] is the real one (stdin and stderr, I/O); [`Scripted`]
+//! answers from a script and keeps a transcript, for tests.
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, IsTerminal};
+
+use crate::progress::SharedProgress;
 
 pub trait Console {
     /// Whether there is someone to ask: without a terminal, a command that writes needs `--yes`.
@@ -12,11 +14,24 @@ pub trait Console {
     fn confirm(&mut self, question: &str) -> io::Result<bool>;
     /// A line for the person at the terminal that is not part of the results.
     fn note(&mut self, line: &str);
+    /// Where a run over the accounts tells its progress: nowhere, unless someone watches.
+    fn progress(&self) -> SharedProgress {
+        SharedProgress::default()
+    }
 }
 
-/// The real terminal: asks on stderr, reads the answer from stdin, writes notes to stderr.
+/// The real terminal: asks on stderr, reads the answer from stdin, writes notes to stderr, and shows
+/// progress where `main` gave it a bar.
 #[derive(Debug, Default)]
-pub struct Terminal;
+pub struct Terminal {
+    progress: SharedProgress,
+}
+
+impl Terminal {
+    pub fn with_progress(progress: SharedProgress) -> Self {
+        Terminal { progress }
+    }
+}
 
 impl Console for Terminal {
     fn can_ask(&self) -> bool {
@@ -32,6 +47,10 @@ impl Console for Terminal {
 
     fn note(&mut self, line: &str) {
         eprintln!("{line}");
+    }
+
+    fn progress(&self) -> SharedProgress {
+        self.progress.clone()
     }
 }
 

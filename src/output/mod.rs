@@ -1,7 +1,7 @@
 //! Rendering reports as text, JSON or Markdown: the only code that writes results (to the writer it is
 //! given, stdout in the binary). Each report renders in every format ([`Render`], one file per report);
 //! notes for the person at the terminal go through the [`Console`]; logs go to stderr through `tracing`,
-//! never here.
+//! never here (`progress` draws the bar on stderr and lifts it for each log line).
 
 mod apply;
 mod audit;
@@ -9,6 +9,7 @@ mod bucket;
 pub mod console;
 mod plan;
 mod policy;
+pub mod progress;
 mod restore;
 
 use std::io::{self, Write};

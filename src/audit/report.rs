@@ -121,6 +121,9 @@ pub struct AccountReport {
     /// The trail judged for this account (the one that delivers to the bucket, best first), if any.
     pub trail_arn: Option<String>,
     pub problems: Vec<Problem>,
+    /// The account's organizational unit path, like `Root/Workloads/Prod`, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ou: Option<String>,
 }
 
 /// One value in trailhub's two CloudTrail statements that belongs to an account not in scope.
@@ -217,6 +220,7 @@ fn account_report(j: &Judge, a: &Audited) -> AccountReport {
         covered: gaps(&problems) == 0,
         trail_arn,
         problems,
+        ou: None,
     }
 }
 
@@ -246,6 +250,7 @@ fn stale_accounts(stale: &[StaleEntry]) -> Vec<AccountReport> {
                         listed.join("; ")
                     ),
                 )],
+                ou: None,
             }
         })
         .collect()

@@ -101,7 +101,8 @@ pub struct AuditArgs {
     /// How old the newest log may be before delivery counts as stale: 24h, 90m, 2d, 1d12h...
     #[arg(long, default_value = "24h", value_name = "AGE", value_parser = crate::audit::parse_max_age)]
     pub max_age: std::time::Duration,
-    /// Also write the report, in the --format chosen, to this file.
+    /// Write the report, in the --format chosen, to this file instead of stdout (replaced whole, never left
+    /// half-written).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

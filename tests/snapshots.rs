@@ -468,21 +468,57 @@ async fn audited() -> World {
     w
 }
 
+fn audit_command(output: Option<PathBuf>) -> Command {
+    Command::Audit(AuditArgs {
+        max_age: Duration::from_secs(24 * 3600),
+        output,
+    })
+}
+
 #[tokio::test(start_paused = true)]
 async fn audit() {
     for (format, name) in FORMATS {
         let w = audited().await;
-        let report = w.path("report");
-        let command = Command::Audit(AuditArgs {
-            max_age: Duration::from_secs(24 * 3600),
-            output: Some(report.clone()),
-        });
         let before = w.writes();
-        let (shown, stdout) = w.run(&command, format, &[]).await;
+        let (shown, _) = w.run(&audit_command(None), format, &[]).await;
         insta::assert_snapshot!(format!("audit_{name}"), shown);
-        assert_eq!(std::fs::read_to_string(&report).unwrap(), stdout);
         assert_eq!(w.writes(), before);
     }
+}
+
+/// `audit --output FILE` (issue 13): in every format, the report goes to the file instead of stdout, which
+/// stays empty, and the exit code is still the audit's; a second run replaces the file whole.
+#[tokio::test(start_paused = true)]
+async fn audit_output_goes_to_the_file_instead_of_stdout() {
+    let w = audited().await;
+    for (format, name) in FORMATS {
+        let (_, stdout) = w.run(&audit_command(None), format, &[]).await;
+        assert!(stdout.len() > 100, "{name}: {stdout}");
+        let file = w.path(&format!("coverage.{name}"));
+        std::fs::write(&file, "x".repeat(100_000)).unwrap();
+        let (shown, to_stdout) = w.run(&audit_command(Some(file.clone())), format, &[]).await;
+        assert_eq!(to_stdout, "", "{name}");
+        assert!(shown.starts_with("exit code: 1\n"), "{name}: {shown}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout, "{name}");
+    }
+    let left: Vec<_> = std::fs::read_dir(w.path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".trailhub-report-"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    // a file that cannot be written is an error of the run (exit 2), not a report on stdout
+    let missing = w.path("no-such-dir/coverage.txt");
+    let (shown, to_stdout) = w
+        .run(&audit_command(Some(missing)), Format::Text, &[])
+        .await;
+    assert_eq!(to_stdout, "");
+    assert!(
+        shown.starts_with(
+            "exit code: error: cannot write the report to [TMP]/no-such-dir/coverage.txt"
+        ),
+        "{shown}"
+    );
 }
 
 /// `[cloudwatch]` and `[flow_logs]` for the audit with the new codes (issue 11).

@@ -124,7 +124,7 @@ pub async fn run<C: Central>(
         }
         Command::Audit(args) => {
             let report = audit::run(central, cfg, args, concurrency, now()).await?;
-            output::print_and_save(out, console, format, &report, args.output.as_deref())?;
+            output::print_to(out, console, format, &report, args.output.as_deref())?;
             Ok(report.exit_code())
         }
     }

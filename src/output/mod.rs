@@ -1,7 +1,7 @@
 //! Rendering reports as text, JSON or Markdown: the only code that writes results (to the writer it is
-//! given, stdout in the binary). Each report renders in every format ([`Render`], one file per report);
-//! notes for the person at the terminal go through the [`Console`]; logs go to stderr through `tracing`,
-//! never here.
+//! given, stdout in the binary, or a file for `audit --output`). Each report renders in every format
+//! ([`Render`], one file per report); notes for the person at the terminal go through the [`Console`]; logs
+//! go to stderr through `tracing`, never here.
 
 mod apply;
 mod audit;
@@ -50,21 +50,39 @@ pub fn print(
     }
 }
 
-/// Writes `report` to `out` and, when `file` is given, the same bytes to that file (`audit --output`).
-pub fn print_and_save(
+/// Writes `report` to `out`, or, when `file` is given, to that file instead (`audit --output`): rendered
+/// whole first, then written to a temporary file beside it and renamed over it, so that a reader of `file`
+/// sees the previous report or the new one, never half of one.
+pub fn print_to(
     out: &mut dyn Write,
     console: &mut dyn Console,
     format: Format,
     report: &dyn Render,
     file: Option<&Path>,
 ) -> anyhow::Result<()> {
+    let Some(path) = file else {
+        return Ok(print(out, console, format, report)?);
+    };
     let mut rendered = Vec::new();
     print(&mut rendered, console, format, report)?;
-    out.write_all(&rendered)?;
-    if let Some(path) = file {
-        std::fs::write(path, &rendered)
-            .with_context(|| format!("cannot write the report to {}", path.display()))?;
-    }
+    write_atomically(path, &rendered)
+        .with_context(|| format!("cannot write the report to {}", path.display()))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".trailhub-report-");
+    // the mode a plain create gives (0666 less the umask), not a temporary file's 0600
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 

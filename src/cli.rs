@@ -53,9 +53,16 @@ pub struct Global {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For people.
     Text,
+    /// One document for scripts (docs/json.md).
     Json,
+    /// For a ticket or a chat message.
     Markdown,
+    /// `audit` only: one self-contained page to open in a browser.
+    Html,
+    /// `audit` only: JUnit XML, one test case per account, for CI.
+    Junit,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
-//! Rendering reports as text, JSON or Markdown: the only code that writes results (to the writer it is
-//! given, stdout in the binary, or a file for `audit --output`). Each report renders in every format
-//! ([`Render`], one file per report); notes for the person at the terminal go through the [`Console`]; logs
-//! go to stderr through `tracing`, never here.
+//! Rendering reports as text, JSON, Markdown, HTML or JUnit XML: the only code that writes results (to the
+//! writer it is given, stdout in the binary, or a file for `audit --output`). Each report renders in every
+//! format it has ([`Render`], one file per report); notes for the person at the terminal go through the
+//! [`Console`]; logs go to stderr through `tracing`, never here.
 
 mod apply;
 mod audit;
@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::aws::Guard;
-use crate::cli::Format;
+use crate::cli::{Command, Format};
 use crate::discover::Rejected;
 use crate::plan::cloudwatch::SetupChange;
 use crate::plan::flow_logs::FlowLogChange;
@@ -34,6 +34,30 @@ pub trait Render {
     fn json(&self) -> serde_json::Result<Value>;
     /// For a ticket or a chat message.
     fn markdown(&self, out: &mut dyn Write) -> io::Result<()>;
+    /// One self-contained page to open in a browser: only the audit has one ([`check_format`]).
+    fn html(&self, _out: &mut dyn Write) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "no HTML form"))
+    }
+    /// JUnit XML for CI: only the audit has one ([`check_format`]).
+    fn junit(&self, _out: &mut dyn Write) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "no JUnit form"))
+    }
+}
+
+/// Whether `command`'s report renders in `format`: `html` and `junit` are the audit's only. The message
+/// for `--format` when it does not.
+pub fn check_format(command: &Command, format: Format) -> Result<(), String> {
+    let name = match format {
+        Format::Html => "html",
+        Format::Junit => "junit",
+        Format::Text | Format::Json | Format::Markdown => return Ok(()),
+    };
+    match command {
+        Command::Audit(_) => Ok(()),
+        _ => Err(format!(
+            "--format {name} is for `trailhub audit` only: use text, json or markdown for this command"
+        )),
+    }
 }
 
 /// Writes `report` to `out` in `format`.
@@ -47,6 +71,8 @@ pub fn print(
         Format::Text => report.text(out, console),
         Format::Json => print_json(out, &report.json()?),
         Format::Markdown => report.markdown(out),
+        Format::Html => report.html(out),
+        Format::Junit => report.junit(out),
     }
 }
 

@@ -56,9 +56,16 @@ pub struct Global {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For people.
     Text,
+    /// One document for scripts (docs/json.md).
     Json,
+    /// For a ticket or a chat message.
     Markdown,
+    /// `audit` only: one self-contained page to open in a browser.
+    Html,
+    /// `audit` only: JUnit XML, one test case per account, for CI.
+    Junit,
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,7 +134,8 @@ pub struct AuditArgs {
     /// How old the newest log may be before delivery counts as stale: 24h, 90m, 2d, 1d12h...
     #[arg(long, default_value = "24h", value_name = "AGE", value_parser = crate::audit::parse_max_age)]
     pub max_age: std::time::Duration,
-    /// Also write the report, in the --format chosen, to this file.
+    /// Write the report, in the --format chosen, to this file instead of stdout (replaced whole, never left
+    /// half-written).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

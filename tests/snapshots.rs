@@ -469,21 +469,143 @@ async fn audited() -> World {
     w
 }
 
+fn audit_command(output: Option<PathBuf>) -> Command {
+    Command::Audit(AuditArgs {
+        max_age: Duration::from_secs(24 * 3600),
+        output,
+    })
+}
+
 #[tokio::test(start_paused = true)]
 async fn audit() {
-    for (format, name) in FORMATS {
+    let junit = (Format::Junit, "junit");
+    for (format, name) in FORMATS.into_iter().chain([junit]) {
         let w = audited().await;
-        let report = w.path("report");
-        let command = Command::Audit(AuditArgs {
-            max_age: Duration::from_secs(24 * 3600),
-            output: Some(report.clone()),
-        });
         let before = w.writes();
-        let (shown, stdout) = w.run(&command, format, &[]).await;
+        let (shown, _) = w.run(&audit_command(None), format, &[]).await;
         insta::assert_snapshot!(format!("audit_{name}"), shown);
-        assert_eq!(std::fs::read_to_string(&report).unwrap(), stdout);
         assert_eq!(w.writes(), before);
     }
+}
+
+/// `audit --output FILE` (issue 13): in every format, the report goes to the file instead of stdout, which
+/// stays empty, and the exit code is still the audit's; a second run replaces the file whole.
+#[tokio::test(start_paused = true)]
+async fn audit_output_goes_to_the_file_instead_of_stdout() {
+    let w = audited().await;
+    for (format, name) in FORMATS
+        .into_iter()
+        .chain([(Format::Html, "html"), (Format::Junit, "junit")])
+    {
+        let (_, stdout) = w.run(&audit_command(None), format, &[]).await;
+        assert!(stdout.len() > 100, "{name}: {stdout}");
+        let file = w.path(&format!("coverage.{name}"));
+        std::fs::write(&file, "x".repeat(100_000)).unwrap();
+        let (shown, to_stdout) = w.run(&audit_command(Some(file.clone())), format, &[]).await;
+        assert_eq!(to_stdout, "", "{name}");
+        assert!(shown.starts_with("exit code: 1\n"), "{name}: {shown}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout, "{name}");
+    }
+    let left: Vec<_> = std::fs::read_dir(w.path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".trailhub-report-"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+    // a file that cannot be written is an error of the run (exit 2), not a report on stdout
+    let missing = w.path("no-such-dir/coverage.html");
+    let (shown, to_stdout) = w
+        .run(&audit_command(Some(missing)), Format::Html, &[])
+        .await;
+    assert_eq!(to_stdout, "");
+    assert!(
+        shown.starts_with(
+            "exit code: error: cannot write the report to [TMP]/no-such-dir/coverage.html"
+        ),
+        "{shown}"
+    );
+}
+
+/// Read with a WHATWG tokenizer (no parse error allowed): the first cell of each row of the accounts
+/// table, and the text of the coverage figure.
+fn account_ids_and_figure(html: &str) -> (Vec<String>, String) {
+    use html5gum::{Token, Tokenizer};
+    let (mut ids, mut figure) = (Vec::new(), String::new());
+    let (mut in_accounts, mut in_figure, mut first_cell) = (false, false, false);
+    let mut cell: Option<String> = None;
+    for token in Tokenizer::new(html) {
+        match token.unwrap() {
+            Token::StartTag(t) => {
+                let attr = |name: &[u8]| {
+                    t.attributes
+                        .iter()
+                        .find(|(k, _)| k.as_slice() == name)
+                        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                };
+                match t.name.as_slice() {
+                    b"table" => in_accounts = attr(b"class").as_deref() == Some("accounts"),
+                    b"tr" => first_cell = in_accounts,
+                    b"td" if first_cell => (cell, first_cell) = (Some(String::new()), false),
+                    _ => in_figure |= attr(b"id").as_deref() == Some("coverage"),
+                }
+            }
+            Token::EndTag(t) => match t.name.as_slice() {
+                b"td" => ids.extend(cell.take()),
+                b"p" => in_figure = false,
+                _ => {}
+            },
+            Token::String(text) => {
+                let text = String::from_utf8_lossy(&text);
+                if let Some(c) = cell.as_mut() {
+                    c.push_str(&text);
+                }
+                if in_figure {
+                    figure.push_str(&text);
+                }
+            }
+            Token::Error(e) => panic!("parse error: {}", *e),
+            _ => {}
+        }
+    }
+    (ids, figure)
+}
+
+/// The page and the JUnit XML of a real audit run (issue 13): what an HTML parser and an XML reader find
+/// match the report (one row, one test case per account; the gaps first, as failures).
+#[tokio::test(start_paused = true)]
+async fn audit_html_and_junit_match_the_report() {
+    let w = audited().await;
+    let (_, html) = w.run(&audit_command(None), Format::Html, &[]).await;
+    let (ids, figure) = account_ids_and_figure(&html);
+    assert_eq!(ids, [DEV, STG, PRD, "999999999999", CENTRAL]);
+    assert_eq!(figure, "2/4 accounts covered (50.0%)");
+
+    let (_, xml) = w.run(&audit_command(None), Format::Junit, &[]).await;
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    reader.config_mut().check_end_names = true;
+    let (mut cases, mut failures) = (0, Vec::new());
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                match e.name().as_ref() {
+                    b"testcase" => cases += 1,
+                    b"failure" => failures.push(
+                        e.try_get_attribute("message")
+                            .unwrap()
+                            .unwrap()
+                            .unescape_value()
+                            .unwrap()
+                            .into_owned(),
+                    ),
+                    _ => {}
+                }
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(cases, 5 + 1, "the accounts and the bucket");
+    assert_eq!(failures, ["stale-delivery", "not-logging"]);
 }
 
 /// `[cloudwatch]` and `[flow_logs]` for the audit with the new codes (issue 11).

@@ -5,8 +5,10 @@
 //! accounts at once, never a write); `judge` turns each account's facts into problems (`logs` for the
 //! CloudWatch Logs and flow log checks) and `stale` finds the policy entries of accounts no longer in
 //! scope, all pure; `report` holds the report's schema (documented in `runbooks/scheduled-audit.md`) and
-//! builds it; `duration` reads and writes ages.
+//! builds it; `codes` says what each code means and where its runbook section is; `duration` reads and
+//! writes ages.
 
+mod codes;
 mod duration;
 #[cfg(test)]
 mod fixtures;
@@ -17,6 +19,7 @@ mod observe;
 mod report;
 mod stale;
 
+pub use codes::CodeDoc;
 pub use duration::{age, parse_max_age};
 pub use report::{AccountReport, AuditReport, Code, Problem, Scope, Severity, StaleEntry, Summary};
 

@@ -57,6 +57,7 @@ pub async fn execute(
         written?;
         return Ok(0);
     }
+    output::check_format(command, global.format).map_err(Usage)?;
     let mut cfg = Config::load(&global.config)?;
     cfg.prune = match command {
         Command::Plan(a) => a.prune,
@@ -137,7 +138,7 @@ pub async fn run<C: Central>(
         }
         Command::Audit(args) => {
             let report = audit::run(central, cfg, args, concurrency, progress, now()).await?;
-            output::print_and_save(out, console, format, &report, args.output.as_deref())?;
+            output::print_to(out, console, format, &report, args.output.as_deref())?;
             Ok(report.exit_code())
         }
         Command::Completions(_) | Command::Man => {
@@ -329,4 +330,65 @@ pub async fn full_plan_showing<C: Central>(
         &states,
     )?;
     Ok((scope, plan, observations))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::AuditArgs;
+    use crate::output::Scripted;
+
+    /// `--format html` and `--format junit` belong to the audit: any other command refuses them before
+    /// it reads the accounts file or calls AWS (exit 2).
+    #[tokio::test]
+    async fn html_and_junit_are_for_the_audit_only() {
+        let global = |format| Global {
+            config: "/nonexistent/accounts.toml".into(),
+            endpoint_url: None,
+            profile: None,
+            region: None,
+            format,
+            max_attempts: 1,
+            concurrency: None,
+            org_page_size: None,
+            verbose: 0,
+            no_progress: false,
+        };
+        let mut console = Scripted::answering(&[]);
+        let mut out = Vec::new();
+        for format in [Format::Html, Format::Junit] {
+            let e = execute(
+                &global(format),
+                &Command::Plan(Default::default()),
+                &mut console,
+                &mut out,
+                Interrupt::default(),
+            )
+            .await
+            .unwrap_err();
+            assert!(e.is::<Usage>(), "{e:#}");
+            assert!(
+                e.to_string().ends_with(
+                    "is for `trailhub audit` only: use text, json or markdown for this command"
+                ),
+                "{e}"
+            );
+        }
+        // the audit takes them and goes on to the accounts file
+        let audit = Command::Audit(AuditArgs {
+            max_age: std::time::Duration::from_secs(3600),
+            output: None,
+        });
+        let e = execute(
+            &global(Format::Junit),
+            &audit,
+            &mut console,
+            &mut out,
+            Interrupt::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(!e.is::<Usage>(), "{e:#}");
+        assert!(out.is_empty());
+    }
 }

@@ -1,5 +1,9 @@
 //! `trailhub audit`: a table and the coverage line (text), the report itself (JSON, documented in
-//! runbooks/scheduled-audit.md), or a Markdown summary for a ticket or a chat message (pure rendering).
+//! runbooks/scheduled-audit.md), a Markdown summary for a ticket or a chat message, a page to open in a
+//! browser (`html`) or JUnit XML for CI (`junit`) (pure rendering).
+
+mod html;
+mod junit;
 
 use std::io::{self, Write};
 
@@ -44,6 +48,14 @@ impl Render for AuditReport {
         write_markdown_table(out, self)?;
         write_markdown_bucket(out, self)?;
         write_markdown_stale(out, self)
+    }
+
+    fn html(&self, out: &mut dyn Write) -> io::Result<()> {
+        html::write(out, self)
+    }
+
+    fn junit(&self, out: &mut dyn Write) -> io::Result<()> {
+        junit::write(out, self)
     }
 }
 
@@ -140,24 +152,44 @@ fn write_markdown_stale(out: &mut dyn Write, report: &AuditReport) -> io::Result
 /// `coverage: 47/50 accounts (94.0%)`
 fn coverage_line(report: &AuditReport) -> String {
     let s = &report.summary;
-    let pct = if s.accounts == 0 {
-        100.0
-    } else {
-        s.covered as f64 * 100.0 / s.accounts as f64
-    };
-    let bucket_gaps = report
-        .bucket_problems
-        .iter()
-        .filter(|p| p.severity == Severity::Gap)
-        .count();
-    let bucket = match bucket_gaps {
+    let bucket = match bucket_gaps(report) {
         0 => String::new(),
         n => format!("; the bucket has {n} gap{}", if n == 1 { "" } else { "s" }),
     };
     format!(
-        "coverage: {}/{} accounts ({pct:.1}%){bucket}",
-        s.covered, s.accounts
+        "coverage: {}/{} accounts ({:.1}%){bucket}",
+        s.covered,
+        s.accounts,
+        percent(s.covered, s.accounts)
     )
+}
+
+/// `covered` of `accounts` in percent; 100 when there is none.
+fn percent(covered: usize, accounts: usize) -> f64 {
+    if accounts == 0 {
+        100.0
+    } else {
+        covered as f64 * 100.0 / accounts as f64
+    }
+}
+
+fn bucket_gaps(report: &AuditReport) -> usize {
+    report
+        .bucket_problems
+        .iter()
+        .filter(|p| p.severity == Severity::Gap)
+        .count()
+}
+
+/// `c`, or U+FFFD for a control character (but tab and line breaks) or a noncharacter: XML 1.0 forbids
+/// most of them even escaped, and HTML parsers call them errors.
+fn printable(c: char) -> char {
+    match c {
+        '\t' | '\n' | '\r' => c,
+        c if c.is_control() => '\u{fffd}',
+        '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
+        c => c,
+    }
 }
 
 /// Each of the account's problems as `each` renders it, joined by `sep`; `-` when there is none.

@@ -1,7 +1,8 @@
-//! Rendering reports as text, JSON or Markdown: the only code that writes results (to the writer it is
-//! given, stdout in the binary). Each report renders in every format ([`Render`], one file per report);
-//! notes for the person at the terminal go through the [`Console`]; logs go to stderr through `tracing`,
-//! never here (`progress` draws the bar on stderr and lifts it for each log line).
+//! Rendering reports as text, JSON, Markdown, HTML or JUnit XML: the only code that writes results (to the
+//! writer it is given, stdout in the binary, or a file for `audit --output`). Each report renders in every
+//! format it has ([`Render`], one file per report); notes for the person at the terminal go through the
+//! [`Console`]; logs go to stderr through `tracing`, never here (`progress` draws the bar on stderr and lifts
+//! it for each log line).
 
 mod apply;
 mod audit;
@@ -20,7 +21,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::aws::Guard;
-use crate::cli::Format;
+use crate::cli::{Command, Format};
 use crate::discover::Rejected;
 use crate::plan::cloudwatch::SetupChange;
 use crate::plan::flow_logs::FlowLogChange;
@@ -35,6 +36,30 @@ pub trait Render {
     fn json(&self) -> serde_json::Result<Value>;
     /// For a ticket or a chat message.
     fn markdown(&self, out: &mut dyn Write) -> io::Result<()>;
+    /// One self-contained page to open in a browser: only the audit has one ([`check_format`]).
+    fn html(&self, _out: &mut dyn Write) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "no HTML form"))
+    }
+    /// JUnit XML for CI: only the audit has one ([`check_format`]).
+    fn junit(&self, _out: &mut dyn Write) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "no JUnit form"))
+    }
+}
+
+/// Whether `command`'s report renders in `format`: `html` and `junit` are the audit's only. The message
+/// for `--format` when it does not.
+pub fn check_format(command: &Command, format: Format) -> Result<(), String> {
+    let name = match format {
+        Format::Html => "html",
+        Format::Junit => "junit",
+        Format::Text | Format::Json | Format::Markdown => return Ok(()),
+    };
+    match command {
+        Command::Audit(_) => Ok(()),
+        _ => Err(format!(
+            "--format {name} is for `trailhub audit` only: use text, json or markdown for this command"
+        )),
+    }
 }
 
 /// Writes `report` to `out` in `format`.
@@ -48,24 +73,44 @@ pub fn print(
         Format::Text => report.text(out, console),
         Format::Json => print_json(out, &report.json()?),
         Format::Markdown => report.markdown(out),
+        Format::Html => report.html(out),
+        Format::Junit => report.junit(out),
     }
 }
 
-/// Writes `report` to `out` and, when `file` is given, the same bytes to that file (`audit --output`).
-pub fn print_and_save(
+/// Writes `report` to `out`, or, when `file` is given, to that file instead (`audit --output`): rendered
+/// whole first, then written to a temporary file beside it and renamed over it, so that a reader of `file`
+/// sees the previous report or the new one, never half of one.
+pub fn print_to(
     out: &mut dyn Write,
     console: &mut dyn Console,
     format: Format,
     report: &dyn Render,
     file: Option<&Path>,
 ) -> anyhow::Result<()> {
+    let Some(path) = file else {
+        return Ok(print(out, console, format, report)?);
+    };
     let mut rendered = Vec::new();
     print(&mut rendered, console, format, report)?;
-    out.write_all(&rendered)?;
-    if let Some(path) = file {
-        std::fs::write(path, &rendered)
-            .with_context(|| format!("cannot write the report to {}", path.display()))?;
-    }
+    write_atomically(path, &rendered)
+        .with_context(|| format!("cannot write the report to {}", path.display()))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".trailhub-report-");
+    // the mode a plain create gives (0666 less the umask), not a temporary file's 0600
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 

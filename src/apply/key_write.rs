@@ -44,12 +44,9 @@ pub(crate) async fn write_key<C: Central>(
     plan: &Plan,
     backup_dir: &Path,
 ) -> Result<Option<KeyOutcome>, ApplyError> {
-    let scope = cfg.prune.then(|| {
-        std::iter::once(cfg.central.account_id.to_string())
-            .chain(plan.entries.iter().map(|e| e.account.to_string()))
-            .chain(plan.flow_log_accounts.iter().map(ToString::to_string))
-            .collect::<std::collections::BTreeSet<String>>()
-    });
+    let scope = cfg
+        .prune
+        .then(|| crate::plan::in_scope(cfg, &plan.entries, &plan.flow_log_accounts));
     let input = KeyInput {
         partition: cfg.central.region.partition(),
         central: &cfg.central.account_id,

@@ -9,7 +9,9 @@ use super::judge::Judge;
 use super::report::{Code, Problem};
 use crate::aws::ObservedTrail;
 use crate::model::TrailArn;
-use crate::plan::bucket_settings::{RETENTION_RULE_ID, SettingsState, describe_rule, is_retention};
+use crate::plan::bucket_settings::{
+    RETENTION_RULE_ID, SettingsState, describe_rule, is_retention, retention_prefix,
+};
 use crate::plan::key_policy::cloudtrail_denial;
 use crate::plan::kms::foreign_key_owner;
 
@@ -90,10 +92,7 @@ pub(super) fn bucket_problems(j: &Judge, s: &SettingsState) -> Vec<Problem> {
         }));
     }
     if let (Some(days), Some(rules)) = (c.retention_days, &s.lifecycle) {
-        let prefix = match &c.key_prefix {
-            Some(k) => format!("{k}/AWSLogs/"),
-            None => "AWSLogs/".to_owned(),
-        };
+        let prefix = retention_prefix(j.cfg);
         let ours = rules.iter().find(|r| r.id == RETENTION_RULE_ID);
         if !ours.is_some_and(|r| is_retention(r, &prefix, days)) {
             let now = ours.map_or_else(|| format!("no rule {RETENTION_RULE_ID}"), describe_rule);

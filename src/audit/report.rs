@@ -38,6 +38,37 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in the order `Code` declares them.
+    #[cfg(test)]
+    pub(super) const ALL: [Code; 23] = {
+        use Code::*;
+        [
+            Unreachable,
+            NoTrail,
+            NotLogging,
+            NotMultiRegion,
+            NoLogValidation,
+            NoGlobalEvents,
+            ManagementEventsOff,
+            DeliveryError,
+            StaleDelivery,
+            NoDelivery,
+            PolicyDenies,
+            NoCloudwatch,
+            CloudwatchError,
+            CloudwatchStale,
+            FlowLogsMissing,
+            FlowLogsFailed,
+            FlowLogsDenied,
+            NoKms,
+            KmsDenied,
+            ForeignKmsKey,
+            BucketNoAccessLogging,
+            BucketNoRetention,
+            StalePolicyEntry,
+        ]
+    };
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Unreachable => "unreachable",
@@ -295,27 +326,7 @@ mod tests {
     /// The text and Markdown print `as_str`, the JSON the serde name: one name per code.
     #[test]
     fn each_code_has_one_name() {
-        use Code::*;
-        for code in [
-            Unreachable,
-            NoTrail,
-            NotLogging,
-            NotMultiRegion,
-            NoLogValidation,
-            NoGlobalEvents,
-            ManagementEventsOff,
-            DeliveryError,
-            StaleDelivery,
-            NoDelivery,
-            PolicyDenies,
-            NoCloudwatch,
-            CloudwatchError,
-            CloudwatchStale,
-            FlowLogsMissing,
-            FlowLogsFailed,
-            FlowLogsDenied,
-            StalePolicyEntry,
-        ] {
+        for code in Code::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
     }

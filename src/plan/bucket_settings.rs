@@ -216,11 +216,16 @@ fn other_writers(policy: &Value) -> Vec<String> {
         .collect()
 }
 
-fn retention(p: &mut SettingsPlan, cfg: &Config, rules: Option<&[LifecycleRule]>, days: u32) {
-    let prefix = match &cfg.central.key_prefix {
+/// The prefix trailhub's retention rule expires: `[key_prefix/]AWSLogs/`.
+pub fn retention_prefix(cfg: &Config) -> String {
+    match &cfg.central.key_prefix {
         Some(k) => format!("{k}/AWSLogs/"),
         None => "AWSLogs/".to_owned(),
-    };
+    }
+}
+
+fn retention(p: &mut SettingsPlan, cfg: &Config, rules: Option<&[LifecycleRule]>, days: u32) {
+    let prefix = retention_prefix(cfg);
     let Some(rules) = rules else {
         p.notes.push(BucketNote {
             setting: "retention",

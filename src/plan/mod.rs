@@ -503,16 +503,7 @@ pub fn plan(
     let flow_log_accounts = flow_log_accounts(cfg, targets);
     let merged = merge_entries(cfg, &entries, &flow_log_accounts, org, live_policy)?;
     let org_id = org.map(|o| o.id.as_str());
-    let key_trails: Vec<(AccountId, TrailArn)> = targets
-        .iter()
-        .filter(|t| !matches!(existing.get(&t.id), Some(Existing::Covers { .. })))
-        .map(|t| {
-            (
-                t.id.clone(),
-                TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
-            )
-        })
-        .collect();
+    let key_trails = key_trails(cfg, targets, &existing);
     let scope = cfg
         .prune
         .then(|| in_scope(cfg, &entries, &flow_log_accounts));
@@ -547,22 +538,7 @@ pub fn plan(
             )
         })
         .collect();
-    let bucket_key = key
-        .as_ref()
-        .filter(|k| k.blocked().is_none())
-        .and_then(KeyPlan::proof)
-        .map(|(arn, _)| BucketKey {
-            arn,
-            names: &key_names,
-        });
-    let uncovered = uncovered_by_key(&accounts, states, &key_names);
-    let settings = bucket_settings::settings_plan(
-        cfg,
-        &bucket.settings,
-        bucket_key,
-        &uncovered,
-        &merged.policy,
-    );
+    let settings = plan_settings(cfg, bucket, &keyed, &accounts, states, &merged.policy);
     Ok(Plan {
         bucket: cfg.central.bucket.to_string(),
         bucket_action: if bucket.exists {
@@ -586,6 +562,43 @@ pub fn plan(
         key_trails,
         org_id: org_id.map(str::to_owned),
     })
+}
+
+/// The trails the key policy lets encrypt: trailhub's, one per target no other trail covers.
+fn key_trails(
+    cfg: &Config,
+    targets: &[Target],
+    existing: &BTreeMap<&AccountId, Existing>,
+) -> Vec<(AccountId, TrailArn)> {
+    targets
+        .iter()
+        .filter(|t| !matches!(existing.get(&t.id), Some(Existing::Covers { .. })))
+        .map(|t| {
+            let arn = TrailArn::new(&cfg.central.region, &t.id, &t.trail_name);
+            (t.id.clone(), arn)
+        })
+        .collect()
+}
+
+/// The bucket's settings: with the key when it can be used, and the trails that would not take it.
+fn plan_settings(
+    cfg: &Config,
+    bucket: &BucketState,
+    key: &Keyed,
+    accounts: &[AccountPlan],
+    states: &BTreeMap<AccountId, AccountState>,
+    policy: &Value,
+) -> SettingsPlan {
+    let bucket_key = key
+        .plan
+        .filter(|k| k.blocked().is_none())
+        .and_then(KeyPlan::proof)
+        .map(|(arn, _)| BucketKey {
+            arn,
+            names: key.names,
+        });
+    let uncovered = uncovered_by_key(accounts, states, key.names);
+    bucket_settings::settings_plan(cfg, &bucket.settings, bucket_key, &uncovered, policy)
 }
 
 /// The key as the account plans need it: its plan, every name of it, the organization's ID.

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::model::TrailName;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Centralize AWS CloudTrail logging of many accounts into one security account's S3 bucket, and prove
@@ -81,6 +82,10 @@ pub enum Command {
     /// Check that every account's CloudTrail still reaches the central bucket. Read-only. Exit 0: every
     /// account covered; 1: at least one gap; 2: the audit could not run (runbooks/scheduled-audit.md).
     Audit(AuditArgs),
+    /// Take trailhub out of one account that left scope: delete its trail and its flow logs to the bucket,
+    /// and remove its entries from trailhub's statements in the bucket and key policies (backed up first).
+    /// Shows what it will do and asks first.
+    Offboard(OffboardArgs),
     /// Print the completion script for SHELL on stdout (see the README for where each shell reads it).
     Completions(CompletionsArgs),
     /// Print trailhub's man page (roff) on stdout: trailhub man > ~/.local/share/man/man1/trailhub.1
@@ -92,6 +97,28 @@ pub struct CompletionsArgs {
     /// The shell to complete in.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct OffboardArgs {
+    /// The account to take out: 12 digits, out of scope (excluded, or out of accounts.toml) and, with
+    /// source = "organizations", still in the organization.
+    #[arg(value_name = "ACCOUNT_ID")]
+    pub account: String,
+    /// The name of trailhub's trail in the account, when accounts.toml cannot say it (an account no longer
+    /// in the file whose trail_template uses {name}).
+    #[arg(long, value_name = "NAME", value_parser = parse_trail_name)]
+    pub trail: Option<TrailName>,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Where the bucket and key policies are backed up before they are replaced.
+    #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
+    pub backup_dir: PathBuf,
+}
+
+fn parse_trail_name(s: &str) -> Result<TrailName, String> {
+    TrailName::try_from(s.to_owned())
 }
 
 #[derive(Debug, Args)]

@@ -650,3 +650,35 @@ fn prune_removes_the_entries_of_an_account_taken_out_of_the_file() {
     ]);
     assert!(again.stdout.starts_with("nothing to do"), "{again}");
 }
+
+/// Issue 13, part 2, against moto: an account taken out of accounts.toml is offboarded by its trail's name
+/// (the file no longer says it): without `--trail` it is refused (exit 2) and without `--yes` off a
+/// terminal too; with it, the trail goes and its entries with it.
+#[test]
+fn offboard_an_account_taken_out_of_the_file_by_its_trails_name() {
+    let w = World::start();
+    w.write_config(&static_config(&MEMBERS[..2]));
+    assert_eq!(w.apply().code, 0);
+    let (gone, gone_name) = MEMBERS[1];
+    let trail = format!("{gone_name}-CLOUDTRAIL");
+    w.write_config(&static_config(&MEMBERS[..1]));
+
+    let unnamed = w.trailhub(&["offboard", gone, "--yes"]);
+    assert_eq!(unnamed.code, 2, "{unnamed}");
+    assert!(unnamed.stderr.contains("--trail NAME"), "{unnamed}");
+    let unattended = w.trailhub(&["offboard", gone, "--trail", &trail]);
+    assert_eq!(unattended.code, 2, "{unattended}");
+    assert!(unattended.stderr.contains("without --yes"), "{unattended}");
+    assert!(w.trail(gone, &trail).is_some(), "nothing done");
+
+    let out = w.trailhub(&[
+        "offboard", gone, "--trail", &trail, "--yes", "--format", "json",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(v["outcome"], "offboarded", "{v}");
+    assert_eq!(v["done"]["trail_deleted"], trail.as_str(), "{v}");
+    assert_eq!(w.trail(gone, &trail), None);
+    assert!(!w.policy_text(BUCKET).unwrap().contains(gone));
+    assert!(w.apply().stdout.starts_with("nothing to do"));
+}

@@ -165,7 +165,7 @@ async fn applied() -> (FakeAws, Config) {
     let aws = FakeAws::new(CENTRAL, REGION, Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
     let apply = Command::Apply(ApplyArgs {
-        prune: false,
+        prune: trailhub::plan::prune::Prune::Off,
         yes: true,
         backup_dir: dir.path().join("backups"),
     });

@@ -257,3 +257,70 @@ fn organizational_units_scope_the_run_and_name_each_accounts_path() {
         "{out}"
     );
 }
+
+/// Issue 13, part 2, against moto: `offboard` takes trailhub out of an account excluded from scope (its
+/// trail deleted, its policy entries removed, backed up), after which `apply` has nothing to do; an account
+/// still in scope, or not in the organization, is refused with exit 2 before anything is done.
+#[test]
+fn offboard_takes_an_excluded_account_out_and_refuses_the_others() {
+    let w = World::start();
+    let names: Vec<String> = ["Stays", "Leaves"].iter().map(|s| s.to_string()).collect();
+    let ids = organization(&w, &names);
+    w.write_config(&org_config(&[]));
+    assert_eq!(w.apply().code, 0);
+    let (stays, leaves) = (ids[0].as_str(), ids[1].as_str());
+    assert!(w.trail(leaves, "Leaves-CLOUDTRAIL").is_some());
+
+    let still = w.trailhub(&["offboard", leaves, "--yes"]);
+    assert_eq!(still.code, 2, "{still}");
+    assert!(still.stderr.contains("still in scope"), "{still}");
+
+    w.write_config(&org_config(&[leaves]));
+    let backups = w.backup_dir();
+    let out = w.trailhub(&[
+        "offboard",
+        leaves,
+        "--yes",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains(&format!("  - trail Leaves-CLOUDTRAIL: deleted")),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "deleted trail Leaves-CLOUDTRAIL in account {leaves}"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains(&format!("account {leaves} offboarded")),
+        "{out}"
+    );
+    assert_eq!(w.trail(leaves, "Leaves-CLOUDTRAIL"), None);
+    let policy = w.policy_text(BUCKET).unwrap();
+    assert!(
+        !policy.contains(leaves) && policy.contains(stays),
+        "{policy}"
+    );
+    assert!(
+        !support::trailhub::files_in(&backups).is_empty(),
+        "backed up first"
+    );
+
+    let again = w.apply();
+    assert!(again.stdout.starts_with("nothing to do"), "{again}");
+    let twice = w.trailhub(&["offboard", leaves, "--yes"]);
+    assert_eq!(twice.code, 2, "{twice}");
+    assert!(twice.stderr.contains("nothing of trailhub's"), "{twice}");
+
+    let stranger = w.trailhub(&["offboard", "999999999999", "--yes"]);
+    assert_eq!(stranger.code, 2, "{stranger}");
+    assert!(
+        stranger.stderr.contains("not in the organization"),
+        "{stranger}"
+    );
+}

@@ -219,7 +219,7 @@ impl World {
 
     fn apply(&self, yes: bool) -> Command {
         Command::Apply(ApplyArgs {
-            prune: false,
+            prune: trailhub::plan::prune::Prune::Off,
             yes,
             backup_dir: self.path("backups"),
         })

@@ -44,9 +44,7 @@ pub(crate) async fn write_key<C: Central>(
     plan: &Plan,
     backup_dir: &Path,
 ) -> Result<Option<KeyOutcome>, ApplyError> {
-    let scope = cfg
-        .prune
-        .then(|| crate::plan::in_scope(cfg, &plan.entries, &plan.flow_log_accounts));
+    let scope = crate::plan::in_scope(cfg, &plan.entries, &plan.flow_log_accounts);
     let input = KeyInput {
         partition: cfg.central.region.partition(),
         central: &cfg.central.account_id,
@@ -54,7 +52,7 @@ pub(crate) async fn write_key<C: Central>(
         trails: &plan.key_trails,
         flow_log_accounts: &plan.flow_log_accounts,
         org_id: plan.org_id.as_deref(),
-        prune: scope.as_ref(),
+        prune: cfg.prune.resolve(&scope),
     };
     match &plan.key {
         None | Some(KeyPlan::Blocked { .. }) => Ok(None),
@@ -97,7 +95,7 @@ async fn create<C: Central>(
 
 /// Merges trailhub's statements into the key's live policy and writes it when it changes: backed up first,
 /// read back after, merged again over another writer's version.
-async fn merge_into<C: Central>(
+pub(super) async fn merge_into<C: Central>(
     central: &C,
     key: &KeyInfo,
     input: &KeyInput<'_>,

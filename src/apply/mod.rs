@@ -8,6 +8,7 @@ mod backup;
 mod bucket_settings;
 mod flow_logs;
 mod key_write;
+mod offboard;
 mod pacer;
 mod policy_write;
 mod report;
@@ -24,6 +25,7 @@ use tokio::sync::Semaphore;
 pub use self::backup::backup_policy;
 pub use self::bucket_settings::SettingOutcome;
 pub use self::key_write::KeyOutcome;
+pub use self::offboard::{OffboardDone, OffboardTargets, offboard};
 pub use self::pacer::Intervals;
 pub(crate) use self::policy_write::write_policy;
 pub use self::report::{

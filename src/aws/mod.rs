@@ -61,6 +61,9 @@ pub trait Central: Keys + BucketSettings + Send + Sync {
     ) -> Result<Listing, AwsError>;
     /// DescribeOrganization: the organization's ID (`o-...`), None when the caller is in no organization.
     async fn organization_id(&self) -> Result<Option<String>, AwsError>;
+    /// Organizations' DescribeAccount: the account, or None when it is not in the organization
+    /// (AccountNotFoundException). For `offboard`.
+    async fn describe_account(&self, id: &str) -> Result<Option<OrgAccount>, AwsError>;
     /// A client for one account: the caller's own for the central account, AssumeRole for a member.
     async fn member(&self, target: &Target) -> Result<Self::Member, AwsError>;
 }
@@ -74,6 +77,8 @@ pub trait Member: Logs + Roles + Network + Send + Sync {
     async fn create_trail(&self, trail: &DesiredTrail) -> Result<(), AwsError>;
     async fn update_trail(&self, trail: &DesiredTrail) -> Result<(), AwsError>;
     async fn start_logging(&self, name: &str) -> Result<(), AwsError>;
+    /// DeleteTrail, by name, in the trail's home region (CT-9). For `offboard`.
+    async fn delete_trail(&self, name: &str) -> Result<(), AwsError>;
     /// GetEventSelectors of a trail (by name in its home region, or by ARN).
     async fn event_selectors(&self, trail: &str) -> Result<EventSelectors, AwsError>;
     /// PutEventSelectors: replaces the trail's selectors with these (basic or advanced, not both).

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod audit;
 pub mod docs;
+pub mod offboard;
 pub mod plan;
 pub mod policy;
 pub mod restore;
@@ -24,6 +25,7 @@ use crate::discover::{Observation, Scope, scope, scope_and_observe};
 use crate::interrupt::Interrupt;
 use crate::model::Region;
 use crate::output::{self, Console, Previewed};
+use crate::plan::prune::Prune;
 use crate::plan::{BucketState, Plan, plan};
 use crate::progress::{Phase, Progress, Silent};
 
@@ -59,11 +61,14 @@ pub async fn execute(
     }
     output::check_format(command, global.format).map_err(Usage)?;
     let mut cfg = Config::load(&global.config)?;
-    cfg.prune = match command {
+    let pruning = match command {
         Command::Plan(a) => a.prune,
         Command::Apply(a) => a.prune,
         _ => false,
     };
+    if pruning {
+        cfg.prune = Prune::OutOfScope;
+    }
     if let Some(r) = &global.region {
         cfg.central.region = r
             .parse::<Region>()
@@ -141,6 +146,21 @@ pub async fn run<C: Central>(
             output::print_to(out, console, format, &report, args.output.as_deref())?;
             Ok(report.exit_code())
         }
+        Command::Offboard(args) => {
+            let outcome = offboard::run(central, cfg, args, &mut |plan| {
+                if format == Format::Json && args.yes {
+                    return Ok(true);
+                }
+                output::print(out, console, format, plan)?;
+                if args.yes {
+                    return Ok(true);
+                }
+                ask(out, console, "Offboard this account?")
+            })
+            .await?;
+            output::print(out, console, format, &outcome)?;
+            Ok(outcome.exit_code())
+        }
         Command::Completions(_) | Command::Man => {
             generated(command, out).transpose()?;
             Ok(0)
@@ -163,6 +183,7 @@ fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
     let what = match command {
         Command::Apply(args) if !args.yes => "apply",
         Command::RestorePolicy(args) if !args.yes => "restore the bucket policy",
+        Command::Offboard(args) if !args.yes => "offboard an account",
         _ => return Ok(()),
     };
     if !console.can_ask() {

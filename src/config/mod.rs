@@ -152,8 +152,8 @@ pub struct Config {
     pub cloudwatch: Option<CloudWatch>,
     /// `[flow_logs]`: every VPC of each account in `central.region` has flow logs.
     pub flow_logs: Option<FlowLogs>,
-    /// `--prune` (not from the file): the policies' entries of accounts out of scope are removed.
-    pub prune: bool,
+    /// `--prune` or `offboard` (not from the file): whose entries in the policies are removed.
+    pub prune: crate::plan::prune::Prune,
 }
 
 #[derive(Debug, Clone)]
@@ -310,7 +310,7 @@ impl Config {
             accounts,
             cloudwatch,
             flow_logs,
-            prune: false,
+            prune: crate::plan::prune::Prune::Off,
         })
     }
 

@@ -28,7 +28,7 @@ impl FakeMember {
     }
 
     /// AccessDenied when the world denies `op` to this account (see `World::deny_calls`).
-    fn allowed(&self, op: &'static str) -> Result<(), AwsError> {
+    pub(super) fn allowed(&self, op: &'static str) -> Result<(), AwsError> {
         let denied = self
             .aws
             .world()

@@ -343,6 +343,19 @@ impl Central for FakeAws {
         Ok(self.world().org_id.clone())
     }
 
+    async fn describe_account(&self, id: &str) -> Result<Option<OrgAccount>, AwsError> {
+        self.call("DescribeAccount").await;
+        let w = self.world();
+        if w.org_id.is_none() {
+            return Err(AwsError::new(
+                "DescribeAccount",
+                "AWSOrganizationsNotInUseException",
+                "Your account is not a member of an organization.",
+            ));
+        }
+        Ok(w.org_accounts.iter().find(|a| a.id == id).cloned())
+    }
+
     async fn member(&self, target: &Target) -> Result<FakeMember, AwsError> {
         if let Access::AssumeRole { .. } = &target.access {
             self.call("AssumeRole").await;
@@ -524,6 +537,26 @@ impl Member for FakeMember {
             s.is_logging = true;
             s.start_logging_time = Some(0);
         })
+    }
+
+    async fn delete_trail(&self, name: &str) -> Result<(), AwsError> {
+        self.aws.call("DeleteTrail").await;
+        self.allowed("DeleteTrail")?;
+        let region = self.aws.world().region.clone();
+        let home = self.with_trail("DeleteTrail", name, |(t, _)| t.home_region.clone())?;
+        // CT-9: only in its home region; an organization trail only from the management account
+        if home.is_some_and(|h| h != region) {
+            return Err(AwsError::new(
+                "DeleteTrail",
+                "InvalidHomeRegionException",
+                format!("The trail {name} was not created in region {region}"),
+            ));
+        }
+        let mut w = self.aws.world();
+        if let Some(list) = w.trails.get_mut(&self.account) {
+            list.retain(|(t, _)| t.name != name && t.arn != name);
+        }
+        Ok(())
     }
 
     async fn event_selectors(&self, trail: &str) -> Result<EventSelectors, AwsError> {

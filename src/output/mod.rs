@@ -8,6 +8,7 @@ mod apply;
 mod audit;
 mod bucket;
 pub mod console;
+mod offboard;
 mod plan;
 mod policy;
 pub mod progress;

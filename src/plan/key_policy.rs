@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use super::document::{statements, strings};
 use super::evaluate::{Decision, Request, evaluate};
+use super::prune::Gone;
 use crate::model::{AccountId, BucketName, TrailArn};
 
 /// KMS's limit on a key policy (KMS-1).
@@ -81,9 +82,9 @@ pub struct KeyInput<'a> {
     pub flow_log_accounts: &'a [AccountId],
     /// The organization's ID, with `source = "organizations"`.
     pub org_id: Option<&'a str>,
-    /// With `--prune`: the accounts in scope; the trails and accounts trailhub's statements name beyond
-    /// them are taken out rather than kept.
-    pub prune: Option<&'a BTreeSet<String>>,
+    /// With `--prune` or `offboard`: the accounts whose trails and entries in trailhub's statements are
+    /// taken out rather than kept.
+    pub prune: Option<Gone<'a>>,
 }
 
 /// The merged key policy.
@@ -152,7 +153,7 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
     };
     let pruned = input
         .prune
-        .map(|s| prune(&mut named, s))
+        .map(|gone| prune(&mut named, gone))
         .unwrap_or_default();
     let want = wanted(input);
     let union = union(&named, &want);
@@ -278,11 +279,11 @@ fn read_ours(sid: &str, s: &Value, named: &mut Named) -> Result<(), KeyPolicyErr
     Ok(())
 }
 
-/// Takes out of `named` the trails and accounts of accounts not in `in_scope`; what was taken out.
-fn prune(named: &mut Named, in_scope: &BTreeSet<String>) -> Vec<String> {
+/// Takes out of `named` the trails and accounts of the accounts that are `gone`; what was taken out.
+fn prune(named: &mut Named, gone: Gone) -> Vec<String> {
     let mut out = Vec::new();
     let mut keep = |v: &String, account: Option<&str>| {
-        let keep = account.is_none_or(|a| in_scope.contains(a));
+        let keep = account.is_none_or(|a| !gone.contains(a));
         if !keep {
             out.push(v.clone());
         }

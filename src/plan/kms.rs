@@ -86,15 +86,15 @@ pub fn key_names(cfg: &Config, plan: &KeyPlan) -> Vec<String> {
     names
 }
 
-/// Plans the key for these trails and flow-log accounts; None without `kms_key`. `prune`: with `--prune`,
-/// the accounts in scope.
+/// Plans the key for these trails and flow-log accounts; None without `kms_key`. `prune`: with `--prune` or
+/// `offboard`, the accounts whose entries go.
 pub fn key_plan(
     cfg: &Config,
     state: Option<&KeyState>,
     trails: &[(AccountId, TrailArn)],
     flow_log_accounts: &[AccountId],
     org_id: Option<&str>,
-    prune: Option<&std::collections::BTreeSet<String>>,
+    prune: Option<super::prune::Gone<'_>>,
 ) -> Option<KeyPlan> {
     let configured = cfg.central.kms_key.as_ref()?;
     let input = KeyInput {

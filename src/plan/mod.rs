@@ -11,6 +11,7 @@ pub mod flow_logs;
 pub mod key_policy;
 pub mod kms;
 pub mod layout;
+pub mod offboard;
 pub mod policy;
 pub mod prune;
 pub mod selectors;
@@ -322,8 +323,9 @@ pub fn merge_entries(
 ) -> Result<Merged, PolicyError> {
     let mut live = live.map(parse_live).transpose()?;
     let mut pruned = Vec::new();
-    if let (true, Some(l)) = (cfg.prune, &live) {
-        let (kept, removed) = prune::prune(l, &in_scope(cfg, entries, flow_log_accounts));
+    let scope = in_scope(cfg, entries, flow_log_accounts);
+    if let (Some(gone), Some(l)) = (cfg.prune.resolve(&scope), &live) {
+        let (kept, removed) = prune::prune(l, gone);
         live = Some(kept);
         pruned = removed;
     }
@@ -345,7 +347,7 @@ pub fn merge_entries(
     Ok(merged)
 }
 
-/// The accounts in scope, for `--prune`: the central account, each entry's and each flow-log account.
+/// The accounts in scope, for `--prune` and `offboard`: the central account, each entry's and each flow-log account.
 pub fn in_scope(
     cfg: &Config,
     entries: &[Entry],
@@ -504,16 +506,14 @@ pub fn plan(
     let merged = merge_entries(cfg, &entries, &flow_log_accounts, org, live_policy)?;
     let org_id = org.map(|o| o.id.as_str());
     let key_trails = key_trails(cfg, targets, &existing);
-    let scope = cfg
-        .prune
-        .then(|| in_scope(cfg, &entries, &flow_log_accounts));
+    let scope = in_scope(cfg, &entries, &flow_log_accounts);
     let key = kms::key_plan(
         cfg,
         bucket.key.as_ref(),
         &key_trails,
         &flow_log_accounts,
         org_id,
-        scope.as_ref(),
+        cfg.prune.resolve(&scope),
     );
     let key_names = key
         .as_ref()

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::policy::log_delivery::{LOG_ACL_SID, LOG_WRITE_SID};
 use super::policy::{ACL_SID, OWN_ACL_SID, OWN_WRITE_SID, WRITE_SID};
+use crate::model::AccountId;
 
 const MANAGED: [&str; 6] = [
     ACL_SID,
@@ -22,16 +23,57 @@ const MANAGED: [&str; 6] = [
 ];
 const SOURCE_KEYS: [&str; 2] = ["aws:SourceArn", "aws:SourceAccount"];
 
-/// The live policy without the entries naming accounts out of `in_scope`, and those entries. A statement
+/// Whose entries are taken out of trailhub's statements (not from the file: `--prune` or `offboard`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Prune {
+    /// Every entry is kept: a merge only adds.
+    #[default]
+    Off,
+    /// `--prune`: the entries of every account out of scope.
+    OutOfScope,
+    /// `offboard ACCOUNT_ID`: this account's entries, and no other's.
+    Account(AccountId),
+}
+
+impl Prune {
+    /// The accounts whose entries go, given the accounts in scope; None with `Off`.
+    pub fn resolve<'a>(&'a self, in_scope: &'a BTreeSet<String>) -> Option<Gone<'a>> {
+        match self {
+            Prune::Off => None,
+            Prune::OutOfScope => Some(Gone::NotIn(in_scope)),
+            Prune::Account(a) => Some(Gone::Only(a.as_str())),
+        }
+    }
+}
+
+/// The accounts whose entries go.
+#[derive(Debug, Clone, Copy)]
+pub enum Gone<'a> {
+    /// Every account but these (the accounts in scope).
+    NotIn(&'a BTreeSet<String>),
+    /// This one account.
+    Only(&'a str),
+}
+
+impl Gone<'_> {
+    pub fn contains(&self, account: &str) -> bool {
+        match self {
+            Gone::NotIn(kept) => !kept.contains(account),
+            Gone::Only(a) => *a == account,
+        }
+    }
+}
+
+/// The live policy without the entries naming the accounts that are `gone`, and those entries. A statement
 /// left with no source or no resource is taken out whole (the merge writes it again for the accounts in
 /// scope).
-pub fn prune(live: &Value, in_scope: &BTreeSet<String>) -> (Value, Vec<String>) {
+pub fn prune(live: &Value, gone: Gone) -> (Value, Vec<String>) {
     let mut out = live.clone();
     let mut removed = Vec::new();
     let Some(stmts) = out.get_mut("Statement").and_then(Value::as_array_mut) else {
         return (out, removed);
     };
-    let gone = |v: &str| account_named(v).is_some_and(|a| !in_scope.contains(a));
+    let gone = |v: &str| account_named(v).is_some_and(|a| gone.contains(a));
     stmts.retain_mut(|s| {
         if !is_managed(s) {
             return true;
@@ -137,7 +179,7 @@ mod tests {
              "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::b"}
         ]});
         let in_scope = BTreeSet::from(["222222222222".to_owned()]);
-        let (pruned, removed) = prune(&live, &in_scope);
+        let (pruned, removed) = prune(&live, Gone::NotIn(&in_scope));
         assert_eq!(
             removed,
             [
@@ -157,7 +199,16 @@ mod tests {
         );
         // nothing out of scope: nothing changes
         let all = BTreeSet::from(["222222222222".to_owned(), "999999999999".to_owned()]);
-        assert_eq!(prune(&live, &all), (live.clone(), vec![]));
+        assert_eq!(prune(&live, Gone::NotIn(&all)), (live.clone(), vec![]));
+        // offboard: one account's entries, whatever the scope
+        let (_, removed) = prune(&live, Gone::Only("222222222222"));
+        assert_eq!(
+            removed,
+            [
+                "arn:aws:cloudtrail:eu-west-1:222222222222:trail/t",
+                "arn:aws:s3:::b/AWSLogs/222222222222/*"
+            ]
+        );
     }
 
     #[test]

@@ -509,6 +509,14 @@ impl Central for SdkCentral {
         }
     }
 
+    async fn describe_account(&self, id: &str) -> Result<Option<OrgAccount>, AwsError> {
+        match self.orgs.describe_account().account_id(id).send().await {
+            Ok(out) => Ok(out.account.as_ref().and_then(org_account)),
+            Err(e) if e.code() == Some("AccountNotFoundException") => Ok(None),
+            Err(e) => Err(aws_err("DescribeAccount", e)),
+        }
+    }
+
     async fn member(&self, target: &Target) -> Result<SdkMember, AwsError> {
         let config = match &target.access {
             Access::Own => self.config.clone(),

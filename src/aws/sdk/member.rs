@@ -138,6 +138,16 @@ impl Member for SdkMember {
         Ok(())
     }
 
+    async fn delete_trail(&self, name: &str) -> Result<(), AwsError> {
+        self.trail
+            .delete_trail()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| aws_err("DeleteTrail", e))?;
+        Ok(())
+    }
+
     async fn event_selectors(&self, trail: &str) -> Result<EventSelectors, AwsError> {
         let out = self
             .trail

@@ -1,0 +1,243 @@
+//! `trailhub offboard ACCOUNT_ID` (async, over the `aws` traits): refuses an account trailhub must not or
+//! cannot offboard (exit 2), reads what of trailhub's the account and the policies hold, shows it, asks,
+//! and takes it out: the trail, its flow logs to the bucket, its policy entries. Ends in an
+//! [`OffboardOutcome`]; writes no result.
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use super::Usage;
+use crate::apply::{OffboardDone, OffboardTargets, offboard};
+use crate::aws::{Central, KeyInfo, Member, Network, ObservedFlowLog};
+use crate::cli::OffboardArgs;
+use crate::config::{Access, Config, Source, Target};
+use crate::discover::scope;
+use crate::model::{AccountId, RoleArn, TrailName, fill_trail_template};
+use crate::plan::offboard::{OffboardPlan, OffboardState, offboard_plan};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum OffboardOutcome {
+    /// The plan was shown and the answer was not yes: nothing was done.
+    NotApplied(OffboardPlan),
+    Offboarded {
+        plan: OffboardPlan,
+        done: OffboardDone,
+    },
+}
+
+impl OffboardOutcome {
+    /// 0 offboarded; 1 a step failed; 2 not applied.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            OffboardOutcome::NotApplied(_) => 2,
+            OffboardOutcome::Offboarded { done, .. } if done.failed.is_some() => 1,
+            OffboardOutcome::Offboarded { .. } => 0,
+        }
+    }
+}
+
+/// Offboards `args.account`. `review` is shown the plan and says whether to go ahead (it answers yes by
+/// itself with `--yes`).
+pub async fn run<C: Central>(
+    central: &C,
+    cfg: &Config,
+    args: &OffboardArgs,
+    review: &mut dyn FnMut(&OffboardPlan) -> Result<bool>,
+) -> Result<OffboardOutcome> {
+    let account: AccountId = args
+        .account
+        .parse()
+        .map_err(|e| Usage(format!("offboard: {e}")))?;
+    let (target, org) = out_of_scope_target(central, cfg, &account, args.trail.as_ref()).await?;
+    let member = central
+        .member(&target)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}; {}", e.hint()))
+        .with_context(|| format!("cannot reach account {account}: nothing was done"))?;
+    let trails = member.describe_trails().await?;
+    let flow_logs = read_flow_logs(cfg, &member).await?;
+    let bucket_policy = central.get_bucket_policy(&cfg.central.bucket).await?;
+    let key = read_key(central, cfg).await?;
+    let state = OffboardState {
+        trails: &trails,
+        flow_logs: &flow_logs,
+        bucket_policy: bucket_policy.as_deref(),
+        key_policy: key.as_ref().map(|(_, p)| p.as_str()),
+        org: org.as_ref(),
+    };
+    let plan = offboard_plan(cfg, &account, &target.trail_name, &state)?;
+    if plan.is_empty() {
+        bail!(Usage(nothing_of_trailhubs(cfg, &target, &plan)));
+    }
+    if !review(&plan)? {
+        return Ok(OffboardOutcome::NotApplied(plan));
+    }
+    let to = OffboardTargets {
+        member: &member,
+        org: org.as_ref(),
+        key: key.as_ref().map(|(k, _)| k),
+        backup_dir: &args.backup_dir,
+    };
+    let done = offboard(central, cfg, &plan, &to).await;
+    Ok(OffboardOutcome::Offboarded { plan, done })
+}
+
+/// How to reach the account and what trailhub names its trail, once it is known to be out of scope (and,
+/// with `source = "organizations"`, in the organization); with the organization, for the policy's forms.
+async fn out_of_scope_target<C: Central>(
+    central: &C,
+    cfg: &Config,
+    account: &AccountId,
+    trail: Option<&TrailName>,
+) -> Result<(Target, Option<crate::plan::policy::Org>)> {
+    if account == &cfg.central.account_id {
+        bail!(Usage(format!(
+            "offboard: {account} is the central account (central.account_id): it holds the bucket and is never offboarded"
+        )));
+    }
+    let scope = scope(central, cfg).await.context(
+        "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
+    )?;
+    let in_scope = scope.targets.iter().any(|t| &t.id == account)
+        || scope.rejected.iter().any(|r| r.id == account.as_str());
+    if in_scope {
+        bail!(Usage(format!(
+            "offboard: account {account} is still in scope, so the next apply would onboard it again. Take it out of scope first ({}), then run offboard again (runbooks/offboard.md#still-in-scope)",
+            how_to_leave_scope(cfg)
+        )));
+    }
+    let target = match cfg.members.source {
+        Source::Organizations => org_member(central, cfg, account, trail).await?,
+        Source::Static => static_member(cfg, account, trail)?,
+    };
+    Ok((target, scope.org))
+}
+
+fn how_to_leave_scope(cfg: &Config) -> &'static str {
+    match cfg.members.source {
+        Source::Static => {
+            "remove its [[account]] entry from the accounts file, or list it in members.exclude"
+        }
+        Source::Organizations => {
+            "list it in members.exclude, or move it to an OU in exclude_organizational_units or out of organizational_units"
+        }
+    }
+}
+
+/// An account of the organization, reached with `members.role_name`; refused when the organization does not
+/// have it.
+async fn org_member<C: Central>(
+    central: &C,
+    cfg: &Config,
+    account: &AccountId,
+    trail: Option<&TrailName>,
+) -> Result<Target> {
+    let found = central
+        .describe_account(account.as_str())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}; {}", e.hint()))?;
+    let Some(a) = found else {
+        bail!(Usage(format!(
+            "offboard: account {account} is not in the organization, so trailhub has no role to reach it. Its entries in the bucket and key policies go with `trailhub apply --prune`; its trail, if it still exists, is the account owner's to delete (runbooks/offboard.md#not-in-the-organization)"
+        )));
+    };
+    let mut target = cfg.org_target(account.clone(), a.name).map_err(|e| {
+        Usage(format!(
+            "offboard: account {account}'s trail name cannot be made: {e}; give it with --trail"
+        ))
+    })?;
+    if let Some(t) = trail {
+        target.trail_name = t.clone();
+    }
+    Ok(target)
+}
+
+/// An account of the file (excluded) or, with `--trail`, one that left it; reached with its own role or
+/// `members.role_name`.
+fn static_member(cfg: &Config, account: &AccountId, trail: Option<&TrailName>) -> Result<Target> {
+    let entry = cfg.accounts.iter().find(|a| &a.id == account);
+    let trail_name = match (trail, entry) {
+        (Some(t), _) => t.clone(),
+        (None, Some(a)) => a.trail_name.clone(),
+        (None, None) => fill_trail_template(&cfg.members.trail_template, account, "")
+            .ok()
+            .filter(|_| !cfg.members.trail_template.contains("{name}"))
+            .ok_or_else(|| {
+                Usage(format!(
+                    "offboard: account {account} is not in {}, so the name of trailhub's trail there is not known: give it with --trail NAME",
+                    cfg.path.display()
+                ))
+            })?,
+    };
+    let access = match entry {
+        Some(a) => Access::AssumeRole {
+            role_arn: a.role_arn.clone(),
+            external_id: a.external_id.clone(),
+        },
+        None => Access::AssumeRole {
+            role_arn: RoleArn::new(
+                cfg.central.region.partition(),
+                account,
+                &cfg.members.role_name,
+            )
+            .map_err(Usage)?,
+            external_id: cfg.members.external_id.clone(),
+        },
+    };
+    Ok(Target {
+        id: account.clone(),
+        name: entry.map(|a| a.name.clone()).unwrap_or_default(),
+        trail_name,
+        access,
+        is_central: false,
+        cloudwatch: false,
+        flow_logs: false,
+        ou: None,
+    })
+}
+
+/// The account's flow logs, when `[flow_logs]` is configured (without it the member role may not read them).
+async fn read_flow_logs<M: Member>(cfg: &Config, member: &M) -> Result<Vec<ObservedFlowLog>> {
+    if cfg.flow_logs.is_none() {
+        return Ok(vec![]);
+    }
+    Ok(Network::flow_logs(member).await?)
+}
+
+/// The configured key and its policy, when the key exists.
+async fn read_key<C: Central>(central: &C, cfg: &Config) -> Result<Option<(KeyInfo, String)>> {
+    let Some(configured) = &cfg.central.kms_key else {
+        return Ok(None);
+    };
+    let Some(key) = central.describe_key(configured.lookup()).await? else {
+        return Ok(None);
+    };
+    let policy = central.key_policy(&key.arn).await?;
+    Ok(Some((key, policy)))
+}
+
+/// Exit 2's words when the account holds nothing of trailhub's.
+fn nothing_of_trailhubs(cfg: &Config, target: &Target, plan: &OffboardPlan) -> String {
+    let mut msg = format!(
+        "offboard: account {} has nothing of trailhub's: no trail named {} delivering to {} in {}, no flow log to the bucket, and no entry of it in trailhub's statements of the bucket{} policy",
+        target.id,
+        target.trail_name,
+        cfg.central.bucket,
+        cfg.central.region,
+        if cfg.central.kms_key.is_some() {
+            " and key"
+        } else {
+            ""
+        }
+    );
+    for t in &plan.trails_left {
+        msg.push_str(&format!("; its trail {} is {}", t.name, t.reason));
+    }
+    msg.push_str(" (runbooks/offboard.md#nothing-of-trailhubs)");
+    msg
+}
+
+#[cfg(test)]
+#[path = "offboard_tests.rs"]
+mod tests;

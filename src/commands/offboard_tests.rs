@@ -1,0 +1,203 @@
+//! `offboard` over the in-memory fake: the trail, the flow logs to the bucket and the policy entries of one
+//! account out of scope taken out, in that order, backed up; nothing else touched; the next apply has
+//! nothing to do; each input it must refuse refused before any write.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+use crate::apply::{ApplyOptions, apply};
+use crate::aws::Keys;
+use crate::fake::FakeAws;
+use crate::interrupt::Interrupt;
+
+const CENTRAL: &str = "111111111111";
+const GONE: &str = "200000000001";
+
+/// The central account and `members` accounts, a KMS key trailhub makes, flow logs to the bucket;
+/// `exclude`: accounts taken out of scope.
+fn config(members: usize, exclude: &[&str]) -> Config {
+    let mut text = format!(
+        "[central]\naccount_id = \"{CENTRAL}\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\nkms_key = \"create\"\n[members]\ntrail_name = \"{{name}}-CT\"\nexclude = {exclude:?}\n"
+    );
+    for i in 0..members {
+        text += &format!(
+            "[[account]]\nid = \"{:012}\"\nname = \"M{i}\"\n",
+            200000000000u64 + i as u64
+        );
+    }
+    text += "[flow_logs]\ndestinations = [\"s3\"]\ntraffic_type = \"ALL\"\n";
+    Config::parse(Path::new("t.toml"), &text).unwrap()
+}
+
+fn args(account: &str, dir: &Path) -> OffboardArgs {
+    OffboardArgs {
+        account: account.to_owned(),
+        trail: None,
+        yes: true,
+        backup_dir: dir.to_owned(),
+    }
+}
+
+async fn apply_all(aws: &FakeAws, cfg: &Config, dir: &Path) -> crate::plan::Plan {
+    let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
+    let (scope, p, obs) = crate::commands::full_plan(aws, cfg, 4, &opts.interrupt)
+        .await
+        .unwrap();
+    let r = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
+    assert_eq!(r.exit_code(), 0, "{r:#?}");
+    p
+}
+
+async fn offboard_run(aws: &FakeAws, cfg: &Config, a: &OffboardArgs) -> Result<OffboardOutcome> {
+    run(aws, cfg, a, &mut |_| Ok(true)).await
+}
+
+fn bucket_policy(aws: &FakeAws) -> String {
+    aws.world().buckets["sec-log"].clone().unwrap_or_default()
+}
+
+async fn key_policy(aws: &FakeAws) -> String {
+    let key = aws
+        .describe_key("arn:aws:kms:ap-northeast-2:111111111111:alias/trailhub-cloudtrail")
+        .await
+        .unwrap()
+        .unwrap();
+    aws.key_policy(&key.arn).await.unwrap()
+}
+
+fn trails_of(aws: &FakeAws, account: &str) -> Vec<String> {
+    let w = aws.world();
+    w.trails
+        .get(account)
+        .map(|v| v.iter().map(|(t, _)| t.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn usage(r: Result<OffboardOutcome>) -> String {
+    let e = r.expect_err("refused");
+    assert!(e.downcast_ref::<Usage>().is_some(), "exit 2: {e:#}");
+    format!("{e:#}")
+}
+
+#[tokio::test(start_paused = true)]
+async fn offboard_takes_out_one_account_and_the_next_apply_has_nothing_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
+    apply_all(&aws, &config(3, &[]), dir.path()).await;
+    assert!(bucket_policy(&aws).contains(GONE) && key_policy(&aws).await.contains(GONE));
+    let flow_logs_before = aws.world().flow_logs.get(GONE).map_or(0, Vec::len);
+    assert_eq!(
+        flow_logs_before, 1,
+        "the default VPC's flow log to the bucket"
+    );
+
+    let cfg = config(3, &[GONE]);
+    let outcome = offboard_run(&aws, &cfg, &args(GONE, dir.path()))
+        .await
+        .unwrap();
+    let OffboardOutcome::Offboarded { plan, done } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(outcome.exit_code(), 0, "{done:?}");
+    assert_eq!(plan.trail.as_deref(), Some("M1-CT"));
+    assert_eq!(done.trail_deleted.as_deref(), Some("M1-CT"));
+    assert_eq!(done.flow_logs_deleted.len(), 1);
+    assert!(trails_of(&aws, GONE).is_empty());
+    assert!(aws.world().flow_logs.get(GONE).is_none_or(Vec::is_empty));
+    assert!(
+        !plan.bucket_entries.is_empty() && !plan.key_entries.is_empty(),
+        "{plan:?}"
+    );
+    assert!(
+        !bucket_policy(&aws).contains(GONE),
+        "{}",
+        bucket_policy(&aws)
+    );
+    assert!(!key_policy(&aws).await.contains(GONE));
+    // the others' entries stay, and both policies were backed up before being replaced
+    for other in ["200000000000", "200000000002"] {
+        assert!(bucket_policy(&aws).contains(other) && key_policy(&aws).await.contains(other));
+    }
+    assert!(done.policy.as_ref().unwrap().backup.is_some());
+    assert!(done.key.as_ref().unwrap().backup.is_some());
+
+    // the next apply, with the account out of scope, writes nothing
+    let puts = (aws.calls("PutBucketPolicy"), aws.calls("PutKeyPolicy"));
+    let p = apply_all(&aws, &cfg, dir.path()).await;
+    assert!(!p.has_changes(), "{p:#?}");
+    assert_eq!(
+        (aws.calls("PutBucketPolicy"), aws.calls("PutKeyPolicy")),
+        puts
+    );
+
+    // and a second offboard finds nothing of trailhub's: exit 2, with what it looked for
+    let again = usage(offboard_run(&aws, &cfg, &args(GONE, dir.path())).await);
+    assert!(
+        again.contains("nothing of trailhub's") && again.contains("M1-CT"),
+        "{again}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn offboard_refuses_what_it_must_not_take_out_before_any_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
+    apply_all(&aws, &config(2, &[]), dir.path()).await;
+    let cfg = config(2, &[GONE]);
+    let before = (bucket_policy(&aws), aws.total_calls());
+    let cases = [
+        ("12345", "not 12 digits"),
+        (CENTRAL, "central account"),
+        ("200000000000", "still in scope"),
+    ];
+    for (account, says) in cases {
+        let e = usage(offboard_run(&aws, &cfg, &args(account, dir.path())).await);
+        assert!(e.contains(says), "{account}: {e}");
+    }
+    // an account that never was in the file, whose trail name the template cannot make without its name
+    let e = usage(offboard_run(&aws, &cfg, &args("200000000009", dir.path())).await);
+    assert!(e.contains("--trail"), "{e}");
+    assert_eq!(bucket_policy(&aws), before.0);
+    assert_eq!(aws.calls("DeleteTrail"), 0);
+
+    // asked and not answered yes: nothing is done
+    let outcome = run(&aws, &cfg, &args(GONE, dir.path()), &mut |_| Ok(false))
+        .await
+        .unwrap();
+    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(bucket_policy(&aws), before.0);
+    assert_eq!(trails_of(&aws, GONE), ["M1-CT"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trail_that_cannot_be_deleted_keeps_its_permission() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
+    apply_all(&aws, &config(2, &[]), dir.path()).await;
+    aws.world()
+        .deny_calls
+        .insert((GONE.to_owned(), "DeleteTrail".to_owned()));
+    let cfg = config(2, &[GONE]);
+    let outcome = offboard_run(&aws, &cfg, &args(GONE, dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(outcome.exit_code(), 1);
+    let OffboardOutcome::Offboarded { done, .. } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(
+        done.failed.as_deref().unwrap().contains("DeleteTrail"),
+        "{done:?}"
+    );
+    // the trail still writes: its entries stay, and so do its flow logs
+    assert!(bucket_policy(&aws).contains(GONE));
+    assert_eq!(trails_of(&aws, GONE), ["M1-CT"]);
+    // once allowed, a re-run converges
+    aws.world().deny_calls.clear();
+    let outcome = offboard_run(&aws, &cfg, &args(GONE, dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert!(!bucket_policy(&aws).contains(GONE));
+}

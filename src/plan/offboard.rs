@@ -1,0 +1,192 @@
+//! `offboard ACCOUNT_ID` (pure): what of trailhub's one account out of scope holds, and what taking it out
+//! removes: its trail (the one trailhub would have made there, delivering to the central bucket), its flow
+//! logs to the central bucket, and its entries in trailhub's statements of the bucket and key policies.
+//! Everything else in the account and in the policies is left, and said.
+
+use serde::Serialize;
+
+use super::key_policy::{KeyInput, KeyPolicyError, merge_key_policy};
+use super::policy::{Org, PolicyError};
+use super::prune::{Gone, Prune};
+use super::{delivery_verdict, merge_entries};
+use crate::aws::{FlowLogTarget, ObservedFlowLog, ObservedTrail};
+use crate::config::Config;
+use crate::model::{AccountId, TrailArn, TrailName};
+
+/// What was read for the offboard: the account's trails and flow logs, and the policies in force.
+#[derive(Debug, Clone, Default)]
+pub struct OffboardState<'a> {
+    pub trails: &'a [ObservedTrail],
+    pub flow_logs: &'a [ObservedFlowLog],
+    /// The bucket policy's text (None: the bucket has none).
+    pub bucket_policy: Option<&'a str>,
+    /// The key policy's text, with `kms_key` and a key that exists.
+    pub key_policy: Option<&'a str>,
+    pub org: Option<&'a Org>,
+}
+
+/// A trail of the account that offboard leaves, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftTrail {
+    pub name: String,
+    pub reason: String,
+}
+
+/// What `offboard` does to one account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OffboardPlan {
+    pub account: AccountId,
+    /// trailhub's trail there, deleted first (None: it has none).
+    pub trail: Option<String>,
+    /// The account's other trails: left as they are.
+    pub trails_left: Vec<LeftTrail>,
+    /// The IDs of its flow logs to the central bucket, deleted with the trail (their permission goes).
+    pub flow_logs: Vec<String>,
+    /// The entries of trailhub's bucket policy statements that name it, removed.
+    pub bucket_entries: Vec<String>,
+    /// The entries of trailhub's key policy statements that name it, removed.
+    pub key_entries: Vec<String>,
+    /// After the removal, the bucket policy still lets a trail of this account write (a wider form names
+    /// no account alone): said, not changed.
+    pub still_allowed: Option<String>,
+}
+
+impl OffboardPlan {
+    /// Nothing of trailhub's in the account or the policies: offboard has nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.trail.is_none()
+            && self.flow_logs.is_empty()
+            && self.bucket_entries.is_empty()
+            && self.key_entries.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OffboardError {
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Key(#[from] KeyPolicyError),
+}
+
+/// Plans the offboard of `account`, whose trail trailhub names `trail_name`.
+pub fn offboard_plan(
+    cfg: &Config,
+    account: &AccountId,
+    trail_name: &TrailName,
+    state: &OffboardState,
+) -> Result<OffboardPlan, OffboardError> {
+    let (trail, trails_left) = split_trails(cfg, trail_name, state.trails);
+    let pruning = pruning(cfg, account);
+    let merged = merge_entries(&pruning, &[], &[], state.org, state.bucket_policy)?;
+    let arn = TrailArn::new(&cfg.central.region, account, trail_name);
+    let verdict = delivery_verdict(cfg, &merged.policy, state.org, account, &arn);
+    let still_allowed = verdict.allowed().then(|| {
+        format!(
+            "the bucket policy's {} form names no account alone: while it stays in scope of that form, {account}'s trails may still write",
+            merged.form.name()
+        )
+    });
+    Ok(OffboardPlan {
+        account: account.clone(),
+        trail,
+        trails_left,
+        flow_logs: to_bucket(cfg, state.flow_logs),
+        bucket_entries: merged.pruned,
+        key_entries: key_entries(cfg, account, state)?,
+        still_allowed,
+    })
+}
+
+/// The config with only this account's entries pruned.
+pub fn pruning(cfg: &Config, account: &AccountId) -> Config {
+    let mut c = cfg.clone();
+    c.prune = Prune::Account(account.clone());
+    c
+}
+
+/// trailhub's trail (its name, delivering to the central bucket, homed in the central region, not an
+/// organization trail), and the others with why each is left.
+fn split_trails(
+    cfg: &Config,
+    name: &TrailName,
+    trails: &[ObservedTrail],
+) -> (Option<String>, Vec<LeftTrail>) {
+    let region = cfg.central.region.as_str();
+    let bucket = cfg.central.bucket.as_str();
+    let mut ours = None;
+    let mut left = Vec::new();
+    for t in trails {
+        let reason = if t.organization_trail {
+            "an organization trail: the management account's".to_owned()
+        } else if t.home_region.as_deref().is_some_and(|h| h != region) {
+            // a multi-region trail of another home region shows here too; DeleteTrail works only at home
+            continue;
+        } else if t.name != name.as_str() {
+            match t.bucket.as_deref() {
+                Some(b) if b == bucket => format!(
+                    "not trailhub's name ({name}); it delivers to {bucket}, which will no longer let it write: delete it yourself if it should go"
+                ),
+                _ => "not trailhub's".to_owned(),
+            }
+        } else if t.bucket.as_deref() != Some(bucket) {
+            format!(
+                "trailhub's name, but it delivers to {}, not {bucket}",
+                t.bucket.as_deref().unwrap_or("no bucket")
+            )
+        } else {
+            ours = Some(t.name.clone());
+            continue;
+        };
+        left.push(LeftTrail {
+            name: t.name.clone(),
+            reason,
+        });
+    }
+    (ours, left)
+}
+
+/// The flow logs that deliver to the central bucket.
+fn to_bucket(cfg: &Config, flow_logs: &[ObservedFlowLog]) -> Vec<String> {
+    let bucket = cfg.central.bucket.as_str();
+    flow_logs
+        .iter()
+        .filter(|f| match &f.target {
+            FlowLogTarget::S3 { arn } => arn
+                .split_once(":::")
+                .is_some_and(|(_, rest)| rest.split('/').next() == Some(bucket)),
+            _ => false,
+        })
+        .map(|f| f.id.clone())
+        .collect()
+}
+
+/// The key policy's entries of this account.
+fn key_entries(
+    cfg: &Config,
+    account: &AccountId,
+    state: &OffboardState,
+) -> Result<Vec<String>, KeyPolicyError> {
+    let Some(live) = state.key_policy else {
+        return Ok(vec![]);
+    };
+    let merged = merge_key_policy(Some(live), &key_input(cfg, account, state.org))?;
+    Ok(merged.pruned)
+}
+
+/// The key policy merge that only takes this account's entries out.
+pub fn key_input<'a>(
+    cfg: &'a Config,
+    account: &'a AccountId,
+    org: Option<&'a Org>,
+) -> KeyInput<'a> {
+    KeyInput {
+        partition: cfg.central.region.partition(),
+        central: &cfg.central.account_id,
+        bucket: &cfg.central.bucket,
+        trails: &[],
+        flow_log_accounts: &[],
+        org_id: org.map(|o| o.id.as_str()),
+        prune: Some(Gone::Only(account.as_str())),
+    }
+}

@@ -165,7 +165,7 @@ async fn applied() -> (FakeAws, Config) {
     let aws = FakeAws::new(CENTRAL, REGION, Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
     let apply = Command::Apply(ApplyArgs {
-        prune: trailhub::plan::prune::Prune::Off,
+        prune: false,
         yes: true,
         backup_dir: dir.path().join("backups"),
     });
@@ -600,6 +600,7 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
         ("cloudwatch-logs.md", read("runbooks/cloudwatch-logs.md")),
         ("vpc-flow-logs.md", read("runbooks/vpc-flow-logs.md")),
         ("kms.md", read("runbooks/kms.md")),
+        ("offboard.md", read("runbooks/offboard.md")),
     ];
     let json_doc = read("docs/json.md");
     for (file, codes) in [
@@ -670,6 +671,7 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
         "runbooks/cloudwatch-logs.md",
         "runbooks/vpc-flow-logs.md",
         "runbooks/kms.md",
+        "runbooks/offboard.md",
         "runbooks/scheduled-audit.md",
         "docs/iam-permissions.md",
     ] {

@@ -219,7 +219,7 @@ impl World {
 
     fn apply(&self, yes: bool) -> Command {
         Command::Apply(ApplyArgs {
-            prune: trailhub::plan::prune::Prune::Off,
+            prune: false,
             yes,
             backup_dir: self.path("backups"),
         })

@@ -62,6 +62,12 @@ fn write_plan(out: &mut dyn Write, p: &OffboardPlan, q: &str) -> io::Result<()> 
     for t in &p.trails_left {
         writeln!(out, "  left: trail {q}{}{q}, {}", t.name, t.reason)?;
     }
+    if p.logs_left {
+        writeln!(
+            out,
+            "  left: the CloudWatch Logs groups, their delivery roles and flow logs to CloudWatch Logs trailhub made there: they hold the account's logs (runbooks/offboard.md#what-stays)"
+        )?;
+    }
     if let Some(s) = &p.still_allowed {
         writeln!(out, "  note: {s}")?;
     }

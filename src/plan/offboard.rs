@@ -10,7 +10,7 @@ use super::policy::{Org, PolicyError};
 use super::prune::{Gone, Prune};
 use super::{delivery_verdict, merge_entries};
 use crate::aws::{FlowLogTarget, ObservedFlowLog, ObservedTrail};
-use crate::config::Config;
+use crate::config::{Config, FlowDestination};
 use crate::model::{AccountId, TrailArn, TrailName};
 
 /// What was read for the offboard: the account's trails and flow logs, and the policies in force.
@@ -49,6 +49,9 @@ pub struct OffboardPlan {
     /// After the removal, the bucket policy still lets a trail of this account write (a wider form names
     /// no account alone): said, not changed.
     pub still_allowed: Option<String>,
+    /// `[cloudwatch]` or flow logs to CloudWatch Logs are configured: what trailhub made for them in the
+    /// account (log groups, their roles, flow logs to a group) is left; it holds the account's logs.
+    pub logs_left: bool,
 }
 
 impl OffboardPlan {
@@ -95,6 +98,11 @@ pub fn offboard_plan(
         bucket_entries: merged.pruned,
         key_entries: key_entries(cfg, account, state)?,
         still_allowed,
+        logs_left: cfg.cloudwatch.is_some()
+            || cfg
+                .flow_logs
+                .as_ref()
+                .is_some_and(|f| f.destinations.contains(&FlowDestination::Cloudwatch)),
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::model::TrailName;
+use crate::model::{AccountId, TrailName};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Centralize AWS CloudTrail logging of many accounts into one security account's S3 bucket, and prove
@@ -103,8 +103,8 @@ pub struct CompletionsArgs {
 pub struct OffboardArgs {
     /// The account to take out: 12 digits, out of scope (excluded, or out of accounts.toml) and, with
     /// source = "organizations", still in the organization.
-    #[arg(value_name = "ACCOUNT_ID")]
-    pub account: String,
+    #[arg(value_name = "ACCOUNT_ID", value_parser = parse_account_id)]
+    pub account: AccountId,
     /// The name of trailhub's trail in the account, when accounts.toml cannot say it (an account no longer
     /// in the file whose trail_template uses {name}).
     #[arg(long, value_name = "NAME", value_parser = parse_trail_name)]
@@ -115,6 +115,10 @@ pub struct OffboardArgs {
     /// Where the bucket and key policies are backed up before they are replaced.
     #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
     pub backup_dir: PathBuf,
+}
+
+fn parse_account_id(s: &str) -> Result<AccountId, String> {
+    AccountId::try_from(s.to_owned())
 }
 
 fn parse_trail_name(s: &str) -> Result<TrailName, String> {

@@ -38,6 +38,7 @@ enum Area {
     LivePolicy,
     AwsAnswer,
     Restore,
+    Offboard,
 }
 
 impl Area {
@@ -48,6 +49,7 @@ impl Area {
             Area::LivePolicy => "The live bucket policy",
             Area::AwsAnswer => "AWS answers",
             Area::Restore => "restore-policy",
+            Area::Offboard => "offboard",
         }
     }
 }
@@ -1172,9 +1174,165 @@ config_cases! {
     config_access_log_same_bucket: "access_log_bucket is the central bucket",
         good_with("[members]\n", "access_log_bucket = \"sec-cloudtrail-log\"\n\n[members]\n"),
         ["is the central bucket itself"];
+    config_ous_with_static: "organizational_units with source = \"static\"",
+        good_with("[members]\n", "[members]\norganizational_units = [\"ou-ab12-cdef3456\"]\n"),
+        ["need source = \"organizations\""];
+    config_bad_ou_shape: "an OU ID of the wrong shape",
+        static_config(&[]).replace("source = \"static\"", "source = \"organizations\"\norganizational_units = [\"ou-AB12\"]"),
+        ["ou-AB12"];
     config_unknown_policy_form: "unknown policy_form",
         good_with("trail_name = \"SEC-CLOUDTRAIL\"\n", "trail_name = \"SEC-CLOUDTRAIL\"\npolicy_form = \"wide\"\n"),
         ["unknown variant `wide`"];
+}
+
+// ---------------------------------------------------------------------------------------------
+// offboard, and the organization's OUs
+
+/// Creates moto's organization (the caller's account is its management account).
+fn organization(w: &World) {
+    let orgs = aws_sdk_organizations::Client::new(&w.sdk);
+    w.rt.block_on(async {
+        orgs.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+fn org_config() -> String {
+    static_config(&[]).replace("source = \"static\"", "source = \"organizations\"")
+}
+
+/// `args` refused with exit 2 saying each of `says`, nothing written (`no_aws`: not one request).
+fn refused(
+    w: &World,
+    area: Area,
+    what: &'static str,
+    args: &[&str],
+    says: &[&str],
+    no_aws: bool,
+) -> Row {
+    let out = w.trailhub(args);
+    assert_error(&out, says);
+    let writes = if no_aws {
+        assert_no_requests(w)
+    } else {
+        assert_no_writes(w)
+    };
+    row(
+        w,
+        area,
+        what,
+        args.join(" "),
+        args,
+        &out,
+        error_text(&out),
+        writes,
+    )
+}
+
+fn aws_unknown_ou(w: &World) -> Row {
+    organization(w);
+    let config = org_config().replace(
+        "source = \"organizations\"",
+        "source = \"organizations\"\norganizational_units = [\"ou-zzzz-zzzzzzzz\"]",
+    );
+    w.write_config(&config);
+    let what = "an OU of the right shape that the organization does not have";
+    refused(
+        w,
+        Area::AwsAnswer,
+        what,
+        &["plan"],
+        &["ou-zzzz-zzzzzzzz", "is not a root or OU"],
+        false,
+    )
+}
+
+fn offboard_bad_id(w: &World) -> Row {
+    w.write_config(&static_config(&TWO));
+    let args = ["offboard", "33333333333", "--yes"];
+    refused(
+        w,
+        Area::Offboard,
+        "an account ID of 11 digits",
+        &args,
+        &["not 12 digits"],
+        true,
+    )
+}
+
+fn offboard_without_yes(w: &World) -> Row {
+    w.write_config(&static_config(&TWO));
+    let args = ["offboard", "333333333333"];
+    let says = ["refusing to offboard an account without --yes"];
+    refused(
+        w,
+        Area::Offboard,
+        "offboard without --yes, stdin not a terminal",
+        &args,
+        &says,
+        true,
+    )
+}
+
+fn offboard_central(w: &World) -> Row {
+    w.write_config(&static_config(&TWO));
+    let args = ["offboard", TEST_ACCOUNT_ID, "--yes"];
+    refused(
+        w,
+        Area::Offboard,
+        "the central account",
+        &args,
+        &["is the central account"],
+        false,
+    )
+}
+
+fn offboard_in_scope(w: &World) -> Row {
+    w.write_config(&static_config(&TWO));
+    let args = ["offboard", "333333333333", "--yes"];
+    refused(
+        w,
+        Area::Offboard,
+        "an account still in scope",
+        &args,
+        &["still in scope"],
+        false,
+    )
+}
+
+fn offboard_nothing_of_trailhubs(w: &World) -> Row {
+    w.write_config(&good_with(
+        "[members]\n",
+        "[members]\nexclude = [\"333333333333\"]\n",
+    ));
+    let args = ["offboard", "333333333333", "--yes"];
+    let what = "an account out of scope with nothing of trailhub's";
+    refused(
+        w,
+        Area::Offboard,
+        what,
+        &args,
+        &["nothing of trailhub's", "STG-CLOUDTRAIL"],
+        false,
+    )
+}
+
+fn offboard_not_in_organization(w: &World) -> Row {
+    organization(w);
+    w.write_config(&org_config());
+    let args = ["offboard", "999999999999", "--yes"];
+    let what = "an account not in the organization (source = \"organizations\")";
+    refused(
+        w,
+        Area::Offboard,
+        what,
+        &args,
+        &["not in the organization", "apply --prune"],
+        false,
+    )
 }
 
 fn config_missing_file(w: &World) -> Row {
@@ -1286,6 +1444,8 @@ const CASES: &[(&str, CaseFn)] = &[
     ("config_not_toml", config_not_toml),
     ("config_no_accounts", config_no_accounts),
     ("config_unknown_policy_form", config_unknown_policy_form),
+    ("config_ous_with_static", config_ous_with_static),
+    ("config_bad_ou_shape", config_bad_ou_shape),
     ("config_kms_other_account", config_kms_other_account),
     ("config_kms_other_region", config_kms_other_region),
     ("config_kms_malformed", config_kms_malformed),
@@ -1358,11 +1518,21 @@ const CASES: &[(&str, CaseFn)] = &[
     ("aws_head_bucket_forbidden", aws_head_bucket_forbidden),
     ("aws_caller_denied", aws_caller_denied),
     ("aws_list_accounts_denied", aws_list_accounts_denied),
+    ("aws_unknown_ou", aws_unknown_ou),
     ("restore_missing_file", restore_missing_file),
     ("restore_not_json", restore_not_json),
     ("restore_not_object", restore_not_object),
     ("restore_too_large", restore_too_large),
     ("restore_without_yes", restore_without_yes),
+    ("offboard_bad_id", offboard_bad_id),
+    ("offboard_without_yes", offboard_without_yes),
+    ("offboard_central", offboard_central),
+    ("offboard_in_scope", offboard_in_scope),
+    (
+        "offboard_nothing_of_trailhubs",
+        offboard_nothing_of_trailhubs,
+    ),
+    ("offboard_not_in_organization", offboard_not_in_organization),
 ];
 
 fn run_case(name: &str) -> Row {
@@ -1420,6 +1590,9 @@ mod case {
         aws_get_policy_denied aws_put_policy_denied aws_head_bucket_forbidden aws_caller_denied
         aws_list_accounts_denied
         restore_missing_file restore_not_json restore_not_object restore_too_large restore_without_yes
+        config_ous_with_static config_bad_ou_shape aws_unknown_ou
+        offboard_bad_id offboard_without_yes offboard_central offboard_in_scope
+        offboard_nothing_of_trailhubs offboard_not_in_organization
     }
 }
 

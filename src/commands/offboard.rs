@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Usage;
 use crate::apply::{OffboardDone, OffboardTargets, offboard};
-use crate::aws::{Central, KeyInfo, Member, Network, ObservedFlowLog};
+use crate::aws::{AwsError, Central, KeyInfo, Member, Network, ObservedFlowLog};
 use crate::cli::OffboardArgs;
 use crate::config::{Access, Config, Source, Target};
 use crate::discover::scope;
@@ -45,20 +45,21 @@ pub async fn run<C: Central>(
     args: &OffboardArgs,
     review: &mut dyn FnMut(&OffboardPlan) -> Result<bool>,
 ) -> Result<OffboardOutcome> {
-    let account: AccountId = args
-        .account
-        .parse()
-        .map_err(|e| Usage(format!("offboard: {e}")))?;
+    let account = args.account.clone();
     let (target, org) = out_of_scope_target(central, cfg, &account, args.trail.as_ref()).await?;
     let member = central
         .member(&target)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}; {}", e.hint()))
+        .map_err(hinted)
         .with_context(|| format!("cannot reach account {account}: nothing was done"))?;
-    let trails = member.describe_trails().await?;
-    let flow_logs = read_flow_logs(cfg, &member).await?;
-    let bucket_policy = central.get_bucket_policy(&cfg.central.bucket).await?;
-    let key = read_key(central, cfg).await?;
+    let trails = member.describe_trails().await.map_err(hinted)?;
+    let flow_logs = read_flow_logs(cfg, &member).await.map_err(hinted)?;
+    let bucket_policy = match central.get_bucket_policy(&cfg.central.bucket).await {
+        // no bucket, no policy: nothing in it names the account
+        Err(e) if e.code == "NoSuchBucket" => None,
+        other => other.map_err(hinted)?,
+    };
+    let key = read_key(central, cfg).await.map_err(hinted)?;
     let state = OffboardState {
         trails: &trails,
         flow_logs: &flow_logs,
@@ -136,7 +137,7 @@ async fn org_member<C: Central>(
     let found = central
         .describe_account(account.as_str())
         .await
-        .map_err(|e| anyhow::anyhow!("{e}; {}", e.hint()))?;
+        .map_err(hinted)?;
     let Some(a) = found else {
         bail!(Usage(format!(
             "offboard: account {account} is not in the organization, so trailhub has no role to reach it. Its entries in the bucket and key policies go with `trailhub apply --prune`; its trail, if it still exists, is the account owner's to delete (runbooks/offboard.md#not-in-the-organization)"
@@ -197,16 +198,27 @@ fn static_member(cfg: &Config, account: &AccountId, trail: Option<&TrailName>) -
     })
 }
 
+/// An AWS error, with what to do about it.
+fn hinted(e: AwsError) -> anyhow::Error {
+    anyhow::anyhow!("{e}; {}", e.hint())
+}
+
 /// The account's flow logs, when `[flow_logs]` is configured (without it the member role may not read them).
-async fn read_flow_logs<M: Member>(cfg: &Config, member: &M) -> Result<Vec<ObservedFlowLog>> {
+async fn read_flow_logs<M: Member>(
+    cfg: &Config,
+    member: &M,
+) -> Result<Vec<ObservedFlowLog>, AwsError> {
     if cfg.flow_logs.is_none() {
         return Ok(vec![]);
     }
-    Ok(Network::flow_logs(member).await?)
+    Network::flow_logs(member).await
 }
 
 /// The configured key and its policy, when the key exists.
-async fn read_key<C: Central>(central: &C, cfg: &Config) -> Result<Option<(KeyInfo, String)>> {
+async fn read_key<C: Central>(
+    central: &C,
+    cfg: &Config,
+) -> Result<Option<(KeyInfo, String)>, AwsError> {
     let Some(configured) = &cfg.central.kms_key else {
         return Ok(None);
     };

@@ -417,7 +417,7 @@ async fn prune_removes_the_entries_of_accounts_no_longer_in_scope() {
         "without --prune the entries are kept"
     );
 
-    fewer.prune = crate::plan::prune::Prune::OutOfScope;
+    fewer.prune = crate::plan::prune::Prune::OutOfScope(Default::default());
     let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
     let (scope, p, obs) = crate::commands::full_plan(&aws, &fewer, 4, &opts.interrupt)
         .await

@@ -712,4 +712,50 @@ mod tests {
         let again = run(&aws, &cfg, &opts(dir.path())).await;
         assert!(!again.policy.written);
     }
+
+    /// `--prune` keeps the entries of an account in scope that cannot be worked on (its name makes no
+    /// trail name now, say after a rename): the trail made for it before still writes. Only the account
+    /// that left the organization goes.
+    #[tokio::test(start_paused = true)]
+    async fn prune_keeps_an_account_in_scope_that_cannot_be_worked_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        let names = [("200000000000", "Fine"), ("200000000001", "Two")];
+        {
+            let mut w = aws.world();
+            w.org_id = Some("o-abc123".into());
+            w.org_accounts = names
+                .iter()
+                .map(|(id, name)| crate::aws::OrgAccount {
+                    id: (*id).into(),
+                    name: (*name).into(),
+                    active: true,
+                })
+                .collect();
+        }
+        let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{name}-CT\"\n";
+        let mut cfg = Config::parse(Path::new("t.toml"), text).unwrap();
+        assert_eq!(run(&aws, &cfg, &opts(dir.path())).await.exit_code(), 0);
+        // one account is renamed to a name that makes no trail name; the other leaves the organization
+        {
+            let mut w = aws.world();
+            w.org_accounts[0].name = "日本".into();
+            w.org_accounts.pop();
+        }
+        cfg.prune = crate::plan::prune::Prune::OutOfScope(Default::default());
+        let (scope, plan, _) = crate::commands::full_plan(&aws, &cfg, 2, &Interrupt::default())
+            .await
+            .unwrap();
+        assert_eq!(scope.rejected.len(), 1, "{:?}", scope.rejected);
+        assert!(!plan.policy.pruned.is_empty(), "{:?}", plan.policy.pruned);
+        assert!(
+            plan.policy
+                .pruned
+                .iter()
+                .all(|e| e.contains("200000000001")),
+            "only the account that left: {:?}",
+            plan.policy.pruned
+        );
+        assert!(plan.policy.text.contains("200000000000"));
+    }
 }

@@ -78,6 +78,8 @@ pub async fn run<C: Central>(
         return Ok(ApplyOutcome::NotApplied);
     }
     progress.start(Phase::Applying, planned.plan.accounts.len());
+    // the same config the plan was made with
+    let cfg = &super::config_for(cfg, &scope);
     let report = apply(central, cfg, &scope, &planned.plan, observations, opts).await;
     progress.finish();
     let report = report?;

@@ -67,7 +67,7 @@ pub async fn execute(
         _ => false,
     };
     if pruning {
-        cfg.prune = Prune::OutOfScope;
+        cfg.prune = Prune::OutOfScope(Default::default());
     }
     if let Some(r) = &global.region {
         cfg.central.region = r
@@ -338,6 +338,7 @@ pub async fn full_plan_showing<C: Central>(
     )?;
     check_scope(&scope)?;
     let (bucket, live) = bucket?;
+    let cfg = &config_for(cfg, &scope);
     let states = observations
         .iter()
         .map(|o| (o.target.id.clone(), o.state.clone()))
@@ -351,6 +352,16 @@ pub async fn full_plan_showing<C: Central>(
         &states,
     )?;
     Ok((scope, plan, observations))
+}
+
+/// The config for this scope: `--prune` keeps the entries of the accounts in scope that cannot be worked
+/// on (a name that makes no trail name), whose trail, made before, may still write.
+pub fn config_for(cfg: &Config, scope: &Scope) -> Config {
+    let mut c = cfg.clone();
+    c.prune = cfg
+        .prune
+        .keeping(scope.rejected.iter().map(|r| r.id.clone()));
+    c
 }
 
 #[cfg(test)]

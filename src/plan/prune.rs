@@ -29,8 +29,10 @@ pub enum Prune {
     /// Every entry is kept: a merge only adds.
     #[default]
     Off,
-    /// `--prune`: the entries of every account out of scope.
-    OutOfScope,
+    /// `--prune`: the entries of every account out of scope. The set: accounts kept although they are not
+    /// targets (in scope, but left out for a name that makes no trail name: their trail, if one was made
+    /// before, still writes).
+    OutOfScope(BTreeSet<String>),
     /// `offboard ACCOUNT_ID`: this account's entries, and no other's.
     Account(AccountId),
 }
@@ -40,8 +42,18 @@ impl Prune {
     pub fn resolve<'a>(&'a self, in_scope: &'a BTreeSet<String>) -> Option<Gone<'a>> {
         match self {
             Prune::Off => None,
-            Prune::OutOfScope => Some(Gone::NotIn(in_scope)),
+            Prune::OutOfScope(kept) => Some(Gone::NotIn { in_scope, kept }),
             Prune::Account(a) => Some(Gone::Only(a.as_str())),
+        }
+    }
+
+    /// `--prune` keeping, besides the accounts in scope, these (in scope but unworkable).
+    pub fn keeping(&self, unworkable: impl IntoIterator<Item = String>) -> Prune {
+        match self {
+            Prune::OutOfScope(kept) => {
+                Prune::OutOfScope(kept.iter().cloned().chain(unworkable).collect())
+            }
+            other => other.clone(),
         }
     }
 }
@@ -49,8 +61,11 @@ impl Prune {
 /// The accounts whose entries go.
 #[derive(Debug, Clone, Copy)]
 pub enum Gone<'a> {
-    /// Every account but these (the accounts in scope).
-    NotIn(&'a BTreeSet<String>),
+    /// Every account but those in scope and those kept.
+    NotIn {
+        in_scope: &'a BTreeSet<String>,
+        kept: &'a BTreeSet<String>,
+    },
     /// This one account.
     Only(&'a str),
 }
@@ -58,7 +73,9 @@ pub enum Gone<'a> {
 impl Gone<'_> {
     pub fn contains(&self, account: &str) -> bool {
         match self {
-            Gone::NotIn(kept) => !kept.contains(account),
+            Gone::NotIn { in_scope, kept } => {
+                !in_scope.contains(account) && !kept.contains(account)
+            }
             Gone::Only(a) => *a == account,
         }
     }
@@ -179,7 +196,13 @@ mod tests {
              "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::b"}
         ]});
         let in_scope = BTreeSet::from(["222222222222".to_owned()]);
-        let (pruned, removed) = prune(&live, Gone::NotIn(&in_scope));
+        let (pruned, removed) = prune(
+            &live,
+            Gone::NotIn {
+                in_scope: &in_scope,
+                kept: &BTreeSet::new(),
+            },
+        );
         assert_eq!(
             removed,
             [
@@ -199,7 +222,16 @@ mod tests {
         );
         // nothing out of scope: nothing changes
         let all = BTreeSet::from(["222222222222".to_owned(), "999999999999".to_owned()]);
-        assert_eq!(prune(&live, Gone::NotIn(&all)), (live.clone(), vec![]));
+        assert_eq!(
+            prune(
+                &live,
+                Gone::NotIn {
+                    in_scope: &all,
+                    kept: &BTreeSet::new()
+                }
+            ),
+            (live.clone(), vec![])
+        );
         // offboard: one account's entries, whatever the scope
         let (_, removed) = prune(&live, Gone::Only("222222222222"));
         assert_eq!(

@@ -1,5 +1,5 @@
-//! The stale-entry scan (pure): the values in trailhub's two CloudTrail statements of the bucket policy
-//! that still name an account no longer in scope.
+//! The stale-entry scan (pure): the values in trailhub's statements of the bucket policy (CloudTrail's and
+//! delivery.logs', the ones `--prune` takes entries out of) that still name an account no longer in scope.
 
 use std::collections::BTreeSet;
 
@@ -8,9 +8,9 @@ use serde_json::Value;
 use super::StaleEntry;
 use crate::model::is_account_id;
 use crate::plan::document::{statements, strings};
-use crate::plan::policy::{
-    ACL_SID, OWN_ACL_SID, OWN_WRITE_SID, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID,
-};
+use crate::plan::policy::log_delivery::LOG_WRITE_SID;
+use crate::plan::policy::{OWN_WRITE_SID, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID};
+use crate::plan::prune::MANAGED;
 
 /// The account a policy value belongs to: the account of a trail ARN, or the first 12-digit segment
 /// after `AWSLogs/` of a Resource (so `AWSLogs/<org-id>/<account>/*` names the account too).
@@ -33,19 +33,19 @@ fn account_of(field: &str, value: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Trail ARNs (`aws:SourceArn`, key matched case-insensitively, under any condition operator) of the two
-/// CloudTrail statements and prefixes in the Write statement's Resource that belong to an account not in
-/// `in_scope`, sorted.
+/// Source ARNs and accounts (`aws:SourceArn`, `aws:SourceAccount`, keys matched case-insensitively, under
+/// any condition operator) of trailhub's statements, and prefixes in the write statements' Resource, that
+/// belong to an account not in `in_scope`, sorted.
 pub(super) fn stale_entries(policy: &Value, in_scope: &BTreeSet<String>) -> Vec<StaleEntry> {
     let mut out = BTreeSet::new();
     for s in statements(policy) {
         let Some(sid) = s.get("Sid").and_then(Value::as_str) else {
             continue;
         };
-        let is_write = sid == WRITE_SID || sid == OWN_WRITE_SID;
-        if !is_write && sid != ACL_SID && sid != OWN_ACL_SID {
+        if !MANAGED.contains(&sid) {
             continue;
         }
+        let is_write = [WRITE_SID, OWN_WRITE_SID, LOG_WRITE_SID].contains(&sid);
         let mut values: Vec<(&str, String)> = Vec::new();
         if let Some(Value::Object(ops)) = s.get("Condition") {
             for keys in ops.values().filter_map(Value::as_object) {
@@ -90,6 +90,8 @@ pub(super) fn stale_entries(policy: &Value, in_scope: &BTreeSet<String>) -> Vec<
 mod tests {
     use super::*;
     use crate::audit::fixtures::*;
+    use crate::plan::policy::ACL_SID;
+    use crate::plan::policy::log_delivery::LOG_ACL_SID;
     use serde_json::json;
 
     #[test]
@@ -137,5 +139,28 @@ mod tests {
             .map(|e| e.account)
             .collect();
         assert_eq!(got, ["888888888888", "999999999999"]);
+    }
+
+    /// delivery.logs' statements are trailhub's too: an account whose flow logs left still has entries.
+    #[test]
+    fn stale_entries_in_the_flow_log_statements() {
+        let p = json!({"Statement": [
+            {"Sid": LOG_ACL_SID, "Condition": {"StringEquals": {"aws:SourceAccount": ["111111111111", "777777777777"]}}},
+            {"Sid": LOG_WRITE_SID, "Resource": ["arn:aws:s3:::b/AWSLogs/777777777777/*"],
+             "Condition": {"ArnLike": {"aws:SourceArn": ["arn:aws:logs:ap-northeast-2:777777777777:*"]}}}
+        ]});
+        let in_scope: BTreeSet<String> = ["111111111111".to_owned()].into();
+        let got: Vec<(String, String)> = stale_entries(&p, &in_scope)
+            .into_iter()
+            .map(|e| (e.statement, e.field))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (LOG_ACL_SID.to_owned(), SOURCE_ACCOUNT.to_owned()),
+                (LOG_WRITE_SID.to_owned(), "Resource".to_owned()),
+                (LOG_WRITE_SID.to_owned(), SOURCE_ARN.to_owned()),
+            ]
+        );
     }
 }

@@ -13,7 +13,8 @@ use super::policy::log_delivery::{LOG_ACL_SID, LOG_WRITE_SID};
 use super::policy::{ACL_SID, OWN_ACL_SID, OWN_WRITE_SID, WRITE_SID};
 use crate::model::AccountId;
 
-const MANAGED: [&str; 6] = [
+/// trailhub's statements of the bucket policy: CloudTrail's and delivery.logs'.
+pub(crate) const MANAGED: [&str; 6] = [
     ACL_SID,
     WRITE_SID,
     OWN_ACL_SID,

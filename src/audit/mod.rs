@@ -21,7 +21,9 @@ mod stale;
 
 pub use codes::CodeDoc;
 pub use duration::{age, parse_max_age};
-pub use report::{AccountReport, AuditReport, Code, Problem, Scope, Severity, StaleEntry, Summary};
+pub use report::{
+    AccountReport, AuditReport, Code, OuCoverage, Problem, Scope, Severity, StaleEntry, Summary,
+};
 
 use std::time::Duration;
 

@@ -4,7 +4,6 @@
 //! section (pure rendering). Every string from the report is escaped: account names come from AWS
 //! Organizations.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -142,30 +141,29 @@ fn write_bucket(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     writeln!(out, "</section>")
 }
 
-/// Coverage per OU, when any account has one: in-scope accounts only, as the summary counts them.
+/// Coverage per OU, when any account has one: the summary's `by_ou`, and the in-scope accounts without a
+/// path (the central account's) as the rest of the summary's counts.
 fn write_ous(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
-    if !has_ous(report) {
+    let s = &report.summary;
+    if s.by_ou.is_empty() {
         return Ok(());
     }
-    let mut by_ou: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    let mut without = (0, 0);
-    for a in report.accounts.iter().filter(|a| a.scope != Scope::Stale) {
-        let n = match &a.ou {
-            Some(ou) => by_ou.entry(ou.as_str()).or_default(),
-            None => &mut without,
-        };
-        n.0 += 1;
-        n.1 += usize::from(a.covered);
-    }
+    let by_ou = s
+        .by_ou
+        .iter()
+        .map(|o| (o.ou.as_str(), (o.accounts, o.covered)));
+    let without = by_ou
+        .clone()
+        .fold((s.accounts, s.covered), |(a, c), (_, (n, k))| {
+            (a.saturating_sub(n), c.saturating_sub(k))
+        });
     writeln!(
         out,
         "<section id=\"ous\">\n<h2>By organizational unit</h2>\n<table class=\"ous\">\n<thead><tr>\
          <th>OU</th><th class=\"num\">covered</th><th class=\"num\">accounts</th><th class=\"num\">%</th>\
          </tr></thead>\n<tbody>"
     )?;
-    let rows = by_ou
-        .into_iter()
-        .chain((without.0 > 0).then_some(("(no OU)", without)));
+    let rows = by_ou.chain((without.0 > 0).then_some(("(no OU)", without)));
     for (ou, (accounts, covered)) in rows {
         let class = if covered < accounts { "gap" } else { "ok" };
         writeln!(
@@ -293,7 +291,7 @@ impl fmt::Display for Esc<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{Code, Summary};
+    use crate::audit::{Code, OuCoverage, Summary};
     use dom::{Element, parse};
 
     const HOSTILE: &str = "<script>alert(\"pwned\")</script> & 'Co' <img src=x onerror=alert(1)>";
@@ -368,13 +366,28 @@ mod tests {
                 accounts: 5,
                 covered: 3,
                 stale: 1,
-                by_ou: vec![],
+                by_ou: if ous {
+                    vec![
+                        OuCoverage {
+                            ou: "Root/Workloads/Dev".into(),
+                            accounts: 2,
+                            covered: 1,
+                        },
+                        OuCoverage {
+                            ou: "Root/Workloads/Prod".into(),
+                            accounts: 2,
+                            covered: 1,
+                        },
+                    ]
+                } else {
+                    vec![]
+                },
             },
             accounts: vec![
                 account(
                     "111111111111",
                     "central",
-                    ou("Root"),
+                    None,
                     vec![warning(Code::NoDelivery, "trail SEC started 5 minutes ago")],
                 ),
                 account(
@@ -550,9 +563,9 @@ mod tests {
         assert_eq!(
             rows(&page, "ous"),
             [
-                ["Root", "1", "1", "100.0%"],
                 ["Root/Workloads/Dev", "1", "2", "50.0%"],
                 ["Root/Workloads/Prod", "1", "2", "50.0%"],
+                ["(no OU)", "1", "1", "100.0%"],
             ]
         );
         let header: Vec<String> = page.find(|e| e.name == "table" && e.has_class("accounts"))[0]

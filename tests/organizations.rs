@@ -286,8 +286,7 @@ fn offboard_takes_an_excluded_account_out_and_refuses_the_others() {
     ]);
     assert_eq!(out.code, 0, "{out}");
     assert!(
-        out.stdout
-            .contains(&format!("  - trail Leaves-CLOUDTRAIL: deleted")),
+        out.stdout.contains("  - trail Leaves-CLOUDTRAIL: deleted"),
         "{out}"
     );
     assert!(

@@ -88,27 +88,28 @@ async fn a_new_key_encrypts_every_trail_and_a_second_run_changes_nothing() {
             assert_eq!(t.kms_key_id.as_deref(), Some(key.arn.as_str()), "{}", t.arn);
         }
     }
-    let w = aws.world();
-    assert_eq!(
-        w.encryption["sec-log"],
-        BucketEncryption::Kms {
-            key: Some(key.arn.clone()),
-            bucket_key: true
-        }
-    );
-    let ids: Vec<&str> = w.lifecycle["sec-log"]
-        .iter()
-        .map(|r| r.id.as_str())
-        .collect();
-    assert_eq!(ids, ["team-glacier", "trailhub-retention"]);
-    assert_eq!(
-        w.logging["sec-log"],
-        AccessLogging {
-            target_bucket: "sec-access-logs".into(),
-            target_prefix: "sec-log/".into()
-        }
-    );
-    drop(w);
+    {
+        let w = aws.world();
+        assert_eq!(
+            w.encryption["sec-log"],
+            BucketEncryption::Kms {
+                key: Some(key.arn.clone()),
+                bucket_key: true
+            }
+        );
+        let ids: Vec<&str> = w.lifecycle["sec-log"]
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(ids, ["team-glacier", "trailhub-retention"]);
+        assert_eq!(
+            w.logging["sec-log"],
+            AccessLogging {
+                target_bucket: "sec-access-logs".into(),
+                target_prefix: "sec-log/".into()
+            }
+        );
+    }
 
     let before = aws.world().calls.clone();
     let (p2, r2) = run(&aws, &cfg, dir.path()).await;
@@ -413,7 +414,7 @@ async fn prune_removes_the_entries_of_accounts_no_longer_in_scope() {
     assert!(p.policy.pruned.is_empty());
     let kept = aws.world().buckets["sec-log"].clone().unwrap();
     assert!(
-        kept.contains(&format!("trail/M2-CT")),
+        kept.contains("trail/M2-CT"),
         "without --prune the entries are kept"
     );
 

@@ -12,6 +12,8 @@ use crate::discover::Rejected;
 use crate::plan::{AccountPlan, FlowLogsPlan};
 use crate::progress::Phase;
 
+// one value a run (or an account): boxing the large variant would buy nothing
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ApplyOutcome {
     /// The bucket, its policy, every trail (with its CloudWatch Logs delivery) and the flow logs are as

@@ -15,6 +15,8 @@ use crate::discover::scope;
 use crate::model::{AccountId, RoleArn, TrailName, fill_trail_template};
 use crate::plan::offboard::{OffboardPlan, OffboardState, offboard_plan};
 
+// one value a run (or an account): boxing the large variant would buy nothing
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum OffboardOutcome {

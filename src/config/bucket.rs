@@ -173,10 +173,9 @@ mod tests {
         let mrk = "arn:aws:kms:eu-west-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab";
         assert!(read(mrk).is_ok());
         assert!(
-            read("arn:aws:kms:eu-west-1:111111111111:alias/sec/cloudtrail")
+            !read("arn:aws:kms:eu-west-1:111111111111:alias/sec/cloudtrail")
                 .unwrap()
                 .creates()
-                == false
         );
     }
 

@@ -39,6 +39,8 @@ use policy::{Entry, FlowLogAccounts, Merged, Org, PolicyError, PolicyInput, merg
 use trails::{TrailChange, diff_trail};
 
 /// What was seen in one account before planning.
+// one value a run (or an account): boxing the large variant would buy nothing
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum AccountState {
     /// The account was reached. `trail` is the trail with trailhub's name for it, if any.
@@ -715,16 +717,17 @@ fn account_plan(
             Err(message) => status = AccountPlanStatus::KeyDenies { message },
         }
     }
-    if let (AccountPlanStatus::Changes { changes }, Some(s)) = (&mut status, state) {
-        if let AccountState::Observed {
+    if let (
+        AccountPlanStatus::Changes { changes },
+        Some(AccountState::Observed {
             trail,
             is_logging,
             selectors,
             ..
-        } = s
-        {
-            *changes = diff_trail(&desired, trail.as_ref(), *is_logging, selectors.as_ref());
-        }
+        }),
+    ) = (&mut status, state)
+    {
+        *changes = diff_trail(&desired, trail.as_ref(), *is_logging, selectors.as_ref());
     }
     let second_copy_of = match (existing, &status) {
         (Some(Existing::SecondCopyOf { arn, to }), AccountPlanStatus::Changes { .. }) => {

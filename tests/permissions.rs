@@ -250,3 +250,50 @@ fn without_create_trail_the_members_apply_fails_at_create_trail() {
         "the member's failure names it: {apply}"
     );
 }
+
+/// The sample accounts.toml, through the binary with no credentials and an endpoint that answers nothing:
+/// `permissions` needs neither (a call would fail the run).
+fn sample(args: &[&str]) -> Out {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/accounts.toml");
+    let mut all = vec!["--config", sample];
+    all.extend_from_slice(args);
+    run(
+        "http://127.0.0.1:9",
+        &all,
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+    )
+}
+
+#[test]
+fn the_sample_accounts_file_needs_no_aws_and_prints_stable_policies() {
+    let json = sample(&["--format", "json", "permissions"]);
+    assert_eq!(json.code, 0, "{json}");
+    insta::assert_snapshot!("sample_json", json.stdout);
+    let template = sample(&["--format", "cloudformation", "permissions"]);
+    assert_eq!(template.code, 0, "{template}");
+    insta::assert_snapshot!("sample_cloudformation", template.stdout);
+    let read_only = sample(&["--format", "json", "permissions", "--read-only"]);
+    assert_eq!(read_only.code, 0, "{read_only}");
+    insta::assert_snapshot!("sample_read_only_json", read_only.stdout);
+    let text = sample(&["permissions"]);
+    assert_eq!(text.code, 0, "{text}");
+    assert!(text.stdout.starts_with("# The central identity"), "{text}");
+}
+
+#[test]
+fn cloudformation_is_for_permissions_only_and_html_is_not_for_it() {
+    let plan = sample(&["--format", "cloudformation", "plan"]);
+    assert_eq!(plan.code, 2, "{plan}");
+    assert!(
+        plan.stderr
+            .contains("--format cloudformation is for `trailhub permissions` only"),
+        "{plan}"
+    );
+    let html = sample(&["--format", "html", "permissions"]);
+    assert_eq!(html.code, 2, "{html}");
+    assert!(
+        html.stderr
+            .contains("--format html is for `trailhub audit` only"),
+        "{html}"
+    );
+}

@@ -67,6 +67,8 @@ pub enum Format {
     Html,
     /// `audit` only: JUnit XML, one test case per account, for CI.
     Junit,
+    /// `permissions` only: the member role as a CloudFormation template (JSON), for StackSets.
+    Cloudformation,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +92,16 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print trailhub's man page (roff) on stdout: trailhub man > ~/.local/share/man/man1/trailhub.1
     Man,
+    /// Print the IAM policies trailhub needs for the features of the accounts file: the central identity's
+    /// and the member role's (--format cloudformation: the member role as a template). Makes no AWS call.
+    Permissions(PermissionsArgs),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct PermissionsArgs {
+    /// Only the read actions: enough for `plan`, `policy` and `audit` (a scheduled audit's identity).
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Args)]

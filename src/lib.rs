@@ -25,5 +25,6 @@ pub mod interrupt;
 pub mod model;
 pub mod org_tree;
 pub mod output;
+pub mod permissions;
 pub mod plan;
 pub mod progress;

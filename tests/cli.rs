@@ -43,6 +43,7 @@ fn subcommands() -> Vec<String> {
         "audit",
         "completions",
         "man",
+        "permissions",
     ] {
         assert!(names.iter().any(|n| n == known), "{known} in {names:?}");
     }

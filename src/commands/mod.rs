@@ -25,6 +25,7 @@ use crate::discover::{Observation, Scope, scope, scope_and_observe};
 use crate::interrupt::Interrupt;
 use crate::model::Region;
 use crate::output::{self, Console, Previewed};
+use crate::permissions::Permissions;
 use crate::plan::prune::Prune;
 use crate::plan::{BucketState, Plan, plan};
 use crate::progress::{Phase, Progress, Silent};
@@ -73,6 +74,12 @@ pub async fn execute(
         cfg.central.region = r
             .parse::<Region>()
             .map_err(|e| Usage(format!("--region: {e}")))?;
+    }
+    if let Command::Permissions(args) = command {
+        // from the accounts file alone, like `completions` and `man` from the command line: no AWS call
+        let report = Permissions::new(&cfg, args.read_only);
+        output::print(out, console, global.format, &report)?;
+        return Ok(0);
     }
     let concurrency = global
         .concurrency
@@ -160,6 +167,10 @@ pub async fn run<C: Central>(
             .await?;
             output::print(out, console, format, &outcome)?;
             Ok(outcome.exit_code())
+        }
+        Command::Permissions(args) => {
+            output::print(out, console, format, &Permissions::new(cfg, args.read_only))?;
+            Ok(0)
         }
         Command::Completions(_) | Command::Man => {
             generated(command, out).transpose()?;

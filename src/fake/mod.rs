@@ -44,6 +44,9 @@ pub struct World {
     pub deny_assume: BTreeSet<String>,
     /// every call made, by operation name
     pub calls: BTreeMap<&'static str, usize>,
+    /// every (account, operation) called: the account whose credentials made it (`trailhub permissions`'
+    /// tests hold these to the printed policies)
+    pub made: BTreeSet<(String, &'static str)>,
     /// account -> log group name -> retention in days (None: never expire)
     pub log_groups: BTreeMap<String, BTreeMap<String, Option<u32>>>,
     /// account -> role name -> the role
@@ -96,6 +99,8 @@ pub struct FakeAws {
     latency: Duration,
     in_flight: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
+    /// The account whose credentials call (a member's clone); None: the caller's.
+    account: Option<String>,
 }
 
 impl FakeAws {
@@ -110,6 +115,7 @@ impl FakeAws {
             latency,
             in_flight: Arc::default(),
             max_in_flight: Arc::default(),
+            account: None,
         }
     }
 
@@ -131,7 +137,12 @@ impl FakeAws {
     }
 
     async fn call(&self, op: &'static str) {
-        *self.world().calls.entry(op).or_default() += 1;
+        {
+            let mut w = self.world();
+            *w.calls.entry(op).or_default() += 1;
+            let account = self.account.clone().unwrap_or_else(|| w.caller.clone());
+            w.made.insert((account, op));
+        }
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         if !self.latency.is_zero() {
@@ -368,7 +379,10 @@ impl Central for FakeAws {
             }
         }
         Ok(FakeMember {
-            aws: self.clone(),
+            aws: FakeAws {
+                account: Some(target.id.to_string()),
+                ..self.clone()
+            },
             account: target.id.to_string(),
         })
     }

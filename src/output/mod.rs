@@ -9,6 +9,7 @@ mod audit;
 mod bucket;
 pub mod console;
 mod offboard;
+mod permissions;
 mod plan;
 mod policy;
 pub mod progress;
@@ -45,20 +46,28 @@ pub trait Render {
     fn junit(&self, _out: &mut dyn Write) -> io::Result<()> {
         Err(io::Error::new(io::ErrorKind::Unsupported, "no JUnit form"))
     }
+    /// A CloudFormation template: only `permissions` has one ([`check_format`]).
+    fn cloudformation(&self, _out: &mut dyn Write) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "no CloudFormation form",
+        ))
+    }
 }
 
-/// Whether `command`'s report renders in `format`: `html` and `junit` are the audit's only. The message
-/// for `--format` when it does not.
+/// Whether `command`'s report renders in `format`: `html` and `junit` are the audit's only,
+/// `cloudformation` is `permissions`' only. The message for `--format` when it does not.
 pub fn check_format(command: &Command, format: Format) -> Result<(), String> {
-    let name = match format {
-        Format::Html => "html",
-        Format::Junit => "junit",
+    let (name, owner) = match format {
+        Format::Html => ("html", "audit"),
+        Format::Junit => ("junit", "audit"),
+        Format::Cloudformation => ("cloudformation", "permissions"),
         Format::Text | Format::Json | Format::Markdown => return Ok(()),
     };
-    match command {
-        Command::Audit(_) => Ok(()),
+    match (command, owner) {
+        (Command::Audit(_), "audit") | (Command::Permissions(_), "permissions") => Ok(()),
         _ => Err(format!(
-            "--format {name} is for `trailhub audit` only: use text, json or markdown for this command"
+            "--format {name} is for `trailhub {owner}` only: use text, json or markdown for this command"
         )),
     }
 }
@@ -76,6 +85,7 @@ pub fn print(
         Format::Markdown => report.markdown(out),
         Format::Html => report.html(out),
         Format::Junit => report.junit(out),
+        Format::Cloudformation => report.cloudformation(out),
     }
 }
 

@@ -45,7 +45,17 @@ impl Moto {
     /// # Panics
     /// If no candidate can be started, with a message saying how to install moto.
     pub fn start() -> Moto {
-        match Self::start_with(std::env::var_os(MOTO_SERVER_ENV).filter(|p| !p.is_empty())) {
+        Self::start_env(&[])
+    }
+
+    /// [`Moto::start`] with these extra variables in moto's environment, such as
+    /// `INITIAL_NO_AUTH_ACTION_COUNT` to turn its IAM enforcement on (tests/MOTO-IAM.md).
+    ///
+    /// # Panics
+    /// If no candidate can be started, with a message saying how to install moto.
+    pub fn start_env(env: &[(&str, &str)]) -> Moto {
+        let server = std::env::var_os(MOTO_SERVER_ENV).filter(|p| !p.is_empty());
+        match Self::start_with_env(server, env) {
             Ok(moto) => moto,
             Err(how_to) => panic!("{how_to}"),
         }
@@ -54,6 +64,11 @@ impl Moto {
     /// Starts `server` if given (and only that), else `moto_server` from `PATH`, else
     /// `python3 -m moto.server`; Err is the message that says how to get moto.
     pub fn start_with(server: Option<OsString>) -> Result<Moto, String> {
+        Self::start_with_env(server, &[])
+    }
+
+    /// [`Moto::start_with`], with these extra variables in moto's environment.
+    pub fn start_with_env(server: Option<OsString>, env: &[(&str, &str)]) -> Result<Moto, String> {
         let candidates: Vec<(OsString, Vec<&str>)> = match server {
             Some(program) => vec![(program, vec![])],
             None => vec![
@@ -63,7 +78,7 @@ impl Moto {
         };
         let mut failures = Vec::new();
         for (program, args) in &candidates {
-            match Self::try_start(program, args) {
+            match Self::try_start(program, args, env) {
                 Ok(moto) => return Ok(moto),
                 Err(e) => failures.push(format!(
                     "{} {}: {e}",
@@ -75,7 +90,7 @@ impl Moto {
         Err(format!("{HOW_TO}\n(tried: {})", failures.join("; ")))
     }
 
-    fn try_start(program: &OsStr, args: &[&str]) -> io::Result<Moto> {
+    fn try_start(program: &OsStr, args: &[&str], env: &[(&str, &str)]) -> io::Result<Moto> {
         let port = free_port()?;
         let log = tempfile::Builder::new()
             .prefix("moto-")
@@ -85,6 +100,8 @@ impl Moto {
             .args(args)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env_remove("MOTO_ACCOUNT_ID")
+            .env_remove("INITIAL_NO_AUTH_ACTION_COUNT")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.reopen()?))
             .stderr(Stdio::from(log.reopen()?))

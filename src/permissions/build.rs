@@ -1,0 +1,200 @@
+//! The IAM policies of the central identity and of the member role, built from the catalogue for the
+//! features configured (pure): only the calls the config makes needed, grouped into one statement per
+//! resource (per service where the resource is `*`).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::calls::{Access, By, NEEDS, Need, On, When};
+use crate::config::{Config, FlowDestination, KmsKey, Source};
+
+/// Whose policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    /// The identity trailhub runs as, in the central account.
+    Central,
+    /// The role trailhub assumes in each member account.
+    Member,
+}
+
+/// Whether the config makes `need` needed at all.
+pub fn needed(need: &Need, cfg: &Config) -> bool {
+    let orgs = cfg.members.source == Source::Organizations;
+    let flow = |d: FlowDestination| {
+        cfg.flow_logs
+            .as_ref()
+            .is_some_and(|f| f.destinations.contains(&d))
+    };
+    let kms = cfg.central.kms_key.as_ref();
+    match need.when {
+        When::Always | When::Offboard => true,
+        When::OffboardOrg => orgs,
+        When::OrgList => orgs && !cfg.members.walks_ous(),
+        When::OuWalk => orgs && cfg.members.walks_ous(),
+        When::CloudWatch => cfg.cloudwatch.is_some(),
+        When::LogGroups => cfg.cloudwatch.is_some() || flow(FlowDestination::Cloudwatch),
+        When::FlowLogs => cfg.flow_logs.is_some(),
+        When::FlowLogsS3 => flow(FlowDestination::S3),
+        When::FlowLogsCloudWatch => flow(FlowDestination::Cloudwatch),
+        When::Kms => kms.is_some(),
+        When::KmsCreate => kms.is_some_and(KmsKey::creates),
+        When::Retention => cfg.central.retention_days.is_some(),
+        When::AccessLog => cfg.central.access_log_bucket.is_some(),
+    }
+}
+
+/// Whether `who` makes the call: the central identity makes the members' calls too in the central account,
+/// all of them when it has its own trail (`central.trail_name`), else the reads of `audit`, which looks at
+/// the central account all the same.
+pub fn made_by(need: &Need, who: Principal, cfg: &Config) -> bool {
+    match (need.by, who) {
+        (By::Central, Principal::Central) | (By::Member | By::Both, Principal::Member) => true,
+        (By::Both, Principal::Central) => {
+            cfg.central.trail_name.is_some() || need.access == Access::Read
+        }
+        (By::Central, Principal::Member) | (By::Member, Principal::Central) => false,
+    }
+}
+
+/// The catalogue's rows `who` needs under `cfg` (only the reads with `read_only`).
+pub fn needs(cfg: &Config, who: Principal, read_only: bool) -> impl Iterator<Item = &'static Need> {
+    NEEDS.iter().filter(move |n| {
+        needed(n, cfg) && made_by(n, who, cfg) && (!read_only || n.access == Access::Read)
+    })
+}
+
+/// The ARNs a grant on `on` covers, for `who` (empty when the config names no such thing).
+pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
+    let c = &cfg.central;
+    let p = c.region.partition();
+    // IAM calls act in the caller's own account: the central identity's are the central account's roles
+    let account = match who {
+        Principal::Central => c.account_id.to_string(),
+        Principal::Member => "*".to_owned(),
+    };
+    let role = |name: &str| format!("arn:{p}:iam::{account}:role/{name}");
+    match on {
+        On::Any => vec!["*".to_owned()],
+        On::Bucket => vec![format!("arn:{p}:s3:::{}", c.bucket)],
+        On::AccessLogBucket => c
+            .access_log_bucket
+            .iter()
+            .map(|b| format!("arn:{p}:s3:::{b}"))
+            .collect(),
+        On::MemberRoles => member_roles(cfg),
+        On::Key => match &c.kms_key {
+            Some(KmsKey::Existing { arn, alias: false }) => vec![arn.clone()],
+            Some(_) => vec![format!(
+                "arn:{p}:kms:{}:{}:key/*",
+                c.bucket_home(),
+                c.account_id
+            )],
+            None => vec![],
+        },
+        On::Alias => match &c.kms_key {
+            Some(KmsKey::Create { alias_arn }) => vec![alias_arn.clone()],
+            _ => vec![],
+        },
+        On::CloudTrailRole => cfg.cloudwatch.iter().map(|w| role(&w.role_name)).collect(),
+        On::FlowLogsRole => cfg.flow_logs.iter().map(|f| role(&f.role_name)).collect(),
+    }
+}
+
+/// `members.role_name` in any account, and every `[[account]] role_arn` that names another role.
+fn member_roles(cfg: &Config) -> Vec<String> {
+    let p = cfg.central.region.partition();
+    let mut roles = vec![format!("arn:{p}:iam::*:role/{}", cfg.members.role_name)];
+    for a in &cfg.accounts {
+        let arn = a.role_arn.to_string();
+        let default = format!("arn:{p}:iam::{}:role/{}", a.id, cfg.members.role_name);
+        if arn != default && !roles.contains(&arn) {
+            roles.push(arn);
+        }
+    }
+    roles
+}
+
+/// A statement's place and name: its resource, and the service when the resource is `*` (and apart, the
+/// actions only `offboard` uses).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Group {
+    offboard: bool,
+    on: On,
+    service: &'static str,
+}
+
+impl Group {
+    fn of(n: &Need, action: &'static str) -> Group {
+        let service = match n.on {
+            On::Any => action.split(':').next().unwrap_or(action),
+            _ => "",
+        };
+        Group {
+            offboard: matches!(n.when, When::Offboard | When::OffboardOrg),
+            on: n.on,
+            service,
+        }
+    }
+
+    fn sid(&self) -> String {
+        let name = match (self.on, self.service) {
+            (On::MemberRoles, _) => "AssumeMemberRoles",
+            (On::Bucket, _) => "CentralBucket",
+            (On::AccessLogBucket, _) => "AccessLogBucket",
+            (On::Key, _) => "KmsKey",
+            (On::Alias, _) => "KmsAlias",
+            (On::CloudTrailRole, _) => "CloudTrailDeliveryRole",
+            (On::FlowLogsRole, _) => "FlowLogsDeliveryRole",
+            (On::Any, "organizations") => "Organizations",
+            (On::Any, "cloudtrail") => "Trails",
+            (On::Any, "logs") => "CloudWatchLogs",
+            (On::Any, "ec2") => "FlowLogs",
+            (On::Any, "kms") => "KmsCreateKey",
+            (On::Any, _) => "Other",
+        };
+        if self.offboard {
+            format!("OffboardOnly{name}")
+        } else {
+            name.to_owned()
+        }
+    }
+}
+
+/// The IAM policy document `who` needs under `cfg` (only its reads with `read_only`: an audit identity).
+pub fn policy(cfg: &Config, who: Principal, read_only: bool) -> Value {
+    let mut groups: BTreeMap<Group, (Vec<&'static str>, Vec<String>)> = BTreeMap::new();
+    for n in needs(cfg, who, read_only) {
+        let Some(action) = n.action else { continue };
+        let on = resources(n.on, who, cfg);
+        if on.is_empty() {
+            continue;
+        }
+        let (actions, res) = groups.entry(Group::of(n, action)).or_default();
+        if !actions.contains(&action) {
+            actions.push(action);
+        }
+        for r in on {
+            if !res.contains(&r) {
+                res.push(r);
+            }
+        }
+    }
+    let statements: Vec<Value> = groups
+        .into_iter()
+        .map(|(g, (mut actions, res))| {
+            actions.sort_unstable();
+            json!({"Sid": g.sid(), "Effect": "Allow", "Action": one_or_many(actions), "Resource": one_or_many(res)})
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// A lone value as itself, several as a list (as people write policies).
+fn one_or_many<T: Into<Value>>(mut items: Vec<T>) -> Value {
+    if items.len() == 1 {
+        items.remove(0).into()
+    } else {
+        Value::Array(items.into_iter().map(Into::into).collect())
+    }
+}

@@ -1,0 +1,210 @@
+//! The catalogue of every AWS call trailhub makes (pure, no AWS type): the operation as `aws::sdk` names it
+//! in its errors, the IAM action it needs, on which resource, by whom, whether it reads or writes, and for
+//! which features of accounts.toml. `trailhub permissions` builds its policies from this list only, and the
+//! tests hold it equal to the calls in `src/aws/sdk/` and to the calls the fake sees: it cannot drift.
+
+/// Who makes a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    /// The central identity only (STS, Organizations, the bucket, the KMS key).
+    Central,
+    /// The member role only.
+    Member,
+    /// The member role, and the central identity in the central account: its writes for the central
+    /// account's own trail and VPCs (`central.trail_name`), its reads always (`audit` looks at the central
+    /// account even when trailhub does not manage its trail).
+    Both,
+}
+
+/// What a grant applies to; the builder turns it into ARNs from the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum On {
+    /// `members.role_name` in every account, and each `[[account]] role_arn`.
+    MemberRoles,
+    /// The central bucket.
+    Bucket,
+    /// `central.access_log_bucket`.
+    AccessLogBucket,
+    /// The KMS key of `kms_key` (`key/*` of the bucket's region when trailhub makes it or it is an alias).
+    Key,
+    /// `alias/trailhub-cloudtrail` (`kms_key = "create"`).
+    Alias,
+    /// `[cloudwatch] role_name`, the role CloudTrail delivers to CloudWatch Logs with.
+    CloudTrailRole,
+    /// `[flow_logs] role_name`, the role VPC Flow Logs delivers to CloudWatch Logs with.
+    FlowLogsRole,
+    /// `*`: the action takes no resource, or its resources are not known before the call.
+    Any,
+}
+
+/// Whether a call only reads (an audit identity needs only these) or may change something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// The features of accounts.toml that make a call needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Always,
+    /// `source = "organizations"` listed with ListAccounts (no `organizational_units`).
+    OrgList,
+    /// `source = "organizations"` with `organizational_units` or `exclude_organizational_units`.
+    OuWalk,
+    /// `[cloudwatch]`.
+    CloudWatch,
+    /// A log group in each account: `[cloudwatch]`, or `[flow_logs]` to `cloudwatch`.
+    LogGroups,
+    /// `[flow_logs]`.
+    FlowLogs,
+    /// `[flow_logs]` with the `s3` destination.
+    FlowLogsS3,
+    /// `[flow_logs]` with the `cloudwatch` destination.
+    FlowLogsCloudWatch,
+    /// `kms_key`, either form.
+    Kms,
+    /// `kms_key = "create"`.
+    KmsCreate,
+    /// `retention_days`.
+    Retention,
+    /// `access_log_bucket`.
+    AccessLog,
+    /// `trailhub offboard` only: always granted (the command takes no feature of its own), documented so.
+    Offboard,
+    /// `trailhub offboard` with `source = "organizations"`.
+    OffboardOrg,
+}
+
+/// One permission one call needs: a call that needs several (on several resources) has several rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Need {
+    /// The operation, exactly as `aws::sdk` names it (`aws_err("CreateTrail", e)`).
+    pub operation: &'static str,
+    /// The IAM action; None for the one call that needs none (GetCallerIdentity).
+    pub action: Option<&'static str>,
+    pub on: On,
+    pub by: By,
+    pub access: Access,
+    pub when: When,
+    /// When it is made, in a few words (docs/iam-permissions.md's table).
+    pub why: &'static str,
+}
+
+const fn need(
+    operation: &'static str,
+    action: &'static str,
+    on: On,
+    by: By,
+    access: Access,
+    when: When,
+    why: &'static str,
+) -> Need {
+    Need {
+        operation,
+        action: Some(action),
+        on,
+        by,
+        access,
+        when,
+        why,
+    }
+}
+
+use Access::{Read, Write};
+use By::{Both, Central, Member};
+use On::{AccessLogBucket, Alias, Any, Bucket, CloudTrailRole, FlowLogsRole, Key, MemberRoles};
+use When::*;
+
+/// Every call trailhub makes, with every permission it needs (a table: one row a line).
+#[rustfmt::skip]
+pub const NEEDS: &[Need] = &[
+    Need {
+        operation: "GetCallerIdentity",
+        action: None,
+        on: Any,
+        by: Central,
+        access: Read,
+        when: Always,
+        why: "every command that reaches AWS: is the caller central.account_id?",
+    },
+    // Organizations
+    need("ListAccounts", "organizations:ListAccounts", Any, Central, Read, OrgList, "the organization's accounts"),
+    need("ListRoots", "organizations:ListRoots", Any, Central, Read, OuWalk, "the walk by OU"),
+    need("ListOrganizationalUnitsForParent", "organizations:ListOrganizationalUnitsForParent", Any, Central, Read, OuWalk, "the walk by OU"),
+    need("ListAccountsForParent", "organizations:ListAccountsForParent", Any, Central, Read, OuWalk, "the walk by OU"),
+    need("DescribeAccount", "organizations:DescribeAccount", Any, Central, Read, OffboardOrg, "offboard only: is the account in the organization?"),
+    need("DescribeOrganization", "organizations:DescribeOrganization", Any, Central, Read, Always, "organizations: the organization's ID (policy form, evaluator); audit, with a static list, when the central account has an organization trail"),
+    need("AssumeRole", "sts:AssumeRole", MemberRoles, Central, Read, Always, "plan, apply, audit: every member"),
+    // the central bucket
+    need("HeadBucket", "s3:ListBucket", Bucket, Central, Read, Always, "every command: does the bucket exist?"),
+    need("GetBucketPolicy", "s3:GetBucketPolicy", Bucket, Central, Read, Always, "every command"),
+    need("GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", Bucket, Central, Read, Always, "every command: the bucket's guards"),
+    need("GetBucketVersioning", "s3:GetBucketVersioning", Bucket, Central, Read, Always, "every command: the bucket's guards"),
+    need("GetBucketEncryption", "s3:GetEncryptionConfiguration", Bucket, Central, Read, Always, "every command: the bucket's guards (and kms_key)"),
+    need("ListObjectsV2", "s3:ListBucket", Bucket, Central, Read, Always, "audit: the recent log files of each account"),
+    need("PutBucketPolicy", "s3:PutBucketPolicy", Bucket, Central, Write, Always, "apply, when the policy changes; restore-policy; offboard"),
+    need("CreateBucket", "s3:CreateBucket", Bucket, Central, Write, Always, "apply, if the bucket does not exist"),
+    need("PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", Bucket, Central, Write, Always, "apply, if a guard is off"),
+    need("PutBucketVersioning", "s3:PutBucketVersioning", Bucket, Central, Write, Always, "apply, if a guard is off"),
+    need("PutBucketEncryption", "s3:PutEncryptionConfiguration", Bucket, Central, Write, Always, "apply, if a guard is off; kms_key: SSE-KMS with the key"),
+    need("GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", Bucket, Central, Read, Retention, "the lifecycle rules (again just before a write)"),
+    need("PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration", Bucket, Central, Write, Retention, "apply, when trailhub's rule is missing or differs"),
+    need("GetBucketLogging", "s3:GetBucketLogging", Bucket, Central, Read, AccessLog, "the bucket's server access logging"),
+    need("PutBucketLogging", "s3:PutBucketLogging", Bucket, Central, Write, AccessLog, "apply, when logging is off or goes elsewhere"),
+    need("HeadBucket", "s3:ListBucket", AccessLogBucket, Central, Read, AccessLog, "does the access log bucket exist?"),
+    need("GetBucketPolicy", "s3:GetBucketPolicy", AccessLogBucket, Central, Read, AccessLog, "may the S3 logging service write to it?"),
+    // the KMS key
+    need("DescribeKey", "kms:DescribeKey", Key, Central, Read, Kms, "the key (by its alias for \"create\")"),
+    need("GetKeyPolicy", "kms:GetKeyPolicy", Key, Central, Read, Kms, "the key policy, and its read-back after a write"),
+    need("PutKeyPolicy", "kms:PutKeyPolicy", Key, Central, Write, Kms, "apply, when trailhub's statements change"),
+    need("CreateKey", "kms:CreateKey", Any, Central, Write, KmsCreate, "apply, once (the key does not exist yet)"),
+    need("EnableKeyRotation", "kms:EnableKeyRotation", Key, Central, Write, KmsCreate, "right after CreateKey"),
+    need("CreateAlias", "kms:CreateAlias", Alias, Central, Write, KmsCreate, "after EnableKeyRotation: on the alias..."),
+    need("CreateAlias", "kms:CreateAlias", Key, Central, Write, KmsCreate, "...and on the key"),
+    // CloudTrail, in each account
+    need("DescribeTrails", "cloudtrail:DescribeTrails", Any, Both, Read, Always, "plan, apply, audit"),
+    need("GetTrailStatus", "cloudtrail:GetTrailStatus", Any, Both, Read, Always, "when the trail exists"),
+    need("GetEventSelectors", "cloudtrail:GetEventSelectors", Any, Both, Read, Always, "when the trail exists"),
+    need("CreateTrail", "cloudtrail:CreateTrail", Any, Both, Write, Always, "apply, if the trail is missing"),
+    need("CreateTrail", "iam:PassRole", CloudTrailRole, Both, Write, CloudWatch, "CloudTrail is handed the role"),
+    need("UpdateTrail", "cloudtrail:UpdateTrail", Any, Both, Write, Always, "apply, if the trail's settings differ"),
+    need("UpdateTrail", "iam:PassRole", CloudTrailRole, Both, Write, CloudWatch, "CloudTrail is handed the role"),
+    need("PutEventSelectors", "cloudtrail:PutEventSelectors", Any, Both, Write, Always, "apply, if the selectors miss management events"),
+    need("StartLogging", "cloudtrail:StartLogging", Any, Both, Write, Always, "apply, if the trail is not logging"),
+    need("DeleteTrail", "cloudtrail:DeleteTrail", Any, Member, Write, Offboard, "offboard only: the account's trailhub trail"),
+    // CloudWatch Logs and the delivery roles, in each account
+    need("DescribeLogGroups", "logs:DescribeLogGroups", Any, Both, Read, LogGroups, "plan, apply, audit"),
+    need("CreateLogGroup", "logs:CreateLogGroup", Any, Both, Write, LogGroups, "apply, if the group is missing"),
+    need("PutRetentionPolicy", "logs:PutRetentionPolicy", Any, Both, Write, LogGroups, "apply, for a new group or another retention"),
+    need("GetRole", "iam:GetRole", CloudTrailRole, Both, Read, CloudWatch, "the delivery role"),
+    need("GetRole", "iam:GetRole", FlowLogsRole, Both, Read, FlowLogsCloudWatch, "the delivery role"),
+    need("GetRolePolicy", "iam:GetRolePolicy", CloudTrailRole, Both, Read, CloudWatch, "trailhub's inline policy on the role"),
+    need("GetRolePolicy", "iam:GetRolePolicy", FlowLogsRole, Both, Read, FlowLogsCloudWatch, "trailhub's inline policy on the role"),
+    need("CreateRole", "iam:CreateRole", CloudTrailRole, Both, Write, CloudWatch, "apply, if the role is missing"),
+    need("CreateRole", "iam:CreateRole", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "apply, if the role is missing"),
+    need("UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", CloudTrailRole, Both, Write, CloudWatch, "apply, if the trust lacks trailhub's statement"),
+    need("UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "apply, if the trust lacks trailhub's statement"),
+    need("PutRolePolicy", "iam:PutRolePolicy", CloudTrailRole, Both, Write, CloudWatch, "apply, if trailhub's inline policy differs"),
+    need("PutRolePolicy", "iam:PutRolePolicy", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "apply, if trailhub's inline policy differs"),
+    // VPC flow logs, in each account
+    need("DescribeVpcs", "ec2:DescribeVpcs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
+    need("DescribeFlowLogs", "ec2:DescribeFlowLogs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
+    need("CreateFlowLogs", "ec2:CreateFlowLogs", Any, Both, Write, FlowLogs, "apply, for a VPC without a right flow log"),
+    need("CreateFlowLogs", "logs:CreateLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
+    need("CreateFlowLogs", "logs:DeleteLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
+    need("CreateFlowLogs", "iam:PassRole", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "to CloudWatch Logs: VPC Flow Logs is handed the role"),
+    need("DeleteFlowLogs", "ec2:DeleteFlowLogs", Any, Both, Write, FlowLogs, "apply, after replacing a flow log; offboard"),
+    need("DeleteFlowLogs", "logs:DeleteLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
+];
+
+/// Every operation of the catalogue, once each, in catalogue order.
+pub fn operations() -> Vec<&'static str> {
+    let mut ops: Vec<&'static str> = Vec::new();
+    for n in NEEDS {
+        if !ops.contains(&n.operation) {
+            ops.push(n.operation);
+        }
+    }
+    ops
+}

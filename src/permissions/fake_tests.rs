@@ -1,0 +1,317 @@
+//! The printed policies against what trailhub does (issue 13, part 3): for each kind of accounts file,
+//! `policy`, `plan`, `apply` and `audit` run over the fake, and every call the fake saw, by the account
+//! whose credentials made it, must be in that principal's policy; every call of the audit in its read-only
+//! policy.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::build::{Principal, needs, policy};
+use crate::apply::ApplyOptions;
+use crate::aws::OrgAccount;
+use crate::cli::AuditArgs;
+use crate::config::Config;
+use crate::fake::{FAKE_ROOT, FakeAws};
+use crate::interrupt::Interrupt;
+
+const CENTRAL: &str = "111111111111";
+const MEMBERS: [&str; 2] = ["200000000000", "200000000001"];
+
+const CENTRAL_SECTION: &str = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\n";
+const STATIC: &str = "[members]\ntrail_name = \"{name}-CT\"\n[[account]]\nid = \"200000000000\"\nname = \"M0\"\n[[account]]\nid = \"200000000001\"\nname = \"M1\"\n";
+const CLOUDWATCH: &str =
+    "[cloudwatch]\nlog_group = \"/trailhub/cloudtrail\"\nretention_days = 365\n";
+
+/// The accounts files: (what it shows, its text).
+fn variants() -> Vec<(&'static str, String)> {
+    let c = CENTRAL_SECTION;
+    vec![
+        ("static", format!("{c}{STATIC}")),
+        (
+            "organizations",
+            format!("{c}[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\n"),
+        ),
+        (
+            "ous",
+            format!(
+                "{c}[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\norganizational_units = [\"{FAKE_ROOT_ID}\"]\n"
+            ),
+        ),
+        ("cloudwatch", format!("{c}{STATIC}{CLOUDWATCH}")),
+        (
+            "flow_logs s3",
+            format!("{c}{STATIC}[flow_logs]\ndestinations = [\"s3\"]\n"),
+        ),
+        (
+            "flow_logs cloudwatch",
+            format!("{c}{STATIC}[flow_logs]\ndestinations = [\"cloudwatch\"]\n"),
+        ),
+        (
+            "everything",
+            format!(
+                "{c}kms_key = \"create\"\nretention_days = 400\naccess_log_bucket = \"sec-access-logs\"\n{STATIC}{CLOUDWATCH}[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\n"
+            ),
+        ),
+        (
+            "no central trail",
+            format!(
+                "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\nkms_key = \"create\"\n{STATIC}{CLOUDWATCH}"
+            ),
+        ),
+    ]
+}
+
+/// The fake's root, spelled as accounts.toml accepts it.
+const FAKE_ROOT_ID: &str = "r-fake";
+
+fn world() -> FakeAws {
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(1));
+    let mut w = aws.world();
+    w.org_id = Some("o-fake12345".into());
+    for id in std::iter::once(CENTRAL).chain(MEMBERS) {
+        w.org_accounts.push(OrgAccount {
+            id: id.into(),
+            name: format!("A{id}"),
+            active: true,
+        });
+    }
+    w.buckets.insert(
+        "sec-access-logs".into(),
+        Some(access_log_policy().to_string()),
+    );
+    drop(w);
+    aws
+}
+
+fn access_log_policy() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::sec-access-logs/*",
+        "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::sec-log"},
+                      "StringEquals": {"aws:SourceAccount": CENTRAL}}}]})
+}
+
+/// The catalogue's names for what the fake records under one name.
+fn operations(fake_op: &'static str) -> Vec<&'static str> {
+    match fake_op {
+        "GetBucketGuards" => vec![
+            "GetPublicAccessBlock",
+            "GetBucketVersioning",
+            "GetBucketEncryption",
+        ],
+        op => vec![op],
+    }
+}
+
+/// Every action a policy document grants.
+fn actions(policy: &Value) -> BTreeSet<String> {
+    let mut all = BTreeSet::new();
+    for s in policy["Statement"].as_array().unwrap() {
+        match &s["Action"] {
+            Value::String(a) => {
+                all.insert(a.clone());
+            }
+            Value::Array(list) => all.extend(list.iter().map(|a| a.as_str().unwrap().to_owned())),
+            other => panic!("Action {other}"),
+        }
+    }
+    all
+}
+
+/// Every call the fake saw is one `cfg`'s policies grant to the account that made it: the catalogue has
+/// it for that principal, and the printed policy holds each of its actions.
+fn assert_granted(
+    name: &str,
+    aws: &FakeAws,
+    cfg: &Config,
+    read_only: bool,
+) -> BTreeSet<&'static str> {
+    let made = std::mem::take(&mut aws.world().made);
+    let mut seen = BTreeSet::new();
+    assert!(!made.is_empty(), "{name}: no call recorded");
+    for (account, fake_op) in made {
+        let who = if account == CENTRAL {
+            Principal::Central
+        } else {
+            Principal::Member
+        };
+        let printed = actions(&policy(cfg, who, read_only));
+        for op in operations(fake_op) {
+            let rows: Vec<_> = needs(cfg, who, read_only)
+                .filter(|n| n.operation == op)
+                .collect();
+            assert!(
+                !rows.is_empty(),
+                "{name}: {account} made {op}, which the {who:?} policy (read only: {read_only}) does not grant"
+            );
+            for a in rows.iter().filter_map(|n| n.action) {
+                assert!(
+                    printed.contains(a),
+                    "{name}: {op} needs {a}, not in the {who:?} policy"
+                );
+            }
+            seen.insert(op);
+        }
+    }
+    seen
+}
+
+/// The catalogue's calls the runs below do not make over the fake: GetCallerIdentity is made by the
+/// binary's connection only.
+const NOT_MADE_HERE: &[&str] = &["GetCallerIdentity"];
+
+/// `offboard` of one member taken out of scope, over a world applied with `text`: its calls, by whom.
+async fn offboard_calls(text: &str, dir: &Path) -> BTreeSet<&'static str> {
+    let aws = world();
+    let cfg = Config::parse(Path::new("t.toml"), text).unwrap();
+    let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
+    let mut yes = |_: &_| Ok(true);
+    crate::commands::apply::run(&aws, &cfg, true, &opts, &mut yes)
+        .await
+        .unwrap();
+    aws.world().made.clear();
+    let out = text.replace(
+        "[members]\n",
+        &format!("[members]\nexclude = [\"{}\"]\n", MEMBERS[1]),
+    );
+    let cfg = Config::parse(Path::new("t.toml"), &out).unwrap();
+    let args = crate::cli::OffboardArgs {
+        account: MEMBERS[1].parse().unwrap(),
+        trail: None,
+        yes: true,
+        backup_dir: dir.to_owned(),
+    };
+    let outcome = crate::commands::offboard::run(&aws, &cfg, &args, &mut |_| Ok(true))
+        .await
+        .unwrap();
+    assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
+    assert_granted("offboard", &aws, &cfg, false)
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = BTreeSet::new();
+    for (name, text) in variants() {
+        let cfg =
+            Config::parse(Path::new("t.toml"), &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let aws = world();
+        crate::commands::policy::run(&aws, &cfg).await.unwrap();
+        let interrupt = Interrupt::default();
+        let (_, p, _) = crate::commands::full_plan(&aws, &cfg, 4, &interrupt)
+            .await
+            .unwrap();
+        assert!(!p.accounts.is_empty(), "{name}");
+        let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
+        let mut yes = |_: &_| Ok(true);
+        let outcome = crate::commands::apply::run(&aws, &cfg, true, &opts, &mut yes)
+            .await
+            .unwrap();
+        assert_eq!(outcome.exit_code(), 0, "{name}");
+        seen.extend(assert_granted(name, &aws, &cfg, false));
+        // the audit, a read-only identity's whole job, of a world applied
+        let args = AuditArgs {
+            max_age: Duration::from_secs(86400),
+            output: None,
+        };
+        let now = time::OffsetDateTime::now_utc();
+        crate::commands::audit::run(&aws, &cfg, &args, 4, Default::default(), now)
+            .await
+            .unwrap();
+        seen.extend(assert_granted(&format!("{name} (audit)"), &aws, &cfg, true));
+        // a second apply, over what the first made drifted (updates rather than creations)
+        drift(&aws);
+        crate::commands::apply::run(&aws, &cfg, true, &opts, &mut yes)
+            .await
+            .unwrap();
+        seen.extend(assert_granted(
+            &format!("{name} (drifted)"),
+            &aws,
+            &cfg,
+            false,
+        ));
+    }
+    // offboard, with an organization (DescribeAccount) and with a key and flow logs to the bucket
+    // (PutKeyPolicy, DeleteFlowLogs)
+    let c = CENTRAL_SECTION;
+    let org = format!(
+        "{c}kms_key = \"create\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\n[flow_logs]\ndestinations = [\"s3\"]\n"
+    );
+    seen.extend(offboard_calls(&org, dir.path()).await);
+    let unseen: Vec<_> = super::calls::operations()
+        .into_iter()
+        .filter(|o| !seen.contains(o) && !NOT_MADE_HERE.contains(o))
+        .collect();
+    assert!(
+        unseen.is_empty(),
+        "calls of the catalogue no run made: {unseen:?}"
+    );
+}
+
+/// Everything the first apply made, changed behind trailhub's back: every trail single-region, stopped,
+/// without selectors; every flow log of other traffic; every delivery role trusting no one.
+fn drift(aws: &FakeAws) {
+    let mut w = aws.world();
+    let w = &mut *w;
+    for (t, status) in w.trails.values_mut().flatten() {
+        t.multi_region = false;
+        status.is_logging = false;
+        w.selectors.insert(t.arn.clone(), Default::default());
+    }
+    for f in w.flow_logs.values_mut().flatten() {
+        f.traffic_type = "REJECT".into();
+    }
+    for r in w.roles.values_mut().flat_map(|r| r.values_mut()) {
+        r.trust = json!({"Version": "2012-10-17", "Statement": []}).to_string();
+    }
+}
+
+/// The fake's root must be the one the OU variant names.
+#[test]
+fn the_ou_variant_walks_the_fakes_root() {
+    assert_eq!(FAKE_ROOT, FAKE_ROOT_ID);
+}
+
+/// Least privilege: a feature's calls are in the policies only when it is configured.
+#[test]
+fn a_feature_not_configured_adds_nothing() {
+    let plain = Config::parse(Path::new("t.toml"), &format!("{CENTRAL_SECTION}{STATIC}")).unwrap();
+    for who in [Principal::Central, Principal::Member] {
+        let a = actions(&policy(&plain, who, false));
+        for absent in [
+            "kms:",
+            "logs:",
+            "ec2:",
+            "iam:",
+            "organizations:ListAccounts",
+            "s3:PutLifecycleConfiguration",
+            "s3:PutBucketLogging",
+        ] {
+            assert!(
+                a.iter().all(|x| !x.starts_with(absent)),
+                "{who:?}: {absent} in {a:?}"
+            );
+        }
+    }
+    let central = actions(&policy(&plain, Principal::Central, false));
+    assert!(
+        central.contains("cloudtrail:CreateTrail"),
+        "the central account's own trail"
+    );
+    let member = actions(&policy(&plain, Principal::Member, false));
+    assert!(
+        !member
+            .iter()
+            .any(|a| a.starts_with("s3:") || a.starts_with("sts:")),
+        "{member:?}"
+    );
+    let read = actions(&policy(&plain, Principal::Member, true));
+    assert!(
+        read.iter()
+            .all(|a| a.contains(":Describe") || a.contains(":Get") || a.contains(":List")),
+        "{read:?}"
+    );
+}

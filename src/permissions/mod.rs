@@ -1,0 +1,40 @@
+//! `trailhub permissions` (pure): the least-privilege IAM policies trailhub needs for the features of
+//! accounts.toml, derived from the one catalogue of its AWS calls ([`calls`]) by [`build`], and the
+//! member role as a CloudFormation template ([`template`]). Needs the config only, no AWS call.
+
+pub mod build;
+pub mod calls;
+pub mod template;
+
+#[cfg(test)]
+mod drift_tests;
+#[cfg(test)]
+mod fake_tests;
+
+use serde_json::Value;
+
+pub use build::{Principal, policy};
+
+use crate::config::Config;
+
+/// What the command prints: the two policies and the member role's template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Permissions {
+    /// Only the read actions (`--read-only`: an identity for scheduled audits).
+    pub read_only: bool,
+    pub central: Value,
+    pub member: Value,
+    pub template: Value,
+}
+
+impl Permissions {
+    pub fn new(cfg: &Config, read_only: bool) -> Permissions {
+        let member = policy(cfg, Principal::Member, read_only);
+        Permissions {
+            read_only,
+            central: policy(cfg, Principal::Central, read_only),
+            template: template::member_role(cfg, &member),
+            member,
+        }
+    }
+}

@@ -179,7 +179,7 @@ impl Enforced {
         let backups = dir.join("backups");
         let mut all = vec!["--config", config.to_str().unwrap()];
         all.extend_from_slice(args);
-        if args[0] == "apply" {
+        if args[0] == "apply" || args[0] == "offboard" {
             all.extend(["--yes", "--backup-dir", backups.to_str().unwrap()]);
         }
         let env = [
@@ -219,6 +219,16 @@ fn the_printed_policies_are_enough_for_apply_and_audit() {
     let audit = moto.trailhub(dir.path(), &["--format", "json", "audit"]);
     assert!(audit.code == 0 || audit.code == 1, "{audit}");
     assert!(!denied(&audit), "{audit}");
+    // the member taken out of scope, then offboarded: DeleteTrail by the member role, the policy by central
+    let config = dir.path().join("accounts.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[members]\n",
+        &format!("[members]\nexclude = [\"{}\"]\n", MEMBER.0),
+    );
+    std::fs::write(&config, text).unwrap();
+    let offboard = moto.trailhub(dir.path(), &["offboard", MEMBER.0]);
+    assert_eq!(offboard.code, 0, "{offboard}");
+    assert!(!denied(&offboard), "{offboard}");
 }
 
 #[test]

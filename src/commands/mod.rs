@@ -79,6 +79,13 @@ pub async fn execute(
         // from the accounts file alone, like `completions` and `man` from the command line: no AWS call
         let report = Permissions::new(&cfg, args.read_only);
         output::print(out, console, global.format, &report)?;
+        if global.format == Format::Cloudformation
+            && cfg.members.role_name == "OrganizationAccountAccessRole"
+        {
+            tracing::warn!(
+                "members.role_name is OrganizationAccountAccessRole, which AWS Organizations already made (with administrator rights) in the accounts it created: a stack making a role of that name fails there. Choose a name of trailhub's own (members.role_name = \"TrailhubMember\", say) before deploying the template"
+            );
+        }
         return Ok(0);
     }
     let concurrency = global

@@ -200,3 +200,45 @@ async fn a_trail_that_cannot_be_deleted_keeps_its_permission() {
     assert_eq!(outcome.exit_code(), 0, "{outcome:?}");
     assert!(!bucket_policy(&aws).contains(GONE));
 }
+
+/// In the organization form the bucket policy names no account alone: offboard deletes the trail and says
+/// the account's trails may still write while it is in the organization, rather than claiming otherwise.
+#[tokio::test(start_paused = true)]
+async fn the_organization_form_is_said_to_still_allow_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
+    {
+        let mut w = aws.world();
+        w.org_id = Some("o-abc1234567".into());
+        w.org_accounts = [CENTRAL, "200000000000", GONE]
+            .iter()
+            .map(|id| crate::aws::OrgAccount {
+                id: (*id).into(),
+                name: format!("A{id}"),
+                active: true,
+            })
+            .collect();
+    }
+    let text = |exclude: &str| {
+        format!(
+            "[central]\naccount_id = \"{CENTRAL}\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\npolicy_form = \"organization\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\nexclude = [{exclude}]\n"
+        )
+    };
+    let cfg = Config::parse(Path::new("t.toml"), &text("")).unwrap();
+    apply_all(&aws, &cfg, dir.path()).await;
+    let cfg = Config::parse(Path::new("t.toml"), &text(&format!("\"{GONE}\""))).unwrap();
+    let outcome = offboard_run(&aws, &cfg, &args(GONE, dir.path()))
+        .await
+        .unwrap();
+    let OffboardOutcome::Offboarded { plan, done } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        done.trail_deleted.as_deref(),
+        Some(format!("A{GONE}-CT").as_str())
+    );
+    assert!(plan.bucket_entries.is_empty(), "{plan:?}");
+    let said = plan.still_allowed.as_deref().expect("said");
+    assert!(said.contains("organization"), "{said}");
+    assert!(trails_of(&aws, GONE).is_empty());
+}

@@ -596,18 +596,7 @@ async fn flow_logs_the_policy_would_not_allow_are_blocked_not_tried() {
 async fn flow_logs_are_made_under_the_organization_form() {
     let dir = tempfile::tempdir().unwrap();
     let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::ZERO);
-    {
-        let mut w = aws.world();
-        w.org_id = Some("o-abcdef1234".into());
-        w.org_accounts = [CENTRAL, M0, M1]
-            .iter()
-            .map(|id| crate::aws::OrgAccount {
-                id: (*id).to_owned(),
-                name: format!("A{id}"),
-                active: true,
-            })
-            .collect();
-    }
+    aws.set_organization("o-abcdef1234", &[CENTRAL, M0, M1]);
     let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n\
                 trail_name = \"SEC\"\npolicy_form = \"organization\"\n[members]\nsource = \"organizations\"\n\
                 trail_name = \"{name}-CT\"\n[flow_logs]\ndestinations = [\"s3\"]\n";

@@ -672,16 +672,8 @@ mod tests {
         let mut org_trail = crate::fake::fake_trail(&region, "999999999999", "OrgTrail", "sec-log");
         org_trail.organization_trail = true;
         {
+            aws.set_organization("o-abc123", &["999999999999", "200000000000"]);
             let mut w = aws.world();
-            w.org_id = Some("o-abc123".into());
-            w.org_accounts = ["999999999999", "200000000000"]
-                .iter()
-                .map(|id| crate::aws::OrgAccount {
-                    id: (*id).into(),
-                    name: format!("A{id}"),
-                    active: true,
-                })
-                .collect();
             let logging = crate::aws::TrailStatus {
                 is_logging: true,
                 ..Default::default()

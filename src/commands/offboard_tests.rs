@@ -207,18 +207,7 @@ async fn a_trail_that_cannot_be_deleted_keeps_its_permission() {
 async fn the_organization_form_is_said_to_still_allow_the_account() {
     let dir = tempfile::tempdir().unwrap();
     let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
-    {
-        let mut w = aws.world();
-        w.org_id = Some("o-abc1234567".into());
-        w.org_accounts = [CENTRAL, "200000000000", GONE]
-            .iter()
-            .map(|id| crate::aws::OrgAccount {
-                id: (*id).into(),
-                name: format!("A{id}"),
-                active: true,
-            })
-            .collect();
-    }
+    aws.set_organization("o-abc1234567", &[CENTRAL, "200000000000", GONE]);
     let text = |exclude: &str| {
         format!(
             "[central]\naccount_id = \"{CENTRAL}\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\npolicy_form = \"organization\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\nexclude = [{exclude}]\n"

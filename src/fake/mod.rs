@@ -123,6 +123,20 @@ impl FakeAws {
         self.world.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// An organization `org_id` of these active accounts, each named `A<id>`, all right below the root.
+    pub fn set_organization(&self, org_id: &str, ids: &[&str]) {
+        let mut w = self.world();
+        w.org_id = Some(org_id.to_owned());
+        w.org_accounts = ids
+            .iter()
+            .map(|id| OrgAccount {
+                id: (*id).to_owned(),
+                name: format!("A{id}"),
+                active: true,
+            })
+            .collect();
+    }
+
     pub fn calls(&self, op: &str) -> usize {
         self.world().calls.get(op).copied().unwrap_or(0)
     }

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use super::build::{Principal, needs, policy};
 use crate::apply::ApplyOptions;
-use crate::aws::OrgAccount;
 use crate::cli::AuditArgs;
 use crate::config::Config;
 use crate::fake::{FAKE_ROOT, FakeAws};
@@ -69,15 +68,8 @@ const FAKE_ROOT_ID: &str = "r-fake";
 
 fn world() -> FakeAws {
     let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(1));
+    aws.set_organization("o-fake12345", &[CENTRAL, MEMBERS[0], MEMBERS[1]]);
     let mut w = aws.world();
-    w.org_id = Some("o-fake12345".into());
-    for id in std::iter::once(CENTRAL).chain(MEMBERS) {
-        w.org_accounts.push(OrgAccount {
-            id: id.into(),
-            name: format!("A{id}"),
-            active: true,
-        });
-    }
     w.buckets.insert(
         "sec-access-logs".into(),
         Some(access_log_policy().to_string()),

@@ -44,6 +44,7 @@ fn subcommands() -> Vec<String> {
         "completions",
         "man",
         "permissions",
+        "offboard",
     ] {
         assert!(names.iter().any(|n| n == known), "{known} in {names:?}");
     }

@@ -130,13 +130,22 @@ async fn scope_streaming<C: Central>(
     };
     let (listed, org_id) = tokio::join!(list, central.organization_id());
     let (members, rejected) = listed?;
-    let org = org_id?.map(|id| Org { id, members });
+    Ok(scope_of(targets, rejected, org_id?, members))
+}
+
+/// The scope, its targets in report order, with the organization of `org_id` listing `members`.
+fn scope_of(
+    mut targets: Vec<Target>,
+    rejected: Vec<Rejected>,
+    org_id: Option<String>,
+    members: BTreeSet<String>,
+) -> Scope {
     targets.sort_by(|a, b| a.report_order().cmp(&b.report_order()));
-    Ok(Scope {
+    Scope {
         targets,
         rejected,
-        org,
-    })
+        org: org_id.map(|id| Org { id, members }),
+    }
 }
 
 /// The scope from a walk of the organization by OU: the accounts below `organizational_units` (all, when
@@ -183,13 +192,7 @@ async fn scope_by_ou<C: Central>(
             ),
         ));
     }
-    let org = org_id?.map(|id| Org { id, members });
-    targets.sort_by(|a, b| a.report_order().cmp(&b.report_order()));
-    Ok(Scope {
-        targets,
-        rejected,
-        org,
-    })
+    Ok(scope_of(targets, rejected, org_id?, members))
 }
 
 /// The scope and every target observed, the observation of the first accounts overlapping the listing of

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use crate::apply::ApplyOptions;
 use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
-use crate::cli::{Command, Format, Global};
+use crate::cli::{Command, Format, Global, PermissionsArgs};
 use crate::config::Config;
 use crate::discover::{Observation, Scope, scope, scope_and_observe};
 use crate::interrupt::Interrupt;
@@ -77,16 +77,7 @@ pub async fn execute(
     }
     if let Command::Permissions(args) = command {
         // from the accounts file alone, like `completions` and `man` from the command line: no AWS call
-        let report = Permissions::new(&cfg, args.read_only);
-        output::print(out, console, global.format, &report)?;
-        if global.format == Format::Cloudformation
-            && cfg.members.role_name == "OrganizationAccountAccessRole"
-        {
-            tracing::warn!(
-                "members.role_name is OrganizationAccountAccessRole, which AWS Organizations already made (with administrator rights) in the accounts it created: a stack making a role of that name fails there. Choose a name of trailhub's own (members.role_name = \"TrailhubMember\", say) before deploying the template"
-            );
-        }
-        return Ok(0);
+        return permissions(&cfg, args, global.format, console, out);
     }
     let concurrency = global
         .concurrency
@@ -175,15 +166,31 @@ pub async fn run<C: Central>(
             output::print(out, console, format, &outcome)?;
             Ok(outcome.exit_code())
         }
-        Command::Permissions(args) => {
-            output::print(out, console, format, &Permissions::new(cfg, args.read_only))?;
-            Ok(0)
-        }
+        Command::Permissions(args) => permissions(cfg, args, format, console, out),
         Command::Completions(_) | Command::Man => {
             generated(command, out).transpose()?;
             Ok(0)
         }
     }
+}
+
+/// `permissions`: the IAM policies for `cfg`, printed; a warning when the template would name the role
+/// Organizations already made.
+fn permissions(
+    cfg: &Config,
+    args: &PermissionsArgs,
+    format: Format,
+    console: &mut dyn Console,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    output::print(out, console, format, &Permissions::new(cfg, args.read_only))?;
+    if format == Format::Cloudformation && cfg.members.role_name == "OrganizationAccountAccessRole"
+    {
+        tracing::warn!(
+            "members.role_name is OrganizationAccountAccessRole, which AWS Organizations already made (with administrator rights) in the accounts it created: a stack making a role of that name fails there. Choose a name of trailhub's own (members.role_name = \"TrailhubMember\", say) before deploying the template"
+        );
+    }
+    Ok(0)
 }
 
 /// `completions` and `man`: text generated from the command line's definitions, which needs neither the

@@ -68,8 +68,12 @@ fn write_plan(out: &mut dyn Write, p: &OffboardPlan, q: &str) -> io::Result<()> 
             "  left: the CloudWatch Logs groups, their delivery roles and flow logs to CloudWatch Logs trailhub made there: they hold the account's logs (runbooks/offboard.md#what-stays)"
         )?;
     }
-    if let Some(s) = &p.still_allowed {
-        writeln!(out, "  note: {s}")?;
+    if let Some(form) = p.still_allowed {
+        writeln!(
+            out,
+            "  note: the bucket policy's {form} form names no account alone: while it stays in scope of that form, {}'s trails may still write",
+            p.account
+        )?;
     }
     Ok(())
 }

@@ -46,9 +46,9 @@ pub struct OffboardPlan {
     pub bucket_entries: Vec<String>,
     /// The entries of trailhub's key policy statements that name it, removed.
     pub key_entries: Vec<String>,
-    /// After the removal, the bucket policy still lets a trail of this account write (a wider form names
-    /// no account alone): said, not changed.
-    pub still_allowed: Option<String>,
+    /// After the removal, the bucket policy still lets a trail of this account write, through this form
+    /// (`organization`, say), which names no account alone: said, not changed.
+    pub still_allowed: Option<&'static str>,
     /// `[cloudwatch]` or flow logs to CloudWatch Logs are configured: what trailhub made for them in the
     /// account (log groups, their roles, flow logs to a group) is left; it holds the account's logs.
     pub logs_left: bool,
@@ -84,12 +84,7 @@ pub fn offboard_plan(
     let merged = merge_entries(&pruning, &[], &[], state.org, state.bucket_policy)?;
     let arn = TrailArn::new(&cfg.central.region, account, trail_name);
     let verdict = delivery_verdict(cfg, &merged.policy, state.org, account, &arn);
-    let still_allowed = verdict.allowed().then(|| {
-        format!(
-            "the bucket policy's {} form names no account alone: while it stays in scope of that form, {account}'s trails may still write",
-            merged.form.name()
-        )
-    });
+    let still_allowed = verdict.allowed().then(|| merged.form.name());
     Ok(OffboardPlan {
         account: account.clone(),
         trail,

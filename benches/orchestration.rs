@@ -1,4 +1,4 @@
-//! The orchestration (issue 5, parts 2 and 4): the real `commands::full_plan` + `apply::apply` path, and
+//! The orchestration (issue 5, parts 2 and 4): the real `commands::observe_and_plan` + `apply::apply` path, and
 //! `audit::audit`, over the in-process fake AWS (`trailhub::fake::FakeAws`) with L = 50 ms per call,
 //! in real time, at N = 100, 1,000 and 10,000 member accounts and a few concurrencies C.
 //!
@@ -40,13 +40,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::{CENTRAL, ORG_ID, REGION, member_id, member_name};
-use trailhub::apply::{AccountResult, ApplyOptions, apply};
+use trailhub::apply::{ApplyOptions, PartStatus, apply};
 use trailhub::audit::{AuditOptions, audit};
 use trailhub::aws::OrgAccount;
-use trailhub::commands::full_plan;
+use trailhub::commands::observe_and_plan;
 use trailhub::config::{Config, Source};
 use trailhub::fake::FakeAws;
 use trailhub::interrupt::Interrupt;
+use trailhub::progress::Silent;
 
 /// The fake's latency per call.
 const L: Duration = Duration::from_millis(50);
@@ -215,12 +216,13 @@ fn runs(c: &Case) -> usize {
     if c.members >= 10_000 { 1 } else { 3 }
 }
 
-/// full_plan then apply, as `trailhub apply --yes` runs them; every account must converge.
+/// observe_and_plan then apply, as `trailhub apply --yes` runs them; every account must converge.
 async fn converge(fake: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> Duration {
     let start = Instant::now();
-    let (scope, plan, observations) = full_plan(fake, cfg, opts.concurrency, &opts.interrupt)
-        .await
-        .expect("plans");
+    let (scope, plan, observations) =
+        observe_and_plan(fake, cfg, opts.concurrency, &opts.interrupt, &Silent)
+            .await
+            .expect("plans");
     let report = apply(fake, cfg, &scope, &plan, observations, opts)
         .await
         .expect("applies");
@@ -229,11 +231,7 @@ async fn converge(fake: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> Duration
         .accounts
         .iter()
         .filter(|a| {
-            a.is_bad()
-                || !matches!(
-                    a.result,
-                    AccountResult::Changed { .. } | AccountResult::Unchanged
-                )
+            a.is_bad() || !matches!(a.result, PartStatus::Changed { .. } | PartStatus::Unchanged)
         })
         .collect();
     assert!(bad.is_empty(), "not converged: {bad:?}");

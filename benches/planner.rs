@@ -1,4 +1,4 @@
-//! The pure planner alone (issue 5, part 1): `trailhub::plan::plan` over generated configs, observed state
+//! The pure planner alone (issue 5, part 1): `trailhub::plan::build` over generated configs, observed state
 //! and live policies, at 1,000 and 10,000 accounts. Targets at 10,000: < 100 ms CPU, < 200 MB peak memory.
 //!
 //! - Time: CPU time of the planning thread (`CLOCK_THREAD_CPUTIME_ID`), median of 15 runs after one warm-up;
@@ -18,11 +18,11 @@ use std::time::{Duration, Instant};
 use common::{BUCKET, CENTRAL, ORG_ID, median, member_id, ms};
 use serde_json::json;
 use trailhub::aws::{Guard, KeyInfo, ObservedTrail};
-use trailhub::config::{Config, KmsKey, Source, Target};
+use trailhub::config::{Config, KmsKey, ScopedAccount, Source};
 use trailhub::model::AccountId;
 use trailhub::plan::kms::{KeyPlan, KeyState};
 use trailhub::plan::policy::{Org, PolicyError};
-use trailhub::plan::{AccountState, BucketState, Plan, desired_policy, desired_trail, plan};
+use trailhub::plan::{AccountState, BucketState, Plan, build, desired_policy, desired_trail};
 
 const RUNS: usize = 15;
 
@@ -95,7 +95,7 @@ fn key_state() -> KeyState {
 /// Everything the planner takes, built once per case.
 struct Inputs {
     cfg: Config,
-    targets: Vec<Target>,
+    targets: Vec<ScopedAccount>,
     org: Option<Org>,
     bucket: BucketState,
     live: String,
@@ -179,7 +179,7 @@ impl Inputs {
     }
 
     fn plan(&self) -> Result<Plan, PolicyError> {
-        plan(
+        build(
             &self.cfg,
             &self.targets,
             self.org.as_ref(),

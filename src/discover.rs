@@ -8,7 +8,7 @@ use futures::stream::{self, StreamExt};
 
 use crate::aws::{AwsError, Central, Member, OrgAccount, emulator};
 use crate::aws::{ObservedTrail, TrailStatus};
-use crate::config::{Config, Source, Target};
+use crate::config::{Config, ScopedAccount, Source};
 use crate::interrupt::Interrupt;
 use crate::model::AccountId;
 use crate::plan::cloudwatch::{self, LogsSetup};
@@ -31,7 +31,7 @@ pub struct Rejected {
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// Central first (when it has a trail), then members sorted by account ID.
-    pub targets: Vec<Target>,
+    pub targets: Vec<ScopedAccount>,
     /// Organizations accounts in scope that cannot be worked on.
     pub rejected: Vec<Rejected>,
     /// The organization, with `source = "organizations"`.
@@ -41,7 +41,7 @@ pub struct Scope {
 /// One account as observed: its client (kept for the apply, so a role is assumed once per run), the
 /// planner's view of it, and every trail it showed.
 pub struct Observation<M> {
-    pub target: Target,
+    pub target: ScopedAccount,
     pub member: Option<M>,
     pub state: AccountState,
     pub trails: Vec<ObservedTrail>,
@@ -57,7 +57,11 @@ pub async fn scope<C: Central>(central: &C, cfg: &Config) -> Result<Scope, AwsEr
 
 /// An Organizations account: in scope (a target), left out (None), or in scope but unworkable. `ou`: its
 /// OU path, when the organization is walked by OU.
-fn classify(cfg: &Config, a: &OrgAccount, ou: Option<&str>) -> Option<Result<Target, Rejected>> {
+fn classify(
+    cfg: &Config,
+    a: &OrgAccount,
+    ou: Option<&str>,
+) -> Option<Result<ScopedAccount, Rejected>> {
     if !a.active || a.id == cfg.central.account_id.as_str() {
         return None;
     }
@@ -70,7 +74,7 @@ fn classify(cfg: &Config, a: &OrgAccount, ou: Option<&str>) -> Option<Result<Tar
     });
     match target {
         Ok(t) => t.map(|t| {
-            Ok(Target {
+            Ok(ScopedAccount {
                 ou: ou.map(str::to_owned),
                 ..t
             })
@@ -89,9 +93,9 @@ fn classify(cfg: &Config, a: &OrgAccount, ou: Option<&str>) -> Option<Result<Tar
 async fn scope_streaming<C: Central>(
     central: &C,
     cfg: &Config,
-    mut found: impl FnMut(&Target),
+    mut found: impl FnMut(&ScopedAccount),
 ) -> Result<Scope, AwsError> {
-    let mut targets: Vec<Target> = cfg.central_target().into_iter().collect();
+    let mut targets: Vec<ScopedAccount> = cfg.central_target().into_iter().collect();
     if cfg.members.source == Source::Static {
         targets.extend(cfg.static_targets());
         targets.iter().for_each(&mut found);
@@ -135,7 +139,7 @@ async fn scope_streaming<C: Central>(
 
 /// The scope, its targets in report order, with the organization of `org_id` listing `members`.
 fn scope_of(
-    mut targets: Vec<Target>,
+    mut targets: Vec<ScopedAccount>,
     rejected: Vec<Rejected>,
     org_id: Option<String>,
     members: BTreeSet<String>,
@@ -154,8 +158,8 @@ fn scope_of(
 async fn scope_by_ou<C: Central>(
     central: &C,
     cfg: &Config,
-    mut targets: Vec<Target>,
-    mut found: impl FnMut(&Target),
+    mut targets: Vec<ScopedAccount>,
+    mut found: impl FnMut(&ScopedAccount),
 ) -> Result<Scope, AwsError> {
     let m = &cfg.members;
     let mut members = BTreeSet::new();
@@ -205,7 +209,7 @@ pub async fn scope_and_observe<C: Central>(
     interrupt: &Interrupt,
     progress: &dyn Progress,
 ) -> Result<(Scope, Vec<Observation<C::Member>>), AwsError> {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Target>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<ScopedAccount>();
     let listing = async move {
         let r = scope_streaming(central, cfg, |t| {
             let _ = tx.send(t.clone());
@@ -238,7 +242,7 @@ pub async fn scope_and_observe<C: Central>(
 pub async fn observe<C: Central>(
     central: &C,
     cfg: &Config,
-    targets: &[Target],
+    targets: &[ScopedAccount],
     concurrency: usize,
 ) -> Vec<Observation<C::Member>> {
     stream::iter(targets.iter().cloned())
@@ -249,7 +253,11 @@ pub async fn observe<C: Central>(
 }
 
 /// An account that could not be observed: that account's state, logged.
-fn failed<M>(target: Target, f: impl Into<AccountFailure>, member: Option<M>) -> Observation<M> {
+fn failed<M>(
+    target: ScopedAccount,
+    f: impl Into<AccountFailure>,
+    member: Option<M>,
+) -> Observation<M> {
     let f = match f.into() {
         AccountFailure::Aws(e) if e.account.is_none() => {
             AccountFailure::Aws(e.in_account(&target.id))
@@ -273,7 +281,7 @@ fn failed<M>(target: Target, f: impl Into<AccountFailure>, member: Option<M>) ->
 async fn observe_one<C: Central>(
     central: &C,
     cfg: &Config,
-    target: Target,
+    target: ScopedAccount,
 ) -> Observation<C::Member> {
     let member = match central.member(&target).await {
         Ok(m) => m,
@@ -339,7 +347,7 @@ async fn observe_one<C: Central>(
 async fn read_delivery<M: Member>(
     member: &M,
     cfg: &Config,
-    target: &Target,
+    target: &ScopedAccount,
 ) -> Result<DeliveryState, AwsError> {
     let trail = cloudwatch::trail_setup(cfg, target).and_then(Result::ok);
     let flow = cloudwatch::flow_setup(cfg, target).and_then(Result::ok);

@@ -28,3 +28,4 @@ pub mod output;
 pub mod permissions;
 pub mod plan;
 pub mod progress;
+pub mod world;

@@ -236,7 +236,10 @@ async fn each_broken_delivery_is_its_code() {
         let n = dev_logs.len();
         dev_logs.retain(|f| {
             !(f.resource_id == "vpc-222222222222-a"
-                && matches!(f.target, trailhub::aws::FlowLogTarget::CloudWatch { .. }))
+                && matches!(
+                    f.target,
+                    trailhub::aws::FlowLogDestination::CloudWatch { .. }
+                ))
         });
         assert_eq!(dev_logs.len(), n - 1);
         // STG: AWS does not say when it last delivered to the group (as moto): a warning only
@@ -378,15 +381,15 @@ mod over_moto {
     use super::support::trailhub::{BUCKET, MEMBERS, REGION, World, static_config};
     use super::*;
     use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
-    use trailhub::aws::FlowLogTarget;
-    use trailhub::config::Target;
+    use trailhub::aws::FlowLogDestination;
+    use trailhub::config::ScopedAccount;
     use trailhub::plan::cloudwatch::{flow_setup, trail_logs, trail_setup};
     use trailhub::plan::flow_logs::desired;
 
     /// What issue 11's apply makes in one account, made with the SDK straight to moto: both log groups
     /// with their retention, both roles with trailhub's trust and inline policy, the trail pointed at its
     /// group, and a flow log to each destination for each VPC (moto gives each account a default VPC).
-    fn seed(w: &World, cfg: &Config, t: &Target) {
+    fn seed(w: &World, cfg: &Config, t: &ScopedAccount) {
         let sdk = w.account(t.id.as_str());
         let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
         let iam = aws_sdk_iam::Client::new(&sdk);
@@ -448,17 +451,17 @@ mod over_moto {
                     .max_aggregation_interval(f.max_aggregation_interval as i32)
                     .log_format(&f.log_format);
                 let call = match &f.target {
-                    FlowLogTarget::S3 { arn } => call
+                    FlowLogDestination::S3 { arn } => call
                         .log_destination_type(LogDestinationType::S3)
                         .log_destination(arn),
-                    FlowLogTarget::CloudWatch {
+                    FlowLogDestination::CloudWatch {
                         log_group,
                         role_arn,
                     } => call
                         .log_destination_type(LogDestinationType::CloudWatchLogs)
                         .log_group_name(log_group)
                         .deliver_logs_permission_arn(role_arn),
-                    FlowLogTarget::Other { .. } => unreachable!(),
+                    FlowLogDestination::Other { .. } => unreachable!(),
                 };
                 let out = call.send().await.unwrap();
                 assert!(out.unsuccessful().is_empty(), "{out:?}");

@@ -14,7 +14,7 @@ use support::TEST_ACCOUNT_ID;
 use support::trailhub::{BUCKET, MEMBERS, World, static_config};
 use trailhub::aws::sdk::SdkCentral;
 use trailhub::aws::{BucketEncryption, BucketSettings, Central, Keys, Member};
-use trailhub::config::{Config, Target};
+use trailhub::config::{Config, ScopedAccount};
 
 const LOG_BUCKET: &str = "sec-s3-access-logs";
 
@@ -47,7 +47,7 @@ fn start() -> (World, Config) {
     (w, cfg)
 }
 
-fn targets(cfg: &Config) -> Vec<Target> {
+fn targets(cfg: &Config) -> Vec<ScopedAccount> {
     cfg.central_target()
         .into_iter()
         .chain(cfg.static_targets())

@@ -11,8 +11,8 @@ mod support;
 use serde_json::json;
 use support::trailhub::{BUCKET, CENTRAL_TRAIL, MEMBERS, REGION, World, static_config};
 use trailhub::aws::sdk::{SdkCentral, SdkMember};
-use trailhub::aws::{Central, FlowLogTarget, Logs, Member, Network, Roles};
-use trailhub::config::{Config, Target};
+use trailhub::aws::{Central, FlowLogDestination, Logs, Member, Network, Roles};
+use trailhub::config::{Config, ScopedAccount};
 
 const LOGS: &str = r#"
 [cloudwatch]
@@ -62,9 +62,9 @@ fn start() -> (World, Config) {
 }
 
 /// Every account in scope, central first, with its client from trailhub's SDK layer.
-fn members(w: &World, cfg: &Config) -> Vec<(Target, SdkMember)> {
+fn members(w: &World, cfg: &Config) -> Vec<(ScopedAccount, SdkMember)> {
     let central = SdkCentral::new(w.sdk.clone());
-    let mut targets: Vec<Target> = cfg.central_target().into_iter().collect();
+    let mut targets: Vec<ScopedAccount> = cfg.central_target().into_iter().collect();
     targets.extend(cfg.static_targets());
     targets
         .into_iter()
@@ -142,11 +142,11 @@ fn assert_made(w: &World, cfg: &Config) {
                 let of_vpc: Vec<_> = logs.iter().filter(|f| &f.resource_id == vpc).collect();
                 assert_eq!(of_vpc.len(), 2, "{id} {vpc}: {logs:#?}");
                 assert!(of_vpc.iter().any(|f| f.target
-                    == FlowLogTarget::S3 {
+                    == FlowLogDestination::S3 {
                         arn: format!("arn:aws:s3:::{BUCKET}")
                     }));
                 assert!(of_vpc.iter().any(|f| f.target
-                    == FlowLogTarget::CloudWatch {
+                    == FlowLogDestination::CloudWatch {
                         log_group: "/trailhub/vpc-flow-logs".into(),
                         role_arn: format!("arn:aws:iam::{id}:role/TrailhubFlowLogsToLogs"),
                     }));

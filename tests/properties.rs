@@ -16,7 +16,7 @@ use proptest::test_runner::Config as ProptestConfig;
 use serde_json::{Map, Value, json};
 use trailhub::config::PolicyForm;
 use trailhub::model::{AccountId, BucketName, KeyPrefix, Region, TrailArn, TrailName};
-use trailhub::plan::evaluate::{DeliveryTarget, check_delivery};
+use trailhub::plan::evaluate::{Delivery, check_delivery};
 use trailhub::plan::policy::{
     ACL_SID, DENY_SID, DeliveryForm, Entry, FlowLogAccounts, Form, LOG_ACL_SID, LOG_DELIVERY,
     LOG_DENY_SID, LOG_WRITE_SID, Merged, OWN_ACL_SID, OWN_WRITE_SID, Org, PolicyError, PolicyInput,
@@ -542,7 +542,7 @@ fn check_every_trail_allowed(
     let step = (entries.len() / 8).max(1);
     let sample = entries.iter().step_by(step).chain(entries.last());
     for e in sample {
-        let target = DeliveryTarget {
+        let target = Delivery {
             partition: "aws".into(),
             bucket: BUCKET.into(),
             key_prefix: prefix.map(ToString::to_string),
@@ -586,7 +586,7 @@ fn check_every_flow_log_allowed(
     );
     let step = (flow.len() / 8).max(1);
     for a in flow.iter().step_by(step).chain(flow.last()) {
-        let target = DeliveryTarget {
+        let target = Delivery {
             partition: "aws".into(),
             bucket: BUCKET.into(),
             key_prefix: prefix.map(ToString::to_string),

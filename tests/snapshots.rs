@@ -180,7 +180,7 @@ impl World {
             let old = trailhub::aws::ObservedFlowLog {
                 id: "fl-0ld".into(),
                 resource_id: "vpc-0de1".into(),
-                target: trailhub::aws::FlowLogTarget::S3 {
+                target: trailhub::aws::FlowLogDestination::S3 {
                     arn: format!("arn:aws:s3:::{BUCKET}"),
                 },
                 traffic_type: "REJECT".into(),

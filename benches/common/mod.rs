@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use trailhub::config::{Config, Source, Target};
+use trailhub::config::{Config, ScopedAccount, Source};
 
 pub const CENTRAL: &str = "111111111111";
 pub const REGION: &str = "ap-northeast-2";
@@ -51,8 +51,8 @@ pub fn config_with(source: Source, n: usize, extra: &str) -> Config {
 }
 
 /// The targets discovery would find for `cfg` with `n` members: central first, then members by ID.
-pub fn targets(cfg: &Config, n: usize) -> Vec<Target> {
-    let mut t: Vec<Target> = cfg.central_target().into_iter().collect();
+pub fn targets(cfg: &Config, n: usize) -> Vec<ScopedAccount> {
+    let mut t: Vec<ScopedAccount> = cfg.central_target().into_iter().collect();
     match cfg.members.source {
         Source::Static => t.extend(cfg.static_targets()),
         Source::Organizations => t.extend((0..n).map(|i| {

@@ -10,9 +10,9 @@ use super::flow_logs::flow_logs_part;
 use super::pacer::Pacer;
 use super::report::CloudWatchOutcome;
 use super::trail::{Retry, apply_trail};
-use super::{AccountOutcome, AccountResult, ApplyOptions};
+use super::{AccountOutcome, ApplyOptions, PartStatus};
 use crate::aws::Central;
-use crate::config::{Config, Target};
+use crate::config::{Config, ScopedAccount};
 use crate::plan::evaluate::DeliveryVerdict;
 use crate::plan::policy::Org;
 use crate::plan::trails::TrailChange;
@@ -38,7 +38,7 @@ pub(super) struct Shared<'a, C: Central> {
 /// out (or their failures reported), and its outcome logged.
 pub(super) async fn run_account<C: Central>(
     shared: &Shared<'_, C>,
-    target: Target,
+    target: ScopedAccount,
     planned: AccountPlan,
     member: Option<C::Member>,
 ) -> AccountOutcome {
@@ -78,11 +78,11 @@ pub(super) async fn run_account<C: Central>(
 /// The trail's part: decided from the plan and the policy in force, then made.
 async fn trail_part<M: crate::aws::Member, C: Central>(
     shared: &Shared<'_, C>,
-    target: &Target,
+    target: &ScopedAccount,
     planned: &AccountPlan,
     member: Option<&M>,
     pacer: &mut Pacer<'_>,
-) -> (AccountResult, Option<CloudWatchOutcome>) {
+) -> (PartStatus, Option<CloudWatchOutcome>) {
     let verdict = delivery_verdict(
         shared.cfg,
         shared.in_force,
@@ -97,17 +97,19 @@ async fn trail_part<M: crate::aws::Member, C: Central>(
     });
     if let Some(message) = key_denied {
         return (
-            AccountResult::failed(AccountFailure::KeyDenies { message }),
+            PartStatus::failed(AccountFailure::KeyDenies { message }),
             None,
         );
     }
     match decide(planned, &verdict, shared.in_force, member) {
         Work::Settled(result) => {
             // nothing to make: the CloudWatch Logs part is right where it applies and the trail is right
-            let cloudwatch = (result == AccountResult::Unchanged && cloudwatch_planned(planned))
-                .then(|| CloudWatchOutcome {
-                    result: AccountResult::Unchanged,
-                    setup: vec![],
+            let cloudwatch =
+                (result == PartStatus::Unchanged && cloudwatch_planned(planned)).then(|| {
+                    CloudWatchOutcome {
+                        result: PartStatus::Unchanged,
+                        setup: vec![],
+                    }
                 });
             (result, cloudwatch)
         }
@@ -136,7 +138,7 @@ enum Work<'p, 'm, M> {
         changes: &'p [TrailChange],
         member: &'m M,
     },
-    Settled(AccountResult),
+    Settled(PartStatus),
 }
 
 /// The planned status, the verdict of the policy in force on the account's delivery, and the account's
@@ -147,10 +149,10 @@ fn decide<'p, 'm, M>(
     in_force: &Value,
     member: Option<&'m M>,
 ) -> Work<'p, 'm, M> {
-    let failed = |failure| Work::Settled(AccountResult::failed(failure));
+    let failed = |failure| Work::Settled(PartStatus::failed(failure));
     match (&planned.status, member) {
         (AccountPlanStatus::Covered { by }, _) => {
-            Work::Settled(AccountResult::Covered { by: by.clone() })
+            Work::Settled(PartStatus::Covered { by: by.clone() })
         }
         (AccountPlanStatus::SecondCopy { of, to }, _) => failed(AccountFailure::SecondCopy {
             of: of.clone(),
@@ -169,7 +171,7 @@ fn decide<'p, 'm, M>(
         (AccountPlanStatus::Changes { changes }, _)
             if changes.is_empty() && planned.cloudwatch.is_empty() =>
         {
-            Work::Settled(AccountResult::Unchanged)
+            Work::Settled(PartStatus::Unchanged)
         }
         (AccountPlanStatus::Changes { changes }, Some(member)) => Work::Changes { changes, member },
         (AccountPlanStatus::Changes { .. }, None) => failed(AccountFailure::NotObserved),
@@ -184,7 +186,7 @@ fn log_outcome(o: &AccountOutcome) {
     ];
     for (part, result) in parts {
         match result {
-            Some(AccountResult::Failed { failure, .. }) => {
+            Some(PartStatus::Failed { failure, .. }) => {
                 tracing::warn!(account = %o.id, part, code = failure.code(), "failed: {}", failure.message())
             }
             Some(r) => tracing::info!(account = %o.id, part, result = ?r, "done"),

@@ -7,10 +7,10 @@
 use super::account::Shared;
 use super::pacer::{Pacer, Service};
 use super::policy_write::restore_after_owner_flow_logs;
-use super::report::{AccountResult, FlowLogsOutcome, MadeFlowLog};
+use super::report::{FlowLogsOutcome, MadeFlowLog, PartStatus};
 use super::setup::{Made, apply_setup};
 use crate::aws::{AwsError, Central, DesiredFlowLog, Network, emulator};
-use crate::config::{Access, FlowDestination, Target};
+use crate::config::{Access, FlowDestination, ScopedAccount};
 use crate::plan::flow_logs::FlowLogChange;
 use crate::plan::{
     AccountFailure, DELIVERY_LOGS, FlowLogsPlan, denial_message_for, flow_logs_verdict,
@@ -23,14 +23,14 @@ const BUCKET_RETRIES: u32 = 3;
 /// The flow logs part of one account; None when `[flow_logs]` does not apply to it.
 pub(super) async fn flow_logs_part<C: Central>(
     shared: &Shared<'_, C>,
-    target: &Target,
+    target: &ScopedAccount,
     plan: Option<&FlowLogsPlan>,
     member: Option<&C::Member>,
     pacer: &mut Pacer<'_>,
 ) -> Option<FlowLogsOutcome> {
     let (vpcs, setup, changes) = match plan? {
         FlowLogsPlan::Blocked { failure } => {
-            let result = AccountResult::failed(failure.clone());
+            let result = PartStatus::failed(failure.clone());
             return Some(FlowLogsOutcome::settled(result, 0));
         }
         FlowLogsPlan::Changes {
@@ -40,10 +40,10 @@ pub(super) async fn flow_logs_part<C: Central>(
         } => (*vpcs, setup, changes),
     };
     if setup.is_empty() && changes.is_empty() {
-        return Some(FlowLogsOutcome::settled(AccountResult::Unchanged, vpcs));
+        return Some(FlowLogsOutcome::settled(PartStatus::Unchanged, vpcs));
     }
     let Some(member) = member else {
-        let result = AccountResult::failed(AccountFailure::NotObserved);
+        let result = PartStatus::failed(AccountFailure::NotObserved);
         return Some(FlowLogsOutcome::settled(result, vpcs));
     };
     let mut run = FlowRun {
@@ -51,7 +51,7 @@ pub(super) async fn flow_logs_part<C: Central>(
         target,
         member,
         made: Made::default(),
-        out: FlowLogsOutcome::settled(AccountResult::Unchanged, vpcs),
+        out: FlowLogsOutcome::settled(PartStatus::Unchanged, vpcs),
         failure: None,
     };
     let bucket_denied = run.bucket_denied(changes);
@@ -78,7 +78,7 @@ pub(super) async fn flow_logs_part<C: Central>(
 /// One account's flow logs being made: what was done, and the first failure.
 struct FlowRun<'s, 'a, C: Central> {
     shared: &'s Shared<'a, C>,
-    target: &'s Target,
+    target: &'s ScopedAccount,
     member: &'s C::Member,
     /// The setup, then the flow logs, in words; the setup as data.
     made: Made,
@@ -224,7 +224,7 @@ impl<C: Central> FlowRun<'_, '_, C> {
     fn finish(self) -> FlowLogsOutcome {
         let Made { done, made } = self.made;
         FlowLogsOutcome {
-            result: AccountResult::of(done, self.failure),
+            result: PartStatus::of(done, self.failure),
             setup: made,
             ..self.out
         }

@@ -60,11 +60,12 @@ fn world() -> FakeAws {
     aws
 }
 
-async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> (crate::plan::Plan, ApplyReport) {
+async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> (crate::plan::Plan, ApplyRun) {
     let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::full_plan(aws, cfg, 4, &opts.interrupt)
-        .await
-        .unwrap();
+    let (scope, p, obs) =
+        crate::commands::observe_and_plan(aws, cfg, 4, &opts.interrupt, &crate::progress::Silent)
+            .await
+            .unwrap();
     let r = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
     (p, r)
 }
@@ -329,9 +330,15 @@ async fn the_audit_finds_each_drift_of_the_key_and_the_bucket() {
         .kms_key_id = Some(
         "arn:aws:kms:ap-northeast-2:200000000000:key/00000000-0000-4000-8000-000000000001".into(),
     );
-    let (_, p, _) = crate::commands::full_plan(&aws, &plain, 2, &Interrupt::default())
-        .await
-        .unwrap();
+    let (_, p, _) = crate::commands::observe_and_plan(
+        &aws,
+        &plain,
+        2,
+        &Interrupt::default(),
+        &crate::progress::Silent,
+    )
+    .await
+    .unwrap();
     let m0 = p
         .accounts
         .iter()
@@ -365,9 +372,10 @@ async fn a_deny_written_after_the_plan_blocks_the_trails_at_apply() {
     let key = aws.create_key(&root.to_string(), "team key").await.unwrap();
     let cfg = config(2, &key.arn);
     let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::full_plan(&aws, &cfg, 4, &opts.interrupt)
-        .await
-        .unwrap();
+    let (scope, p, obs) =
+        crate::commands::observe_and_plan(&aws, &cfg, 4, &opts.interrupt, &crate::progress::Silent)
+            .await
+            .unwrap();
     let mut denied = root.clone();
     denied["Statement"]
         .as_array_mut()
@@ -381,7 +389,7 @@ async fn a_deny_written_after_the_plan_blocks_the_trails_at_apply() {
     assert_eq!(r.exit_code(), 1);
     for a in &r.accounts {
         assert!(
-            matches!(&a.result, AccountResult::Failed { failure, .. } if failure.code() == "KmsKeyDenies" && failure.message().contains("NoCloudTrail")),
+            matches!(&a.result, PartStatus::Failed { failure, .. } if failure.code() == "KmsKeyDenies" && failure.message().contains("NoCloudTrail")),
             "{a:?}"
         );
     }
@@ -420,9 +428,15 @@ async fn prune_removes_the_entries_of_accounts_no_longer_in_scope() {
 
     fewer.prune = crate::plan::prune::Prune::OutOfScope(Default::default());
     let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::full_plan(&aws, &fewer, 4, &opts.interrupt)
-        .await
-        .unwrap();
+    let (scope, p, obs) = crate::commands::observe_and_plan(
+        &aws,
+        &fewer,
+        4,
+        &opts.interrupt,
+        &crate::progress::Silent,
+    )
+    .await
+    .unwrap();
     assert!(p.policy.changed);
     assert!(
         p.policy.pruned.iter().all(|e| e.contains(gone)),

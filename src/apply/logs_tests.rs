@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::aws::{FlowLogTarget, ObservedFlowLog};
-use crate::commands::apply::ApplyOutcome;
+use crate::aws::{FlowLogDestination, ObservedFlowLog};
+use crate::commands::apply::ApplyReport;
 use crate::fake::FakeAws;
 use crate::interrupt::Interrupt;
 
@@ -59,23 +59,24 @@ fn opts(dir: &Path) -> ApplyOptions {
     ApplyOptions::new(dir.to_owned(), 4, Interrupt::default())
 }
 
-async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> ApplyReport {
+async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> ApplyRun {
     let opts = opts(dir);
-    let (scope, p, obs) = crate::commands::full_plan(aws, cfg, 4, &opts.interrupt)
-        .await
-        .unwrap();
+    let (scope, p, obs) =
+        crate::commands::observe_and_plan(aws, cfg, 4, &opts.interrupt, &crate::progress::Silent)
+            .await
+            .unwrap();
     apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap()
 }
 
 /// `apply --yes` as the command runs it: NothingToDo when all is right.
-async fn apply_command(aws: &FakeAws, cfg: &Config, dir: &Path) -> ApplyOutcome {
+async fn apply_command(aws: &FakeAws, cfg: &Config, dir: &Path) -> ApplyReport {
     let opts = opts(dir);
     crate::commands::apply::run(aws, cfg, true, &opts, &mut |_| Ok(true))
         .await
         .unwrap()
 }
 
-fn account<'r>(r: &'r ApplyReport, id: &str) -> &'r AccountOutcome {
+fn account<'r>(r: &'r ApplyRun, id: &str) -> &'r AccountOutcome {
     r.accounts.iter().find(|a| a.id.as_str() == id).unwrap()
 }
 
@@ -159,15 +160,15 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
     let m1 = flow_logs(&aws, M1);
     assert_eq!(m1.len(), 4, "{m1:#?}");
     for vpc in ["vpc-a", "vpc-b"] {
-        let to: Vec<&FlowLogTarget> = m1
+        let to: Vec<&FlowLogDestination> = m1
             .iter()
             .filter(|f| f.resource_id == vpc)
             .map(|f| &f.target)
             .collect();
-        assert!(to.contains(&&FlowLogTarget::S3 {
+        assert!(to.contains(&&FlowLogDestination::S3 {
             arn: "arn:aws:s3:::sec-log".into()
         }));
-        assert!(to.contains(&&FlowLogTarget::CloudWatch {
+        assert!(to.contains(&&FlowLogDestination::CloudWatch {
             log_group: "/trailhub/vpc-flow-logs".into(),
             role_arn: format!("arn:aws:iam::{M1}:role/TrailhubFlowLogsToLogs"),
         }));
@@ -178,7 +179,7 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
     // the report says it, part by part
     let m = account(&report, M1);
     assert!(
-        matches!(&m.result, AccountResult::Changed { done } if done == &["create trail", "start logging"]),
+        matches!(&m.result, PartStatus::Changed { done } if done == &["create trail", "start logging"]),
         "{m:#?}"
     );
     let cw = m.cloudwatch.as_ref().unwrap();
@@ -193,7 +194,7 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
         (2, 4, None)
     );
     assert!(
-        matches!(&fl.result, AccountResult::Changed { done } if done.contains(&"create vpc-a (s3)".to_owned()))
+        matches!(&fl.result, PartStatus::Changed { done } if done.contains(&"create vpc-a (s3)".to_owned()))
     );
 
     // a new member: AssumeRole, then DescribeTrails with 2 DescribeLogGroups, 2 GetRole, 2 GetRolePolicy,
@@ -220,7 +221,7 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
     let before = aws.world().calls.clone();
     let writes_before = writes(&aws);
     match apply_command(&aws, &cfg, dir.path()).await {
-        ApplyOutcome::NothingToDo { trails, vpcs, .. } => assert_eq!((trails, vpcs), (3, Some(4))),
+        ApplyReport::NothingToDo { trails, vpcs, .. } => assert_eq!((trails, vpcs), (3, Some(4))),
         other => panic!("{other:#?}"),
     }
     assert_eq!(writes(&aws), writes_before);
@@ -266,7 +267,7 @@ async fn a_new_role_not_yet_usable_by_cloudtrail_is_waited_for() {
     let m = account(&report, M0);
     assert!(matches!(
         m.cloudwatch.as_ref().unwrap().result,
-        AccountResult::Changed { .. }
+        PartStatus::Changed { .. }
     ));
 }
 
@@ -282,17 +283,17 @@ async fn a_role_that_never_becomes_usable_fails_only_the_cloudwatch_part() {
     assert_eq!(report.exit_code(), 1);
     let m = account(&report, M0);
     assert!(
-        matches!(&m.result, AccountResult::Changed { done } if done[0] == "create trail (without CloudWatch Logs)"),
+        matches!(&m.result, PartStatus::Changed { done } if done[0] == "create trail (without CloudWatch Logs)"),
         "{m:#?}"
     );
     assert!(
-        matches!(&m.cloudwatch.as_ref().unwrap().result, AccountResult::Failed { failure, done }
+        matches!(&m.cloudwatch.as_ref().unwrap().result, PartStatus::Failed { failure, done }
             if failure.code() == "InvalidCloudWatchLogsRoleArnException" && done.len() == 2),
         "{m:#?}"
     );
     assert!(matches!(
         m.flow_logs.as_ref().unwrap().result,
-        AccountResult::Changed { .. }
+        PartStatus::Changed { .. }
     ));
     {
         let w = aws.world();
@@ -304,7 +305,7 @@ async fn a_role_that_never_becomes_usable_fails_only_the_cloudwatch_part() {
     assert_eq!(again.exit_code(), 0, "{again:#?}");
     let m = account(&again, M0);
     assert!(
-        matches!(&m.result, AccountResult::Changed { done } if done[0].starts_with("update trail (cloudwatch_logs: (none) -> log group /trailhub/cloudtrail")),
+        matches!(&m.result, PartStatus::Changed { done } if done[0].starts_with("update trail (cloudwatch_logs: (none) -> log group /trailhub/cloudtrail")),
         "{m:#?}"
     );
     assert!(aws.world().trails[M0][0].0.cloudwatch.is_some());
@@ -315,7 +316,12 @@ fn format(cfg: &Config) -> &str {
     &cfg.flow_logs.as_ref().unwrap().log_format
 }
 
-fn seeded_flow_log(id: &str, vpc: &str, target: FlowLogTarget, traffic: &str) -> ObservedFlowLog {
+fn seeded_flow_log(
+    id: &str,
+    vpc: &str,
+    target: FlowLogDestination,
+    traffic: &str,
+) -> ObservedFlowLog {
     ObservedFlowLog {
         id: id.into(),
         resource_id: vpc.into(),
@@ -334,7 +340,7 @@ fn seeded_flow_log(id: &str, vpc: &str, target: FlowLogTarget, traffic: &str) ->
 #[tokio::test(start_paused = true)]
 async fn a_flow_log_with_other_settings_is_replaced_the_new_one_first() {
     let vpc = format!("vpc-{M0}");
-    let s3 = FlowLogTarget::S3 {
+    let s3 = FlowLogDestination::S3 {
         arn: "arn:aws:s3:::sec-log".into(),
     };
     let seeded = || {
@@ -345,9 +351,15 @@ async fn a_flow_log_with_other_settings_is_replaced_the_new_one_first() {
     };
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(1);
-    let (_, p, _) = crate::commands::full_plan(&seeded(), &cfg, 2, &Interrupt::default())
-        .await
-        .unwrap();
+    let (_, p, _) = crate::commands::observe_and_plan(
+        &seeded(),
+        &cfg,
+        2,
+        &Interrupt::default(),
+        &crate::progress::Silent,
+    )
+    .await
+    .unwrap();
     let planned: Vec<String> = match &p.accounts[1].flow_logs {
         Some(crate::plan::FlowLogsPlan::Changes { changes, .. }) => {
             changes.iter().map(|c| c.describe()).collect()
@@ -376,7 +388,7 @@ async fn a_flow_log_with_other_settings_is_replaced_the_new_one_first() {
     assert_eq!(to_s3, ["REJECT", "ALL"]);
     let fl = account(&report, M0).flow_logs.as_ref().unwrap();
     assert!(
-        matches!(&fl.result, AccountResult::Failed { failure, .. } if failure.operation() == "DeleteFlowLogs"),
+        matches!(&fl.result, PartStatus::Failed { failure, .. } if failure.operation() == "DeleteFlowLogs"),
         "{fl:#?}"
     );
 
@@ -413,7 +425,7 @@ async fn a_foreign_flow_log_to_another_destination_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let aws = world();
     let vpc = format!("vpc-{M0}");
-    let theirs = FlowLogTarget::S3 {
+    let theirs = FlowLogDestination::S3 {
         arn: "arn:aws:s3:::their-bucket".into(),
     };
     let foreign = seeded_flow_log("fl-theirs", &vpc, theirs, "REJECT");
@@ -483,7 +495,7 @@ async fn the_owner_trap_restores_the_policy_and_loses_no_statement() {
         assert!(aws.world().trails[id][0].1.is_logging, "{id}");
     }
     match apply_command(&aws, &cfg, dir.path()).await {
-        ApplyOutcome::NothingToDo { .. } => {}
+        ApplyReport::NothingToDo { .. } => {}
         other => panic!("{other:#?}"),
     }
 }
@@ -502,19 +514,16 @@ async fn one_accounts_iam_access_denied_fails_only_that_accounts_parts() {
     let report = run(&aws, &cfg, dir.path()).await;
     assert_eq!(report.exit_code(), 1);
     let m0 = account(&report, M0);
+    assert!(matches!(&m0.result, PartStatus::Changed { .. }), "{m0:#?}");
     assert!(
-        matches!(&m0.result, AccountResult::Changed { .. }),
-        "{m0:#?}"
-    );
-    assert!(
-        matches!(&m0.cloudwatch.as_ref().unwrap().result, AccountResult::Failed { failure, done }
+        matches!(&m0.cloudwatch.as_ref().unwrap().result, PartStatus::Failed { failure, done }
             if failure.operation() == "CreateRole" && failure.code() == "AccessDenied"
                 && done == &["log group /trailhub/cloudtrail: create (365 days)"]),
         "{m0:#?}"
     );
     let fl = m0.flow_logs.as_ref().unwrap();
     assert!(
-        matches!(&fl.result, AccountResult::Failed { failure, .. } if failure.operation() == "CreateRole"),
+        matches!(&fl.result, PartStatus::Failed { failure, .. } if failure.operation() == "CreateRole"),
         "{fl:#?}"
     );
     assert_eq!(fl.created.len(), 1);
@@ -545,14 +554,14 @@ async fn flow_logs_are_made_where_another_trail_covers_the_account() {
         .insert(M0.into(), vec![(legacy.clone(), logging)]);
     let report = run(&aws, &config(1), dir.path()).await;
     let m = account(&report, M0);
-    assert_eq!(m.result, AccountResult::Covered { by: legacy.arn });
+    assert_eq!(m.result, PartStatus::Covered { by: legacy.arn });
     assert!(
         m.cloudwatch.is_none(),
         "the trail is not trailhub's: {m:#?}"
     );
     assert!(matches!(
         m.flow_logs.as_ref().unwrap().result,
-        AccountResult::Changed { .. }
+        PartStatus::Changed { .. }
     ));
     assert_eq!(flow_logs(&aws, M0).len(), 2);
 }
@@ -575,10 +584,10 @@ async fn flow_logs_the_policy_would_not_allow_are_blocked_not_tried() {
     let report = run(&aws, &config(1), dir.path()).await;
     assert_eq!(report.exit_code(), 1);
     let m = account(&report, M0);
-    assert!(matches!(m.result, AccountResult::Changed { .. }), "{m:#?}");
+    assert!(matches!(m.result, PartStatus::Changed { .. }), "{m:#?}");
     let fl = m.flow_logs.as_ref().unwrap();
     assert!(
-        matches!(&fl.result, AccountResult::Failed { failure, .. } if failure.code() == "FlowLogsDenied"),
+        matches!(&fl.result, PartStatus::Failed { failure, .. } if failure.code() == "FlowLogsDenied"),
         "{fl:#?}"
     );
     assert!(flow_logs(&aws, M0).is_empty(), "none tried in {M0}");

@@ -29,7 +29,7 @@ pub use self::offboard::{OffboardDone, OffboardTargets, offboard};
 pub use self::pacer::Intervals;
 pub(crate) use self::policy_write::write_policy;
 pub use self::report::{
-    AccountOutcome, AccountResult, ApplyReport, CloudWatchOutcome, FlowLogsOutcome, MadeFlowLog,
+    AccountOutcome, ApplyRun, CloudWatchOutcome, FlowLogsOutcome, MadeFlowLog, PartStatus,
     PolicyOutcome,
 };
 use crate::aws::{AwsError, Central};
@@ -120,11 +120,11 @@ pub async fn apply<C: Central>(
     plan: &Plan,
     observations: Vec<Observation<C::Member>>,
     opts: &ApplyOptions,
-) -> Result<ApplyReport, ApplyError> {
+) -> Result<ApplyRun, ApplyError> {
     if opts.interrupt.is_set() {
         // interrupted before anything was written: write nothing, report every account as skipped
         let bucket = cfg.central.bucket.to_string();
-        return Ok(ApplyReport::interrupted_before_start(bucket, plan));
+        return Ok(ApplyRun::interrupted_before_start(bucket, plan));
     }
     let bucket_created = make_bucket(central, cfg, plan).await?;
     let org = scope.org.as_ref();
@@ -155,7 +155,7 @@ pub async fn apply<C: Central>(
         let key_arn = key.as_ref().map(|k| k.arn.as_str());
         bucket_settings::apply_settings(central, cfg, plan, key_arn, &accounts).await
     };
-    Ok(ApplyReport {
+    Ok(ApplyRun {
         bucket: cfg.central.bucket.to_string(),
         bucket_created,
         guards_turned_on: plan.bucket_guards.clone(),
@@ -290,11 +290,16 @@ mod tests {
         Config::parse(Path::new("t.toml"), &text).unwrap()
     }
 
-    async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyReport {
-        let (scope, p, obs) =
-            crate::commands::full_plan(aws, cfg, opts.concurrency, &opts.interrupt)
-                .await
-                .unwrap();
+    async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyRun {
+        let (scope, p, obs) = crate::commands::observe_and_plan(
+            aws,
+            cfg,
+            opts.concurrency,
+            &opts.interrupt,
+            &crate::progress::Silent,
+        )
+        .await
+        .unwrap();
         apply(aws, cfg, &scope, &p, obs, opts).await.unwrap()
     }
 
@@ -327,7 +332,7 @@ mod tests {
             again
                 .accounts
                 .iter()
-                .all(|a| a.result == AccountResult::Unchanged)
+                .all(|a| a.result == PartStatus::Unchanged)
         );
         assert!(!again.policy.written);
         let after = aws.world().calls.clone();
@@ -366,12 +371,12 @@ mod tests {
         let failed: Vec<_> = report
             .accounts
             .iter()
-            .filter(|a| matches!(a.result, AccountResult::Failed { .. }))
+            .filter(|a| matches!(a.result, PartStatus::Failed { .. }))
             .collect();
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].id.as_str(), "200000000001");
         assert!(
-            matches!(&failed[0].result, AccountResult::Failed { failure, .. } if failure.code() == "AccessDenied")
+            matches!(&failed[0].result, PartStatus::Failed { failure, .. } if failure.code() == "AccessDenied")
         );
         assert_eq!(aws.calls("CreateTrail"), 3);
     }
@@ -410,7 +415,7 @@ mod tests {
             report
                 .accounts
                 .iter()
-                .all(|a| a.result == AccountResult::Skipped)
+                .all(|a| a.result == PartStatus::Skipped)
         );
         let again = run(&aws, &cfg, &opts(dir.path())).await;
         assert_eq!(again.exit_code(), 0);
@@ -458,9 +463,15 @@ mod tests {
             advanced: vec![],
         };
         aws.world().selectors.insert(arn.into(), off);
-        let (_, p, _) = crate::commands::full_plan(&aws, &cfg, 2, &Interrupt::default())
-            .await
-            .unwrap();
+        let (_, p, _) = crate::commands::observe_and_plan(
+            &aws,
+            &cfg,
+            2,
+            &Interrupt::default(),
+            &crate::progress::Silent,
+        )
+        .await
+        .unwrap();
         let member = p
             .accounts
             .iter()
@@ -488,7 +499,7 @@ mod tests {
             again
                 .accounts
                 .iter()
-                .all(|a| a.result == AccountResult::Unchanged)
+                .all(|a| a.result == PartStatus::Unchanged)
         );
     }
 
@@ -509,9 +520,15 @@ mod tests {
             .trails
             .insert("200000000000".into(), vec![(legacy.clone(), status)]);
         let cfg = config(1);
-        let (_, p, _) = crate::commands::full_plan(&aws, &cfg, 2, &Interrupt::default())
-            .await
-            .unwrap();
+        let (_, p, _) = crate::commands::observe_and_plan(
+            &aws,
+            &cfg,
+            2,
+            &Interrupt::default(),
+            &crate::progress::Silent,
+        )
+        .await
+        .unwrap();
         let member = &p.accounts[1];
         assert_eq!(
             member.status,
@@ -528,7 +545,7 @@ mod tests {
         assert_eq!(report.exit_code(), 0, "{report:#?}");
         assert_eq!(
             report.accounts[1].result,
-            AccountResult::Covered {
+            PartStatus::Covered {
                 by: legacy.arn.clone()
             }
         );
@@ -597,15 +614,21 @@ mod tests {
         );
         assert!(matches!(
             report.accounts[1].result,
-            AccountResult::Changed { .. }
+            PartStatus::Changed { .. }
         ));
 
         let aws = seeded();
         let mut cfg = config(1);
         cfg.members.second_copy = crate::config::SecondCopy::Refuse;
-        let (_, p, _) = crate::commands::full_plan(&aws, &cfg, 2, &Interrupt::default())
-            .await
-            .unwrap();
+        let (_, p, _) = crate::commands::observe_and_plan(
+            &aws,
+            &cfg,
+            2,
+            &Interrupt::default(),
+            &crate::progress::Silent,
+        )
+        .await
+        .unwrap();
         assert!(
             matches!(&p.accounts[1].status, AccountPlanStatus::SecondCopy { of, .. } if *of == ct.arn),
             "{:?}",
@@ -614,7 +637,7 @@ mod tests {
         let report = run(&aws, &cfg, &opts(dir.path())).await;
         assert_eq!(report.exit_code(), 1);
         assert!(
-            matches!(&report.accounts[1].result, AccountResult::Failed { failure, .. } if failure.code() == "SecondCopy"),
+            matches!(&report.accounts[1].result, PartStatus::Failed { failure, .. } if failure.code() == "SecondCopy"),
             "{:?}",
             report.accounts[1]
         );
@@ -644,7 +667,7 @@ mod tests {
         let report = run(&aws, &config(1), &opts(dir.path())).await;
         assert_eq!(report.exit_code(), 1);
         match &report.accounts[1].result {
-            AccountResult::Failed { failure, .. } => {
+            PartStatus::Failed { failure, .. } => {
                 assert_eq!(failure.code(), "TrailHomedElsewhere");
                 assert!(
                     failure.message().contains("homed in us-east-1"),
@@ -689,7 +712,7 @@ mod tests {
         assert_eq!(report.exit_code(), 0, "{report:#?}");
         assert!(
             report.accounts.iter().all(|a| a.result
-                == AccountResult::Covered {
+                == PartStatus::Covered {
                     by: org_trail.arn.clone()
                 }),
             "{report:#?}"
@@ -735,9 +758,15 @@ mod tests {
             w.org_accounts.pop();
         }
         cfg.prune = crate::plan::prune::Prune::OutOfScope(Default::default());
-        let (scope, plan, _) = crate::commands::full_plan(&aws, &cfg, 2, &Interrupt::default())
-            .await
-            .unwrap();
+        let (scope, plan, _) = crate::commands::observe_and_plan(
+            &aws,
+            &cfg,
+            2,
+            &Interrupt::default(),
+            &crate::progress::Silent,
+        )
+        .await
+        .unwrap();
         assert_eq!(scope.rejected.len(), 1, "{:?}", scope.rejected);
         assert!(!plan.policy.pruned.is_empty(), "{:?}", plan.policy.pruned);
         assert!(

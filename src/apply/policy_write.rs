@@ -135,7 +135,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::aws::{Central, DesiredFlowLog, FlowLogTarget, Network};
+    use crate::aws::{Central, DesiredFlowLog, FlowLogDestination, Network};
     use crate::fake::FakeAws;
     use crate::plan::evaluate::check_delivery;
     use crate::plan::{flow_log_accounts, flow_log_delivery, trail_delivery};
@@ -174,7 +174,7 @@ destinations = ["s3"]
         let member = aws.member(&central).await.unwrap();
         let flow_log = DesiredFlowLog {
             vpc_id: "vpc-1".into(),
-            target: FlowLogTarget::S3 {
+            target: FlowLogDestination::S3 {
                 arn: "arn:aws:s3:::sec-log".into(),
             },
             traffic_type: "ALL".into(),

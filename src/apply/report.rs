@@ -29,7 +29,7 @@ pub struct PolicyOutcome {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
-pub enum AccountResult {
+pub enum PartStatus {
     Unchanged,
     /// Another trail already covers the account: trailhub made no trail there.
     Covered {
@@ -47,10 +47,10 @@ pub enum AccountResult {
     Skipped,
 }
 
-impl AccountResult {
+impl PartStatus {
     /// Failed before any change was made.
     pub(super) fn failed(failure: AccountFailure) -> Self {
-        AccountResult::Failed {
+        PartStatus::Failed {
             failure,
             done: vec![],
         }
@@ -59,19 +59,19 @@ impl AccountResult {
     /// What was done, and the first failure if any: changed, unchanged or failed.
     pub(super) fn of(done: Vec<String>, failure: Option<AccountFailure>) -> Self {
         match failure {
-            Some(failure) => AccountResult::Failed { failure, done },
-            None if done.is_empty() => AccountResult::Unchanged,
-            None => AccountResult::Changed { done },
+            Some(failure) => PartStatus::Failed { failure, done },
+            None if done.is_empty() => PartStatus::Unchanged,
+            None => PartStatus::Changed { done },
         }
     }
 
     pub fn is_failed(&self) -> bool {
-        matches!(self, AccountResult::Failed { .. })
+        matches!(self, PartStatus::Failed { .. })
     }
 
     /// Not converged: failed, or not started.
     pub fn is_bad(&self) -> bool {
-        matches!(self, AccountResult::Failed { .. } | AccountResult::Skipped)
+        matches!(self, PartStatus::Failed { .. } | PartStatus::Skipped)
     }
 }
 
@@ -80,7 +80,7 @@ impl AccountResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CloudWatchOutcome {
     #[serde(flatten)]
-    pub result: AccountResult,
+    pub result: PartStatus,
     /// The log group and role changes made, as data (`done` says them in words).
     pub setup: Vec<SetupChange>,
 }
@@ -90,7 +90,7 @@ pub struct CloudWatchOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlowLogsOutcome {
     #[serde(flatten)]
-    pub result: AccountResult,
+    pub result: PartStatus,
     /// The VPCs of the account in the central region.
     pub vpcs: usize,
     /// The log group and role changes made for the `cloudwatch` destination.
@@ -107,7 +107,7 @@ pub struct FlowLogsOutcome {
 
 impl FlowLogsOutcome {
     /// A flow logs part with nothing done.
-    pub(super) fn settled(result: AccountResult, vpcs: usize) -> Self {
+    pub(super) fn settled(result: PartStatus, vpcs: usize) -> Self {
         FlowLogsOutcome {
             result,
             vpcs,
@@ -138,7 +138,7 @@ pub struct AccountOutcome {
     pub name: String,
     pub trail_arn: TrailArn,
     #[serde(flatten)]
-    pub result: AccountResult,
+    pub result: PartStatus,
     /// Set when trailhub's trail is a second copy of the management events another trail already logs
     /// elsewhere: that trail's ARN and where it delivers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,9 +174,9 @@ impl AccountOutcome {
 
     /// Whether any part of the account changed something.
     pub fn changed(&self) -> bool {
-        let changed = |r: &AccountResult| match r {
-            AccountResult::Changed { .. } => true,
-            AccountResult::Failed { done, .. } => !done.is_empty(),
+        let changed = |r: &PartStatus| match r {
+            PartStatus::Changed { .. } => true,
+            PartStatus::Failed { done, .. } => !done.is_empty(),
             _ => false,
         };
         changed(&self.result)
@@ -186,7 +186,7 @@ impl AccountOutcome {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ApplyReport {
+pub struct ApplyRun {
     pub bucket: String,
     pub bucket_created: bool,
     /// Guards turned on: Block Public Access, versioning, default encryption.
@@ -207,11 +207,11 @@ pub struct ApplyReport {
     pub interrupted: bool,
 }
 
-impl ApplyReport {
+impl ApplyRun {
     /// A run interrupted before anything was written: nothing done, every account skipped.
     pub(super) fn interrupted_before_start(bucket: String, plan: &Plan) -> Self {
         let accounts = plan.accounts.iter().map(AccountOutcome::skipped).collect();
-        ApplyReport {
+        ApplyRun {
             bucket,
             bucket_created: false,
             guards_turned_on: vec![],
@@ -239,7 +239,7 @@ impl ApplyReport {
 impl AccountOutcome {
     /// An account not started (Ctrl-C): every part it had planned, skipped.
     pub(super) fn skipped(p: &crate::plan::AccountPlan) -> Self {
-        let skipped = AccountResult::Skipped;
+        let skipped = PartStatus::Skipped;
         AccountOutcome {
             id: p.id.clone(),
             name: p.name.clone(),

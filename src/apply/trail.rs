@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::pacer::{Pacer, Service};
-use super::report::{AccountResult, CloudWatchOutcome};
+use super::report::{CloudWatchOutcome, PartStatus};
 use super::setup::{Made, apply_setup};
 use crate::aws::{AwsError, DesiredTrail, ErrorKind, EventSelectors, Member};
 use crate::plan::selectors;
@@ -40,7 +40,7 @@ pub(super) async fn apply_trail<M: Member>(
     changes: &[TrailChange],
     retry: Retry,
     pacer: &mut Pacer<'_>,
-) -> (AccountResult, Option<CloudWatchOutcome>) {
+) -> (PartStatus, Option<CloudWatchOutcome>) {
     let mut run = TrailRun {
         member,
         trail: planned.trail.clone(),
@@ -68,11 +68,11 @@ pub(super) async fn apply_trail<M: Member>(
             .cloudwatch_failure
             .map(|e| AccountFailure::Aws(e.in_account(&planned.id)));
         CloudWatchOutcome {
-            result: AccountResult::of(setup.done, failure),
+            result: PartStatus::of(setup.done, failure),
             setup: setup.made,
         }
     });
-    (AccountResult::of(done, failure), cloudwatch)
+    (PartStatus::of(done, failure), cloudwatch)
 }
 
 /// A CloudTrail write that names the trail as trailhub wants it.

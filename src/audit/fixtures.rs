@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::judge::{Candidate, Facts, Judge, RegionDelivery};
 use crate::aws::{ObservedTrail, TrailStatus};
-use crate::config::{Config, Target};
+use crate::config::{Config, ScopedAccount};
 use crate::model::TrailArn;
 use crate::plan::DeliveryState;
 use crate::plan::policy::{ACL_SID, CLOUDTRAIL, WRITE_SID};
@@ -34,8 +34,8 @@ pub(super) fn cfg() -> Config {
 }
 
 /// The central account as in scope (with a trail of its own).
-pub(super) fn central() -> Target {
-    Target {
+pub(super) fn central() -> ScopedAccount {
+    ScopedAccount {
         id: "111111111111".parse().unwrap(),
         name: "central".into(),
         trail_name: "SEC".parse().unwrap(),
@@ -48,7 +48,7 @@ pub(super) fn central() -> Target {
 }
 
 /// DEV as in scope (`[cloudwatch]` and `[flow_logs]` apply to it when a config has them).
-pub(super) fn dev() -> Target {
+pub(super) fn dev() -> ScopedAccount {
     cfg().static_targets().remove(0)
 }
 
@@ -183,7 +183,11 @@ pub(super) fn flow_policy(entries: &[(&str, &str)], flow_accounts: &[&str]) -> V
 
 /// What `apply` leaves in `target` under `cfg`: the trail's and the flow logs' log groups and roles, and
 /// every VPC (`vpcs`) with its flow log to each destination, delivering.
-pub(super) fn applied_delivery(cfg: &Config, target: &Target, vpcs: &[&str]) -> DeliveryState {
+pub(super) fn applied_delivery(
+    cfg: &Config,
+    target: &ScopedAccount,
+    vpcs: &[&str],
+) -> DeliveryState {
     use crate::aws::{LogGroup, ObservedFlowLog, ObservedRole};
     use crate::plan::cloudwatch::{LogsSetup, flow_setup, trail_setup};
     let group = |s: &LogsSetup| LogGroup {
@@ -227,7 +231,7 @@ pub(super) fn applied_delivery(cfg: &Config, target: &Target, vpcs: &[&str]) -> 
 
 /// [`healthy`], delivering to CloudWatch Logs as trailhub sets it up in `target` under `cfg`, its latest
 /// delivery there 10 minutes ago.
-pub(super) fn healthy_with_logs(cfg: &Config, target: &Target, arn: &str) -> Candidate {
+pub(super) fn healthy_with_logs(cfg: &Config, target: &ScopedAccount, arn: &str) -> Candidate {
     let mut c = healthy(arn);
     let setup = crate::plan::cloudwatch::trail_setup(cfg, target)
         .and_then(Result::ok)

@@ -11,7 +11,7 @@ use super::logs;
 use super::report::gaps;
 use super::{Code, Problem, age, log_prefix};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
-use crate::config::{Config, Target};
+use crate::config::{Config, ScopedAccount};
 use crate::model::{AccountId, TrailArn};
 use crate::plan::evaluate::check_delivery;
 use crate::plan::policy::Org;
@@ -94,7 +94,7 @@ pub(super) fn live_policy(text: Option<&str>) -> (Value, Option<String>) {
 /// `[cloudwatch]` and `[flow_logs]` apply to it) and what was seen there.
 #[derive(Debug, Clone)]
 pub(super) struct Audited {
-    pub(super) target: Target,
+    pub(super) target: ScopedAccount,
     pub(super) facts: Facts,
 }
 
@@ -102,7 +102,7 @@ pub(super) struct Audited {
 /// fewest) and its problems, then its flow logs' problems.
 pub(super) fn classify_account(
     j: &Judge,
-    target: &Target,
+    target: &ScopedAccount,
     facts: &Facts,
 ) -> (Option<String>, Vec<Problem>) {
     let (candidates, others, delivery) = match facts {
@@ -163,7 +163,12 @@ fn no_trail(cfg: &Config, others: &[ObservedTrail]) -> Problem {
 /// The problems of one candidate trail for the account, in the report's order: its status and settings,
 /// then how fresh its logs are, then whether the policy lets it deliver, then its delivery to CloudWatch
 /// Logs.
-fn judge_candidate(j: &Judge, target: &Target, d: &DeliveryState, c: &Candidate) -> Vec<Problem> {
+fn judge_candidate(
+    j: &Judge,
+    target: &ScopedAccount,
+    d: &DeliveryState,
+    c: &Candidate,
+) -> Vec<Problem> {
     let account = &target.id;
     let mut out = Vec::new();
     let status = match &c.status {

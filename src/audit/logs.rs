@@ -6,8 +6,8 @@
 //! Another trail that covers the account (an organization trail, or one made by hand) is not trailhub's to
 //! change: any CloudWatch Logs group it delivers to counts, and only a trail with none is a gap.
 
-use crate::aws::{DesiredFlowLog, FlowLogTarget, ObservedFlowLog, TrailLogs, TrailStatus};
-use crate::config::{FlowDestination, Target};
+use crate::aws::{DesiredFlowLog, FlowLogDestination, ObservedFlowLog, TrailLogs, TrailStatus};
+use crate::config::{FlowDestination, ScopedAccount};
 use crate::plan::cloudwatch::{self, LogsSetup};
 use crate::plan::{
     DELIVERY_LOGS, DeliveryState, denial_message_for, flow_logs, flow_logs_verdict, layout,
@@ -24,7 +24,7 @@ const FLOW_LOGS_RUNBOOK: &str = "runbooks/vpc-flow-logs.md";
 /// read, already reported).
 pub(super) fn trail_problems(
     j: &Judge,
-    target: &Target,
+    target: &ScopedAccount,
     d: &DeliveryState,
     c: &Candidate,
     status: Option<&TrailStatus>,
@@ -169,7 +169,7 @@ fn delivery_problems(j: &Judge, trail: &str, have: &TrailLogs, s: &TrailStatus) 
 /// The account's flow logs, when `[flow_logs]` applies to it: the log group and role of the `cloudwatch`
 /// destination, each VPC's flow log to each destination (`flow-logs-missing`, `flow-logs-failed`), and
 /// whether the bucket policy lets delivery.logs write the account's flow logs (`flow-logs-denied`).
-pub(super) fn flow_problems(j: &Judge, target: &Target, d: &DeliveryState) -> Vec<Problem> {
+pub(super) fn flow_problems(j: &Judge, target: &ScopedAccount, d: &DeliveryState) -> Vec<Problem> {
     let Some(fl) = j.cfg.flow_logs.as_ref().filter(|_| target.flow_logs) else {
         return vec![];
     };
@@ -254,9 +254,9 @@ fn flow_setup_problems(s: &LogsSetup, d: &DeliveryState) -> Vec<Problem> {
 }
 
 /// Where a flow log of this destination goes, as people read it.
-fn place(j: &Judge, dest: FlowDestination, t: &FlowLogTarget) -> String {
+fn place(j: &Judge, dest: FlowDestination, t: &FlowLogDestination) -> String {
     match t {
-        FlowLogTarget::CloudWatch { log_group, .. } => format!("log group {log_group}"),
+        FlowLogDestination::CloudWatch { log_group, .. } => format!("log group {log_group}"),
         _ => {
             let c = &j.cfg.central;
             let prefix = c.key_prefix.as_ref().map(|p| p.as_str());
@@ -302,7 +302,7 @@ fn failed(o: &ObservedFlowLog, place: &str) -> Problem {
 }
 
 /// Why the bucket policy would not let delivery.logs write this account's flow logs, or None when it would.
-fn denied(j: &Judge, target: &Target) -> Option<Problem> {
+fn denied(j: &Judge, target: &ScopedAccount) -> Option<Problem> {
     let verdict = flow_logs_verdict(j.cfg, j.policy, j.org, &target.id);
     if verdict.allowed() {
         return None;
@@ -635,7 +635,7 @@ mod tests {
     fn flow_logs_missing_names_the_vpc_and_the_destination() {
         let mut r = right();
         r.delivery.flow_logs.retain(|f| {
-            !(f.resource_id == "vpc-2" && matches!(f.target, FlowLogTarget::S3 { .. }))
+            !(f.resource_id == "vpc-2" && matches!(f.target, FlowLogDestination::S3 { .. }))
         });
         let p = r.problems();
         let p = only(&p, Code::FlowLogsMissing, Gap);
@@ -647,7 +647,7 @@ mod tests {
 
         let mut r = right();
         r.delivery.flow_logs.retain(|f| {
-            !(f.resource_id == "vpc-1" && matches!(f.target, FlowLogTarget::CloudWatch { .. }))
+            !(f.resource_id == "vpc-1" && matches!(f.target, FlowLogDestination::CloudWatch { .. }))
         });
         let p = r.problems();
         let p = only(&p, Code::FlowLogsMissing, Gap);
@@ -722,7 +722,7 @@ mod tests {
         // a failing flow log elsewhere (not trailhub's place) is not trailhub's business
         let mut r = right();
         let mut theirs = r.delivery.flow_logs[0].clone();
-        theirs.target = FlowLogTarget::S3 {
+        theirs.target = FlowLogDestination::S3 {
             arn: "arn:aws:s3:::team-bucket".into(),
         };
         theirs.deliver_logs_status = Some("FAILED".into());

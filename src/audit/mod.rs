@@ -22,7 +22,8 @@ mod stale;
 pub use codes::CodeDoc;
 pub use duration::{age, parse_max_age};
 pub use report::{
-    AccountReport, AuditReport, Code, OuCoverage, Problem, Scope, Severity, StaleEntry, Summary,
+    AccountKind, AccountReport, AuditReport, Code, OuCoverage, Problem, Severity, StaleEntry,
+    Summary,
 };
 
 use std::time::Duration;
@@ -281,7 +282,7 @@ concurrency = 3
                 by_ou: vec![],
             }
         );
-        assert_eq!(r.accounts[0].scope, Scope::Central);
+        assert_eq!(r.accounts[0].scope, AccountKind::Central);
         assert!(
             r.accounts
                 .iter()
@@ -357,9 +358,15 @@ concurrency = 3
         let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
         let dir = tempfile::tempdir().unwrap();
         let opts = crate::apply::ApplyOptions::new(dir.path().to_owned(), 2, Default::default());
-        let (scope, plan, obs) = crate::commands::full_plan(&aws, &cfg, 2, &opts.interrupt)
-            .await
-            .unwrap();
+        let (scope, plan, obs) = crate::commands::observe_and_plan(
+            &aws,
+            &cfg,
+            2,
+            &opts.interrupt,
+            &crate::progress::Silent,
+        )
+        .await
+        .unwrap();
         crate::apply::apply(&aws, &cfg, &scope, &plan, obs, &opts)
             .await
             .unwrap();

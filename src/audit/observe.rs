@@ -9,7 +9,7 @@ use super::judge::{Audited, Candidate, Facts, RegionDelivery};
 use super::{AuditError, log_prefix};
 use crate::aws::{AwsError, Central, Member};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
-use crate::config::{Access, Config, Source, Target};
+use crate::config::{Access, Config, ScopedAccount, Source};
 use crate::discover::{self, Observation, observe};
 use crate::interrupt::Interrupt;
 use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
@@ -59,13 +59,13 @@ pub(super) async fn scope_and_observe<C: Central>(
 /// The targets of the accounts in scope that `apply` does not manage (see [`scope_and_observe`]).
 fn unmanaged_targets(
     cfg: &Config,
-    found: &[Target],
+    found: &[ScopedAccount],
     rejected: Vec<discover::Rejected>,
-) -> Vec<Target> {
+) -> Vec<ScopedAccount> {
     let unmanaged: TrailName = UNMANAGED.parse().expect("a valid trail name");
-    let mut out: Vec<Target> = Vec::new();
+    let mut out: Vec<ScopedAccount> = Vec::new();
     if !found.iter().any(|t| t.is_central) {
-        out.push(Target {
+        out.push(ScopedAccount {
             id: cfg.central.account_id.clone(),
             name: "central".to_owned(),
             trail_name: unmanaged.clone(),
@@ -82,7 +82,7 @@ fn unmanaged_targets(
                 .map(|role| (id, role))
         });
         match role {
-            Ok((id, role_arn)) => out.push(Target {
+            Ok((id, role_arn)) => out.push(ScopedAccount {
                 id,
                 name: r.name,
                 trail_name: unmanaged.clone(),

@@ -133,7 +133,7 @@ impl Problem {
 /// Why an account is in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Scope {
+pub enum AccountKind {
     /// The central account: always audited, with or without `central.trail_name`.
     Central,
     /// A member, from accounts.toml or Organizations.
@@ -149,7 +149,7 @@ pub struct AccountReport {
     /// Its OU path (`Root/Workloads/Prod`), when the organization was walked by OU.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ou: Option<String>,
-    pub scope: Scope,
+    pub scope: AccountKind,
     /// No gap (in-scope accounts); always false for stale accounts, which are not counted.
     pub covered: bool,
     /// The trail judged for this account (the one that delivers to the bucket, best first), if any.
@@ -192,7 +192,7 @@ pub struct OuCoverage {
 /// Coverage per OU path, in path order.
 fn by_ou(accounts: &[AccountReport]) -> Vec<OuCoverage> {
     let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for a in accounts.iter().filter(|a| a.scope != Scope::Stale) {
+    for a in accounts.iter().filter(|a| a.scope != AccountKind::Stale) {
         if let Some(ou) = &a.ou {
             let e = by.entry(ou).or_default();
             e.0 += 1;
@@ -249,7 +249,7 @@ pub(super) fn report(
     let stale_accounts = stale_accounts(&stale);
     let n_stale = stale_accounts.len();
     accounts.extend(stale_accounts);
-    let in_scope_reports = accounts.iter().filter(|a| a.scope != Scope::Stale);
+    let in_scope_reports = accounts.iter().filter(|a| a.scope != AccountKind::Stale);
     let summary = Summary {
         accounts: audited.len(),
         covered: in_scope_reports.filter(|a| a.covered).count(),
@@ -276,9 +276,9 @@ fn account_report(j: &Judge, a: &Audited) -> AccountReport {
         name: a.target.name.clone(),
         ou: a.target.ou.clone(),
         scope: if a.target.is_central {
-            Scope::Central
+            AccountKind::Central
         } else {
-            Scope::Member
+            AccountKind::Member
         },
         covered: gaps(&problems) == 0,
         trail_arn,
@@ -303,7 +303,7 @@ fn stale_accounts(stale: &[StaleEntry]) -> Vec<AccountReport> {
                 id: account.to_owned(),
                 name: String::new(),
                 ou: None,
-                scope: Scope::Stale,
+                scope: AccountKind::Stale,
                 covered: false,
                 trail_arn: None,
                 problems: vec![Problem::warning(
@@ -366,7 +366,7 @@ mod tests {
         let stale = &r.accounts[2];
         assert_eq!(
             (stale.id.as_str(), stale.scope, stale.covered),
-            ("999999999999", Scope::Stale, false)
+            ("999999999999", AccountKind::Stale, false)
         );
         assert_eq!(stale.problems[0].severity, Severity::Warning);
         assert_eq!(r.stale_policy_entries.len(), 3);

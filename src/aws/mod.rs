@@ -1,26 +1,23 @@
 //! The I/O edge: each AWS service trailhub uses, behind a small trait in the program's own words, with
-//! plain values in and out ([`types`]) and typed errors ([`error`]). `sdk` implements the traits with the
+//! plain values in and out (`crate::world`, re-exported here) and typed errors (`AwsError`). `sdk` implements the traits with the
 //! AWS SDK; `crate::fake` in memory, for tests and benchmarks; `emulator` holds what trailhub does only
 //! because a local emulator (moto) differs from AWS.
 
-pub mod bucket;
 pub mod emulator;
-pub mod error;
 pub mod sdk;
-pub mod types;
 
-pub use bucket::{AccessLogging, BucketEncryption, KeyInfo, LifecycleRule, RetentionRule};
-pub use error::{AwsError, ErrorKind};
-pub use types::{
-    AdvancedSelector, BasicSelector, DesiredFlowLog, DesiredRole, DesiredTrail, EventSelectors,
-    FieldSelector, FlowLogTarget, Guard, Listing, LogGroup, ObservedFlowLog, ObservedRole,
-    ObservedTrail, OrgAccount, OrgPage, OuNode, ReadWrite, TrailLogs, TrailStatus,
+// the values the traits take and give: the world's vocabulary, shared with the planner
+pub use crate::world::{
+    AccessLogging, AdvancedSelector, AwsError, BasicSelector, BucketEncryption, DesiredFlowLog,
+    DesiredRole, DesiredTrail, ErrorKind, EventSelectors, FieldSelector, FlowLogDestination, Guard,
+    KeyInfo, LifecycleRule, Listing, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail,
+    OrgAccount, OrgPage, OuNode, ReadWrite, RetentionRule, TrailLogs, TrailStatus,
 };
 
 use async_trait::async_trait;
 
-use crate::config::Target;
 use crate::model::{BucketName, Region};
+use crate::world::ScopedAccount;
 
 /// The central (SEC) account, reached with the caller's own credentials; its KMS key and the bucket's
 /// settings through the supertraits.
@@ -65,7 +62,7 @@ pub trait Central: Keys + BucketSettings + Send + Sync {
     /// (AccountNotFoundException). For `offboard`.
     async fn describe_account(&self, id: &str) -> Result<Option<OrgAccount>, AwsError>;
     /// A client for one account: the caller's own for the central account, AssumeRole for a member.
-    async fn member(&self, target: &Target) -> Result<Self::Member, AwsError>;
+    async fn member(&self, target: &ScopedAccount) -> Result<Self::Member, AwsError>;
 }
 
 /// One account: CloudTrail (in the home region of the trails), and the services its log deliveries need

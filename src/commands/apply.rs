@@ -1,11 +1,11 @@
 //! `trailhub apply` (async, over the `aws` traits): the plan, the question, then the bucket, the policy and
-//! every account's trail. Ends in an [`ApplyOutcome`]; writes no result.
+//! every account's trail. Ends in an [`ApplyReport`]; writes no result.
 
 use anyhow::Result;
 
-use super::full_plan_showing;
+use super::observe_and_plan;
 use super::plan::PlanReport;
-use crate::apply::{ApplyOptions, ApplyReport, apply};
+use crate::apply::{ApplyOptions, ApplyRun, apply};
 use crate::aws::Central;
 use crate::config::Config;
 use crate::discover::Rejected;
@@ -15,7 +15,7 @@ use crate::progress::Phase;
 // one value a run (or an account): boxing the large variant would buy nothing
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
-pub enum ApplyOutcome {
+pub enum ApplyReport {
     /// The bucket, its policy, every trail (with its CloudWatch Logs delivery) and the flow logs are as
     /// they should be: nothing was written. `vpcs`: the VPCs whose flow logs were checked (None without
     /// `[flow_logs]`).
@@ -28,19 +28,19 @@ pub enum ApplyOutcome {
     NotApplied,
     /// What was done, and the Organizations accounts in scope that could not be worked on.
     Applied {
-        report: ApplyReport,
+        report: ApplyRun,
         rejected: Vec<Rejected>,
     },
 }
 
-impl ApplyOutcome {
+impl ApplyReport {
     /// 0 all converged (or nothing to do), 1 some did not, 2 not applied.
     pub fn exit_code(&self) -> i32 {
         match self {
-            ApplyOutcome::NothingToDo { .. } => 0,
-            ApplyOutcome::NotApplied => 2,
-            ApplyOutcome::Applied { report, rejected } if rejected.is_empty() => report.exit_code(),
-            ApplyOutcome::Applied { .. } => 1,
+            ApplyReport::NothingToDo { .. } => 0,
+            ApplyReport::NotApplied => 2,
+            ApplyReport::Applied { report, rejected } if rejected.is_empty() => report.exit_code(),
+            ApplyReport::Applied { .. } => 1,
         }
     }
 }
@@ -53,10 +53,10 @@ pub async fn run<C: Central>(
     yes: bool,
     opts: &ApplyOptions,
     review: &mut dyn FnMut(&PlanReport) -> Result<bool>,
-) -> Result<ApplyOutcome> {
+) -> Result<ApplyReport> {
     let progress = &*opts.progress;
     let (scope, plan, observations) =
-        full_plan_showing(central, cfg, opts.concurrency, &opts.interrupt, progress).await?;
+        observe_and_plan(central, cfg, opts.concurrency, &opts.interrupt, progress).await?;
     let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked) && !plan.bucket_blocked();
     if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
         let vpcs = cfg.flow_logs.as_ref().map(|_| {
@@ -66,7 +66,7 @@ pub async fn run<C: Central>(
             };
             plan.accounts.iter().map(vpcs).sum()
         });
-        return Ok(ApplyOutcome::NothingToDo {
+        return Ok(ApplyReport::NothingToDo {
             bucket: plan.bucket,
             trails: plan.accounts.len(),
             vpcs,
@@ -77,7 +77,7 @@ pub async fn run<C: Central>(
         rejected: scope.rejected.clone(),
     };
     if !yes && !review(&planned)? {
-        return Ok(ApplyOutcome::NotApplied);
+        return Ok(ApplyReport::NotApplied);
     }
     progress.start(Phase::Applying, planned.plan.accounts.len());
     // the same config the plan was made with
@@ -85,7 +85,7 @@ pub async fn run<C: Central>(
     let report = apply(central, cfg, &scope, &planned.plan, observations, opts).await;
     progress.finish();
     let report = report?;
-    Ok(ApplyOutcome::Applied {
+    Ok(ApplyReport::Applied {
         report,
         rejected: planned.rejected,
     })

@@ -27,8 +27,8 @@ use crate::model::Region;
 use crate::output::{self, Console, Previewed};
 use crate::permissions::Permissions;
 use crate::plan::prune::Prune;
-use crate::plan::{BucketState, Plan, plan};
-use crate::progress::{Phase, Progress, Silent};
+use crate::plan::{BucketState, Plan};
+use crate::progress::{Phase, Progress};
 
 /// An error that stops the whole command before anything is done (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -334,18 +334,9 @@ async fn read_bucket<C: Central>(
 }
 
 /// The scope, every account observed (overlapping the listing of the organization), the bucket read
-/// alongside, and the plan; no progress shown (tests, benchmarks).
-pub async fn full_plan<C: Central>(
-    central: &C,
-    cfg: &Config,
-    concurrency: usize,
-    interrupt: &Interrupt,
-) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
-    full_plan_showing(central, cfg, concurrency, interrupt, &Silent).await
-}
-
-/// [`full_plan`], telling `progress` of each account found and observed (the observing phase).
-pub async fn full_plan_showing<C: Central>(
+/// alongside, and the plan, telling `progress` of each account found and observed (the observing phase;
+/// [`crate::progress::Silent`] for tests and benchmarks).
+pub async fn observe_and_plan<C: Central>(
     central: &C,
     cfg: &Config,
     concurrency: usize,
@@ -368,7 +359,7 @@ pub async fn full_plan_showing<C: Central>(
         .iter()
         .map(|o| (o.target.id.clone(), o.state.clone()))
         .collect();
-    let plan = plan(
+    let plan = crate::plan::build(
         cfg,
         &scope.targets,
         scope.org.as_ref(),

@@ -1,7 +1,7 @@
 //! `trailhub offboard ACCOUNT_ID` (async, over the `aws` traits): refuses an account trailhub must not or
 //! cannot offboard (exit 2), reads what of trailhub's the account and the policies hold, shows it, asks,
 //! and takes it out: the trail, its flow logs to the bucket, its policy entries. Ends in an
-//! [`OffboardOutcome`]; writes no result.
+//! [`OffboardReport`]; writes no result.
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
@@ -10,7 +10,7 @@ use super::Usage;
 use crate::apply::{OffboardDone, OffboardTargets, offboard};
 use crate::aws::{AwsError, Central, KeyInfo, Member, Network, ObservedFlowLog};
 use crate::cli::OffboardArgs;
-use crate::config::{Access, Config, Source, Target};
+use crate::config::{Access, Config, ScopedAccount, Source};
 use crate::discover::scope;
 use crate::model::{AccountId, RoleArn, TrailName, fill_trail_template};
 use crate::plan::offboard::{OffboardPlan, OffboardState, offboard_plan};
@@ -19,7 +19,7 @@ use crate::plan::offboard::{OffboardPlan, OffboardState, offboard_plan};
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum OffboardOutcome {
+pub enum OffboardReport {
     /// The plan was shown and the answer was not yes: nothing was done.
     NotApplied(OffboardPlan),
     Offboarded {
@@ -28,13 +28,13 @@ pub enum OffboardOutcome {
     },
 }
 
-impl OffboardOutcome {
+impl OffboardReport {
     /// 0 offboarded; 1 a step failed; 2 not applied.
     pub fn exit_code(&self) -> i32 {
         match self {
-            OffboardOutcome::NotApplied(_) => 2,
-            OffboardOutcome::Offboarded { done, .. } if done.failed.is_some() => 1,
-            OffboardOutcome::Offboarded { .. } => 0,
+            OffboardReport::NotApplied(_) => 2,
+            OffboardReport::Offboarded { done, .. } if done.failed.is_some() => 1,
+            OffboardReport::Offboarded { .. } => 0,
         }
     }
 }
@@ -46,7 +46,7 @@ pub async fn run<C: Central>(
     cfg: &Config,
     args: &OffboardArgs,
     review: &mut dyn FnMut(&OffboardPlan) -> Result<bool>,
-) -> Result<OffboardOutcome> {
+) -> Result<OffboardReport> {
     let account = args.account.clone();
     let (target, org) = out_of_scope_target(central, cfg, &account, args.trail.as_ref()).await?;
     let member = central
@@ -74,7 +74,7 @@ pub async fn run<C: Central>(
         bail!(Usage(nothing_of_trailhubs(cfg, &target, &plan)));
     }
     if !review(&plan)? {
-        return Ok(OffboardOutcome::NotApplied(plan));
+        return Ok(OffboardReport::NotApplied(plan));
     }
     let to = OffboardTargets {
         member: &member,
@@ -83,7 +83,7 @@ pub async fn run<C: Central>(
         backup_dir: &args.backup_dir,
     };
     let done = offboard(central, cfg, &plan, &to).await;
-    Ok(OffboardOutcome::Offboarded { plan, done })
+    Ok(OffboardReport::Offboarded { plan, done })
 }
 
 /// How to reach the account and what trailhub names its trail, once it is known to be out of scope (and,
@@ -93,7 +93,7 @@ async fn out_of_scope_target<C: Central>(
     cfg: &Config,
     account: &AccountId,
     trail: Option<&TrailName>,
-) -> Result<(Target, Option<crate::plan::policy::Org>)> {
+) -> Result<(ScopedAccount, Option<crate::plan::policy::Org>)> {
     if account == &cfg.central.account_id {
         bail!(Usage(format!(
             "offboard: {account} is the central account (central.account_id): it holds the bucket and is never offboarded"
@@ -135,7 +135,7 @@ async fn org_member<C: Central>(
     cfg: &Config,
     account: &AccountId,
     trail: Option<&TrailName>,
-) -> Result<Target> {
+) -> Result<ScopedAccount> {
     let found = central
         .describe_account(account.as_str())
         .await
@@ -158,7 +158,11 @@ async fn org_member<C: Central>(
 
 /// An account of the file (excluded) or, with `--trail`, one that left it; reached with its own role or
 /// `members.role_name`.
-fn static_member(cfg: &Config, account: &AccountId, trail: Option<&TrailName>) -> Result<Target> {
+fn static_member(
+    cfg: &Config,
+    account: &AccountId,
+    trail: Option<&TrailName>,
+) -> Result<ScopedAccount> {
     let entry = cfg.accounts.iter().find(|a| &a.id == account);
     let trail_name = match (trail, entry) {
         (Some(t), _) => t.clone(),
@@ -188,7 +192,7 @@ fn static_member(cfg: &Config, account: &AccountId, trail: Option<&TrailName>) -
             external_id: cfg.members.external_id.clone(),
         },
     };
-    Ok(Target {
+    Ok(ScopedAccount {
         id: account.clone(),
         name: entry.map(|a| a.name.clone()).unwrap_or_default(),
         trail_name,
@@ -232,7 +236,7 @@ async fn read_key<C: Central>(
 }
 
 /// Exit 2's words when the account holds nothing of trailhub's.
-fn nothing_of_trailhubs(cfg: &Config, target: &Target, plan: &OffboardPlan) -> String {
+fn nothing_of_trailhubs(cfg: &Config, target: &ScopedAccount, plan: &OffboardPlan) -> String {
     let mut msg = format!(
         "offboard: account {} has nothing of trailhub's: no trail named {} delivering to {} in {}, no flow log to the bucket, and no entry of it in trailhub's statements of the bucket{} policy",
         target.id,

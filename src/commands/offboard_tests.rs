@@ -41,15 +41,16 @@ fn args(account: &str, dir: &Path) -> OffboardArgs {
 
 async fn apply_all(aws: &FakeAws, cfg: &Config, dir: &Path) -> crate::plan::Plan {
     let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::full_plan(aws, cfg, 4, &opts.interrupt)
-        .await
-        .unwrap();
+    let (scope, p, obs) =
+        crate::commands::observe_and_plan(aws, cfg, 4, &opts.interrupt, &crate::progress::Silent)
+            .await
+            .unwrap();
     let r = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
     assert_eq!(r.exit_code(), 0, "{r:#?}");
     p
 }
 
-async fn offboard_run(aws: &FakeAws, cfg: &Config, a: &OffboardArgs) -> Result<OffboardOutcome> {
+async fn offboard_run(aws: &FakeAws, cfg: &Config, a: &OffboardArgs) -> Result<OffboardReport> {
     run(aws, cfg, a, &mut |_| Ok(true)).await
 }
 
@@ -74,7 +75,7 @@ fn trails_of(aws: &FakeAws, account: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn usage(r: Result<OffboardOutcome>) -> String {
+fn usage(r: Result<OffboardReport>) -> String {
     let e = r.expect_err("refused");
     assert!(e.downcast_ref::<Usage>().is_some(), "exit 2: {e:#}");
     format!("{e:#}")
@@ -96,7 +97,7 @@ async fn offboard_takes_out_one_account_and_the_next_apply_has_nothing_to_do() {
     let outcome = offboard_run(&aws, &cfg, &args(GONE, dir.path()))
         .await
         .unwrap();
-    let OffboardOutcome::Offboarded { plan, done } = &outcome else {
+    let OffboardReport::Offboarded { plan, done } = &outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(outcome.exit_code(), 0, "{done:?}");
@@ -182,7 +183,7 @@ async fn a_trail_that_cannot_be_deleted_keeps_its_permission() {
         .await
         .unwrap();
     assert_eq!(outcome.exit_code(), 1);
-    let OffboardOutcome::Offboarded { done, .. } = &outcome else {
+    let OffboardReport::Offboarded { done, .. } = &outcome else {
         panic!("{outcome:?}")
     };
     assert!(
@@ -219,7 +220,7 @@ async fn the_organization_form_is_said_to_still_allow_the_account() {
     let outcome = offboard_run(&aws, &cfg, &args(GONE, dir.path()))
         .await
         .unwrap();
-    let OffboardOutcome::Offboarded { plan, done } = &outcome else {
+    let OffboardReport::Offboarded { plan, done } = &outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::full_plan_showing;
+use super::observe_and_plan;
 use crate::aws::Central;
 use crate::config::Config;
 use crate::discover::Rejected;
@@ -35,8 +35,7 @@ pub async fn run<C: Central>(
     interrupt: &Interrupt,
     progress: &dyn Progress,
 ) -> Result<PlanReport> {
-    let (scope, plan, _) =
-        full_plan_showing(central, cfg, concurrency, interrupt, progress).await?;
+    let (scope, plan, _) = observe_and_plan(central, cfg, concurrency, interrupt, progress).await?;
     Ok(PlanReport {
         plan,
         rejected: scope.rejected,

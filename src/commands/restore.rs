@@ -1,6 +1,6 @@
 //! `trailhub restore-policy BACKUP.json` (async, over the `aws` traits): what changes, the question, a
 //! backup of the current policy, the backup's text put back byte for byte and read back; then the trails
-//! in scope that the restored policy does not let write. Ends in a [`RestoreOutcome`]; writes no result.
+//! in scope that the restored policy does not let write. Ends in a [`RestoreReport`]; writes no result.
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +42,7 @@ pub struct DeniedTrail {
 
 /// A restore done: written and read back.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RestoreReport {
+pub struct RestoreRun {
     #[serde(flatten)]
     pub changes: RestoreChanges,
     /// Where the policy that was replaced was saved (None: the bucket had no policy).
@@ -53,7 +53,7 @@ pub struct RestoreReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum RestoreOutcome {
+pub enum RestoreReport {
     /// The bucket already has the backup's policy: nothing was written.
     NothingToDo {
         bucket: String,
@@ -61,14 +61,14 @@ pub enum RestoreOutcome {
     },
     /// The changes were shown and the answer was not yes: nothing was written.
     NotApplied(RestoreChanges),
-    Restored(RestoreReport),
+    Restored(RestoreRun),
 }
 
-impl RestoreOutcome {
+impl RestoreReport {
     /// 0 restored or nothing to do; 2 not applied.
     pub fn exit_code(&self) -> i32 {
         match self {
-            RestoreOutcome::NotApplied(_) => 2,
+            RestoreReport::NotApplied(_) => 2,
             _ => 0,
         }
     }
@@ -81,7 +81,7 @@ pub async fn run<C: Central>(
     cfg: &Config,
     args: &RestoreArgs,
     review: &mut dyn FnMut(&RestoreChanges) -> Result<bool>,
-) -> Result<RestoreOutcome> {
+) -> Result<RestoreReport> {
     let (text, restored) = read_backup(&args.backup)?;
     let bucket = &cfg.central.bucket;
     let live = central
@@ -90,7 +90,7 @@ pub async fn run<C: Central>(
         .with_context(|| format!("cannot read the policy of bucket {bucket}"))?;
     let live_value = live.as_deref().and_then(|t| parse_live(t).ok());
     if live_value.as_ref() == Some(&restored) {
-        return Ok(RestoreOutcome::NothingToDo {
+        return Ok(RestoreReport::NothingToDo {
             bucket: bucket.to_string(),
             backup: args.backup.clone(),
         });
@@ -105,7 +105,7 @@ pub async fn run<C: Central>(
         statements_coming_back,
     };
     if !args.yes && !review(&changes)? {
-        return Ok(RestoreOutcome::NotApplied(changes));
+        return Ok(RestoreReport::NotApplied(changes));
     }
     let current_backed_up_to = match &live {
         Some(current) => Some(backup_policy(&args.backup_dir, bucket.as_str(), current)?),
@@ -120,7 +120,7 @@ pub async fn run<C: Central>(
             ),
             None => format!("restoring bucket {bucket}'s policy failed"),
         })?;
-    Ok(RestoreOutcome::Restored(RestoreReport {
+    Ok(RestoreReport::Restored(RestoreRun {
         changes,
         current_backed_up_to,
         trails_not_allowed: not_allowed(central, cfg, &restored).await?,

@@ -5,6 +5,7 @@ mod bucket;
 mod logs;
 mod ous;
 
+pub use crate::world::{Access, ScopedAccount};
 pub use ous::check_ou_id;
 
 pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
@@ -229,40 +230,6 @@ pub struct StaticAccount {
     pub flow_logs: bool,
 }
 
-/// How trailhub reaches an account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
-    /// The central account: the caller's own credentials.
-    Own,
-    AssumeRole {
-        role_arn: RoleArn,
-        external_id: Option<String>,
-    },
-}
-
-/// One account in scope, with everything needed to reach it and name its trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub id: AccountId,
-    pub name: String,
-    pub trail_name: TrailName,
-    pub access: Access,
-    pub is_central: bool,
-    /// Whether `[cloudwatch]` applies to this account (an `[[account]]` may say `cloudwatch = false`).
-    pub cloudwatch: bool,
-    /// Whether `[flow_logs]` applies to this account.
-    pub flow_logs: bool,
-    /// Its OU path (`Root/Workloads/Prod`), when the organization was walked by OU.
-    pub ou: Option<String>,
-}
-
-impl Target {
-    /// The order of every report: the central account first, then the members by ID.
-    pub fn report_order(&self) -> (bool, &AccountId) {
-        (!self.is_central, &self.id)
-    }
-}
-
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -315,25 +282,28 @@ impl Config {
     }
 
     /// The central account as a target, when it has a trail of its own to manage.
-    pub fn central_target(&self) -> Option<Target> {
-        self.central.trail_name.clone().map(|trail_name| Target {
-            id: self.central.account_id.clone(),
-            name: "central".to_owned(),
-            trail_name,
-            access: Access::Own,
-            is_central: true,
-            cloudwatch: true,
-            flow_logs: true,
-            ou: None,
-        })
+    pub fn central_target(&self) -> Option<ScopedAccount> {
+        self.central
+            .trail_name
+            .clone()
+            .map(|trail_name| ScopedAccount {
+                id: self.central.account_id.clone(),
+                name: "central".to_owned(),
+                trail_name,
+                access: Access::Own,
+                is_central: true,
+                cloudwatch: true,
+                flow_logs: true,
+                ou: None,
+            })
     }
 
     /// The static members, as targets.
-    pub fn static_targets(&self) -> Vec<Target> {
+    pub fn static_targets(&self) -> Vec<ScopedAccount> {
         self.accounts
             .iter()
             .filter(|a| !self.members.exclude.contains(&a.id))
-            .map(|a| Target {
+            .map(|a| ScopedAccount {
                 id: a.id.clone(),
                 name: a.name.clone(),
                 trail_name: a.trail_name.clone(),
@@ -350,14 +320,14 @@ impl Config {
     }
 
     /// A member found in AWS Organizations, as a target; fails when its name cannot make a valid trail name.
-    pub fn org_target(&self, id: AccountId, name: String) -> Result<Target, String> {
+    pub fn org_target(&self, id: AccountId, name: String) -> Result<ScopedAccount, String> {
         let trail_name = fill_trail_template(&self.members.trail_template, &id, &name)?;
         let role_arn = RoleArn::new(
             self.central.region.partition(),
             &id,
             &self.members.role_name,
         )?;
-        Ok(Target {
+        Ok(ScopedAccount {
             id,
             name,
             trail_name,

@@ -7,11 +7,11 @@ use async_trait::async_trait;
 
 use super::{FakeMember, FakeRole};
 use crate::aws::{
-    AwsError, DesiredFlowLog, DesiredTrail, FlowLogTarget, LogGroup, Logs, Network,
+    AwsError, DesiredFlowLog, DesiredTrail, FlowLogDestination, LogGroup, Logs, Network,
     ObservedFlowLog, ObservedRole, Roles,
 };
 use crate::config::{RETENTION_DAYS, check_log_group_name};
-use crate::plan::evaluate::{DeliveryTarget, check_delivery};
+use crate::plan::evaluate::{Delivery, check_delivery};
 
 pub(crate) const DELIVERY_LOGS: &str = "delivery.logs.amazonaws.com";
 
@@ -115,7 +115,7 @@ impl FakeMember {
             ));
         };
         let partition = arn.split(':').nth(1).unwrap_or("aws").to_owned();
-        let target = DeliveryTarget {
+        let target = Delivery {
             // as the planner's `flow_log_delivery`: a concrete ARN that `ArnLike arn:...:logs:<region>:<id>:*`
             // matches (a pattern's own text would match an exact StringEquals of it, which AWS's would not)
             source_arn: format!(
@@ -342,14 +342,14 @@ impl Network for FakeMember {
             );
         }
         match &f.target {
-            FlowLogTarget::S3 { arn } => {
+            FlowLogDestination::S3 { arn } => {
                 if let Err(m) = self.flow_logs_allowed(arn)
                     && !self.owner_trap(arn)
                 {
                     return fail("InvalidParameter", m);
                 }
             }
-            FlowLogTarget::CloudWatch { role_arn, .. } => {
+            FlowLogDestination::CloudWatch { role_arn, .. } => {
                 let name = role_arn.rsplit('/').next().unwrap_or_default();
                 let w = self.aws.world();
                 let exists = w
@@ -366,7 +366,7 @@ impl Network for FakeMember {
                     );
                 }
             }
-            FlowLogTarget::Other { kind } => {
+            FlowLogDestination::Other { kind } => {
                 return fail(
                     "InvalidParameter",
                     format!("unsupported destination {kind}"),
@@ -398,7 +398,7 @@ impl Network for FakeMember {
             .or_default()
             .push(log);
         drop(w);
-        if let FlowLogTarget::S3 { arn } = &f.target
+        if let FlowLogDestination::S3 { arn } = &f.target
             && self.owner_trap(arn)
         {
             self.overwrite_policy(arn);
@@ -468,12 +468,12 @@ fn duplicate(have: &crate::aws::ObservedFlowLog, f: &DesiredFlowLog) -> bool {
 }
 
 /// Two flow logs deliver to the same place.
-fn same_destination(a: &FlowLogTarget, b: &FlowLogTarget) -> bool {
+fn same_destination(a: &FlowLogDestination, b: &FlowLogDestination) -> bool {
     match (a, b) {
-        (FlowLogTarget::S3 { arn: x }, FlowLogTarget::S3 { arn: y }) => x == y,
+        (FlowLogDestination::S3 { arn: x }, FlowLogDestination::S3 { arn: y }) => x == y,
         (
-            FlowLogTarget::CloudWatch { log_group: x, .. },
-            FlowLogTarget::CloudWatch { log_group: y, .. },
+            FlowLogDestination::CloudWatch { log_group: x, .. },
+            FlowLogDestination::CloudWatch { log_group: y, .. },
         ) => x == y,
         _ => false,
     }

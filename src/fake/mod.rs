@@ -18,9 +18,9 @@ use async_trait::async_trait;
 use crate::aws::Guard;
 use crate::aws::{AwsError, Central, Listing, Member, OrgAccount, OrgPage};
 use crate::aws::{BasicSelector, DesiredTrail, EventSelectors, ObservedTrail, TrailStatus};
-use crate::config::{Access, Target};
+use crate::config::{Access, ScopedAccount};
 use crate::model::{BucketName, Region, TrailArn};
-use crate::plan::evaluate::{DeliveryTarget, check_delivery};
+use crate::plan::evaluate::{Delivery, check_delivery};
 use crate::plan::policy::{CLOUDTRAIL, SIZE_LIMIT};
 
 #[derive(Debug, Default)]
@@ -381,7 +381,7 @@ impl Central for FakeAws {
         Ok(w.org_accounts.iter().find(|a| a.id == id).cloned())
     }
 
-    async fn member(&self, target: &Target) -> Result<FakeMember, AwsError> {
+    async fn member(&self, target: &ScopedAccount) -> Result<FakeMember, AwsError> {
         if let Access::AssumeRole { .. } = &target.access {
             self.call("AssumeRole").await;
             if self.world().deny_assume.contains(target.id.as_str()) {
@@ -451,7 +451,7 @@ impl FakeMember {
         let Ok(policy) = serde_json::from_str(text) else {
             return false;
         };
-        let target = DeliveryTarget {
+        let target = Delivery {
             partition: t.arn.partition.clone(),
             bucket: t.bucket.to_string(),
             key_prefix: t.key_prefix.as_ref().map(ToString::to_string),

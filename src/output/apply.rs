@@ -8,12 +8,12 @@ use serde_json::{Map, Value, json};
 use super::{
     Console, LogsWork, Render, account_table, guard_names, print_rows, rejected_json, vpcs,
 };
-use crate::apply::{AccountOutcome, AccountResult, ApplyReport};
+use crate::apply::{AccountOutcome, ApplyRun, PartStatus};
 use crate::cli::Format;
-use crate::commands::apply::ApplyOutcome;
+use crate::commands::apply::ApplyReport;
 use crate::discover::Rejected;
 
-impl Render for ApplyOutcome {
+impl Render for ApplyReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
         write_outcome(out, Format::Text, self)
     }
@@ -22,7 +22,7 @@ impl Render for ApplyOutcome {
         let mut v = Map::new();
         v.insert("outcome".into(), json!(outcome_name(self)));
         match self {
-            ApplyOutcome::NothingToDo {
+            ApplyReport::NothingToDo {
                 bucket,
                 trails,
                 vpcs,
@@ -33,8 +33,8 @@ impl Render for ApplyOutcome {
                     v.insert("vpcs".into(), json!(n));
                 }
             }
-            ApplyOutcome::NotApplied => {}
-            ApplyOutcome::Applied { report, rejected } => {
+            ApplyReport::NotApplied => {}
+            ApplyReport::Applied { report, rejected } => {
                 if let Value::Object(fields) = serde_json::to_value(report)? {
                     v.extend(fields);
                 }
@@ -52,23 +52,23 @@ impl Render for ApplyOutcome {
 }
 
 /// The `outcome` field of the JSON document.
-fn outcome_name(outcome: &ApplyOutcome) -> &'static str {
+fn outcome_name(outcome: &ApplyReport) -> &'static str {
     match outcome {
-        ApplyOutcome::NothingToDo { .. } => "nothing-to-do",
-        ApplyOutcome::NotApplied => "not-applied",
-        ApplyOutcome::Applied { .. } => "applied",
+        ApplyReport::NothingToDo { .. } => "nothing-to-do",
+        ApplyReport::NotApplied => "not-applied",
+        ApplyReport::Applied { .. } => "applied",
     }
 }
 
-fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) -> io::Result<()> {
+fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyReport) -> io::Result<()> {
     match outcome {
-        ApplyOutcome::NothingToDo {
+        ApplyReport::NothingToDo {
             trails, vpcs: None, ..
         } => writeln!(
             out,
             "nothing to do: the bucket, its policy and {trails} trails are as they should be"
         ),
-        ApplyOutcome::NothingToDo {
+        ApplyReport::NothingToDo {
             trails,
             vpcs: Some(n),
             ..
@@ -77,8 +77,8 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) ->
             "nothing to do: the bucket, its policy, {trails} trails and the flow logs of {} are as they should be",
             vpcs(*n)
         ),
-        ApplyOutcome::NotApplied => writeln!(out, "not applied"),
-        ApplyOutcome::Applied { report, rejected } => {
+        ApplyReport::NotApplied => writeln!(out, "not applied"),
+        ApplyReport::Applied { report, rejected } => {
             write_bucket(out, report)?;
             write_policy(out, report)?;
             super::bucket::write_key_and_settings(out, report)?;
@@ -95,7 +95,7 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyOutcome) ->
 }
 
 /// `bucket B: created (...)` or `turned on ...`; nothing when the bucket was left as it was.
-fn write_bucket(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
+fn write_bucket(out: &mut dyn Write, report: &ApplyRun) -> io::Result<()> {
     let guards = guard_names(&report.guards_turned_on);
     if report.bucket_created {
         writeln!(out, "bucket {}: created ({guards} on)", report.bucket)?;
@@ -106,7 +106,7 @@ fn write_bucket(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
 }
 
 /// The backup, the write (and the writes another writer caused), or why nothing was written.
-fn write_policy(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
+fn write_policy(out: &mut dyn Write, report: &ApplyRun) -> io::Result<()> {
     let policy = &report.policy;
     if let Some(b) = &policy.backup {
         writeln!(out, "policy: backed up to {}", b.display())?;
@@ -129,7 +129,7 @@ fn write_policy(out: &mut dyn Write, report: &ApplyReport) -> io::Result<()> {
         && report
             .accounts
             .iter()
-            .all(|a| a.result == AccountResult::Skipped)
+            .all(|a| a.result == PartStatus::Skipped)
     {
         writeln!(
             out,
@@ -160,7 +160,7 @@ struct Tally {
 }
 
 /// One row per account (the rejected ones last, as failed) and the tally of the summary line.
-fn account_rows(report: &ApplyReport, rejected: &[Rejected]) -> (comfy_table::Table, Tally) {
+fn account_rows(report: &ApplyRun, rejected: &[Rejected]) -> (comfy_table::Table, Tally) {
     let mut tally = Tally {
         failed: rejected.len(),
         ..Tally::default()
@@ -187,7 +187,7 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
     let mut lines = Vec::new();
     if let Some(c) = &a.cloudwatch {
         tally.logs.add_setup(&c.setup);
-        if c.result != AccountResult::Unchanged {
+        if c.result != PartStatus::Unchanged {
             lines.push(format!("CloudWatch Logs: {}", result_cell(&c.result)));
         }
     }
@@ -196,7 +196,7 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
         tally.logs.flow_logs += f.created.iter().filter(|m| m.replaces.is_none()).count();
         tally.logs.replaced += f.created.iter().filter(|m| m.replaces.is_some()).count();
         tally.logs.policy_restores += usize::from(f.policy_restored.is_some());
-        if f.result != AccountResult::Unchanged {
+        if f.result != PartStatus::Unchanged {
             lines.push(format!(
                 "flow logs ({}): {}",
                 vpcs(f.vpcs),
@@ -204,10 +204,10 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
             ));
         }
     }
-    if let AccountResult::Covered { .. } = a.result {
+    if let PartStatus::Covered { .. } = a.result {
         tally.covered += 1;
     }
-    if a.result == AccountResult::Skipped {
+    if a.result == PartStatus::Skipped {
         tally.skipped += 1;
     } else if a.is_bad() {
         tally.failed += 1;
@@ -224,12 +224,12 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
 }
 
 /// `ok, nothing to do`, `ok, covered by ...`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`.
-fn result_cell(result: &AccountResult) -> String {
+fn result_cell(result: &PartStatus) -> String {
     match result {
-        AccountResult::Unchanged => "ok, nothing to do".to_owned(),
-        AccountResult::Covered { by } => format!("ok, covered by {by}"),
-        AccountResult::Changed { done } => format!("done: {}", done.join(", ")),
-        AccountResult::Failed { failure: f, done } => {
+        PartStatus::Unchanged => "ok, nothing to do".to_owned(),
+        PartStatus::Covered { by } => format!("ok, covered by {by}"),
+        PartStatus::Changed { done } => format!("done: {}", done.join(", ")),
+        PartStatus::Failed { failure: f, done } => {
             let before = if done.is_empty() {
                 String::new()
             } else {
@@ -243,7 +243,7 @@ fn result_cell(result: &AccountResult) -> String {
                 f.hint()
             )
         }
-        AccountResult::Skipped => "skipped (interrupted)".to_owned(),
+        PartStatus::Skipped => "skipped (interrupted)".to_owned(),
     }
 }
 

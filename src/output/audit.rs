@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::{Console, Render, md_cell, print_table, table};
-use crate::audit::{AccountReport, AuditReport, Problem, Scope, Severity, age};
+use crate::audit::{AccountKind, AccountReport, AuditReport, Problem, Severity, age};
 use crate::plan::layout::s3_url;
 
 impl Render for AuditReport {
@@ -206,7 +206,7 @@ fn name_cell(a: &AccountReport) -> &str {
 
 fn covered_cell(a: &AccountReport) -> &'static str {
     match (a.scope, a.covered) {
-        (Scope::Stale, _) => "stale",
+        (AccountKind::Stale, _) => "stale",
         (_, true) => "yes",
         (_, false) => "NO",
     }

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::apply::{ApplyReport, KeyOutcome};
+use crate::apply::{ApplyRun, KeyOutcome};
 use crate::plan::Plan;
 use crate::plan::bucket_settings::{BucketChange, BucketNote};
 use crate::plan::kms::KeyPlan;
@@ -85,7 +85,7 @@ fn write_notes(out: &mut dyn Write, bucket: &str, notes: &[BucketNote]) -> io::R
 }
 
 /// What apply did to the key and the bucket's settings.
-pub(super) fn write_key_and_settings(out: &mut dyn Write, r: &ApplyReport) -> io::Result<()> {
+pub(super) fn write_key_and_settings(out: &mut dyn Write, r: &ApplyRun) -> io::Result<()> {
     if let Some(k) = &r.key {
         write_key_outcome(out, k)?;
     }

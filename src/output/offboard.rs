@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::{Console, Render};
-use crate::commands::offboard::OffboardOutcome;
+use crate::commands::offboard::OffboardReport;
 use crate::plan::offboard::OffboardPlan;
 
 impl Render for OffboardPlan {
@@ -25,7 +25,7 @@ impl Render for OffboardPlan {
 }
 
 /// The outcome, after the plan was shown: what was done (JSON: the plan and what was done, whole).
-impl Render for OffboardOutcome {
+impl Render for OffboardReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
         write_outcome(out, self)
     }
@@ -78,16 +78,16 @@ fn write_plan(out: &mut dyn Write, p: &OffboardPlan, q: &str) -> io::Result<()> 
     Ok(())
 }
 
-fn write_outcome(out: &mut dyn Write, o: &OffboardOutcome) -> io::Result<()> {
+fn write_outcome(out: &mut dyn Write, o: &OffboardReport) -> io::Result<()> {
     let (plan, done) = match o {
-        OffboardOutcome::NotApplied(p) => {
+        OffboardReport::NotApplied(p) => {
             return writeln!(
                 out,
                 "not applied: nothing was done to account {}",
                 p.account
             );
         }
-        OffboardOutcome::Offboarded { plan, done } => (plan, done),
+        OffboardReport::Offboarded { plan, done } => (plan, done),
     };
     if let Some(t) = &done.trail_deleted {
         writeln!(out, "deleted trail {t} in account {}", plan.account)?;

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::{Console, Render};
-use crate::commands::restore::{RestoreChanges, RestoreOutcome, RestoreReport};
+use crate::commands::restore::{RestoreChanges, RestoreReport, RestoreRun};
 
 /// The changes, as shown before the question.
 impl Render for RestoreChanges {
@@ -24,7 +24,7 @@ impl Render for RestoreChanges {
     }
 }
 
-impl Render for RestoreOutcome {
+impl Render for RestoreReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
         write_outcome(out, self, Style::Text, false)
     }
@@ -40,7 +40,7 @@ impl Render for RestoreOutcome {
 
 /// An outcome whose changes were already shown, before the question: in text and Markdown, what follows
 /// them only; in JSON, the whole outcome.
-pub struct Previewed<'a>(pub &'a RestoreOutcome);
+pub struct Previewed<'a>(pub &'a RestoreReport);
 
 impl Render for Previewed<'_> {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
@@ -74,18 +74,18 @@ impl Style {
 
 fn write_outcome(
     out: &mut dyn Write,
-    outcome: &RestoreOutcome,
+    outcome: &RestoreReport,
     style: Style,
     previewed: bool,
 ) -> io::Result<()> {
     match outcome {
-        RestoreOutcome::NothingToDo { bucket, backup } => writeln!(
+        RestoreReport::NothingToDo { bucket, backup } => writeln!(
             out,
             "nothing to do: bucket {} already has the policy of {}",
             style.code(bucket),
             style.code(&backup.display().to_string())
         ),
-        RestoreOutcome::NotApplied(changes) => {
+        RestoreReport::NotApplied(changes) => {
             if !previewed {
                 write_changes(out, changes, style)?;
                 if style == Style::Markdown {
@@ -94,7 +94,7 @@ fn write_outcome(
             }
             writeln!(out, "not applied")
         }
-        RestoreOutcome::Restored(report) => {
+        RestoreReport::Restored(report) => {
             if !previewed {
                 write_changes(out, &report.changes, style)?;
             }
@@ -130,7 +130,7 @@ fn write_changes(out: &mut dyn Write, c: &RestoreChanges, style: Style) -> io::R
 }
 
 /// The backup of the replaced policy, the restore, and the trails the restored policy does not let write.
-fn write_restored(out: &mut dyn Write, r: &RestoreReport, style: Style) -> io::Result<()> {
+fn write_restored(out: &mut dyn Write, r: &RestoreRun, style: Style) -> io::Result<()> {
     let mut lines = Vec::new();
     if let Some(path) = &r.current_backed_up_to {
         lines.push(format!(

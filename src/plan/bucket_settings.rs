@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::document::{statements, strings};
 use super::evaluate::{Decision, Request, evaluate};
 use super::key_policy::OURS;
-use crate::aws::{AccessLogging, BucketEncryption, LifecycleRule, RetentionRule};
 use crate::config::Config;
+use crate::world::{AccessLogging, BucketEncryption, LifecycleRule, RetentionRule};
 
 /// The ID of trailhub's lifecycle rule.
 pub const RETENTION_RULE_ID: &str = "trailhub-retention";

@@ -5,9 +5,9 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::aws::{DesiredRole, LogGroup, ObservedRole, TrailLogs};
-use crate::config::{Config, Target, fill_log_group};
+use crate::config::{Config, ScopedAccount, fill_log_group};
 use crate::plan::document;
+use crate::world::{DesiredRole, LogGroup, ObservedRole, TrailLogs};
 
 /// The inline policy trailhub puts on the trail's role.
 pub const TRAIL_POLICY_NAME: &str = "trailhub-cloudtrail-to-logs";
@@ -121,7 +121,7 @@ fn role_arn(cfg: &Config, id: &str, name: &str) -> String {
 
 /// The trail's log group and role in this target (`[cloudwatch]`); None when not configured for it, or
 /// when its name cannot make a log group name (the reason).
-pub fn trail_setup(cfg: &Config, t: &Target) -> Option<Result<LogsSetup, String>> {
+pub fn trail_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, String>> {
     let cw = cfg.cloudwatch.as_ref().filter(|_| t.cloudwatch)?;
     Some(fill_log_group(&cw.log_group, &t.id, &t.name).map(|group| {
         let id = t.id.as_str();
@@ -154,7 +154,7 @@ pub fn trail_setup(cfg: &Config, t: &Target) -> Option<Result<LogsSetup, String>
 }
 
 /// The flow logs' log group and role in this target (`[flow_logs]` with the `cloudwatch` destination).
-pub fn flow_setup(cfg: &Config, t: &Target) -> Option<Result<LogsSetup, String>> {
+pub fn flow_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, String>> {
     let fl = cfg.flow_logs.as_ref().filter(|_| t.flow_logs)?;
     if !fl
         .destinations
@@ -330,7 +330,7 @@ log_group = "/trailhub/{name}"
 retention_days = 400
 "#;
 
-    fn setup() -> (Config, Vec<Target>) {
+    fn setup() -> (Config, Vec<ScopedAccount>) {
         let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
         let t = cfg.static_targets();
         (cfg, t)

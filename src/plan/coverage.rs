@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::policy::Org;
 use super::{layout, selectors};
-use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::Config;
 use crate::model::{AccountId, TrailArn};
+use crate::world::{EventSelectors, ObservedTrail, TrailStatus};
 
 /// A trail of the account other than trailhub's, with its status and event selectors: read for the trails
 /// that could cover the account and for those that may log its management events.
@@ -149,7 +149,7 @@ mod tests {
             Existing::SecondCopyOf { .. }
         ));
         let mut reads_only = own.clone();
-        reads_only.selectors.basic[0].read_write = crate::aws::ReadWrite::ReadOnly;
+        reads_only.selectors.basic[0].read_write = crate::world::ReadWrite::ReadOnly;
         assert!(matches!(
             existing(&cfg, &id, &[reads_only], None),
             Existing::SecondCopyOf { .. }

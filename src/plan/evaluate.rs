@@ -104,7 +104,7 @@ pub fn evaluate(policy: &Value, req: &Request) -> Decision {
 /// `s3:PutObject` (with `s3:x-amz-acl` = `bucket-owner-full-control`) on an object under
 /// `PREFIX/AWSLogs/<account>/...`.
 #[derive(Debug, Clone)]
-pub struct DeliveryTarget {
+pub struct Delivery {
     /// `aws`, `aws-cn`, `aws-us-gov`.
     pub partition: String,
     pub bucket: String,
@@ -126,7 +126,7 @@ pub struct DeliveryTarget {
     pub region: String,
 }
 
-impl DeliveryTarget {
+impl Delivery {
     /// `arn:<partition>:s3:::<bucket>`.
     pub fn bucket_arn(&self) -> String {
         super::layout::bucket_arn(&self.partition, &self.bucket)
@@ -200,7 +200,7 @@ impl DeliveryVerdict {
 }
 
 /// Evaluates the ACL-check and the write request of `target` against `policy`.
-pub fn check_delivery(policy: &Value, target: &DeliveryTarget) -> DeliveryVerdict {
+pub fn check_delivery(policy: &Value, target: &Delivery) -> DeliveryVerdict {
     DeliveryVerdict {
         acl_check: evaluate(policy, &target.acl_check_request()),
         write: evaluate(policy, &target.write_request()),
@@ -726,8 +726,8 @@ mod tests {
         reference_policy("sec-log", "org", &sec_dev())
     }
 
-    fn target(account: &str, source_arn: &str) -> DeliveryTarget {
-        DeliveryTarget {
+    fn target(account: &str, source_arn: &str) -> Delivery {
+        Delivery {
             partition: "aws".into(),
             bucket: "sec-log".into(),
             key_prefix: Some("org".into()),
@@ -741,7 +741,7 @@ mod tests {
         }
     }
 
-    fn dev() -> DeliveryTarget {
+    fn dev() -> Delivery {
         target("222222222222", DEV_ARN)
     }
 
@@ -805,7 +805,7 @@ mod tests {
             write.context.get("aws:SourceOrgID").map(String::as_str),
             Some("o-abc123")
         );
-        let no_prefix = DeliveryTarget {
+        let no_prefix = Delivery {
             key_prefix: None,
             ..dev()
         };
@@ -836,7 +836,7 @@ mod tests {
 
     #[test]
     fn wrong_prefix_is_refused() {
-        let t = DeliveryTarget {
+        let t = Delivery {
             key_prefix: Some("other".into()),
             ..dev()
         };
@@ -935,7 +935,7 @@ mod tests {
         // a resource part with colons is still the sixth component
         let group = "arn:aws:logs:ap-northeast-2:222222222222:log-group:/a/b:*";
         assert_eq!(arn_like(pattern, group), Tri::Yes);
-        let flow_logs = DeliveryTarget {
+        let flow_logs = Delivery {
             service: "delivery.logs.amazonaws.com".into(),
             log_kind: "vpcflowlogs".into(),
             source_arn: value.into(),
@@ -960,12 +960,12 @@ mod tests {
             "Action": "s3:*", "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/*"],
             "Condition": {"StringEquals": {"aws:SourceOrgID": "o-abc123"}}}]));
         assert!(check_delivery(&by_org, &dev()).allowed());
-        let unknown_org = DeliveryTarget {
+        let unknown_org = Delivery {
             org_id: None,
             ..dev()
         };
         assert!(!check_delivery(&by_org, &unknown_org).allowed());
-        let other_org = DeliveryTarget {
+        let other_org = Delivery {
             org_id: Some("o-zzz".into()),
             ..dev()
         };
@@ -1130,7 +1130,7 @@ mod tests {
             "Principal": {"Service": ["delivery.logs.amazonaws.com", "CloudTrail.amazonaws.com"]},
             "Action": "s3:*", "Resource": "arn:aws:s3:::sec-log*"}]));
         assert!(check_delivery(&list, &dev()).allowed());
-        let flow_logs = DeliveryTarget {
+        let flow_logs = Delivery {
             service: "delivery.logs.amazonaws.com".into(),
             log_kind: "vpcflowlogs".into(),
             ..dev()
@@ -1237,7 +1237,7 @@ mod tests {
             let set: Vec<(String, String)> =
                 trails.iter().map(|(a, n)| (a.clone(), arn(a, n))).collect();
             let policy = reference_policy("sec-log", &prefix, &set);
-            let with_prefix = |t: DeliveryTarget| DeliveryTarget { key_prefix: Some(prefix.clone()), ..t };
+            let with_prefix = |t: Delivery| Delivery { key_prefix: Some(prefix.clone()), ..t };
             for (account, source_arn) in &set {
                 let verdict = check_delivery(&policy, &with_prefix(target(account, source_arn)));
                 prop_assert!(verdict.allowed(), "{:?}", verdict);

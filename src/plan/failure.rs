@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::aws::AwsError;
+use crate::world::AwsError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountFailure {

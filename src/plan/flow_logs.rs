@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::aws::{DesiredFlowLog, FlowLogTarget, ObservedFlowLog};
-use crate::config::{Config, FlowDestination, Target};
+use crate::config::{Config, FlowDestination, ScopedAccount};
 use crate::plan::cloudwatch::LogsSetup;
+use crate::world::{DesiredFlowLog, FlowLogDestination, ObservedFlowLog};
 
 /// One change to a VPC's flow logs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,7 +95,7 @@ pub fn s3_destination(cfg: &Config) -> String {
 /// the flow logs' log group and role, for the `cloudwatch` destination; `role_arn` the role's ARN.
 pub fn desired(
     cfg: &Config,
-    t: &Target,
+    t: &ScopedAccount,
     vpcs: &[String],
     cloudwatch: Option<(&LogsSetup, &str)>,
 ) -> Vec<(FlowDestination, DesiredFlowLog)> {
@@ -106,11 +106,11 @@ pub fn desired(
     for vpc in vpcs {
         for d in &fl.destinations {
             let target = match d {
-                FlowDestination::S3 => FlowLogTarget::S3 {
+                FlowDestination::S3 => FlowLogDestination::S3 {
                     arn: s3_destination(cfg),
                 },
                 FlowDestination::Cloudwatch => match cloudwatch {
-                    Some((setup, role_arn)) => FlowLogTarget::CloudWatch {
+                    Some((setup, role_arn)) => FlowLogDestination::CloudWatch {
                         log_group: setup.group.clone(),
                         role_arn: role_arn.to_owned(),
                     },
@@ -134,14 +134,14 @@ pub fn desired(
 
 /// Whether a flow log delivers where `want` does (the S3 ARN with or without its trailing `/`, or the same
 /// log group): trailhub's place. Flow logs to other places are someone else's and left alone.
-pub fn same_place(have: &FlowLogTarget, want: &FlowLogTarget) -> bool {
+pub fn same_place(have: &FlowLogDestination, want: &FlowLogDestination) -> bool {
     match (have, want) {
-        (FlowLogTarget::S3 { arn: a }, FlowLogTarget::S3 { arn: b }) => {
+        (FlowLogDestination::S3 { arn: a }, FlowLogDestination::S3 { arn: b }) => {
             a.trim_end_matches('/') == b.trim_end_matches('/')
         }
         (
-            FlowLogTarget::CloudWatch { log_group: a, .. },
-            FlowLogTarget::CloudWatch { log_group: b, .. },
+            FlowLogDestination::CloudWatch { log_group: a, .. },
+            FlowLogDestination::CloudWatch { log_group: b, .. },
         ) => a == b,
         _ => false,
     }
@@ -171,8 +171,8 @@ pub fn differences(have: &ObservedFlowLog, want: &DesiredFlowLog) -> Vec<String>
         why.push("log format".to_owned());
     }
     if let (
-        FlowLogTarget::CloudWatch { role_arn: a, .. },
-        FlowLogTarget::CloudWatch { role_arn: b, .. },
+        FlowLogDestination::CloudWatch { role_arn: a, .. },
+        FlowLogDestination::CloudWatch { role_arn: b, .. },
     ) = (&have.target, &want.target)
         && a != b
     {
@@ -248,7 +248,7 @@ traffic_type = "REJECT"
             .map(|(i, (_, w))| ObservedFlowLog {
                 id: format!("fl-{i}"),
                 resource_id: w.vpc_id.clone(),
-                target: FlowLogTarget::S3 {
+                target: FlowLogDestination::S3 {
                     arn: "arn:aws:s3:::sec-log/".into(),
                 },
                 traffic_type: w.traffic_type.clone(),

@@ -5,9 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::key_policy::{KeyInput, KeyMerged, cloudtrail_denial, merge_key_policy};
-use crate::aws::KeyInfo;
 use crate::config::{Config, KEY_ALIAS, KmsKey};
 use crate::model::{AccountId, TrailArn};
+use crate::world::KeyInfo;
 
 /// What was read of the configured key: None when the alias (or the key ARN given) names no key.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

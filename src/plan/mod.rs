@@ -22,16 +22,16 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::{
+use crate::config::SecondCopy;
+use crate::config::{Config, FlowDestination, ScopedAccount};
+use crate::model::{AccountId, TrailArn};
+use crate::world::{
     DesiredTrail, EventSelectors, Guard, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail,
 };
-use crate::config::SecondCopy;
-use crate::config::{Config, FlowDestination, Target};
-use crate::model::{AccountId, TrailArn};
 use bucket_settings::{BucketKey, SettingsPlan, SettingsState};
 use cloudwatch::SetupChange;
 use coverage::{Existing, OtherTrail};
-use evaluate::{DeliveryTarget, DeliveryVerdict, check_delivery};
+use evaluate::{Delivery, DeliveryVerdict, check_delivery};
 pub use failure::AccountFailure;
 use flow_logs::FlowLogChange;
 use kms::{KeyPlan, KeyState};
@@ -255,7 +255,7 @@ impl Plan {
 }
 
 /// The desired trail of a target.
-pub fn desired_trail(cfg: &Config, t: &Target) -> DesiredTrail {
+pub fn desired_trail(cfg: &Config, t: &ScopedAccount) -> DesiredTrail {
     DesiredTrail {
         name: t.trail_name.clone(),
         arn: TrailArn::new(&cfg.central.region, &t.id, &t.trail_name),
@@ -270,7 +270,7 @@ pub fn desired_trail(cfg: &Config, t: &Target) -> DesiredTrail {
 }
 
 /// The policy entries for these targets, sorted by account.
-pub fn entries(cfg: &Config, targets: &[Target]) -> Vec<Entry> {
+pub fn entries(cfg: &Config, targets: &[ScopedAccount]) -> Vec<Entry> {
     let mut e: Vec<Entry> = targets
         .iter()
         .map(|t| {
@@ -285,7 +285,7 @@ pub fn entries(cfg: &Config, targets: &[Target]) -> Vec<Entry> {
 /// The accounts whose VPC flow logs go to the central bucket, sorted: with `[flow_logs]` sending to `s3`,
 /// every target with `flow_logs` on, whether trailhub's trail or another covers it (flow logs are not
 /// trails).
-pub fn flow_log_accounts(cfg: &Config, targets: &[Target]) -> Vec<AccountId> {
+pub fn flow_log_accounts(cfg: &Config, targets: &[ScopedAccount]) -> Vec<AccountId> {
     let to_s3 = cfg
         .flow_logs
         .as_ref()
@@ -306,7 +306,7 @@ pub fn flow_log_accounts(cfg: &Config, targets: &[Target]) -> Vec<AccountId> {
 /// The merged policy for these targets over the live policy text (None: the bucket has no policy).
 pub fn desired_policy(
     cfg: &Config,
-    targets: &[Target],
+    targets: &[ScopedAccount],
     org: Option<&Org>,
     live: Option<&str>,
 ) -> Result<Merged, PolicyError> {
@@ -382,9 +382,9 @@ pub fn trail_delivery(
     trail_arn: &TrailArn,
     org_trail: Option<&str>,
     source_org: Option<&str>,
-) -> DeliveryTarget {
+) -> Delivery {
     let central = &cfg.central;
-    DeliveryTarget {
+    Delivery {
         partition: central.region.partition().to_owned(),
         bucket: central.bucket.to_string(),
         key_prefix: central.key_prefix.as_ref().map(ToString::to_string),
@@ -410,10 +410,10 @@ pub fn trail_delivery(
 /// "Amazon S3 bucket permissions for flow logs"), not the value delivery.logs sends. The representative is
 /// a concrete ARN of that shape, never the pattern itself, so that a statement comparing the pattern's text
 /// with `StringEquals` (which AWS would not match) does not count as allowing.
-pub fn flow_log_delivery(cfg: &Config, account: &AccountId) -> DeliveryTarget {
+pub fn flow_log_delivery(cfg: &Config, account: &AccountId) -> Delivery {
     let central = &cfg.central;
     let (partition, region) = (central.region.partition(), central.region.as_str());
-    DeliveryTarget {
+    Delivery {
         partition: partition.to_owned(),
         bucket: central.bucket.to_string(),
         key_prefix: central.key_prefix.as_ref().map(ToString::to_string),
@@ -436,7 +436,7 @@ pub fn flow_logs_verdict(
     org: Option<&Org>,
     account: &AccountId,
 ) -> DeliveryVerdict {
-    let target = DeliveryTarget {
+    let target = Delivery {
         org_id: org.map(|o| o.id.clone()),
         ..flow_log_delivery(cfg, account)
     };
@@ -484,9 +484,9 @@ pub fn denial_message_for(policy: &Value, v: &DeliveryVerdict, service: &str) ->
 }
 
 /// Plans the run: the bucket, the policy, and each target's trail changes.
-pub fn plan(
+pub fn build(
     cfg: &Config,
-    targets: &[Target],
+    targets: &[ScopedAccount],
     org: Option<&Org>,
     bucket: &BucketState,
     live_policy: Option<&str>,
@@ -569,7 +569,7 @@ pub fn plan(
 /// The trails the key policy lets encrypt: trailhub's, one per target no other trail covers.
 fn key_trails(
     cfg: &Config,
-    targets: &[Target],
+    targets: &[ScopedAccount],
     existing: &BTreeMap<&AccountId, Existing>,
 ) -> Vec<(AccountId, TrailArn)> {
     targets
@@ -643,7 +643,7 @@ fn uncovered_by_key(
 /// trail covers it (its entries are not trailhub's), trailhub's trail otherwise. Sorted by account.
 fn planned_entries(
     cfg: &Config,
-    targets: &[Target],
+    targets: &[ScopedAccount],
     existing: &BTreeMap<&AccountId, Existing>,
 ) -> Vec<Entry> {
     let mut out: Vec<Entry> = targets
@@ -667,7 +667,7 @@ fn planned_entries(
 /// One account's plan against the merged policy.
 fn account_plan(
     cfg: &Config,
-    t: &Target,
+    t: &ScopedAccount,
     org: Option<&Org>,
     policy: &Value,
     state: Option<&AccountState>,
@@ -808,7 +808,7 @@ fn trail_status(
 /// merge puts trailhub's statements for every flow-log account in).
 fn flow_logs_plan(
     cfg: &Config,
-    t: &Target,
+    t: &ScopedAccount,
     d: &DeliveryState,
     policy: &Value,
     org: Option<&Org>,
@@ -890,11 +890,11 @@ name = "PRD"
                 (Guard::DefaultEncryption, None),
             ],
         };
-        let p = plan(&cfg, &targets, None, &bucket, None, &BTreeMap::new()).unwrap();
+        let p = build(&cfg, &targets, None, &bucket, None, &BTreeMap::new()).unwrap();
         assert_eq!(p.bucket_action, BucketAction::Exists);
         assert_eq!(p.bucket_guards, [Guard::Versioning]);
         assert!(p.has_changes());
-        let new = plan(
+        let new = build(
             &cfg,
             &targets,
             None,
@@ -906,9 +906,9 @@ name = "PRD"
         assert_eq!(new.bucket_guards, Guard::ALL);
     }
 
-    fn setup() -> (Config, Vec<Target>) {
+    fn setup() -> (Config, Vec<ScopedAccount>) {
         let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
-        let mut t: Vec<Target> = cfg.central_target().into_iter().collect();
+        let mut t: Vec<ScopedAccount> = cfg.central_target().into_iter().collect();
         t.extend(cfg.static_targets());
         (cfg, t)
     }
@@ -931,7 +931,7 @@ name = "PRD"
                 )
             })
             .collect();
-        let p = plan(&cfg, &targets, None, &BucketState::default(), None, &states).unwrap();
+        let p = build(&cfg, &targets, None, &BucketState::default(), None, &states).unwrap();
         assert_eq!(p.bucket_action, BucketAction::Create);
         assert!(
             p.accounts
@@ -970,7 +970,7 @@ name = "PRD"
                 )
             })
             .collect();
-        let again = plan(
+        let again = build(
             &cfg,
             &targets,
             None,
@@ -1001,7 +1001,7 @@ name = "PRD"
                 )
             })
             .collect();
-        let p = plan(&cfg, &targets, None, &existing(), Some(live), &states).unwrap();
+        let p = build(&cfg, &targets, None, &existing(), Some(live), &states).unwrap();
         let dev = p
             .accounts
             .iter()
@@ -1044,7 +1044,7 @@ name = "PRD"
                 }
             }
             let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
-            let targets: Vec<Target> = if from_org {
+            let targets: Vec<ScopedAccount> = if from_org {
                 ids.iter()
                     .map(|id| {
                         cfg.org_target(id.parse().unwrap(), format!("A{id}"))
@@ -1058,7 +1058,7 @@ name = "PRD"
                 id: "o-abcdef1234".into(),
                 members: ids.iter().cloned().collect(),
             });
-            let p = plan(
+            let p = build(
                 &cfg,
                 &targets,
                 org.as_ref(),
@@ -1084,7 +1084,7 @@ name = "PRD"
 
     const FLOW_LOGS: &str = "[flow_logs]\ndestinations = [\"s3\"]\n";
 
-    fn observed(targets: &[Target]) -> BTreeMap<AccountId, AccountState> {
+    fn observed(targets: &[ScopedAccount]) -> BTreeMap<AccountId, AccountState> {
         targets
             .iter()
             .map(|t| {
@@ -1109,10 +1109,10 @@ name = "PRD"
     fn flow_logs_are_planned_once_the_policy_allows_them() {
         let text = format!("{CFG}{FLOW_LOGS}");
         let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
-        let mut targets: Vec<Target> = cfg.central_target().into_iter().collect();
+        let mut targets: Vec<ScopedAccount> = cfg.central_target().into_iter().collect();
         targets.extend(cfg.static_targets());
         let states = observed(&targets);
-        let p = plan(&cfg, &targets, None, &existing(), None, &states).unwrap();
+        let p = build(&cfg, &targets, None, &existing(), None, &states).unwrap();
         assert_eq!(p.flow_log_accounts.len(), 3);
         for a in &p.accounts {
             assert!(
@@ -1123,7 +1123,7 @@ name = "PRD"
             );
         }
         let deny = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDevFlowLogs","Effect":"Deny","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/222222222222/*"}]}"#;
-        let p = plan(&cfg, &targets, None, &existing(), Some(deny), &states).unwrap();
+        let p = build(&cfg, &targets, None, &existing(), Some(deny), &states).unwrap();
         for a in &p.accounts {
             let blocked = matches!(&a.flow_logs, Some(FlowLogsPlan::Blocked { failure: AccountFailure::FlowLogsDenied { message } }) if message.contains("NoDevFlowLogs"));
             assert_eq!(
@@ -1136,7 +1136,7 @@ name = "PRD"
         // without the s3 destination, no delivery.logs statement
         let cw = CFG.to_owned() + "[flow_logs]\ndestinations = [\"cloudwatch\"]\n";
         let cfg = Config::parse(Path::new("a.toml"), &cw).unwrap();
-        let p = plan(&cfg, &targets, None, &existing(), None, &states).unwrap();
+        let p = build(&cfg, &targets, None, &existing(), None, &states).unwrap();
         assert!(p.flow_log_accounts.is_empty());
         assert!(p.policy.log_delivery.is_none());
     }
@@ -1168,7 +1168,7 @@ name = "PRD"
             }
             text += FLOW_LOGS;
             let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
-            let targets: Vec<Target> = if from_org {
+            let targets: Vec<ScopedAccount> = if from_org {
                 ids.iter()
                     .map(|id| {
                         cfg.org_target(id.parse().unwrap(), format!("A{id}"))
@@ -1182,7 +1182,7 @@ name = "PRD"
                 id: "o-abcdef1234".into(),
                 members: ids.iter().cloned().collect(),
             });
-            let p = plan(
+            let p = build(
                 &cfg,
                 &targets,
                 org.as_ref(),

@@ -9,9 +9,9 @@ use super::key_policy::{KeyInput, KeyPolicyError, merge_key_policy};
 use super::policy::{Org, PolicyError};
 use super::prune::{Gone, Prune};
 use super::{delivery_verdict, merge_entries};
-use crate::aws::{FlowLogTarget, ObservedFlowLog, ObservedTrail};
 use crate::config::{Config, FlowDestination};
 use crate::model::{AccountId, TrailArn, TrailName};
+use crate::world::{FlowLogDestination, ObservedFlowLog, ObservedTrail};
 
 /// What was read for the offboard: the account's trails and flow logs, and the policies in force.
 #[derive(Debug, Clone, Default)]
@@ -155,7 +155,7 @@ fn to_bucket(cfg: &Config, flow_logs: &[ObservedFlowLog]) -> Vec<String> {
     flow_logs
         .iter()
         .filter(|f| match &f.target {
-            FlowLogTarget::S3 { arn } => arn
+            FlowLogDestination::S3 { arn } => arn
                 .split_once(":::")
                 .is_some_and(|(_, rest)| rest.split('/').next() == Some(bucket)),
             _ => false,

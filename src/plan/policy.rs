@@ -1715,7 +1715,7 @@ mod tests {
     /// Deny closes that, and lets every trail write at its own place.
     #[test]
     fn no_trail_writes_into_another_accounts_folder() {
-        use crate::plan::evaluate::{DeliveryTarget, check_delivery};
+        use crate::plan::evaluate::{Delivery, check_delivery};
         let b: BucketName = "sec-log".parse().unwrap();
         let e = entries(&["222222222222", "333333333333"]);
         let shared = PolicyInput {
@@ -1723,7 +1723,7 @@ mod tests {
             ..input(&b, None, &e)
         };
         let m = merge(None, &shared).unwrap();
-        let target = |prefix: Option<&str>| DeliveryTarget {
+        let target = |prefix: Option<&str>| Delivery {
             partition: "aws".into(),
             bucket: "sec-log".into(),
             key_prefix: prefix.map(str::to_owned),
@@ -1948,8 +1948,8 @@ mod tests {
         account: &str,
         prefix: Option<&str>,
         org: Option<&str>,
-    ) -> crate::plan::evaluate::DeliveryTarget {
-        crate::plan::evaluate::DeliveryTarget {
+    ) -> crate::plan::evaluate::Delivery {
+        crate::plan::evaluate::Delivery {
             partition: "aws".into(),
             bucket: "sec-log".into(),
             key_prefix: prefix.map(str::to_owned),
@@ -1963,7 +1963,7 @@ mod tests {
         }
     }
 
-    fn allowed(policy: &Value, t: &crate::plan::evaluate::DeliveryTarget) -> bool {
+    fn allowed(policy: &Value, t: &crate::plan::evaluate::Delivery) -> bool {
         crate::plan::evaluate::check_delivery(policy, t).allowed()
     }
 
@@ -2009,7 +2009,7 @@ mod tests {
             &m.policy,
             &flow_target("333333333333", Some("org"), None)
         ));
-        let other_region = crate::plan::evaluate::DeliveryTarget {
+        let other_region = crate::plan::evaluate::Delivery {
             source_arn: "arn:aws:logs:us-east-1:111111111111:vpc-flow-log-delivery".into(),
             ..flow_target("111111111111", Some("org"), None)
         };

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::aws::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};
+use crate::world::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};
 
 /// What a trail's selectors log of management events.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::selectors;
-use crate::aws::{DesiredTrail, EventSelectors, ObservedTrail, TrailLogs};
 use crate::model::KeyPrefix;
+use crate::world::{DesiredTrail, EventSelectors, ObservedTrail, TrailLogs};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldChange {

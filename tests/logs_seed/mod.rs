@@ -7,13 +7,13 @@
 
 use serde_json::{Value, json};
 use trailhub::aws::{ObservedFlowLog, TrailLogs};
-use trailhub::config::{Config, Target};
+use trailhub::config::{Config, ScopedAccount};
 use trailhub::fake::{FakeAws, FakeRole};
 use trailhub::plan::cloudwatch::{LogsSetup, flow_setup, trail_logs, trail_setup};
 use trailhub::plan::flow_logs::desired;
 
 /// Every target of a static config: the central account (with its trail), then the members.
-pub fn targets(cfg: &Config) -> Vec<Target> {
+pub fn targets(cfg: &Config) -> Vec<ScopedAccount> {
     cfg.central_target()
         .into_iter()
         .chain(cfg.static_targets())

@@ -97,11 +97,11 @@ pub fn foreign_problem(text: &str) -> Option<String> {
 /// The (id, trail name) pairs of `managed` whose trail `policy` does NOT let deliver to the bucket (as
 /// trailhub's own evaluator judges it: the ACL check and the write, with the foreign Deny in force).
 pub fn undeliverable(policy: &Value, managed: &[(String, String)]) -> Vec<String> {
-    use trailhub::plan::evaluate::{DeliveryTarget, check_delivery};
+    use trailhub::plan::evaluate::{Delivery, check_delivery};
     managed
         .iter()
         .filter(|(id, name)| {
-            let target = DeliveryTarget {
+            let target = Delivery {
                 partition: "aws".into(),
                 bucket: BUCKET.into(),
                 key_prefix: None,

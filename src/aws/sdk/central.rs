@@ -13,8 +13,8 @@ use aws_sdk_s3::types::{
 use super::session::{RoleSession, session_name};
 use super::{SdkMember, aws_err, retry_partition};
 use crate::aws::{AwsError, Central, Guard, Listing, OrgAccount, OrgPage, OuNode, emulator};
-use crate::config::{Access, Target};
 use crate::model::{BucketName, Region};
+use crate::world::{Access, ScopedAccount};
 
 /// The central account's clients.
 #[derive(Clone)]
@@ -517,7 +517,7 @@ impl Central for SdkCentral {
         }
     }
 
-    async fn member(&self, target: &Target) -> Result<SdkMember, AwsError> {
+    async fn member(&self, target: &ScopedAccount) -> Result<SdkMember, AwsError> {
         let config = match &target.access {
             Access::Own => self.config.clone(),
             Access::AssumeRole {

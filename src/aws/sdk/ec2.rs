@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
 
 use super::{SdkMember, aws_err};
-use crate::aws::{AwsError, DesiredFlowLog, FlowLogTarget, Network, ObservedFlowLog};
+use crate::aws::{AwsError, DesiredFlowLog, FlowLogDestination, Network, ObservedFlowLog};
 
 #[async_trait]
 impl Network for SdkMember {
@@ -42,17 +42,17 @@ impl Network for SdkMember {
             .max_aggregation_interval(i32::try_from(f.max_aggregation_interval).unwrap_or(600))
             .log_format(&f.log_format);
         call = match &f.target {
-            FlowLogTarget::S3 { arn } => call
+            FlowLogDestination::S3 { arn } => call
                 .log_destination_type(LogDestinationType::S3)
                 .log_destination(arn),
-            FlowLogTarget::CloudWatch {
+            FlowLogDestination::CloudWatch {
                 log_group,
                 role_arn,
             } => call
                 .log_destination_type(LogDestinationType::CloudWatchLogs)
                 .log_group_name(log_group)
                 .deliver_logs_permission_arn(role_arn),
-            FlowLogTarget::Other { kind } => {
+            FlowLogDestination::Other { kind } => {
                 return Err(AwsError::new(
                     "CreateFlowLogs",
                     "InvalidParameter",
@@ -104,11 +104,11 @@ fn unsuccessful(
 
 fn observed(f: &aws_sdk_ec2::types::FlowLog) -> ObservedFlowLog {
     let target = match f.log_destination_type() {
-        Some(LogDestinationType::S3) => FlowLogTarget::S3 {
+        Some(LogDestinationType::S3) => FlowLogDestination::S3 {
             arn: f.log_destination().unwrap_or_default().to_owned(),
         },
         Some(LogDestinationType::CloudWatchLogs) | None if f.log_group_name().is_some() => {
-            FlowLogTarget::CloudWatch {
+            FlowLogDestination::CloudWatch {
                 log_group: f.log_group_name().unwrap_or_default().to_owned(),
                 role_arn: f
                     .deliver_logs_permission_arn()
@@ -116,7 +116,7 @@ fn observed(f: &aws_sdk_ec2::types::FlowLog) -> ObservedFlowLog {
                     .to_owned(),
             }
         }
-        other => FlowLogTarget::Other {
+        other => FlowLogDestination::Other {
             kind: other.map_or_else(|| "unknown".to_owned(), |t| t.as_str().to_owned()),
         },
     };

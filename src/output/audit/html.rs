@@ -8,7 +8,7 @@ use std::fmt;
 use std::io::{self, Write};
 
 use super::{age, bucket_gaps, percent, printable};
-use crate::audit::{AccountReport, AuditReport, Problem, Scope, Severity};
+use crate::audit::{AccountKind, AccountReport, AuditReport, Problem, Severity};
 use crate::plan::layout::s3_url;
 
 const STYLE: &str = "
@@ -89,7 +89,12 @@ pub(super) fn write(out: &mut dyn Write, report: &AuditReport) -> io::Result<()>
 /// The coverage figure and what stands behind it.
 fn write_summary(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     let s = &report.summary;
-    let in_scope = || report.accounts.iter().filter(|a| a.scope != Scope::Stale);
+    let in_scope = || {
+        report
+            .accounts
+            .iter()
+            .filter(|a| a.scope != AccountKind::Stale)
+    };
     let warned = in_scope()
         .filter(|a| a.covered && !a.problems.is_empty())
         .count();
@@ -191,7 +196,7 @@ fn write_accounts(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     )?;
     for a in accounts {
         let (class, status) = match (a.scope, a.covered) {
-            (Scope::Stale, _) => ("stale", "stale: not in scope"),
+            (AccountKind::Stale, _) => ("stale", "stale: not in scope"),
             (_, false) => ("gap", "not covered"),
             (_, true) if a.problems.is_empty() => ("ok", "covered"),
             (_, true) => ("warning", "covered"),
@@ -315,9 +320,9 @@ mod tests {
             id: id.into(),
             name: name.into(),
             scope: if id == "111111111111" {
-                Scope::Central
+                AccountKind::Central
             } else {
-                Scope::Member
+                AccountKind::Member
             },
             covered: !problems.iter().any(|p| p.severity == Severity::Gap),
             trail_arn: None,
@@ -355,7 +360,7 @@ mod tests {
                 "account 999999999999 is not in scope",
             )],
         );
-        stale.scope = Scope::Stale;
+        stale.scope = AccountKind::Stale;
         stale.covered = false;
         AuditReport {
             bucket: "sec-log".into(),

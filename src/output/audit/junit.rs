@@ -118,7 +118,7 @@ fn clean(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{AccountReport, Code, Scope, Summary};
+    use crate::audit::{AccountKind, AccountReport, Code, Summary};
     use quick_xml::Reader;
     use quick_xml::events::attributes::Attribute;
 
@@ -134,7 +134,7 @@ mod tests {
         AccountReport {
             id: id.into(),
             name: name.into(),
-            scope: Scope::Member,
+            scope: AccountKind::Member,
             covered: !problems.iter().any(|p| p.severity == Severity::Gap),
             trail_arn: None,
             problems,

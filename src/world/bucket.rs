@@ -66,3 +66,36 @@ pub struct AccessLogging {
     pub target_bucket: String,
     pub target_prefix: String,
 }
+
+/// A protection the central bucket must have: trailhub turns on whichever is off, and never turns one off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Guard {
+    BlockPublicAccess,
+    Versioning,
+    DefaultEncryption,
+}
+
+impl Guard {
+    pub const ALL: [Guard; 3] = [
+        Guard::BlockPublicAccess,
+        Guard::Versioning,
+        Guard::DefaultEncryption,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Guard::BlockPublicAccess => "Block Public Access",
+            Guard::Versioning => "versioning",
+            Guard::DefaultEncryption => "default encryption",
+        }
+    }
+}
+
+/// What ListObjectsV2 found under a prefix (every page): with a delimiter, the folders one level down
+/// (`CommonPrefixes`, each ending in `/`) and the objects at that level; without, every object below.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    pub folders: Vec<String>,
+    /// Key and last-modified time (seconds since the epoch).
+    pub objects: Vec<(String, i64)>,
+}

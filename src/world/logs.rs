@@ -1,0 +1,73 @@
+//! CloudWatch Logs, IAM roles and VPC flow logs in plain values (pure): what the traits take and give for
+//! `[cloudwatch]` and `[flow_logs]`.
+
+use serde::Serialize;
+
+/// A CloudWatch Logs log group, as DescribeLogGroups reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogGroup {
+    pub name: String,
+    /// `arn:...:log-group:NAME`, without the `:*` that DescribeLogGroups' `arn` ends with.
+    pub arn: String,
+    /// `retentionInDays`; None: never expire.
+    pub retention_days: Option<u32>,
+}
+
+/// An IAM role as GetRole reports it, with trailhub's inline policy on it (GetRolePolicy), both
+/// documents decoded from the URL encoding IAM returns them in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedRole {
+    pub name: String,
+    pub arn: String,
+    /// The trust policy (`AssumeRolePolicyDocument`), JSON text.
+    pub trust: String,
+    /// The inline policy of trailhub's name, JSON text; None when the role has none of that name.
+    pub policy: Option<String>,
+}
+
+/// The role trailhub wants: its trust policy and one inline policy, JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesiredRole {
+    pub name: String,
+    pub trust: String,
+    pub policy_name: String,
+    pub policy: String,
+}
+
+/// Where a flow log delivers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum FlowLogDestination {
+    /// `LogDestination`: `arn:aws:s3:::BUCKET[/PREFIX/]`.
+    S3 { arn: String },
+    /// `LogGroupName` and `DeliverLogsPermissionArn`.
+    CloudWatch { log_group: String, role_arn: String },
+    /// Kinesis Data Firehose, or what trailhub does not know: never trailhub's.
+    Other { kind: String },
+}
+
+/// A flow log as DescribeFlowLogs reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObservedFlowLog {
+    pub id: String,
+    /// The VPC (or subnet, or interface) it logs.
+    pub resource_id: String,
+    pub target: FlowLogDestination,
+    pub traffic_type: String,
+    pub max_aggregation_interval: Option<u32>,
+    pub log_format: Option<String>,
+    /// `DeliverLogsStatus`: SUCCESS or FAILED.
+    pub deliver_logs_status: Option<String>,
+    /// `DeliverLogsErrorMessage`.
+    pub deliver_logs_error: Option<String>,
+}
+
+/// The flow log trailhub wants on one VPC to one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesiredFlowLog {
+    pub vpc_id: String,
+    pub target: FlowLogDestination,
+    pub traffic_type: String,
+    pub max_aggregation_interval: u32,
+    pub log_format: String,
+}

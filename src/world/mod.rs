@@ -1,0 +1,24 @@
+//! The world's plain vocabulary (pure): trails, event selectors, the bucket's settings, log groups, roles,
+//! flow logs, the organization, an account in scope and a failed AWS call, in trailhub's own words. The
+//! planner and the judge read these values and the AWS edge (`aws`) produces them; neither owns them, so
+//! both import them from here and `plan` imports nothing from `aws`. No SDK type appears here.
+
+pub mod account;
+pub mod bucket;
+pub mod error;
+pub mod logs;
+pub mod org;
+pub mod selectors;
+pub mod trail;
+
+pub use account::{Access, ScopedAccount};
+pub use bucket::{
+    AccessLogging, BucketEncryption, Guard, KeyInfo, LifecycleRule, Listing, RetentionRule,
+};
+pub use error::{AwsError, ErrorKind};
+pub use logs::{
+    DesiredFlowLog, DesiredRole, FlowLogDestination, LogGroup, ObservedFlowLog, ObservedRole,
+};
+pub use org::{OrgAccount, OrgPage, OuNode};
+pub use selectors::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};
+pub use trail::{DesiredTrail, ObservedTrail, TrailLogs, TrailStatus};

@@ -1,0 +1,23 @@
+//! The organization in plain values (pure): accounts, roots and OUs as AWS Organizations lists them.
+
+/// An account as AWS Organizations lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgAccount {
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+}
+
+/// A root or an organizational unit: its ID and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OuNode {
+    pub id: String,
+    pub name: String,
+}
+
+/// One page of ListAccounts and the token of the next, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgPage {
+    pub accounts: Vec<OrgAccount>,
+    pub next: Option<String>,
+}

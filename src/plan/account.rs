@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::build::Keyed;
+use super::cloudwatch::{self, SetupChange};
 use super::coverage::Existing;
 use super::evaluate::{DeliveryVerdict, check_delivery};
 use super::failure::AccountFailure;
@@ -16,9 +17,10 @@ use super::verdict::{
     DELIVERY_LOGS, delivery_verdict, denial_message, denial_message_for, flow_logs_verdict,
     trail_delivery,
 };
-use super::{cloudwatch, flow_logs, kms};
+use super::{flow_logs, kms};
 use crate::config::{Config, FlowDestination, ScopedAccount, SecondCopy};
-use crate::model::TrailArn;
+use crate::model::{AccountId, TrailArn};
+use crate::world::DesiredTrail;
 
 /// One account's plan against the merged policy.
 pub(super) fn account_plan(
@@ -31,39 +33,13 @@ pub(super) fn account_plan(
     key: &Keyed,
 ) -> AccountPlan {
     let mut desired = desired_trail(cfg, t);
-    let verdict = match existing {
-        Some(Existing::Covers { arn, org_id }) => match TrailArn::parse(arn) {
-            Some(a) => {
-                let source_org = org.map(|o| o.id.as_str());
-                let target = trail_delivery(cfg, &t.id, &a, org_id.as_deref(), source_org);
-                check_delivery(policy, &target)
-            }
-            None => delivery_verdict(cfg, policy, org, &t.id, &desired.arn),
-        },
-        _ => delivery_verdict(cfg, policy, org, &t.id, &desired.arn),
-    };
+    let verdict = trail_verdict(cfg, &t.id, org, policy, existing, &desired.arn);
     let delivery = match state {
         Some(AccountState::Observed { delivery, .. }) => Some(delivery),
         _ => None,
     };
-    let setup = cloudwatch::trail_setup(cfg, t);
     let mut status = trail_status(cfg, state, existing, &verdict, policy);
-    let mut cloudwatch_changes = Vec::new();
-    if let (AccountPlanStatus::Changes { .. }, Some(setup), Some(d)) = (&status, &setup, delivery) {
-        match setup {
-            Ok(setup) => {
-                cloudwatch_changes =
-                    cloudwatch::diff_setup(setup, d.trail_group.as_ref(), d.trail_role.as_ref());
-                desired.cloudwatch = Some(cloudwatch::trail_logs(setup, d.trail_role.as_ref()));
-            }
-            Err(message) => {
-                let failure = AccountFailure::LogGroupName {
-                    message: message.clone(),
-                };
-                status = AccountPlanStatus::Unreachable(failure);
-            }
-        }
-    }
+    let cloudwatch = trail_cloudwatch(cfg, t, delivery, &mut status, &mut desired);
     if let AccountPlanStatus::Changes { .. } = status {
         match kms::trail_key(key.plan, &desired.arn, key.org_id) {
             Ok(arn) => {
@@ -98,10 +74,60 @@ pub(super) fn account_plan(
         trail_arn: desired.arn.clone(),
         status,
         second_copy_of,
-        cloudwatch: cloudwatch_changes,
+        cloudwatch,
         flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy, org)),
         foreign_kms_key: foreign_kms_key(cfg, state, existing),
         trail: desired,
+    }
+}
+
+/// Does the policy let the account's trail write: the trail that covers it when one does (as it writes,
+/// perhaps as an organization trail), trailhub's `own` otherwise.
+fn trail_verdict(
+    cfg: &Config,
+    account: &AccountId,
+    org: Option<&Org>,
+    policy: &Value,
+    existing: Option<&Existing>,
+    own: &TrailArn,
+) -> DeliveryVerdict {
+    let covering = match existing {
+        Some(Existing::Covers { arn, org_id }) => TrailArn::parse(arn).map(|a| (a, org_id)),
+        _ => None,
+    };
+    match covering {
+        Some((arn, org_id)) => {
+            let source_org = org.map(|o| o.id.as_str());
+            let target = trail_delivery(cfg, account, &arn, org_id.as_deref(), source_org);
+            check_delivery(policy, &target)
+        }
+        None => delivery_verdict(cfg, policy, org, account, own),
+    }
+}
+
+/// `[cloudwatch]` for a trail that is to change: the log group and role changes (made before the trail's),
+/// and the desired trail then names them. Without a valid log group name the account is blocked instead.
+fn trail_cloudwatch(
+    cfg: &Config,
+    t: &ScopedAccount,
+    delivery: Option<&DeliveryState>,
+    status: &mut AccountPlanStatus,
+    desired: &mut DesiredTrail,
+) -> Vec<SetupChange> {
+    let (AccountPlanStatus::Changes { .. }, Some(setup), Some(d)) =
+        (&status, cloudwatch::trail_setup(cfg, t), delivery)
+    else {
+        return vec![];
+    };
+    match setup {
+        Ok(setup) => {
+            desired.cloudwatch = Some(cloudwatch::trail_logs(&setup, d.trail_role.as_ref()));
+            cloudwatch::diff_setup(&setup, d.trail_group.as_ref(), d.trail_role.as_ref())
+        }
+        Err(message) => {
+            *status = AccountPlanStatus::Unreachable(AccountFailure::LogGroupName { message });
+            vec![]
+        }
     }
 }
 

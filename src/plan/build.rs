@@ -13,32 +13,25 @@ use super::kms::{self, KeyPlan};
 use super::observed::{AccountState, BucketState};
 use super::planned::{AccountPlan, AccountPlanStatus, BucketAction, Plan};
 use super::policy::{Entry, Org, PolicyError};
+use super::prune::Prune;
 use crate::config::{Config, ScopedAccount};
 use crate::model::{AccountId, TrailArn};
 
-/// Plans the run: the bucket, the policy, and each target's trail changes.
+/// Plans the run: the bucket, the policy, and each target's trail changes. `prune`: whose entries the
+/// policies lose (`--prune`).
 pub fn build(
     cfg: &Config,
+    prune: &Prune,
     targets: &[ScopedAccount],
     org: Option<&Org>,
     bucket: &BucketState,
     live_policy: Option<&str>,
     states: &BTreeMap<AccountId, AccountState>,
 ) -> Result<Plan, PolicyError> {
-    let existing: BTreeMap<&AccountId, Existing> = targets
-        .iter()
-        .filter_map(|t| match states.get(&t.id) {
-            Some(AccountState::Observed {
-                trail: None,
-                others,
-                ..
-            }) => Some((&t.id, coverage::existing(cfg, &t.id, others, org))),
-            _ => None,
-        })
-        .collect();
+    let existing = existing_trails(cfg, targets, org, states);
     let entries = planned_entries(cfg, targets, &existing);
     let flow_log_accounts = flow_log_accounts(cfg, targets);
-    let merged = merge_entries(cfg, &entries, &flow_log_accounts, org, live_policy)?;
+    let merged = merge_entries(cfg, prune, &entries, &flow_log_accounts, org, live_policy)?;
     let org_id = org.map(|o| o.id.as_str());
     let key_trails = key_trails(cfg, targets, &existing);
     let scope = in_scope(cfg, &entries, &flow_log_accounts);
@@ -48,7 +41,7 @@ pub fn build(
         &key_trails,
         &flow_log_accounts,
         org_id,
-        cfg.prune.resolve(&scope),
+        prune.resolve(&scope),
     );
     let key_names = key
         .as_ref()
@@ -62,15 +55,8 @@ pub fn build(
     let accounts: Vec<AccountPlan> = targets
         .iter()
         .map(|t| {
-            account_plan(
-                cfg,
-                t,
-                org,
-                &merged.policy,
-                states.get(&t.id),
-                existing.get(&t.id),
-                &keyed,
-            )
+            let (state, existing) = (states.get(&t.id), existing.get(&t.id));
+            account_plan(cfg, t, org, &merged.policy, state, existing, &keyed)
         })
         .collect();
     let settings = plan_settings(cfg, bucket, &keyed, &accounts, states, &merged.policy);
@@ -82,12 +68,7 @@ pub fn build(
             BucketAction::Create
         },
         bucket_guards: bucket.missing(),
-        bucket_unknown: bucket
-            .guards
-            .iter()
-            .filter(|(_, on)| on.is_none())
-            .map(|(g, _)| *g)
-            .collect(),
+        bucket_unknown: bucket.unknown(),
         policy: merged,
         key,
         settings,
@@ -96,7 +77,29 @@ pub fn build(
         flow_log_accounts,
         key_trails,
         org_id: org_id.map(str::to_owned),
+        prune: prune.clone(),
     })
+}
+
+/// What already delivers each account's management events, for the accounts observed without trailhub's
+/// trail: another trail that covers it, or one that logs them elsewhere.
+fn existing_trails<'a>(
+    cfg: &Config,
+    targets: &'a [ScopedAccount],
+    org: Option<&Org>,
+    states: &BTreeMap<AccountId, AccountState>,
+) -> BTreeMap<&'a AccountId, Existing> {
+    targets
+        .iter()
+        .filter_map(|t| match states.get(&t.id) {
+            Some(AccountState::Observed {
+                trail: None,
+                others,
+                ..
+            }) => Some((&t.id, coverage::existing(cfg, &t.id, others, org))),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The trails the key policy lets encrypt: trailhub's, one per target no other trail covers.

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeSet;
 
+use super::cloudwatch;
 use super::policy::{
     Entry, FlowLogAccounts, Merged, Org, PolicyError, PolicyInput, merge, parse_live,
 };
-use super::{cloudwatch, prune};
+use super::prune::{self, Prune};
 use crate::config::{Config, FlowDestination, ScopedAccount};
 use crate::model::{AccountId, TrailArn};
 use crate::world::DesiredTrail;
@@ -60,7 +61,8 @@ pub fn flow_log_accounts(cfg: &Config, targets: &[ScopedAccount]) -> Vec<Account
     accounts
 }
 
-/// The merged policy for these targets over the live policy text (None: the bucket has no policy).
+/// The merged policy for these targets over the live policy text (None: the bucket has no policy), pruning
+/// nothing.
 pub fn desired_policy(
     cfg: &Config,
     targets: &[ScopedAccount],
@@ -68,13 +70,21 @@ pub fn desired_policy(
     live: Option<&str>,
 ) -> Result<Merged, PolicyError> {
     let flow_logs = flow_log_accounts(cfg, targets);
-    merge_entries(cfg, &entries(cfg, targets), &flow_logs, org, live)
+    merge_entries(
+        cfg,
+        &Prune::Off,
+        &entries(cfg, targets),
+        &flow_logs,
+        org,
+        live,
+    )
 }
 
 /// The merged policy for these trails and flow-log accounts over the live policy text (None: the bucket has
-/// no policy).
+/// no policy), with `prune`'s entries taken out of the live policy first.
 pub fn merge_entries(
     cfg: &Config,
+    prune: &Prune,
     entries: &[Entry],
     flow_log_accounts: &[AccountId],
     org: Option<&Org>,
@@ -83,7 +93,7 @@ pub fn merge_entries(
     let mut live = live.map(parse_live).transpose()?;
     let mut pruned = Vec::new();
     let scope = in_scope(cfg, entries, flow_log_accounts);
-    if let (Some(gone), Some(l)) = (cfg.prune.resolve(&scope), &live) {
+    if let (Some(gone), Some(l)) = (prune.resolve(&scope), &live) {
         let (kept, removed) = prune::prune(l, gone);
         live = Some(kept);
         pruned = removed;

@@ -57,6 +57,7 @@ pub struct BucketState {
 }
 
 impl BucketState {
+    /// The guards to turn on: every one for a bucket that does not exist, those found off otherwise.
     pub fn missing(&self) -> Vec<Guard> {
         if !self.exists {
             return Guard::ALL.to_vec();
@@ -64,6 +65,15 @@ impl BucketState {
         self.guards
             .iter()
             .filter(|(_, on)| *on == Some(false))
+            .map(|(g, _)| *g)
+            .collect()
+    }
+
+    /// The guards whose state could not be read (left as they are).
+    pub fn unknown(&self) -> Vec<Guard> {
+        self.guards
+            .iter()
+            .filter(|(_, on)| on.is_none())
             .map(|(g, _)| *g)
             .collect()
     }

@@ -80,8 +80,8 @@ pub fn offboard_plan(
     state: &OffboardState,
 ) -> Result<OffboardPlan, OffboardError> {
     let (trail, trails_left) = split_trails(cfg, trail_name, state.trails);
-    let pruning = pruning(cfg, account);
-    let merged = merge_entries(&pruning, &[], &[], state.org, state.bucket_policy)?;
+    let prune = Prune::Account(account.clone());
+    let merged = merge_entries(cfg, &prune, &[], &[], state.org, state.bucket_policy)?;
     let arn = TrailArn::new(&cfg.central.region, account, trail_name);
     let verdict = delivery_verdict(cfg, &merged.policy, state.org, account, &arn);
     let still_allowed = verdict.allowed().then(|| merged.form.name());
@@ -99,13 +99,6 @@ pub fn offboard_plan(
                 .as_ref()
                 .is_some_and(|f| f.destinations.contains(&FlowDestination::Cloudwatch)),
     })
-}
-
-/// The config with only this account's entries pruned.
-pub fn pruning(cfg: &Config, account: &AccountId) -> Config {
-    let mut c = cfg.clone();
-    c.prune = Prune::Account(account.clone());
-    c
 }
 
 /// trailhub's trail (its name, delivering to the central bucket, homed in the central region, not an

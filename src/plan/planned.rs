@@ -9,6 +9,7 @@ use super::failure::AccountFailure;
 use super::flow_logs::FlowLogChange;
 use super::kms::KeyPlan;
 use super::policy::{Entry, Merged};
+use super::prune::Prune;
 use super::trails::TrailChange;
 use crate::model::{AccountId, TrailArn};
 use crate::world::{DesiredTrail, Guard};
@@ -151,6 +152,9 @@ pub struct Plan {
     /// The organization's ID, with `source = "organizations"`.
     #[serde(skip)]
     pub org_id: Option<String>,
+    /// Whose entries the policies lose (`--prune`), as planned: apply's writers merge with the same.
+    #[serde(skip)]
+    pub prune: Prune,
 }
 
 impl Plan {

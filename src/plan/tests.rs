@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::prune::Prune;
 use super::trails::TrailChange;
 use super::*;
 use crate::config::{Config, ScopedAccount};
@@ -47,12 +48,22 @@ fn a_half_made_bucket_is_hardened_and_unknown_guards_are_left_alone() {
             (Guard::DefaultEncryption, None),
         ],
     };
-    let p = build(&cfg, &targets, None, &bucket, None, &BTreeMap::new()).unwrap();
+    let p = build(
+        &cfg,
+        &Prune::Off,
+        &targets,
+        None,
+        &bucket,
+        None,
+        &BTreeMap::new(),
+    )
+    .unwrap();
     assert_eq!(p.bucket_action, BucketAction::Exists);
     assert_eq!(p.bucket_guards, [Guard::Versioning]);
     assert!(p.has_changes());
     let new = build(
         &cfg,
+        &Prune::Off,
         &targets,
         None,
         &BucketState::default(),
@@ -88,7 +99,16 @@ fn planning_from_scratch_then_again_is_a_no_op() {
             )
         })
         .collect();
-    let p = build(&cfg, &targets, None, &BucketState::default(), None, &states).unwrap();
+    let p = build(
+        &cfg,
+        &Prune::Off,
+        &targets,
+        None,
+        &BucketState::default(),
+        None,
+        &states,
+    )
+    .unwrap();
     assert_eq!(p.bucket_action, BucketAction::Create);
     assert!(
         p.accounts
@@ -129,6 +149,7 @@ fn planning_from_scratch_then_again_is_a_no_op() {
         .collect();
     let again = build(
         &cfg,
+        &Prune::Off,
         &targets,
         None,
         &existing(),
@@ -158,7 +179,16 @@ fn a_foreign_deny_blocks_only_its_account() {
             )
         })
         .collect();
-    let p = build(&cfg, &targets, None, &existing(), Some(live), &states).unwrap();
+    let p = build(
+        &cfg,
+        &Prune::Off,
+        &targets,
+        None,
+        &existing(),
+        Some(live),
+        &states,
+    )
+    .unwrap();
     let dev = p
         .accounts
         .iter()
@@ -217,6 +247,7 @@ fn every_trail_is_allowed_at_scale() {
         });
         let p = build(
             &cfg,
+            &Prune::Off,
             &targets,
             org.as_ref(),
             &existing(),
@@ -269,7 +300,16 @@ fn flow_logs_are_planned_once_the_policy_allows_them() {
     let mut targets: Vec<ScopedAccount> = cfg.central_target().into_iter().collect();
     targets.extend(cfg.static_targets());
     let states = observed(&targets);
-    let p = build(&cfg, &targets, None, &existing(), None, &states).unwrap();
+    let p = build(
+        &cfg,
+        &Prune::Off,
+        &targets,
+        None,
+        &existing(),
+        None,
+        &states,
+    )
+    .unwrap();
     assert_eq!(p.flow_log_accounts.len(), 3);
     for a in &p.accounts {
         assert!(
@@ -280,7 +320,16 @@ fn flow_logs_are_planned_once_the_policy_allows_them() {
         );
     }
     let deny = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoDevFlowLogs","Effect":"Deny","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/222222222222/*"}]}"#;
-    let p = build(&cfg, &targets, None, &existing(), Some(deny), &states).unwrap();
+    let p = build(
+        &cfg,
+        &Prune::Off,
+        &targets,
+        None,
+        &existing(),
+        Some(deny),
+        &states,
+    )
+    .unwrap();
     for a in &p.accounts {
         let blocked = matches!(&a.flow_logs, Some(FlowLogsPlan::Blocked { failure: AccountFailure::FlowLogsDenied { message } }) if message.contains("NoDevFlowLogs"));
         assert_eq!(
@@ -293,7 +342,16 @@ fn flow_logs_are_planned_once_the_policy_allows_them() {
     // without the s3 destination, no delivery.logs statement
     let cw = CFG.to_owned() + "[flow_logs]\ndestinations = [\"cloudwatch\"]\n";
     let cfg = Config::parse(Path::new("a.toml"), &cw).unwrap();
-    let p = build(&cfg, &targets, None, &existing(), None, &states).unwrap();
+    let p = build(
+        &cfg,
+        &Prune::Off,
+        &targets,
+        None,
+        &existing(),
+        None,
+        &states,
+    )
+    .unwrap();
     assert!(p.flow_log_accounts.is_empty());
     assert!(p.policy.log_delivery.is_none());
 }
@@ -341,6 +399,7 @@ fn every_trail_and_flow_log_is_allowed_at_scale() {
         });
         let p = build(
             &cfg,
+            &Prune::Off,
             &targets,
             org.as_ref(),
             &existing(),

@@ -14,8 +14,7 @@ use super::planned::{AccountPlan, AccountPlanStatus, FlowLogsPlan};
 use super::policy::Org;
 use super::trails::diff_trail;
 use super::verdict::{
-    DELIVERY_LOGS, delivery_verdict, denial_message, denial_message_for, flow_logs_verdict,
-    trail_delivery,
+    DELIVERY_LOGS, delivery_verdict, denial, denial_for, flow_logs_verdict, trail_delivery,
 };
 use super::{flow_logs, kms};
 use crate::config::{Config, FlowDestination, ScopedAccount, SecondCopy};
@@ -168,7 +167,7 @@ fn trail_status(
     let refuse = cfg.members.second_copy == SecondCopy::Refuse;
     match (state, existing) {
         _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
-            message: denial_message(policy, verdict),
+            denial: denial(policy, verdict),
         },
         (None, _) => AccountPlanStatus::Unreachable(AccountFailure::NotObserved),
         (Some(AccountState::Failed(f)), _) => AccountPlanStatus::Unreachable(f.clone()),
@@ -199,8 +198,8 @@ fn flow_logs_plan(
     if fl.destinations.contains(&FlowDestination::S3) {
         let verdict = flow_logs_verdict(cfg, policy, org, &t.id);
         if !verdict.allowed() {
-            let message = denial_message_for(policy, &verdict, DELIVERY_LOGS);
-            let failure = AccountFailure::FlowLogsDenied { message };
+            let denial = denial_for(policy, &verdict, DELIVERY_LOGS);
+            let failure = AccountFailure::FlowLogsDenied { denial };
             return Some(FlowLogsPlan::Blocked { failure });
         }
     }

@@ -11,6 +11,7 @@ use super::kms::KeyPlan;
 use super::policy::{Entry, Merged};
 use super::prune::Prune;
 use super::trails::TrailChange;
+use super::verdict::Denial;
 use crate::model::{AccountId, TrailArn};
 use crate::world::{DesiredTrail, Guard};
 
@@ -53,7 +54,10 @@ pub enum AccountPlanStatus {
     /// used): CloudTrail would refuse the key, so trailhub does not point the trail at it.
     KeyDenies { message: String },
     /// The merged policy would not let this trail write (an explicit Deny written by someone else, say).
-    PolicyDenies { message: String },
+    PolicyDenies {
+        #[serde(rename = "message")]
+        denial: Denial,
+    },
     /// Another trail already covers the account (see
     /// [`Existing::Covers`](super::coverage::Existing::Covers)): trailhub creates no trail.
     Covered { by: String },

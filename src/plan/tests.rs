@@ -195,7 +195,7 @@ fn a_foreign_deny_blocks_only_its_account() {
         .find(|a| a.id.as_str() == "222222222222")
         .unwrap();
     assert!(
-        matches!(&dev.status, AccountPlanStatus::PolicyDenies { message } if message.contains("NoDev"))
+        matches!(&dev.status, AccountPlanStatus::PolicyDenies { denial } if denial.to_string().contains("NoDev"))
     );
     assert_eq!(
         p.accounts
@@ -331,7 +331,7 @@ fn flow_logs_are_planned_once_the_policy_allows_them() {
     )
     .unwrap();
     for a in &p.accounts {
-        let blocked = matches!(&a.flow_logs, Some(FlowLogsPlan::Blocked { failure: AccountFailure::FlowLogsDenied { message } }) if message.contains("NoDevFlowLogs"));
+        let blocked = matches!(&a.flow_logs, Some(FlowLogsPlan::Blocked { failure: AccountFailure::FlowLogsDenied { denial } }) if denial.to_string().contains("NoDevFlowLogs"));
         assert_eq!(
             blocked,
             a.id.as_str() == "222222222222",

@@ -93,39 +93,69 @@ pub fn flow_logs_verdict(
 /// The service that delivers flow logs (and other vended logs) to S3.
 pub const DELIVERY_LOGS: &str = policy::LOG_DELIVERY;
 
-/// Why a CloudTrail delivery verdict is not allowed, in words.
-pub fn denial_message(policy: &Value, v: &DeliveryVerdict) -> String {
-    denial_message_for(policy, v, policy::CLOUDTRAIL)
+/// Why a delivery verdict is not allowed, as values: `output` writes the words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// In order: each refused request (the ACL check, then the write), then the statements not judged.
+    pub reasons: Vec<DenialReason>,
 }
 
-/// Why `service`'s delivery verdict is not allowed, in words.
-pub fn denial_message_for(policy: &Value, v: &DeliveryVerdict, service: &str) -> String {
-    let mut parts = Vec::new();
+/// One reason of a [`Denial`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DenialReason {
+    /// This statement (its Sid, if any) denies the request.
+    DeniedBy {
+        request: DeliveryRequest,
+        sid: Option<String>,
+    },
+    /// No statement allows the request.
+    NotAllowed { request: DeliveryRequest },
+    /// An Allow statement for the service has a condition operator trailhub does not evaluate, so it counts
+    /// as allowing nothing (said only when some request is allowed by nothing).
+    Unjudged {
+        sid: Option<String>,
+        operator: String,
+    },
+}
+
+/// The two requests a delivery makes of the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryRequest {
+    /// `s3:GetBucketAcl` on the bucket.
+    AclCheck,
+    /// `s3:PutObject` on its AWSLogs prefix.
+    Write,
+}
+
+/// Why a CloudTrail delivery verdict is not allowed.
+pub fn denial(policy: &Value, v: &DeliveryVerdict) -> Denial {
+    denial_for(policy, v, policy::CLOUDTRAIL)
+}
+
+/// Why `service`'s delivery verdict is not allowed.
+pub fn denial_for(policy: &Value, v: &DeliveryVerdict, service: &str) -> Denial {
+    let mut reasons = Vec::new();
     let mut implicit = false;
-    for (what, d) in [
-        ("s3:GetBucketAcl on the bucket", &v.acl_check),
-        ("s3:PutObject on its AWSLogs prefix", &v.write),
+    for (request, d) in [
+        (DeliveryRequest::AclCheck, &v.acl_check),
+        (DeliveryRequest::Write, &v.write),
     ] {
         match d {
             evaluate::Decision::Allow { .. } => {}
-            evaluate::Decision::ExplicitDeny { sid } => parts.push(format!(
-                "{what} is denied by statement {}",
-                sid.as_deref().unwrap_or("(no Sid)")
-            )),
+            evaluate::Decision::ExplicitDeny { sid } => {
+                let sid = sid.clone();
+                reasons.push(DenialReason::DeniedBy { request, sid });
+            }
             evaluate::Decision::ImplicitDeny => {
                 implicit = true;
-                parts.push(format!("no statement allows {what}"));
+                reasons.push(DenialReason::NotAllowed { request });
             }
         }
     }
     if implicit {
-        for (sid, op) in evaluate::unjudged_operators(policy, service) {
-            parts.push(format!(
-                "statement {} has condition operator {op}, which trailhub does not evaluate, so it \
-                 counts as allowing nothing",
-                sid.as_deref().unwrap_or("(no Sid)")
-            ));
+        for (sid, operator) in evaluate::unjudged_operators(policy, service) {
+            reasons.push(DenialReason::Unjudged { sid, operator });
         }
     }
-    parts.join("; ")
+    Denial { reasons }
 }

@@ -169,3 +169,45 @@ impl Serialize for LeftReason {
         s.collect_str(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words are the ones the planner wrote before it returned a `LeftReason`.
+    #[test]
+    fn each_reason_in_its_words() {
+        let bucket = "sec-log".to_owned();
+        for (reason, words) in [
+            (
+                LeftReason::OrganizationTrail,
+                "an organization trail: the management account's",
+            ),
+            (
+                LeftReason::OtherNameToBucket {
+                    ours: "DEV-CT".into(),
+                    bucket: bucket.clone(),
+                },
+                "not trailhub's name (DEV-CT); it delivers to sec-log, which will no longer let it write: delete it yourself if it should go",
+            ),
+            (LeftReason::NotOurs, "not trailhub's"),
+            (
+                LeftReason::OtherBucket {
+                    to: None,
+                    bucket: bucket.clone(),
+                },
+                "trailhub's name, but it delivers to no bucket, not sec-log",
+            ),
+            (
+                LeftReason::OtherBucket {
+                    to: Some("other".into()),
+                    bucket,
+                },
+                "trailhub's name, but it delivers to other, not sec-log",
+            ),
+        ] {
+            assert_eq!(reason.to_string(), words);
+            assert_eq!(serde_json::to_value(&reason).unwrap(), words);
+        }
+    }
+}

@@ -22,6 +22,7 @@ use trailhub::config::{Config, KmsKey, ScopedAccount, Source};
 use trailhub::model::AccountId;
 use trailhub::plan::kms::{KeyPlan, KeyState};
 use trailhub::plan::policy::{Org, PolicyError};
+use trailhub::plan::prune::Prune;
 use trailhub::plan::{AccountState, BucketState, Plan, build, desired_policy, desired_trail};
 
 const RUNS: usize = 15;
@@ -181,6 +182,7 @@ impl Inputs {
     fn plan(&self) -> Result<Plan, PolicyError> {
         build(
             &self.cfg,
+            &Prune::Off,
             &self.targets,
             self.org.as_ref(),
             &self.bucket,

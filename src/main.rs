@@ -56,6 +56,39 @@ fn init_logs(verbose: u8, bar: Option<Arc<Bar>>) {
     tracing_subscriber::registry().with(layer).init();
 }
 
+/// Watches for Ctrl-C (within the runtime). A read-only command aborts on the first; one that writes sets
+/// `interrupt` (finishing what is in flight), says so above the bar, and aborts on the second. The
+/// receiver hears of the abort.
+fn watch_ctrl_c(
+    read_only: bool,
+    interrupt: Interrupt,
+    bar: Option<Arc<Bar>>,
+) -> tokio::sync::oneshot::Receiver<()> {
+    let (abort_tx, abort_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            if read_only {
+                let _ = abort_tx.send(());
+                return;
+            }
+            interrupt.trigger();
+            let say = || {
+                eprintln!(
+                    "\ninterrupted: finishing the accounts in flight, starting no new one (Ctrl-C again aborts at once)"
+                )
+            };
+            match &bar {
+                Some(bar) => bar.suspend(say),
+                None => say(),
+            }
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = abort_tx.send(());
+            }
+        }
+    });
+    abort_rx
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let bar = progress_bar(cli.global.no_progress);
@@ -84,26 +117,7 @@ fn main() -> ExitCode {
     // the others end at once
     let read_only = !matches!(cli.command, Command::Apply(_) | Command::RestorePolicy(_));
     let code = runtime.block_on(async {
-        let (abort_tx, abort_rx) = tokio::sync::oneshot::channel::<()>();
-        let first = interrupt.clone();
-        let bar_on_interrupt = bar.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                if read_only {
-                    let _ = abort_tx.send(());
-                    return;
-                }
-                first.trigger();
-                let say = || eprintln!("\ninterrupted: finishing the accounts in flight, starting no new one (Ctrl-C again aborts at once)");
-                match &bar_on_interrupt {
-                    Some(bar) => bar.suspend(say),
-                    None => say(),
-                }
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    let _ = abort_tx.send(());
-                }
-            }
-        });
+        let abort_rx = watch_ctrl_c(read_only, interrupt.clone(), bar.clone());
         let mut stdout = std::io::stdout().lock();
         let progress = bar.clone().map(|b| SharedProgress::new(b));
         let mut terminal = Terminal::with_progress(progress.unwrap_or_default());

@@ -16,9 +16,7 @@ use crate::config::{Config, ScopedAccount};
 use crate::plan::evaluate::DeliveryVerdict;
 use crate::plan::policy::Org;
 use crate::plan::trails::TrailChange;
-use crate::plan::{
-    AccountFailure, AccountPlan, AccountPlanStatus, delivery_verdict, denial_message,
-};
+use crate::plan::{AccountFailure, AccountPlan, AccountPlanStatus, delivery_verdict, denial};
 
 /// What every account's work shares: the central client, the run's config and options, the policy in force
 /// after the write, and the permits that bound the calls under way.
@@ -159,14 +157,14 @@ fn decide<'p, 'm, M>(
             to: to.clone(),
         }),
         (AccountPlanStatus::Unreachable(f), _) => failed(f.clone()),
-        (AccountPlanStatus::PolicyDenies { message }, _) => failed(AccountFailure::PolicyDenies {
-            message: message.clone(),
+        (AccountPlanStatus::PolicyDenies { denial }, _) => failed(AccountFailure::PolicyDenies {
+            denial: denial.clone(),
         }),
         (AccountPlanStatus::KeyDenies { message }, _) => failed(AccountFailure::KeyDenies {
             message: message.clone(),
         }),
         _ if !verdict.allowed() => failed(AccountFailure::PolicyDenies {
-            message: denial_message(in_force, verdict),
+            denial: denial(in_force, verdict),
         }),
         (AccountPlanStatus::Changes { changes }, _)
             if changes.is_empty() && planned.cloudwatch.is_empty() =>

@@ -12,9 +12,7 @@ use super::setup::{Made, apply_setup};
 use crate::aws::{AwsError, Central, DesiredFlowLog, Network, emulator};
 use crate::config::{Access, FlowDestination, ScopedAccount};
 use crate::plan::flow_logs::FlowLogChange;
-use crate::plan::{
-    AccountFailure, DELIVERY_LOGS, FlowLogsPlan, denial_message_for, flow_logs_verdict,
-};
+use crate::plan::{AccountFailure, DELIVERY_LOGS, FlowLogsPlan, denial_for, flow_logs_verdict};
 
 /// Retries of a flow log to the bucket that delivery.logs may not write to yet (a policy just written, or
 /// one AWS replaced for a moment by the bucket owner's trap), the delay doubled each time.
@@ -111,7 +109,7 @@ impl<C: Central> FlowRun<'_, '_, C> {
         // with the organization, as the plan judged it: the organization form names aws:SourceOrgID
         let verdict = flow_logs_verdict(cfg, policy, self.shared.org, &self.target.id);
         (!verdict.allowed()).then(|| AccountFailure::FlowLogsDenied {
-            message: denial_message_for(policy, &verdict, DELIVERY_LOGS),
+            denial: denial_for(policy, &verdict, DELIVERY_LOGS),
         })
     }
 

@@ -52,7 +52,7 @@ pub(crate) async fn write_key<C: Central>(
         trails: &plan.key_trails,
         flow_log_accounts: &plan.flow_log_accounts,
         org_id: plan.org_id.as_deref(),
-        prune: cfg.prune.resolve(&scope),
+        prune: plan.prune.resolve(&scope),
     };
     match &plan.key {
         None | Some(KeyPlan::Blocked { .. }) => Ok(None),

@@ -417,7 +417,7 @@ async fn prune_removes_the_entries_of_accounts_no_longer_in_scope() {
     );
     run(&aws, &config(3, "create"), dir.path()).await;
     let gone = "200000000002";
-    let mut fewer = config(2, "create");
+    let fewer = config(2, "create");
     let (p, _) = run(&aws, &fewer, dir.path()).await;
     assert!(p.policy.pruned.is_empty());
     let kept = aws.world().buckets["sec-log"].clone().unwrap();
@@ -426,11 +426,11 @@ async fn prune_removes_the_entries_of_accounts_no_longer_in_scope() {
         "without --prune the entries are kept"
     );
 
-    fewer.prune = crate::plan::prune::Prune::OutOfScope(Default::default());
     let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::observe_and_plan(
+    let (scope, p, obs) = crate::commands::observe_and_plan_pruning(
         &aws,
         &fewer,
+        &crate::plan::prune::Prune::from_flag(true),
         4,
         &opts.interrupt,
         &crate::progress::Silent,

@@ -37,6 +37,7 @@ use crate::config::Config;
 use crate::discover::{Observation, Scope};
 use crate::interrupt::Interrupt;
 use crate::plan::policy::PolicyError;
+use crate::plan::prune::Prune;
 use crate::plan::{BucketAction, Plan};
 use crate::progress::SharedProgress;
 use account::{Shared, run_account};
@@ -61,6 +62,9 @@ pub struct ApplyOptions {
     pub intervals: Intervals,
     /// Told of each account as its outcome is known; silent unless the command gives one that shows.
     pub progress: SharedProgress,
+    /// `--prune`: the plan takes the entries of accounts out of scope out of the policies (the writers then
+    /// merge as planned, with [`Plan::prune`]).
+    pub prune: Prune,
 }
 
 impl ApplyOptions {
@@ -74,6 +78,7 @@ impl ApplyOptions {
             mutation_interval: Duration::from_secs(1),
             intervals: Intervals::default(),
             progress: SharedProgress::default(),
+            prune: Prune::Off,
         }
     }
 }
@@ -131,6 +136,7 @@ pub async fn apply<C: Central>(
     let (policy, in_force) = write_policy(
         central,
         cfg,
+        &plan.prune,
         &plan.entries,
         &plan.flow_log_accounts,
         org,
@@ -245,6 +251,7 @@ async fn recheck_policy<C: Central>(
     let (again, _) = write_policy(
         central,
         cfg,
+        &plan.prune,
         &plan.entries,
         &plan.flow_log_accounts,
         org,
@@ -749,7 +756,7 @@ mod tests {
                 .collect();
         }
         let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{name}-CT\"\n";
-        let mut cfg = Config::parse(Path::new("t.toml"), text).unwrap();
+        let cfg = Config::parse(Path::new("t.toml"), text).unwrap();
         assert_eq!(run(&aws, &cfg, &opts(dir.path())).await.exit_code(), 0);
         // one account is renamed to a name that makes no trail name; the other leaves the organization
         {
@@ -757,10 +764,10 @@ mod tests {
             w.org_accounts[0].name = "日本".into();
             w.org_accounts.pop();
         }
-        cfg.prune = crate::plan::prune::Prune::OutOfScope(Default::default());
-        let (scope, plan, _) = crate::commands::observe_and_plan(
+        let (scope, plan, _) = crate::commands::observe_and_plan_pruning(
             &aws,
             &cfg,
+            &Prune::from_flag(true),
             2,
             &Interrupt::default(),
             &crate::progress::Silent,

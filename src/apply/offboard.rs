@@ -11,8 +11,9 @@ use super::key_write::merge_into;
 use super::{ApplyError, KeyOutcome, PolicyOutcome, write_policy};
 use crate::aws::{Central, ErrorKind, KeyInfo, Member, Network};
 use crate::config::Config;
-use crate::plan::offboard::{OffboardPlan, key_input, pruning};
+use crate::plan::offboard::{OffboardPlan, key_input};
 use crate::plan::policy::Org;
+use crate::plan::prune::Prune;
 
 /// What offboard did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -70,8 +71,9 @@ async fn steps<C: Central>(
     }
     let account = &plan.account;
     if !plan.bucket_entries.is_empty() {
-        let cfg = pruning(cfg, account);
-        let (outcome, _) = write_policy(central, &cfg, &[], &[], to.org, to.backup_dir).await?;
+        let prune = Prune::Account(account.clone());
+        let (outcome, _) =
+            write_policy(central, cfg, &prune, &[], &[], to.org, to.backup_dir).await?;
         done.policy = Some(outcome);
     }
     if let (Some(key), false) = (to.key, plan.key_entries.is_empty()) {

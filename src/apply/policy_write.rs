@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::model::AccountId;
 use crate::plan::merge_entries;
 use crate::plan::policy::{Entry, Org, parse_live, restore_lost};
+use crate::plan::prune::Prune;
 
 /// Writes before giving up on a policy that another writer keeps changing.
 const MAX_POLICY_WRITES: usize = 5;
@@ -23,6 +24,7 @@ const MAX_POLICY_WRITES: usize = 5;
 pub(crate) async fn write_policy<C: Central>(
     central: &C,
     cfg: &Config,
+    prune: &Prune,
     entries: &[Entry],
     flow_log_accounts: &[AccountId],
     org: Option<&Org>,
@@ -32,7 +34,7 @@ pub(crate) async fn write_policy<C: Central>(
     let mut outcome = PolicyOutcome::default();
     let mut live = central.get_bucket_policy(bucket).await?;
     for _ in 0..MAX_POLICY_WRITES {
-        let merged = merge_entries(cfg, entries, flow_log_accounts, org, live.as_deref())?;
+        let merged = merge_entries(cfg, prune, entries, flow_log_accounts, org, live.as_deref())?;
         outcome.size = merged.size;
         if !merged.changed {
             return Ok((outcome, merged.policy));
@@ -192,7 +194,7 @@ destinations = ["s3"]
         let (aws, cfg, entries, _) = setup();
         // a policy that does not yet let delivery.logs write the central account's flow logs, so that the
         // fake's CreateFlowLogs by the bucket's owner attaches AWS's policy in its place
-        let (_, wrote) = write_policy(&aws, &cfg, &entries, &[], None, dir.path())
+        let (_, wrote) = write_policy(&aws, &cfg, &Prune::Off, &entries, &[], None, dir.path())
             .await
             .unwrap();
         owner_creates_a_flow_log(&aws, &cfg, true).await;
@@ -248,7 +250,7 @@ destinations = ["s3"]
     async fn a_policy_that_lost_nothing_is_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         let (aws, cfg, entries, flow) = setup();
-        let (_, wrote) = write_policy(&aws, &cfg, &entries, &flow, None, dir.path())
+        let (_, wrote) = write_policy(&aws, &cfg, &Prune::Off, &entries, &flow, None, dir.path())
             .await
             .unwrap();
         owner_creates_a_flow_log(&aws, &cfg, false).await;

@@ -15,9 +15,7 @@ use crate::config::{Config, ScopedAccount};
 use crate::model::{AccountId, TrailArn};
 use crate::plan::evaluate::check_delivery;
 use crate::plan::policy::Org;
-use crate::plan::{
-    AccountFailure, DeliveryState, delivery_verdict, denial_message, trail_delivery,
-};
+use crate::plan::{AccountFailure, DeliveryState, delivery_verdict, denial, trail_delivery};
 use crate::plan::{layout, selectors};
 
 /// What the audit judges against: where logs must go and the policy in force.
@@ -376,7 +374,7 @@ fn policy_denial(j: &Judge, account: &AccountId, c: &Candidate) -> Option<String
     if verdict.allowed() {
         return None;
     }
-    let why = denial_message(j.policy, &verdict);
+    let why = denial(j.policy, &verdict);
     Some(match j.policy_note {
         Some(note) => format!("{note}: trail {} cannot deliver ({why})", c.trail.arn),
         None => format!(

@@ -9,9 +9,7 @@
 use crate::aws::{DesiredFlowLog, FlowLogDestination, ObservedFlowLog, TrailLogs, TrailStatus};
 use crate::config::{FlowDestination, ScopedAccount};
 use crate::plan::cloudwatch::{self, LogsSetup};
-use crate::plan::{
-    DELIVERY_LOGS, DeliveryState, denial_message_for, flow_logs, flow_logs_verdict, layout,
-};
+use crate::plan::{DELIVERY_LOGS, DeliveryState, denial_for, flow_logs, flow_logs_verdict, layout};
 
 use super::judge::{Candidate, Judge};
 use super::{Code, Problem, age};
@@ -314,7 +312,7 @@ fn denied(j: &Judge, target: &ScopedAccount) -> Option<Problem> {
         c.bucket,
         layout::log_prefix(prefix, None, target.id.as_str(), "vpcflowlogs")
     );
-    let why = denial_message_for(j.policy, &verdict, DELIVERY_LOGS);
+    let why = denial_for(j.policy, &verdict, DELIVERY_LOGS);
     let msg = match j.policy_note {
         Some(note) => {
             format!("{note}: {DELIVERY_LOGS} cannot write the flow logs under {folder} ({why})")

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::observe_and_plan;
+use super::observe_and_plan_pruning;
 use super::plan::PlanReport;
 use crate::apply::{ApplyOptions, ApplyRun, apply};
 use crate::aws::Central;
@@ -55,8 +55,10 @@ pub async fn run<C: Central>(
     review: &mut dyn FnMut(&PlanReport) -> Result<bool>,
 ) -> Result<ApplyReport> {
     let progress = &*opts.progress;
+    let (concurrency, interrupt) = (opts.concurrency, &opts.interrupt);
     let (scope, plan, observations) =
-        observe_and_plan(central, cfg, opts.concurrency, &opts.interrupt, progress).await?;
+        observe_and_plan_pruning(central, cfg, &opts.prune, concurrency, interrupt, progress)
+            .await?;
     let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked) && !plan.bucket_blocked();
     if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
         let vpcs = cfg.flow_logs.as_ref().map(|_| {
@@ -80,8 +82,6 @@ pub async fn run<C: Central>(
         return Ok(ApplyReport::NotApplied);
     }
     progress.start(Phase::Applying, planned.plan.accounts.len());
-    // the same config the plan was made with
-    let cfg = &super::config_for(cfg, &scope);
     let report = apply(central, cfg, &scope, &planned.plan, observations, opts).await;
     progress.finish();
     let report = report?;

@@ -62,14 +62,6 @@ pub async fn execute(
     }
     output::check_format(command, global.format).map_err(Usage)?;
     let mut cfg = Config::load(&global.config)?;
-    let pruning = match command {
-        Command::Plan(a) => a.prune,
-        Command::Apply(a) => a.prune,
-        _ => false,
-    };
-    if pruning {
-        cfg.prune = Prune::OutOfScope(Default::default());
-    }
     if let Some(r) = &global.region {
         cfg.central.region = r
             .parse::<Region>()
@@ -117,14 +109,15 @@ pub async fn run<C: Central>(
             output::print(out, console, format, &merged)?;
             Ok(0)
         }
-        Command::Plan(_) => {
-            let report = plan::run(central, cfg, concurrency, &interrupt, &*progress).await?;
+        Command::Plan(args) => {
+            let report = plan::run(central, cfg, args, concurrency, &interrupt, &*progress).await?;
             output::print(out, console, format, &report)?;
             Ok(report.exit_code())
         }
         Command::Apply(args) => {
             let mut opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
             opts.progress = progress;
+            opts.prune = Prune::from_flag(args.prune);
             let outcome = apply::run(central, cfg, args.yes, &opts, &mut |planned| {
                 output::print(out, console, format, planned)?;
                 ask(out, console, "Apply these changes?")
@@ -335,10 +328,24 @@ async fn read_bucket<C: Central>(
 
 /// The scope, every account observed (overlapping the listing of the organization), the bucket read
 /// alongside, and the plan, telling `progress` of each account found and observed (the observing phase;
-/// [`crate::progress::Silent`] for tests and benchmarks).
+/// [`crate::progress::Silent`] for tests and benchmarks). Without `--prune`.
 pub async fn observe_and_plan<C: Central>(
     central: &C,
     cfg: &Config,
+    concurrency: usize,
+    interrupt: &Interrupt,
+    progress: &dyn Progress,
+) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
+    observe_and_plan_pruning(central, cfg, &Prune::Off, concurrency, interrupt, progress).await
+}
+
+/// [`observe_and_plan`], with `prune`'s entries taken out of the policies. `--prune` keeps the entries of
+/// the accounts in scope that cannot be worked on (a name that makes no trail name), whose trail, made
+/// before, may still write.
+pub async fn observe_and_plan_pruning<C: Central>(
+    central: &C,
+    cfg: &Config,
+    prune: &Prune,
     concurrency: usize,
     interrupt: &Interrupt,
     progress: &dyn Progress,
@@ -354,13 +361,14 @@ pub async fn observe_and_plan<C: Central>(
     )?;
     check_scope(&scope)?;
     let (bucket, live) = bucket?;
-    let cfg = &config_for(cfg, &scope);
+    let prune = prune.keeping(scope.rejected.iter().map(|r| r.id.clone()));
     let states = observations
         .iter()
         .map(|o| (o.target.id.clone(), o.state.clone()))
         .collect();
     let plan = crate::plan::build(
         cfg,
+        &prune,
         &scope.targets,
         scope.org.as_ref(),
         &bucket,
@@ -368,16 +376,6 @@ pub async fn observe_and_plan<C: Central>(
         &states,
     )?;
     Ok((scope, plan, observations))
-}
-
-/// The config for this scope: `--prune` keeps the entries of the accounts in scope that cannot be worked
-/// on (a name that makes no trail name), whose trail, made before, may still write.
-pub fn config_for(cfg: &Config, scope: &Scope) -> Config {
-    let mut c = cfg.clone();
-    c.prune = cfg
-        .prune
-        .keeping(scope.rejected.iter().map(|r| r.id.clone()));
-    c
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 
 use anyhow::Result;
 
-use super::observe_and_plan;
+use super::observe_and_plan_pruning;
 use crate::aws::Central;
+use crate::cli::PlanArgs;
 use crate::config::Config;
 use crate::discover::Rejected;
 use crate::interrupt::Interrupt;
+use crate::plan::prune::Prune;
 use crate::plan::{AccountPlan, Plan};
 use crate::progress::Progress;
 
@@ -28,14 +30,19 @@ impl PlanReport {
     }
 }
 
+/// Observes every account and the bucket, then plans; with `--prune`, taking out of the policies the
+/// entries of accounts no longer in scope.
 pub async fn run<C: Central>(
     central: &C,
     cfg: &Config,
+    args: &PlanArgs,
     concurrency: usize,
     interrupt: &Interrupt,
     progress: &dyn Progress,
 ) -> Result<PlanReport> {
-    let (scope, plan, _) = observe_and_plan(central, cfg, concurrency, interrupt, progress).await?;
+    let prune = &Prune::from_flag(args.prune);
+    let (scope, plan, _) =
+        observe_and_plan_pruning(central, cfg, prune, concurrency, interrupt, progress).await?;
     Ok(PlanReport {
         plan,
         rejected: scope.rejected,

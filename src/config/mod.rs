@@ -153,8 +153,6 @@ pub struct Config {
     pub cloudwatch: Option<CloudWatch>,
     /// `[flow_logs]`: every VPC of each account in `central.region` has flow logs.
     pub flow_logs: Option<FlowLogs>,
-    /// `--prune` or `offboard` (not from the file): whose entries in the policies are removed.
-    pub prune: crate::plan::prune::Prune,
 }
 
 #[derive(Debug, Clone)]
@@ -277,7 +275,6 @@ impl Config {
             accounts,
             cloudwatch,
             flow_logs,
-            prune: crate::plan::prune::Prune::Off,
         })
     }
 

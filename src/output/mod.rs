@@ -8,6 +8,7 @@ mod apply;
 mod audit;
 mod bucket;
 pub mod console;
+mod denial;
 mod offboard;
 mod permissions;
 mod plan;

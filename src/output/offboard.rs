@@ -1,14 +1,16 @@
 //! `trailhub offboard`: what will be taken out of the account and the policies, and what is left (shown
 //! before the question), then what was done, or the step that failed (pure rendering).
 
+use std::fmt;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::{Console, Render};
 use crate::commands::offboard::OffboardReport;
-use crate::plan::offboard::OffboardPlan;
+use crate::plan::offboard::{LeftReason, OffboardPlan};
 
 impl Render for OffboardPlan {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
@@ -138,4 +140,74 @@ fn backed_up(path: &Option<PathBuf>) -> String {
     path.as_ref()
         .map(|p| format!(" (the one replaced is backed up in {})", p.display()))
         .unwrap_or_default()
+}
+
+/// Why a trail is left, in the words the reports have always had.
+impl fmt::Display for LeftReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LeftReason::OrganizationTrail => {
+                f.write_str("an organization trail: the management account's")
+            }
+            LeftReason::OtherNameToBucket { ours, bucket } => write!(
+                f,
+                "not trailhub's name ({ours}); it delivers to {bucket}, which will no longer let it write: delete it yourself if it should go"
+            ),
+            LeftReason::NotOurs => f.write_str("not trailhub's"),
+            LeftReason::OtherBucket { to, bucket } => write!(
+                f,
+                "trailhub's name, but it delivers to {}, not {bucket}",
+                to.as_deref().unwrap_or("no bucket")
+            ),
+        }
+    }
+}
+
+/// JSON `reason`: the same words.
+impl Serialize for LeftReason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words are the ones the planner wrote before it returned a `LeftReason`.
+    #[test]
+    fn each_reason_in_its_words() {
+        let bucket = "sec-log".to_owned();
+        for (reason, words) in [
+            (
+                LeftReason::OrganizationTrail,
+                "an organization trail: the management account's",
+            ),
+            (
+                LeftReason::OtherNameToBucket {
+                    ours: "DEV-CT".into(),
+                    bucket: bucket.clone(),
+                },
+                "not trailhub's name (DEV-CT); it delivers to sec-log, which will no longer let it write: delete it yourself if it should go",
+            ),
+            (LeftReason::NotOurs, "not trailhub's"),
+            (
+                LeftReason::OtherBucket {
+                    to: None,
+                    bucket: bucket.clone(),
+                },
+                "trailhub's name, but it delivers to no bucket, not sec-log",
+            ),
+            (
+                LeftReason::OtherBucket {
+                    to: Some("other".into()),
+                    bucket,
+                },
+                "trailhub's name, but it delivers to other, not sec-log",
+            ),
+        ] {
+            assert_eq!(reason.to_string(), words);
+            assert_eq!(serde_json::to_value(&reason).unwrap(), words);
+        }
+    }
 }

@@ -292,8 +292,8 @@ fn status_cell(status: &AccountPlanStatus) -> (String, bool) {
             true,
         ),
         AccountPlanStatus::KeyDenies { message } => (format!("blocked: {message}"), true),
-        AccountPlanStatus::PolicyDenies { message } => (
-            format!("blocked: the bucket policy would not allow this trail ({message})"),
+        AccountPlanStatus::PolicyDenies { denial } => (
+            format!("blocked: the bucket policy would not allow this trail ({denial})"),
             true,
         ),
     }

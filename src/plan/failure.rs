@@ -3,6 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use super::verdict::Denial;
 use crate::world::AwsError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub enum AccountFailure {
     Interrupted,
     /// The bucket policy would not let the account's trail write (an explicit Deny written by someone else,
     /// say): CloudTrail would refuse the trail, so trailhub does not try.
-    PolicyDenies { message: String },
+    PolicyDenies { denial: Denial },
     /// Another trail already logs the account's management events elsewhere and `second_copy = "refuse"`.
     SecondCopy { of: String, to: String },
     /// A trail of trailhub's name exists but is homed in another region than `central.region`: CloudTrail
@@ -23,7 +24,7 @@ pub enum AccountFailure {
     HomedElsewhere { trail: String, home: String },
     /// The bucket policy would not let `delivery.logs.amazonaws.com` write this account's flow logs: AWS
     /// would refuse them, so trailhub does not try.
-    FlowLogsDenied { message: String },
+    FlowLogsDenied { denial: Denial },
     /// The account's name cannot make a log group name from the configured template.
     LogGroupName { message: String },
     /// The key policy would not let CloudTrail encrypt for the trail with `kms_key`, or the key cannot be
@@ -67,7 +68,9 @@ impl AccountFailure {
             AccountFailure::Aws(e) => e.message.clone(),
             AccountFailure::NotObserved => "the account was not observed".to_owned(),
             AccountFailure::Interrupted => "not observed: the run was interrupted".to_owned(),
-            AccountFailure::PolicyDenies { message } => message.clone(),
+            AccountFailure::PolicyDenies { denial } | AccountFailure::FlowLogsDenied { denial } => {
+                denial.to_string()
+            }
             AccountFailure::SecondCopy { of, to } => format!(
                 "trail {of} already logs this account's management events to {to}; trailhub's trail \
                  would be a billed second copy"
@@ -75,9 +78,9 @@ impl AccountFailure {
             AccountFailure::HomedElsewhere { trail, home } => format!(
                 "trail {trail} exists, homed in {home}: CloudTrail changes it only from there"
             ),
-            AccountFailure::FlowLogsDenied { message }
-            | AccountFailure::LogGroupName { message }
-            | AccountFailure::KeyDenies { message } => message.clone(),
+            AccountFailure::LogGroupName { message } | AccountFailure::KeyDenies { message } => {
+                message.clone()
+            }
         }
     }
 

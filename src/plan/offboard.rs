@@ -29,7 +29,20 @@ pub struct OffboardState<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeftTrail {
     pub name: String,
-    pub reason: String,
+    pub reason: LeftReason,
+}
+
+/// Why offboard leaves a trail (`output` writes the words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeftReason {
+    /// An organization trail: the management account's.
+    OrganizationTrail,
+    /// Not trailhub's name (`ours`), but it delivers to the central bucket, which will no longer let it write.
+    OtherNameToBucket { ours: String, bucket: String },
+    /// Not trailhub's: another name, delivering elsewhere.
+    NotOurs,
+    /// trailhub's name, but it delivers to another bucket (`to`; None: to none) than the central one.
+    OtherBucket { to: Option<String>, bucket: String },
 }
 
 /// What `offboard` does to one account.
@@ -80,8 +93,8 @@ pub fn offboard_plan(
     state: &OffboardState,
 ) -> Result<OffboardPlan, OffboardError> {
     let (trail, trails_left) = split_trails(cfg, trail_name, state.trails);
-    let pruning = pruning(cfg, account);
-    let merged = merge_entries(&pruning, &[], &[], state.org, state.bucket_policy)?;
+    let prune = Prune::Account(account.clone());
+    let merged = merge_entries(cfg, &prune, &[], &[], state.org, state.bucket_policy)?;
     let arn = TrailArn::new(&cfg.central.region, account, trail_name);
     let verdict = delivery_verdict(cfg, &merged.policy, state.org, account, &arn);
     let still_allowed = verdict.allowed().then(|| merged.form.name());
@@ -101,13 +114,6 @@ pub fn offboard_plan(
     })
 }
 
-/// The config with only this account's entries pruned.
-pub fn pruning(cfg: &Config, account: &AccountId) -> Config {
-    let mut c = cfg.clone();
-    c.prune = Prune::Account(account.clone());
-    c
-}
-
 /// trailhub's trail (its name, delivering to the central bucket, homed in the central region, not an
 /// organization trail), and the others with why each is left.
 fn split_trails(
@@ -121,22 +127,23 @@ fn split_trails(
     let mut left = Vec::new();
     for t in trails {
         let reason = if t.organization_trail {
-            "an organization trail: the management account's".to_owned()
+            LeftReason::OrganizationTrail
         } else if t.home_region.as_deref().is_some_and(|h| h != region) {
             // a multi-region trail of another home region shows here too; DeleteTrail works only at home
             continue;
         } else if t.name != name.as_str() {
             match t.bucket.as_deref() {
-                Some(b) if b == bucket => format!(
-                    "not trailhub's name ({name}); it delivers to {bucket}, which will no longer let it write: delete it yourself if it should go"
-                ),
-                _ => "not trailhub's".to_owned(),
+                Some(b) if b == bucket => LeftReason::OtherNameToBucket {
+                    ours: name.to_string(),
+                    bucket: bucket.to_owned(),
+                },
+                _ => LeftReason::NotOurs,
             }
         } else if t.bucket.as_deref() != Some(bucket) {
-            format!(
-                "trailhub's name, but it delivers to {}, not {bucket}",
-                t.bucket.as_deref().unwrap_or("no bucket")
-            )
+            LeftReason::OtherBucket {
+                to: t.bucket.clone(),
+                bucket: bucket.to_owned(),
+            }
         } else {
             ours = Some(t.name.clone());
             continue;

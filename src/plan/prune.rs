@@ -39,6 +39,15 @@ pub enum Prune {
 }
 
 impl Prune {
+    /// `--prune` given or not.
+    pub fn from_flag(prune: bool) -> Prune {
+        if prune {
+            Prune::OutOfScope(BTreeSet::new())
+        } else {
+            Prune::Off
+        }
+    }
+
     /// The accounts whose entries go, given the accounts in scope; None with `Off`.
     pub fn resolve<'a>(&'a self, in_scope: &'a BTreeSet<String>) -> Option<Gone<'a>> {
         match self {

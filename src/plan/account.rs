@@ -1,0 +1,229 @@
+//! One account's plan against the merged policy: its trail's status and changes, its CloudWatch Logs
+//! setup, its flow logs and a foreign trail key. Pure.
+
+use serde_json::Value;
+
+use super::build::Keyed;
+use super::cloudwatch::{self, SetupChange};
+use super::coverage::Existing;
+use super::evaluate::{DeliveryVerdict, check_delivery};
+use super::failure::AccountFailure;
+use super::inputs::desired_trail;
+use super::observed::{AccountState, DeliveryState};
+use super::planned::{AccountPlan, AccountPlanStatus, FlowLogsPlan};
+use super::policy::Org;
+use super::trails::diff_trail;
+use super::verdict::{
+    DELIVERY_LOGS, delivery_verdict, denial, denial_for, flow_logs_verdict, trail_delivery,
+};
+use super::{flow_logs, kms};
+use crate::config::{Config, FlowDestination, ScopedAccount, SecondCopy};
+use crate::model::{AccountId, TrailArn};
+use crate::world::DesiredTrail;
+
+/// One account's plan against the merged policy.
+pub(super) fn account_plan(
+    cfg: &Config,
+    t: &ScopedAccount,
+    org: Option<&Org>,
+    policy: &Value,
+    state: Option<&AccountState>,
+    existing: Option<&Existing>,
+    key: &Keyed,
+) -> AccountPlan {
+    let mut desired = desired_trail(cfg, t);
+    let verdict = trail_verdict(cfg, &t.id, org, policy, existing, &desired.arn);
+    let delivery = match state {
+        Some(AccountState::Observed { delivery, .. }) => Some(delivery),
+        _ => None,
+    };
+    let mut status = trail_status(cfg, state, existing, &verdict, policy);
+    let cloudwatch = trail_cloudwatch(cfg, t, delivery, &mut status, &mut desired);
+    if let AccountPlanStatus::Changes { .. } = status {
+        match kms::trail_key(key.plan, &desired.arn, key.org_id) {
+            Ok(arn) => {
+                desired.kms_key_id = arn;
+                desired.kms_key_names = key.names.to_vec();
+            }
+            Err(message) => status = AccountPlanStatus::KeyDenies { message },
+        }
+    }
+    if let (
+        AccountPlanStatus::Changes { changes },
+        Some(AccountState::Observed {
+            trail,
+            is_logging,
+            selectors,
+            ..
+        }),
+    ) = (&mut status, state)
+    {
+        *changes = diff_trail(&desired, trail.as_ref(), *is_logging, selectors.as_ref());
+    }
+    let second_copy_of = match (existing, &status) {
+        (Some(Existing::SecondCopyOf { arn, to }), AccountPlanStatus::Changes { .. }) => {
+            Some((arn.clone(), to.clone()))
+        }
+        _ => None,
+    };
+    AccountPlan {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        ou: t.ou.clone(),
+        trail_arn: desired.arn.clone(),
+        status,
+        second_copy_of,
+        cloudwatch,
+        flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy, org)),
+        foreign_kms_key: foreign_kms_key(cfg, state, existing),
+        trail: desired,
+    }
+}
+
+/// Does the policy let the account's trail write: the trail that covers it when one does (as it writes,
+/// perhaps as an organization trail), trailhub's `own` otherwise.
+fn trail_verdict(
+    cfg: &Config,
+    account: &AccountId,
+    org: Option<&Org>,
+    policy: &Value,
+    existing: Option<&Existing>,
+    own: &TrailArn,
+) -> DeliveryVerdict {
+    let covering = match existing {
+        Some(Existing::Covers { arn, org_id }) => TrailArn::parse(arn).map(|a| (a, org_id)),
+        _ => None,
+    };
+    match covering {
+        Some((arn, org_id)) => {
+            let source_org = org.map(|o| o.id.as_str());
+            let target = trail_delivery(cfg, account, &arn, org_id.as_deref(), source_org);
+            check_delivery(policy, &target)
+        }
+        None => delivery_verdict(cfg, policy, org, account, own),
+    }
+}
+
+/// `[cloudwatch]` for a trail that is to change: the log group and role changes (made before the trail's),
+/// and the desired trail then names them. Without a valid log group name the account is blocked instead.
+fn trail_cloudwatch(
+    cfg: &Config,
+    t: &ScopedAccount,
+    delivery: Option<&DeliveryState>,
+    status: &mut AccountPlanStatus,
+    desired: &mut DesiredTrail,
+) -> Vec<SetupChange> {
+    let (AccountPlanStatus::Changes { .. }, Some(setup), Some(d)) =
+        (&status, cloudwatch::trail_setup(cfg, t), delivery)
+    else {
+        return vec![];
+    };
+    match setup {
+        Ok(setup) => {
+            desired.cloudwatch = Some(cloudwatch::trail_logs(&setup, d.trail_role.as_ref()));
+            cloudwatch::diff_setup(&setup, d.trail_group.as_ref(), d.trail_role.as_ref())
+        }
+        Err(message) => {
+            *status = AccountPlanStatus::Unreachable(AccountFailure::LogGroupName { message });
+            vec![]
+        }
+    }
+}
+
+/// Without `kms_key`: the key of the account's trail (trailhub's, or the one that covers it) when another
+/// account than the central one owns it.
+fn foreign_kms_key(
+    cfg: &Config,
+    state: Option<&AccountState>,
+    existing: Option<&Existing>,
+) -> Option<(String, String)> {
+    if cfg.central.kms_key.is_some() {
+        return None;
+    }
+    let Some(AccountState::Observed { trail, others, .. }) = state else {
+        return None;
+    };
+    let covering = match existing {
+        Some(Existing::Covers { arn, .. }) => others
+            .iter()
+            .find(|o| &o.trail.arn == arn)
+            .map(|o| &o.trail),
+        _ => None,
+    };
+    let key = trail.as_ref().or(covering)?.kms_key_id.as_deref()?;
+    let owner = kms::foreign_key_owner(key, &cfg.central.account_id)?;
+    Some((key.to_owned(), owner.to_owned()))
+}
+
+/// The trail's part of an account's plan: blocked, covered, a second copy refused, or its changes
+/// (filled in by the caller once the desired trail is known).
+fn trail_status(
+    cfg: &Config,
+    state: Option<&AccountState>,
+    existing: Option<&Existing>,
+    verdict: &DeliveryVerdict,
+    policy: &Value,
+) -> AccountPlanStatus {
+    let refuse = cfg.members.second_copy == SecondCopy::Refuse;
+    match (state, existing) {
+        _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
+            denial: denial(policy, verdict),
+        },
+        (None, _) => AccountPlanStatus::Unreachable(AccountFailure::NotObserved),
+        (Some(AccountState::Failed(f)), _) => AccountPlanStatus::Unreachable(f.clone()),
+        (Some(_), Some(Existing::Covers { arn, .. })) => {
+            AccountPlanStatus::Covered { by: arn.clone() }
+        }
+        (Some(_), Some(Existing::SecondCopyOf { arn, to })) if refuse => {
+            AccountPlanStatus::SecondCopy {
+                of: arn.clone(),
+                to: to.clone(),
+            }
+        }
+        (Some(AccountState::Observed { .. }), _) => AccountPlanStatus::Changes { changes: vec![] },
+    }
+}
+
+/// The flow logs part of an account's plan: None when `[flow_logs]` does not apply to it. Blocked when
+/// the merged policy would not let delivery.logs write the account's flow logs (a foreign Deny, say: the
+/// merge puts trailhub's statements for every flow-log account in).
+fn flow_logs_plan(
+    cfg: &Config,
+    t: &ScopedAccount,
+    d: &DeliveryState,
+    policy: &Value,
+    org: Option<&Org>,
+) -> Option<FlowLogsPlan> {
+    let fl = cfg.flow_logs.as_ref().filter(|_| t.flow_logs)?;
+    if fl.destinations.contains(&FlowDestination::S3) {
+        let verdict = flow_logs_verdict(cfg, policy, org, &t.id);
+        if !verdict.allowed() {
+            let denial = denial_for(policy, &verdict, DELIVERY_LOGS);
+            let failure = AccountFailure::FlowLogsDenied { denial };
+            return Some(FlowLogsPlan::Blocked { failure });
+        }
+    }
+    let setup = match cloudwatch::flow_setup(cfg, t).transpose() {
+        Ok(s) => s,
+        Err(message) => {
+            let failure = AccountFailure::LogGroupName { message };
+            return Some(FlowLogsPlan::Blocked { failure });
+        }
+    };
+    let role_arn = setup.as_ref().map(|s| {
+        d.flow_role
+            .as_ref()
+            .map_or_else(|| s.role_arn.clone(), |r| r.arn.clone())
+    });
+    let cw = setup.as_ref().zip(role_arn.as_deref());
+    let want = flow_logs::desired(cfg, t, &d.vpcs, cw);
+    let setup_changes = setup
+        .as_ref()
+        .map(|s| cloudwatch::diff_setup(s, d.flow_group.as_ref(), d.flow_role.as_ref()))
+        .unwrap_or_default();
+    Some(FlowLogsPlan::Changes {
+        vpcs: d.vpcs.len(),
+        setup: setup_changes,
+        changes: flow_logs::diff(&want, &d.flow_logs),
+    })
+}

@@ -8,7 +8,7 @@ use super::plan::PlanReport;
 use crate::apply::{ApplyOptions, ApplyRun, apply};
 use crate::aws::Central;
 use crate::config::Config;
-use crate::discover::Rejected;
+use crate::observe::Rejected;
 use crate::plan::{AccountPlan, FlowLogsPlan};
 use crate::progress::Phase;
 

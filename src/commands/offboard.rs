@@ -11,8 +11,8 @@ use crate::apply::{OffboardDone, OffboardTargets, offboard};
 use crate::aws::{AwsError, Central, KeyInfo, Member, Network, ObservedFlowLog};
 use crate::cli::OffboardArgs;
 use crate::config::{Access, Config, ScopedAccount, Source};
-use crate::discover::scope;
 use crate::model::{AccountId, RoleArn, TrailName, fill_trail_template};
+use crate::observe::scope;
 use crate::plan::offboard::{OffboardPlan, OffboardState, offboard_plan};
 
 // one value a run (or an account): boxing the large variant would buy nothing

@@ -6,8 +6,8 @@ use anyhow::Result;
 use super::observe_and_plan;
 use crate::aws::Central;
 use crate::config::Config;
-use crate::discover::Rejected;
 use crate::interrupt::Interrupt;
+use crate::observe::Rejected;
 use crate::plan::{AccountPlan, Plan};
 use crate::progress::Progress;
 

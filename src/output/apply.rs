@@ -11,7 +11,7 @@ use super::{
 use crate::apply::{AccountOutcome, ApplyRun, PartStatus};
 use crate::cli::Format;
 use crate::commands::apply::ApplyReport;
-use crate::discover::Rejected;
+use crate::observe::Rejected;
 
 impl Render for ApplyReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::aws::Guard;
 use crate::cli::{Command, Format};
-use crate::discover::Rejected;
+use crate::observe::Rejected;
 use crate::plan::cloudwatch::SetupChange;
 use crate::plan::flow_logs::FlowLogChange;
 pub use console::{Console, Scripted, Terminal};

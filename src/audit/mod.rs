@@ -4,9 +4,9 @@
 //! [`audit`] is the flow: `crate::observe::audit` gathers the facts over the `aws` traits (at most
 //! `concurrency` accounts at once, never a write); `judge` turns each account's facts into problems
 //! (`logs` for the CloudWatch Logs and flow log checks) and `stale` finds the policy entries of accounts
-//! no longer in scope, all pure; `report` holds the report's schema (documented in `runbooks/scheduled-audit.md`) and
-//! builds it; `codes` says what each code means and where its runbook section is; `duration` reads and
-//! writes ages.
+//! no longer in scope, all pure; `report` holds the report's schema (documented in
+//! `runbooks/scheduled-audit.md`) and builds it; `codes` says what each code means and where its runbook
+//! section is; `duration` reads and writes ages.
 
 mod codes;
 mod duration;

@@ -53,7 +53,8 @@ pub(crate) enum Facts {
         candidates: Vec<Candidate>,
         /// The account's other trails (for the message when none delivers).
         others: Vec<ObservedTrail>,
-        /// Its log groups, roles, VPCs and flow logs, as the account's observation read them (only where configured).
+        /// Its log groups, roles, VPCs and flow logs, as observed with the account (only where
+        /// configured).
         delivery: Box<DeliveryState>,
     },
 }
@@ -354,8 +355,8 @@ async fn own_candidates<C: Central>(
     candidates
 }
 
-/// The status and event selectors the account's observation already read for trail `t` (trailhub's own when it is `mine`,
-/// or one of the account's other trails), so that the audit does not read them again.
+/// The status and event selectors already read with the account for trail `t` (trailhub's own when it
+/// is `mine`, or one of the account's other trails), so that the audit does not read them again.
 fn observed_read<M>(
     o: &Observation<M>,
     mine: Option<&ObservedTrail>,

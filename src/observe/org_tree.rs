@@ -1,6 +1,7 @@
-//! Walking the organization by OU (async I/O over the `Central` trait, read only): from each root, the OUs and accounts
-//! right below each node listed at once, nodes in parallel within a bound, so that a deep or wide
-//! organization lists in a few round trips per level rather than ListAccounts' pages one after another.
+//! Walking the organization by OU (async I/O over the `Central` trait, read only): from each root, the
+//! OUs and accounts right below each node listed at once, nodes in parallel within a bound, so that a
+//! deep or wide organization lists in a few round trips per level rather than ListAccounts' pages one
+//! after another.
 //! Each account comes with its OU path (`Root/Workloads/Prod`) and the IDs of the nodes above it.
 
 use futures::stream::{FuturesUnordered, StreamExt};

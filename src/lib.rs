@@ -9,8 +9,9 @@
 //!   central bucket's settings and KMS key, the audit's facts).
 //! - Orchestration over the traits: `apply` (the one policy writer, then every account within a bound),
 //!   `audit` (facts gathered by `observe`, then judged).
-//! - `commands` runs each command from config to a report value; `output` is the only code that writes
-//!   results (and draws the progress bar); `cli`, `interrupt` and `progress` hold the command line, Ctrl-C
+//! - `commands` runs each command from config to a report value, one of `report` (plain values that
+//!   both `commands` and `output` import); `output` is the only code that writes results (and draws the
+//!   progress bar, `output::progress_bar`); `cli`, `interrupt` and `progress` hold the command line, Ctrl-C
 //!   and what a run tells of its progress.
 
 pub mod apply;
@@ -27,4 +28,5 @@ pub mod output;
 pub mod permissions;
 pub mod plan;
 pub mod progress;
+pub mod report;
 pub mod world;

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::{Console, Render};
-use crate::commands::offboard::OffboardReport;
 use crate::plan::offboard::OffboardPlan;
+use crate::report::OffboardReport;
 
 impl Render for OffboardPlan {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {

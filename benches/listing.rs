@@ -1,5 +1,5 @@
 //! Listing the organization (issue 13, part 1): ListAccounts' pages one after another, against the walk by
-//! OU (org_tree.rs), over the fake AWS at L = 50 ms a call, real time. 10,000 accounts:
+//! OU (observe/org_tree.rs), over the fake AWS at L = 50 ms a call, real time. 10,000 accounts:
 //!
 //! - `list-accounts`: no OU configured, 501 pages of 20, one after another (the figure to beat: ~25 s);
 //! - `ou-tree`: `organizational_units = [the root]` over a tree of 10 OUs of 10 OUs of 100 accounts each,
@@ -92,7 +92,7 @@ fn run(name: &str, tree: bool, ous: bool, concurrency: usize, runs: usize) -> Du
         let aws = organization(tree);
         let start = Instant::now();
         let scope = rt
-            .block_on(trailhub::discover::scope(&aws, &cfg))
+            .block_on(trailhub::observe::scope(&aws, &cfg))
             .expect("the scope");
         times.push(start.elapsed());
         assert_eq!(scope.targets.len(), ACCOUNTS + 1, "{name}");

@@ -5,27 +5,28 @@
 //!   names and IDs), `plan` (the bucket policy, its evaluator, trails, event selectors, the log layout).
 //! - The I/O edge: `aws` puts each AWS service behind a small trait (the SDK in `aws::sdk`, moto's
 //!   differences in `aws::emulator`); `fake` is the in-memory AWS of the tests and benchmarks.
-//! - Orchestration over the traits: `discover` (the scope, each account observed), `central_read` (the
-//!   bucket's settings and the KMS key), `apply` (the one policy
-//!   writer, then every account within a bound), `audit` (facts gathered, then judged).
-//! - `commands` runs each command from config to a report value; `output` is the only code that writes
-//!   results (and draws the progress bar); `cli`, `interrupt` and `progress` hold the command line, Ctrl-C
+//! - Observation, async over the traits and never a write: `observe` (the scope, each account, the
+//!   central bucket's settings and KMS key, the audit's facts).
+//! - Orchestration over the traits: `apply` (the one policy writer, then every account within a bound),
+//!   `audit` (facts gathered by `observe`, then judged).
+//! - `commands` runs each command from config to a report value, one of `report` (plain values that
+//!   both `commands` and `output` import); `output` is the only code that writes results (and draws the
+//!   progress bar, `output::progress_bar`); `cli`, `interrupt` and `progress` hold the command line, Ctrl-C
 //!   and what a run tells of its progress.
 
 pub mod apply;
 pub mod audit;
 pub mod aws;
-pub mod central_read;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod discover;
 pub mod fake;
 pub mod interrupt;
 pub mod model;
-pub mod org_tree;
+pub mod observe;
 pub mod output;
 pub mod permissions;
 pub mod plan;
 pub mod progress;
+pub mod report;
 pub mod world;

@@ -9,7 +9,7 @@ use clap::Parser;
 use trailhub::cli::{Cli, Command};
 use trailhub::interrupt::Interrupt;
 use trailhub::output::Terminal;
-use trailhub::output::progress::{Bar, LogWriter};
+use trailhub::output::progress_bar::{Bar, LogWriter};
 use trailhub::progress::{Progress, SharedProgress};
 
 /// Whether an event may carry a credential: aws_sigv4 logs canonical requests (session token included),

@@ -1,6 +1,6 @@
 //! Progress over the accounts (no I/O): the orchestration says when a phase starts, when it finds more
 //! accounts and when each account's outcome is known; what shows it is the edge's business (the bar on a
-//! terminal, `output::progress`). [`Silent`], the default, shows nothing, so that tests and benchmarks run
+//! terminal, `output::progress_bar`). [`Silent`], the default, shows nothing, so that tests and benchmarks run
 //! as they would without it.
 
 use std::fmt;

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::aws::{FlowLogDestination, ObservedFlowLog};
-use crate::commands::apply::ApplyReport;
 use crate::fake::FakeAws;
 use crate::interrupt::Interrupt;
+use crate::report::ApplyReport;
 
 const CENTRAL: &str = "111111111111";
 const M0: &str = "200000000000";

@@ -34,8 +34,8 @@ pub use self::report::{
 };
 use crate::aws::{AwsError, Central};
 use crate::config::Config;
-use crate::discover::{Observation, Scope};
 use crate::interrupt::Interrupt;
+use crate::observe::{Observation, Scope};
 use crate::plan::policy::PolicyError;
 use crate::plan::prune::Prune;
 use crate::plan::{BucketAction, Plan};

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::judge::{Candidate, Facts, Judge, RegionDelivery};
+use super::judge::Judge;
 use crate::aws::{ObservedTrail, TrailStatus};
 use crate::config::{Config, ScopedAccount};
 use crate::model::TrailArn;
+use crate::observe::audit::{Candidate, Facts, RegionDelivery};
 use crate::plan::DeliveryState;
 use crate::plan::policy::{ACL_SID, CLOUDTRAIL, WRITE_SID};
 

@@ -9,10 +9,11 @@ use serde_json::Value;
 
 use super::logs;
 use super::report::gaps;
-use super::{Code, Problem, age, log_prefix};
+use super::{Code, Problem, age};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Config, ScopedAccount};
 use crate::model::{AccountId, TrailArn};
+use crate::observe::audit::{Candidate, Facts, log_prefix};
 use crate::plan::evaluate::check_delivery;
 use crate::plan::policy::Org;
 use crate::plan::{AccountFailure, DeliveryState, delivery_verdict, denial, trail_delivery};
@@ -34,47 +35,6 @@ pub(super) struct Judge<'a> {
     pub(super) key: Option<&'a super::kms::KeyFacts>,
 }
 
-/// A trail that delivers to the central bucket for an account, with what was read about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Candidate {
-    pub(super) trail: ObservedTrail,
-    /// The trail trailhub manages in the account (its name, in the account's own list): held to the
-    /// configured CloudWatch Logs group and role. Any other trail is not trailhub's to change.
-    pub(super) managed: bool,
-    /// GetTrailStatus of the trail; Err: the call failed (`code: message`).
-    pub(super) status: Result<TrailStatus, AccountFailure>,
-    /// GetEventSelectors of the trail, read in the same wave as its status; Err: the call failed.
-    pub(super) selectors: Result<EventSelectors, AccountFailure>,
-    /// Set when the trail is an organization trail: its logs for the account go under
-    /// `[PREFIX/]AWSLogs/<org-id>/<account>/`.
-    pub(super) org_id: Option<String>,
-    /// The account's log files this trail wrote, per region folder under the account's `.../CloudTrail/`
-    /// prefix: the newest file CloudTrail named for the account in the day folders `--max-age` spans (None:
-    /// none there). Err: the listing failed.
-    pub(super) delivery: Result<Vec<RegionDelivery>, AccountFailure>,
-}
-
-/// One region folder of an account's CloudTrail prefix and its newest log file within the days listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct RegionDelivery {
-    pub(super) region: String,
-    pub(super) newest: Option<i64>,
-}
-
-/// What was seen in one account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Facts {
-    Unreachable(AccountFailure),
-    Reached {
-        /// The trails that deliver to the central bucket and prefix, the preferred one first.
-        candidates: Vec<Candidate>,
-        /// The account's other trails (for the message when none delivers).
-        others: Vec<ObservedTrail>,
-        /// Its log groups, roles, VPCs and flow logs, as discovery read them (only where configured).
-        delivery: Box<DeliveryState>,
-    },
-}
-
 /// The live bucket policy as the judge reads it, and what to say before a policy-denies message when it
 /// is missing (`text` None) or not JSON (then the policy is `Value::Null`).
 pub(super) fn live_policy(text: Option<&str>) -> (Value, Option<String>) {
@@ -86,14 +46,6 @@ pub(super) fn live_policy(text: Option<&str>) -> (Value, Option<String>) {
         ),
         Some(Ok(v)) => (v, None),
     }
-}
-
-/// One in-scope account to put in the report: the account as in scope (its ID, name, and whether
-/// `[cloudwatch]` and `[flow_logs]` apply to it) and what was seen there.
-#[derive(Debug, Clone)]
-pub(super) struct Audited {
-    pub(super) target: ScopedAccount,
-    pub(super) facts: Facts,
 }
 
 /// Judges one in-scope account: the trail judged (the first candidate with no gap, else the one with the

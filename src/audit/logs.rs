@@ -11,8 +11,9 @@ use crate::config::{FlowDestination, ScopedAccount};
 use crate::plan::cloudwatch::{self, LogsSetup};
 use crate::plan::{DELIVERY_LOGS, DeliveryState, denial_for, flow_logs, flow_logs_verdict, layout};
 
-use super::judge::{Candidate, Judge};
+use super::judge::Judge;
 use super::{Code, Problem, age};
+use crate::observe::audit::Candidate;
 
 const CLOUDWATCH_RUNBOOK: &str = "runbooks/cloudwatch-logs.md";
 const FLOW_LOGS_RUNBOOK: &str = "runbooks/vpc-flow-logs.md";
@@ -342,8 +343,9 @@ mod tests {
     use super::*;
     use crate::audit::Severity::{self, Gap, Warning};
     use crate::audit::fixtures::*;
-    use crate::audit::judge::{Facts, classify_account};
+    use crate::audit::judge::classify_account;
     use crate::aws::AwsError;
+    use crate::observe::audit::Facts;
     use crate::plan::AccountFailure;
     use serde_json::{Value, json};
 

@@ -1,12 +1,12 @@
 //! `trailhub audit`: does every account's CloudTrail still reach the central bucket (and, where configured,
 //! CloudWatch Logs), and does every VPC have its flow logs? Strictly read-only.
 //!
-//! [`audit`] is the flow: `observe` gathers the facts over the `aws` traits (at most `concurrency`
-//! accounts at once, never a write); `judge` turns each account's facts into problems (`logs` for the
-//! CloudWatch Logs and flow log checks) and `stale` finds the policy entries of accounts no longer in
-//! scope, all pure; `report` holds the report's schema (documented in `runbooks/scheduled-audit.md`) and
-//! builds it; `codes` says what each code means and where its runbook section is; `duration` reads and
-//! writes ages.
+//! [`audit`] is the flow: `crate::observe::audit` gathers the facts over the `aws` traits (at most
+//! `concurrency` accounts at once, never a write); `judge` turns each account's facts into problems
+//! (`logs` for the CloudWatch Logs and flow log checks) and `stale` finds the policy entries of accounts
+//! no longer in scope, all pure; `report` holds the report's schema (documented in
+//! `runbooks/scheduled-audit.md`) and builds it; `codes` says what each code means and where its runbook
+//! section is; `duration` reads and writes ages.
 
 mod codes;
 mod duration;
@@ -15,7 +15,6 @@ mod fixtures;
 mod judge;
 mod kms;
 mod logs;
-mod observe;
 mod report;
 mod stale;
 
@@ -30,7 +29,8 @@ use std::time::Duration;
 
 use crate::aws::{AwsError, Central};
 use crate::config::Config;
-use crate::plan::layout;
+use crate::observe::audit::{Window, gather, observe_all, org_trail};
+use crate::observe::central::{read_key, read_settings};
 use crate::progress::{Phase, SharedProgress};
 use judge::{Judge, live_policy};
 use report::report;
@@ -76,25 +76,27 @@ pub async fn audit<C: Central>(
     let progress = &*opts.progress;
     progress.start(Phase::Observing, 0);
     let (scoped, live, key, settings) = tokio::join!(
-        observe::scope_and_observe(cfg, central, concurrency, progress),
-        observe::read_bucket(central, cfg),
-        crate::central_read::read_key(central, cfg),
-        crate::central_read::read_settings(central, cfg, true),
+        observe_all(cfg, central, concurrency, progress),
+        read_bucket(central, cfg),
+        read_key(central, cfg),
+        read_settings(central, cfg, true),
     );
     progress.finish();
-    let (observations, org) = scoped?;
+    let (observations, org) = scoped.map_err(AuditError::Organizations)?;
     let (policy, policy_note) = live_policy(live?.as_deref());
     let key = key.map_err(AuditError::Key)?.map(|k| key_facts(cfg, k));
     let settings = settings.map_err(|error| AuditError::Bucket {
         bucket: cfg.central.bucket.to_string(),
         error,
     })?;
-    let org_trail = observe::org_trail(central, cfg, &observations, org.as_ref()).await?;
-    let window = observe::Window::new(now, opts.max_age);
+    let org_trail = org_trail(central, cfg, &observations, org.as_ref())
+        .await
+        .map_err(AuditError::OrganizationId)?;
+    let window = Window::new(now, opts.max_age);
     let org_id = org.as_ref().map(|o| o.id.as_str());
     let org_id = org_id.or(org_trail.as_ref().map(|t| t.org_id.as_str()));
     progress.start(Phase::Auditing, observations.len());
-    let audited = observe::gather(
+    let audited = gather(
         central,
         cfg,
         observations,
@@ -145,11 +147,29 @@ fn key_facts(cfg: &Config, k: crate::plan::kms::KeyState) -> kms::KeyFacts {
     kms::KeyFacts { arn, names, policy }
 }
 
-/// The key prefix under which a trail writes an account's log files:
-/// `[PREFIX/]AWSLogs/[<org-id>/]<account>/CloudTrail/`.
-fn log_prefix(cfg: &Config, org_id: Option<&str>, account: &str) -> String {
-    let prefix = cfg.central.key_prefix.as_ref().map(|k| k.as_str());
-    layout::log_prefix(prefix, org_id, account, "CloudTrail")
+/// The central bucket's policy (None: it has none). Err when the bucket does not exist or cannot be read.
+async fn read_bucket<C: Central>(central: &C, cfg: &Config) -> Result<Option<String>, AuditError> {
+    let bucket = &cfg.central.bucket;
+    if !central
+        .bucket_exists(bucket)
+        .await
+        .map_err(|e| bucket_error(cfg, e))?
+    {
+        return Err(AuditError::NoBucket {
+            bucket: bucket.to_string(),
+        });
+    }
+    central
+        .get_bucket_policy(bucket)
+        .await
+        .map_err(|e| bucket_error(cfg, e))
+}
+
+fn bucket_error(cfg: &Config, error: AwsError) -> AuditError {
+    AuditError::Bucket {
+        bucket: cfg.central.bucket.to_string(),
+        error,
+    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::judge::{Audited, Judge, classify_account};
+use super::judge::{Judge, classify_account};
 use super::stale::stale_entries;
+use crate::observe::audit::Audited;
 
 /// Every problem the audit can report. The kebab-case names are the stable `code`s of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

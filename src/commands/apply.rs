@@ -4,46 +4,12 @@
 use anyhow::Result;
 
 use super::observe_and_plan_pruning;
-use super::plan::PlanReport;
-use crate::apply::{ApplyOptions, ApplyRun, apply};
+use crate::apply::{ApplyOptions, apply};
 use crate::aws::Central;
 use crate::config::Config;
-use crate::discover::Rejected;
 use crate::plan::{AccountPlan, FlowLogsPlan};
 use crate::progress::Phase;
-
-// one value a run (or an account): boxing the large variant would buy nothing
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum ApplyReport {
-    /// The bucket, its policy, every trail (with its CloudWatch Logs delivery) and the flow logs are as
-    /// they should be: nothing was written. `vpcs`: the VPCs whose flow logs were checked (None without
-    /// `[flow_logs]`).
-    NothingToDo {
-        bucket: String,
-        trails: usize,
-        vpcs: Option<usize>,
-    },
-    /// The plan was shown and the answer was not yes: nothing was written.
-    NotApplied,
-    /// What was done, and the Organizations accounts in scope that could not be worked on.
-    Applied {
-        report: ApplyRun,
-        rejected: Vec<Rejected>,
-    },
-}
-
-impl ApplyReport {
-    /// 0 all converged (or nothing to do), 1 some did not, 2 not applied.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ApplyReport::NothingToDo { .. } => 0,
-            ApplyReport::NotApplied => 2,
-            ApplyReport::Applied { report, rejected } if rejected.is_empty() => report.exit_code(),
-            ApplyReport::Applied { .. } => 1,
-        }
-    }
-}
+use crate::report::{ApplyReport, PlanReport};
 
 /// Plans, then applies. Unless `yes`, `review` is shown the plan first and the apply goes ahead only when
 /// it answers true.

@@ -21,9 +21,9 @@ use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
 use crate::cli::{Command, Format, Global, PermissionsArgs};
 use crate::config::Config;
-use crate::discover::{Observation, Scope, scope, scope_and_observe};
 use crate::interrupt::Interrupt;
 use crate::model::Region;
+use crate::observe::{Observation, Scope, scope, scope_and_observe};
 use crate::output::{self, Console, Previewed};
 use crate::permissions::Permissions;
 use crate::plan::prune::Prune;
@@ -282,8 +282,8 @@ async fn read_bucket<C: Central>(
         .await
         .map_err(|e| anyhow::anyhow!("cannot read bucket {bucket}: {e}; {}", e.hint()))?;
     let (settings, key) = tokio::join!(
-        crate::central_read::read_settings(central, cfg, exists),
-        crate::central_read::read_key(central, cfg)
+        crate::observe::central::read_settings(central, cfg, exists),
+        crate::observe::central::read_key(central, cfg)
     );
     let settings = settings.map_err(|e| {
         anyhow::anyhow!(

@@ -4,40 +4,16 @@
 //! [`OffboardReport`]; writes no result.
 
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
 
 use super::Usage;
-use crate::apply::{OffboardDone, OffboardTargets, offboard};
+use crate::apply::{OffboardTargets, offboard};
 use crate::aws::{AwsError, Central, KeyInfo, Member, Network, ObservedFlowLog};
 use crate::cli::OffboardArgs;
 use crate::config::{Access, Config, ScopedAccount, Source};
-use crate::discover::scope;
 use crate::model::{AccountId, RoleArn, TrailName, fill_trail_template};
+use crate::observe::scope;
 use crate::plan::offboard::{OffboardPlan, OffboardState, offboard_plan};
-
-// one value a run (or an account): boxing the large variant would buy nothing
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum OffboardReport {
-    /// The plan was shown and the answer was not yes: nothing was done.
-    NotApplied(OffboardPlan),
-    Offboarded {
-        plan: OffboardPlan,
-        done: OffboardDone,
-    },
-}
-
-impl OffboardReport {
-    /// 0 offboarded; 1 a step failed; 2 not applied.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            OffboardReport::NotApplied(_) => 2,
-            OffboardReport::Offboarded { done, .. } if done.failed.is_some() => 1,
-            OffboardReport::Offboarded { .. } => 0,
-        }
-    }
-}
+use crate::report::OffboardReport;
 
 /// Offboards `args.account`. `review` is shown the plan and says whether to go ahead (it answers yes by
 /// itself with `--yes`).

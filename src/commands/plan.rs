@@ -7,28 +7,10 @@ use super::observe_and_plan_pruning;
 use crate::aws::Central;
 use crate::cli::PlanArgs;
 use crate::config::Config;
-use crate::discover::Rejected;
 use crate::interrupt::Interrupt;
 use crate::plan::prune::Prune;
-use crate::plan::{AccountPlan, Plan};
 use crate::progress::Progress;
-
-/// The plan, and the Organizations accounts in scope that cannot be planned.
-#[derive(Debug, Clone)]
-pub struct PlanReport {
-    pub plan: Plan,
-    pub rejected: Vec<Rejected>,
-}
-
-impl PlanReport {
-    /// 0 when every account can be planned (changes may be pending, or another trail covers it), 1 when
-    /// some cannot (its trail, or its flow logs), or the key or a bucket setting cannot be made as asked.
-    pub fn exit_code(&self) -> i32 {
-        let blocked =
-            self.plan.accounts.iter().any(AccountPlan::is_blocked) || self.plan.bucket_blocked();
-        i32::from(blocked || !self.rejected.is_empty())
-    }
-}
+use crate::report::PlanReport;
 
 /// Observes every account and the bucket, then plans; with `--prune`, taking out of the policies the
 /// entries of accounts no longer in scope.

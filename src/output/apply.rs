@@ -10,8 +10,8 @@ use super::{
 };
 use crate::apply::{AccountOutcome, ApplyRun, PartStatus};
 use crate::cli::Format;
-use crate::commands::apply::ApplyReport;
-use crate::discover::Rejected;
+use crate::observe::Rejected;
+use crate::report::ApplyReport;
 
 impl Render for ApplyReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {

@@ -1,8 +1,8 @@
 //! Rendering reports as text, JSON, Markdown, HTML or JUnit XML: the only code that writes results (to the
 //! writer it is given, stdout in the binary, or a file for `audit --output`). Each report renders in every
 //! format it has ([`Render`], one file per report); notes for the person at the terminal go through the
-//! [`Console`]; logs go to stderr through `tracing`, never here (`progress` draws the bar on stderr and lifts
-//! it for each log line).
+//! [`Console`]; logs go to stderr through `tracing`, never here (`progress_bar` draws the bar on stderr
+//! and lifts it for each log line).
 
 mod apply;
 mod audit;
@@ -13,7 +13,7 @@ mod offboard;
 mod permissions;
 mod plan;
 mod policy;
-pub mod progress;
+pub mod progress_bar;
 mod restore;
 
 use std::io::{self, Write};
@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::aws::Guard;
 use crate::cli::{Command, Format};
-use crate::discover::Rejected;
+use crate::observe::Rejected;
 use crate::plan::cloudwatch::SetupChange;
 use crate::plan::flow_logs::FlowLogChange;
 pub use console::{Console, Scripted, Terminal};

@@ -9,8 +9,8 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::{Console, Render};
-use crate::commands::offboard::OffboardReport;
 use crate::plan::offboard::{LeftReason, OffboardPlan};
+use crate::report::OffboardReport;
 
 impl Render for OffboardPlan {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {

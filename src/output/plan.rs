@@ -10,12 +10,12 @@ use super::{
     Console, LogsWork, Render, account_table, guard_names, print_rows, rejected_json, vpcs,
 };
 use crate::cli::Format;
-use crate::commands::plan::PlanReport;
 use crate::plan::cloudwatch::describe_setup;
 use crate::plan::flow_logs::FlowLogChange;
 use crate::plan::policy::Merged;
 use crate::plan::trails::TrailChange;
 use crate::plan::{AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan};
+use crate::report::PlanReport;
 
 impl Render for PlanReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::{Console, Render};
-use crate::commands::restore::{RestoreChanges, RestoreReport, RestoreRun};
+use crate::report::{RestoreChanges, RestoreReport, RestoreRun};
 
 /// The changes, as shown before the question.
 impl Render for RestoreChanges {

@@ -1,6 +1,7 @@
-//! Walking the organization by OU (async, over the `Central` trait): from each root, the OUs and accounts
-//! right below each node listed at once, nodes in parallel within a bound, so that a deep or wide
-//! organization lists in a few round trips per level rather than ListAccounts' pages one after another.
+//! Walking the organization by OU (async I/O over the `Central` trait, read only): from each root, the
+//! OUs and accounts right below each node listed at once, nodes in parallel within a bound, so that a
+//! deep or wide organization lists in a few round trips per level rather than ListAccounts' pages one
+//! after another.
 //! Each account comes with its OU path (`Root/Workloads/Prod`) and the IDs of the nodes above it.
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -162,7 +163,7 @@ mod tests {
         let cfg = config(&format!(
             "organizational_units = [\"{WORKLOADS}\"]\nexclude_organizational_units = [\"{DEV}\"]\n"
         ));
-        let scope = crate::discover::scope(&aws, &cfg).await.unwrap();
+        let scope = crate::observe::scope(&aws, &cfg).await.unwrap();
         let got: Vec<(String, Option<String>)> = scope
             .targets
             .iter()
@@ -192,7 +193,7 @@ mod tests {
     async fn only_exclusions_and_an_unknown_ou() {
         let aws = organization();
         let cfg = config(&format!("exclude_organizational_units = [\"{SANDBOX}\"]\n"));
-        let scope = crate::discover::scope(&aws, &cfg).await.unwrap();
+        let scope = crate::observe::scope(&aws, &cfg).await.unwrap();
         assert_eq!(scope.targets.len(), 5, "{:?}", scope.targets);
         assert!(
             scope
@@ -202,7 +203,7 @@ mod tests {
         );
 
         let typo = config("organizational_units = [\"ou-fake-prod0002\"]\n");
-        let e = crate::discover::scope(&aws, &typo).await.unwrap_err();
+        let e = crate::observe::scope(&aws, &typo).await.unwrap_err();
         assert_eq!(e.code, "OrganizationalUnitNotFound");
         assert!(e.message.contains("ou-fake-prod0002"), "{e}");
     }

@@ -1,22 +1,71 @@
-//! Gathering the audit's facts (async, read-only, over the `aws` traits): the accounts in scope observed,
-//! the central bucket and its policy, the central account's organization trail, and each account's
-//! delivering trails with their status and newest log object. One account's failure is that account's
-//! fact; only the bucket and Organizations stop the audit.
+//! Gathering the audit's facts (async I/O over the `aws` traits, read only): everything in scope observed,
+//! managed by `apply` or not, the central account's organization trail, and each account's delivering
+//! trails with their status and newest log object. One account's failure is that account's fact; only
+//! Organizations stops the gathering. The facts are plain values, judged by `audit` (pure).
 
 use futures::stream::{self, StreamExt};
 
-use super::judge::{Audited, Candidate, Facts, RegionDelivery};
-use super::{AuditError, log_prefix};
+use super::account::read_trail;
+use super::{Observation, observe, scope_and_observe};
 use crate::aws::{AwsError, Central, Member};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Access, Config, ScopedAccount, Source};
-use crate::discover::{self, Observation, observe};
 use crate::interrupt::Interrupt;
 use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
 use crate::plan::policy::Org;
 use crate::plan::trails::delivers_to;
-use crate::plan::{AccountFailure, AccountState, layout};
+use crate::plan::{AccountFailure, AccountState, DeliveryState, layout};
 use crate::progress::Progress;
+
+/// A trail that delivers to the central bucket for an account, with what was read about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    pub(crate) trail: ObservedTrail,
+    /// The trail trailhub manages in the account (its name, in the account's own list): held to the
+    /// configured CloudWatch Logs group and role. Any other trail is not trailhub's to change.
+    pub(crate) managed: bool,
+    /// GetTrailStatus of the trail; Err: the call failed (`code: message`).
+    pub(crate) status: Result<TrailStatus, AccountFailure>,
+    /// GetEventSelectors of the trail, read in the same wave as its status; Err: the call failed.
+    pub(crate) selectors: Result<EventSelectors, AccountFailure>,
+    /// Set when the trail is an organization trail: its logs for the account go under
+    /// `[PREFIX/]AWSLogs/<org-id>/<account>/`.
+    pub(crate) org_id: Option<String>,
+    /// The account's log files this trail wrote, per region folder under the account's `.../CloudTrail/`
+    /// prefix: the newest file CloudTrail named for the account in the day folders `--max-age` spans (None:
+    /// none there). Err: the listing failed.
+    pub(crate) delivery: Result<Vec<RegionDelivery>, AccountFailure>,
+}
+
+/// One region folder of an account's CloudTrail prefix and its newest log file within the days listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RegionDelivery {
+    pub(crate) region: String,
+    pub(crate) newest: Option<i64>,
+}
+
+/// What was seen in one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Facts {
+    Unreachable(AccountFailure),
+    Reached {
+        /// The trails that deliver to the central bucket and prefix, the preferred one first.
+        candidates: Vec<Candidate>,
+        /// The account's other trails (for the message when none delivers).
+        others: Vec<ObservedTrail>,
+        /// Its log groups, roles, VPCs and flow logs, as observed with the account (only where
+        /// configured).
+        delivery: Box<DeliveryState>,
+    },
+}
+
+/// One in-scope account to put in the report: the account as in scope (its ID, name, and whether
+/// `[cloudwatch]` and `[flow_logs]` apply to it) and what was seen there.
+#[derive(Debug, Clone)]
+pub(crate) struct Audited {
+    pub(crate) target: ScopedAccount,
+    pub(crate) facts: Facts,
+}
 
 /// An account in scope as observed, and whether `apply` manages it (its trail is trailhub's to judge
 /// first).
@@ -27,23 +76,21 @@ type Observed<M> = (Observation<M>, bool);
 /// look for a preferred trail, never created.
 const UNMANAGED: &str = "trailhub-audit-unmanaged";
 
-/// Everything in scope, observed: the members and the central account as `discover` finds them
-/// (`managed`), observed while later ListAccounts pages are still being listed, then the accounts
-/// `apply` does not manage, which are audited all the same: the central account without a trail name,
-/// and the Organizations accounts `discover` left out for their names. An Organizations account whose ID
-/// is not 12 digits cannot be reached and is left out with a warning on stderr.
-pub(super) async fn scope_and_observe<C: Central>(
+/// Everything in scope, observed: the members and the central account as [`scope_and_observe`] finds
+/// them (`managed`), then the accounts `apply` does not manage, which are audited all the same: the
+/// central account without a trail name, and the Organizations accounts the scope left out for their
+/// names. An Organizations account whose ID is not 12 digits cannot be reached and is left out with a
+/// warning on stderr. Err: the organization's accounts could not be listed.
+pub(crate) async fn observe_all<C: Central>(
     cfg: &Config,
     central: &C,
     concurrency: usize,
     progress: &dyn Progress,
-) -> Result<(Vec<Observed<C::Member>>, Option<Org>), AuditError> {
+) -> Result<(Vec<Observed<C::Member>>, Option<Org>), AwsError> {
     // the audit is read-only and stops at once on Ctrl-C: nothing to finish, so no interrupt to honour
     let interrupt = Interrupt::default();
     let (found, observed) =
-        discover::scope_and_observe(central, cfg, concurrency, &interrupt, progress)
-            .await
-            .map_err(AuditError::Organizations)?;
+        scope_and_observe(central, cfg, concurrency, &interrupt, progress).await?;
     let unmanaged = unmanaged_targets(cfg, &found.targets, found.rejected);
     let mut out: Vec<Observed<C::Member>> = observed.into_iter().map(|o| (o, true)).collect();
     out.extend(
@@ -56,11 +103,11 @@ pub(super) async fn scope_and_observe<C: Central>(
     Ok((out, found.org))
 }
 
-/// The targets of the accounts in scope that `apply` does not manage (see [`scope_and_observe`]).
+/// The targets of the accounts in scope that `apply` does not manage (see [`observe_all`]).
 fn unmanaged_targets(
     cfg: &Config,
     found: &[ScopedAccount],
-    rejected: Vec<discover::Rejected>,
+    rejected: Vec<super::Rejected>,
 ) -> Vec<ScopedAccount> {
     let unmanaged: TrailName = UNMANAGED.parse().expect("a valid trail name");
     let mut out: Vec<ScopedAccount> = Vec::new();
@@ -101,15 +148,9 @@ fn unmanaged_targets(
     out
 }
 
-/// A trail's status and event selectors, in one wave: by name in its home region, by ARN when it is homed
-/// elsewhere.
+/// A trail's status and event selectors (see [`read_trail`]), a failure of either that account's.
 async fn status_of<M: Member>(m: &M, cfg: &Config, t: &ObservedTrail) -> StatusAndSelectors {
-    let home = t
-        .home_region
-        .as_deref()
-        .is_none_or(|r| r == cfg.central.region.as_str());
-    let id = if home { &t.name } else { &t.arn };
-    let (status, selectors) = tokio::join!(m.trail_status(id), m.event_selectors(id));
+    let (status, selectors) = read_trail(m, cfg.central.region.as_str(), t).await;
     (
         status.map_err(AccountFailure::Aws),
         selectors.map_err(AccountFailure::Aws),
@@ -120,34 +161,6 @@ type StatusAndSelectors = (
     Result<TrailStatus, AccountFailure>,
     Result<EventSelectors, AccountFailure>,
 );
-
-/// The central bucket's policy (None: it has none). Err when the bucket does not exist or cannot be read.
-pub(super) async fn read_bucket<C: Central>(
-    central: &C,
-    cfg: &Config,
-) -> Result<Option<String>, AuditError> {
-    let bucket = &cfg.central.bucket;
-    if !central
-        .bucket_exists(bucket)
-        .await
-        .map_err(|e| bucket_error(cfg, e))?
-    {
-        return Err(AuditError::NoBucket {
-            bucket: bucket.to_string(),
-        });
-    }
-    central
-        .get_bucket_policy(bucket)
-        .await
-        .map_err(|e| bucket_error(cfg, e))
-}
-
-fn bucket_error(cfg: &Config, error: AwsError) -> AuditError {
-    AuditError::Bucket {
-        bucket: cfg.central.bucket.to_string(),
-        error,
-    }
-}
 
 /// The trails account `id` shows that deliver to the central bucket and prefix: its own, and (when the
 /// organization's ID is known) the organization trails it sees, whichever account made them.
@@ -172,21 +185,22 @@ fn own_delivering(
 
 /// An organization trail of the central account that delivers to the bucket: it covers every account of
 /// the organization.
-pub(super) struct OrgTrail {
+pub(crate) struct OrgTrail {
     trail: ObservedTrail,
     status: StatusAndSelectors,
     /// The organization's ID: the trail writes under `[PREFIX/]AWSLogs/<org-id>/<account>/`.
-    pub(super) org_id: String,
+    pub(crate) org_id: String,
 }
 
 /// The central account's organization trail, its status and the organization's ID, found once (the ID
-/// from `org`, else DescribeOrganization). None when there is none or the caller is in no organization.
-pub(super) async fn org_trail<C: Central>(
+/// from `org`, else DescribeOrganization). None when there is none or the caller is in no organization;
+/// Err when the organization's ID cannot be read.
+pub(crate) async fn org_trail<C: Central>(
     central: &C,
     cfg: &Config,
     observations: &[Observed<C::Member>],
     org: Option<&Org>,
-) -> Result<Option<OrgTrail>, AuditError> {
+) -> Result<Option<OrgTrail>, AwsError> {
     let Some((o, _)) = observations.iter().find(|(o, _)| o.target.is_central) else {
         return Ok(None);
     };
@@ -198,10 +212,7 @@ pub(super) async fn org_trail<C: Central>(
     };
     let org_id = match org {
         Some(o) => Some(o.id.clone()),
-        None => central
-            .organization_id()
-            .await
-            .map_err(AuditError::OrganizationId)?,
+        None => central.organization_id().await?,
     };
     let Some(org_id) = org_id else {
         return Ok(None);
@@ -216,13 +227,13 @@ pub(super) async fn org_trail<C: Central>(
 
 /// The day folders the audit lists: from `today` (UTC) back `days` days, the days `--max-age` spans.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Window {
-    pub(super) today: time::Date,
-    pub(super) days: u32,
+pub(crate) struct Window {
+    pub(crate) today: time::Date,
+    pub(crate) days: u32,
 }
 
 impl Window {
-    pub(super) fn new(now: time::OffsetDateTime, max_age: std::time::Duration) -> Self {
+    pub(crate) fn new(now: time::OffsetDateTime, max_age: std::time::Duration) -> Self {
         let days = max_age.as_secs().div_ceil(86_400);
         Window {
             today: now.to_offset(time::UtcOffset::UTC).date(),
@@ -233,7 +244,7 @@ impl Window {
 
 /// Every account's facts, at most `concurrency` accounts at once, in the order of `observations`;
 /// `progress` hears of each account as its facts are in.
-pub(super) async fn gather<C: Central>(
+pub(crate) async fn gather<C: Central>(
     central: &C,
     cfg: &Config,
     observations: Vec<Observed<C::Member>>,
@@ -256,8 +267,8 @@ pub(super) async fn gather<C: Central>(
 }
 
 /// One account and its facts: unreachable, or its candidate trails (its own that deliver, the managed one
-/// first, then the organization trail when it covers the account), its other trails, and what discovery
-/// read for `[cloudwatch]` and `[flow_logs]` (no call of its own).
+/// first, then the organization trail when it covers the account), its other trails, and what the
+/// account's observation read for `[cloudwatch]` and `[flow_logs]` (no call of its own).
 async fn audited<C: Central>(
     central: &C,
     cfg: &Config,
@@ -344,8 +355,8 @@ async fn own_candidates<C: Central>(
     candidates
 }
 
-/// The status and event selectors discovery already read for trail `t` (trailhub's own when it is `mine`,
-/// or one of the account's other trails), so that the audit does not read them again.
+/// The status and event selectors already read with the account for trail `t` (trailhub's own when it
+/// is `mine`, or one of the account's other trails), so that the audit does not read them again.
 fn observed_read<M>(
     o: &Observation<M>,
     mine: Option<&ObservedTrail>,
@@ -424,4 +435,11 @@ async fn delivery<C: Central>(
         out.push(RegionDelivery { region, newest });
     }
     Ok(out)
+}
+
+/// The key prefix under which a trail writes an account's log files:
+/// `[PREFIX/]AWSLogs/[<org-id>/]<account>/CloudTrail/`.
+pub(crate) fn log_prefix(cfg: &Config, org_id: Option<&str>, account: &str) -> String {
+    let prefix = cfg.central.key_prefix.as_ref().map(|k| k.as_str());
+    layout::log_prefix(prefix, org_id, account, "CloudTrail")
 }

@@ -1,4 +1,4 @@
-//! Reading the central bucket's settings and the configured KMS key (async, over the `aws` traits, read
+//! Reading the central bucket's settings and the configured KMS key (async I/O over the `aws` traits, read
 //! only): what `plan`, `apply` and `audit` judge `kms_key`, `retention_days` and `access_log_bucket` by.
 //! Each read only where `[central]` asks for it.
 

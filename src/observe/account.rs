@@ -1,0 +1,229 @@
+//! What one account holds now (async I/O over the `aws` traits, read only): the account reached (its role
+//! assumed once per run), its trails read, trailhub's trail's status and event selectors, and what
+//! `[cloudwatch]` and `[flow_logs]` need of it. One account's failure is that account's state.
+
+use futures::stream::{self, StreamExt};
+
+use crate::aws::{AwsError, Central, Member, emulator};
+use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
+use crate::config::{Config, ScopedAccount};
+use crate::plan::cloudwatch::{self, LogsSetup};
+use crate::plan::coverage::OtherTrail;
+use crate::plan::{AccountFailure, AccountState, DeliveryState};
+
+/// One account as observed: its client (kept for the apply, so a role is assumed once per run), the
+/// planner's view of it, and every trail it showed.
+pub struct Observation<M> {
+    pub target: ScopedAccount,
+    pub member: Option<M>,
+    pub state: AccountState,
+    pub trails: Vec<ObservedTrail>,
+    /// The status of trailhub's trail, when the account has it.
+    pub status: Option<TrailStatus>,
+}
+/// Reaches every target, at most `concurrency` at once, and reads its trails (and the status of
+/// trailhub's trail, when there is one). One account's failure is that account's state.
+pub async fn observe<C: Central>(
+    central: &C,
+    cfg: &Config,
+    targets: &[ScopedAccount],
+    concurrency: usize,
+) -> Vec<Observation<C::Member>> {
+    stream::iter(targets.iter().cloned())
+        .map(|t| observe_one(central, cfg, t))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// An account that could not be observed: that account's state, logged.
+pub(super) fn failed<M>(
+    target: ScopedAccount,
+    f: impl Into<AccountFailure>,
+    member: Option<M>,
+) -> Observation<M> {
+    let f = match f.into() {
+        AccountFailure::Aws(e) if e.account.is_none() => {
+            AccountFailure::Aws(e.in_account(&target.id))
+        }
+        f => f,
+    };
+    tracing::warn!(account = %target.id, operation = f.operation(), code = f.code(), "{}", f.message());
+    Observation {
+        target,
+        member,
+        state: AccountState::Failed(f),
+        trails: vec![],
+        status: None,
+    }
+}
+
+/// AssumeRole (or the caller's own credentials for central); DescribeTrails with what `[cloudwatch]` and
+/// `[flow_logs]` read (see [`read_delivery`]) in one wave; then GetTrailStatus with
+/// GetEventSelectors of trailhub's trail when it exists (4 calls in 3 round trips), else of the account's
+/// other trails, all at once (2 calls, plus 2 a trail in one round trip).
+pub(super) async fn observe_one<C: Central>(
+    central: &C,
+    cfg: &Config,
+    target: ScopedAccount,
+) -> Observation<C::Member> {
+    let member = match central.member(&target).await {
+        Ok(m) => m,
+        Err(e) => return failed(target, e, None),
+    };
+    // the account's trails, and what [cloudwatch] and [flow_logs] need of it, in one wave
+    let (trails, delivery) = match tokio::join!(
+        member.describe_trails(),
+        read_delivery(&member, cfg, &target)
+    ) {
+        (Ok(t), Ok(d)) => (t, d),
+        (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
+    };
+    let region = cfg.central.region.as_str();
+    let mine = emulator::own_trail(&trails, target.trail_name.as_str(), region).cloned();
+    if mine.is_none()
+        && let Some(t) = trails.iter().find(|t| t.name == target.trail_name.as_str())
+    {
+        // a trail of trailhub's name homed in another region: never a CreateTrail that fails every run
+        let home = t.home_region.clone().unwrap_or_default();
+        let f = AccountFailure::HomedElsewhere {
+            trail: t.arn.clone(),
+            home,
+        };
+        return failed(target, f, Some(member));
+    }
+    // trailhub's trail: its status and event selectors in one wave. Without one, the other trails' (at
+    // once): whether one already covers the account, or logs its management events elsewhere
+    let (status, selectors, others) = match &mine {
+        Some(t) => match tokio::join!(
+            member.trail_status(&t.name),
+            member.event_selectors(&t.name)
+        ) {
+            (Ok(s), Ok(e)) => (Some(s), Some(e), vec![]),
+            (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
+        },
+        None => (
+            None,
+            None,
+            read_others(&member, region, trails.iter()).await,
+        ),
+    };
+    let is_logging = status.as_ref().is_some_and(|s| s.is_logging);
+    let state = AccountState::Observed {
+        trail: mine,
+        is_logging,
+        selectors,
+        others,
+        delivery,
+    };
+    Observation {
+        target,
+        member: Some(member),
+        state,
+        trails,
+        status,
+    }
+}
+
+/// The log groups and roles of `[cloudwatch]` and `[flow_logs]`, the VPCs and their flow logs: each read
+/// only where configured for the account, all at once (DescribeLogGroups and GetRole with GetRolePolicy
+/// for each setup, DescribeVpcs and DescribeFlowLogs).
+async fn read_delivery<M: Member>(
+    member: &M,
+    cfg: &Config,
+    target: &ScopedAccount,
+) -> Result<DeliveryState, AwsError> {
+    let trail = cloudwatch::trail_setup(cfg, target).and_then(Result::ok);
+    let flow = cloudwatch::flow_setup(cfg, target).and_then(Result::ok);
+    let flows = cfg.flow_logs.is_some() && target.flow_logs;
+    let group = |s: Option<&LogsSetup>| {
+        let name = s.map(|s| s.group.clone());
+        async move {
+            match name {
+                Some(n) => member.log_group(&n).await,
+                None => Ok(None),
+            }
+        }
+    };
+    let role = |s: Option<&LogsSetup>| {
+        let names = s.map(|s| (s.role.name.clone(), s.role.policy_name.clone()));
+        async move {
+            match names {
+                Some((r, p)) => member.role(&r, &p).await,
+                None => Ok(None),
+            }
+        }
+    };
+    let vpcs = async {
+        if flows {
+            member.vpcs().await
+        } else {
+            Ok(vec![])
+        }
+    };
+    let flow_logs = async {
+        if flows {
+            member.flow_logs().await
+        } else {
+            Ok(vec![])
+        }
+    };
+    let (tg, tr, fg, fr, vpcs, flow_logs) = tokio::join!(
+        group(trail.as_ref()),
+        role(trail.as_ref()),
+        group(flow.as_ref()),
+        role(flow.as_ref()),
+        vpcs,
+        flow_logs
+    );
+    Ok(DeliveryState {
+        trail_group: tg?,
+        trail_role: tr?,
+        vpcs: vpcs?,
+        flow_logs: flow_logs?,
+        flow_group: fg?,
+        flow_role: fr?,
+    })
+}
+
+/// The status and event selectors of the account's other trails, all at once. A trail that cannot be read
+/// is left out: it neither covers the account nor counts as a copy of its management events.
+async fn read_others<'t, M: Member>(
+    member: &M,
+    region: &str,
+    trails: impl Iterator<Item = &'t ObservedTrail>,
+) -> Vec<OtherTrail> {
+    let reads = trails.map(|t| async move {
+        match read_trail(member, region, t).await {
+            (Ok(s), Ok(selectors)) => Some(OtherTrail {
+                trail: t.clone(),
+                status: s,
+                selectors,
+            }),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::debug!(trail = %t.arn, "left out of the coverage check: {e}");
+                None
+            }
+        }
+    });
+    futures::future::join_all(reads)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// A trail's status and event selectors, in one wave: by name when it is homed in `region` (the central
+/// region), else by ARN.
+pub async fn read_trail<M: Member>(
+    member: &M,
+    region: &str,
+    t: &ObservedTrail,
+) -> (
+    Result<TrailStatus, AwsError>,
+    Result<EventSelectors, AwsError>,
+) {
+    let home = t.home_region.as_deref().is_none_or(|r| r == region);
+    let id = if home { &t.name } else { &t.arn };
+    tokio::join!(member.trail_status(id), member.event_selectors(id))
+}

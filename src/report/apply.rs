@@ -1,0 +1,38 @@
+//! What `trailhub apply` hands to `output` (plain values, no I/O): nothing to do, not applied, or what
+//! was done, and the exit code each makes.
+
+use crate::apply::ApplyRun;
+use crate::observe::Rejected;
+
+// one value a run (or an account): boxing the large variant would buy nothing
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum ApplyReport {
+    /// The bucket, its policy, every trail (with its CloudWatch Logs delivery) and the flow logs are as
+    /// they should be: nothing was written. `vpcs`: the VPCs whose flow logs were checked (None without
+    /// `[flow_logs]`).
+    NothingToDo {
+        bucket: String,
+        trails: usize,
+        vpcs: Option<usize>,
+    },
+    /// The plan was shown and the answer was not yes: nothing was written.
+    NotApplied,
+    /// What was done, and the Organizations accounts in scope that could not be worked on.
+    Applied {
+        report: ApplyRun,
+        rejected: Vec<Rejected>,
+    },
+}
+
+impl ApplyReport {
+    /// 0 all converged (or nothing to do), 1 some did not, 2 not applied.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ApplyReport::NothingToDo { .. } => 0,
+            ApplyReport::NotApplied => 2,
+            ApplyReport::Applied { report, rejected } if rejected.is_empty() => report.exit_code(),
+            ApplyReport::Applied { .. } => 1,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! What `trailhub plan` hands to `output` (plain values, no I/O): the plan, the accounts that cannot be
+//! planned, and the exit code they make.
+
+use crate::observe::Rejected;
+use crate::plan::{AccountPlan, Plan};
+
+/// The plan, and the Organizations accounts in scope that cannot be planned.
+#[derive(Debug, Clone)]
+pub struct PlanReport {
+    pub plan: Plan,
+    pub rejected: Vec<Rejected>,
+}
+
+impl PlanReport {
+    /// 0 when every account can be planned (changes may be pending, or another trail covers it), 1 when
+    /// some cannot (its trail, or its flow logs), or the key or a bucket setting cannot be made as asked.
+    pub fn exit_code(&self) -> i32 {
+        let blocked =
+            self.plan.accounts.iter().any(AccountPlan::is_blocked) || self.plan.bucket_blocked();
+        i32::from(blocked || !self.rejected.is_empty())
+    }
+}

@@ -78,7 +78,7 @@ impl PolicyForm {
 }
 
 /// Read as an enum of unit variants, the way serde's derive reads one, so that a wrong value is refused with
-/// the same words (``unknown variant `wide`, expected one of `auto`, ...``).
+/// the same words and at the same place (``unknown variant `wide`, expected one of `auto`, ...``).
 impl<'de> Deserialize<'de> for PolicyForm {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Setting;
@@ -88,13 +88,68 @@ impl<'de> Deserialize<'de> for PolicyForm {
                 f.write_str("enum PolicyForm")
             }
             fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<PolicyForm, A::Error> {
-                let (name, variant): (String, _) = data.variant()?;
-                let form = PolicyForm::named(&name)
-                    .ok_or_else(|| de::Error::unknown_variant(&name, &NAMES))?;
+                let (Variant(form), variant) = data.variant()?;
                 variant.unit_variant()?;
                 Ok(form)
             }
         }
         d.deserialize_enum("PolicyForm", &NAMES, Setting)
+    }
+}
+
+/// The variant's name, refused as it is read when it names no setting.
+struct Variant(PolicyForm);
+
+impl<'de> Deserialize<'de> for Variant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = Variant;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("variant identifier")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Variant, E> {
+                PolicyForm::named(name)
+                    .map(Variant)
+                    .ok_or_else(|| E::unknown_variant(name, &NAMES))
+            }
+        }
+        d.deserialize_identifier(Name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct File {
+        #[allow(dead_code)]
+        policy_form: toml::Spanned<PolicyForm>,
+    }
+
+    /// The words and the place serde's derive gave when the setting was a plain enum.
+    #[test]
+    fn an_unknown_setting_is_refused_with_every_name() {
+        let err = toml::from_str::<File>("policy_form = \"wide\"\n").unwrap_err();
+        assert_eq!(err.span(), Some(14..20));
+        assert_eq!(
+            err.message(),
+            "unknown variant `wide`, expected one of `auto`, `exact`, `account-arns`, `source-account`, `shared-prefix`, `organization`"
+        );
+        let err = toml::from_str::<File>("policy_form = 3\n").unwrap_err();
+        assert_eq!(err.message(), "wanted string or table");
+    }
+
+    #[test]
+    fn each_name_reads_back() {
+        for (name, want) in NAMES.iter().zip(
+            [PolicyForm::Auto]
+                .into_iter()
+                .chain(Form::ALL.map(PolicyForm::Pinned)),
+        ) {
+            let f: File = toml::from_str(&format!("policy_form = \"{name}\"\n")).unwrap();
+            assert_eq!(f.policy_form.into_inner(), want);
+        }
     }
 }

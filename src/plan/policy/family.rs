@@ -120,8 +120,6 @@ pub struct Wanted {
 /// A family of statements: everything in which one differs from another.
 #[derive(Debug)]
 pub struct Family {
-    /// How messages name the family's statements, when it is not the first.
-    pub label: &'static str,
     pub service: &'static str,
     pub slots: [Slot; 2],
     pub deny_sid: &'static str,
@@ -145,18 +143,7 @@ pub struct Family {
     pub wanted: fn(&PolicyInput) -> Wanted,
 }
 
-impl Family {
-    /// The family's description of `form`.
-    pub fn spec(&self, form: Form) -> &'static FormSpec {
-        self.forms
-            .iter()
-            .find(|s| s.form == form)
-            .expect("a form of the family")
-    }
-}
-
 pub static CLOUDTRAIL_FAMILY: Family = Family {
-    label: "CloudTrail",
     service: CLOUDTRAIL,
     slots: [
         Slot {
@@ -214,7 +201,6 @@ pub static CLOUDTRAIL_FAMILY: Family = Family {
 };
 
 pub static LOG_DELIVERY_FAMILY: Family = Family {
-    label: "the delivery.logs statements",
     service: LOG_DELIVERY,
     slots: [
         Slot {

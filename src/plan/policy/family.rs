@@ -162,7 +162,7 @@ pub static CLOUDTRAIL_FAMILY: Family = Family {
     deny_sid: DENY_SID,
     source: "trail",
     arn_account: Some(|a| TrailArn::parse(a).map(|t| t.account)),
-    pattern: |input, account| format!("arn:{}:cloudtrail:*:{account}:trail/*", input.partition),
+    pattern: |input, account| trail_pattern(input.partition, account),
     pattern_account: trail_pattern_account,
     pattern_is_account: true,
     apart: &[
@@ -266,6 +266,12 @@ const fn form(form: Form, width: u8, names: Names, per_account_resources: bool) 
         per_account_resources,
         stands_for: None,
     }
+}
+
+/// `arn:<p>:cloudtrail:*:<account>:trail/*`: any trail of the account (the key policy's CloudTrail context
+/// names them so too).
+pub fn trail_pattern(partition: &str, account: &str) -> String {
+    format!("arn:{partition}:cloudtrail:*:{account}:trail/*")
 }
 
 /// The account of an `arn:<p>:cloudtrail:*:<id>:trail/*` pattern.

@@ -18,9 +18,9 @@ use trailhub::config::PolicyForm;
 use trailhub::model::{AccountId, BucketName, KeyPrefix, Region, TrailArn, TrailName};
 use trailhub::plan::evaluate::{Delivery, check_delivery};
 use trailhub::plan::policy::{
-    ACL_SID, DENY_SID, DeliveryForm, Entry, FlowLogAccounts, Form, LOG_ACL_SID, LOG_DELIVERY,
-    LOG_DENY_SID, LOG_WRITE_SID, Merged, OWN_ACL_SID, OWN_WRITE_SID, Org, PolicyError, PolicyInput,
-    SIZE_LIMIT, WRITE_SID, merge, parse_live,
+    ACL_SID, DENY_SID, Entry, FlowLogAccounts, Form, LOG_ACL_SID, LOG_DELIVERY, LOG_DENY_SID,
+    LOG_WRITE_SID, Merged, OWN_ACL_SID, OWN_WRITE_SID, Org, PolicyError, PolicyInput, SIZE_LIMIT,
+    WRITE_SID, merge, parse_live,
 };
 
 const BUCKET: &str = "sec-log";
@@ -350,10 +350,10 @@ fn live_policy(
         prop::collection::vec(statement, 0..6),
         prop::option::of(entries(1..=5)),
         prop::sample::select(vec![
-            PolicyForm::Exact,
-            PolicyForm::AccountArns,
-            PolicyForm::SourceAccount,
-            PolicyForm::SharedPrefix,
+            PolicyForm::Pinned(Form::Exact),
+            PolicyForm::Pinned(Form::AccountArns),
+            PolicyForm::Pinned(Form::SourceAccount),
+            PolicyForm::Pinned(Form::SharedPrefix),
         ]),
         any::<prop::sample::Index>(),
         any::<bool>(),
@@ -622,11 +622,11 @@ fn form() -> impl Strategy<Value = PolicyForm> {
         PolicyForm::Auto,
         PolicyForm::Auto,
         PolicyForm::Auto,
-        PolicyForm::Exact,
-        PolicyForm::AccountArns,
-        PolicyForm::SourceAccount,
-        PolicyForm::SharedPrefix,
-        PolicyForm::Organization,
+        PolicyForm::Pinned(Form::Exact),
+        PolicyForm::Pinned(Form::AccountArns),
+        PolicyForm::Pinned(Form::SourceAccount),
+        PolicyForm::Pinned(Form::SharedPrefix),
+        PolicyForm::Pinned(Form::Organization),
     ])
 }
 
@@ -845,10 +845,10 @@ fn combinations_step_down_and_each_allows_every_trail_and_flow_log() {
     assert_eq!(
         seen,
         [
-            (Form::Exact, DeliveryForm::Exact),
-            (Form::AccountArns, DeliveryForm::SourceAccount),
-            (Form::SharedPrefix, DeliveryForm::SharedPrefix),
-            (Form::Organization, DeliveryForm::Organization),
+            (Form::Exact, Form::Exact),
+            (Form::AccountArns, Form::SourceAccount),
+            (Form::SharedPrefix, Form::SharedPrefix),
+            (Form::Organization, Form::Organization),
         ]
     );
 }

@@ -8,8 +8,7 @@ use serde_json::Value;
 use super::StaleEntry;
 use crate::model::is_account_id;
 use crate::plan::document::{statements, strings};
-use crate::plan::policy::log_delivery::LOG_WRITE_SID;
-use crate::plan::policy::{OWN_WRITE_SID, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID};
+use crate::plan::policy::{LOG_WRITE_SID, OWN_WRITE_SID, SOURCE_ACCOUNT, SOURCE_ARN, WRITE_SID};
 use crate::plan::prune::MANAGED;
 
 /// The account a policy value belongs to: the account of a trail ARN, or the first 12-digit segment
@@ -90,8 +89,7 @@ pub(super) fn stale_entries(policy: &Value, in_scope: &BTreeSet<String>) -> Vec<
 mod tests {
     use super::*;
     use crate::audit::fixtures::*;
-    use crate::plan::policy::ACL_SID;
-    use crate::plan::policy::log_delivery::LOG_ACL_SID;
+    use crate::plan::policy::{ACL_SID, LOG_ACL_SID};
     use serde_json::json;
 
     #[test]

@@ -4,9 +4,11 @@
 mod bucket;
 mod logs;
 mod ous;
+mod policy_form;
 
 pub use crate::world::{Access, ScopedAccount};
 pub use ous::check_ou_id;
+pub use policy_form::{Form, PolicyForm};
 
 pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
 
@@ -56,20 +58,6 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
-}
-
-/// `policy_form` in accounts.toml.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyForm {
-    /// The most specific form that fits.
-    #[default]
-    Auto,
-    Exact,
-    AccountArns,
-    SourceAccount,
-    SharedPrefix,
-    Organization,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
@@ -481,7 +469,9 @@ fn check_source(
     members_span: Range<usize>,
     policy_form_span: Range<usize>,
 ) -> Result<(), ConfigError> {
-    if members.source == Source::Static && central.policy_form == PolicyForm::Organization {
+    if members.source == Source::Static
+        && central.policy_form == PolicyForm::Pinned(Form::Organization)
+    {
         return Err(at.at(
             policy_form_span,
             "policy_form = \"organization\" needs source = \"organizations\": only then is every account known to be in the organization".to_owned(),

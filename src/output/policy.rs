@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 
 use super::{Console, Render, print_json};
-use crate::plan::policy::{DeliveryForm, Form, FormName, FormSize, Merged, SIZE_LIMIT};
+use crate::plan::policy::{Form, FormSize, Merged, SIZE_LIMIT};
 
 /// The document itself (text), the document with its form and size (JSON), or both for a ticket
 /// (Markdown). In text, the form goes to the console so that stdout stays the document alone, ready for a
@@ -51,7 +51,7 @@ pub(super) fn form_line(p: &Merged) -> String {
             d.form.name(),
             passed_over(&d.form_sizes, d.form)
         );
-        if d.form == DeliveryForm::Organization {
+        if d.form == Form::Organization {
             line += "; note: they rest on aws:SourceOrgID, which AWS does not document for \
                      delivery.logs (docs/aws-rules.md, DL-3)";
         }
@@ -60,14 +60,14 @@ pub(super) fn form_line(p: &Merged) -> String {
 }
 
 /// " (the most specific form that fits: exact would be 21000 bytes)": the forms tried before `chosen`.
-fn passed_over<F: FormName + PartialEq>(sizes: &[FormSize<F>], chosen: F) -> String {
+fn passed_over(sizes: &[FormSize], chosen: Form) -> String {
     let passed: Vec<String> = sizes
         .iter()
         .filter(|f| f.form != chosen)
         .map(|f| match (&f.size, &f.unusable) {
-            (Some(n), _) => format!("{} would be {n} bytes", f.form.form_name()),
-            (None, Some(why)) => format!("{} cannot be used: {why}", f.form.form_name()),
-            (None, None) => format!("{} not tried", f.form.form_name()),
+            (Some(n), _) => format!("{} would be {n} bytes", f.form.name()),
+            (None, Some(why)) => format!("{} cannot be used: {why}", f.form.name()),
+            (None, None) => format!("{} not tried", f.form.name()),
         })
         .collect();
     if passed.is_empty() {
@@ -99,7 +99,7 @@ mod tests {
             org: Some(&org),
             flow_logs: Default::default(),
         };
-        let m = merge(None, &input(PolicyForm::Organization)).unwrap();
+        let m = merge(None, &input(PolicyForm::Pinned(Form::Organization))).unwrap();
         assert!(
             form_line(&m).contains("rests on aws:SourceOrgID"),
             "{}",
@@ -137,7 +137,7 @@ mod tests {
             line.contains("delivery.logs statements (flow logs of 1 account): exact"),
             "{line}"
         );
-        let m = merge(None, &input(PolicyForm::Organization)).unwrap();
+        let m = merge(None, &input(PolicyForm::Pinned(Form::Organization))).unwrap();
         let line = form_line(&m);
         assert!(
             line.contains("they rest on aws:SourceOrgID, which AWS does not document"),

@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 
 use super::document::{statements, strings};
 use super::evaluate::{Decision, Request, evaluate};
+use super::policy::family::trail_pattern;
+use super::policy::{CLOUDTRAIL, LOG_DELIVERY, SOURCE_ACCOUNT, SOURCE_ARN, SOURCE_ORG};
 use super::prune::Gone;
 use crate::model::{AccountId, BucketName, TrailArn};
 
@@ -258,9 +260,9 @@ fn read_ours(sid: &str, s: &Value, named: &mut Named) -> Result<(), KeyPolicyErr
     let field = |k: &str| strings(equals.and_then(|e| e.get(k)));
     match sid {
         ENCRYPT => {
-            let trails = field("aws:SourceArn");
-            let accounts = field("aws:SourceAccount");
-            let org = field("aws:SourceOrgID");
+            let trails = field(SOURCE_ARN);
+            let accounts = field(SOURCE_ACCOUNT);
+            let org = field(SOURCE_ORG);
             if trails.is_empty() && accounts.is_empty() && org.is_empty() {
                 return Err(bad(
                     "no aws:SourceArn, aws:SourceAccount or aws:SourceOrgID",
@@ -271,8 +273,8 @@ fn read_ours(sid: &str, s: &Value, named: &mut Named) -> Result<(), KeyPolicyErr
             named.org = org.into_iter().next().or(named.org.take());
         }
         LOG_DELIVERY_ENCRYPT => {
-            named.log_accounts.extend(field("aws:SourceAccount"));
-            named.log_org = field("aws:SourceOrgID").into_iter().next();
+            named.log_accounts.extend(field(SOURCE_ACCOUNT));
+            named.log_org = field(SOURCE_ORG).into_iter().next();
         }
         _ => {}
     }
@@ -360,7 +362,7 @@ fn ours(input: &KeyInput, n: &Named, form: KeyForm) -> Vec<Value> {
             json!(
                 accounts
                     .iter()
-                    .map(|a| format!("arn:{p}:cloudtrail:*:{a}:trail/*"))
+                    .map(|a| trail_pattern(p, a))
                     .collect::<Vec<_>>()
             )
         } else {
@@ -368,12 +370,12 @@ fn ours(input: &KeyInput, n: &Named, form: KeyForm) -> Vec<Value> {
         }
     };
     let (source, per_account) = match form {
-        KeyForm::Exact => (json!({"aws:SourceArn": n.trails}), true),
-        KeyForm::SourceAccount => (json!({"aws:SourceAccount": accounts}), true),
-        KeyForm::Accounts => (json!({"aws:SourceAccount": accounts}), false),
-        KeyForm::Organization => (json!({"aws:SourceOrgID": org}), false),
+        KeyForm::Exact => (json!({SOURCE_ARN: n.trails}), true),
+        KeyForm::SourceAccount => (json!({SOURCE_ACCOUNT: accounts}), true),
+        KeyForm::Accounts => (json!({SOURCE_ACCOUNT: accounts}), false),
+        KeyForm::Organization => (json!({SOURCE_ORG: org}), false),
     };
-    let cloudtrail = json!({"Service": "cloudtrail.amazonaws.com"});
+    let cloudtrail = json!({"Service": CLOUDTRAIL});
     let root = json!({"AWS": format!("arn:{p}:iam::{}:root", input.central)});
     let mut out = Vec::new();
     // no trail named at all (every account covered by another trail): no Encrypt statement, rather than
@@ -390,12 +392,12 @@ fn ours(input: &KeyInput, n: &Named, form: KeyForm) -> Vec<Value> {
     ]);
     if !n.log_accounts.is_empty() || n.log_org.is_some() {
         let source = match (form, n.log_org.as_deref().or(input.org_id)) {
-            (KeyForm::Organization, Some(o)) => json!({"aws:SourceOrgID": o}),
-            _ => json!({"aws:SourceAccount": n.log_accounts}),
+            (KeyForm::Organization, Some(o)) => json!({SOURCE_ORG: o}),
+            _ => json!({SOURCE_ACCOUNT: n.log_accounts}),
         };
         let bucket = format!("arn:{p}:s3:::{}", input.bucket);
         out.push(json!({"Sid": LOG_DELIVERY_ENCRYPT, "Effect": "Allow",
-            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Principal": {"Service": LOG_DELIVERY},
             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
             "Resource": "*", "Condition": {"StringEquals": source}}));
         out.push(json!({"Sid": DECRYPT_OBJECTS, "Effect": "Allow", "Principal": root, "Action": "kms:Decrypt",
@@ -444,31 +446,16 @@ pub fn cloudtrail_denial(
     trail: &TrailArn,
     org_id: Option<&str>,
 ) -> Option<String> {
-    let mut context = BTreeMap::from([
-        ("aws:SourceArn".to_owned(), trail.to_string()),
-        ("aws:SourceAccount".to_owned(), trail.account.clone()),
-        (CLOUDTRAIL_CONTEXT.to_owned(), trail.to_string()),
-    ]);
-    if let Some(o) = org_id {
-        context.insert("aws:SourceOrgID".to_owned(), o.to_owned());
-    }
+    let mut context = source_context(&trail.account, org_id);
+    context.insert(SOURCE_ARN.to_owned(), trail.to_string());
+    context.insert(CLOUDTRAIL_CONTEXT.to_owned(), trail.to_string());
     let reasons: Vec<String> = ["kms:GenerateDataKey", "kms:DescribeKey"]
         .into_iter()
         .filter_map(|action| {
-            let req = Request {
-                principal_service: "cloudtrail.amazonaws.com".into(),
-                action: action.into(),
-                resource: key_arn.to_owned(),
-                context: context.clone(),
-            };
-            match evaluate(policy, &req) {
-                Decision::Allow { .. } => None,
-                Decision::ExplicitDeny { sid } => Some(format!(
-                    "{action} is denied by statement {}",
-                    sid.as_deref().unwrap_or("(no Sid)")
-                )),
-                Decision::ImplicitDeny => Some(format!("no statement allows {action}")),
-            }
+            refused(policy, CLOUDTRAIL, action, key_arn, &context).map(|deny| match deny {
+                Some(sid) => format!("{action} is denied by statement {sid}"),
+                None => format!("no statement allows {action}"),
+            })
         })
         .collect();
     (!reasons.is_empty()).then(|| {
@@ -487,28 +474,45 @@ pub fn log_delivery_denial(
     account: &AccountId,
     org_id: Option<&str>,
 ) -> Option<String> {
-    let mut context = BTreeMap::from([("aws:SourceAccount".to_owned(), account.to_string())]);
+    let context = source_context(account.as_str(), org_id);
+    let action = "kms:GenerateDataKey";
+    let why = match refused(policy, LOG_DELIVERY, action, key_arn, &context)? {
+        Some(sid) => format!("denied by statement {sid}"),
+        None => format!("no statement allows {action}"),
+    };
+    Some(format!(
+        "the key policy of {key_arn} would not let delivery.logs encrypt account {account}'s flow logs ({why})"
+    ))
+}
+
+/// The source keys a service sends for `account` (and its organization, when known).
+fn source_context(account: &str, org_id: Option<&str>) -> BTreeMap<String, String> {
+    let mut context = BTreeMap::from([(SOURCE_ACCOUNT.to_owned(), account.to_owned())]);
     if let Some(o) = org_id {
-        context.insert("aws:SourceOrgID".to_owned(), o.to_owned());
+        context.insert(SOURCE_ORG.to_owned(), o.to_owned());
     }
+    context
+}
+
+/// Why `service` may not do `action` on the key with `context`: `Some(sid)` when a statement denies it
+/// (`(no Sid)` when it has none), `None` when no statement allows it; nothing when it may.
+fn refused(
+    policy: &Value,
+    service: &str,
+    action: &str,
+    key_arn: &str,
+    context: &BTreeMap<String, String>,
+) -> Option<Option<String>> {
     let req = Request {
-        principal_service: "delivery.logs.amazonaws.com".into(),
-        action: "kms:GenerateDataKey".into(),
+        principal_service: service.into(),
+        action: action.into(),
         resource: key_arn.to_owned(),
-        context,
+        context: context.clone(),
     };
     match evaluate(policy, &req) {
         Decision::Allow { .. } => None,
-        d => Some(format!(
-            "the key policy of {key_arn} would not let delivery.logs encrypt account {account}'s flow logs ({})",
-            match d {
-                Decision::ExplicitDeny { sid } => format!(
-                    "denied by statement {}",
-                    sid.as_deref().unwrap_or("(no Sid)")
-                ),
-                _ => "no statement allows kms:GenerateDataKey".to_owned(),
-            }
-        )),
+        Decision::ExplicitDeny { sid } => Some(Some(sid.unwrap_or_else(|| "(no Sid)".into()))),
+        Decision::ImplicitDeny => Some(None),
     }
 }
 

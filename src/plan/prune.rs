@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::policy::log_delivery::{LOG_ACL_SID, LOG_WRITE_SID};
 use super::policy::{ACL_SID, OWN_ACL_SID, OWN_WRITE_SID, WRITE_SID};
+use super::policy::{LOG_ACL_SID, LOG_WRITE_SID};
 use crate::model::AccountId;
 
 /// trailhub's statements of the bucket policy: CloudTrail's and delivery.logs'.

@@ -361,7 +361,7 @@ fn flow_logs_are_planned_once_the_policy_allows_them() {
 /// families then in the organization form).
 #[test]
 fn every_trail_and_flow_log_is_allowed_at_scale() {
-    use policy::{DeliveryForm as D, Form as F};
+    use policy::{Form as D, Form as F};
     for (n, from_org, forms) in [
         (1, false, (F::Exact, D::Exact)),
         (100, false, (F::SourceAccount, D::SourceAccount)),

@@ -1,5 +1,9 @@
 //! The pure planner: desired bucket policy, desired trails and the diff against what was observed.
 //! No I/O, no AWS SDK types: config and observed state in, a [`Plan`] out.
+//!
+//! [`build`] (`build.rs`) makes the plan (`planned.rs`) from what was seen (`observed.rs`): the policy
+//! inputs and the merge (`inputs.rs`), whether a policy lets a delivery through and why not (`verdict.rs`),
+//! then each account's plan (`account.rs`). Its scenario tests are in `tests.rs`.
 
 pub mod bucket_settings;
 pub mod cloudwatch;

@@ -30,7 +30,7 @@ use std::time::Duration;
 use crate::aws::{AwsError, Central};
 use crate::config::Config;
 use crate::observe::audit::{Window, gather, observe_all, org_trail};
-use crate::observe::central::{read_key, read_settings};
+use crate::observe::central::{BucketPolicy, read_key, read_policy, read_settings};
 use crate::progress::{Phase, SharedProgress};
 use judge::{Judge, live_policy};
 use report::report;
@@ -77,18 +77,22 @@ pub async fn audit<C: Central>(
     progress.start(Phase::Observing, 0);
     let (scoped, live, key, settings) = tokio::join!(
         observe_all(cfg, central, concurrency, progress),
-        read_bucket(central, cfg),
+        read_policy(central, cfg),
         read_key(central, cfg),
         read_settings(central, cfg, true),
     );
     progress.finish();
     let (observations, org) = scoped.map_err(AuditError::Organizations)?;
-    let (policy, policy_note) = live_policy(live?.as_deref());
+    let live = match live.map_err(|e| bucket_error(cfg, e))? {
+        BucketPolicy::NoBucket => {
+            let bucket = cfg.central.bucket.to_string();
+            return Err(AuditError::NoBucket { bucket });
+        }
+        BucketPolicy::Read(policy) => policy,
+    };
+    let (policy, policy_note) = live_policy(live.as_deref());
     let key = key.map_err(AuditError::Key)?.map(|k| key_facts(cfg, k));
-    let settings = settings.map_err(|error| AuditError::Bucket {
-        bucket: cfg.central.bucket.to_string(),
-        error,
-    })?;
+    let settings = settings.map_err(|e| bucket_error(cfg, e))?;
     let org_trail = org_trail(central, cfg, &observations, org.as_ref())
         .await
         .map_err(AuditError::OrganizationId)?;
@@ -147,24 +151,7 @@ fn key_facts(cfg: &Config, k: crate::plan::kms::KeyState) -> kms::KeyFacts {
     kms::KeyFacts { arn, names, policy }
 }
 
-/// The central bucket's policy (None: it has none). Err when the bucket does not exist or cannot be read.
-async fn read_bucket<C: Central>(central: &C, cfg: &Config) -> Result<Option<String>, AuditError> {
-    let bucket = &cfg.central.bucket;
-    if !central
-        .bucket_exists(bucket)
-        .await
-        .map_err(|e| bucket_error(cfg, e))?
-    {
-        return Err(AuditError::NoBucket {
-            bucket: bucket.to_string(),
-        });
-    }
-    central
-        .get_bucket_policy(bucket)
-        .await
-        .map_err(|e| bucket_error(cfg, e))
-}
-
+/// A failure to read the central bucket.
 fn bucket_error(cfg: &Config, error: AwsError) -> AuditError {
     AuditError::Bucket {
         bucket: cfg.central.bucket.to_string(),

@@ -1,11 +1,32 @@
 //! Reading the central bucket's settings and the configured KMS key (async I/O over the `aws` traits, read
-//! only): what `plan`, `apply` and `audit` judge `kms_key`, `retention_days` and `access_log_bucket` by.
-//! Each read only where `[central]` asks for it.
+//! only): what `plan`, `apply` and `audit` judge `kms_key`, `retention_days` and `access_log_bucket` by,
+//! each read only where `[central]` asks for it; and the bucket's policy as the audit reads it.
 
 use crate::aws::{AwsError, Central};
 use crate::config::Config;
 use crate::plan::bucket_settings::{LogTarget, SettingsState};
 use crate::plan::kms::KeyState;
+
+/// The central bucket's policy, when there is a bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BucketPolicy {
+    /// There is no such bucket.
+    NoBucket,
+    /// The bucket's policy (None: it has none).
+    Read(Option<String>),
+}
+
+/// The central bucket's policy: HeadBucket, then GetBucketPolicy when the bucket exists.
+pub async fn read_policy<C: Central>(central: &C, cfg: &Config) -> Result<BucketPolicy, AwsError> {
+    let bucket = &cfg.central.bucket;
+    if !central.bucket_exists(bucket).await? {
+        return Ok(BucketPolicy::NoBucket);
+    }
+    central
+        .get_bucket_policy(bucket)
+        .await
+        .map(BucketPolicy::Read)
+}
 
 /// The configured key: DescribeKey, then GetKeyPolicy when the key is the central account's. None
 /// without `kms_key`.

@@ -532,7 +532,10 @@ impl Member for FakeMember {
                 "Trail already exists",
             ));
         }
+        // CT-6: a new trail has AWS's default selector (whatever a trail of that name had before)
+        let arn = o.arn.clone();
         list.push((o, TrailStatus::default()));
+        w.selectors.remove(&arn);
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use super::report::{FlowLogsOutcome, MadeFlowLog, PartStatus};
 use super::setup::{Made, apply_setup};
 use crate::aws::{AwsError, Central, DesiredFlowLog, Network, emulator};
 use crate::config::{Access, FlowDestination, ScopedAccount};
-use crate::plan::flow_logs::FlowLogChange;
+use crate::plan::flow_logs::{FlowLogChange, owner_refusal};
 use crate::plan::{AccountFailure, DELIVERY_LOGS, FlowLogsPlan, denial_for, flow_logs_verdict};
 
 /// Retries of a flow log to the bucket that delivery.logs may not write to yet (a policy just written, or
@@ -106,6 +106,9 @@ impl<C: Central> FlowRun<'_, '_, C> {
             return None;
         }
         let (cfg, policy) = (self.shared.cfg, self.shared.in_force);
+        if let Some(statements) = owner_refusal(cfg, &self.target.id, policy, changes) {
+            return Some(AccountFailure::OwnerFlowLogsRefused { statements });
+        }
         // with the organization, as the plan judged it: the organization form names aws:SourceOrgID
         let verdict = flow_logs_verdict(cfg, policy, self.shared.org, &self.target.id);
         (!verdict.allowed()).then(|| AccountFailure::FlowLogsDenied {

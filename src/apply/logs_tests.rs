@@ -199,7 +199,7 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
 
     // a new member: AssumeRole, then DescribeTrails with 2 DescribeLogGroups, 2 GetRole, 2 GetRolePolicy,
     // DescribeVpcs and DescribeFlowLogs in one wave (k = 10); then CreateLogGroup, PutRetentionPolicy,
-    // CreateRole, PutRolePolicy for the trail, CreateTrail, PutEventSelectors, StartLogging, the same four
+    // CreateRole, PutRolePolicy for the trail, CreateTrail, GetEventSelectors, StartLogging, the same four
     // for the flow logs, and CreateFlowLogs per VPC per destination (+ 11 + 2 a VPC)
     assert_eq!(aws.calls("AssumeRole"), 2);
     assert_eq!(aws.calls("DescribeLogGroups"), 3 * 2);

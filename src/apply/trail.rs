@@ -116,10 +116,7 @@ impl<M: Member> TrailRun<'_, M> {
         match change {
             TrailChange::Create => {
                 self.write(Write::Create, pacer).await?;
-                // a new trail logs every management event, whatever the service's default
-                let all = selectors::restored(&EventSelectors::default());
-                let put = member.put_event_selectors(&name, &all);
-                pacer.call(Service::CloudTrail, put).await?;
+                self.ensure_management_events(pacer).await?;
                 Ok(Some(if self.degraded() {
                     "create trail (without CloudWatch Logs)".to_owned()
                 } else {
@@ -147,6 +144,25 @@ impl<M: Member> TrailRun<'_, M> {
                 Ok(Some(change.describe()))
             }
         }
+    }
+
+    /// After CreateTrail: AWS gives a new trail every management event (aws-rules CT-6), so its selectors are
+    /// read (a read, not paced as CloudTrail's writes are) and written only when they miss some, as an
+    /// emulator's new trail does, or a trail that existed already. Written with its data events kept.
+    async fn ensure_management_events(&self, pacer: &mut Pacer<'_>) -> Result<(), AwsError> {
+        let (member, name) = (self.member, self.trail.name.as_str());
+        let now = match pacer.read(member.event_selectors(name)).await {
+            Ok(s) if selectors::management(&s).all() => return Ok(()),
+            Ok(s) => s,
+            Err(e) => {
+                tracing::info!(trail = %self.trail.arn, "cannot read the new trail's event selectors ({e}); writing them");
+                EventSelectors::default()
+            }
+        };
+        let put = selectors::restored(&now);
+        pacer
+            .call(Service::CloudTrail, member.put_event_selectors(name, &put))
+            .await
     }
 
     /// The fields of an update still to make: without the CloudWatch Logs one once that part was given up.

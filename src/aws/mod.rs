@@ -36,6 +36,10 @@ pub trait Central: Keys + BucketSettings + Send + Sync {
     /// ListAccountsForParent: the accounts right below a root or OU (every page).
     async fn list_accounts_for_parent(&self, parent: &str) -> Result<Vec<OrgAccount>, AwsError>;
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError>;
+    /// HeadBucket, read only: the Region a bucket of the caller's account lives in (S3-4), None when there
+    /// is no such bucket. Unlike [`Central::bucket_exists`] it never moves the central bucket's client (for
+    /// another bucket: the access log bucket).
+    async fn bucket_region(&self, bucket: &BucketName) -> Result<Option<String>, AwsError>;
     /// CreateBucket (in the region).
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError>;
     /// Whether each guard is on (GetPublicAccessBlock, GetBucketVersioning, GetBucketEncryption); None

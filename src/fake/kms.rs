@@ -2,7 +2,7 @@
 //! rules trailhub relies on (docs/aws-rules.md KMS-1..8, S3-7..9) where moto does not: the key policy's
 //! size and lockout safety check, alias names, CloudTrail's `InsufficientEncryptionPolicyException` when the
 //! key policy does not let it encrypt for the trail, positive lifecycle days, and an access log target that
-//! exists.
+//! exists in the source bucket's Region.
 
 use async_trait::async_trait;
 
@@ -245,6 +245,14 @@ impl BucketSettings for FakeAws {
                 "PutBucketLogging",
                 "InvalidTargetBucketForLogging",
                 "The target bucket for logging does not exist",
+            ));
+        }
+        // S3-9: the target in the same Region as the source (moto's code for it)
+        if w.region_of(&logging.target_bucket) != w.region_of(bucket.as_str()) {
+            return Err(AwsError::new(
+                "PutBucketLogging",
+                "CrossLocationLoggingProhibited",
+                "Cross S3 location logging not allowed",
             ));
         }
         w.logging.insert(bucket.to_string(), logging.clone());

@@ -1,7 +1,8 @@
 //! The fake's CloudWatch Logs, IAM and EC2 flow logs in each account, enforcing the AWS rules trailhub
 //! relies on (docs/aws-rules.md) where moto does not: log group names and retention values, CloudTrail's
 //! use of a role it must be able to assume (not before the role has propagated) and of an existing group,
-//! and a flow log to S3 only where the bucket policy lets `delivery.logs.amazonaws.com` write.
+//! and a flow log to S3 only where the bucket policy lets `delivery.logs.amazonaws.com` write, and never the
+//! bucket owner's under a policy with NotPrincipal or NotAction (DL-5).
 
 use async_trait::async_trait;
 
@@ -343,6 +344,9 @@ impl Network for FakeMember {
         }
         match &f.target {
             FlowLogDestination::S3 { arn } => {
+                if let Some(m) = self.owner_refused(arn) {
+                    return fail("InvalidParameter", m);
+                }
                 if let Err(m) = self.flow_logs_allowed(arn)
                     && !self.owner_trap(arn)
                 {
@@ -427,6 +431,29 @@ impl FakeMember {
         w.owner_flow_log_overwrites_policy
             && w.caller == self.account
             && w.buckets.contains_key(bucket)
+    }
+
+    /// DL-5: the bucket's owner creating a flow log to it, AWS adds its log delivery permission to the
+    /// bucket policy, and fails when the policy has a NotPrincipal or NotAction element. The error's text is
+    /// not documented: this one says what happened.
+    fn owner_refused(&self, arn: &str) -> Option<String> {
+        let rest = arn.split_once(":::").map(|(_, r)| r).unwrap_or_default();
+        let bucket = rest.split('/').next().unwrap_or(rest);
+        let w = self.aws.world();
+        if w.caller != self.account {
+            return None;
+        }
+        let policy: serde_json::Value = w
+            .buckets
+            .get(bucket)?
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())?;
+        let found = crate::plan::flow_logs::not_elements(&policy);
+        (!found.is_empty()).then(|| {
+            format!(
+                "Access Denied for LogDestination: {bucket}. The bucket policy contains NotPrincipal or NotAction, so log delivery permissions could not be added"
+            )
+        })
     }
 
     /// The bucket owner's trap: AWS's own flow-log policy for this account replaces the bucket policy

@@ -79,6 +79,18 @@ pub struct World {
     pub lifecycle: BTreeMap<String, Vec<crate::aws::LifecycleRule>>,
     /// bucket -> its server access logging
     pub logging: BTreeMap<String, crate::aws::AccessLogging>,
+    /// bucket -> its Region; a bucket with no entry is in the world's region
+    pub bucket_regions: BTreeMap<String, String>,
+}
+
+impl World {
+    /// The Region of a bucket: where it was created, else the world's region.
+    pub fn region_of(&self, bucket: &str) -> String {
+        self.bucket_regions
+            .get(bucket)
+            .cloned()
+            .unwrap_or_else(|| self.region.clone())
+    }
 }
 
 /// An IAM role in the fake.
@@ -241,12 +253,22 @@ impl Central for FakeAws {
         Ok(self.world().buckets.contains_key(bucket.as_str()))
     }
 
-    async fn create_bucket(&self, bucket: &BucketName, _region: &Region) -> Result<(), AwsError> {
+    async fn bucket_region(&self, bucket: &BucketName) -> Result<Option<String>, AwsError> {
+        self.call("HeadBucket").await;
+        let w = self.world();
+        Ok(w.buckets
+            .contains_key(bucket.as_str())
+            .then(|| w.region_of(bucket.as_str())))
+    }
+
+    async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError> {
         self.call("CreateBucket").await;
-        self.world()
-            .buckets
-            .entry(bucket.to_string())
-            .or_insert(None);
+        let mut w = self.world();
+        if !w.buckets.contains_key(bucket.as_str()) {
+            w.buckets.insert(bucket.to_string(), None);
+            w.bucket_regions
+                .insert(bucket.to_string(), region.to_string());
+        }
         Ok(())
     }
 
@@ -532,7 +554,10 @@ impl Member for FakeMember {
                 "Trail already exists",
             ));
         }
+        // CT-6: a new trail has AWS's default selector (whatever a trail of that name had before)
+        let arn = o.arn.clone();
         list.push((o, TrailStatus::default()));
+        w.selectors.remove(&arn);
         Ok(())
     }
 

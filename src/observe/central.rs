@@ -75,7 +75,7 @@ pub async fn read_settings<C: Central>(
                 (None, _) => Ok(None),
             }
         },
-        log_target(central, cfg),
+        log_target(central, cfg, exists),
     );
     Ok(SettingsState {
         encryption: encryption?,
@@ -86,14 +86,30 @@ pub async fn read_settings<C: Central>(
 }
 
 /// The access log bucket: whether it exists in the central account (a bucket of another account answers
-/// 403 to ExpectedBucketOwner, and counts as missing), and its policy.
-async fn log_target<C: Central>(central: &C, cfg: &Config) -> Option<LogTarget> {
+/// 403 to ExpectedBucketOwner, and counts as missing), its Region and the bucket's (S3-10), and its policy.
+async fn log_target<C: Central>(central: &C, cfg: &Config, exists: bool) -> Option<LogTarget> {
     let target = cfg.central.access_log_bucket.as_ref()?;
-    let exists = central.bucket_exists(target).await.unwrap_or(false);
-    let policy = if exists {
-        central.get_bucket_policy(target).await.ok().flatten()
-    } else {
-        None
+    let (region, bucket_region) = tokio::join!(central.bucket_region(target), async {
+        match exists {
+            true => central
+                .bucket_region(&cfg.central.bucket)
+                .await
+                .ok()
+                .flatten(),
+            false => Some(cfg.central.bucket_home().to_string()),
+        }
+    });
+    let region = region.ok().flatten();
+    // a bucket in another Region is not asked for its policy: the plan blocks it anyway
+    let policy = match (&region, &bucket_region) {
+        (Some(there), Some(here)) if there != here => None,
+        (Some(_), _) => central.get_bucket_policy(target).await.ok().flatten(),
+        (None, _) => None,
     };
-    Some(LogTarget { exists, policy })
+    Some(LogTarget {
+        exists: region.is_some(),
+        policy,
+        region,
+        bucket_region,
+    })
 }

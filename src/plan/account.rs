@@ -221,9 +221,14 @@ fn flow_logs_plan(
         .as_ref()
         .map(|s| cloudwatch::diff_setup(s, d.flow_group.as_ref(), d.flow_role.as_ref()))
         .unwrap_or_default();
+    let changes = flow_logs::diff(&want, &d.flow_logs);
+    if let Some(statements) = flow_logs::owner_refusal(cfg, &t.id, policy, &changes) {
+        let failure = AccountFailure::OwnerFlowLogsRefused { statements };
+        return Some(FlowLogsPlan::Blocked { failure });
+    }
     Some(FlowLogsPlan::Changes {
         vpcs: d.vpcs.len(),
         setup: setup_changes,
-        changes: flow_logs::diff(&want, &d.flow_logs),
+        changes,
     })
 }

@@ -32,6 +32,10 @@ pub struct SettingsState {
 pub struct LogTarget {
     pub exists: bool,
     pub policy: Option<String>,
+    /// The access log bucket's Region (HeadBucket), when it exists.
+    pub region: Option<String>,
+    /// The central bucket's Region: where it is, or where this run will make it; None when unknown.
+    pub bucket_region: Option<String>,
 }
 
 /// One setting to change.
@@ -289,6 +293,16 @@ fn logging(p: &mut SettingsPlan, cfg: &Config, s: &SettingsState, want: AccessLo
     if !target.exists {
         p.notes.push(blocked(format!(
             "the access log bucket {} does not exist (or is not the central account's): create it in the bucket's region first (runbooks/kms.md#access-log-bucket-not-usable)",
+            want.target_bucket
+        )));
+        return;
+    }
+    // S3-9, S3-10: S3 refuses a target in another Region (CrossLocationLoggingProhibited)
+    if let (Some(there), Some(here)) = (&target.region, &target.bucket_region)
+        && there != here
+    {
+        p.notes.push(blocked(format!(
+            "the access log bucket {} is in {there}, but the bucket is in {here}: S3 delivers access logs only to a bucket in the same region; name a bucket in {here} (runbooks/kms.md#access-log-bucket-in-another-region)",
             want.target_bucket
         )));
         return;

@@ -25,6 +25,9 @@ pub enum AccountFailure {
     /// The bucket policy would not let `delivery.logs.amazonaws.com` write this account's flow logs: AWS
     /// would refuse them, so trailhub does not try.
     FlowLogsDenied { denial: Denial },
+    /// The bucket owner's own flow logs to S3 with these statements (Sid, or `#N`) in the bucket policy:
+    /// AWS cannot add its log delivery permission under a `NotPrincipal` or `NotAction` (aws-rules DL-5).
+    OwnerFlowLogsRefused { statements: Vec<String> },
     /// The account's name cannot make a log group name from the configured template.
     LogGroupName { message: String },
     /// The key policy would not let CloudTrail encrypt for the trail with `kms_key`, or the key cannot be
@@ -41,7 +44,9 @@ impl AccountFailure {
             AccountFailure::PolicyDenies { .. } => "PolicyCheck",
             AccountFailure::SecondCopy { .. } => "SecondCopyCheck",
             AccountFailure::HomedElsewhere { .. } => "Observe",
-            AccountFailure::FlowLogsDenied { .. } => "PolicyCheck",
+            AccountFailure::FlowLogsDenied { .. } | AccountFailure::OwnerFlowLogsRefused { .. } => {
+                "PolicyCheck"
+            }
             AccountFailure::LogGroupName { .. } => "Plan",
             AccountFailure::KeyDenies { .. } => "KeyCheck",
         }
@@ -57,7 +62,9 @@ impl AccountFailure {
             AccountFailure::PolicyDenies { .. } => "PolicyDenies",
             AccountFailure::SecondCopy { .. } => "SecondCopy",
             AccountFailure::HomedElsewhere { .. } => "TrailHomedElsewhere",
-            AccountFailure::FlowLogsDenied { .. } => "FlowLogsDenied",
+            AccountFailure::FlowLogsDenied { .. } | AccountFailure::OwnerFlowLogsRefused { .. } => {
+                "FlowLogsDenied"
+            }
             AccountFailure::LogGroupName { .. } => "InvalidLogGroupName",
             AccountFailure::KeyDenies { .. } => "KmsKeyDenies",
         }
@@ -74,6 +81,13 @@ impl AccountFailure {
             AccountFailure::SecondCopy { of, to } => format!(
                 "trail {of} already logs this account's management events to {to}; trailhub's trail \
                  would be a billed second copy"
+            ),
+            AccountFailure::OwnerFlowLogsRefused { statements } => format!(
+                "the bucket policy has NotPrincipal or NotAction (statement {}): AWS cannot add its log \
+                 delivery permission for the bucket owner's own flow logs to S3, and CreateFlowLogs fails; \
+                 rewrite that statement without them \
+                 (runbooks/vpc-flow-logs.md#notprincipal-or-notaction-in-the-bucket-policy)",
+                statements.join(", ")
             ),
             AccountFailure::HomedElsewhere { trail, home } => format!(
                 "trail {trail} exists, homed in {home}: CloudTrail changes it only from there"
@@ -110,6 +124,9 @@ impl AccountFailure {
             }
             AccountFailure::FlowLogsDenied { .. } => {
                 "the bucket policy does not let delivery.logs.amazonaws.com write this account's flow logs; see runbooks/vpc-flow-logs.md#flow-logs-denied"
+            }
+            AccountFailure::OwnerFlowLogsRefused { .. } => {
+                "rewrite the bucket policy's statements without NotPrincipal or NotAction; see runbooks/vpc-flow-logs.md#notprincipal-or-notaction-in-the-bucket-policy"
             }
             AccountFailure::LogGroupName { .. } => {
                 "choose a log_group template that makes a valid name for this account (runbooks/cloudwatch-logs.md#log-group-name)"

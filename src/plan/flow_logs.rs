@@ -1,10 +1,15 @@
 //! VPC flow logs (pure): the flow log each VPC of an account should have to each configured destination,
 //! and the changes that take the observed flow logs there. A flow log cannot be modified: one with other
-//! settings is replaced, the new one made first and the old one deleted after.
+//! settings is replaced, the new one made first and the old one deleted after. The bucket owner's own flow
+//! logs to S3 cannot be made under a policy with `NotPrincipal` or `NotAction` (DL-5).
 
 use serde::Serialize;
 
+use serde_json::Value;
+
+use super::document::statements;
 use crate::config::{Config, FlowDestination, ScopedAccount};
+use crate::model::AccountId;
 use crate::plan::cloudwatch::LogsSetup;
 use crate::world::{DesiredFlowLog, FlowLogDestination, ObservedFlowLog};
 
@@ -213,6 +218,42 @@ pub fn diff(
     out
 }
 
+/// The statements of a bucket policy with a `NotPrincipal` or `NotAction` element, by Sid (or position,
+/// `#N`).
+pub fn not_elements(policy: &Value) -> Vec<String> {
+    statements(policy)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, s)| s.contains_key("NotPrincipal") || s.contains_key("NotAction"))
+        .map(|(i, s)| {
+            s.get("Sid")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("#{}", i + 1), str::to_owned)
+        })
+        .collect()
+}
+
+/// The statements with `NotPrincipal` or `NotAction` that stop the bucket owner's own flow logs to S3
+/// (aws-rules DL-5), None when they can be made: when the owner creates a flow log to its bucket, AWS adds
+/// its log delivery permission to the bucket policy itself, and that fails, and with it CreateFlowLogs,
+/// when the policy has a `NotPrincipal` or `NotAction` element. Only the central account (the bucket's
+/// owner), only when a flow log to S3 is to be made.
+pub fn owner_refusal(
+    cfg: &Config,
+    account: &AccountId,
+    policy: &Value,
+    changes: &[FlowLogChange],
+) -> Option<Vec<String>> {
+    let makes_s3 = changes
+        .iter()
+        .any(|c| c.destination() == FlowDestination::S3);
+    if account != &cfg.central.account_id || !makes_s3 {
+        return None;
+    }
+    let found = not_elements(policy);
+    (!found.is_empty()).then_some(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +306,43 @@ traffic_type = "REJECT"
         assert_eq!(
             d.iter().map(FlowLogChange::describe).collect::<Vec<_>>(),
             ["flow log vpc-2: replace fl-1 (s3: traffic type ALL -> REJECT)"]
+        );
+    }
+
+    /// DL-5: only the bucket owner's flow logs to S3 still to make are refused under NotPrincipal/NotAction.
+    #[test]
+    fn the_owners_new_flow_logs_to_s3_are_refused_under_not_principal_or_not_action() {
+        let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
+        let targets = cfg.static_targets();
+        let member = &targets[0];
+        let central = &ScopedAccount {
+            id: cfg.central.account_id.clone(),
+            is_central: true,
+            ..member.clone()
+        };
+        let policy = serde_json::json!({"Statement": [
+            {"Sid": "Team", "Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111111111111:root"},
+             "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::sec-log"},
+            {"Effect": "Deny", "Principal": "*", "NotAction": "s3:Get*", "Resource": "arn:aws:s3:::sec-log/x/*"}
+        ]});
+        assert_eq!(not_elements(&policy), ["Team", "#2"]);
+        let vpcs = vec!["vpc-1".to_owned()];
+        let make = |t: &ScopedAccount| diff(&desired(&cfg, t, &vpcs, None), &[]);
+        let why = owner_refusal(&cfg, &central.id, &policy, &make(central)).unwrap();
+        assert_eq!(why, ["Team", "#2"]);
+        assert_eq!(
+            owner_refusal(&cfg, &member.id, &policy, &make(member)),
+            None
+        );
+        assert_eq!(
+            owner_refusal(&cfg, &central.id, &policy, &[]),
+            None,
+            "nothing to make"
+        );
+        let plain = serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]});
+        assert_eq!(
+            owner_refusal(&cfg, &central.id, &plain, &make(central)),
+            None
         );
     }
 }

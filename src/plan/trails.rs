@@ -16,8 +16,8 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum TrailChange {
-    /// CreateTrail, then PutEventSelectors with every management event (a new trail has AWS's default
-    /// selector, but an emulator's has none, and a trail must not depend on a default).
+    /// CreateTrail, then GetEventSelectors, and PutEventSelectors only when the new trail does not log every
+    /// management event (AWS's new trail does, with its default selector; an emulator's has none).
     Create,
     Update {
         changes: Vec<FieldChange>,

@@ -295,6 +295,47 @@ impl Central for SdkCentral {
         ))
     }
 
+    async fn bucket_region(&self, bucket: &BucketName) -> Result<Option<String>, AwsError> {
+        let mut client = self.s3.clone();
+        // at most twice: once more in the Region S3 names when asked in another
+        for _ in 0..2 {
+            let asked_in = client.config().region().map(|r| r.as_ref().to_owned());
+            let head = client
+                .head_bucket()
+                .bucket(bucket.as_str())
+                .set_expected_bucket_owner(self.expected_owner.clone())
+                .send()
+                .await;
+            let region = match &head {
+                Ok(out) => out.bucket_region().map(str::to_owned),
+                Err(e) => e
+                    .raw_response()
+                    .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                    .map(str::to_owned),
+            };
+            match head {
+                Ok(_) => return Ok(region.or(asked_in)),
+                Err(_) if region.is_some() && region != asked_in => {
+                    let config = self
+                        .config
+                        .to_builder()
+                        .region(region.map(aws_config::Region::new))
+                        .build();
+                    client = s3_client(&config);
+                }
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(aws_err("HeadBucket", e)),
+            }
+        }
+        Err(AwsError::new(
+            "HeadBucket",
+            "PermanentRedirect",
+            "S3 keeps redirecting to another region",
+        ))
+    }
+
     async fn create_bucket(&self, bucket: &BucketName, region: &Region) -> Result<(), AwsError> {
         let location = (region.as_str() != "us-east-1").then(|| {
             CreateBucketConfiguration::builder()

@@ -1,7 +1,7 @@
 //! `trailhub policy`, `plan` and `apply` against moto, end to end through the real binary (issue 2, §7):
 //! what the user sees, and what moto holds afterwards.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::trailhub::{

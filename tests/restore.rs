@@ -2,7 +2,7 @@
 //! backs up the current one first, names the trails the restored policy no longer lets write, asks like
 //! apply does; and a later `apply` converges again.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::trailhub::{

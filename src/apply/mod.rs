@@ -262,12 +262,11 @@ async fn recheck_policy<C: Central>(
 }
 
 #[cfg(test)]
-mod kms_tests;
-#[cfg(test)]
-mod logs_tests;
-
-#[cfg(test)]
 mod tests {
+    // scenario tests of the KMS key and of the CloudWatch Logs and flow logs delivery
+    mod kms;
+    mod logs;
+
     use std::path::Path;
 
     use tokio::time::Instant;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::*;
+use crate::apply::*;
 use crate::aws::{AccessLogging, BucketEncryption, Keys, LifecycleRule};
 use crate::fake::FakeAws;
 use crate::interrupt::Interrupt;

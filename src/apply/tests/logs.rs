@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::*;
+use crate::apply::*;
 use crate::aws::{FlowLogDestination, ObservedFlowLog};
 use crate::commands::apply::ApplyReport;
 use crate::fake::FakeAws;

@@ -20,6 +20,8 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod discover;
+#[cfg(test)]
+mod fixtures;
 // the unit tests, and the integration tests and benchmarks through the `fake` feature: not in the binary
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;

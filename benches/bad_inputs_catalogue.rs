@@ -3,6 +3,10 @@
 //!
 //! `cargo bench --bench bad_inputs_catalogue` (a program, not a benchmark: it runs the release binary).
 
+// tests/bad_input.rs is a module of the integration tests' crate and uses its `crate::support`
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 #[path = "../tests/bad_input.rs"]
 #[allow(dead_code, unused_imports, unused_macros)]
 mod bad_input;

@@ -20,6 +20,10 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
+#[cfg(test)]
+mod fixtures;
+// the unit tests, and the integration tests and benchmarks through the `fake` feature: not in the binary
+#[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod interrupt;
 pub mod model;

@@ -4,7 +4,7 @@
 //! nothing of it. Over moto through the real binary: the Regions are read from HeadBucket, and `plan`
 //! blocks before any write.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;

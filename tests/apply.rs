@@ -1,9 +1,10 @@
 //! `trailhub policy`, `plan` and `apply` against moto, end to end through the real binary (issue 2, §7):
 //! what the user sees, and what moto holds afterwards.
 
-mod support;
+use crate::support;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+use support::trailhub::OLD_TRAIL;
 use support::trailhub::{
     BUCKET, CENTRAL_TRAIL, MEMBERS, World, files_in, log_prefix, managed_trails, source_arns,
     statement, static_config, strings, trail_arn,
@@ -12,44 +13,10 @@ use support::{Fault, Rule, TEST_ACCOUNT_ID};
 
 const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
-const OLD_TRAIL: &str = "arn:aws:cloudtrail:us-east-1:999999999999:trail/old";
 
-/// A bucket policy as the CloudTrail console and a security team leave it: a foreign Deny first, then the
-/// console's two statements for another trail (string values, `AWS:SourceArn` spelled the console's way).
+/// The team's policy (a foreign Deny, the console's statements for another trail), pretty.
 fn seeded_policy() -> String {
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Id": "team-policy",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [format!("arn:aws:s3:::{BUCKET}"), format!("arn:aws:s3:::{BUCKET}/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-            },
-            {
-                "Sid": ACL_SID,
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:GetBucketAcl",
-                "Resource": format!("arn:aws:s3:::{BUCKET}"),
-                "Condition": {"StringEquals": {"AWS:SourceArn": OLD_TRAIL}}
-            },
-            {
-                "Sid": WRITE_SID,
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": log_prefix("999999999999"),
-                "Condition": {"StringEquals": {
-                    "AWS:SourceArn": OLD_TRAIL,
-                    "s3:x-amz-acl": "bucket-owner-full-control"
-                }}
-            }
-        ]
-    });
+    let policy = support::trailhub::team_policy();
     // Pretty, as a person or the console would leave it: trailhub must back this text up as it is.
     serde_json::to_string_pretty(&policy).unwrap()
 }

@@ -3,7 +3,7 @@
 //! again after another apply. The JSON is checked against the shape documented in
 //! runbooks/scheduled-audit.md.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

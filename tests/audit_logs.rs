@@ -3,8 +3,8 @@
 //! and over moto through the real binary and the recording proxy (a deleted flow log and a trail pointed at
 //! another log group, found with no write).
 
-mod logs_seed;
-mod support;
+use crate::logs_seed;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;

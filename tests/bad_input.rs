@@ -7,7 +7,7 @@
 //! Every case is also a row of the catalogue in docs/bad-inputs.md, which is generated from a run:
 //! `cargo bench --bench bad_inputs_catalogue`.
 
-mod support;
+use crate::support;
 
 use std::fmt::Write as _;
 use std::path::Path;

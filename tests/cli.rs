@@ -2,7 +2,7 @@
 //! completions and the man page (part 6), and the progress bar, seen the way a person sees it: trailhub run
 //! under tmux over moto, its pane captured while it runs and when it is done (part 5).
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

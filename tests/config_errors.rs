@@ -1,7 +1,7 @@
 //! Bad accounts files (issue 2, §2 and §7): each is an error before any AWS call, exit 2, with a message
 //! that names the file and the place (line and column) and what is wrong.
 
-mod support;
+use crate::support;
 
 use support::Proxy;
 use support::trailhub::{MEMBERS, run, static_config};

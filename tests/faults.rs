@@ -6,7 +6,7 @@
 //! The per-attempt timeout of trailhub is 30 s, too long for CI: a hang is covered by
 //! `cargo bench --bench reliability` instead.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::time::Duration;

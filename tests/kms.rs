@@ -7,7 +7,7 @@
 //! those are the fake's, in src/apply/kms_tests.rs. moto does check the access log bucket's grant, with
 //! one string for the principal and one for the resource, as written below.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::TEST_ACCOUNT_ID;

@@ -6,7 +6,7 @@
 //! No `key_prefix`: moto takes everything after `arn:aws:s3:::` of a flow log's destination for the bucket
 //! name, so `arn:aws:s3:::bucket/prefix/` fails there (MOTO.md).
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::trailhub::{BUCKET, CENTRAL_TRAIL, MEMBERS, REGION, World, static_config};

@@ -3,7 +3,7 @@
 //! CT-6; the fake's unit tests show no PutEventSelectors there); moto's has no selector at all, so here the
 //! write is still made and the result still converges.
 
-mod support;
+use crate::support;
 
 use support::trailhub::{MEMBERS, World, managed_trails, static_config};
 

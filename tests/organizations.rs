@@ -1,7 +1,7 @@
 //! `source = "organizations"` against moto's AWS Organizations (issue 2, §6 and §7): every page of
 //! ListAccounts is followed, and every ACTIVE account but central and the excluded ones gets its trail.
 
-mod support;
+use crate::support;
 
 use aws_sdk_organizations::types::OrganizationFeatureSet;
 use support::TEST_ACCOUNT_ID;

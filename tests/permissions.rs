@@ -3,7 +3,7 @@
 //! succeeds; the same run without one action fails at the call that needs it, and says which. What moto
 //! checks and what it does not is in tests/MOTO-IAM.md.
 
-mod support;
+use crate::support;
 
 use aws_credential_types::Credentials;
 use serde_json::{Value, json};

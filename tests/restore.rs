@@ -2,51 +2,19 @@
 //! backs up the current one first, names the trails the restored policy no longer lets write, asks like
 //! apply does; and a later `apply` converges again.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
-use support::trailhub::{
-    BUCKET, MEMBERS, World, files_in, log_prefix, managed_trails, static_config,
-};
+use support::trailhub::{BUCKET, MEMBERS, World, files_in, managed_trails, static_config};
 
 const ACL_SID: &str = "AWSCloudTrailAclCheck20150319";
 const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
-const OLD_TRAIL: &str = "arn:aws:cloudtrail:us-east-1:999999999999:trail/old";
 const TWO: [(&str, &str); 2] = [MEMBERS[0], MEMBERS[1]];
 
 /// A team's policy as a person leaves it: pretty, with a foreign Deny and the console's statements for
 /// another trail. Restoring must give back this very text, whitespace and key order included.
 fn team_policy() -> String {
-    let p = json!({
-        "Version": "2012-10-17",
-        "Id": "team-policy",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [format!("arn:aws:s3:::{BUCKET}"), format!("arn:aws:s3:::{BUCKET}/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
-            },
-            {
-                "Sid": ACL_SID,
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:GetBucketAcl",
-                "Resource": format!("arn:aws:s3:::{BUCKET}"),
-                "Condition": {"StringEquals": {"AWS:SourceArn": OLD_TRAIL}}
-            },
-            {
-                "Sid": WRITE_SID,
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": log_prefix("999999999999"),
-                "Condition": {"StringEquals": {"AWS:SourceArn": OLD_TRAIL, "s3:x-amz-acl": "bucket-owner-full-control"}}
-            }
-        ]
-    });
+    let p = support::trailhub::team_policy();
     // tabs and a trailing newline, which no serializer of trailhub's would write
     serde_json::to_string_pretty(&p)
         .unwrap()

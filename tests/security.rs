@@ -2,7 +2,7 @@
 //! statement trailhub writes has a `*` principal or lacks its source condition, in every policy form; and
 //! credentials of the wrong account, from a profile file, are refused before anything is written.
 
-mod support;
+use crate::support;
 
 use aws_sdk_organizations::types::OrganizationFeatureSet;
 use serde_json::Value;

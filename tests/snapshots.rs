@@ -6,7 +6,7 @@
 //! Unstable values are replaced before the comparison: the temporary directory by `[TMP]` and the time in a
 //! backup's file name by `[TIME]`. The audit runs at a fixed time.
 
-mod logs_seed;
+use crate::logs_seed;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

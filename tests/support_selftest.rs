@@ -2,7 +2,7 @@
 //! classifies and logs what the Rust SDK sends, and its faults reach the SDK as the errors (or retries)
 //! AWS would cause.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};

@@ -269,12 +269,11 @@ async fn recheck_policy<C: Central>(
 }
 
 #[cfg(test)]
-mod kms_tests;
-#[cfg(test)]
-mod logs_tests;
-
-#[cfg(test)]
 mod tests {
+    // scenario tests of the KMS key and of the CloudWatch Logs and flow logs delivery
+    mod kms;
+    mod logs;
+
     use std::path::Path;
 
     use tokio::time::Instant;
@@ -282,20 +281,8 @@ mod tests {
     use super::*;
     use crate::aws::Guard;
     use crate::fake::FakeAws;
+    use crate::fixtures::config;
     use crate::interrupt::Interrupt;
-
-    fn config(members: usize) -> Config {
-        let mut text = String::from(
-            "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\n[members]\ntrail_name = \"{name}-CT\"\n",
-        );
-        for i in 0..members {
-            text += &format!(
-                "[[account]]\nid = \"{:012}\"\nname = \"M{i}\"\n",
-                200000000000u64 + i as u64
-            );
-        }
-        Config::parse(Path::new("t.toml"), &text).unwrap()
-    }
 
     async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyRun {
         let (scope, p, obs) = crate::commands::observe_and_plan(

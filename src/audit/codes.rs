@@ -1,115 +1,192 @@
-//! What each audit code means, in one line, and the runbook section that says what to do (pure): the one
-//! table the reports a person reads (`--format html`) take both from.
+//! Every audit code, written once (pure): its stable name in the report, its meaning in one line and the
+//! runbook section that says what to do. The enum, `Code::ALL` and the table are all generated from the one
+//! list in [`codes!`]; the reports a person reads (`--format html`) take the meaning and the link from it.
 
-use super::report::Code;
+use serde::{Serialize, Serializer};
 
-/// A code's meaning for a person and where its section is, as `runbooks/FILE.md#anchor` from the
-/// repository's root.
+/// One code's row. To add a column (a CIS control, a Security Hub control...), add a field here and write
+/// it in every row below: the macro does not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeRow {
+    /// The stable `code` of the report (kebab-case).
+    pub name: &'static str,
+    /// What the problem means for a person, in one sentence.
+    pub meaning: &'static str,
+    /// The runbook section that says what to do, as `runbooks/FILE.md#anchor` from the repository's root
+    /// (the anchor is the name).
+    pub runbook: &'static str,
+}
+
+/// A code's meaning for a person and where its section is (the columns of [`CodeRow`] the HTML report
+/// shows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeDoc {
     pub meaning: &'static str,
     pub runbook: &'static str,
 }
 
+/// Declares `Code` with one variant per row, `Code::ALL` in that order, and `Code::row`, which reads the
+/// row (a `const` table indexed by the variant).
+macro_rules! codes {
+    ($($variant:ident => $row:expr,)*) => {
+        /// Every problem the audit can report. The kebab-case names are the stable `code`s of the report.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order `Code` declares them.
+            #[cfg(test)]
+            pub(super) const ALL: [Code; [$(Code::$variant),*].len()] = [$(Code::$variant),*];
+
+            /// This code's row of the table.
+            pub fn row(self) -> &'static CodeRow {
+                const ROWS: &[CodeRow] = &[$($row),*];
+                &ROWS[self as usize]
+            }
+        }
+    };
+}
+
+codes! {
+    Unreachable => CodeRow {
+        name: "unreachable",
+        meaning: "The account could not be read (its role could not be assumed, or a read failed): nothing is known about its coverage.",
+        runbook: "runbooks/scheduled-audit.md#unreachable",
+    },
+    NoTrail => CodeRow {
+        name: "no-trail",
+        meaning: "No trail of the account delivers to the central bucket: its API activity is recorded nowhere the security team reads.",
+        runbook: "runbooks/scheduled-audit.md#no-trail",
+    },
+    NotLogging => CodeRow {
+        name: "not-logging",
+        meaning: "The trail exists but logging is stopped: nothing is recorded.",
+        runbook: "runbooks/scheduled-audit.md#not-logging",
+    },
+    NotMultiRegion => CodeRow {
+        name: "not-multi-region",
+        meaning: "The trail records its home region only: activity in every other region is lost.",
+        runbook: "runbooks/scheduled-audit.md#not-multi-region",
+    },
+    NoLogValidation => CodeRow {
+        name: "no-log-validation",
+        meaning: "Log file validation is off: the files arrive, but their integrity cannot be proven.",
+        runbook: "runbooks/scheduled-audit.md#no-log-validation",
+    },
+    NoGlobalEvents => CodeRow {
+        name: "no-global-events",
+        meaning: "The trail leaves out global service events: IAM, STS and CloudFront activity is not recorded.",
+        runbook: "runbooks/scheduled-audit.md#no-global-events",
+    },
+    ManagementEventsOff => CodeRow {
+        name: "management-events-off",
+        meaning: "The trail's event selectors do not log every management event, read and write.",
+        runbook: "runbooks/scheduled-audit.md#management-events-off",
+    },
+    DeliveryError => CodeRow {
+        name: "delivery-error",
+        meaning: "CloudTrail tried to write a log file and S3 refused it (bucket policy, KMS key, SCP) or the bucket is gone.",
+        runbook: "runbooks/scheduled-audit.md#delivery-error",
+    },
+    StaleDelivery => CodeRow {
+        name: "stale-delivery",
+        meaning: "The account's newest log file is older than the maximum age; as a warning, only some of its regions are.",
+        runbook: "runbooks/scheduled-audit.md#stale-delivery",
+    },
+    NoDelivery => CodeRow {
+        name: "no-delivery",
+        meaning: "No log file of the account is in the bucket at all; as a warning, its trail started too recently to have delivered.",
+        runbook: "runbooks/scheduled-audit.md#no-delivery",
+    },
+    PolicyDenies => CodeRow {
+        name: "policy-denies",
+        meaning: "The bucket policy does not let this trail write its log files.",
+        runbook: "runbooks/scheduled-audit.md#policy-denies",
+    },
+    NoCloudwatch => CodeRow {
+        name: "no-cloudwatch",
+        meaning: "The trail does not deliver to the configured CloudWatch Logs group with trailhub's role.",
+        runbook: "runbooks/cloudwatch-logs.md#no-cloudwatch",
+    },
+    CloudwatchError => CodeRow {
+        name: "cloudwatch-error",
+        meaning: "CloudTrail reports an error delivering to CloudWatch Logs.",
+        runbook: "runbooks/cloudwatch-logs.md#cloudwatch-error",
+    },
+    CloudwatchStale => CodeRow {
+        name: "cloudwatch-stale",
+        meaning: "No delivery to CloudWatch Logs within the maximum age; as a warning, AWS does not say when the last one was.",
+        runbook: "runbooks/cloudwatch-logs.md#cloudwatch-stale",
+    },
+    FlowLogsMissing => CodeRow {
+        name: "flow-logs-missing",
+        meaning: "A VPC has no flow log to a configured destination, or one with other settings.",
+        runbook: "runbooks/vpc-flow-logs.md#flow-logs-missing",
+    },
+    FlowLogsFailed => CodeRow {
+        name: "flow-logs-failed",
+        meaning: "A flow log reports that it fails to deliver.",
+        runbook: "runbooks/vpc-flow-logs.md#flow-logs-failed",
+    },
+    FlowLogsDenied => CodeRow {
+        name: "flow-logs-denied",
+        meaning: "The bucket policy does not let the flow logs service write this account's flow logs.",
+        runbook: "runbooks/vpc-flow-logs.md#flow-logs-denied",
+    },
+    NoKms => CodeRow {
+        name: "no-kms",
+        meaning: "The trail does not encrypt with the configured KMS key.",
+        runbook: "runbooks/kms.md#no-kms",
+    },
+    KmsDenied => CodeRow {
+        name: "kms-denied",
+        meaning: "The key policy would not let CloudTrail encrypt this trail's log files: its deliveries fail.",
+        runbook: "runbooks/kms.md#kms-denied",
+    },
+    ForeignKmsKey => CodeRow {
+        name: "foreign-kms-key",
+        meaning: "The trail encrypts with a key that another account owns and can revoke.",
+        runbook: "runbooks/kms.md#foreign-kms-key",
+    },
+    BucketNoAccessLogging => CodeRow {
+        name: "bucket-no-access-logging",
+        meaning: "The bucket's server access logging is off, or goes to another bucket.",
+        runbook: "runbooks/kms.md#bucket-no-access-logging",
+    },
+    BucketNoRetention => CodeRow {
+        name: "bucket-no-retention",
+        meaning: "The bucket's retention rule (trailhub-retention) is missing or differs from retention_days.",
+        runbook: "runbooks/kms.md#bucket-no-retention",
+    },
+    StalePolicyEntry => CodeRow {
+        name: "stale-policy-entry",
+        meaning: "An account out of scope may still deliver into the bucket: the bucket policy names it.",
+        runbook: "runbooks/scheduled-audit.md#stale-policy-entry",
+    },
+}
+
 impl Code {
-    /// The meaning and the runbook section of this code (every code has both: the match is exhaustive).
+    /// The stable name of the code in every report.
+    pub fn as_str(self) -> &'static str {
+        self.row().name
+    }
+
+    /// The meaning and the runbook section of this code.
     pub fn doc(self) -> CodeDoc {
-        use Code::*;
-        let (meaning, runbook) = match self {
-            Unreachable => (
-                "The account could not be read (its role could not be assumed, or a read failed): nothing is known about its coverage.",
-                "runbooks/scheduled-audit.md#unreachable",
-            ),
-            NoTrail => (
-                "No trail of the account delivers to the central bucket: its API activity is recorded nowhere the security team reads.",
-                "runbooks/scheduled-audit.md#no-trail",
-            ),
-            NotLogging => (
-                "The trail exists but logging is stopped: nothing is recorded.",
-                "runbooks/scheduled-audit.md#not-logging",
-            ),
-            NotMultiRegion => (
-                "The trail records its home region only: activity in every other region is lost.",
-                "runbooks/scheduled-audit.md#not-multi-region",
-            ),
-            NoLogValidation => (
-                "Log file validation is off: the files arrive, but their integrity cannot be proven.",
-                "runbooks/scheduled-audit.md#no-log-validation",
-            ),
-            NoGlobalEvents => (
-                "The trail leaves out global service events: IAM, STS and CloudFront activity is not recorded.",
-                "runbooks/scheduled-audit.md#no-global-events",
-            ),
-            ManagementEventsOff => (
-                "The trail's event selectors do not log every management event, read and write.",
-                "runbooks/scheduled-audit.md#management-events-off",
-            ),
-            DeliveryError => (
-                "CloudTrail tried to write a log file and S3 refused it (bucket policy, KMS key, SCP) or the bucket is gone.",
-                "runbooks/scheduled-audit.md#delivery-error",
-            ),
-            StaleDelivery => (
-                "The account's newest log file is older than the maximum age; as a warning, only some of its regions are.",
-                "runbooks/scheduled-audit.md#stale-delivery",
-            ),
-            NoDelivery => (
-                "No log file of the account is in the bucket at all; as a warning, its trail started too recently to have delivered.",
-                "runbooks/scheduled-audit.md#no-delivery",
-            ),
-            PolicyDenies => (
-                "The bucket policy does not let this trail write its log files.",
-                "runbooks/scheduled-audit.md#policy-denies",
-            ),
-            NoCloudwatch => (
-                "The trail does not deliver to the configured CloudWatch Logs group with trailhub's role.",
-                "runbooks/cloudwatch-logs.md#no-cloudwatch",
-            ),
-            CloudwatchError => (
-                "CloudTrail reports an error delivering to CloudWatch Logs.",
-                "runbooks/cloudwatch-logs.md#cloudwatch-error",
-            ),
-            CloudwatchStale => (
-                "No delivery to CloudWatch Logs within the maximum age; as a warning, AWS does not say when the last one was.",
-                "runbooks/cloudwatch-logs.md#cloudwatch-stale",
-            ),
-            FlowLogsMissing => (
-                "A VPC has no flow log to a configured destination, or one with other settings.",
-                "runbooks/vpc-flow-logs.md#flow-logs-missing",
-            ),
-            FlowLogsFailed => (
-                "A flow log reports that it fails to deliver.",
-                "runbooks/vpc-flow-logs.md#flow-logs-failed",
-            ),
-            FlowLogsDenied => (
-                "The bucket policy does not let the flow logs service write this account's flow logs.",
-                "runbooks/vpc-flow-logs.md#flow-logs-denied",
-            ),
-            NoKms => (
-                "The trail does not encrypt with the configured KMS key.",
-                "runbooks/kms.md#no-kms",
-            ),
-            KmsDenied => (
-                "The key policy would not let CloudTrail encrypt this trail's log files: its deliveries fail.",
-                "runbooks/kms.md#kms-denied",
-            ),
-            ForeignKmsKey => (
-                "The trail encrypts with a key that another account owns and can revoke.",
-                "runbooks/kms.md#foreign-kms-key",
-            ),
-            BucketNoAccessLogging => (
-                "The bucket's server access logging is off, or goes to another bucket.",
-                "runbooks/kms.md#bucket-no-access-logging",
-            ),
-            BucketNoRetention => (
-                "The bucket's retention rule (trailhub-retention) is missing or differs from retention_days.",
-                "runbooks/kms.md#bucket-no-retention",
-            ),
-            StalePolicyEntry => (
-                "An account out of scope may still deliver into the bucket: the bucket policy names it.",
-                "runbooks/scheduled-audit.md#stale-policy-entry",
-            ),
-        };
-        CodeDoc { meaning, runbook }
+        let row = self.row();
+        CodeDoc {
+            meaning: row.meaning,
+            runbook: row.runbook,
+        }
+    }
+}
+
+/// Serialized as its name (`"no-trail"`), as `#[serde(rename_all = "kebab-case")]` did.
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -117,22 +194,23 @@ impl Code {
 mod tests {
     use super::*;
 
-    /// `Code::ALL` is every variant: as many as `Code` declares (read from its source), in its order.
+    /// Every name is the kebab-case of its variant (what serde's `rename_all` gave before the table), and
+    /// no two codes share one.
     #[test]
-    fn all_is_every_code() {
-        let source = include_str!("report.rs");
-        let body = source
-            .split_once("pub enum Code {")
-            .and_then(|(_, rest)| rest.split_once('}'))
-            .unwrap()
-            .0;
-        let declared: Vec<&str> = body
-            .lines()
-            .map(|l| l.trim().trim_end_matches(','))
-            .filter(|l| !l.is_empty() && !l.starts_with("//"))
-            .collect();
-        let listed: Vec<String> = Code::ALL.iter().map(|c| format!("{c:?}")).collect();
-        assert_eq!(listed, declared);
+    fn names_are_the_kebab_case_of_the_variants() {
+        for code in Code::ALL {
+            let mut kebab = String::new();
+            for (i, c) in format!("{code:?}").chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    kebab.push('-');
+                }
+                kebab.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(code.as_str(), kebab);
+        }
+        let names: std::collections::BTreeSet<&str> =
+            Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Code::ALL.len());
     }
 
     /// Every code has a meaning and a runbook section that exists: its heading is `` ### `code` `` in the

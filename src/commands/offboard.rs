@@ -233,5 +233,4 @@ fn nothing_of_trailhubs(cfg: &Config, target: &ScopedAccount, plan: &OffboardPla
 }
 
 #[cfg(test)]
-#[path = "offboard_tests.rs"]
 mod tests;

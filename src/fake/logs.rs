@@ -342,40 +342,8 @@ impl Network for FakeMember {
                 format!("Invalid TrafficType {}", f.traffic_type),
             );
         }
-        match &f.target {
-            FlowLogDestination::S3 { arn } => {
-                if let Some(m) = self.owner_refused(arn) {
-                    return fail("InvalidParameter", m);
-                }
-                if let Err(m) = self.flow_logs_allowed(arn)
-                    && !self.owner_trap(arn)
-                {
-                    return fail("InvalidParameter", m);
-                }
-            }
-            FlowLogDestination::CloudWatch { role_arn, .. } => {
-                let name = role_arn.rsplit('/').next().unwrap_or_default();
-                let w = self.aws.world();
-                let exists = w
-                    .roles
-                    .get(&self.account)
-                    .is_some_and(|r| r.contains_key(name));
-                if !exists {
-                    drop(w);
-                    return fail(
-                        "InvalidParameter",
-                        format!(
-                            "DeliverLogsPermissionArn {role_arn} is not a role of this account"
-                        ),
-                    );
-                }
-            }
-            FlowLogDestination::Other { kind } => {
-                return fail(
-                    "InvalidParameter",
-                    format!("unsupported destination {kind}"),
-                );
-            }
+        if let Some(m) = self.refuse_destination(&f.target) {
+            return fail("InvalidParameter", m);
         }
         let mut w = self.aws.world();
         let logs = w.flow_logs.entry(self.account.clone()).or_default();
@@ -431,6 +399,26 @@ impl FakeMember {
         w.owner_flow_log_overwrites_policy
             && w.caller == self.account
             && w.buckets.contains_key(bucket)
+    }
+
+    /// CreateFlowLogs' checks of the destination, as AWS makes them: the reason it is refused, if it is.
+    fn refuse_destination(&self, target: &FlowLogDestination) -> Option<String> {
+        match target {
+            FlowLogDestination::S3 { arn } => self.owner_refused(arn).or_else(|| {
+                self.flow_logs_allowed(arn)
+                    .err()
+                    .filter(|_| !self.owner_trap(arn))
+            }),
+            FlowLogDestination::CloudWatch { role_arn, .. } => {
+                let name = role_arn.rsplit('/').next().unwrap_or_default();
+                let exists = (self.aws.world().roles.get(&self.account))
+                    .is_some_and(|r| r.contains_key(name));
+                (!exists).then(|| {
+                    format!("DeliverLogsPermissionArn {role_arn} is not a role of this account")
+                })
+            }
+            FlowLogDestination::Other { kind } => Some(format!("unsupported destination {kind}")),
+        }
     }
 
     /// DL-5: the bucket's owner creating a flow log to it, AWS adds its log delivery permission to the

@@ -7,9 +7,10 @@ pub mod calls;
 pub mod template;
 
 #[cfg(test)]
-mod drift_tests;
-#[cfg(test)]
-mod fake_tests;
+mod tests {
+    mod drift;
+    mod fake;
+}
 
 use serde_json::Value;
 

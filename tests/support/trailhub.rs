@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{Moto, Proxy, TEST_ACCOUNT_ID, apply_test_env, create_bucket, s3_client, sdk_config};
 
@@ -118,6 +118,48 @@ pub fn trail_arn(id: &str, name: &str) -> String {
 /// `arn:aws:s3:::BUCKET/AWSLogs/<id>/*`
 pub fn log_prefix(id: &str) -> String {
     format!("arn:aws:s3:::{BUCKET}/AWSLogs/{id}/*")
+}
+
+/// The trail of an account out of scope that the team's policy already lets write (see [`team_policy`]).
+pub const OLD_TRAIL: &str = "arn:aws:cloudtrail:us-east-1:999999999999:trail/old";
+
+/// A bucket policy as the CloudTrail console and a security team leave it: a foreign Deny first, then the
+/// console's two statements for another trail, [`OLD_TRAIL`] (string values, `AWS:SourceArn` spelled the
+/// console's way).
+pub fn team_policy() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Id": "team-policy",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [format!("arn:aws:s3:::{BUCKET}"), format!("arn:aws:s3:::{BUCKET}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+            },
+            {
+                "Sid": "AWSCloudTrailAclCheck20150319",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": format!("arn:aws:s3:::{BUCKET}"),
+                "Condition": {"StringEquals": {"AWS:SourceArn": OLD_TRAIL}}
+            },
+            {
+                "Sid": "AWSCloudTrailWrite20150319",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": log_prefix("999999999999"),
+                "Condition": {"StringEquals": {
+                    "AWS:SourceArn": OLD_TRAIL,
+                    "s3:x-amz-acl": "bucket-owner-full-control"
+                }}
+            }
+        ]
+    })
 }
 
 /// Every (id, trail name) a config from [`static_config`] with `members` manages, central first.

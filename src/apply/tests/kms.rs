@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::*;
+use crate::apply::*;
 use crate::aws::{AccessLogging, BucketEncryption, Keys, LifecycleRule};
 use crate::fake::FakeAws;
+use crate::fixtures;
 use crate::interrupt::Interrupt;
 use crate::plan::AccountPlanStatus;
 use crate::plan::kms::KeyPlan;
@@ -16,16 +17,10 @@ use crate::plan::kms::KeyPlan;
 const CENTRAL: &str = "111111111111";
 
 fn config(members: usize, kms_key: &str) -> Config {
-    let mut text = format!(
-        "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\nkms_key = \"{kms_key}\"\nretention_days = 400\naccess_log_bucket = \"sec-access-logs\"\n[members]\ntrail_name = \"{{name}}-CT\"\n"
+    let central = format!(
+        "kms_key = \"{kms_key}\"\nretention_days = 400\naccess_log_bucket = \"sec-access-logs\"\n"
     );
-    for i in 0..members {
-        text += &format!(
-            "[[account]]\nid = \"{:012}\"\nname = \"M{i}\"\n",
-            200000000000u64 + i as u64
-        );
-    }
-    Config::parse(Path::new("t.toml"), &text).unwrap()
+    fixtures::parse(&fixtures::config_text(&central, "", members))
 }
 
 /// The access log bucket, with the statement AWS documents for the S3 logging service (S3-9).

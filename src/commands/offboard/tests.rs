@@ -9,6 +9,7 @@ use super::*;
 use crate::apply::{ApplyOptions, apply};
 use crate::aws::Keys;
 use crate::fake::FakeAws;
+use crate::fixtures;
 use crate::interrupt::Interrupt;
 
 const CENTRAL: &str = "111111111111";
@@ -17,17 +18,13 @@ const GONE: &str = "200000000001";
 /// The central account and `members` accounts, a KMS key trailhub makes, flow logs to the bucket;
 /// `exclude`: accounts taken out of scope.
 fn config(members: usize, exclude: &[&str]) -> Config {
-    let mut text = format!(
-        "[central]\naccount_id = \"{CENTRAL}\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\nkms_key = \"create\"\n[members]\ntrail_name = \"{{name}}-CT\"\nexclude = {exclude:?}\n"
+    let mut text = fixtures::config_text(
+        "kms_key = \"create\"\n",
+        &format!("exclude = {exclude:?}\n"),
+        members,
     );
-    for i in 0..members {
-        text += &format!(
-            "[[account]]\nid = \"{:012}\"\nname = \"M{i}\"\n",
-            200000000000u64 + i as u64
-        );
-    }
     text += "[flow_logs]\ndestinations = [\"s3\"]\ntraffic_type = \"ALL\"\n";
-    Config::parse(Path::new("t.toml"), &text).unwrap()
+    fixtures::parse(&text)
 }
 
 fn args(account: &str, dir: &Path) -> OffboardArgs {

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::*;
+use crate::apply::*;
 use crate::aws::{FlowLogDestination, ObservedFlowLog};
 use crate::fake::FakeAws;
+use crate::fixtures;
 use crate::interrupt::Interrupt;
 use crate::report::ApplyReport;
 
@@ -18,18 +19,10 @@ const M1: &str = "200000000001";
 
 /// The central account and `members`, each with `[cloudwatch]` and `[flow_logs]` to both destinations.
 fn config(members: usize) -> Config {
-    let mut text = String::from(
-        "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\ntrail_name = \"SEC\"\n[members]\ntrail_name = \"{name}-CT\"\n",
-    );
-    for i in 0..members {
-        text += &format!(
-            "[[account]]\nid = \"{:012}\"\nname = \"M{i}\"\n",
-            200000000000u64 + i as u64
-        );
-    }
+    let mut text = fixtures::config_text("", "", members);
     text += "[cloudwatch]\nlog_group = \"/trailhub/cloudtrail\"\nretention_days = 365\n";
     text += "[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\ntraffic_type = \"ALL\"\n";
-    Config::parse(Path::new("t.toml"), &text).unwrap()
+    fixtures::parse(&text)
 }
 
 /// A team's statements that let delivery.logs write every account's flow logs, as the VPC console

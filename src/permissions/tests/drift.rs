@@ -3,23 +3,23 @@
 
 use std::collections::BTreeSet;
 
-use super::calls::{NEEDS, operations};
+use crate::permissions::calls::{NEEDS, operations};
 
 /// Every file of `src/aws/sdk/`: a new file must be added here (the test below counts them).
 const SDK_SOURCES: &[(&str, &str)] = &[
     (
         "bucket_settings.rs",
-        include_str!("../aws/sdk/bucket_settings.rs"),
+        include_str!("../../aws/sdk/bucket_settings.rs"),
     ),
-    ("central.rs", include_str!("../aws/sdk/central.rs")),
-    ("ec2.rs", include_str!("../aws/sdk/ec2.rs")),
-    ("iam.rs", include_str!("../aws/sdk/iam.rs")),
-    ("kms.rs", include_str!("../aws/sdk/kms.rs")),
-    ("logs.rs", include_str!("../aws/sdk/logs.rs")),
-    ("member.rs", include_str!("../aws/sdk/member.rs")),
-    ("mod.rs", include_str!("../aws/sdk/mod.rs")),
-    ("selectors.rs", include_str!("../aws/sdk/selectors.rs")),
-    ("session.rs", include_str!("../aws/sdk/session.rs")),
+    ("central.rs", include_str!("../../aws/sdk/central.rs")),
+    ("ec2.rs", include_str!("../../aws/sdk/ec2.rs")),
+    ("iam.rs", include_str!("../../aws/sdk/iam.rs")),
+    ("kms.rs", include_str!("../../aws/sdk/kms.rs")),
+    ("logs.rs", include_str!("../../aws/sdk/logs.rs")),
+    ("member.rs", include_str!("../../aws/sdk/member.rs")),
+    ("mod.rs", include_str!("../../aws/sdk/mod.rs")),
+    ("selectors.rs", include_str!("../../aws/sdk/selectors.rs")),
+    ("session.rs", include_str!("../../aws/sdk/session.rs")),
 ];
 
 /// The operation names a source names its errors with: `aws_err("X", ...)`, `AwsError::new("X", ...)`,
@@ -82,7 +82,7 @@ fn the_scan_finds_both_spellings() {
 /// docs/iam-permissions.md's table names every call of the catalogue and every action it needs.
 #[test]
 fn the_docs_table_lists_every_call_and_action() {
-    let doc = include_str!("../../docs/iam-permissions.md");
+    let doc = include_str!("../../../docs/iam-permissions.md");
     let table: Vec<&str> = doc.lines().filter(|l| l.starts_with("| ")).collect();
     for n in NEEDS {
         let row = table.iter().find(|l| {

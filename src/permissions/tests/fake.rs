@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::build::{Principal, needs, policy};
 use crate::apply::ApplyOptions;
 use crate::cli::AuditArgs;
 use crate::config::Config;
 use crate::fake::{FAKE_ROOT, FakeAws};
 use crate::interrupt::Interrupt;
+use crate::permissions::build::{Principal, needs, policy};
 
 const CENTRAL: &str = "111111111111";
 const MEMBERS: [&str; 2] = ["200000000000", "200000000001"];
@@ -234,7 +234,7 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
         "{c}kms_key = \"create\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\n[flow_logs]\ndestinations = [\"s3\"]\n"
     );
     seen.extend(offboard_calls(&org, dir.path()).await);
-    let unseen: Vec<_> = super::calls::operations()
+    let unseen: Vec<_> = crate::permissions::calls::operations()
         .into_iter()
         .filter(|o| !seen.contains(o) && !NOT_MADE_HERE.contains(o))
         .collect();

@@ -1,0 +1,261 @@
+//! The fake's CloudTrail in each account (tests and benchmarks): trails, their status and event selectors,
+//! enforcing what AWS enforces and moto does not (the bucket policy and key checks of CreateTrail and
+//! UpdateTrail, the home region of writes, AWS's default selector on a new trail).
+
+use async_trait::async_trait;
+
+use super::{FakeMember, World};
+use crate::aws::TrailStatus;
+use crate::aws::{AwsError, BasicSelector, DesiredTrail, EventSelectors, Member, ObservedTrail};
+use crate::model::{Region, TrailArn};
+use crate::plan::evaluate::{Delivery, check_delivery};
+use crate::plan::policy::CLOUDTRAIL;
+
+impl FakeMember {
+    fn with_trail<T>(
+        &self,
+        op: &'static str,
+        name: &str,
+        f: impl FnOnce(&mut (ObservedTrail, TrailStatus)) -> T,
+    ) -> Result<T, AwsError> {
+        let mut w = self.aws.world();
+        let t = w
+            .trails
+            .entry(self.account.clone())
+            .or_default()
+            .iter_mut()
+            .find(|(t, _)| t.name == name || t.arn == name);
+        match t {
+            Some(t) => Ok(f(t)),
+            None => Err(AwsError::new(
+                op,
+                "TrailNotFoundException",
+                format!("Unknown trail: {name}"),
+            )),
+        }
+    }
+
+    /// AWS puts aws:SourceOrgID in the request context of every account of an organization.
+    fn source_org_in(&self, w: &World) -> Option<String> {
+        w.org_id.clone().filter(|_| {
+            w.caller == self.account || w.org_accounts.iter().any(|a| a.id == self.account)
+        })
+    }
+
+    fn source_org(&self) -> Option<String> {
+        self.source_org_in(&self.aws.world())
+    }
+
+    fn policy_allows(&self, t: &DesiredTrail) -> bool {
+        let w = self.aws.world();
+        let Some(Some(text)) = w.buckets.get(t.bucket.as_str()) else {
+            return false;
+        };
+        let Ok(policy) = serde_json::from_str(text) else {
+            return false;
+        };
+        let target = Delivery {
+            partition: t.arn.partition.clone(),
+            bucket: t.bucket.to_string(),
+            key_prefix: t.key_prefix.as_ref().map(ToString::to_string),
+            account_id: self.account.clone(),
+            source_arn: t.arn.to_string(),
+            source_account: self.account.clone(),
+            org_id: self.source_org_in(&w),
+            service: CLOUDTRAIL.to_owned(),
+            log_kind: "CloudTrail".to_owned(),
+            region: t.arn.region.clone(),
+        };
+        check_delivery(&policy, &target).allowed()
+    }
+
+    fn observed(&self, t: &DesiredTrail) -> ObservedTrail {
+        ObservedTrail {
+            name: t.name.to_string(),
+            arn: t.arn.to_string(),
+            home_region: Some(t.arn.region.clone()),
+            bucket: Some(t.bucket.to_string()),
+            key_prefix: t.key_prefix.as_ref().map(ToString::to_string),
+            multi_region: true,
+            global_events: true,
+            log_validation: true,
+            organization_trail: false,
+            cloudwatch: t.cloudwatch.clone(),
+            kms_key_id: None,
+        }
+    }
+}
+
+#[async_trait]
+impl Member for FakeMember {
+    async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError> {
+        self.aws.call("DescribeTrails").await;
+        Ok(self
+            .aws
+            .world()
+            .trails
+            .get(&self.account)
+            .map(|v| v.iter().map(|(t, _)| t.clone()).collect())
+            .unwrap_or_default())
+    }
+
+    async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError> {
+        self.aws.call("GetTrailStatus").await;
+        self.with_trail("GetTrailStatus", name, |(_, s)| s.clone())
+    }
+
+    async fn create_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
+        self.aws.call("CreateTrail").await;
+        if !self.aws.world().buckets.contains_key(t.bucket.as_str()) {
+            return Err(AwsError::new(
+                "CreateTrail",
+                "S3BucketDoesNotExistException",
+                "S3 bucket does not exist",
+            ));
+        }
+        if !self.policy_allows(t) {
+            return Err(AwsError::new(
+                "CreateTrail",
+                "InsufficientS3BucketPolicyException",
+                "Incorrect S3 bucket policy is detected for bucket",
+            ));
+        }
+        self.check_trail_logs("CreateTrail", t)?;
+        let kms = self.check_trail_key("CreateTrail", t, self.source_org().as_deref())?;
+        let o = ObservedTrail {
+            kms_key_id: kms,
+            ..self.observed(t)
+        };
+        let mut w = self.aws.world();
+        let list = w.trails.entry(self.account.clone()).or_default();
+        if list.iter().any(|(x, _)| x.name == o.name) {
+            return Err(AwsError::new(
+                "CreateTrail",
+                "TrailAlreadyExistsException",
+                "Trail already exists",
+            ));
+        }
+        // CT-6: a new trail has AWS's default selector (whatever a trail of that name had before)
+        let arn = o.arn.clone();
+        list.push((o, TrailStatus::default()));
+        w.selectors.remove(&arn);
+        Ok(())
+    }
+
+    async fn update_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
+        self.aws.call("UpdateTrail").await;
+        if !self.policy_allows(t) {
+            return Err(AwsError::new(
+                "UpdateTrail",
+                "InsufficientS3BucketPolicyException",
+                "Incorrect S3 bucket policy",
+            ));
+        }
+        self.check_trail_logs("UpdateTrail", t)?;
+        let kms = self.check_trail_key("UpdateTrail", t, self.source_org().as_deref())?;
+        let o = self.observed(t);
+        self.with_trail("UpdateTrail", t.name.as_str(), |(x, _)| {
+            let kept = x.cloudwatch.take();
+            let kept_key = x.kms_key_id.take();
+            *x = ObservedTrail {
+                cloudwatch: o.cloudwatch.clone().or(kept),
+                kms_key_id: kms.or(kept_key),
+                ..o
+            };
+        })
+    }
+
+    async fn start_logging(&self, name: &str) -> Result<(), AwsError> {
+        self.aws.call("StartLogging").await;
+        self.with_trail("StartLogging", name, |(_, s)| {
+            s.is_logging = true;
+            s.start_logging_time = Some(0);
+        })
+    }
+
+    async fn delete_trail(&self, name: &str) -> Result<(), AwsError> {
+        self.aws.call("DeleteTrail").await;
+        self.allowed("DeleteTrail")?;
+        let region = self.aws.world().region.clone();
+        let home = self.with_trail("DeleteTrail", name, |(t, _)| t.home_region.clone())?;
+        // CT-9: only in its home region; an organization trail only from the management account
+        if home.is_some_and(|h| h != region) {
+            return Err(AwsError::new(
+                "DeleteTrail",
+                "InvalidHomeRegionException",
+                format!("The trail {name} was not created in region {region}"),
+            ));
+        }
+        let mut w = self.aws.world();
+        if let Some(list) = w.trails.get_mut(&self.account) {
+            list.retain(|(t, _)| t.name != name && t.arn != name);
+        }
+        Ok(())
+    }
+
+    async fn event_selectors(&self, trail: &str) -> Result<EventSelectors, AwsError> {
+        self.aws.call("GetEventSelectors").await;
+        let arn = self.with_trail("GetEventSelectors", trail, |(t, _)| t.arn.clone())?;
+        let w = self.aws.world();
+        Ok(w.selectors
+            .get(&arn)
+            .cloned()
+            .unwrap_or_else(aws_default_selectors))
+    }
+
+    async fn put_event_selectors(
+        &self,
+        trail: &str,
+        selectors: &EventSelectors,
+    ) -> Result<(), AwsError> {
+        self.aws.call("PutEventSelectors").await;
+        // AWS: either basic or advanced selectors, not both; at most 5 basic selectors
+        let both = !selectors.basic.is_empty() && !selectors.advanced.is_empty();
+        if both || selectors.basic.len() > 5 {
+            return Err(AwsError::new(
+                "PutEventSelectors",
+                "InvalidEventSelectorsException",
+                "use either basic (at most 5) or advanced event selectors, not both",
+            ));
+        }
+        let arn = self.with_trail("PutEventSelectors", trail, |(t, _)| t.arn.clone())?;
+        self.aws.world().selectors.insert(arn, selectors.clone());
+        Ok(())
+    }
+}
+
+/// What AWS gives a new trail: one basic selector, all management events, read and write.
+pub fn aws_default_selectors() -> EventSelectors {
+    EventSelectors {
+        basic: vec![BasicSelector {
+            management: true,
+            ..BasicSelector::default()
+        }],
+        advanced: vec![],
+    }
+}
+
+/// A trail ARN for a fake's account, for tests that seed trails.
+pub fn fake_trail(region: &Region, account: &str, name: &str, bucket: &str) -> ObservedTrail {
+    let arn = format!(
+        "arn:{}:cloudtrail:{}:{}:trail/{}",
+        region.partition(),
+        region,
+        account,
+        name
+    );
+    debug_assert!(TrailArn::parse(&arn).is_some());
+    ObservedTrail {
+        name: name.to_owned(),
+        arn,
+        home_region: Some(region.to_string()),
+        bucket: Some(bucket.to_owned()),
+        key_prefix: None,
+        multi_region: true,
+        global_events: true,
+        log_validation: true,
+        organization_trail: false,
+        cloudwatch: None,
+        kms_key_id: None,
+    }
+}

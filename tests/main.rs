@@ -1,0 +1,30 @@
+//! trailhub's integration tests: one test binary with a module per topic (issue 19, part 10). Every file
+//! in `tests/` used to be its own binary, each linking the whole AWS SDK set; one crate links it once.
+//! Run one topic with `cargo test --test integration <module>::`, e.g. `cargo test --test integration
+//! faults::`.
+
+mod logs_seed;
+mod support;
+
+mod access_log_region;
+mod apply;
+mod audit;
+mod audit_logs;
+mod bad_input;
+mod cli;
+mod config_errors;
+mod doc_links;
+mod faults;
+mod key_policy_properties;
+mod kms;
+mod layers;
+mod logs;
+mod new_trail_selectors;
+mod organizations;
+mod owner_flow_logs;
+mod permissions;
+mod properties;
+mod restore;
+mod security;
+mod snapshots;
+mod support_selftest;

@@ -220,10 +220,16 @@ fn runs(c: &Case) -> usize {
 /// observe_and_plan then apply, as `trailhub apply --yes` runs them; every account must converge.
 async fn converge(fake: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> Duration {
     let start = Instant::now();
-    let (scope, plan, observations) =
-        observe_and_plan(fake, cfg, opts.concurrency, &opts.interrupt, &Silent)
-            .await
-            .expect("plans");
+    let (scope, plan, observations) = observe_and_plan(
+        fake,
+        cfg,
+        &trailhub::plan::prune::Prune::Off,
+        opts.concurrency,
+        &opts.interrupt,
+        &Silent,
+    )
+    .await
+    .expect("plans");
     let report = apply(fake, cfg, &scope, &plan, observations, opts)
         .await
         .expect("applies");

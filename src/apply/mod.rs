@@ -288,6 +288,7 @@ mod tests {
         let (scope, p, obs) = crate::commands::observe_and_plan(
             aws,
             cfg,
+            &crate::plan::prune::Prune::Off,
             opts.concurrency,
             &opts.interrupt,
             &crate::progress::Silent,
@@ -462,6 +463,7 @@ mod tests {
         let (_, p, _) = crate::commands::observe_and_plan(
             &aws,
             &cfg,
+            &crate::plan::prune::Prune::Off,
             2,
             &Interrupt::default(),
             &crate::progress::Silent,
@@ -519,6 +521,7 @@ mod tests {
         let (_, p, _) = crate::commands::observe_and_plan(
             &aws,
             &cfg,
+            &crate::plan::prune::Prune::Off,
             2,
             &Interrupt::default(),
             &crate::progress::Silent,
@@ -619,6 +622,7 @@ mod tests {
         let (_, p, _) = crate::commands::observe_and_plan(
             &aws,
             &cfg,
+            &crate::plan::prune::Prune::Off,
             2,
             &Interrupt::default(),
             &crate::progress::Silent,
@@ -753,7 +757,7 @@ mod tests {
             w.org_accounts[0].name = "日本".into();
             w.org_accounts.pop();
         }
-        let (scope, plan, _) = crate::commands::observe_and_plan_pruning(
+        let (scope, plan, _) = crate::commands::observe_and_plan(
             &aws,
             &cfg,
             &Prune::from_flag(true),

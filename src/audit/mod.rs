@@ -368,6 +368,7 @@ concurrency = 3
         let (scope, plan, obs) = crate::commands::observe_and_plan(
             &aws,
             &cfg,
+            &crate::plan::prune::Prune::Off,
             2,
             &opts.interrupt,
             &crate::progress::Silent,

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::observe_and_plan_pruning;
+use super::observe_and_plan;
 use crate::apply::{ApplyOptions, apply};
 use crate::aws::Central;
 use crate::config::Config;
@@ -23,8 +23,7 @@ pub async fn run<C: Central>(
     let progress = &*opts.progress;
     let (concurrency, interrupt) = (opts.concurrency, &opts.interrupt);
     let (scope, plan, observations) =
-        observe_and_plan_pruning(central, cfg, &opts.prune, concurrency, interrupt, progress)
-            .await?;
+        observe_and_plan(central, cfg, &opts.prune, concurrency, interrupt, progress).await?;
     let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked) && !plan.bucket_blocked();
     if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
         let vpcs = cfg.flow_logs.as_ref().map(|_| {

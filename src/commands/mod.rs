@@ -328,21 +328,10 @@ async fn read_bucket<C: Central>(
 
 /// The scope, every account observed (overlapping the listing of the organization), the bucket read
 /// alongside, and the plan, telling `progress` of each account found and observed (the observing phase;
-/// [`crate::progress::Silent`] for tests and benchmarks). Without `--prune`.
+/// [`crate::progress::Silent`] for tests and benchmarks), with `prune`'s entries taken out of the policies
+/// ([`Prune::Off`]: none). `--prune` keeps the entries of the accounts in scope that cannot be worked on
+/// (a name that makes no trail name), whose trail, made before, may still write.
 pub async fn observe_and_plan<C: Central>(
-    central: &C,
-    cfg: &Config,
-    concurrency: usize,
-    interrupt: &Interrupt,
-    progress: &dyn Progress,
-) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
-    observe_and_plan_pruning(central, cfg, &Prune::Off, concurrency, interrupt, progress).await
-}
-
-/// [`observe_and_plan`], with `prune`'s entries taken out of the policies. `--prune` keeps the entries of
-/// the accounts in scope that cannot be worked on (a name that makes no trail name), whose trail, made
-/// before, may still write.
-pub async fn observe_and_plan_pruning<C: Central>(
     central: &C,
     cfg: &Config,
     prune: &Prune,

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::observe_and_plan_pruning;
+use super::observe_and_plan;
 use crate::aws::Central;
 use crate::cli::PlanArgs;
 use crate::config::Config;
@@ -24,7 +24,7 @@ pub async fn run<C: Central>(
 ) -> Result<PlanReport> {
     let prune = &Prune::from_flag(args.prune);
     let (scope, plan, _) =
-        observe_and_plan_pruning(central, cfg, prune, concurrency, interrupt, progress).await?;
+        observe_and_plan(central, cfg, prune, concurrency, interrupt, progress).await?;
     Ok(PlanReport {
         plan,
         rejected: scope.rejected,

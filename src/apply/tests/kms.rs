@@ -57,10 +57,16 @@ fn world() -> FakeAws {
 
 async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> (crate::plan::Plan, ApplyRun) {
     let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) =
-        crate::commands::observe_and_plan(aws, cfg, 4, &opts.interrupt, &crate::progress::Silent)
-            .await
-            .unwrap();
+    let (scope, p, obs) = crate::commands::observe_and_plan(
+        aws,
+        cfg,
+        &crate::plan::prune::Prune::Off,
+        4,
+        &opts.interrupt,
+        &crate::progress::Silent,
+    )
+    .await
+    .unwrap();
     let r = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
     (p, r)
 }
@@ -328,6 +334,7 @@ async fn the_audit_finds_each_drift_of_the_key_and_the_bucket() {
     let (_, p, _) = crate::commands::observe_and_plan(
         &aws,
         &plain,
+        &crate::plan::prune::Prune::Off,
         2,
         &Interrupt::default(),
         &crate::progress::Silent,
@@ -367,10 +374,16 @@ async fn a_deny_written_after_the_plan_blocks_the_trails_at_apply() {
     let key = aws.create_key(&root.to_string(), "team key").await.unwrap();
     let cfg = config(2, &key.arn);
     let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) =
-        crate::commands::observe_and_plan(&aws, &cfg, 4, &opts.interrupt, &crate::progress::Silent)
-            .await
-            .unwrap();
+    let (scope, p, obs) = crate::commands::observe_and_plan(
+        &aws,
+        &cfg,
+        &crate::plan::prune::Prune::Off,
+        4,
+        &opts.interrupt,
+        &crate::progress::Silent,
+    )
+    .await
+    .unwrap();
     let mut denied = root.clone();
     denied["Statement"]
         .as_array_mut()
@@ -422,7 +435,7 @@ async fn prune_removes_the_entries_of_accounts_no_longer_in_scope() {
     );
 
     let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::observe_and_plan_pruning(
+    let (scope, p, obs) = crate::commands::observe_and_plan(
         &aws,
         &fewer,
         &crate::plan::prune::Prune::from_flag(true),

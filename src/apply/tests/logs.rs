@@ -54,10 +54,16 @@ fn opts(dir: &Path) -> ApplyOptions {
 
 async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> ApplyRun {
     let opts = opts(dir);
-    let (scope, p, obs) =
-        crate::commands::observe_and_plan(aws, cfg, 4, &opts.interrupt, &crate::progress::Silent)
-            .await
-            .unwrap();
+    let (scope, p, obs) = crate::commands::observe_and_plan(
+        aws,
+        cfg,
+        &crate::plan::prune::Prune::Off,
+        4,
+        &opts.interrupt,
+        &crate::progress::Silent,
+    )
+    .await
+    .unwrap();
     apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap()
 }
 
@@ -347,6 +353,7 @@ async fn a_flow_log_with_other_settings_is_replaced_the_new_one_first() {
     let (_, p, _) = crate::commands::observe_and_plan(
         &seeded(),
         &cfg,
+        &crate::plan::prune::Prune::Off,
         2,
         &Interrupt::default(),
         &crate::progress::Silent,

@@ -38,10 +38,16 @@ fn args(account: &str, dir: &Path) -> OffboardArgs {
 
 async fn apply_all(aws: &FakeAws, cfg: &Config, dir: &Path) -> crate::plan::Plan {
     let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) =
-        crate::commands::observe_and_plan(aws, cfg, 4, &opts.interrupt, &crate::progress::Silent)
-            .await
-            .unwrap();
+    let (scope, p, obs) = crate::commands::observe_and_plan(
+        aws,
+        cfg,
+        &crate::plan::prune::Prune::Off,
+        4,
+        &opts.interrupt,
+        &crate::progress::Silent,
+    )
+    .await
+    .unwrap();
     let r = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
     assert_eq!(r.exit_code(), 0, "{r:#?}");
     p

@@ -1,6 +1,6 @@
 //! The I/O edge: each AWS service trailhub uses, behind a small trait in the program's own words, with
 //! plain values in and out (`crate::world`, re-exported here) and typed errors (`AwsError`). `sdk` implements the traits with the
-//! AWS SDK; `crate::fake` in memory, for tests and benchmarks; `emulator` holds what trailhub does only
+//! AWS SDK; the `fake` module in memory, for tests and benchmarks; `emulator` holds what trailhub does only
 //! because a local emulator (moto) differs from AWS.
 
 pub mod emulator;

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::head_bucket::{HeadBucketError, HeadBucketOutput};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
@@ -258,20 +260,7 @@ impl Central for SdkCentral {
     async fn bucket_exists(&self, bucket: &BucketName) -> Result<bool, AwsError> {
         // at most twice: once more after learning that the bucket lives in another region
         for _ in 0..2 {
-            let head = self
-                .s3()
-                .head_bucket()
-                .bucket(bucket.as_str())
-                .set_expected_bucket_owner(self.expected_owner.clone())
-                .send()
-                .await;
-            let region = match &head {
-                Ok(out) => out.bucket_region().map(str::to_owned),
-                Err(e) => e
-                    .raw_response()
-                    .and_then(|r| r.headers().get("x-amz-bucket-region"))
-                    .map(str::to_owned),
-            };
+            let (head, region) = head_bucket(self.s3(), bucket, &self.expected_owner).await;
             let moved = region.is_some_and(|r| self.talk_to_bucket_in(bucket, &r));
             match head {
                 Ok(_) => return Ok(true),
@@ -300,19 +289,7 @@ impl Central for SdkCentral {
         // at most twice: once more in the Region S3 names when asked in another
         for _ in 0..2 {
             let asked_in = client.config().region().map(|r| r.as_ref().to_owned());
-            let head = client
-                .head_bucket()
-                .bucket(bucket.as_str())
-                .set_expected_bucket_owner(self.expected_owner.clone())
-                .send()
-                .await;
-            let region = match &head {
-                Ok(out) => out.bucket_region().map(str::to_owned),
-                Err(e) => e
-                    .raw_response()
-                    .and_then(|r| r.headers().get("x-amz-bucket-region"))
-                    .map(str::to_owned),
-            };
+            let (head, region) = head_bucket(&client, bucket, &self.expected_owner).await;
             match head {
                 Ok(_) => return Ok(region.or(asked_in)),
                 Err(_) if region.is_some() && region != asked_in => {
@@ -603,4 +580,30 @@ impl Central for SdkCentral {
             ),
         })
     }
+}
+
+/// HeadBucket, and the Region S3 names for the bucket: in its answer, or in the `x-amz-bucket-region`
+/// header of its refusal (a redirect, or a 403 for a bucket of another Region).
+async fn head_bucket(
+    client: &aws_sdk_s3::Client,
+    bucket: &BucketName,
+    owner: &Option<String>,
+) -> (
+    Result<HeadBucketOutput, SdkError<HeadBucketError, HttpResponse>>,
+    Option<String>,
+) {
+    let head = client
+        .head_bucket()
+        .bucket(bucket.as_str())
+        .set_expected_bucket_owner(owner.clone())
+        .send()
+        .await;
+    let region = match &head {
+        Ok(out) => out.bucket_region().map(str::to_owned),
+        Err(e) => e
+            .raw_response()
+            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            .map(str::to_owned),
+    };
+    (head, region)
 }

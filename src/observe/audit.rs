@@ -148,9 +148,15 @@ fn unmanaged_targets(
     out
 }
 
-/// A trail's status and event selectors (see [`read_trail`]), a failure of either that account's.
-async fn status_of<M: Member>(m: &M, cfg: &Config, t: &ObservedTrail) -> StatusAndSelectors {
-    let (status, selectors) = read_trail(m, cfg.central.region.as_str(), t).await;
+/// A trail's status and event selectors as account `id` reads them (see [`read_trail`]), a failure of
+/// either that account's.
+async fn status_of<M: Member>(
+    m: &M,
+    cfg: &Config,
+    id: &AccountId,
+    t: &ObservedTrail,
+) -> StatusAndSelectors {
+    let (status, selectors) = read_trail(m, cfg.central.region.as_str(), id.as_str(), t).await;
     (
         status.map_err(AccountFailure::Aws),
         selectors.map_err(AccountFailure::Aws),
@@ -217,7 +223,7 @@ pub(crate) async fn org_trail<C: Central>(
     let Some(org_id) = org_id else {
         return Ok(None);
     };
-    let status = status_of(m, cfg, &trail).await;
+    let status = status_of(m, cfg, &o.target.id, &trail).await;
     Ok(Some(OrgTrail {
         trail,
         status,
@@ -334,7 +340,7 @@ async fn own_candidates<C: Central>(
         let (status, selectors) = match observed_read(o, mine, &t) {
             Some((s, sel)) => (Ok(s), Ok(sel)),
             None => match &o.member {
-                Some(m) => status_of(m, cfg, &t).await,
+                Some(m) => status_of(m, cfg, id, &t).await,
                 None => (
                     Err(AccountFailure::NotObserved),
                     Err(AccountFailure::NotObserved),

@@ -6,12 +6,15 @@
 use std::path::Path;
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::apply::*;
 use crate::audit::{AuditOptions, AuditReport, Code, audit};
 use crate::aws::{ObservedTrail, TrailStatus};
 use crate::fake::{FakeAws, fake_trail, log_file_key};
 use crate::fixtures;
 use crate::interrupt::Interrupt;
+use crate::plan::policy::CLOUDTRAIL;
 use crate::plan::{AccountPlanStatus, Plan};
 
 /// The caller: a delegated administrator, not the management account.
@@ -167,4 +170,29 @@ async fn refuse_holds_against_the_management_accounts_organization_trail() {
         );
     }
     assert_eq!(aws.calls("CreateTrail"), 0);
+}
+
+/// Issue 20, point 1: with a static list the organization is not listed, so the audit learns it from the
+/// organization trail the central account sees. A delegated administrator sees the management account's
+/// (its ARN names that account, which DescribeOrganization names): each member is judged by it.
+#[tokio::test(start_paused = true)]
+async fn a_delegated_administrator_audits_the_management_accounts_organization_trail() {
+    let (aws, org) = world("sec-log");
+    // the organization trail's statements, as its owner wrote them (CT-2)
+    let policy = json!({"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": CLOUDTRAIL}, "Action": "s3:GetBucketAcl",
+         "Resource": "arn:aws:s3:::sec-log",
+         "Condition": {"StringEquals": {"aws:SourceArn": org.arn}}},
+        {"Effect": "Allow", "Principal": {"Service": CLOUDTRAIL}, "Action": "s3:PutObject",
+         "Resource": format!("arn:aws:s3:::sec-log/AWSLogs/{ORG_ID}/*"),
+         "Condition": {"StringEquals": {"aws:SourceArn": org.arn,
+                                        "s3:x-amz-acl": "bucket-owner-full-control"}}}]});
+    aws.world()
+        .buckets
+        .insert("sec-log".into(), Some(policy.to_string()));
+    seed_logs(&aws, &[CENTRAL, MEMBERS[0], MEMBERS[1]]);
+    let cfg = fixtures::config(2);
+    let report = audited(&aws, &cfg).await;
+    judged_by(&report, &org, &[CENTRAL, MEMBERS[0], MEMBERS[1]]);
+    assert_eq!(aws.calls("DescribeOrganization"), 1);
 }

@@ -323,3 +323,46 @@ fn offboard_takes_an_excluded_account_out_and_refuses_the_others() {
         "{stranger}"
     );
 }
+
+/// Issue 20, point 1 (CT-16): trailhub reads an organization trail by its ARN, as AWS requires of a
+/// member. moto answers GetTrailStatus and GetEventSelectors by ARN as by name: the management account's
+/// organization trail, read so, is seen to cover the central account (moto shows it in no member).
+#[test]
+fn an_organization_trail_read_by_arn_covers_the_management_account() {
+    use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType};
+    let w = World::start();
+    organization(&w, &["Dev".to_owned()]);
+    w.create_bucket(BUCKET);
+    let ct = w.cloudtrail(TEST_ACCOUNT_ID);
+    w.rt.block_on(async {
+        ct.create_trail()
+            .name("OrgTrail")
+            .s3_bucket_name(BUCKET)
+            .is_multi_region_trail(true)
+            .include_global_service_events(true)
+            .enable_log_file_validation(true)
+            .is_organization_trail(true)
+            .send()
+            .await
+            .unwrap();
+        let all = EventSelector::builder()
+            .read_write_type(ReadWriteType::All)
+            .include_management_events(true)
+            .build();
+        ct.put_event_selectors()
+            .trail_name("OrgTrail")
+            .event_selectors(all)
+            .send()
+            .await
+            .unwrap();
+        ct.start_logging().name("OrgTrail").send().await.unwrap();
+    });
+    w.write_config(&org_config(&[]));
+    let out = w.trailhub(&["plan"]);
+    let org_arn = trail_arn(TEST_ACCOUNT_ID, "OrgTrail");
+    let central = out.stdout.lines().find(|l| l.starts_with(TEST_ACCOUNT_ID));
+    assert!(
+        central.is_some_and(|l| l.contains(&format!("covered by {org_arn}"))),
+        "{out}"
+    );
+}

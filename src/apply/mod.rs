@@ -270,9 +270,11 @@ async fn recheck_policy<C: Central>(
 
 #[cfg(test)]
 mod tests {
-    // scenario tests of the KMS key and of the CloudWatch Logs and flow logs delivery
+    // scenario tests of the KMS key, of the CloudWatch Logs and flow logs delivery, and of an
+    // organization trail seen from the members
     mod kms;
     mod logs;
+    mod org_trail;
 
     use std::path::Path;
 

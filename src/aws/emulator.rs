@@ -2,7 +2,10 @@
 //! (pure). Each item says what the emulator does and why the same thing is right on AWS too.
 //!
 //! One more needs no code: `Member::start_logging` names the trail, never its ARN, because moto answers
-//! HTTP 500 to StartLogging by ARN; AWS takes the name of a trail homed in the region of the call.
+//! HTTP 500 to StartLogging by ARN; AWS takes the name of a trail homed in the region of the call. The
+//! reads need nothing either: moto answers GetTrailStatus and GetEventSelectors by ARN as by name (moto 5.2
+//! looks a trail up by either), so an organization trail is read by ARN everywhere, as AWS requires of a
+//! member (CT-16, `observe::account::read_name`).
 
 use crate::aws::{AwsError, ErrorKind, ObservedTrail};
 

@@ -11,7 +11,7 @@ pub use crate::world::{
     AccessLogging, AdvancedSelector, AwsError, BasicSelector, BucketEncryption, DesiredFlowLog,
     DesiredRole, DesiredTrail, ErrorKind, EventSelectors, FieldSelector, FlowLogDestination, Guard,
     KeyInfo, LifecycleRule, Listing, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail,
-    OrgAccount, OrgPage, OuNode, ReadWrite, RetentionRule, TrailLogs, TrailStatus,
+    OrgAccount, OrgPage, Organization, OuNode, ReadWrite, RetentionRule, TrailLogs, TrailStatus,
 };
 
 use async_trait::async_trait;
@@ -60,8 +60,13 @@ pub trait Central: Keys + BucketSettings + Send + Sync {
         prefix: &str,
         delimited: bool,
     ) -> Result<Listing, AwsError>;
+    /// DescribeOrganization: the organization's ID and management account, None when the caller is in no
+    /// organization.
+    async fn organization(&self) -> Result<Option<Organization>, AwsError>;
     /// DescribeOrganization: the organization's ID (`o-...`), None when the caller is in no organization.
-    async fn organization_id(&self) -> Result<Option<String>, AwsError>;
+    async fn organization_id(&self) -> Result<Option<String>, AwsError> {
+        Ok(self.organization().await?.map(|o| o.id))
+    }
     /// Organizations' DescribeAccount: the account, or None when it is not in the organization
     /// (AccountNotFoundException). For `offboard`.
     async fn describe_account(&self, id: &str) -> Result<Option<OrgAccount>, AwsError>;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::Guard;
-use crate::aws::{AwsError, Central, Listing, OrgAccount, OrgPage};
+use crate::aws::{AwsError, Central, Listing, OrgAccount, OrgPage, Organization};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Access, ScopedAccount};
 use crate::model::{BucketName, Region};
@@ -41,6 +41,9 @@ pub struct World {
     pub guards: BTreeMap<String, BTreeSet<Guard>>,
     /// DescribeOrganization's ID; None: not in an organization
     pub org_id: Option<String>,
+    /// DescribeOrganization's management account; None: the caller. Its organization trails show in every
+    /// account of the organization, which may read them only by ARN (CT-16).
+    pub management_account: Option<String>,
     /// accounts whose AssumeRole is refused
     pub deny_assume: BTreeSet<String>,
     /// every call made, by operation name
@@ -85,6 +88,12 @@ pub struct World {
 }
 
 impl World {
+    /// Whether `account` is in the organization (the caller is, when there is one).
+    pub fn in_org(&self, account: &str) -> bool {
+        self.org_id.is_some()
+            && (self.caller == account || self.org_accounts.iter().any(|a| a.id == account))
+    }
+
     /// The Region of a bucket: where it was created, else the world's region.
     pub fn region_of(&self, bucket: &str) -> String {
         self.bucket_regions
@@ -386,9 +395,16 @@ impl Central for FakeAws {
         Ok(listing)
     }
 
-    async fn organization_id(&self) -> Result<Option<String>, AwsError> {
+    async fn organization(&self) -> Result<Option<Organization>, AwsError> {
         self.call("DescribeOrganization").await;
-        Ok(self.world().org_id.clone())
+        let w = self.world();
+        Ok(w.org_id.clone().map(|id| Organization {
+            id,
+            management_account: w
+                .management_account
+                .clone()
+                .unwrap_or_else(|| w.caller.clone()),
+        }))
     }
 
     async fn describe_account(&self, id: &str) -> Result<Option<OrgAccount>, AwsError> {

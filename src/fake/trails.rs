@@ -1,6 +1,7 @@
 //! The fake's CloudTrail in each account (tests and benchmarks): trails, their status and event selectors,
 //! enforcing what AWS enforces and moto does not (the bucket policy and key checks of CreateTrail and
-//! UpdateTrail, the home region of writes, AWS's default selector on a new trail).
+//! UpdateTrail, the home region of writes, AWS's default selector on a new trail, and the management
+//! account's organization trails shown in every account of the organization, read there only by ARN).
 
 use async_trait::async_trait;
 
@@ -37,9 +38,29 @@ impl FakeMember {
 
     /// AWS puts aws:SourceOrgID in the request context of every account of an organization.
     fn source_org_in(&self, w: &World) -> Option<String> {
-        w.org_id.clone().filter(|_| {
-            w.caller == self.account || w.org_accounts.iter().any(|a| a.id == self.account)
-        })
+        w.org_id.clone().filter(|_| w.in_org(&self.account))
+    }
+
+    /// A trail as GetTrailStatus and GetEventSelectors find it among those the account sees (CT-16): by
+    /// ARN, or by name only when the ARN names the account itself. A member names an organization trail
+    /// of the management account by its ARN; by its name, AWS answers TrailNotFoundException.
+    fn read<T>(
+        &self,
+        op: &'static str,
+        name: &str,
+        f: impl FnOnce(&ObservedTrail, &TrailStatus) -> T,
+    ) -> Result<T, AwsError> {
+        let w = self.aws.world();
+        let found = visible(&w, &self.account)
+            .find(|(t, _)| t.arn == name || (t.name == name && owned_by(t, &self.account)));
+        match found {
+            Some((t, s)) => Ok(f(t, s)),
+            None => Err(AwsError::new(
+                op,
+                "TrailNotFoundException",
+                format!("Unknown trail: {name} for the user: {}", self.account),
+            )),
+        }
     }
 
     fn source_org(&self) -> Option<String> {
@@ -90,18 +111,14 @@ impl FakeMember {
 impl Member for FakeMember {
     async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError> {
         self.aws.call("DescribeTrails").await;
-        Ok(self
-            .aws
-            .world()
-            .trails
-            .get(&self.account)
-            .map(|v| v.iter().map(|(t, _)| t.clone()).collect())
-            .unwrap_or_default())
+        let w = self.aws.world();
+        let seen = visible(&w, &self.account).map(|(t, _)| t.clone()).collect();
+        Ok(seen)
     }
 
     async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError> {
         self.aws.call("GetTrailStatus").await;
-        self.with_trail("GetTrailStatus", name, |(_, s)| s.clone())
+        self.read("GetTrailStatus", name, |_, s| s.clone())
     }
 
     async fn create_trail(&self, t: &DesiredTrail) -> Result<(), AwsError> {
@@ -195,7 +212,7 @@ impl Member for FakeMember {
 
     async fn event_selectors(&self, trail: &str) -> Result<EventSelectors, AwsError> {
         self.aws.call("GetEventSelectors").await;
-        let arn = self.with_trail("GetEventSelectors", trail, |(t, _)| t.arn.clone())?;
+        let arn = self.read("GetEventSelectors", trail, |t, _| t.arn.clone())?;
         let w = self.aws.world();
         Ok(w.selectors
             .get(&arn)
@@ -222,6 +239,31 @@ impl Member for FakeMember {
         self.aws.world().selectors.insert(arn, selectors.clone());
         Ok(())
     }
+}
+
+/// The trails DescribeTrails shows in `account`: its own, then the organization trails of the other
+/// accounts of its organization (each owned by the account whose ARN it bears), as AWS shows the
+/// management account's organization trail in every member (CT-7, CT-16).
+fn visible<'w>(
+    w: &'w World,
+    account: &'w str,
+) -> impl Iterator<Item = &'w (ObservedTrail, TrailStatus)> + 'w {
+    let own = w.trails.get(account).map(Vec::as_slice).unwrap_or_default();
+    let shared = w
+        .trails
+        .iter()
+        .filter(move |(owner, _)| *owner != account && w.in_org(account) && w.in_org(owner))
+        .flat_map(|(owner, list)| {
+            list.iter()
+                .filter(move |(t, _)| t.organization_trail && owned_by(t, owner))
+        })
+        .filter(move |(t, _)| !own.iter().any(|(x, _)| x.arn == t.arn));
+    own.iter().chain(shared)
+}
+
+/// Whether the trail's ARN names `account` (a trail whose ARN cannot be read counts as the account's).
+fn owned_by(t: &ObservedTrail, account: &str) -> bool {
+    TrailArn::parse(&t.arn).is_none_or(|a| a.account == account)
 }
 
 /// What AWS gives a new trail: one basic selector, all management events, read and write.
@@ -257,5 +299,91 @@ pub fn fake_trail(region: &Region, account: &str, name: &str, bucket: &str) -> O
         organization_trail: false,
         cloudwatch: None,
         kms_key_id: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::aws::Central;
+    use crate::fake::FakeAws;
+    use crate::world::{Access, ScopedAccount};
+
+    const MANAGEMENT: &str = "999999999999";
+    const MEMBER: &str = "200000000000";
+
+    fn account(id: &str) -> ScopedAccount {
+        ScopedAccount {
+            id: id.parse().unwrap(),
+            name: format!("A{id}"),
+            trail_name: "Trailhub".parse().unwrap(),
+            access: Access::Own,
+            is_central: false,
+            cloudwatch: false,
+            flow_logs: false,
+            ou: None,
+        }
+    }
+
+    /// The management account's organization trail and a trail of its own, in an organization of the
+    /// caller (a delegated administrator), the management account and one member.
+    fn world() -> (FakeAws, ObservedTrail) {
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
+        aws.set_organization("o-abc123", &[MANAGEMENT, MEMBER]);
+        let region = "ap-northeast-2".parse().unwrap();
+        let mut org = fake_trail(&region, MANAGEMENT, "OrgTrail", "sec-log");
+        org.organization_trail = true;
+        let local = fake_trail(&region, MANAGEMENT, "Local", "other");
+        let logging = TrailStatus {
+            is_logging: true,
+            ..TrailStatus::default()
+        };
+        let mut w = aws.world();
+        w.management_account = Some(MANAGEMENT.into());
+        w.trails.insert(
+            MANAGEMENT.into(),
+            vec![(org.clone(), logging.clone()), (local, logging)],
+        );
+        drop(w);
+        (aws, org)
+    }
+
+    /// CT-16: a member sees the management account's organization trail in DescribeTrails, and reads it
+    /// only by its ARN; by name, TrailNotFoundException. The management account reads it either way.
+    #[tokio::test]
+    async fn a_member_reads_the_organization_trail_only_by_its_arn() {
+        let (aws, org) = world();
+        let member = aws.member(&account(MEMBER)).await.unwrap();
+        let seen = member.describe_trails().await.unwrap();
+        assert_eq!(
+            seen,
+            vec![org.clone()],
+            "only the organization trail is shared"
+        );
+        for e in [
+            member.trail_status("OrgTrail").await.unwrap_err(),
+            member.event_selectors("OrgTrail").await.unwrap_err(),
+        ] {
+            assert_eq!(e.code, "TrailNotFoundException", "{e}");
+        }
+        assert!(member.trail_status(&org.arn).await.unwrap().is_logging);
+        assert_eq!(
+            member.event_selectors(&org.arn).await.unwrap(),
+            aws_default_selectors()
+        );
+        let management = aws.member(&account(MANAGEMENT)).await.unwrap();
+        assert_eq!(management.describe_trails().await.unwrap().len(), 2);
+        assert!(management.trail_status("OrgTrail").await.is_ok());
+        // the caller (a delegated administrator) sees it too, and DescribeOrganization names the owner
+        let caller = aws.member(&account("111111111111")).await.unwrap();
+        assert_eq!(caller.describe_trails().await.unwrap(), vec![org.clone()]);
+        let described = aws.organization().await.unwrap().unwrap();
+        assert_eq!(described.management_account, MANAGEMENT);
+        // an account outside the organization sees nothing of it
+        let outside = aws.member(&account("300000000000")).await.unwrap();
+        assert!(outside.describe_trails().await.unwrap().is_empty());
+        assert!(outside.trail_status(&org.arn).await.is_err());
     }
 }

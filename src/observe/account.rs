@@ -7,6 +7,7 @@ use futures::stream::{self, StreamExt};
 use crate::aws::{AwsError, Central, Member, emulator};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Config, ScopedAccount};
+use crate::model::TrailArn;
 use crate::plan::cloudwatch::{self, LogsSetup};
 use crate::plan::coverage::OtherTrail;
 use crate::plan::{AccountFailure, AccountState, DeliveryState};
@@ -105,7 +106,7 @@ pub(super) async fn observe_one<C: Central>(
         None => (
             None,
             None,
-            read_others(&member, region, trails.iter()).await,
+            read_others(&member, region, target.id.as_str(), trails.iter()).await,
         ),
     };
     let is_logging = status.as_ref().is_some_and(|s| s.is_logging);
@@ -191,10 +192,11 @@ async fn read_delivery<M: Member>(
 async fn read_others<'t, M: Member>(
     member: &M,
     region: &str,
+    account: &str,
     trails: impl Iterator<Item = &'t ObservedTrail>,
 ) -> Vec<OtherTrail> {
     let reads = trails.map(|t| async move {
-        match read_trail(member, region, t).await {
+        match read_trail(member, region, account, t).await {
             (Ok(s), Ok(selectors)) => Some(OtherTrail {
                 trail: t.clone(),
                 status: s,
@@ -213,17 +215,51 @@ async fn read_others<'t, M: Member>(
         .collect()
 }
 
-/// A trail's status and event selectors, in one wave: by name when it is homed in `region` (the central
-/// region), else by ARN.
+/// A trail's status and event selectors as `account` reads them, in one wave, naming the trail as
+/// [`read_name`] says.
 pub async fn read_trail<M: Member>(
     member: &M,
     region: &str,
+    account: &str,
     t: &ObservedTrail,
 ) -> (
     Result<TrailStatus, AwsError>,
     Result<EventSelectors, AwsError>,
 ) {
-    let home = t.home_region.as_deref().is_none_or(|r| r == region);
-    let id = if home { &t.name } else { &t.arn };
+    let id = read_name(t, account, region);
     tokio::join!(member.trail_status(id), member.event_selectors(id))
+}
+
+/// How `account` names a trail to GetTrailStatus and GetEventSelectors: by name only when it is the
+/// account's own trail, not an organization trail, homed in `region` (the central region, where the
+/// account's clients are); else by ARN. AWS answers a member's read of the management account's
+/// organization trail only by its ARN (CT-16); moto answers both reads by ARN as by name.
+pub fn read_name<'t>(t: &'t ObservedTrail, account: &str, region: &str) -> &'t str {
+    let home = t.home_region.as_deref().is_none_or(|r| r == region);
+    let own = TrailArn::parse(&t.arn).is_none_or(|a| a.account == account);
+    if home && own && !t.organization_trail {
+        &t.name
+    } else {
+        &t.arn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::fake_trail;
+
+    #[test]
+    fn a_trail_is_read_by_name_only_when_it_is_the_accounts_own_in_the_region() {
+        let region: crate::model::Region = "ap-northeast-2".parse().unwrap();
+        let own = fake_trail(&region, "200000000000", "Own", "b");
+        assert_eq!(read_name(&own, "200000000000", "ap-northeast-2"), "Own");
+        // homed elsewhere: a shadow trail, by ARN
+        assert_eq!(read_name(&own, "200000000000", "us-east-1"), own.arn);
+        // another account's trail, and an organization trail even of the account itself (CT-16)
+        assert_eq!(read_name(&own, "300000000000", "ap-northeast-2"), own.arn);
+        let mut org = own.clone();
+        org.organization_trail = true;
+        assert_eq!(read_name(&org, "200000000000", "ap-northeast-2"), org.arn);
+    }
 }

@@ -1,7 +1,7 @@
 //! Gathering the audit's facts (async I/O over the `aws` traits, read only): everything in scope observed,
-//! managed by `apply` or not, the central account's organization trail, and each account's delivering
-//! trails with their status and newest log object. One account's failure is that account's fact; only
-//! Organizations stops the gathering. The facts are plain values, judged by `audit` (pure).
+//! managed by `apply` or not, the organization trail the central account sees, and each account's
+//! delivering trails with their status and newest log object. One account's failure is that account's
+//! fact; only Organizations stops the gathering. The facts are plain values, judged by `audit` (pure).
 
 use futures::stream::{self, StreamExt};
 
@@ -148,9 +148,15 @@ fn unmanaged_targets(
     out
 }
 
-/// A trail's status and event selectors (see [`read_trail`]), a failure of either that account's.
-async fn status_of<M: Member>(m: &M, cfg: &Config, t: &ObservedTrail) -> StatusAndSelectors {
-    let (status, selectors) = read_trail(m, cfg.central.region.as_str(), t).await;
+/// A trail's status and event selectors as account `id` reads them (see [`read_trail`]), a failure of
+/// either that account's.
+async fn status_of<M: Member>(
+    m: &M,
+    cfg: &Config,
+    id: &AccountId,
+    t: &ObservedTrail,
+) -> StatusAndSelectors {
+    let (status, selectors) = read_trail(m, cfg.central.region.as_str(), id.as_str(), t).await;
     (
         status.map_err(AccountFailure::Aws),
         selectors.map_err(AccountFailure::Aws),
@@ -183,8 +189,8 @@ fn own_delivering(
         .collect()
 }
 
-/// An organization trail of the central account that delivers to the bucket: it covers every account of
-/// the organization.
+/// An organization trail that delivers to the bucket, seen from the central account: it covers every
+/// account of the organization.
 pub(crate) struct OrgTrail {
     trail: ObservedTrail,
     status: StatusAndSelectors,
@@ -192,9 +198,11 @@ pub(crate) struct OrgTrail {
     pub(crate) org_id: String,
 }
 
-/// The central account's organization trail, its status and the organization's ID, found once (the ID
-/// from `org`, else DescribeOrganization). None when there is none or the caller is in no organization;
-/// Err when the organization's ID cannot be read.
+/// The organization trail the central account sees delivering to the bucket, its status and the
+/// organization's ID, found once. The trail is the central account's own (it is the management account),
+/// or the management account's, which a delegated administrator sees (CT-16): DescribeOrganization names
+/// that account, and gives the ID when `org` does not. None when there is none or the caller is in no
+/// organization; Err when the organization cannot be read.
 pub(crate) async fn org_trail<C: Central>(
     central: &C,
     cfg: &Config,
@@ -204,20 +212,33 @@ pub(crate) async fn org_trail<C: Central>(
     let Some((o, _)) = observations.iter().find(|(o, _)| o.target.is_central) else {
         return Ok(None);
     };
-    let trail = own_delivering(cfg, &o.target.id, &o.trails, false)
+    let seen: Vec<ObservedTrail> = own_delivering(cfg, &o.target.id, &o.trails, true)
         .into_iter()
-        .find(|t| t.organization_trail);
-    let (Some(trail), Some(m)) = (trail, &o.member) else {
+        .filter(|t| t.organization_trail)
+        .collect();
+    let Some(m) = o.member.as_ref().filter(|_| !seen.is_empty()) else {
         return Ok(None);
     };
-    let org_id = match org {
-        Some(o) => Some(o.id.clone()),
-        None => central.organization_id().await?,
+    let owned_by = |account: &str| {
+        seen.iter()
+            .find(|t| TrailArn::parse(&t.arn).is_some_and(|a| a.account == account))
+            .cloned()
     };
-    let Some(org_id) = org_id else {
+    let own = owned_by(o.target.id.as_str());
+    // DescribeOrganization only when the scope did not give the ID, or the trail is not the central's
+    let described = match (org, &own) {
+        (Some(_), Some(_)) => None,
+        _ => central.organization().await?,
+    };
+    let org_id = org.map(|g| g.id.clone());
+    let Some(org_id) = org_id.or(described.as_ref().map(|d| d.id.clone())) else {
         return Ok(None);
     };
-    let status = status_of(m, cfg, &trail).await;
+    let trail = own.or_else(|| described.and_then(|d| owned_by(&d.management_account)));
+    let Some(trail) = trail else {
+        return Ok(None);
+    };
+    let status = status_of(m, cfg, &o.target.id, &trail).await;
     Ok(Some(OrgTrail {
         trail,
         status,
@@ -334,7 +355,7 @@ async fn own_candidates<C: Central>(
         let (status, selectors) = match observed_read(o, mine, &t) {
             Some((s, sel)) => (Ok(s), Ok(sel)),
             None => match &o.member {
-                Some(m) => status_of(m, cfg, &t).await,
+                Some(m) => status_of(m, cfg, id, &t).await,
                 None => (
                     Err(AccountFailure::NotObserved),
                     Err(AccountFailure::NotObserved),

@@ -134,7 +134,7 @@ pub const NEEDS: &[Need] = &[
     need("ListOrganizationalUnitsForParent", "organizations:ListOrganizationalUnitsForParent", Any, Central, Read, OuWalk, "the walk by OU"),
     need("ListAccountsForParent", "organizations:ListAccountsForParent", Any, Central, Read, OuWalk, "the walk by OU"),
     need("DescribeAccount", "organizations:DescribeAccount", Any, Central, Read, OffboardOrg, "offboard only: is the account in the organization?"),
-    need("DescribeOrganization", "organizations:DescribeOrganization", Any, Central, Read, Always, "organizations: the organization's ID (policy form, evaluator); audit, with a static list, when the central account has an organization trail"),
+    need("DescribeOrganization", "organizations:DescribeOrganization", Any, Central, Read, Always, "organizations: the organization's ID (policy form, evaluator); audit, when the central account sees an organization trail: its ID with a static list, the management account that owns it"),
     need("AssumeRole", "sts:AssumeRole", MemberRoles, Central, Read, Always, "plan, apply, audit: every member"),
     // the central bucket
     need("HeadBucket", "s3:ListBucket", Bucket, Central, Read, Always, "every command: does the bucket exist?"),

@@ -21,3 +21,11 @@ pub struct OrgPage {
     pub accounts: Vec<OrgAccount>,
     pub next: Option<String>,
 }
+
+/// The organization as DescribeOrganization describes it: its ID (`o-...`) and its management account,
+/// which owns every organization trail, whichever account made it (CT-16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: String,
+    pub management_account: String,
+}

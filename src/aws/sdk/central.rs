@@ -14,7 +14,9 @@ use aws_sdk_s3::types::{
 
 use super::session::{RoleSession, session_name};
 use super::{SdkMember, aws_err, retry_partition};
-use crate::aws::{AwsError, Central, Guard, Listing, OrgAccount, OrgPage, OuNode, emulator};
+use crate::aws::{
+    AwsError, Central, Guard, Listing, OrgAccount, OrgPage, Organization, OuNode, emulator,
+};
 use crate::model::{BucketName, Region};
 use crate::world::{Access, ScopedAccount};
 
@@ -519,9 +521,14 @@ impl Central for SdkCentral {
         }
     }
 
-    async fn organization_id(&self) -> Result<Option<String>, AwsError> {
+    async fn organization(&self) -> Result<Option<Organization>, AwsError> {
         match self.orgs.describe_organization().send().await {
-            Ok(out) => Ok(out.organization.and_then(|o| o.id)),
+            Ok(out) => Ok(out.organization.and_then(|o| {
+                Some(Organization {
+                    id: o.id?,
+                    management_account: o.master_account_id.unwrap_or_default(),
+                })
+            })),
             Err(e) if e.code() == Some("AWSOrganizationsNotInUseException") => Ok(None),
             Err(e) => Err(aws_err("DescribeOrganization", e)),
         }

@@ -23,10 +23,13 @@ pub fn own_trail<'a>(
     trails: &'a [ObservedTrail],
     name: &str,
     region: &str,
+    account: &str,
 ) -> Option<&'a ObservedTrail> {
-    trails
-        .iter()
-        .find(|t| t.name == name && t.home_region.as_deref().is_none_or(|r| r == region))
+    trails.iter().find(|t| {
+        t.name == name
+            && t.owned_by(account)
+            && t.home_region.as_deref().is_none_or(|r| r == region)
+    })
 }
 
 /// Whether a flow log that cannot be made beside the one it replaces must replace it the other way round:
@@ -37,4 +40,39 @@ pub fn own_trail<'a>(
 /// AWS if it ever read its rule so. Then the only way is delete, then create, with a gap of one call.
 pub fn replace_deletes_first(create_error: &AwsError) -> bool {
     create_error.kind == ErrorKind::AlreadyExists
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::fake_trail;
+
+    /// A member lists the management account's organization trail too (CT-16): one that bears trailhub's
+    /// trail name is not trailhub's, and a shadow of the account's own trail homed elsewhere is not either.
+    #[test]
+    fn own_trail_is_the_accounts_own_of_its_name_in_the_region() {
+        let region = "ap-northeast-2".parse().unwrap();
+        let mut org = fake_trail(&region, "111111111111", "DEV-CT", "sec-log");
+        org.organization_trail = true;
+        let shadow = ObservedTrail {
+            home_region: Some("us-east-1".into()),
+            ..fake_trail(&"us-east-1".parse().unwrap(), "222222222222", "DEV-CT", "b")
+        };
+        let own = fake_trail(&region, "222222222222", "DEV-CT", "sec-log");
+        let region = "ap-northeast-2";
+        assert_eq!(
+            own_trail(&[org.clone()], "DEV-CT", region, "222222222222"),
+            None
+        );
+        assert_eq!(
+            own_trail(&[shadow.clone()], "DEV-CT", region, "222222222222"),
+            None
+        );
+        let all = [org.clone(), shadow, own.clone()];
+        assert_eq!(
+            own_trail(&all, "DEV-CT", region, "222222222222"),
+            Some(&own)
+        );
+        assert!(org.owned_by("111111111111") && !org.owned_by("222222222222"));
+    }
 }

@@ -7,7 +7,6 @@ use futures::stream::{self, StreamExt};
 use crate::aws::{AwsError, Central, Member, emulator};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Config, ScopedAccount};
-use crate::model::TrailArn;
 use crate::plan::cloudwatch::{self, LogsSetup};
 use crate::plan::coverage::OtherTrail;
 use crate::plan::{AccountFailure, AccountState, DeliveryState};
@@ -81,9 +80,10 @@ pub(super) async fn observe_one<C: Central>(
         (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
     };
     let region = cfg.central.region.as_str();
-    let mine = emulator::own_trail(&trails, target.trail_name.as_str(), region).cloned();
+    let (name, account) = (target.trail_name.as_str(), target.id.as_str());
+    let mine = emulator::own_trail(&trails, name, region, account).cloned();
     if mine.is_none()
-        && let Some(t) = trails.iter().find(|t| t.name == target.trail_name.as_str())
+        && let Some(t) = (trails.iter()).find(|t| t.name == name && t.owned_by(account))
     {
         // a trail of trailhub's name homed in another region: never a CreateTrail that fails every run
         let home = t.home_region.clone().unwrap_or_default();
@@ -236,8 +236,7 @@ pub async fn read_trail<M: Member>(
 /// organization trail only by its ARN (CT-16); moto answers both reads by ARN as by name.
 pub fn read_name<'t>(t: &'t ObservedTrail, account: &str, region: &str) -> &'t str {
     let home = t.home_region.as_deref().is_none_or(|r| r == region);
-    let own = TrailArn::parse(&t.arn).is_none_or(|a| a.account == account);
-    if home && own && !t.organization_trail {
+    if home && t.owned_by(account) && !t.organization_trail {
         &t.name
     } else {
         &t.arn

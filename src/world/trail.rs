@@ -49,6 +49,15 @@ pub struct ObservedTrail {
     pub kms_key_id: Option<String>,
 }
 
+impl ObservedTrail {
+    /// Whether `account` owns the trail (its ARN names it). A member's DescribeTrails also lists the
+    /// management account's organization trail (CT-16), which may bear trailhub's trail name and is never
+    /// trailhub's to change.
+    pub fn owned_by(&self, account: &str) -> bool {
+        TrailArn::parse(&self.arn).is_none_or(|a| a.account == account)
+    }
+}
+
 /// GetTrailStatus, in plain values (times in seconds since the epoch).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct TrailStatus {

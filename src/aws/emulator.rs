@@ -65,7 +65,12 @@ mod tests {
             None
         );
         assert_eq!(
-            own_trail(&[shadow.clone()], "DEV-CT", region, "222222222222"),
+            own_trail(
+                std::slice::from_ref(&shadow),
+                "DEV-CT",
+                region,
+                "222222222222"
+            ),
             None
         );
         let all = [org.clone(), shadow, own.clone()];

@@ -2,7 +2,10 @@
 //! and prove that coverage stays complete.
 //!
 //! - The pure core knows no SDK type and makes no call: `config` (accounts.toml), `model` (validated
-//!   names and IDs), `plan` (the bucket policy, its evaluator, trails, event selectors, the log layout).
+//!   names and IDs), `world` (the plain values of the AWS world, shared by the planner and the edge),
+//!   `plan` (the bucket policy, its evaluator, trails, event selectors, the log layout).
+//! - ARCHITECTURE.md at the repository's root is the maintainers' map: the layers, every module, the
+//!   rules, the names and recipes for the common changes.
 //! - The I/O edge: `aws` puts each AWS service behind a small trait (the SDK in `aws::sdk`, moto's
 //!   differences in `aws::emulator`); `fake` is the in-memory AWS of the tests and benchmarks.
 //! - Observation, async over the traits and never a write: `observe` (the scope, each account, the

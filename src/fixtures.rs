@@ -3,7 +3,14 @@
 
 use std::path::Path;
 
+use crate::apply::{ApplyOptions, ApplyRun, apply};
+use crate::aws::Central;
 use crate::config::Config;
+use crate::interrupt::Interrupt;
+use crate::observe::{Observation, Scope};
+use crate::plan::Plan;
+use crate::plan::prune::Prune;
+use crate::progress::Silent;
 
 /// The central account of every fixture.
 pub(crate) const CENTRAL: &str = "111111111111";
@@ -32,4 +39,27 @@ pub(crate) fn config(members: usize) -> Config {
 /// A fixture's text, parsed (it must be valid).
 pub(crate) fn parse(text: &str) -> Config {
     Config::parse(Path::new("t.toml"), text).unwrap()
+}
+
+/// `commands::observe_and_plan` as a test calls it: no `--prune`, no progress shown.
+pub(crate) async fn observe_and_plan<C: Central>(
+    aws: &C,
+    cfg: &Config,
+    concurrency: usize,
+    interrupt: &Interrupt,
+) -> anyhow::Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
+    crate::commands::observe_and_plan(aws, cfg, &Prune::Off, concurrency, interrupt, &Silent).await
+}
+
+/// Plan, then apply, as `trailhub apply --yes` runs them (the plan, and what the apply did).
+pub(crate) async fn plan_and_apply<C: Central>(
+    aws: &C,
+    cfg: &Config,
+    opts: &ApplyOptions,
+) -> (Plan, ApplyRun) {
+    let (scope, plan, obs) = observe_and_plan(aws, cfg, opts.concurrency, &opts.interrupt)
+        .await
+        .unwrap();
+    let run = apply(aws, cfg, &scope, &plan, obs, opts).await.unwrap();
+    (plan, run)
 }

@@ -9,15 +9,10 @@ use crate::support;
 use std::path::Path;
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use trailhub::aws::{AccessLogging, BucketSettings};
-use trailhub::cli::{ApplyArgs, Command, Format};
-use trailhub::commands::{Session, run};
-use trailhub::config::Config;
+use trailhub::cli::{ApplyArgs, Command};
 use trailhub::fake::FakeAws;
-use trailhub::interrupt::Interrupt;
 use trailhub::model::BucketName;
-use trailhub::output::Scripted;
 
 const CENTRAL: &str = "111111111111";
 const REGION: &str = "ap-northeast-2";
@@ -61,21 +56,9 @@ fn world(log_region: &str) -> FakeAws {
     aws
 }
 
-/// Runs `command` in-process as the binary would after connecting: the exit code and stdout.
+/// Runs `command` in-process over `aws` with this file's accounts.toml: the exit code and stdout.
 async fn trailhub(aws: &FakeAws, command: &Command) -> (i32, String) {
-    let cfg = Config::parse(Path::new("accounts.toml"), CONFIG).unwrap();
-    let mut console = Scripted::answering(&[]);
-    let mut out = Vec::new();
-    let session = Session {
-        format: Format::Text,
-        concurrency: 4,
-        interrupt: Interrupt::default(),
-        now: OffsetDateTime::now_utc,
-        console: &mut console,
-        out: &mut out,
-    };
-    let code = run(aws, &cfg, command, session).await.unwrap();
-    (code, String::from_utf8(out).unwrap())
+    crate::support::in_process::trailhub(aws, CONFIG, command).await
 }
 
 fn apply_command(dir: &Path) -> Command {

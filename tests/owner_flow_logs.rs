@@ -5,18 +5,13 @@
 //! `commands::run` the binary calls: `plan` blocks the central account's flow logs with the reason (exit 1),
 //! `apply` makes the members' and not the central account's.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use time::OffsetDateTime;
 use trailhub::aws::{DesiredFlowLog, FlowLogDestination, Network};
-use trailhub::cli::{ApplyArgs, Command, Format};
-use trailhub::commands::{Session, run};
-use trailhub::config::{Access, Config};
+use trailhub::cli::{ApplyArgs, Command};
+use trailhub::config::Access;
 use trailhub::fake::FakeAws;
-use trailhub::interrupt::Interrupt;
-use trailhub::output::Scripted;
 
 const CENTRAL: &str = "111111111111";
 const DEV: &str = "222222222222";
@@ -56,20 +51,9 @@ fn world(policy: Option<String>) -> FakeAws {
     aws
 }
 
+/// Runs `command` in-process over `aws` with this file's accounts.toml: the exit code and stdout.
 async fn trailhub(aws: &FakeAws, command: &Command) -> (i32, String) {
-    let cfg = Config::parse(Path::new("accounts.toml"), CONFIG).unwrap();
-    let mut console = Scripted::answering(&[]);
-    let mut out = Vec::new();
-    let session = Session {
-        format: Format::Text,
-        concurrency: 4,
-        interrupt: Interrupt::default(),
-        now: OffsetDateTime::now_utc,
-        console: &mut console,
-        out: &mut out,
-    };
-    let code = run(aws, &cfg, command, session).await.unwrap();
-    (code, String::from_utf8(out).unwrap())
+    crate::support::in_process::trailhub(aws, CONFIG, command).await
 }
 
 fn flow_logs(aws: &FakeAws, id: &str) -> usize {

@@ -287,17 +287,7 @@ mod tests {
     use crate::interrupt::Interrupt;
 
     async fn run(aws: &FakeAws, cfg: &Config, opts: &ApplyOptions) -> ApplyRun {
-        let (scope, p, obs) = crate::commands::observe_and_plan(
-            aws,
-            cfg,
-            &crate::plan::prune::Prune::Off,
-            opts.concurrency,
-            &opts.interrupt,
-            &crate::progress::Silent,
-        )
-        .await
-        .unwrap();
-        apply(aws, cfg, &scope, &p, obs, opts).await.unwrap()
+        crate::fixtures::plan_and_apply(aws, cfg, opts).await.1
     }
 
     fn opts(dir: &Path) -> ApplyOptions {
@@ -462,16 +452,9 @@ mod tests {
             advanced: vec![],
         };
         aws.world().selectors.insert(arn.into(), off);
-        let (_, p, _) = crate::commands::observe_and_plan(
-            &aws,
-            &cfg,
-            &crate::plan::prune::Prune::Off,
-            2,
-            &Interrupt::default(),
-            &crate::progress::Silent,
-        )
-        .await
-        .unwrap();
+        let (_, p, _) = crate::fixtures::observe_and_plan(&aws, &cfg, 2, &Interrupt::default())
+            .await
+            .unwrap();
         let member = p
             .accounts
             .iter()
@@ -520,16 +503,9 @@ mod tests {
             .trails
             .insert("200000000000".into(), vec![(legacy.clone(), status)]);
         let cfg = config(1);
-        let (_, p, _) = crate::commands::observe_and_plan(
-            &aws,
-            &cfg,
-            &crate::plan::prune::Prune::Off,
-            2,
-            &Interrupt::default(),
-            &crate::progress::Silent,
-        )
-        .await
-        .unwrap();
+        let (_, p, _) = crate::fixtures::observe_and_plan(&aws, &cfg, 2, &Interrupt::default())
+            .await
+            .unwrap();
         let member = &p.accounts[1];
         assert_eq!(
             member.status,
@@ -621,16 +597,9 @@ mod tests {
         let aws = seeded();
         let mut cfg = config(1);
         cfg.members.second_copy = crate::config::SecondCopy::Refuse;
-        let (_, p, _) = crate::commands::observe_and_plan(
-            &aws,
-            &cfg,
-            &crate::plan::prune::Prune::Off,
-            2,
-            &Interrupt::default(),
-            &crate::progress::Silent,
-        )
-        .await
-        .unwrap();
+        let (_, p, _) = crate::fixtures::observe_and_plan(&aws, &cfg, 2, &Interrupt::default())
+            .await
+            .unwrap();
         assert!(
             matches!(&p.accounts[1].status, AccountPlanStatus::SecondCopy { of, .. } if *of == ct.arn),
             "{:?}",

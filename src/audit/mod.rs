@@ -365,16 +365,9 @@ concurrency = 3
         let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::ZERO);
         let dir = tempfile::tempdir().unwrap();
         let opts = crate::apply::ApplyOptions::new(dir.path().to_owned(), 2, Default::default());
-        let (scope, plan, obs) = crate::commands::observe_and_plan(
-            &aws,
-            &cfg,
-            &crate::plan::prune::Prune::Off,
-            2,
-            &opts.interrupt,
-            &crate::progress::Silent,
-        )
-        .await
-        .unwrap();
+        let (scope, plan, obs) = crate::fixtures::observe_and_plan(&aws, &cfg, 2, &opts.interrupt)
+            .await
+            .unwrap();
         crate::apply::apply(&aws, &cfg, &scope, &plan, obs, &opts)
             .await
             .unwrap();

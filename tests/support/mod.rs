@@ -13,6 +13,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod faults;
+pub mod in_process;
 pub mod moto;
 pub mod proxy;
 pub mod trailhub;

@@ -57,18 +57,7 @@ fn world() -> FakeAws {
 
 async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> (crate::plan::Plan, ApplyRun) {
     let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::observe_and_plan(
-        aws,
-        cfg,
-        &crate::plan::prune::Prune::Off,
-        4,
-        &opts.interrupt,
-        &crate::progress::Silent,
-    )
-    .await
-    .unwrap();
-    let r = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
-    (p, r)
+    crate::fixtures::plan_and_apply(aws, cfg, &opts).await
 }
 
 #[tokio::test(start_paused = true)]
@@ -331,16 +320,9 @@ async fn the_audit_finds_each_drift_of_the_key_and_the_bucket() {
         .kms_key_id = Some(
         "arn:aws:kms:ap-northeast-2:200000000000:key/00000000-0000-4000-8000-000000000001".into(),
     );
-    let (_, p, _) = crate::commands::observe_and_plan(
-        &aws,
-        &plain,
-        &crate::plan::prune::Prune::Off,
-        2,
-        &Interrupt::default(),
-        &crate::progress::Silent,
-    )
-    .await
-    .unwrap();
+    let (_, p, _) = crate::fixtures::observe_and_plan(&aws, &plain, 2, &Interrupt::default())
+        .await
+        .unwrap();
     let m0 = p
         .accounts
         .iter()
@@ -374,16 +356,9 @@ async fn a_deny_written_after_the_plan_blocks_the_trails_at_apply() {
     let key = aws.create_key(&root.to_string(), "team key").await.unwrap();
     let cfg = config(2, &key.arn);
     let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::observe_and_plan(
-        &aws,
-        &cfg,
-        &crate::plan::prune::Prune::Off,
-        4,
-        &opts.interrupt,
-        &crate::progress::Silent,
-    )
-    .await
-    .unwrap();
+    let (scope, p, obs) = crate::fixtures::observe_and_plan(&aws, &cfg, 4, &opts.interrupt)
+        .await
+        .unwrap();
     let mut denied = root.clone();
     denied["Statement"]
         .as_array_mut()

@@ -53,18 +53,9 @@ fn opts(dir: &Path) -> ApplyOptions {
 }
 
 async fn run(aws: &FakeAws, cfg: &Config, dir: &Path) -> ApplyRun {
-    let opts = opts(dir);
-    let (scope, p, obs) = crate::commands::observe_and_plan(
-        aws,
-        cfg,
-        &crate::plan::prune::Prune::Off,
-        4,
-        &opts.interrupt,
-        &crate::progress::Silent,
-    )
-    .await
-    .unwrap();
-    apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap()
+    crate::fixtures::plan_and_apply(aws, cfg, &opts(dir))
+        .await
+        .1
 }
 
 /// `apply --yes` as the command runs it: NothingToDo when all is right.
@@ -350,16 +341,9 @@ async fn a_flow_log_with_other_settings_is_replaced_the_new_one_first() {
     };
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(1);
-    let (_, p, _) = crate::commands::observe_and_plan(
-        &seeded(),
-        &cfg,
-        &crate::plan::prune::Prune::Off,
-        2,
-        &Interrupt::default(),
-        &crate::progress::Silent,
-    )
-    .await
-    .unwrap();
+    let (_, p, _) = crate::fixtures::observe_and_plan(&seeded(), &cfg, 2, &Interrupt::default())
+        .await
+        .unwrap();
     let planned: Vec<String> = match &p.accounts[1].flow_logs {
         Some(crate::plan::FlowLogsPlan::Changes { changes, .. }) => {
             changes.iter().map(|c| c.describe()).collect()

@@ -57,16 +57,9 @@ fn opts(dir: &Path) -> ApplyOptions {
 /// The plan, then apply as the command runs it after the question.
 async fn plan_and_apply(aws: &FakeAws, cfg: &Config, dir: &Path) -> (Plan, ApplyRun) {
     let opts = opts(dir);
-    let (scope, p, obs) = crate::commands::observe_and_plan(
-        aws,
-        cfg,
-        &crate::plan::prune::Prune::Off,
-        4,
-        &opts.interrupt,
-        &crate::progress::Silent,
-    )
-    .await
-    .unwrap();
+    let (scope, p, obs) = crate::fixtures::observe_and_plan(aws, cfg, 4, &opts.interrupt)
+        .await
+        .unwrap();
     let run = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
     (p, run)
 }

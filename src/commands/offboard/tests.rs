@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
-use crate::apply::{ApplyOptions, apply};
+use crate::apply::ApplyOptions;
 use crate::aws::Keys;
 use crate::fake::FakeAws;
 use crate::fixtures;
@@ -38,17 +38,7 @@ fn args(account: &str, dir: &Path) -> OffboardArgs {
 
 async fn apply_all(aws: &FakeAws, cfg: &Config, dir: &Path) -> crate::plan::Plan {
     let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
-    let (scope, p, obs) = crate::commands::observe_and_plan(
-        aws,
-        cfg,
-        &crate::plan::prune::Prune::Off,
-        4,
-        &opts.interrupt,
-        &crate::progress::Silent,
-    )
-    .await
-    .unwrap();
-    let r = apply(aws, cfg, &scope, &p, obs, &opts).await.unwrap();
+    let (p, r) = crate::fixtures::plan_and_apply(aws, cfg, &opts).await;
     assert_eq!(r.exit_code(), 0, "{r:#?}");
     p
 }

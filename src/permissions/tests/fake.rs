@@ -193,16 +193,9 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
         let aws = world();
         crate::commands::policy::run(&aws, &cfg).await.unwrap();
         let interrupt = Interrupt::default();
-        let (_, p, _) = crate::commands::observe_and_plan(
-            &aws,
-            &cfg,
-            &crate::plan::prune::Prune::Off,
-            4,
-            &interrupt,
-            &crate::progress::Silent,
-        )
-        .await
-        .unwrap();
+        let (_, p, _) = crate::fixtures::observe_and_plan(&aws, &cfg, 4, &interrupt)
+            .await
+            .unwrap();
         assert!(!p.accounts.is_empty(), "{name}");
         let opts = ApplyOptions::new(dir.path().to_owned(), 4, Interrupt::default());
         let mut yes = |_: &_| Ok(true);

@@ -132,6 +132,7 @@ impl FakeMember {
             org_id: w.org_id.clone().filter(|_| {
                 w.caller == self.account || w.org_accounts.iter().any(|a| a.id == self.account)
             }),
+            org_path: None,
             service: DELIVERY_LOGS.to_owned(),
             log_kind: "vpcflowlogs".to_owned(),
             region: w.region.clone(),

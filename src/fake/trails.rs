@@ -83,6 +83,7 @@ impl FakeMember {
             source_arn: t.arn.to_string(),
             source_account: self.account.clone(),
             org_id: self.source_org_in(&w),
+            org_path: None,
             service: CLOUDTRAIL.to_owned(),
             log_kind: "CloudTrail".to_owned(),
             region: t.arn.region.clone(),

@@ -118,6 +118,8 @@ pub struct Delivery {
     pub source_account: String,
     /// `aws:SourceOrgID`, when known (`o-abc123`).
     pub org_id: Option<String>,
+    /// `aws:SourceOrgPaths`, when known: the source account's path, `o-abc123/r-ab12/ou-ab12-11111111/`.
+    pub org_path: Option<String>,
     /// e.g. `cloudtrail.amazonaws.com`.
     pub service: String,
     /// The path segment after the account: `CloudTrail` (flow logs: `vpcflowlogs`).
@@ -174,15 +176,53 @@ impl Delivery {
     }
 
     fn base_context(&self) -> BTreeMap<String, String> {
-        let mut context = BTreeMap::new();
-        context.insert("aws:SourceArn".to_owned(), self.source_arn.clone());
-        context.insert("aws:SourceAccount".to_owned(), self.source_account.clone());
+        let source = Source {
+            account: &self.source_account,
+            arn: Some(&self.source_arn),
+            org_id: self.org_id.as_deref(),
+            org_path: self.org_path.as_deref(),
+        };
+        let mut context = service_context(&self.service, &source);
         context.insert("aws:SecureTransport".to_owned(), "true".to_owned());
-        if let Some(org) = &self.org_id {
-            context.insert("aws:SourceOrgID".to_owned(), org.clone());
-        }
         context
     }
+}
+
+/// On whose behalf a service principal acts: the resource (a trail, a log delivery) and its account.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// `aws:SourceAccount`.
+    pub account: &'a str,
+    /// `aws:SourceArn`, when the service sends one.
+    pub arn: Option<&'a str>,
+    /// `aws:SourceOrgID`: the source account's organization, when it is in one.
+    pub org_id: Option<&'a str>,
+    /// `aws:SourceOrgPaths`, when known.
+    pub org_path: Option<&'a str>,
+}
+
+/// The condition keys AWS puts in a request that a service principal makes on behalf of `source` (IAM User
+/// Guide, "AWS global condition context keys"): `aws:PrincipalIsAWSService` = true,
+/// `aws:PrincipalServiceName`, `aws:SourceAccount`, `aws:SourceArn`, and `aws:SourceOrgID` /
+/// `aws:SourceOrgPaths` when the source account is in an organization. Never `aws:PrincipalOrgID`,
+/// `aws:PrincipalAccount` or `aws:PrincipalArn`: a service principal has none (AWS-rules IAM-1).
+pub fn service_context(service: &str, source: &Source<'_>) -> BTreeMap<String, String> {
+    let mut context = BTreeMap::from([
+        ("aws:PrincipalIsAWSService".to_owned(), "true".to_owned()),
+        ("aws:PrincipalServiceName".to_owned(), service.to_owned()),
+        ("aws:SourceAccount".to_owned(), source.account.to_owned()),
+    ]);
+    let optional = [
+        ("aws:SourceArn", source.arn),
+        ("aws:SourceOrgID", source.org_id),
+        ("aws:SourceOrgPaths", source.org_path),
+    ];
+    for (key, value) in optional {
+        if let Some(v) = value {
+            context.insert(key.to_owned(), v.to_owned());
+        }
+    }
+    context
 }
 
 /// The decisions for both requests a delivery needs.
@@ -735,6 +775,7 @@ mod tests {
             source_arn: source_arn.into(),
             source_account: account.into(),
             org_id: Some("o-abc123".into()),
+            org_path: None,
             service: CT.into(),
             log_kind: "CloudTrail".into(),
             region: "ap-northeast-2".into(),
@@ -962,11 +1003,13 @@ mod tests {
         assert!(check_delivery(&by_org, &dev()).allowed());
         let unknown_org = Delivery {
             org_id: None,
+            org_path: None,
             ..dev()
         };
         assert!(!check_delivery(&by_org, &unknown_org).allowed());
         let other_org = Delivery {
             org_id: Some("o-zzz".into()),
+            org_path: None,
             ..dev()
         };
         assert!(!check_delivery(&by_org, &other_org).allowed());

@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::document::{statements, strings};
-use super::evaluate::{Decision, Request, evaluate};
+use super::evaluate::{Decision, Request, Source, evaluate, service_context};
 use super::policy::family::trail_pattern;
 use super::policy::{CLOUDTRAIL, LOG_DELIVERY, SOURCE_ACCOUNT, SOURCE_ARN, SOURCE_ORG};
 use super::prune::Gone;
@@ -446,9 +446,15 @@ pub fn cloudtrail_denial(
     trail: &TrailArn,
     org_id: Option<&str>,
 ) -> Option<String> {
-    let mut context = source_context(&trail.account, org_id);
-    context.insert(SOURCE_ARN.to_owned(), trail.to_string());
-    context.insert(CLOUDTRAIL_CONTEXT.to_owned(), trail.to_string());
+    let trail_arn = trail.to_string();
+    let source = Source {
+        account: &trail.account,
+        arn: Some(&trail_arn),
+        org_id,
+        org_path: None,
+    };
+    let mut context = service_context(CLOUDTRAIL, &source);
+    context.insert(CLOUDTRAIL_CONTEXT.to_owned(), trail_arn.clone());
     let reasons: Vec<String> = ["kms:GenerateDataKey", "kms:DescribeKey"]
         .into_iter()
         .filter_map(|action| {
@@ -474,7 +480,13 @@ pub fn log_delivery_denial(
     account: &AccountId,
     org_id: Option<&str>,
 ) -> Option<String> {
-    let context = source_context(account.as_str(), org_id);
+    let source = Source {
+        account: account.as_str(),
+        arn: None,
+        org_id,
+        org_path: None,
+    };
+    let context = service_context(LOG_DELIVERY, &source);
     let action = "kms:GenerateDataKey";
     let why = match refused(policy, LOG_DELIVERY, action, key_arn, &context)? {
         Some(sid) => format!("denied by statement {sid}"),
@@ -483,15 +495,6 @@ pub fn log_delivery_denial(
     Some(format!(
         "the key policy of {key_arn} would not let delivery.logs encrypt account {account}'s flow logs ({why})"
     ))
-}
-
-/// The source keys a service sends for `account` (and its organization, when known).
-fn source_context(account: &str, org_id: Option<&str>) -> BTreeMap<String, String> {
-    let mut context = BTreeMap::from([(SOURCE_ACCOUNT.to_owned(), account.to_owned())]);
-    if let Some(o) = org_id {
-        context.insert(SOURCE_ORG.to_owned(), o.to_owned());
-    }
-    context
 }
 
 /// Why `service` may not do `action` on the key with `context`: `Some(sid)` when a statement denies it

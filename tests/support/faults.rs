@@ -109,6 +109,7 @@ pub fn undeliverable(policy: &Value, managed: &[(String, String)]) -> Vec<String
                 source_arn: format!("arn:aws:cloudtrail:{REGION}:{id}:trail/{name}"),
                 source_account: id.clone(),
                 org_id: None,
+                org_path: None,
                 service: "cloudtrail.amazonaws.com".into(),
                 log_kind: "CloudTrail".into(),
                 region: REGION.into(),

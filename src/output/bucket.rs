@@ -117,6 +117,9 @@ pub(super) fn write_key_and_settings(out: &mut dyn Write, r: &ApplyRun) -> io::R
             (None, Some(why)) => writeln!(out, "bucket {}: not yet: {}: {why}", r.bucket, s.done)?,
             (None, None) => writeln!(out, "bucket {}: {}", r.bucket, s.done)?,
         }
+        if let (BucketChange::Retention { rule, .. }, None) = (&s.change, &s.error) {
+            writeln!(out, "  {}", when_data_goes(rule))?;
+        }
     }
     write_notes(out, &r.bucket, &r.bucket_notes)
 }

@@ -114,7 +114,14 @@ fn assert_made(w: &World, cfg: &Config) {
             rules.iter().any(|r| r.id == "trailhub-retention"
                 && r.prefix.as_deref() == Some("AWSLogs/")
                 && r.expiration_days == Some(400)
-                && r.noncurrent_days == Some(400)),
+                && r.noncurrent_days == Some(1)),
+            "{rules:?}"
+        );
+        assert!(
+            rules.iter().any(|r| r.id == "trailhub-retention-markers"
+                && r.prefix.as_deref() == Some("AWSLogs/")
+                && r.expired_object_delete_marker
+                && r.expiration_days.is_none()),
             "{rules:?}"
         );
         let logging = central
@@ -135,7 +142,7 @@ fn plan_apply_apply_audit_encrypts_every_trail_and_keeps_the_bucket_as_configure
     for line in [
         "kms key: create alias/trailhub-cloudtrail (symmetric, yearly rotation on;",
         &format!(
-            "bucket {BUCKET}: retention: none -> objects under AWSLogs/ (and noncurrent versions) expire after 400 days"
+            "bucket {BUCKET}: retention: none -> objects under AWSLogs/ expire after 400 days, their noncurrent copies 1 day later, then the delete markers"
         ),
         &format!("bucket {BUCKET}: access logging: off -> s3://{LOG_BUCKET}/{BUCKET}/"),
         &format!("bucket {BUCKET}: default encryption: SSE-S3 -> SSE-KMS with arn:aws:kms:"),

@@ -25,6 +25,7 @@ mod owner_flow_logs;
 mod permissions;
 mod properties;
 mod restore;
+mod retention;
 mod security;
 mod snapshots;
 mod support_selftest;

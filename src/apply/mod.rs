@@ -271,10 +271,11 @@ async fn recheck_policy<C: Central>(
 #[cfg(test)]
 mod tests {
     // scenario tests of the KMS key, of the CloudWatch Logs and flow logs delivery, and of an
-    // organization trail seen from the members
+    // organization trail seen from the members, and of the retention rules
     mod kms;
     mod logs;
     mod org_trail;
+    mod retention;
 
     use std::path::Path;
 

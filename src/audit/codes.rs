@@ -157,7 +157,7 @@ codes! {
     },
     BucketNoRetention => CodeRow {
         name: "bucket-no-retention",
-        meaning: "The bucket's retention rule (trailhub-retention) is missing or differs from retention_days.",
+        meaning: "The bucket's retention rules (trailhub-retention, trailhub-retention-markers) are missing or differ from retention_days.",
         runbook: "runbooks/kms.md#bucket-no-retention",
     },
     StalePolicyEntry => CodeRow {

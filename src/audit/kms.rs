@@ -9,11 +9,10 @@ use super::judge::Judge;
 use super::report::{Code, Problem};
 use crate::aws::ObservedTrail;
 use crate::model::TrailArn;
-use crate::plan::bucket_settings::{
-    RETENTION_RULE_ID, SettingsState, describe_rule, is_retention, retention_prefix,
-};
+use crate::plan::bucket_settings::SettingsState;
 use crate::plan::key_policy::cloudtrail_denial;
 use crate::plan::kms::foreign_key_owner;
+use crate::plan::retention;
 
 /// The configured key as read: its ARN, every name a trail may carry for it, its policy (Null when it
 /// could not be read, or there is no such key).
@@ -92,15 +91,17 @@ pub(super) fn bucket_problems(j: &Judge, s: &SettingsState) -> Vec<Problem> {
         }));
     }
     if let (Some(days), Some(rules)) = (c.retention_days, &s.lifecycle) {
-        let prefix = retention_prefix(j.cfg);
-        let ours = rules.iter().find(|r| r.id == RETENTION_RULE_ID);
-        if !ours.is_some_and(|r| is_retention(r, &prefix, days)) {
-            let now = ours.map_or_else(|| format!("no rule {RETENTION_RULE_ID}"), describe_rule);
+        let want = retention::desired(j.cfg, days);
+        if !retention::in_force(rules, &want) {
+            let now = match retention::describe_now(rules, &want) {
+                n if n == "none" => format!("no rules {} and {}", want.id, want.markers_id),
+                n => n,
+            };
             out.push(Problem::gap(
                 Code::BucketNoRetention,
                 format!(
-                    "bucket {}: log files under {prefix} are not set to expire after {days} days ({now}) (runbooks/kms.md#bucket-no-retention)",
-                    c.bucket
+                    "bucket {}: log files under {} are not set to be gone {} days after delivery ({now}) (runbooks/kms.md#bucket-no-retention)",
+                    c.bucket, want.prefix, want.gone_after_days
                 ),
             ));
         }

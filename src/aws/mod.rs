@@ -163,8 +163,9 @@ pub trait BucketSettings: Send + Sync {
     async fn put_bucket_kms(&self, bucket: &BucketName, key_arn: &str) -> Result<(), AwsError>;
     /// GetBucketLifecycleConfiguration: every rule (none when there is no configuration).
     async fn lifecycle_rules(&self, bucket: &BucketName) -> Result<Vec<LifecycleRule>, AwsError>;
-    /// PutBucketLifecycleConfiguration with trailhub's rule put in (a rule of the same ID replaced) and
-    /// every other rule kept as it is: the configuration is read again just before the write.
+    /// PutBucketLifecycleConfiguration with trailhub's two rules put in (rules of their IDs replaced), every
+    /// other rule and `TransitionDefaultMinimumObjectSize` kept as they are: the configuration is read again
+    /// just before the write (S3-8, S3-11).
     async fn put_retention_rule(
         &self,
         bucket: &BucketName,

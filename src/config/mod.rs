@@ -156,7 +156,7 @@ pub struct Central {
     pub bucket_region: Option<Region>,
     /// `kms_key`: every trail in scope encrypts its log files with this key, and so does the bucket.
     pub kms_key: Option<KmsKey>,
-    /// `retention_days`: log files (and their noncurrent versions) expire after this many days.
+    /// `retention_days`: log files are gone about this many days after delivery (plan::retention).
     pub retention_days: Option<u32>,
     /// `access_log_bucket`: the bucket's server access logs go to this bucket.
     pub access_log_bucket: Option<BucketName>,

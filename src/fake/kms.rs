@@ -1,8 +1,8 @@
 //! The fake's KMS keys and the central bucket's encryption, lifecycle and access logging, enforcing the AWS
 //! rules trailhub relies on (docs/aws-rules.md KMS-1..8, S3-7..9) where moto does not: the key policy's
 //! size and lockout safety check, alias names, CloudTrail's `InsufficientEncryptionPolicyException` when the
-//! key policy does not let it encrypt for the trail, positive lifecycle days, and an access log target that
-//! exists in the source bucket's Region.
+//! key policy does not let it encrypt for the trail, and an access log target that exists in the source
+//! bucket's Region. The lifecycle configuration's rules are `lifecycle`'s.
 
 use async_trait::async_trait;
 
@@ -192,12 +192,7 @@ impl BucketSettings for FakeAws {
 
     async fn lifecycle_rules(&self, bucket: &BucketName) -> Result<Vec<LifecycleRule>, AwsError> {
         self.call("GetBucketLifecycleConfiguration").await;
-        Ok(self
-            .world()
-            .lifecycle
-            .get(bucket.as_str())
-            .cloned()
-            .unwrap_or_default())
+        Ok(self.lifecycle_configuration(bucket.as_str()).0)
     }
 
     async fn put_retention_rule(
@@ -207,25 +202,7 @@ impl BucketSettings for FakeAws {
     ) -> Result<(), AwsError> {
         self.call("GetBucketLifecycleConfiguration").await;
         self.call("PutBucketLifecycleConfiguration").await;
-        if rule.days == 0 {
-            return Err(AwsError::new(
-                "PutBucketLifecycleConfiguration",
-                "InvalidArgument",
-                "'Days' for Expiration action must be a positive integer",
-            ));
-        }
-        let mut w = self.world();
-        let rules = w.lifecycle.entry(bucket.to_string()).or_default();
-        rules.retain(|r| r.id != rule.id);
-        rules.push(LifecycleRule {
-            id: rule.id.clone(),
-            enabled: true,
-            prefix: Some(rule.prefix.clone()),
-            narrowed: false,
-            expiration_days: Some(rule.days),
-            noncurrent_days: Some(rule.days),
-        });
-        Ok(())
+        self.put_retention(bucket.as_str(), rule)
     }
 
     async fn bucket_logging(&self, bucket: &BucketName) -> Result<Option<AccessLogging>, AwsError> {

@@ -4,6 +4,7 @@
 //! let the trail write, and S3 refuses a policy over 20 KB.
 
 mod kms;
+mod lifecycle;
 mod logs;
 mod trails;
 
@@ -81,6 +82,8 @@ pub struct World {
     pub encryption: BTreeMap<String, crate::aws::BucketEncryption>,
     /// bucket -> its lifecycle rules
     pub lifecycle: BTreeMap<String, Vec<crate::aws::LifecycleRule>>,
+    /// bucket -> its lifecycle configuration's `TransitionDefaultMinimumObjectSize` (S3-11)
+    pub lifecycle_min_size: BTreeMap<String, String>,
     /// bucket -> its server access logging
     pub logging: BTreeMap<String, crate::aws::AccessLogging>,
     /// bucket -> its Region; a bucket with no entry is in the world's region

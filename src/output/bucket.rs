@@ -7,6 +7,7 @@ use crate::apply::{ApplyRun, KeyOutcome};
 use crate::plan::Plan;
 use crate::plan::bucket_settings::{BucketChange, BucketNote};
 use crate::plan::kms::KeyPlan;
+use crate::world::RetentionRule;
 
 /// `kms key ...: create / change its policy / up to date / blocked`, with the trails added and kept.
 pub(super) fn write_key_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
@@ -72,8 +73,26 @@ pub(super) fn write_settings_plan(out: &mut dyn Write, plan: &Plan) -> io::Resul
             _ => "",
         };
         writeln!(out, "bucket {}: {}{when}", plan.bucket, c.describe())?;
+        if let BucketChange::Retention { rule, .. } = c {
+            writeln!(out, "  {}", when_data_goes(rule))?;
+        }
     }
     write_notes(out, &plan.bucket, &plan.settings.notes)
+}
+
+/// When a log object is gone, from the retention's values (S3-12).
+pub(super) fn when_data_goes(r: &RetentionRule) -> String {
+    let days = |d: u32| match d {
+        1 => "1 day".to_owned(),
+        d => format!("{d} days"),
+    };
+    format!(
+        "log objects under {} expire {} after delivery (S3 adds a delete marker); the noncurrent copy is removed {} later; the delete marker is then removed: gone for good about {} after delivery",
+        r.prefix,
+        days(r.days),
+        days(r.noncurrent_days),
+        days(r.gone_after_days)
+    )
 }
 
 fn write_notes(out: &mut dyn Write, bucket: &str, notes: &[BucketNote]) -> io::Result<()> {
@@ -97,6 +116,9 @@ pub(super) fn write_key_and_settings(out: &mut dyn Write, r: &ApplyRun) -> io::R
             (Some(e), _) => writeln!(out, "bucket {}: failed: {}: {e}", r.bucket, s.done)?,
             (None, Some(why)) => writeln!(out, "bucket {}: not yet: {}: {why}", r.bucket, s.done)?,
             (None, None) => writeln!(out, "bucket {}: {}", r.bucket, s.done)?,
+        }
+        if let (BucketChange::Retention { rule, .. }, None) = (&s.change, &s.error) {
+            writeln!(out, "  {}", when_data_goes(rule))?;
         }
     }
     write_notes(out, &r.bucket, &r.bucket_notes)

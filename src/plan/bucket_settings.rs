@@ -1,6 +1,6 @@
-//! The central bucket's default encryption with the key, its retention rule and its access logging, in the
+//! The central bucket's default encryption with the key, its retention rules and its access logging, in the
 //! plan (pure): what is seen against what `[central]` asks, as changes, and as notes where trailhub leaves a
-//! setting alone (S3-7, S3-8, S3-9).
+//! setting alone (S3-7, S3-8, S3-9; the retention rules themselves are `retention`'s).
 
 use std::collections::BTreeMap;
 
@@ -10,11 +10,10 @@ use serde_json::Value;
 use super::document::{statements, strings};
 use super::evaluate::{Decision, Request, evaluate};
 use super::key_policy::OURS;
+use super::retention;
 use crate::config::Config;
 use crate::world::{AccessLogging, BucketEncryption, LifecycleRule, RetentionRule};
 
-/// The ID of trailhub's lifecycle rule.
-pub const RETENTION_RULE_ID: &str = "trailhub-retention";
 /// The service that writes server access logs.
 pub const LOGGING_SERVICE: &str = "logging.s3.amazonaws.com";
 
@@ -45,7 +44,8 @@ pub enum BucketChange {
     /// PutBucketEncryption: SSE-KMS with the key and the S3 Bucket Key; made after the trails, and only when
     /// every trail in scope took the key.
     Encryption { now: String, key: String },
-    /// PutBucketLifecycleConfiguration with trailhub's rule, every other rule kept.
+    /// PutBucketLifecycleConfiguration with trailhub's two rules, every other rule and the configuration's
+    /// `TransitionDefaultMinimumObjectSize` kept as they are (S3-11).
     Retention { now: String, rule: RetentionRule },
     /// PutBucketLogging.
     AccessLogging { now: String, to: AccessLogging },
@@ -58,8 +58,13 @@ impl BucketChange {
                 format!("default encryption: {now} -> SSE-KMS with {key}, S3 Bucket Key on")
             }
             BucketChange::Retention { now, rule } => format!(
-                "retention: {now} -> objects under {} (and noncurrent versions) expire after {} days (rule {})",
-                rule.prefix, rule.days, rule.id
+                "retention: {now} -> objects under {} expire after {} days, their noncurrent copies {} day{} later, then the delete markers (rules {} and {})",
+                rule.prefix,
+                rule.days,
+                rule.noncurrent_days,
+                if rule.noncurrent_days == 1 { "" } else { "s" },
+                rule.id,
+                rule.markers_id
             ),
             BucketChange::AccessLogging { now, to } => format!(
                 "access logging: {now} -> s3://{}/{}",
@@ -220,16 +225,7 @@ fn other_writers(policy: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The prefix trailhub's retention rule expires: `[key_prefix/]AWSLogs/`.
-pub fn retention_prefix(cfg: &Config) -> String {
-    match &cfg.central.key_prefix {
-        Some(k) => format!("{k}/AWSLogs/"),
-        None => "AWSLogs/".to_owned(),
-    }
-}
-
 fn retention(p: &mut SettingsPlan, cfg: &Config, rules: Option<&[LifecycleRule]>, days: u32) {
-    let prefix = retention_prefix(cfg);
     let Some(rules) = rules else {
         p.notes.push(BucketNote {
             setting: "retention",
@@ -238,39 +234,12 @@ fn retention(p: &mut SettingsPlan, cfg: &Config, rules: Option<&[LifecycleRule]>
         });
         return;
     };
-    let rule = RetentionRule {
-        id: RETENTION_RULE_ID.to_owned(),
-        prefix: prefix.clone(),
-        days,
-    };
-    let now = match rules.iter().find(|r| r.id == RETENTION_RULE_ID) {
-        Some(r) if is_retention(r, &prefix, days) => return,
-        Some(r) => describe_rule(r),
-        None => "none".to_owned(),
-    };
+    let rule = retention::desired(cfg, days);
+    if retention::in_force(rules, &rule) {
+        return;
+    }
+    let now = retention::describe_now(rules, &rule);
     p.changes.push(BucketChange::Retention { now, rule });
-}
-
-/// Whether a lifecycle rule is trailhub's retention rule for `prefix` and `days`, enabled.
-pub fn is_retention(r: &LifecycleRule, prefix: &str, days: u32) -> bool {
-    r.enabled
-        && !r.narrowed
-        && r.prefix.as_deref() == Some(prefix)
-        && r.expiration_days == Some(days)
-        && r.noncurrent_days == Some(days)
-}
-
-/// A rule, in words.
-pub fn describe_rule(r: &LifecycleRule) -> String {
-    let days = |d: Option<u32>| d.map_or_else(|| "never".to_owned(), |d| format!("{d} days"));
-    format!(
-        "rule {} ({}, prefix {}, expire {}, noncurrent {})",
-        r.id,
-        if r.enabled { "enabled" } else { "disabled" },
-        r.prefix.as_deref().unwrap_or("(filtered)"),
-        days(r.expiration_days),
-        days(r.noncurrent_days)
-    )
 }
 
 fn logging(p: &mut SettingsPlan, cfg: &Config, s: &SettingsState, want: AccessLogging) {

@@ -18,6 +18,7 @@ pub mod layout;
 pub mod offboard;
 pub mod policy;
 pub mod prune;
+pub mod retention;
 pub mod selectors;
 pub mod trails;
 

@@ -50,14 +50,23 @@ pub struct LifecycleRule {
     pub expiration_days: Option<u32>,
     /// `NoncurrentVersionExpiration.NoncurrentDays`.
     pub noncurrent_days: Option<u32>,
+    /// `Expiration.ExpiredObjectDeleteMarker` is true: S3 removes a delete marker left with no other version.
+    pub expired_object_delete_marker: bool,
 }
 
-/// trailhub's retention rule: objects under `prefix` expire after `days`, and so do noncurrent versions.
+/// trailhub's retention on a versioned bucket, as two lifecycle rules on `prefix` (S3-8, S3-12): rule `id`
+/// expires the current version `days` after it was written (S3 adds a delete marker) and removes the
+/// noncurrent copy `noncurrent_days` after that; rule `markers_id` removes the delete marker then left alone
+/// (`ExpiredObjectDeleteMarker`, which S3 refuses in a rule with `Days`). `gone_after_days`: about when a log
+/// object is gone for good, counted from its delivery (`days` + `noncurrent_days`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RetentionRule {
     pub id: String,
+    pub markers_id: String,
     pub prefix: String,
     pub days: u32,
+    pub noncurrent_days: u32,
+    pub gone_after_days: u32,
 }
 
 /// The bucket's server access logging (GetBucketLogging).

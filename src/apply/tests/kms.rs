@@ -49,6 +49,7 @@ fn world() -> FakeAws {
             narrowed: false,
             expiration_days: Some(30),
             noncurrent_days: None,
+            expired_object_delete_marker: false,
         }],
     );
     drop(w);
@@ -92,7 +93,14 @@ async fn a_new_key_encrypts_every_trail_and_a_second_run_changes_nothing() {
             .iter()
             .map(|r| r.id.as_str())
             .collect();
-        assert_eq!(ids, ["team-glacier", "trailhub-retention"]);
+        assert_eq!(
+            ids,
+            [
+                "team-glacier",
+                "trailhub-retention",
+                "trailhub-retention-markers"
+            ]
+        );
         assert_eq!(
             w.logging["sec-log"],
             AccessLogging {

@@ -6,7 +6,7 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLoggingStatus, ExpirationStatus, LifecycleExpiration,
     LifecycleRule as SdkRule, LifecycleRuleFilter, LoggingEnabled, NoncurrentVersionExpiration,
     ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule,
+    ServerSideEncryptionRule, TransitionDefaultMinimumObjectSize,
 };
 
 use super::{SdkCentral, aws_err};
@@ -19,9 +19,17 @@ fn construction(op: &'static str) -> impl Fn(aws_sdk_s3::error::BuildError) -> A
     move |e| AwsError::new(op, "ConstructionFailure", e.to_string())
 }
 
+/// The lifecycle configuration as S3 gives it: every rule, and `TransitionDefaultMinimumObjectSize` (None
+/// when the bucket has no configuration).
+#[derive(Debug, Default)]
+struct SdkLifecycle {
+    rules: Vec<SdkRule>,
+    min_size: Option<TransitionDefaultMinimumObjectSize>,
+}
+
 impl SdkCentral {
-    /// Every lifecycle rule, as the SDK gives them (none when there is no configuration).
-    async fn sdk_rules(&self, bucket: &BucketName) -> Result<Vec<SdkRule>, AwsError> {
+    /// GetBucketLifecycleConfiguration (nothing when there is no configuration).
+    async fn sdk_lifecycle(&self, bucket: &BucketName) -> Result<SdkLifecycle, AwsError> {
         let sent = self
             .s3()
             .get_bucket_lifecycle_configuration()
@@ -30,8 +38,13 @@ impl SdkCentral {
             .send()
             .await;
         match sent {
-            Ok(out) => Ok(out.rules.unwrap_or_default()),
-            Err(e) if e.code() == Some("NoSuchLifecycleConfiguration") => Ok(vec![]),
+            Ok(out) => Ok(SdkLifecycle {
+                min_size: out.transition_default_minimum_object_size,
+                rules: out.rules.unwrap_or_default(),
+            }),
+            Err(e) if e.code() == Some("NoSuchLifecycleConfiguration") => {
+                Ok(SdkLifecycle::default())
+            }
             Err(e) => Err(aws_err("GetBucketLifecycleConfiguration", e)),
         }
     }
@@ -65,23 +78,69 @@ fn plain(r: &SdkRule) -> LifecycleRule {
             .noncurrent_version_expiration()
             .and_then(|n| n.noncurrent_days())
             .map(|d| d.max(0) as u32),
+        expired_object_delete_marker: r
+            .expiration()
+            .and_then(|e| e.expired_object_delete_marker())
+            .unwrap_or(false),
     }
 }
 
-fn retention(rule: &RetentionRule) -> Result<SdkRule, AwsError> {
-    let days = i32::try_from(rule.days).unwrap_or(i32::MAX);
-    SdkRule::builder()
+/// trailhub's two rules (S3-12): the expiry of current and noncurrent versions, and, apart because S3 refuses
+/// `ExpiredObjectDeleteMarker` beside `Days`, the removal of the delete markers left behind.
+fn retention(rule: &RetentionRule) -> Result<[SdkRule; 2], AwsError> {
+    let days = |d: u32| i32::try_from(d).unwrap_or(i32::MAX);
+    let filter = || LifecycleRuleFilter::builder().prefix(&rule.prefix).build();
+    let expiry = SdkRule::builder()
         .id(&rule.id)
         .status(ExpirationStatus::Enabled)
-        .filter(LifecycleRuleFilter::builder().prefix(&rule.prefix).build())
-        .expiration(LifecycleExpiration::builder().days(days).build())
+        .filter(filter())
+        .expiration(LifecycleExpiration::builder().days(days(rule.days)).build())
         .noncurrent_version_expiration(
             NoncurrentVersionExpiration::builder()
-                .noncurrent_days(days)
+                .noncurrent_days(days(rule.noncurrent_days))
                 .build(),
         )
         .build()
-        .map_err(construction("PutBucketLifecycleConfiguration"))
+        .map_err(construction("PutBucketLifecycleConfiguration"))?;
+    let markers = SdkRule::builder()
+        .id(&rule.markers_id)
+        .status(ExpirationStatus::Enabled)
+        .filter(filter())
+        .expiration(
+            LifecycleExpiration::builder()
+                .expired_object_delete_marker(true)
+                .build(),
+        )
+        .build()
+        .map_err(construction("PutBucketLifecycleConfiguration"))?;
+    Ok([expiry, markers])
+}
+
+/// What PutBucketLifecycleConfiguration sends, the whole configuration being replaced (S3-8): every rule read
+/// but trailhub's, as S3 gave it, then trailhub's two; and `TransitionDefaultMinimumObjectSize` as read, since
+/// S3 sets `all_storage_classes_128K` when it is left out (S3-11).
+fn merged(
+    read: SdkLifecycle,
+    rule: &RetentionRule,
+) -> Result<
+    (
+        BucketLifecycleConfiguration,
+        Option<TransitionDefaultMinimumObjectSize>,
+    ),
+    AwsError,
+> {
+    let ours = [rule.id.as_str(), rule.markers_id.as_str()];
+    let mut rules: Vec<SdkRule> = read
+        .rules
+        .into_iter()
+        .filter(|r| !r.id().is_some_and(|id| ours.contains(&id)))
+        .collect();
+    rules.extend(retention(rule)?);
+    let config = BucketLifecycleConfiguration::builder()
+        .set_rules(Some(rules))
+        .build()
+        .map_err(construction("PutBucketLifecycleConfiguration"))?;
+    Ok((config, read.min_size))
 }
 
 #[async_trait]
@@ -150,7 +209,13 @@ impl BucketSettings for SdkCentral {
     }
 
     async fn lifecycle_rules(&self, bucket: &BucketName) -> Result<Vec<LifecycleRule>, AwsError> {
-        Ok(self.sdk_rules(bucket).await?.iter().map(plain).collect())
+        Ok(self
+            .sdk_lifecycle(bucket)
+            .await?
+            .rules
+            .iter()
+            .map(plain)
+            .collect())
     }
 
     async fn put_retention_rule(
@@ -158,23 +223,14 @@ impl BucketSettings for SdkCentral {
         bucket: &BucketName,
         rule: &RetentionRule,
     ) -> Result<(), AwsError> {
-        // the whole configuration is replaced by the write (S3-8): every other rule goes back as it was read
-        let mut rules: Vec<SdkRule> = self
-            .sdk_rules(bucket)
-            .await?
-            .into_iter()
-            .filter(|r| r.id() != Some(rule.id.as_str()))
-            .collect();
-        rules.push(retention(rule)?);
-        let config = BucketLifecycleConfiguration::builder()
-            .set_rules(Some(rules))
-            .build()
-            .map_err(construction("PutBucketLifecycleConfiguration"))?;
+        // read again just before the write: every other rule goes back as it was read (S3-8)
+        let (config, min_size) = merged(self.sdk_lifecycle(bucket).await?, rule)?;
         self.s3()
             .put_bucket_lifecycle_configuration()
             .bucket(bucket.as_str())
             .set_expected_bucket_owner(self.expected_owner.clone())
             .lifecycle_configuration(config)
+            .set_transition_default_minimum_object_size(min_size)
             .send()
             .await
             .map_err(|e| aws_err("PutBucketLifecycleConfiguration", e))?;
@@ -219,5 +275,73 @@ impl BucketSettings for SdkCentral {
             .await
             .map_err(|e| aws_err(op, e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn want() -> RetentionRule {
+        RetentionRule {
+            id: "trailhub-retention".into(),
+            markers_id: "trailhub-retention-markers".into(),
+            prefix: "AWSLogs/".into(),
+            days: 400,
+            noncurrent_days: 1,
+            gone_after_days: 401,
+        }
+    }
+
+    fn team() -> SdkRule {
+        SdkRule::builder()
+            .id("team-glacier")
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("exports/").build())
+            .expiration(LifecycleExpiration::builder().days(30).build())
+            .build()
+            .unwrap()
+    }
+
+    /// S3-11: the value read goes back with the write; S3-8: every other rule goes back as read, and the
+    /// older rule of trailhub's ID is replaced by the two rules.
+    #[test]
+    fn the_write_sends_back_the_minimum_object_size_and_every_other_rule() {
+        let older = SdkRule::builder()
+            .id("trailhub-retention")
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix("AWSLogs/").build())
+            .expiration(LifecycleExpiration::builder().days(400).build())
+            .build()
+            .unwrap();
+        let read = SdkLifecycle {
+            rules: vec![team(), older],
+            min_size: Some(TransitionDefaultMinimumObjectSize::VariesByStorageClass),
+        };
+        let (config, min_size) = merged(read, &want()).unwrap();
+        assert_eq!(
+            min_size,
+            Some(TransitionDefaultMinimumObjectSize::VariesByStorageClass)
+        );
+        let rules = config.rules();
+        assert_eq!(rules[0], team());
+        let plain: Vec<LifecycleRule> = rules.iter().map(plain).collect();
+        let ids: Vec<&str> = plain.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "team-glacier",
+                "trailhub-retention",
+                "trailhub-retention-markers"
+            ]
+        );
+        assert_eq!(
+            (plain[1].expiration_days, plain[1].noncurrent_days),
+            (Some(400), Some(1))
+        );
+        assert!(plain[2].expired_object_delete_marker && plain[2].expiration_days.is_none());
+        // no configuration yet: nothing to keep, S3's default applies
+        let (_, none) = merged(SdkLifecycle::default(), &want()).unwrap();
+        assert_eq!(none, None);
     }
 }

@@ -143,7 +143,8 @@ fn assert_made(w: &World, cfg: &Config) {
                 assert_eq!(of_vpc.len(), 2, "{id} {vpc}: {logs:#?}");
                 assert!(of_vpc.iter().any(|f| f.target
                     == FlowLogDestination::S3 {
-                        arn: format!("arn:aws:s3:::{BUCKET}")
+                        arn: format!("arn:aws:s3:::{BUCKET}"),
+                        options: Default::default(),
                     }));
                 assert!(of_vpc.iter().any(|f| f.target
                     == FlowLogDestination::CloudWatch {

@@ -724,6 +724,7 @@ mod tests {
         let mut theirs = r.delivery.flow_logs[0].clone();
         theirs.target = FlowLogDestination::S3 {
             arn: "arn:aws:s3:::team-bucket".into(),
+            options: Default::default(),
         };
         theirs.deliver_logs_status = Some("FAILED".into());
         r.delivery.flow_logs.push(theirs);

@@ -23,7 +23,7 @@ retention_days = 365
 destinations = ["s3", "cloudwatch"]
 traffic_type = "ALL"
 max_aggregation_interval = 60
-log_format = "all-fields"
+log_format = "v10-fields"
 log_group = "/trailhub/vpc-flow-logs"
 retention_days = 400
 "#;

@@ -311,7 +311,11 @@ fn denied(j: &Judge, target: &ScopedAccount) -> Option<Problem> {
     let folder = format!(
         "s3://{}/{}",
         c.bucket,
-        layout::log_prefix(prefix, None, target.id.as_str(), "vpcflowlogs")
+        layout::flow_log_prefix(
+            prefix,
+            target.id.as_str(),
+            crate::plan::hive_flow_logs(j.cfg)
+        )
     );
     let why = denial_for(j.policy, &verdict, DELIVERY_LOGS);
     let msg = match j.policy_note {

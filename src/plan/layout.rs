@@ -49,10 +49,23 @@ pub fn hive_account_folder(account: &str) -> String {
 /// (and `hour=HH/` per hour). VPC User Guide, "Flow log files" (DL-6).
 pub fn hive_flow_log_prefix(prefix: Option<&str>, account: &str, region: &str) -> String {
     format!(
-        "{}{}/{HIVE_FLOW_LOGS}/aws-region={region}/",
-        logs_root(prefix),
-        hive_account_folder(account)
+        "{}aws-region={region}/",
+        flow_log_prefix(prefix, account, true)
     )
+}
+
+/// Where flow logs write one account's files: `[PREFIX/]AWSLogs/<id>/vpcflowlogs/`, or with Hive-compatible
+/// partitions `[PREFIX/]AWSLogs/aws-account-id=<id>/aws-service=vpcflowlogs/`.
+pub fn flow_log_prefix(prefix: Option<&str>, account: &str, hive: bool) -> String {
+    if hive {
+        format!(
+            "{}{}/{HIVE_FLOW_LOGS}/",
+            logs_root(prefix),
+            hive_account_folder(account)
+        )
+    } else {
+        log_prefix(prefix, None, account, FLOW_LOGS)
+    }
 }
 
 /// `arn:<partition>:s3:::<bucket>`.
@@ -140,6 +153,10 @@ mod tests {
             "arn:aws-cn:s3:::b/a/b/AWSLogs/"
         );
         assert_eq!(s3_url("b", Some("")), "s3://b/");
+        assert_eq!(
+            flow_log_prefix(None, "222222222222", false),
+            "AWSLogs/222222222222/vpcflowlogs/"
+        );
         assert_eq!(
             hive_flow_log_prefix(Some("org"), "222222222222", "eu-west-1"),
             "org/AWSLogs/aws-account-id=222222222222/aws-service=vpcflowlogs/aws-region=eu-west-1/"

@@ -813,3 +813,34 @@ fn hive_partitions_are_granted_in_every_form() {
         assert!(!again.changed, "{pin:?}");
     }
 }
+
+/// DL-6 at scale: with Hive-compatible partitions, 10,000 accounts still fit in 20 KB in the organization
+/// form (its one `AWSLogs/*` resource covers the Hive keys), and a member's Hive key is allowed.
+#[test]
+fn hive_partitions_at_10000_accounts_fit_in_the_organization_form() {
+    let b: BucketName = "sec-log".parse().unwrap();
+    let e = many(10_000);
+    let flow = ids(&e);
+    let org = Org {
+        id: "o-abc123defg".into(),
+        members: e.iter().map(|x| x.account.to_string()).collect(),
+    };
+    let base = with_flow(input(&b, None, &e), &flow);
+    let inp = PolicyInput {
+        org: Some(&org),
+        flow_logs: FlowLogAccounts {
+            hive: true,
+            ..base.flow_logs
+        },
+        ..base
+    };
+    let m = merge(None, &inp).unwrap();
+    let d = m.log_delivery.as_ref().unwrap();
+    assert_eq!((m.form, d.form), (Form::Organization, Form::Organization));
+    assert!(m.size <= SIZE_LIMIT, "{}", m.size);
+    let member = crate::plan::evaluate::Delivery {
+        log_kind: crate::plan::layout::HIVE_FLOW_LOGS.into(),
+        ..flow_target(e[9_999].account.as_str(), None, Some("o-abc123defg"))
+    };
+    assert!(allowed(&m.policy, &member));
+}

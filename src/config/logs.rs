@@ -23,8 +23,8 @@ pub const DEFAULT_FORMAT: &str = "${version} ${account-id} ${interface-id} ${src
 
 /// Every flow log field AWS documents (VPC User Guide, "Flow log records", Available fields), in its
 /// order, that a `LogFormat` can name without another setting: versions 2 to 8 (`version` ...
-/// `reject-reason`), then `resource-id` and `encryption-status` (versions 9 and 10; VPC Encryption
-/// Controls). The EC2 tag fields (`${instance-tag}` ...) are left out: they need `TagFieldSpecifications`,
+/// `reject-reason`), then `resource-id` and `encryption-status` (VPC Encryption Controls), added after
+/// version 8, through version 10 (the exact version of `resource-id` was not read). The EC2 tag fields (`${instance-tag}` ...) are left out: they need `TagFieldSpecifications`,
 /// which trailhub does not set. docs/aws-rules.md VPC-3.
 pub const FIELDS: [&str; 42] = [
     "version",

@@ -451,7 +451,7 @@ mod over_moto {
                     .max_aggregation_interval(f.max_aggregation_interval as i32)
                     .log_format(&f.log_format);
                 let call = match &f.target {
-                    FlowLogDestination::S3 { arn } => call
+                    FlowLogDestination::S3 { arn, .. } => call
                         .log_destination_type(LogDestinationType::S3)
                         .log_destination(arn),
                     FlowLogDestination::CloudWatch {

@@ -23,7 +23,7 @@ retention_days = 365
 destinations = ["s3", "cloudwatch"]
 traffic_type = "ALL"
 max_aggregation_interval = 60
-log_format = "all-fields"
+log_format = "v10-fields"
 log_group = "/trailhub/vpc-flow-logs"
 retention_days = 400
 "#;
@@ -143,7 +143,8 @@ fn assert_made(w: &World, cfg: &Config) {
                 assert_eq!(of_vpc.len(), 2, "{id} {vpc}: {logs:#?}");
                 assert!(of_vpc.iter().any(|f| f.target
                     == FlowLogDestination::S3 {
-                        arn: format!("arn:aws:s3:::{BUCKET}")
+                        arn: format!("arn:aws:s3:::{BUCKET}"),
+                        options: Default::default(),
                     }));
                 assert!(of_vpc.iter().any(|f| f.target
                     == FlowLogDestination::CloudWatch {

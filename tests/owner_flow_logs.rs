@@ -82,6 +82,7 @@ async fn the_fake_refuses_the_owners_flow_log_under_a_not_principal_policy() {
         vpc_id: format!("vpc-{account}"),
         target: FlowLogDestination::S3 {
             arn: "arn:aws:s3:::sec-log".into(),
+            options: Default::default(),
         },
         traffic_type: "ALL".into(),
         max_aggregation_interval: 600,

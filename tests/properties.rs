@@ -381,6 +381,7 @@ fn live_policy(
                             flow_logs: FlowLogAccounts {
                                 accounts: &flow,
                                 region: REGION,
+                                hive: false,
                             },
                         },
                     )
@@ -435,6 +436,7 @@ fn with_flow<'a>(inp: PolicyInput<'a>, flow: &'a [AccountId]) -> PolicyInput<'a>
         flow_logs: FlowLogAccounts {
             accounts: flow,
             region: REGION,
+            hive: false,
         },
         ..inp
     }

@@ -182,6 +182,7 @@ impl World {
                 resource_id: "vpc-0de1".into(),
                 target: trailhub::aws::FlowLogDestination::S3 {
                     arn: format!("arn:aws:s3:::{BUCKET}"),
+                    options: Default::default(),
                 },
                 traffic_type: "REJECT".into(),
                 max_aggregation_interval: Some(600),

@@ -271,7 +271,8 @@ async fn recheck_policy<C: Central>(
 #[cfg(test)]
 mod tests {
     // scenario tests of the KMS key, of the CloudWatch Logs and flow logs delivery, and of an
-    // organization trail seen from the members, and of the retention rules
+    // organization trail seen from the members, of the retention rules, and of the flow logs' options
+    mod flow_options;
     mod kms;
     mod logs;
     mod org_trail;

@@ -178,6 +178,7 @@ destinations = ["s3"]
             vpc_id: "vpc-1".into(),
             target: FlowLogDestination::S3 {
                 arn: "arn:aws:s3:::sec-log".into(),
+                options: Default::default(),
             },
             traffic_type: "ALL".into(),
             max_aggregation_interval: 600,

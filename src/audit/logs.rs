@@ -311,7 +311,11 @@ fn denied(j: &Judge, target: &ScopedAccount) -> Option<Problem> {
     let folder = format!(
         "s3://{}/{}",
         c.bucket,
-        layout::log_prefix(prefix, None, target.id.as_str(), "vpcflowlogs")
+        layout::flow_log_prefix(
+            prefix,
+            target.id.as_str(),
+            crate::plan::hive_flow_logs(j.cfg)
+        )
     );
     let why = denial_for(j.policy, &verdict, DELIVERY_LOGS);
     let msg = match j.policy_note {
@@ -724,6 +728,7 @@ mod tests {
         let mut theirs = r.delivery.flow_logs[0].clone();
         theirs.target = FlowLogDestination::S3 {
             arn: "arn:aws:s3:::team-bucket".into(),
+            options: Default::default(),
         };
         theirs.deliver_logs_status = Some("FAILED".into());
         r.delivery.flow_logs.push(theirs);

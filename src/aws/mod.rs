@@ -9,9 +9,10 @@ pub mod sdk;
 // the values the traits take and give: the world's vocabulary, shared with the planner
 pub use crate::world::{
     AccessLogging, AdvancedSelector, AwsError, BasicSelector, BucketEncryption, DesiredFlowLog,
-    DesiredRole, DesiredTrail, ErrorKind, EventSelectors, FieldSelector, FlowLogDestination, Guard,
-    KeyInfo, LifecycleRule, Listing, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail,
-    OrgAccount, OrgPage, Organization, OuNode, ReadWrite, RetentionRule, TrailLogs, TrailStatus,
+    DesiredRole, DesiredTrail, ErrorKind, EventSelectors, FieldSelector, FileFormat,
+    FlowLogDestination, Guard, KeyInfo, LifecycleRule, Listing, LogGroup, ObservedFlowLog,
+    ObservedRole, ObservedTrail, OrgAccount, OrgPage, Organization, OuNode, ReadWrite,
+    RetentionRule, S3Options, TrailLogs, TrailStatus,
 };
 
 use async_trait::async_trait;

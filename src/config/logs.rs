@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::model::AccountId;
+use crate::world::{FileFormat, S3Options};
 
 /// The retention periods CloudWatch Logs accepts (PutRetentionPolicy `retentionInDays`).
 pub const RETENTION_DAYS: [u32; 22] = [
@@ -21,8 +22,11 @@ pub const RETENTION_DAYS: [u32; 22] = [
 pub const DEFAULT_FORMAT: &str = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
 
 /// Every flow log field AWS documents (VPC User Guide, "Flow log records", Available fields), in its
-/// order: versions 2 to 8.
-pub const FIELDS: [&str; 40] = [
+/// order, that a `LogFormat` can name without another setting: versions 2 to 8 (`version` ...
+/// `reject-reason`), then `resource-id` and `encryption-status` (VPC Encryption Controls), added after
+/// version 8, through version 10 (the exact version of `resource-id` was not read). The EC2 tag fields (`${instance-tag}` ...) are left out: they need `TagFieldSpecifications`,
+/// which trailhub does not set. docs/aws-rules.md VPC-3.
+pub const FIELDS: [&str; 42] = [
     "version",
     "account-id",
     "interface-id",
@@ -63,6 +67,20 @@ pub const FIELDS: [&str; 40] = [
     "ecs-task-arn",
     "ecs-task-id",
     "reject-reason",
+    "resource-id",
+    "encryption-status",
+];
+
+/// How many of [`FIELDS`] versions 2 to 8 hold: `v8-fields` (and its old name `all-fields`) is them.
+const V8_COUNT: usize = 40;
+
+/// The named formats `log_format` accepts, and how many of [`FIELDS`] each holds (`default` is
+/// [`DEFAULT_FORMAT`]). `all-fields` is the old name of `v8-fields`, kept so that a file written for it
+/// asks for the same flow logs (its flow logs are not replaced); it is not every field AWS documents.
+pub const PRESETS: [(&str, usize); 3] = [
+    ("v8-fields", V8_COUNT),
+    ("all-fields", V8_COUNT),
+    ("v10-fields", FIELDS.len()),
 ];
 
 /// `[cloudwatch]`: each account's trail also delivers to a log group in that account.
@@ -121,6 +139,9 @@ pub struct FlowLogs {
     pub max_aggregation_interval: u32,
     /// The format, spelled out (`default` is [`DEFAULT_FORMAT`]): DescribeFlowLogs reports it so.
     pub log_format: String,
+    /// `DestinationOptions` of the flow logs to S3 (`file_format`, `hive_compatible_partitions`,
+    /// `per_hour_partition`); AWS's defaults unless set.
+    pub s3_options: S3Options,
     /// The log group's name template, for the `cloudwatch` destination.
     pub log_group: String,
     pub retention_days: u32,
@@ -142,9 +163,19 @@ pub(super) struct RawFlowLogs {
     traffic_type: Option<TrafficType>,
     max_aggregation_interval: Option<Spanned<i64>>,
     log_format: Option<Spanned<String>>,
+    file_format: Option<Spanned<FileFormat>>,
+    hive_compatible_partitions: Option<Spanned<bool>>,
+    per_hour_partition: Option<Spanned<bool>>,
     log_group: Option<Spanned<String>>,
     retention_days: Option<Spanned<i64>>,
     role_name: Option<Spanned<String>>,
+}
+
+/// The `DestinationOptions` keys of `[flow_logs]` as written.
+struct S3Given {
+    file_format: Option<Spanned<FileFormat>>,
+    hive_compatible_partitions: Option<Spanned<bool>>,
+    per_hour_partition: Option<Spanned<bool>>,
 }
 
 /// A value that is wrong, and where it is in the file.
@@ -159,6 +190,11 @@ pub(super) fn cloudwatch(raw: RawCloudWatch) -> Result<CloudWatch, Bad> {
 }
 
 pub(super) fn flow_logs(raw: RawFlowLogs) -> Result<FlowLogs, Bad> {
+    let s3_given = S3Given {
+        file_format: raw.file_format,
+        hive_compatible_partitions: raw.hive_compatible_partitions,
+        per_hour_partition: raw.per_hour_partition,
+    };
     let destinations = match raw.destinations {
         None => BTreeSet::from([FlowDestination::S3]),
         Some(d) => {
@@ -184,36 +220,86 @@ pub(super) fn flow_logs(raw: RawFlowLogs) -> Result<FlowLogs, Bad> {
         }
     };
     let log_format = match raw.log_format {
-        None => all_fields(),
+        None => v8_fields(),
         Some(f) => log_format(f.get_ref()).map_err(|why| (f.span(), why))?,
     };
+    let s3_options = s3_options(&s3_given, &destinations)?;
     Ok(FlowLogs {
         destinations,
         traffic_type: raw.traffic_type.unwrap_or(TrafficType::All),
         max_aggregation_interval: interval,
         log_format,
+        s3_options,
         log_group: log_group(raw.log_group, "/trailhub/vpc-flow-logs")?,
         retention_days: retention(raw.retention_days)?,
         role_name: role_name(raw.role_name, "TrailhubFlowLogsToLogs")?,
     })
 }
 
-/// `all-fields`: every field AWS documents, in its order.
-pub fn all_fields() -> String {
-    FIELDS.map(|f| format!("${{{f}}}")).join(" ")
+/// `file_format`, `hive_compatible_partitions` and `per_hour_partition`: EC2 takes `DestinationOptions`
+/// only for a flow log to S3 (VPC-7), so each is refused, where it is written, without the `s3` destination.
+fn s3_options(raw: &S3Given, destinations: &BTreeSet<FlowDestination>) -> Result<S3Options, Bad> {
+    if !destinations.contains(&FlowDestination::S3) {
+        let given = [
+            ("file_format", raw.file_format.as_ref().map(Spanned::span)),
+            (
+                "hive_compatible_partitions",
+                raw.hive_compatible_partitions.as_ref().map(Spanned::span),
+            ),
+            (
+                "per_hour_partition",
+                raw.per_hour_partition.as_ref().map(Spanned::span),
+            ),
+        ];
+        if let Some((key, Some(span))) = given.into_iter().find(|(_, span)| span.is_some()) {
+            let why = format!(
+                "{key} is an option of flow logs to S3 (DestinationOptions), and destinations has no \"s3\""
+            );
+            return Err((span, why));
+        }
+    }
+    Ok(S3Options {
+        file_format: raw
+            .file_format
+            .as_ref()
+            .map_or(FileFormat::PlainText, |f| *f.get_ref()),
+        hive_compatible_partitions: raw
+            .hive_compatible_partitions
+            .as_ref()
+            .is_some_and(|b| *b.get_ref()),
+        per_hour_partition: raw
+            .per_hour_partition
+            .as_ref()
+            .is_some_and(|b| *b.get_ref()),
+    })
 }
 
-/// `default`, `all-fields`, or a custom format: `${field}` words separated by single spaces, each a
-/// field AWS documents.
+/// `v8-fields` (the default, and `all-fields`): every field of versions 2 to 8, in AWS's order.
+pub fn v8_fields() -> String {
+    fields(V8_COUNT)
+}
+
+/// The first `n` of [`FIELDS`] as a format.
+fn fields(n: usize) -> String {
+    FIELDS[..n]
+        .iter()
+        .map(|f| format!("${{{f}}}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `default`, a preset of [`PRESETS`], or a custom format: `${field}` words separated by single spaces,
+/// each a field AWS documents.
 fn log_format(text: &str) -> Result<String, String> {
-    match text {
-        "default" => return Ok(DEFAULT_FORMAT.to_owned()),
-        "all-fields" => return Ok(all_fields()),
-        _ => {}
+    if text == "default" {
+        return Ok(DEFAULT_FORMAT.to_owned());
+    }
+    if let Some((_, n)) = PRESETS.iter().find(|(name, _)| *name == text) {
+        return Ok(fields(*n));
     }
     if text.trim().is_empty() {
         return Err(
-            "log_format is empty: use \"default\", \"all-fields\" or \"${field} ...\"".into(),
+            "log_format is empty: use \"default\", \"v8-fields\", \"v10-fields\" or \"${field} ...\"".into(),
         );
     }
     for word in text.split(' ') {
@@ -225,6 +311,11 @@ fn log_format(text: &str) -> Result<String, String> {
                     "log_format: {word:?} is not a ${{field}}; fields are separated by one space, as in \"${{srcaddr}} ${{dstaddr}}\""
                 )
             })?;
+        if field.ends_with("-tag") || field.ends_with("-tag-2") {
+            return Err(format!(
+                "log_format: {field:?} is an EC2 tag field, which needs TagFieldSpecifications; trailhub does not set them"
+            ));
+        }
         if !FIELDS.contains(&field) {
             return Err(format!(
                 "log_format: unknown field {field:?}; the fields AWS documents are {}",
@@ -329,10 +420,23 @@ mod tests {
     #[test]
     fn formats() {
         assert_eq!(log_format("default").unwrap(), DEFAULT_FORMAT);
+        // `all-fields` is the old name of `v8-fields`: the same flow logs as before
+        let v8 = log_format("v8-fields").unwrap();
+        assert_eq!(log_format("all-fields").unwrap(), v8);
+        assert!(v8.starts_with("${version} ${account-id}") && v8.ends_with("${reject-reason}"));
+        assert!(v8.contains("${ecs-task-id}") && !v8.contains("${encryption-status}"));
+        let v10 = log_format("v10-fields").unwrap();
+        assert_eq!(v10, format!("{v8} ${{resource-id}} ${{encryption-status}}"));
+        for f in [
+            "${encryption-status} ${srcaddr} ${dstaddr} ${traffic-path} ${flow-direction} ${reject-reason}",
+            "${ecs-cluster-name} ${ecs-task-arn} ${resource-id}",
+        ] {
+            assert_eq!(log_format(f).unwrap(), f);
+        }
         assert!(
-            log_format("all-fields")
-                .unwrap()
-                .ends_with("${reject-reason}")
+            log_format("${srcaddr} ${instance-tag}")
+                .unwrap_err()
+                .contains("TagFieldSpecifications")
         );
         assert_eq!(
             log_format("${srcaddr} ${dstaddr}").unwrap(),
@@ -345,6 +449,87 @@ mod tests {
         );
         assert!(log_format("${srcaddr},${dstaddr}").is_err());
         assert!(log_format("").is_err());
+    }
+
+    fn flow_logs_section(lines: &str) -> Result<FlowLogs, String> {
+        let text = crate::fixtures::config_text("", "", 1) + "[flow_logs]\n" + lines;
+        crate::config::Config::parse(std::path::Path::new("t.toml"), &text)
+            .map(|c| c.flow_logs.unwrap())
+            .map_err(|e| format!("{:#}", anyhow::Error::from(e)))
+    }
+
+    /// Issue 20, point 8: the newer fields are accepted in a file; an unknown one is refused where it is.
+    #[test]
+    fn newer_fields_in_a_file_and_an_unknown_one_with_its_place() {
+        let f = flow_logs_section(
+            "log_format = \"${encryption-status} ${reject-reason} ${ecs-task-id}\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            f.log_format,
+            "${encryption-status} ${reject-reason} ${ecs-task-id}"
+        );
+        assert_eq!(flow_logs_section("").unwrap().log_format, v8_fields());
+        assert_eq!(
+            flow_logs_section("log_format = \"all-fields\"\n")
+                .unwrap()
+                .log_format,
+            v8_fields()
+        );
+        let err = flow_logs_section("log_format = \"${srcaddr} ${colour}\"\n").unwrap_err();
+        // [central] 5 lines, [members] 2, one account 3: [flow_logs] is line 11, log_format line 12
+        assert!(
+            err.contains("t.toml:12:14") && err.contains("unknown field \"colour\""),
+            "{err}"
+        );
+    }
+
+    /// Issue 20, point 9: DestinationOptions as `[flow_logs]` keys, AWS's defaults, S3 only.
+    #[test]
+    fn s3_options_default_to_aws_s_and_need_the_s3_destination() {
+        assert_eq!(
+            flow_logs_section("").unwrap().s3_options,
+            S3Options::default()
+        );
+        let f = flow_logs_section(
+            "file_format = \"parquet\"\nhive_compatible_partitions = true\nper_hour_partition = true\n",
+        )
+        .unwrap();
+        assert_eq!(
+            f.s3_options,
+            S3Options {
+                file_format: FileFormat::Parquet,
+                hive_compatible_partitions: true,
+                per_hour_partition: true
+            }
+        );
+        let err = flow_logs_section(
+            "destinations = [\"cloudwatch\"]\nhive_compatible_partitions = true\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("t.toml:13:30")
+                && err.contains("hive_compatible_partitions is an option of flow logs to S3"),
+            "{err}"
+        );
+        let err =
+            flow_logs_section("destinations = [\"cloudwatch\"]\nfile_format = \"plain-text\"\n")
+                .unwrap_err();
+        assert!(
+            err.contains("t.toml:13:15") && err.contains("file_format"),
+            "{err}"
+        );
+        let err = flow_logs_section("file_format = \"orc\"\n").unwrap_err();
+        assert!(
+            err.contains("line 12, column 15") && err.contains("unknown variant `orc`"),
+            "{err}"
+        );
+        assert!(
+            flow_logs_section(
+                "destinations = [\"s3\", \"cloudwatch\"]\nfile_format = \"parquet\"\n"
+            )
+            .is_ok()
+        );
     }
 
     #[test]

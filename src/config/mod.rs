@@ -6,7 +6,7 @@ mod logs;
 mod ous;
 mod policy_form;
 
-pub use crate::world::{Access, ScopedAccount};
+pub use crate::world::{Access, FileFormat, S3Options, ScopedAccount};
 pub use ous::check_ou_id;
 pub use policy_form::{Form, PolicyForm};
 

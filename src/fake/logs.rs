@@ -9,10 +9,11 @@ use async_trait::async_trait;
 use super::{FakeMember, FakeRole};
 use crate::aws::{
     AwsError, DesiredFlowLog, DesiredTrail, FlowLogDestination, LogGroup, Logs, Network,
-    ObservedFlowLog, ObservedRole, Roles,
+    ObservedFlowLog, ObservedRole, Roles, S3Options,
 };
 use crate::config::{RETENTION_DAYS, check_log_group_name};
 use crate::plan::evaluate::{Delivery, check_delivery};
+use crate::plan::layout;
 
 pub(crate) const DELIVERY_LOGS: &str = "delivery.logs.amazonaws.com";
 
@@ -97,7 +98,7 @@ impl FakeMember {
     }
 
     /// Whether the bucket policy lets delivery.logs write this account's flow logs at `arn`.
-    fn flow_logs_allowed(&self, arn: &str) -> Result<(), String> {
+    fn flow_logs_allowed(&self, arn: &str, options: &S3Options) -> Result<(), String> {
         let rest = arn.split_once(":::").map(|(_, r)| r).unwrap_or_default();
         let (bucket, prefix) = match rest.split_once('/') {
             Some((b, p)) => (
@@ -134,7 +135,13 @@ impl FakeMember {
             }),
             org_path: None,
             service: DELIVERY_LOGS.to_owned(),
-            log_kind: "vpcflowlogs".to_owned(),
+            // DL-6: with Hive-compatible partitions the keys are `AWSLogs/aws-account-id=<id>/...`
+            log_kind: if options.hive_compatible_partitions {
+                layout::HIVE_FLOW_LOGS
+            } else {
+                layout::FLOW_LOGS
+            }
+            .to_owned(),
             region: w.region.clone(),
         };
         if check_delivery(&policy, &target).allowed() {
@@ -371,7 +378,7 @@ impl Network for FakeMember {
             .or_default()
             .push(log);
         drop(w);
-        if let FlowLogDestination::S3 { arn } = &f.target
+        if let FlowLogDestination::S3 { arn, .. } = &f.target
             && self.owner_trap(arn)
         {
             self.overwrite_policy(arn);
@@ -405,8 +412,8 @@ impl FakeMember {
     /// CreateFlowLogs' checks of the destination, as AWS makes them: the reason it is refused, if it is.
     fn refuse_destination(&self, target: &FlowLogDestination) -> Option<String> {
         match target {
-            FlowLogDestination::S3 { arn } => self.owner_refused(arn).or_else(|| {
-                self.flow_logs_allowed(arn)
+            FlowLogDestination::S3 { arn, options } => self.owner_refused(arn).or_else(|| {
+                self.flow_logs_allowed(arn, options)
                     .err()
                     .filter(|_| !self.owner_trap(arn))
             }),
@@ -486,7 +493,7 @@ fn duplicate(have: &crate::aws::ObservedFlowLog, f: &DesiredFlowLog) -> bool {
 /// Two flow logs deliver to the same place.
 fn same_destination(a: &FlowLogDestination, b: &FlowLogDestination) -> bool {
     match (a, b) {
-        (FlowLogDestination::S3 { arn: x }, FlowLogDestination::S3 { arn: y }) => x == y,
+        (FlowLogDestination::S3 { arn: x, .. }, FlowLogDestination::S3 { arn: y, .. }) => x == y,
         (
             FlowLogDestination::CloudWatch { log_group: x, .. },
             FlowLogDestination::CloudWatch { log_group: y, .. },

@@ -129,6 +129,7 @@ mod tests {
             flow_logs: crate::plan::policy::FlowLogAccounts {
                 accounts: &flow,
                 region: "ap-northeast-2",
+                hive: false,
             },
         };
         let m = merge(None, &input(PolicyForm::Auto)).unwrap();

@@ -122,7 +122,8 @@ pub struct Delivery {
     pub org_path: Option<String>,
     /// e.g. `cloudtrail.amazonaws.com`.
     pub service: String,
-    /// The path segment after the account: `CloudTrail` (flow logs: `vpcflowlogs`).
+    /// The path segment after the account: `CloudTrail` (flow logs: `vpcflowlogs`; with Hive-compatible
+    /// partitions `aws-service=vpcflowlogs`, which [`Delivery::object_key`] lays out as AWS does).
     pub log_kind: String,
     /// The region segment in the object key, e.g. `ap-northeast-2`.
     pub region: String,
@@ -137,6 +138,13 @@ impl Delivery {
     /// A representative object key: `[<prefix>/]AWSLogs/<account>/<kind>/<region>/2026/01/01/<file>`.
     pub fn object_key(&self) -> String {
         let (account, kind, region) = (&self.account_id, &self.log_kind, &self.region);
+        if kind == super::layout::HIVE_FLOW_LOGS {
+            let folder =
+                super::layout::hive_flow_log_prefix(self.key_prefix.as_deref(), account, region);
+            return format!(
+                "{folder}year=2026/month=01/day=01/{account}_vpcflowlogs_{region}_fl-x_20260101T0000Z_x.log.gz"
+            );
+        }
         let folder = super::layout::log_prefix(self.key_prefix.as_deref(), None, account, kind);
         // an organization trail's `account_id` is `<org-id>/<account>`: the file is named by the account
         let file_account = account.rsplit('/').next().unwrap_or(account);

@@ -113,6 +113,7 @@ pub fn desired(
             let target = match d {
                 FlowDestination::S3 => FlowLogDestination::S3 {
                     arn: s3_destination(cfg),
+                    options: fl.s3_options,
                 },
                 FlowDestination::Cloudwatch => match cloudwatch {
                     Some((setup, role_arn)) => FlowLogDestination::CloudWatch {
@@ -141,7 +142,7 @@ pub fn desired(
 /// log group): trailhub's place. Flow logs to other places are someone else's and left alone.
 pub fn same_place(have: &FlowLogDestination, want: &FlowLogDestination) -> bool {
     match (have, want) {
-        (FlowLogDestination::S3 { arn: a }, FlowLogDestination::S3 { arn: b }) => {
+        (FlowLogDestination::S3 { arn: a, .. }, FlowLogDestination::S3 { arn: b, .. }) => {
             a.trim_end_matches('/') == b.trim_end_matches('/')
         }
         (
@@ -175,13 +176,18 @@ pub fn differences(have: &ObservedFlowLog, want: &DesiredFlowLog) -> Vec<String>
     if format != want.log_format {
         why.push("log format".to_owned());
     }
-    if let (
-        FlowLogDestination::CloudWatch { role_arn: a, .. },
-        FlowLogDestination::CloudWatch { role_arn: b, .. },
-    ) = (&have.target, &want.target)
-        && a != b
-    {
-        why.push(format!("role {a} -> {b}"));
+    match (&have.target, &want.target) {
+        (
+            FlowLogDestination::CloudWatch { role_arn: a, .. },
+            FlowLogDestination::CloudWatch { role_arn: b, .. },
+        ) if a != b => why.push(format!("role {a} -> {b}")),
+        // VPC-7: a Parquet, Hive or hourly flow log where trailhub wants others is not right
+        (FlowLogDestination::S3 { options: a, .. }, FlowLogDestination::S3 { options: b, .. })
+            if a != b =>
+        {
+            why.push(format!("options {} -> {}", a.describe(), b.describe()))
+        }
+        _ => {}
     }
     why
 }
@@ -257,6 +263,7 @@ pub fn owner_refusal(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::world::{FileFormat, S3Options};
     use std::path::Path;
 
     const CFG: &str = r#"
@@ -291,6 +298,7 @@ traffic_type = "REJECT"
                 resource_id: w.vpc_id.clone(),
                 target: FlowLogDestination::S3 {
                     arn: "arn:aws:s3:::sec-log/".into(),
+                    options: S3Options::default(),
                 },
                 traffic_type: w.traffic_type.clone(),
                 max_aggregation_interval: Some(w.max_aggregation_interval),
@@ -306,6 +314,33 @@ traffic_type = "REJECT"
         assert_eq!(
             d.iter().map(FlowLogChange::describe).collect::<Vec<_>>(),
             ["flow log vpc-2: replace fl-1 (s3: traffic type ALL -> REJECT)"]
+        );
+        // issue 20, point 9: a Parquet flow log at trailhub's place is not right when plain text is wanted
+        let mut parquet = made.clone();
+        parquet[0].target = FlowLogDestination::S3 {
+            arn: "arn:aws:s3:::sec-log".into(),
+            options: S3Options {
+                file_format: FileFormat::Parquet,
+                hive_compatible_partitions: true,
+                ..S3Options::default()
+            },
+        };
+        let d = diff(&want, &parquet);
+        assert_eq!(
+            d.iter().map(FlowLogChange::describe).collect::<Vec<_>>(),
+            ["flow log vpc-1: replace fl-0 (s3: options parquet, hive -> plain-text)"]
+        );
+        // and the other way: Parquet wanted, a plain-text one found
+        let hive = Config::parse(
+            Path::new("a.toml"),
+            &format!("{CFG}file_format = \"parquet\"\nhive_compatible_partitions = true\n"),
+        )
+        .unwrap();
+        let want = desired(&hive, &hive.static_targets()[0], &vpcs, None);
+        assert_eq!(diff(&want, &parquet).len(), 1, "vpc-2 is plain text");
+        assert_eq!(
+            diff(&want, &made)[0].short(),
+            "replace fl-0 on vpc-1 (s3: options plain-text -> parquet, hive)"
         );
     }
 

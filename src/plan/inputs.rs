@@ -61,6 +61,13 @@ pub fn flow_log_accounts(cfg: &Config, targets: &[ScopedAccount]) -> Vec<Account
     accounts
 }
 
+/// Whether the flow logs to the bucket write Hive-compatible keys (`hive_compatible_partitions`, DL-6).
+pub fn hive_flow_logs(cfg: &Config) -> bool {
+    cfg.flow_logs
+        .as_ref()
+        .is_some_and(|f| f.s3_options.hive_compatible_partitions)
+}
+
 /// The merged policy for these targets over the live policy text (None: the bucket has no policy), pruning
 /// nothing.
 pub fn desired_policy(
@@ -108,6 +115,7 @@ pub fn merge_entries(
         flow_logs: FlowLogAccounts {
             accounts: flow_log_accounts,
             region: cfg.central.region.as_str(),
+            hive: hive_flow_logs(cfg),
         },
     };
     let mut merged = merge(live.as_ref(), &input)?;

@@ -31,6 +31,43 @@ pub fn log_prefix(prefix: Option<&str>, org_id: Option<&str>, account: &str, kin
     p
 }
 
+/// The flow logs' path segment after the account: `vpcflowlogs`, as in `AWSLogs/<id>/vpcflowlogs/`.
+pub const FLOW_LOGS: &str = "vpcflowlogs";
+
+/// The same with Hive-compatible partitions (`HiveCompatiblePartitions`): `aws-service=vpcflowlogs`, after
+/// `aws-account-id=<id>/` (docs/aws-rules.md DL-6).
+pub const HIVE_FLOW_LOGS: &str = "aws-service=vpcflowlogs";
+
+/// The account's folder of Hive-compatible flow logs, as a bucket policy grants it: `aws-account-id=<id>`
+/// (the segment after `AWSLogs/`, where it is `<id>` otherwise).
+pub fn hive_account_folder(account: &str) -> String {
+    format!("aws-account-id={account}")
+}
+
+/// `[PREFIX/]AWSLogs/aws-account-id=<id>/aws-service=vpcflowlogs/aws-region=<region>/`: where flow logs with
+/// Hive-compatible partitions write one account's files of one Region, then `year=YYYY/month=MM/day=DD/`
+/// (and `hour=HH/` per hour). VPC User Guide, "Flow log files" (DL-6).
+pub fn hive_flow_log_prefix(prefix: Option<&str>, account: &str, region: &str) -> String {
+    format!(
+        "{}aws-region={region}/",
+        flow_log_prefix(prefix, account, true)
+    )
+}
+
+/// Where flow logs write one account's files: `[PREFIX/]AWSLogs/<id>/vpcflowlogs/`, or with Hive-compatible
+/// partitions `[PREFIX/]AWSLogs/aws-account-id=<id>/aws-service=vpcflowlogs/`.
+pub fn flow_log_prefix(prefix: Option<&str>, account: &str, hive: bool) -> String {
+    if hive {
+        format!(
+            "{}{}/{HIVE_FLOW_LOGS}/",
+            logs_root(prefix),
+            hive_account_folder(account)
+        )
+    } else {
+        log_prefix(prefix, None, account, FLOW_LOGS)
+    }
+}
+
 /// `arn:<partition>:s3:::<bucket>`.
 pub fn bucket_arn(partition: &str, bucket: &str) -> String {
     format!("arn:{partition}:s3:::{bucket}")
@@ -116,6 +153,14 @@ mod tests {
             "arn:aws-cn:s3:::b/a/b/AWSLogs/"
         );
         assert_eq!(s3_url("b", Some("")), "s3://b/");
+        assert_eq!(
+            flow_log_prefix(None, "222222222222", false),
+            "AWSLogs/222222222222/vpcflowlogs/"
+        );
+        assert_eq!(
+            hive_flow_log_prefix(Some("org"), "222222222222", "eu-west-1"),
+            "org/AWSLogs/aws-account-id=222222222222/aws-service=vpcflowlogs/aws-region=eu-west-1/"
+        );
         assert_eq!(s3_url("b", Some("org")), "s3://b/org/");
     }
 

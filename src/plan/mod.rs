@@ -32,7 +32,8 @@ mod verdict;
 pub use build::build;
 pub use failure::AccountFailure;
 pub use inputs::{
-    desired_policy, desired_trail, entries, flow_log_accounts, in_scope, merge_entries,
+    desired_policy, desired_trail, entries, flow_log_accounts, hive_flow_logs, in_scope,
+    merge_entries,
 };
 pub use observed::{AccountState, BucketState, DeliveryState};
 pub use planned::{AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan};

@@ -162,7 +162,7 @@ fn to_bucket(cfg: &Config, flow_logs: &[ObservedFlowLog]) -> Vec<String> {
     flow_logs
         .iter()
         .filter(|f| match &f.target {
-            FlowLogDestination::S3 { arn } => arn
+            FlowLogDestination::S3 { arn, .. } => arn
                 .split_once(":::")
                 .is_some_and(|(_, rest)| rest.split('/').next() == Some(bucket)),
             _ => false,

@@ -172,6 +172,8 @@ fn account_named(v: &str) -> Option<&str> {
     if let Some((_, rest)) = v.split_once("/AWSLogs/") {
         let mut parts = rest.split('/');
         let first = parts.next()?;
+        // a Hive-compatible flow-log folder: `AWSLogs/aws-account-id=<id>/` (DL-6)
+        let first = first.strip_prefix("aws-account-id=").unwrap_or(first);
         let account = if first.starts_with("o-") {
             parts.next()?
         } else {
@@ -265,6 +267,10 @@ mod tests {
             Some("123456789012")
         );
         assert_eq!(account_named("arn:aws:s3:::b/AWSLogs/*"), None);
+        assert_eq!(
+            account_named("arn:aws:s3:::b/AWSLogs/aws-account-id=222222222222/*"),
+            Some("222222222222")
+        );
         assert_eq!(account_named("arn:aws:cloudtrail:*:*:trail/*"), None);
         assert_eq!(account_named("o-abc1234567"), None);
     }

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::evaluate::{self, Delivery, DeliveryVerdict, check_delivery};
+use super::layout;
 use super::policy::{self, Org};
 use crate::config::Config;
 use crate::model::{AccountId, TrailArn};
@@ -51,8 +52,9 @@ pub fn trail_delivery(
 
 /// What VPC Flow Logs asks of the central bucket when it delivers `account`'s flow logs
 /// (`delivery.logs.amazonaws.com`, `aws:SourceAccount` the account, `aws:SourceArn` one of its CloudWatch
-/// Logs ARNs in the central region, objects under `[prefix/]AWSLogs/<account>/vpcflowlogs/`), without
-/// `aws:SourceOrgID` (see [`flow_logs_verdict`]).
+/// Logs ARNs in the central region, objects under `[prefix/]AWSLogs/<account>/vpcflowlogs/`, or
+/// `[prefix/]AWSLogs/aws-account-id=<account>/aws-service=vpcflowlogs/` with Hive-compatible partitions,
+/// DL-6), without `aws:SourceOrgID` (see [`flow_logs_verdict`]).
 ///
 /// AWS documents `aws:SourceArn` only as a pattern, `arn:<p>:logs:<region>:<account>:*` (VPC User Guide,
 /// "Amazon S3 bucket permissions for flow logs"), not the value delivery.logs sends. The representative is
@@ -71,7 +73,12 @@ pub fn flow_log_delivery(cfg: &Config, account: &AccountId) -> Delivery {
         org_id: None,
         org_path: None,
         service: DELIVERY_LOGS.to_owned(),
-        log_kind: "vpcflowlogs".to_owned(),
+        log_kind: if super::inputs::hive_flow_logs(cfg) {
+            layout::HIVE_FLOW_LOGS
+        } else {
+            layout::FLOW_LOGS
+        }
+        .to_owned(),
         region: region.to_owned(),
     }
 }

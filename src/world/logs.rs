@@ -1,7 +1,7 @@
 //! CloudWatch Logs, IAM roles and VPC flow logs in plain values (pure): what the traits take and give for
 //! `[cloudwatch]` and `[flow_logs]`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A CloudWatch Logs log group, as DescribeLogGroups reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,12 +34,66 @@ pub struct DesiredRole {
     pub policy: String,
 }
 
+/// `DestinationOptions.FileFormat` of a flow log to S3: `plain-text` (AWS's default) or `parquet`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileFormat {
+    #[default]
+    PlainText,
+    Parquet,
+}
+
+impl FileFormat {
+    /// As EC2 spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileFormat::PlainText => "plain-text",
+            FileFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// A flow log's `DestinationOptions`, which only a flow log to S3 has (docs/aws-rules.md VPC-7). The
+/// default is AWS's: plain text, no Hive-compatible prefixes, daily folders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct S3Options {
+    pub file_format: FileFormat,
+    /// `HiveCompatiblePartitions`: keys under `AWSLogs/aws-account-id=<id>/aws-service=vpcflowlogs/...`.
+    pub hive_compatible_partitions: bool,
+    /// `PerHourPartition`: an hour folder below the day's.
+    pub per_hour_partition: bool,
+}
+
+impl S3Options {
+    pub fn is_default(&self) -> bool {
+        *self == S3Options::default()
+    }
+
+    /// `parquet, hive, per-hour` (`plain-text` alone for the default): how a plan names them.
+    pub fn describe(&self) -> String {
+        let mut words = vec![self.file_format.as_str()];
+        if self.hive_compatible_partitions {
+            words.push("hive");
+        }
+        if self.per_hour_partition {
+            words.push("per-hour");
+        }
+        words.join(", ")
+    }
+}
+
 /// Where a flow log delivers.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum FlowLogDestination {
-    /// `LogDestination`: `arn:aws:s3:::BUCKET[/PREFIX/]`.
-    S3 { arn: String },
+    /// `LogDestination`: `arn:aws:s3:::BUCKET[/PREFIX/]`, and its `DestinationOptions`.
+    S3 {
+        arn: String,
+        #[serde(skip_serializing_if = "S3Options::is_default")]
+        options: S3Options,
+    },
     /// `LogGroupName` and `DeliverLogsPermissionArn`.
     CloudWatch { log_group: String, role_arn: String },
     /// Kinesis Data Firehose, or what trailhub does not know: never trailhub's.

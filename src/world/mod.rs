@@ -17,7 +17,8 @@ pub use bucket::{
 };
 pub use error::{AwsError, ErrorKind};
 pub use logs::{
-    DesiredFlowLog, DesiredRole, FlowLogDestination, LogGroup, ObservedFlowLog, ObservedRole,
+    DesiredFlowLog, DesiredRole, FileFormat, FlowLogDestination, LogGroup, ObservedFlowLog,
+    ObservedRole, S3Options,
 };
 pub use org::{OrgAccount, OrgPage, Organization, OuNode};
 pub use selectors::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};

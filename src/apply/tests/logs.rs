@@ -156,7 +156,8 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
             .map(|f| &f.target)
             .collect();
         assert!(to.contains(&&FlowLogDestination::S3 {
-            arn: "arn:aws:s3:::sec-log".into()
+            arn: "arn:aws:s3:::sec-log".into(),
+            options: Default::default(),
         }));
         assert!(to.contains(&&FlowLogDestination::CloudWatch {
             log_group: "/trailhub/vpc-flow-logs".into(),
@@ -332,6 +333,7 @@ async fn a_flow_log_with_other_settings_is_replaced_the_new_one_first() {
     let vpc = format!("vpc-{M0}");
     let s3 = FlowLogDestination::S3 {
         arn: "arn:aws:s3:::sec-log".into(),
+        options: Default::default(),
     };
     let seeded = || {
         let aws = world();
@@ -411,6 +413,7 @@ async fn a_foreign_flow_log_to_another_destination_is_left_alone() {
     let vpc = format!("vpc-{M0}");
     let theirs = FlowLogDestination::S3 {
         arn: "arn:aws:s3:::their-bucket".into(),
+        options: Default::default(),
     };
     let foreign = seeded_flow_log("fl-theirs", &vpc, theirs, "REJECT");
     aws.world()

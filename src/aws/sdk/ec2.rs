@@ -1,10 +1,15 @@
 //! One account's EC2 through the SDK (I/O): its VPCs and their flow logs, in the central region.
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, TrafficType};
+use aws_sdk_ec2::types::{
+    DestinationFileFormat, DestinationOptionsRequest, FlowLogsResourceType, LogDestinationType,
+    TrafficType,
+};
 
 use super::{SdkMember, aws_err};
-use crate::aws::{AwsError, DesiredFlowLog, FlowLogDestination, Network, ObservedFlowLog};
+use crate::aws::{
+    AwsError, DesiredFlowLog, FileFormat, FlowLogDestination, Network, ObservedFlowLog, S3Options,
+};
 
 #[async_trait]
 impl Network for SdkMember {
@@ -42,9 +47,10 @@ impl Network for SdkMember {
             .max_aggregation_interval(i32::try_from(f.max_aggregation_interval).unwrap_or(600))
             .log_format(&f.log_format);
         call = match &f.target {
-            FlowLogDestination::S3 { arn } => call
+            FlowLogDestination::S3 { arn, options } => call
                 .log_destination_type(LogDestinationType::S3)
-                .log_destination(arn),
+                .log_destination(arn)
+                .set_destination_options(destination_options(options)),
             FlowLogDestination::CloudWatch {
                 log_group,
                 role_arn,
@@ -102,10 +108,38 @@ fn unsuccessful(
     Err(AwsError::new(operation, code, message))
 }
 
+/// `DestinationOptions` for CreateFlowLogs: none when they are AWS's defaults (the request stays as it was
+/// before trailhub offered them).
+fn destination_options(o: &S3Options) -> Option<DestinationOptionsRequest> {
+    (!o.is_default()).then(|| {
+        DestinationOptionsRequest::builder()
+            .file_format(DestinationFileFormat::from(o.file_format.as_str()))
+            .hive_compatible_partitions(o.hive_compatible_partitions)
+            .per_hour_partition(o.per_hour_partition)
+            .build()
+    })
+}
+
+/// DescribeFlowLogs' `DestinationOptions`, AWS's default for what it leaves out (VPC-7).
+fn options(f: &aws_sdk_ec2::types::FlowLog) -> S3Options {
+    let Some(d) = f.destination_options() else {
+        return S3Options::default();
+    };
+    S3Options {
+        file_format: match d.file_format() {
+            Some(DestinationFileFormat::Parquet) => FileFormat::Parquet,
+            _ => FileFormat::PlainText,
+        },
+        hive_compatible_partitions: d.hive_compatible_partitions().unwrap_or(false),
+        per_hour_partition: d.per_hour_partition().unwrap_or(false),
+    }
+}
+
 fn observed(f: &aws_sdk_ec2::types::FlowLog) -> ObservedFlowLog {
     let target = match f.log_destination_type() {
         Some(LogDestinationType::S3) => FlowLogDestination::S3 {
             arn: f.log_destination().unwrap_or_default().to_owned(),
+            options: options(f),
         },
         Some(LogDestinationType::CloudWatchLogs) | None if f.log_group_name().is_some() => {
             FlowLogDestination::CloudWatch {

@@ -56,6 +56,9 @@ pub struct Org {
 pub struct FlowLogAccounts<'a> {
     pub accounts: &'a [AccountId],
     pub region: &'a str,
+    /// Their flow logs write Hive-compatible keys (`hive_compatible_partitions`): each account's folder is
+    /// `aws-account-id=<id>` (DL-6).
+    pub hive: bool,
 }
 
 /// What the policy is for: the bucket, its optional key prefix, the trails and the flow-log accounts to
@@ -102,12 +105,18 @@ impl PolicyInput<'_> {
             self.partition, self.flow_logs.region
         )
     }
-    /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*` for each flow-log account.
+    /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*` for each flow-log account;
+    /// `.../AWSLogs/aws-account-id=<account>/*` with Hive-compatible partitions (DL-6).
     pub(super) fn log_write_resources(&self) -> impl Iterator<Item = String> + '_ {
         let base = self.logs_base();
+        let hive = if self.flow_logs.hive {
+            "aws-account-id="
+        } else {
+            ""
+        };
         self.flow_logs
             .accounts
             .iter()
-            .map(move |a| [base.as_str(), a.as_str(), "/*"].concat())
+            .map(move |a| [base.as_str(), hive, a.as_str(), "/*"].concat())
     }
 }

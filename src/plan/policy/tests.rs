@@ -384,6 +384,7 @@ fn with_flow<'a>(inp: PolicyInput<'a>, flow: &'a [AccountId]) -> PolicyInput<'a>
         flow_logs: FlowLogAccounts {
             accounts: flow,
             region: "ap-northeast-2",
+            hive: false,
         },
         ..inp
     }
@@ -746,4 +747,102 @@ fn a_pinned_form_pins_both_families() {
         let m = merge(None, &inp).unwrap();
         assert_eq!(m.log_delivery.unwrap().form, dl, "{pin:?}");
     }
+}
+
+/// Issue 20, point 9 (DL-6): with Hive-compatible partitions delivery.logs writes
+/// `AWSLogs/aws-account-id=<id>/aws-service=vpcflowlogs/...`; every form grants that layout (the per-account
+/// forms name `aws-account-id=<id>/*`, the compact ones `AWSLogs/*`), and the evaluator judges the Hive key.
+#[test]
+fn hive_partitions_are_granted_in_every_form() {
+    let b: BucketName = "sec-log".parse().unwrap();
+    let p: KeyPrefix = "org".parse().unwrap();
+    let e = many(3);
+    let flow = ids(&e);
+    let org = Org {
+        id: "o-abc123defg".into(),
+        members: e.iter().map(|x| x.account.to_string()).collect(),
+    };
+    let hive_target = |account: &str, org: Option<&str>| crate::plan::evaluate::Delivery {
+        log_kind: crate::plan::layout::HIVE_FLOW_LOGS.into(),
+        ..flow_target(account, Some("org"), org)
+    };
+    let key = hive_target("100000000001", None).object_key();
+    assert_eq!(
+        key,
+        "org/AWSLogs/aws-account-id=100000000001/aws-service=vpcflowlogs/aws-region=ap-northeast-2/year=2026/month=01/day=01/100000000001_vpcflowlogs_ap-northeast-2_fl-x_20260101T0000Z_x.log.gz"
+    );
+    for (pin, per_account) in [
+        (Form::Exact, true),
+        (Form::SourceAccount, true),
+        (Form::SharedPrefix, false),
+        (Form::Organization, false),
+    ] {
+        let base = with_flow(input(&b, Some(&p), &e), &flow);
+        let inp = PolicyInput {
+            form: PolicyForm::Pinned(pin),
+            org: Some(&org),
+            flow_logs: FlowLogAccounts {
+                hive: true,
+                ..base.flow_logs
+            },
+            ..base
+        };
+        let m = merge(None, &inp).unwrap();
+        assert_eq!(m.log_delivery.as_ref().unwrap().form, pin);
+        let org_id = (pin == Form::Organization).then_some("o-abc123defg");
+        for x in &e {
+            let a = x.account.as_str();
+            assert!(allowed(&m.policy, &hive_target(a, org_id)), "{pin:?} {a}");
+            let folder = format!("arn:aws:s3:::sec-log/org/AWSLogs/aws-account-id={a}/*");
+            assert_eq!(m.text.contains(&folder), per_account, "{pin:?}: {}", m.text);
+        }
+        // a per-account form written for the plain layout does not let the Hive keys through
+        if per_account {
+            let plain = merge(
+                None,
+                &PolicyInput {
+                    form: PolicyForm::Pinned(pin),
+                    ..with_flow(input(&b, Some(&p), &e), &flow)
+                },
+            )
+            .unwrap();
+            assert!(
+                !allowed(&plain.policy, &hive_target("100000000001", None)),
+                "{pin:?}"
+            );
+        }
+        let again = merge(Some(&m.policy), &inp).unwrap();
+        assert!(!again.changed, "{pin:?}");
+    }
+}
+
+/// DL-6 at scale: with Hive-compatible partitions, 10,000 accounts still fit in 20 KB in the organization
+/// form (its one `AWSLogs/*` resource covers the Hive keys), and a member's Hive key is allowed.
+#[test]
+fn hive_partitions_at_10000_accounts_fit_in_the_organization_form() {
+    let b: BucketName = "sec-log".parse().unwrap();
+    let e = many(10_000);
+    let flow = ids(&e);
+    let org = Org {
+        id: "o-abc123defg".into(),
+        members: e.iter().map(|x| x.account.to_string()).collect(),
+    };
+    let base = with_flow(input(&b, None, &e), &flow);
+    let inp = PolicyInput {
+        org: Some(&org),
+        flow_logs: FlowLogAccounts {
+            hive: true,
+            ..base.flow_logs
+        },
+        ..base
+    };
+    let m = merge(None, &inp).unwrap();
+    let d = m.log_delivery.as_ref().unwrap();
+    assert_eq!((m.form, d.form), (Form::Organization, Form::Organization));
+    assert!(m.size <= SIZE_LIMIT, "{}", m.size);
+    let member = crate::plan::evaluate::Delivery {
+        log_kind: crate::plan::layout::HIVE_FLOW_LOGS.into(),
+        ..flow_target(e[9_999].account.as_str(), None, Some("o-abc123defg"))
+    };
+    assert!(allowed(&m.policy, &member));
 }

@@ -13,6 +13,7 @@ mod audit_logs;
 mod bad_input;
 mod cli;
 mod config_errors;
+mod data_perimeter;
 mod doc_links;
 mod faults;
 mod key_policy_properties;

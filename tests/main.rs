@@ -26,6 +26,7 @@ mod owner_flow_logs;
 mod permissions;
 mod properties;
 mod restore;
+mod second_opinion;
 mod security;
 mod snapshots;
 mod support_selftest;

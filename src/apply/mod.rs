@@ -272,6 +272,7 @@ async fn recheck_policy<C: Central>(
 mod tests {
     // scenario tests of the KMS key, of the CloudWatch Logs and flow logs delivery, and of an
     // organization trail seen from the members
+    mod data_perimeter;
     mod kms;
     mod logs;
     mod org_trail;

@@ -346,16 +346,16 @@ pub fn verdict(rcp: &Value, placement: Placement, case: &Case) -> Option<String>
 const DEPUTY: &str = "EnforceConfusedDeputyProtection";
 
 /// The verdict AWS gives, with its reason (IAM User Guide, "AWS global condition context keys", and the
-/// corpus' README; AWS-rules IAM-1 to IAM-5). `None`: allowed; `Some(sid)`: denied by that statement.
+/// corpus' README; AWS-rules IAM-2 to IAM-6). `None`: allowed; `Some(sid)`: denied by that statement.
 /// Every case is allowed by trailhub's own statements, so a denial is the perimeter's alone.
 pub fn expected(policy: &str, case: &Case) -> (Option<&'static str>, &'static str) {
     let inside = case.org.is_some_and(|(o, _)| o == ORG);
     match policy {
         "identity_perimeter_rcp" if inside => (
             None,
-            "EnforceOrgIdentities: the request carries aws:PrincipalIsAWSService = true (IAM-1), so its \
+            "EnforceOrgIdentities: the request carries aws:PrincipalIsAWSService = true (IAM-2), so its \
              BoolIfExists aws:PrincipalIsAWSService = false is false; EnforceConfusedDeputyProtection: \
-             aws:SourceOrgID is the organization (IAM-2), so its StringNotEqualsIfExists is false",
+             aws:SourceOrgID is the organization (IAM-3), so its StringNotEqualsIfExists is false",
         ),
         "identity_perimeter_rcp" if case.account == THIRD_PARTY => (
             None,

@@ -232,7 +232,7 @@ pub struct Source<'a> {
 /// Guide, "AWS global condition context keys"): `aws:PrincipalIsAWSService` = true,
 /// `aws:PrincipalServiceName`, `aws:SourceAccount`, `aws:SourceArn`, and `aws:SourceOrgID` /
 /// `aws:SourceOrgPaths` when the source account is in an organization. Never `aws:PrincipalOrgID`,
-/// `aws:PrincipalAccount` or `aws:PrincipalArn`: a service principal has none (AWS-rules IAM-1).
+/// `aws:PrincipalAccount` or `aws:PrincipalArn`: a service principal has none (AWS-rules IAM-2).
 pub fn service_context(service: &str, source: &Source<'_>) -> BTreeMap<String, String> {
     let mut context = BTreeMap::from([
         ("aws:PrincipalIsAWSService".to_owned(), "true".to_owned()),

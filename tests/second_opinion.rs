@@ -239,6 +239,13 @@ fn key_and_value() -> BoxedStrategy<(&'static str, Value)> {
             .prop_map(|v| ("aws:PrincipalIsAWSService", v)),
         boolean.prop_map(|v| ("aws:SecureTransport", v)),
         Just(("s3:x-amz-acl", json!("bucket-owner-full-control"))),
+        prop::sample::select(vec![
+            "o-exampleorg1/*",
+            "o-exampleorg1/r-ex1/ou-ex1-members1/*",
+            "o-exampleorg1/r-ex1/",
+            "o-otherorg99/*",
+        ])
+        .prop_map(|v| ("aws:SourceOrgPaths", json!(v))),
     ]
     .boxed()
 }
@@ -246,6 +253,11 @@ fn key_and_value() -> BoxedStrategy<(&'static str, Value)> {
 /// An operator that fits `key` (a string key takes the string and ARN operators; a boolean key `Bool`),
 /// possibly `IfExists`, or `Null`.
 fn operator_for(key: &str) -> BoxedStrategy<String> {
+    if key == "aws:SourceOrgPaths" {
+        // multivalued: AWS's examples use ForAnyValue (negated ForAnyValue on a missing key: trailhub unsure)
+        let ops = vec!["ForAnyValue:StringLike", "ForAnyValue:StringEquals", "Null"];
+        return prop::sample::select(ops).prop_map(str::to_owned).boxed();
+    }
     let bool_key = matches!(key, "aws:PrincipalIsAWSService" | "aws:SecureTransport");
     let arn_key = key == "aws:SourceArn";
     let mut base = if bool_key {
@@ -333,9 +345,16 @@ fn statement() -> BoxedStrategy<Value> {
         resource,
         proptest::option::weighted(0.7, condition()),
     )
-        .prop_map(|(deny, principal, action, resource, condition)| {
+        .prop_flat_map(|t| (Just(t), 0..10u8))
+        .prop_map(|((deny, principal, action, resource, condition), negate)| {
+            // now and then NotAction or NotResource
+            let (action_key, resource_key) = match negate {
+                0 => ("NotAction", "Resource"),
+                1 => ("Action", "NotResource"),
+                _ => ("Action", "Resource"),
+            };
             let mut s = json!({"Effect": if deny { "Deny" } else { "Allow" },
-                "Principal": principal, "Action": action, "Resource": resource});
+                "Principal": principal, action_key: action, resource_key: resource});
             if let Some(c) = condition {
                 s["Condition"] = c;
             }
@@ -369,6 +388,10 @@ fn generated_case(n: usize, (stmts, as_rcp, case, i): (Vec<Value>, bool, Case, u
                 s["Principal"] = json!("*");
                 if s["Action"] == json!("*") {
                     s["Action"] = json!(["s3:*", "kms:*"]);
+                }
+                // an RCP's statement takes Action and Resource (iam-simulate refuses NotAction there)
+                if let Some(a) = s.as_object_mut().unwrap().remove("NotAction") {
+                    s["Action"] = if a == json!("*") { json!("s3:*") } else { a };
                 }
                 s
             })

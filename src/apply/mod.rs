@@ -271,7 +271,9 @@ async fn recheck_policy<C: Central>(
 #[cfg(test)]
 mod tests {
     // scenario tests of the KMS key, of the CloudWatch Logs and flow logs delivery, and of an
-    // organization trail seen from the members, of the retention rules, and of the flow logs' options
+    // organization trail seen from the members, of the retention rules, of the flow logs' options, and of
+    // the data-perimeter statements kept
+    mod data_perimeter;
     mod flow_options;
     mod kms;
     mod logs;

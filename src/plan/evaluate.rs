@@ -188,6 +188,11 @@ impl Delivery {
     }
 }
 
+/// A context value that is present but not known (an account's `aws:SourceOrgPaths` when only its
+/// organization's ID was learned): every comparison with it is "unsure", so an Allow resting on it never
+/// counts and a Deny testing it always may apply; `Null` sees the key as present.
+pub const UNKNOWN_VALUE: &str = "\u{1}unknown";
+
 /// On whose behalf a service principal acts: the resource (a trail, a log delivery) and its account.
 #[derive(Debug, Clone, Copy)]
 pub struct Source<'a> {
@@ -560,6 +565,7 @@ impl Operator {
         match (self.test, actual) {
             (Test::Null, _) => null_test(actual, &expected),
             (Test::Compare(_), None) => self.on_missing_key(),
+            (Test::Compare(_), Some(UNKNOWN_VALUE)) => Tri::Unsure,
             (Test::Compare(cmp), Some(actual)) => {
                 let any = Tri::any(expected.iter().map(|e| cmp.matches(e, actual)));
                 if self.negated { any.not() } else { any }

@@ -15,9 +15,11 @@ pub mod flow_logs;
 pub mod key_policy;
 pub mod kms;
 pub mod layout;
+pub mod membership;
 pub mod offboard;
 pub mod policy;
 pub mod prune;
+pub mod rcp;
 pub mod selectors;
 pub mod trails;
 

@@ -19,6 +19,6 @@ pub use error::{AwsError, ErrorKind};
 pub use logs::{
     DesiredFlowLog, DesiredRole, FlowLogDestination, LogGroup, ObservedFlowLog, ObservedRole,
 };
-pub use org::{OrgAccount, OrgPage, Organization, OuNode};
+pub use org::{Membership, OrgAccount, OrgPage, OrgPolicy, Organization, OuNode};
 pub use selectors::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};
 pub use trail::{DesiredTrail, ObservedTrail, TrailLogs, TrailStatus};

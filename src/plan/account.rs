@@ -39,8 +39,16 @@ pub(super) fn account_plan(
     let mut status = trail_status(cfg, state, existing, denied);
     let cloudwatch = trail_cloudwatch(cfg, t, delivery, &mut status, &mut desired);
     if let AccountPlanStatus::Changes { .. } = status {
-        // the key policy is proved with the account's own organization (aws:SourceOrgID)
-        match kms::trail_key(key.plan, &desired.arn, target.org_id.as_deref()) {
+        // the key policy is proved with the account's own organization (aws:SourceOrgID), then the RCPs
+        let source = orgs.source(&t.id);
+        let proved =
+            kms::trail_key(key.plan, &desired.arn, target.org_id.as_deref()).and_then(|arn| {
+                let refused = arn
+                    .as_deref()
+                    .and_then(|k| rcp::key_denial(&orgs.facts.rcps, k, &desired.arn, &source));
+                refused.map_or(Ok(arn), Err)
+            });
+        match proved {
             Ok(arn) => {
                 desired.kms_key_id = arn;
                 desired.kms_key_names = key.names.to_vec();

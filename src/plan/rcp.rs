@@ -11,8 +11,11 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::evaluate::{Decision, Delivery, Request, evaluate};
+use super::evaluate::{Decision, Delivery, Request, Source, evaluate, service_context};
+use super::membership::SourceOrg;
+use super::policy::CLOUDTRAIL;
 use super::verdict::{DeliveryRequest, Denial, DenialReason};
+use crate::model::TrailArn;
 use crate::world::OrgPolicy;
 
 /// One RCP: its ID (`p-...`), name and document.
@@ -191,6 +194,52 @@ pub fn delivery_denial(rcps: &RcpState, target: &Delivery) -> Option<Denial> {
         })
         .collect();
     (!reasons.is_empty()).then_some(Denial { reasons })
+}
+
+/// The encryption context CloudTrail gives the key for a trail's log files (KMS-4).
+const CLOUDTRAIL_CONTEXT: &str = "kms:EncryptionContext:aws:cloudtrail:arn";
+
+/// Why the RCPs in force refuse CloudTrail's use of the key for `trail` (GenerateDataKey with the trail's
+/// encryption context, as for the key policy: KMS-4), if they do; None when they let it through or were
+/// not read.
+pub fn key_denial(
+    rcps: &RcpState,
+    key_arn: &str,
+    trail: &TrailArn,
+    source: &SourceOrg,
+) -> Option<String> {
+    let RcpState::Read { levels } = rcps else {
+        return None;
+    };
+    let trail_arn = trail.to_string();
+    let from = Source {
+        account: &trail.account,
+        arn: Some(&trail_arn),
+        org_id: source.id.as_deref(),
+        org_path: source.path.as_deref(),
+    };
+    let mut context = service_context(CLOUDTRAIL, &from);
+    context.insert(CLOUDTRAIL_CONTEXT.to_owned(), trail_arn.clone());
+    let req = Request {
+        principal_service: CLOUDTRAIL.to_owned(),
+        action: "kms:GenerateDataKey".to_owned(),
+        resource: key_arn.to_owned(),
+        context,
+    };
+    let why = match refusal(levels, &req)? {
+        Refusal::DeniedBy { rcp, sid } => format!(
+            "is denied by statement {} of resource control policy {} ({})",
+            sid.as_deref().unwrap_or("(no Sid)"),
+            rcp.id,
+            rcp.name
+        ),
+        Refusal::NotAllowed { target } => {
+            format!("is allowed by no resource control policy attached to {target}")
+        }
+    };
+    Some(format!(
+        "kms:GenerateDataKey on {key_arn} for trail {trail} {why} (runbooks/troubleshooting.md#denied-by-a-resource-control-policy)"
+    ))
 }
 
 #[cfg(test)]

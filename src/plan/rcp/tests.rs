@@ -159,3 +159,26 @@ fn the_json_names_each_rcp_once_with_where_it_is_attached() {
         json!({"status": "unreadable", "reason": "AccessDeniedException"})
     );
 }
+
+#[test]
+fn the_confused_deputy_rcp_refuses_the_key_to_an_outsiders_trail() {
+    let cfg = fixtures::config(1);
+    let key = "arn:aws:kms:ap-northeast-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let arn = |account: &str| {
+        let id: AccountId = account.parse().unwrap();
+        TrailArn::new(&cfg.central.region, &id, &"TRAIL-CT".parse().unwrap())
+    };
+    let inside = crate::plan::membership::SourceOrg {
+        id: Some(ORG.into()),
+        path: None,
+    };
+    let rcps = in_force();
+    assert_eq!(key_denial(&rcps, key, &arn("222222222222"), &inside), None);
+    let why = key_denial(&rcps, key, &arn("333333333333"), &Default::default()).unwrap();
+    assert!(
+        why.contains(
+            "statement EnforceConfusedDeputyProtection of resource control policy p-perimeter1"
+        ),
+        "{why}"
+    );
+}

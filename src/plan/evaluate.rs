@@ -29,6 +29,7 @@
 use serde_json::{Map, Value};
 
 use super::document::statements;
+pub use super::membership::UNKNOWN_VALUE;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
@@ -187,11 +188,6 @@ impl Delivery {
         context
     }
 }
-
-/// A context value that is present but not known (an account's `aws:SourceOrgPaths` when only its
-/// organization's ID was learned): every comparison with it is "unsure", so an Allow resting on it never
-/// counts and a Deny testing it always may apply; `Null` sees the key as present.
-pub const UNKNOWN_VALUE: &str = "\u{1}unknown";
 
 /// On whose behalf a service principal acts: the resource (a trail, a log delivery) and its account.
 #[derive(Debug, Clone, Copy)]

@@ -7,11 +7,16 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::document::statements;
-use super::evaluate::{Delivery, UNKNOWN_VALUE};
+use super::evaluate::Delivery;
 use super::policy::Org;
 use super::rcp::RcpState;
 use crate::model::AccountId;
 use crate::world::Membership;
+
+/// A context value that is present but not known (an account's `aws:SourceOrgPaths` when only its
+/// organization's ID was learned): the evaluator judges every comparison with it "unsure", so an Allow
+/// resting on it never counts and a Deny testing it always may apply; `Null` sees the key as present.
+pub const UNKNOWN_VALUE: &str = "\u{1}unknown";
 
 /// The condition keys whose value is an account's organization (IAM User Guide, "AWS global condition
 /// context keys").

@@ -208,3 +208,62 @@ async fn a_caller_that_cannot_read_the_rcps_gets_one_note() {
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["rcps"]["status"], "unreadable");
 }
+
+/// A Deny of every service write but from one OU (`aws:SourceOrgPaths`): with Organizations walked by OU each
+/// account's path is known and only the accounts outside that OU are denied; with a static list the path is
+/// not known, so the Deny may apply to every account and none is onboarded on a guess.
+#[tokio::test(start_paused = true)]
+async fn an_ou_path_deny_is_judged_with_the_walks_paths_and_never_on_a_guess() {
+    const PROD: &str = "ou-fake-prod0001";
+    let prod_only = |aws: &FakeAws| {
+        let policy = json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "OnlyProdWrites", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/*"],
+            "Condition": {
+                "ForAllValues:StringNotLike": {"aws:SourceOrgPaths": format!("{ORG_ID}/{FAKE_ROOT}/{PROD}/*")},
+                "Null": {"aws:SourceOrgPaths": "false"},
+                "Bool": {"aws:PrincipalIsAWSService": "true"}}}]});
+        aws.world()
+            .buckets
+            .insert("sec-log".into(), Some(policy.to_string()));
+    };
+    let aws = world();
+    aws.world().org_ous = vec![(
+        FAKE_ROOT.to_owned(),
+        crate::aws::OuNode {
+            id: PROD.into(),
+            name: "Prod".into(),
+        },
+    )];
+    aws.world().org_parent.insert(INSIDE[0].into(), PROD.into());
+    prod_only(&aws);
+    let walked = fixtures::parse(&format!(
+        "[central]\naccount_id = \"{CENTRAL}\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\norganizational_units = [\"{FAKE_ROOT}\"]\n"
+    ));
+    let interrupt = Interrupt::default();
+    let (_, plan, _) = fixtures::observe_and_plan(&aws, &walked, 4, &interrupt)
+        .await
+        .unwrap();
+    assert!(
+        matches!(status(&plan, INSIDE[0]), AccountPlanStatus::Changes { .. }),
+        "{:?}",
+        status(&plan, INSIDE[0])
+    );
+    let AccountPlanStatus::PolicyDenies { denial } = status(&plan, INSIDE[1]) else {
+        panic!("{:?}", status(&plan, INSIDE[1]));
+    };
+    assert!(denial.to_string().contains("OnlyProdWrites"), "{denial}");
+
+    // a static list: the Prod account's path is not known, so the Deny is taken to apply
+    let (_, plan, _) = fixtures::observe_and_plan(&aws, &cfg(), 4, &interrupt)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            status(&plan, INSIDE[0]),
+            AccountPlanStatus::PolicyDenies { .. }
+        ),
+        "{:?}",
+        status(&plan, INSIDE[0])
+    );
+}

@@ -163,6 +163,7 @@ impl Inputs {
                 guards: Guard::ALL.iter().map(|g| (*g, Some(true))).collect(),
                 settings: Default::default(),
                 key: c.kms.then(key_state),
+                organizations: Default::default(),
             },
             live: foreign_policy(),
             states,

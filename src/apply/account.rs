@@ -14,9 +14,10 @@ use super::{AccountOutcome, ApplyOptions, PartStatus};
 use crate::aws::Central;
 use crate::config::{Config, ScopedAccount};
 use crate::plan::evaluate::DeliveryVerdict;
-use crate::plan::policy::Org;
+use crate::plan::evaluate::check_delivery;
+use crate::plan::membership::SourceOrg;
 use crate::plan::trails::TrailChange;
-use crate::plan::{AccountFailure, AccountPlan, AccountPlanStatus, delivery_verdict, denial};
+use crate::plan::{AccountFailure, AccountPlan, AccountPlanStatus, denial, trail_delivery};
 
 /// What every account's work shares: the central client, the run's config and options, the policy in force
 /// after the write, and the permits that bound the calls under way.
@@ -25,11 +26,19 @@ pub(super) struct Shared<'a, C: Central> {
     pub cfg: &'a Config,
     pub opts: &'a ApplyOptions,
     pub in_force: &'a Value,
-    pub org: Option<&'a Org>,
+    /// Each account's organization keys, as the plan judged its deliveries.
+    pub sources: &'a std::collections::BTreeMap<crate::model::AccountId, SourceOrg>,
     pub permits: &'a Semaphore,
     /// The key policy in force after its write (`kms_key`), and the key's ARN: each trail is proved against
     /// it again before it is pointed at the key.
     pub key_in_force: Option<(&'a str, &'a Value)>,
+}
+
+impl<C: Central> Shared<'_, C> {
+    /// An account's organization keys as the plan judged them (none for an account it did not plan).
+    pub fn source(&self, account: &crate::model::AccountId) -> SourceOrg {
+        self.sources.get(account).cloned().unwrap_or_default()
+    }
 }
 
 /// One account, start to end: skipped after a Ctrl-C, else its trail part and its flow logs part carried
@@ -81,16 +90,12 @@ async fn trail_part<M: crate::aws::Member, C: Central>(
     member: Option<&M>,
     pacer: &mut Pacer<'_>,
 ) -> (PartStatus, Option<CloudWatchOutcome>) {
-    let verdict = delivery_verdict(
-        shared.cfg,
-        shared.in_force,
-        shared.org,
-        &target.id,
-        &planned.trail_arn,
-    );
+    let source = shared.source(&target.id);
+    let delivery = trail_delivery(shared.cfg, &target.id, &planned.trail_arn, None, None);
+    let verdict = check_delivery(shared.in_force, &source.on(delivery));
     let key_denied = planned.trail.kms_key_id.as_ref().and_then(|_| {
         let (arn, policy) = shared.key_in_force?;
-        let org_id = shared.org.map(|o| o.id.as_str());
+        let org_id = source.id.as_deref();
         crate::plan::key_policy::cloudtrail_denial(policy, arn, &planned.trail_arn, org_id)
     });
     if let Some(message) = key_denied {

@@ -11,8 +11,9 @@ use super::report::{FlowLogsOutcome, MadeFlowLog, PartStatus};
 use super::setup::{Made, apply_setup};
 use crate::aws::{AwsError, Central, DesiredFlowLog, Network, emulator};
 use crate::config::{Access, FlowDestination, ScopedAccount};
+use crate::plan::evaluate::check_delivery;
 use crate::plan::flow_logs::{FlowLogChange, owner_refusal};
-use crate::plan::{AccountFailure, DELIVERY_LOGS, FlowLogsPlan, denial_for, flow_logs_verdict};
+use crate::plan::{AccountFailure, DELIVERY_LOGS, FlowLogsPlan, denial_for, flow_log_delivery};
 
 /// Retries of a flow log to the bucket that delivery.logs may not write to yet (a policy just written, or
 /// one AWS replaced for a moment by the bucket owner's trap), the delay doubled each time.
@@ -110,7 +111,8 @@ impl<C: Central> FlowRun<'_, '_, C> {
             return Some(AccountFailure::OwnerFlowLogsRefused { statements });
         }
         // with the organization, as the plan judged it: the organization form names aws:SourceOrgID
-        let verdict = flow_logs_verdict(cfg, policy, self.shared.org, &self.target.id);
+        let source = self.shared.source(&self.target.id);
+        let verdict = check_delivery(policy, &source.on(flow_log_delivery(cfg, &self.target.id)));
         (!verdict.allowed()).then(|| AccountFailure::FlowLogsDenied {
             denial: denial_for(policy, &verdict, DELIVERY_LOGS),
         })

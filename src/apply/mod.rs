@@ -149,7 +149,7 @@ pub async fn apply<C: Central>(
         cfg,
         opts,
         in_force: &in_force,
-        org,
+        sources: &plan.sources,
         permits: &Semaphore::new(opts.concurrency.max(1)),
         key_in_force: key.as_ref().map(|k| (k.arn.as_str(), &k.in_force)),
     };
@@ -278,6 +278,7 @@ mod tests {
     mod kms;
     mod logs;
     mod org_trail;
+    mod organizations;
     mod retention;
 
     use std::path::Path;

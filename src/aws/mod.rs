@@ -10,9 +10,9 @@ pub mod sdk;
 pub use crate::world::{
     AccessLogging, AdvancedSelector, AwsError, BasicSelector, BucketEncryption, DesiredFlowLog,
     DesiredRole, DesiredTrail, ErrorKind, EventSelectors, FieldSelector, FileFormat,
-    FlowLogDestination, Guard, KeyInfo, LifecycleRule, Listing, LogGroup, ObservedFlowLog,
-    ObservedRole, ObservedTrail, OrgAccount, OrgPage, Organization, OuNode, ReadWrite,
-    RetentionRule, S3Options, TrailLogs, TrailStatus,
+    FlowLogDestination, Guard, KeyInfo, LifecycleRule, Listing, LogGroup, Membership,
+    ObservedFlowLog, ObservedRole, ObservedTrail, OrgAccount, OrgPage, OrgPolicy, Organization,
+    OuNode, ReadWrite, RetentionRule, S3Options, TrailLogs, TrailStatus,
 };
 
 use async_trait::async_trait;
@@ -71,6 +71,13 @@ pub trait Central: Keys + BucketSettings + Send + Sync {
     /// Organizations' DescribeAccount: the account, or None when it is not in the organization
     /// (AccountNotFoundException). For `offboard`.
     async fn describe_account(&self, id: &str) -> Result<Option<OrgAccount>, AwsError>;
+    /// ListParents: the ID of the root or OU right above an account or OU (ORG-8).
+    async fn parent_of(&self, child: &str) -> Result<String, AwsError>;
+    /// ListPoliciesForTarget with the filter RESOURCE_CONTROL_POLICY (every page): the ID and name of each
+    /// RCP attached right at this root, OU or account (ORG-8).
+    async fn rcps_attached(&self, target: &str) -> Result<Vec<(String, String)>, AwsError>;
+    /// DescribePolicy: an Organizations policy with its content (ORG-8).
+    async fn describe_policy(&self, id: &str) -> Result<OrgPolicy, AwsError>;
     /// A client for one account: the caller's own for the central account, AssumeRole for a member.
     async fn member(&self, target: &ScopedAccount) -> Result<Self::Member, AwsError>;
 }
@@ -94,6 +101,9 @@ pub trait Member: Logs + Roles + Network + Send + Sync {
         trail: &str,
         selectors: &EventSelectors,
     ) -> Result<(), AwsError>;
+    /// DescribeOrganization with the account's own credentials: the ID of its organization, None when it
+    /// is in none (`AWSOrganizationsNotInUseException`, ORG-6).
+    async fn organization_id(&self) -> Result<Option<String>, AwsError>;
 }
 
 /// CloudWatch Logs in one account (the central region).

@@ -322,6 +322,7 @@ async fn read_bucket<C: Central>(
         guards,
         settings,
         key,
+        organizations: Default::default(),
     };
     Ok((state, live))
 }
@@ -340,16 +341,27 @@ pub async fn observe_and_plan<C: Central>(
     progress: &dyn Progress,
 ) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
     progress.start(Phase::Observing, 0);
-    let (scoped, bucket) = tokio::join!(
+    let (scoped, bucket, rcps) = tokio::join!(
         scope_and_observe(central, cfg, concurrency, interrupt, progress),
-        read_bucket(central, cfg)
+        read_bucket(central, cfg),
+        crate::observe::organizations::read_rcps(central, cfg)
     );
     progress.finish();
-    let (scope, observations) = scoped.context(
+    let (scope, mut observations) = scoped.context(
         "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
     )?;
     check_scope(&scope)?;
-    let (bucket, live) = bucket?;
+    let (mut bucket, live) = bucket?;
+    let key_policy = bucket.key.as_ref().and_then(|k| k.policy.as_deref());
+    let in_force = crate::plan::membership::org_keys_in_force(live.as_deref(), key_policy, &rcps);
+    let accounts = crate::observe::organizations::memberships(
+        &scope,
+        &mut observations,
+        in_force,
+        concurrency,
+    )
+    .await;
+    bucket.organizations = crate::plan::membership::OrgFacts { rcps, accounts };
     let prune = prune.keeping(scope.rejected.iter().map(|r| r.id.clone()));
     let states = observations
         .iter()

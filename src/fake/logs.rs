@@ -12,7 +12,7 @@ use crate::aws::{
     ObservedFlowLog, ObservedRole, Roles, S3Options,
 };
 use crate::config::{RETENTION_DAYS, check_log_group_name};
-use crate::plan::evaluate::{Delivery, check_delivery};
+use crate::plan::evaluate::Delivery;
 use crate::plan::layout;
 
 pub(crate) const DELIVERY_LOGS: &str = "delivery.logs.amazonaws.com";
@@ -130,10 +130,8 @@ impl FakeMember {
             account_id: self.account.clone(),
             source_account: self.account.clone(),
             // as for trails: AWS puts aws:SourceOrgID in the request context of an organization's accounts
-            org_id: w.org_id.clone().filter(|_| {
-                w.caller == self.account || w.org_accounts.iter().any(|a| a.id == self.account)
-            }),
-            org_path: None,
+            org_id: w.source_org(&self.account).0,
+            org_path: w.source_org(&self.account).1,
             service: DELIVERY_LOGS.to_owned(),
             // DL-6: with Hive-compatible partitions the keys are `AWSLogs/aws-account-id=<id>/...`
             log_kind: if options.hive_compatible_partitions {
@@ -144,7 +142,7 @@ impl FakeMember {
             .to_owned(),
             region: w.region.clone(),
         };
-        if check_delivery(&policy, &target).allowed() {
+        if w.delivery_allowed(&policy, &target) {
             Ok(())
         } else {
             Err(format!(

@@ -6,6 +6,7 @@
 mod kms;
 mod lifecycle;
 mod logs;
+mod org;
 mod trails;
 
 pub use kms::FakeKey;
@@ -88,6 +89,12 @@ pub struct World {
     pub logging: BTreeMap<String, crate::aws::AccessLogging>,
     /// bucket -> its Region; a bucket with no entry is in the world's region
     pub bucket_regions: BTreeMap<String, String>,
+    /// account -> the ID of another organization it is in (not the world's): its DescribeOrganization
+    pub other_orgs: BTreeMap<String, String>,
+    /// policy ID -> a resource control policy of the organization
+    pub rcps: BTreeMap<String, crate::aws::OrgPolicy>,
+    /// root, OU or account ID -> the IDs of the RCPs attached right there
+    pub rcp_attachments: BTreeMap<String, Vec<String>>,
 }
 
 impl World {
@@ -421,6 +428,18 @@ impl Central for FakeAws {
             ));
         }
         Ok(w.org_accounts.iter().find(|a| a.id == id).cloned())
+    }
+
+    async fn parent_of(&self, child: &str) -> Result<String, AwsError> {
+        self.fake_parent_of(child).await
+    }
+
+    async fn rcps_attached(&self, target: &str) -> Result<Vec<(String, String)>, AwsError> {
+        self.fake_rcps_attached(target).await
+    }
+
+    async fn describe_policy(&self, id: &str) -> Result<crate::aws::OrgPolicy, AwsError> {
+        self.fake_describe_policy(id).await
     }
 
     async fn member(&self, target: &ScopedAccount) -> Result<FakeMember, AwsError> {

@@ -9,7 +9,7 @@ use super::{FakeMember, World};
 use crate::aws::TrailStatus;
 use crate::aws::{AwsError, BasicSelector, DesiredTrail, EventSelectors, Member, ObservedTrail};
 use crate::model::{Region, TrailArn};
-use crate::plan::evaluate::{Delivery, check_delivery};
+use crate::plan::evaluate::Delivery;
 use crate::plan::policy::CLOUDTRAIL;
 
 impl FakeMember {
@@ -38,7 +38,7 @@ impl FakeMember {
 
     /// AWS puts aws:SourceOrgID in the request context of every account of an organization.
     fn source_org_in(&self, w: &World) -> Option<String> {
-        w.org_id.clone().filter(|_| w.in_org(&self.account))
+        w.source_org(&self.account).0
     }
 
     /// A trail as GetTrailStatus and GetEventSelectors find it among those the account sees (CT-16): by
@@ -83,12 +83,12 @@ impl FakeMember {
             source_arn: t.arn.to_string(),
             source_account: self.account.clone(),
             org_id: self.source_org_in(&w),
-            org_path: None,
+            org_path: w.source_org(&self.account).1,
             service: CLOUDTRAIL.to_owned(),
             log_kind: "CloudTrail".to_owned(),
             region: t.arn.region.clone(),
         };
-        check_delivery(&policy, &target).allowed()
+        w.delivery_allowed(&policy, &target)
     }
 
     fn observed(&self, t: &DesiredTrail) -> ObservedTrail {
@@ -110,6 +110,10 @@ impl FakeMember {
 
 #[async_trait]
 impl Member for FakeMember {
+    async fn organization_id(&self) -> Result<Option<String>, AwsError> {
+        self.aws.fake_organization_of(&self.account).await
+    }
+
     async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError> {
         self.aws.call("DescribeTrails").await;
         let w = self.aws.world();

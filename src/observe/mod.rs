@@ -7,6 +7,7 @@ pub mod account;
 pub(crate) mod audit;
 pub mod central;
 pub mod org_tree;
+pub mod organizations;
 pub mod scope;
 
 pub use account::{Observation, observe};

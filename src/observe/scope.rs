@@ -2,7 +2,7 @@
 //! trail, then the members from accounts.toml or from AWS Organizations (every page of ListAccounts, or a
 //! walk by OU), each handed on as soon as it is listed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::{AwsError, Central, OrgAccount};
 use crate::config::{Config, ScopedAccount, Source};
@@ -28,6 +28,8 @@ pub struct Scope {
     pub rejected: Vec<Rejected>,
     /// The organization, with `source = "organizations"`.
     pub org: Option<Org>,
+    /// Each account the OU walk placed (`organizational_units`): the root's ID, then each OU's above it.
+    pub placed: BTreeMap<String, Vec<String>>,
 }
 
 /// Every account in scope: from accounts.toml, or from AWS Organizations (every page of ListAccounts, with
@@ -84,6 +86,7 @@ pub(super) async fn scope_streaming<C: Central>(
             targets,
             rejected: vec![],
             org: None,
+            placed: BTreeMap::new(),
         });
     }
     targets.iter().for_each(&mut found);
@@ -115,7 +118,13 @@ pub(super) async fn scope_streaming<C: Central>(
     };
     let (listed, org_id) = tokio::join!(list, central.organization_id());
     let (members, rejected) = listed?;
-    Ok(scope_of(targets, rejected, org_id?, members))
+    Ok(scope_of(
+        targets,
+        rejected,
+        org_id?,
+        members,
+        BTreeMap::new(),
+    ))
 }
 
 /// The scope, its targets in report order, with the organization of `org_id` listing `members`.
@@ -124,12 +133,14 @@ fn scope_of(
     rejected: Vec<Rejected>,
     org_id: Option<String>,
     members: BTreeSet<String>,
+    placed: BTreeMap<String, Vec<String>>,
 ) -> Scope {
     targets.sort_by(|a, b| a.report_order().cmp(&b.report_order()));
     Scope {
         targets,
         rejected,
         org: org_id.map(|id| Org { id, members }),
+        placed,
     }
 }
 
@@ -144,9 +155,11 @@ async fn scope_by_ou<C: Central>(
 ) -> Result<Scope, AwsError> {
     let m = &cfg.members;
     let mut members = BTreeSet::new();
+    let mut placed = BTreeMap::new();
     let mut rejected = Vec::new();
     let walk = super::org_tree::walk(central, m.concurrency, |p| {
         members.insert(p.account.id.clone());
+        placed.insert(p.account.id.clone(), p.ancestors.clone());
         let wanted = m.ous.is_empty() || p.ancestors.iter().any(|a| m.ous.contains(a));
         let excluded = p.ancestors.iter().any(|a| m.exclude_ous.contains(a));
         if !wanted || excluded {
@@ -177,5 +190,5 @@ async fn scope_by_ou<C: Central>(
             ),
         ));
     }
-    Ok(scope_of(targets, rejected, org_id?, members))
+    Ok(scope_of(targets, rejected, org_id?, members, placed))
 }

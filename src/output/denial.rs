@@ -34,6 +34,22 @@ impl fmt::Display for DenialReason {
             DenialReason::NotAllowed { request } => {
                 write!(f, "no statement allows {}", what(*request))
             }
+            DenialReason::RcpDenies {
+                request,
+                rcp,
+                name,
+                sid,
+            } => write!(
+                f,
+                "{} is denied by statement {} of resource control policy {rcp} ({name})",
+                what(*request),
+                named(sid)
+            ),
+            DenialReason::RcpNotAllowed { request, target } => write!(
+                f,
+                "no resource control policy attached to {target} allows {}",
+                what(*request)
+            ),
             DenialReason::Unjudged { sid, operator } => write!(
                 f,
                 "statement {} has condition operator {operator}, which trailhub does not evaluate, so it \

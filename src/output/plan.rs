@@ -13,6 +13,7 @@ use crate::cli::Format;
 use crate::plan::cloudwatch::describe_setup;
 use crate::plan::flow_logs::FlowLogChange;
 use crate::plan::policy::Merged;
+use crate::plan::rcp::RcpState;
 use crate::plan::trails::TrailChange;
 use crate::plan::{AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan};
 use crate::report::PlanReport;
@@ -38,6 +39,7 @@ impl Render for PlanReport {
 fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result<()> {
     write_bucket(out, &r.plan)?;
     write_policy(out, &r.plan.policy)?;
+    write_rcps(out, &r.plan.rcps)?;
     super::bucket::write_key_plan(out, &r.plan)?;
     super::bucket::write_settings_plan(out, &r.plan)?;
     writeln!(out)?;
@@ -97,6 +99,33 @@ fn write_bucket(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The resource control policies in force on the central account, each once with where it is attached,
+/// or the one note that they could not be read; nothing when the account is in no organization.
+fn write_rcps(out: &mut dyn Write, rcps: &RcpState) -> io::Result<()> {
+    match rcps {
+        RcpState::Read { .. } => {
+            let named: Vec<String> = rcps
+                .policies()
+                .iter()
+                .map(|(p, at)| format!("{} ({}) at {}", p.id, p.name, at.join(", ")))
+                .collect();
+            if named.is_empty() {
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "resource control policies: {} (every delivery judged with them)",
+                named.join("; ")
+            )
+        }
+        RcpState::Unreadable { reason } => writeln!(
+            out,
+            "note: cannot read the resource control policies in force on the central account ({reason}); the plan does not prove they let the deliveries through (runbooks/troubleshooting.md#resource-control-policies-not-read)"
+        ),
+        RcpState::NotRead | RcpState::NoOrganization | RcpState::ManagementAccount => Ok(()),
+    }
 }
 
 /// `policy: change (...)` or `up to date`, its form, and its entries: `+` added, `=` kept, `~` rewritten.

@@ -134,7 +134,10 @@ pub const NEEDS: &[Need] = &[
     need("ListOrganizationalUnitsForParent", "organizations:ListOrganizationalUnitsForParent", Any, Central, Read, OuWalk, "the walk by OU"),
     need("ListAccountsForParent", "organizations:ListAccountsForParent", Any, Central, Read, OuWalk, "the walk by OU"),
     need("DescribeAccount", "organizations:DescribeAccount", Any, Central, Read, OffboardOrg, "offboard only: is the account in the organization?"),
-    need("DescribeOrganization", "organizations:DescribeOrganization", Any, Central, Read, Always, "organizations: the organization's ID (policy form, evaluator); audit, when the central account sees an organization trail: its ID with a static list, the management account that owns it"),
+    need("DescribeOrganization", "organizations:DescribeOrganization", Any, Both, Read, Always, "organizations: the organization's ID (policy form, evaluator); plan, apply: is the central account in one (RCPs)?; with a static list, each account's own organization when a policy in force tests aws:SourceOrgID, aws:SourceOrgPaths or aws:PrincipalOrgID; audit, when the central account sees an organization trail: its ID with a static list, the management account that owns it"),
+    need("ListParents", "organizations:ListParents", Any, Central, Read, Always, "plan, apply: the OUs and root above the central account, whose RCPs apply to the bucket and key"),
+    need("ListPoliciesForTarget", "organizations:ListPoliciesForTarget", Any, Central, Read, Always, "plan, apply: the RCPs attached to the central account, its OUs and root"),
+    need("DescribePolicy", "organizations:DescribePolicy", Any, Central, Read, Always, "plan, apply: each RCP's content"),
     need("AssumeRole", "sts:AssumeRole", MemberRoles, Central, Read, Always, "plan, apply, audit: every member"),
     // the central bucket
     need("HeadBucket", "s3:ListBucket", Bucket, Central, Read, Always, "every command: does the bucket exist?"),

@@ -6,17 +6,15 @@ use serde_json::Value;
 use super::build::Keyed;
 use super::cloudwatch::{self, SetupChange};
 use super::coverage::Existing;
-use super::evaluate::{DeliveryVerdict, check_delivery};
+use super::evaluate::{Delivery, check_delivery};
 use super::failure::AccountFailure;
 use super::inputs::desired_trail;
+use super::membership::Orgs;
 use super::observed::{AccountState, DeliveryState};
 use super::planned::{AccountPlan, AccountPlanStatus, FlowLogsPlan};
-use super::policy::Org;
 use super::trails::diff_trail;
-use super::verdict::{
-    DELIVERY_LOGS, delivery_verdict, denial, denial_for, flow_logs_verdict, trail_delivery,
-};
-use super::{flow_logs, kms};
+use super::verdict::{DELIVERY_LOGS, Denial, denial_for, flow_log_delivery, trail_delivery};
+use super::{flow_logs, kms, policy, rcp};
 use crate::config::{Config, FlowDestination, ScopedAccount, SecondCopy};
 use crate::model::{AccountId, TrailArn};
 use crate::world::DesiredTrail;
@@ -25,22 +23,32 @@ use crate::world::DesiredTrail;
 pub(super) fn account_plan(
     cfg: &Config,
     t: &ScopedAccount,
-    org: Option<&Org>,
+    orgs: Orgs<'_>,
     policy: &Value,
     state: Option<&AccountState>,
     existing: Option<&Existing>,
     key: &Keyed,
 ) -> AccountPlan {
     let mut desired = desired_trail(cfg, t);
-    let verdict = trail_verdict(cfg, &t.id, org, policy, existing, &desired.arn);
+    let target = trail_target(cfg, &t.id, orgs, existing, &desired.arn);
     let delivery = match state {
         Some(AccountState::Observed { delivery, .. }) => Some(delivery),
         _ => None,
     };
-    let mut status = trail_status(cfg, state, existing, &verdict, policy);
+    let denied = delivery_denial(policy, &target, orgs, policy::CLOUDTRAIL);
+    let mut status = trail_status(cfg, state, existing, denied);
     let cloudwatch = trail_cloudwatch(cfg, t, delivery, &mut status, &mut desired);
     if let AccountPlanStatus::Changes { .. } = status {
-        match kms::trail_key(key.plan, &desired.arn, key.org_id) {
+        // the key policy is proved with the account's own organization (aws:SourceOrgID), then the RCPs
+        let source = orgs.source(&t.id);
+        let proved =
+            kms::trail_key(key.plan, &desired.arn, target.org_id.as_deref()).and_then(|arn| {
+                let refused = arn
+                    .as_deref()
+                    .and_then(|k| rcp::key_denial(&orgs.facts.rcps, k, &desired.arn, &source));
+                refused.map_or(Ok(arn), Err)
+            });
+        match proved {
             Ok(arn) => {
                 desired.kms_key_id = arn;
                 desired.kms_key_names = key.names.to_vec();
@@ -74,34 +82,44 @@ pub(super) fn account_plan(
         status,
         second_copy_of,
         cloudwatch,
-        flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy, org)),
+        flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy, orgs)),
         foreign_kms_key: foreign_kms_key(cfg, state, existing),
         trail: desired,
     }
 }
 
-/// Does the policy let the account's trail write: the trail that covers it when one does (as it writes,
-/// perhaps as an organization trail), trailhub's `own` otherwise.
-fn trail_verdict(
+/// The delivery the account's trail makes: the trail that covers it when one does (as it writes, perhaps
+/// as an organization trail), trailhub's `own` otherwise; with the account's own organization.
+fn trail_target(
     cfg: &Config,
     account: &AccountId,
-    org: Option<&Org>,
-    policy: &Value,
+    orgs: Orgs<'_>,
     existing: Option<&Existing>,
     own: &TrailArn,
-) -> DeliveryVerdict {
+) -> Delivery {
     let covering = match existing {
         Some(Existing::Covers { arn, org_id }) => TrailArn::parse(arn).map(|a| (a, org_id)),
         _ => None,
     };
-    match covering {
-        Some((arn, org_id)) => {
-            let source_org = org.map(|o| o.id.as_str());
-            let target = trail_delivery(cfg, account, &arn, org_id.as_deref(), source_org);
-            check_delivery(policy, &target)
-        }
-        None => delivery_verdict(cfg, policy, org, account, own),
+    let target = match &covering {
+        Some((arn, org_id)) => trail_delivery(cfg, account, arn, org_id.as_deref(), None),
+        None => trail_delivery(cfg, account, own, None, None),
+    };
+    orgs.source(account).on(target)
+}
+
+/// Why AWS would refuse `target`'s delivery: the bucket policy's denial, else the RCPs in force'.
+fn delivery_denial(
+    policy: &Value,
+    target: &Delivery,
+    orgs: Orgs<'_>,
+    service: &str,
+) -> Option<Denial> {
+    let verdict = check_delivery(policy, target);
+    if !verdict.allowed() {
+        return Some(denial_for(policy, &verdict, service));
     }
+    rcp::delivery_denial(&orgs.facts.rcps, target)
 }
 
 /// `[cloudwatch]` for a trail that is to change: the log group and role changes (made before the trail's),
@@ -161,14 +179,13 @@ fn trail_status(
     cfg: &Config,
     state: Option<&AccountState>,
     existing: Option<&Existing>,
-    verdict: &DeliveryVerdict,
-    policy: &Value,
+    denied: Option<Denial>,
 ) -> AccountPlanStatus {
     let refuse = cfg.members.second_copy == SecondCopy::Refuse;
+    if let Some(denial) = denied {
+        return AccountPlanStatus::PolicyDenies { denial };
+    }
     match (state, existing) {
-        _ if !verdict.allowed() => AccountPlanStatus::PolicyDenies {
-            denial: denial(policy, verdict),
-        },
         (None, _) => AccountPlanStatus::Unreachable(AccountFailure::NotObserved),
         (Some(AccountState::Failed(f)), _) => AccountPlanStatus::Unreachable(f.clone()),
         (Some(_), Some(Existing::Covers { arn, .. })) => {
@@ -192,13 +209,12 @@ fn flow_logs_plan(
     t: &ScopedAccount,
     d: &DeliveryState,
     policy: &Value,
-    org: Option<&Org>,
+    orgs: Orgs<'_>,
 ) -> Option<FlowLogsPlan> {
     let fl = cfg.flow_logs.as_ref().filter(|_| t.flow_logs)?;
     if fl.destinations.contains(&FlowDestination::S3) {
-        let verdict = flow_logs_verdict(cfg, policy, org, &t.id);
-        if !verdict.allowed() {
-            let denial = denial_for(policy, &verdict, DELIVERY_LOGS);
+        let target = orgs.source(&t.id).on(flow_log_delivery(cfg, &t.id));
+        if let Some(denial) = delivery_denial(policy, &target, orgs, DELIVERY_LOGS) {
             let failure = AccountFailure::FlowLogsDenied { denial };
             return Some(FlowLogsPlan::Blocked { failure });
         }

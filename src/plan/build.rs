@@ -10,6 +10,7 @@ use super::bucket_settings::{self, BucketKey, SettingsPlan};
 use super::coverage::{self, Existing};
 use super::inputs::{flow_log_accounts, in_scope, merge_entries};
 use super::kms::{self, KeyPlan};
+use super::membership::Orgs;
 use super::observed::{AccountState, BucketState};
 use super::planned::{AccountPlan, AccountPlanStatus, BucketAction, Plan};
 use super::policy::{Entry, Org, PolicyError};
@@ -50,13 +51,16 @@ pub fn build(
     let keyed = Keyed {
         plan: key.as_ref(),
         names: &key_names,
-        org_id,
+    };
+    let orgs = Orgs {
+        run: org,
+        facts: &bucket.organizations,
     };
     let accounts: Vec<AccountPlan> = targets
         .iter()
         .map(|t| {
             let (state, existing) = (states.get(&t.id), existing.get(&t.id));
-            account_plan(cfg, t, org, &merged.policy, state, existing, &keyed)
+            account_plan(cfg, t, orgs, &merged.policy, state, existing, &keyed)
         })
         .collect();
     let settings = plan_settings(cfg, bucket, &keyed, &accounts, states, &merged.policy);
@@ -77,6 +81,11 @@ pub fn build(
         flow_log_accounts,
         key_trails,
         org_id: org_id.map(str::to_owned),
+        rcps: bucket.organizations.rcps.clone(),
+        sources: targets
+            .iter()
+            .map(|t| (t.id.clone(), orgs.source(&t.id)))
+            .collect(),
         prune: prune.clone(),
     })
 }
@@ -139,11 +148,10 @@ fn plan_settings(
     bucket_settings::settings_plan(cfg, &bucket.settings, bucket_key, &uncovered, policy)
 }
 
-/// The key as the account plans need it: its plan, every name of it, the organization's ID.
+/// The key as the account plans need it: its plan and every name of it.
 pub(super) struct Keyed<'a> {
     pub(super) plan: Option<&'a KeyPlan>,
     pub(super) names: &'a [String],
-    pub(super) org_id: Option<&'a str>,
 }
 
 /// The trails that deliver to the bucket for an account in scope but are not trailhub's (another trail

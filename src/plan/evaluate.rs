@@ -37,6 +37,7 @@ use super::document::statements;
 
 mod condition;
 
+pub use super::membership::UNKNOWN_VALUE;
 #[cfg(test)]
 use condition::arn_like;
 use condition::{Operator, conditions_match, glob};

@@ -5,6 +5,7 @@ use super::bucket_settings::SettingsState;
 use super::coverage::OtherTrail;
 use super::failure::AccountFailure;
 use super::kms::KeyState;
+use super::membership::OrgFacts;
 use crate::world::{EventSelectors, Guard, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail};
 
 /// What was seen in one account before planning.
@@ -54,6 +55,9 @@ pub struct BucketState {
     pub settings: SettingsState,
     /// The configured KMS key (`kms_key`); None without it.
     pub key: Option<KeyState>,
+    /// Who may write to it as the organizations decide: the RCPs in force on the central account, and each
+    /// writer's own organization, where learned.
+    pub organizations: OrgFacts,
 }
 
 impl BucketState {

@@ -8,12 +8,15 @@ use super::cloudwatch::SetupChange;
 use super::failure::AccountFailure;
 use super::flow_logs::FlowLogChange;
 use super::kms::KeyPlan;
+use super::membership::SourceOrg;
 use super::policy::{Entry, Merged};
 use super::prune::Prune;
+use super::rcp::RcpState;
 use super::trails::TrailChange;
 use super::verdict::Denial;
 use crate::model::{AccountId, TrailArn};
 use crate::world::{DesiredTrail, Guard};
+use std::collections::BTreeMap;
 
 /// The flow logs part of an account's plan (`[flow_logs]`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -142,6 +145,10 @@ pub struct Plan {
     #[serde(skip_serializing_if = "SettingsPlan::is_empty")]
     pub settings: SettingsPlan,
     pub accounts: Vec<AccountPlan>,
+    /// The resource control policies in force on the central account, as read (left out when the account
+    /// is in no organization, or they were not read).
+    #[serde(skip_serializing_if = "RcpState::is_silent")]
+    pub rcps: RcpState,
     /// The trails the policy lets write, one per account: trailhub's, or the trail that already covers it.
     #[serde(skip)]
     pub entries: Vec<Entry>,
@@ -156,6 +163,10 @@ pub struct Plan {
     /// The organization's ID, with `source = "organizations"`.
     #[serde(skip)]
     pub org_id: Option<String>,
+    /// Each account's `aws:SourceOrgID` and `aws:SourceOrgPaths`, as the plan judged its deliveries: apply
+    /// proves them again with the same.
+    #[serde(skip)]
+    pub sources: BTreeMap<AccountId, SourceOrg>,
     /// Whose entries the policies lose (`--prune`), as planned: apply's writers merge with the same.
     #[serde(skip)]
     pub prune: Prune,

@@ -30,6 +30,7 @@ fn existing() -> BucketState {
     BucketState {
         settings: Default::default(),
         key: None,
+        organizations: Default::default(),
         exists: true,
         guards: Guard::ALL.iter().map(|g| (*g, Some(true))).collect(),
     }
@@ -41,6 +42,7 @@ fn a_half_made_bucket_is_hardened_and_unknown_guards_are_left_alone() {
     let bucket = BucketState {
         settings: Default::default(),
         key: None,
+        organizations: Default::default(),
         exists: true,
         guards: vec![
             (Guard::BlockPublicAccess, Some(true)),

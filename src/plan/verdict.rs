@@ -119,6 +119,19 @@ pub enum DenialReason {
     },
     /// No statement allows the request.
     NotAllowed { request: DeliveryRequest },
+    /// A statement of a resource control policy in force on the central account denies the request.
+    RcpDenies {
+        request: DeliveryRequest,
+        /// The RCP's ID (`p-...`) and name.
+        rcp: String,
+        name: String,
+        sid: Option<String>,
+    },
+    /// No RCP attached at this level (the central account, an OU or the root) allows the request.
+    RcpNotAllowed {
+        request: DeliveryRequest,
+        target: String,
+    },
     /// An Allow statement for the service has a condition operator trailhub does not evaluate, so it counts
     /// as allowing nothing (said only when some request is allowed by nothing).
     Unjudged {

@@ -20,6 +20,6 @@ pub use logs::{
     DesiredFlowLog, DesiredRole, FileFormat, FlowLogDestination, LogGroup, ObservedFlowLog,
     ObservedRole, S3Options,
 };
-pub use org::{OrgAccount, OrgPage, Organization, OuNode};
+pub use org::{Membership, OrgAccount, OrgPage, OrgPolicy, Organization, OuNode};
 pub use selectors::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};
 pub use trail::{DesiredTrail, ObservedTrail, TrailLogs, TrailStatus};

@@ -29,3 +29,22 @@ pub struct Organization {
     pub id: String,
     pub management_account: String,
 }
+
+/// The organization one account is in, as learned (DescribeOrganization with its own credentials, or the
+/// listing of the organization it was found in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Membership {
+    /// In no organization (DescribeOrganization: `AWSOrganizationsNotInUseException`, ORG-6).
+    Outside,
+    /// In organization `id` (`o-...`); `path` is its `aws:SourceOrgPaths` value
+    /// (`o-.../r-.../ou-.../`) when known.
+    In { id: String, path: Option<String> },
+}
+
+/// A policy of AWS Organizations as DescribePolicy gives it: its ID (`p-...`), name and JSON content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgPolicy {
+    pub id: String,
+    pub name: String,
+    pub content: String,
+}

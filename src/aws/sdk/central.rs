@@ -13,9 +13,10 @@ use aws_sdk_s3::types::{
 };
 
 use super::session::{RoleSession, session_name};
-use super::{SdkMember, aws_err, retry_partition};
+use super::{SdkMember, aws_err, organizations, retry_partition};
 use crate::aws::{
-    AwsError, Central, Guard, Listing, OrgAccount, OrgPage, Organization, OuNode, emulator,
+    AwsError, Central, Guard, Listing, OrgAccount, OrgPage, OrgPolicy, Organization, OuNode,
+    emulator,
 };
 use crate::model::{BucketName, Region};
 use crate::world::{Access, ScopedAccount};
@@ -542,6 +543,18 @@ impl Central for SdkCentral {
         }
     }
 
+    async fn parent_of(&self, child: &str) -> Result<String, AwsError> {
+        organizations::parent_of(&self.orgs, child).await
+    }
+
+    async fn rcps_attached(&self, target: &str) -> Result<Vec<(String, String)>, AwsError> {
+        organizations::rcps_attached(&self.orgs, target).await
+    }
+
+    async fn describe_policy(&self, id: &str) -> Result<OrgPolicy, AwsError> {
+        organizations::describe_policy(&self.orgs, id).await
+    }
+
     async fn member(&self, target: &ScopedAccount) -> Result<SdkMember, AwsError> {
         let config = match &target.access {
             Access::Own => self.config.clone(),
@@ -583,6 +596,11 @@ impl Central for SdkCentral {
             ec2: aws_sdk_ec2::Client::from_conf(
                 aws_sdk_ec2::config::Builder::from(&config)
                     .retry_partition(retry_partition("trailhub-ec2"))
+                    .build(),
+            ),
+            orgs: aws_sdk_organizations::Client::from_conf(
+                aws_sdk_organizations::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-organizations"))
                     .build(),
             ),
         })

@@ -9,13 +9,14 @@ use crate::aws::{
     AwsError, DesiredTrail, EventSelectors, Member, ObservedTrail, TrailLogs, TrailStatus,
 };
 
-/// One account's clients: CloudTrail, CloudWatch Logs, IAM and EC2.
+/// One account's clients: CloudTrail, CloudWatch Logs, IAM, EC2 and Organizations (DescribeOrganization).
 #[derive(Clone)]
 pub struct SdkMember {
     pub(super) trail: aws_sdk_cloudtrail::Client,
     pub(super) logs: aws_sdk_cloudwatchlogs::Client,
     pub(super) iam: aws_sdk_iam::Client,
     pub(super) ec2: aws_sdk_ec2::Client,
+    pub(super) orgs: aws_sdk_organizations::Client,
 }
 
 #[async_trait]
@@ -184,5 +185,9 @@ impl Member for SdkMember {
             .await
             .map_err(|e| aws_err("PutEventSelectors", e))?;
         Ok(())
+    }
+
+    async fn organization_id(&self) -> Result<Option<String>, AwsError> {
+        super::organizations::organization_id(&self.orgs).await
     }
 }

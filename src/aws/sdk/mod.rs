@@ -10,6 +10,7 @@ mod iam;
 mod kms;
 mod logs;
 mod member;
+mod organizations;
 mod selectors;
 mod session;
 

@@ -18,6 +18,10 @@ const SDK_SOURCES: &[(&str, &str)] = &[
     ("logs.rs", include_str!("../../aws/sdk/logs.rs")),
     ("member.rs", include_str!("../../aws/sdk/member.rs")),
     ("mod.rs", include_str!("../../aws/sdk/mod.rs")),
+    (
+        "organizations.rs",
+        include_str!("../../aws/sdk/organizations.rs"),
+    ),
     ("selectors.rs", include_str!("../../aws/sdk/selectors.rs")),
     ("session.rs", include_str!("../../aws/sdk/session.rs")),
 ];

@@ -69,6 +69,17 @@ const FAKE_ROOT_ID: &str = "r-fake";
 fn world() -> FakeAws {
     let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(1));
     aws.set_organization("o-fake12345", &[CENTRAL, MEMBERS[0], MEMBERS[1]]);
+    // RCPs are read whenever the central account is in an organization (ListParents, ListPoliciesForTarget,
+    // DescribePolicy)
+    let full = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
+    aws.attach_rcp(
+        "p-RCPFullAWSAccess",
+        "RCPFullAWSAccess",
+        full,
+        crate::fake::FAKE_ROOT,
+    );
+    // the caller is a delegated administrator: RCPs do not affect the management account's resources
+    aws.world().management_account = Some("999999999999".into());
     let mut w = aws.world();
     w.buckets.insert(
         "sec-access-logs".into(),

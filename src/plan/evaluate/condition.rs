@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Tri, has_policy_variable};
+use super::{Tri, UNKNOWN_VALUE, has_policy_variable};
 
 pub(super) fn conditions_match(v: &Value, context: &BTreeMap<String, String>) -> Tri {
     let Value::Object(operators) = v else {
@@ -164,6 +164,7 @@ impl Operator {
         match (self.test, actual) {
             (Test::Null, _) => null_test(actual, &expected),
             (Test::Compare(_), None) => self.on_missing_key(),
+            (Test::Compare(_), Some(UNKNOWN_VALUE)) => Tri::Unsure,
             (Test::Compare(cmp), Some(actual)) => {
                 let any = Tri::any(expected.iter().map(|e| cmp.matches(e, actual)));
                 if self.negated { any.not() } else { any }

@@ -9,6 +9,9 @@
 //!   scope (by `aws:SourceArn`, or `aws:SourceAccount` / `aws:SourceOrgID` once compacted) and only with
 //!   CloudTrail's encryption context `kms:EncryptionContext:aws:cloudtrail:arn` of their accounts;
 //! - `TrailhubCloudTrailDescribeKey`: CloudTrail may `kms:DescribeKey`;
+//! - `TrailhubCloudTrailDecrypt`: CloudTrail may `kms:Decrypt`, for the same trails (by the same source
+//!   condition as the Encrypt statement): with the bucket's S3 Bucket Key, which trailhub turns on with the
+//!   key, CloudTrail needs it to create or update a trail that encrypts (KMS-9);
 //! - `TrailhubDecryptLogs`: the central account's principals may `kms:Decrypt` what CloudTrail encrypted
 //!   (`kms:CallerAccount`, and the context present), as their own IAM policies allow;
 //! - with flow logs to the bucket, `TrailhubLogDeliveryEncrypt`: `delivery.logs.amazonaws.com` may
@@ -32,15 +35,18 @@ pub const MAX_KEY_POLICY: usize = 32_768;
 
 pub const ENCRYPT: &str = "TrailhubCloudTrailEncrypt";
 pub const DESCRIBE: &str = "TrailhubCloudTrailDescribeKey";
+/// CloudTrail's `kms:Decrypt`, which the S3 Bucket Key makes necessary (KMS-9).
+pub const CLOUDTRAIL_DECRYPT: &str = "TrailhubCloudTrailDecrypt";
 pub const DECRYPT: &str = "TrailhubDecryptLogs";
 pub const LOG_DELIVERY_ENCRYPT: &str = "TrailhubLogDeliveryEncrypt";
 pub const DECRYPT_OBJECTS: &str = "TrailhubDecryptBucketObjects";
 /// The Sid of AWS's default key policy statement, which a key trailhub creates starts with.
 pub const ROOT_SID: &str = "Enable IAM User Permissions";
 
-pub const OURS: [&str; 5] = [
+pub const OURS: [&str; 6] = [
     ENCRYPT,
     DESCRIBE,
+    CLOUDTRAIL_DECRYPT,
     DECRYPT,
     LOG_DELIVERY_ENCRYPT,
     DECRYPT_OBJECTS,
@@ -200,10 +206,11 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
     Err(KeyPolicyError::TooLarge { size, form })
 }
 
-/// A size the policy in `form` cannot be below: the quoted values its source condition lists alone.
+/// A size the policy in `form` cannot be below: the quoted values its source conditions list alone (twice:
+/// the Encrypt and the Decrypt statement name the same sources).
 fn size_floor(n: &Named, form: KeyForm) -> usize {
     let quoted = |s: &String| s.len() + 3;
-    match form {
+    2 * match form {
         KeyForm::Exact => n.trails.iter().map(quoted).sum(),
         KeyForm::SourceAccount | KeyForm::Accounts => {
             let accounts: BTreeSet<&str> = n
@@ -259,7 +266,7 @@ fn read_ours(sid: &str, s: &Value, named: &mut Named) -> Result<(), KeyPolicyErr
     let equals = cond.and_then(|c| c.get("StringEquals"));
     let field = |k: &str| strings(equals.and_then(|e| e.get(k)));
     match sid {
-        ENCRYPT => {
+        ENCRYPT | CLOUDTRAIL_DECRYPT => {
             let trails = field(SOURCE_ARN);
             let accounts = field(SOURCE_ACCOUNT);
             let org = field(SOURCE_ORG);
@@ -383,6 +390,13 @@ fn ours(input: &KeyInput, n: &Named, form: KeyForm) -> Vec<Value> {
     if !accounts.is_empty() || form == KeyForm::Organization {
         out.push(json!({"Sid": ENCRYPT, "Effect": "Allow", "Principal": cloudtrail, "Action": "kms:GenerateDataKey*",
             "Resource": "*", "Condition": {"StringEquals": source, "StringLike": {CLOUDTRAIL_CONTEXT: context(per_account)}}}));
+        // the CloudTrail guide's "Allow CloudTrail to decrypt a trail", scoped by the same source condition
+        // (KMS-9); no encryption-context condition: with the Bucket Key the context S3 sends is not
+        // documented for this call
+        out.push(
+            json!({"Sid": CLOUDTRAIL_DECRYPT, "Effect": "Allow", "Principal": cloudtrail,
+            "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": source}}),
+        );
     }
     out.extend([
         json!({"Sid": DESCRIBE, "Effect": "Allow", "Principal": cloudtrail, "Action": "kms:DescribeKey", "Resource": "*"}),
@@ -438,23 +452,33 @@ pub fn keeps_admin(policy: &Value, partition: &str, account: &AccountId) -> bool
 }
 
 /// Whether `policy` lets CloudTrail encrypt `trail`'s log files with the key (GenerateDataKey with the
-/// trail's context) and describe it: what CloudTrail checks before it takes a `KmsKeyId` (KMS-4). None when
-/// it does; otherwise why not, in words.
+/// trail's context) and describe it: what CloudTrail checks before it takes a `KmsKeyId` (KMS-4); with the
+/// bucket's S3 Bucket Key on (`bucket_key`), also decrypt (KMS-9). None when it does; otherwise why not, in
+/// words.
 pub fn cloudtrail_denial(
     policy: &Value,
     key_arn: &str,
     trail: &TrailArn,
     org_id: Option<&str>,
+    bucket_key: bool,
 ) -> Option<String> {
     let mut context = source_context(&trail.account, org_id);
     context.insert(SOURCE_ARN.to_owned(), trail.to_string());
     context.insert(CLOUDTRAIL_CONTEXT.to_owned(), trail.to_string());
+    let decrypt = bucket_key.then_some("kms:Decrypt");
     let reasons: Vec<String> = ["kms:GenerateDataKey", "kms:DescribeKey"]
         .into_iter()
+        .chain(decrypt)
         .filter_map(|action| {
-            refused(policy, CLOUDTRAIL, action, key_arn, &context).map(|deny| match deny {
-                Some(sid) => format!("{action} is denied by statement {sid}"),
-                None => format!("no statement allows {action}"),
+            let why = refused(policy, CLOUDTRAIL, action, key_arn, &context)?;
+            let needed = if Some(action) == decrypt {
+                " (needed with the bucket's S3 Bucket Key)"
+            } else {
+                ""
+            };
+            Some(match why {
+                Some(sid) => format!("{action}{needed} is denied by statement {sid}"),
+                None => format!("no statement allows {action}{needed}"),
             })
         })
         .collect();

@@ -180,7 +180,9 @@ pub fn trail_key(
             .unwrap_or("the key cannot be used")
             .to_owned());
     };
-    match cloudtrail_denial(policy, arn, trail, org_id) {
+    // trailhub turns the bucket's S3 Bucket Key on with the key (bucket_settings): every later CreateTrail
+    // and UpdateTrail meets it, so CloudTrail's kms:Decrypt is proved too (KMS-9)
+    match cloudtrail_denial(policy, arn, trail, org_id, true) {
         None => Ok(Some(arn.to_owned())),
         Some(why) => Err(match plan.blocked() {
             Some(b) => format!("{why}; and {b}"),

@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 
 use super::document::{statements, strings};
 use super::evaluate::{Decision, Request, evaluate};
+use super::policy::evidence::{self, Evidence};
 use super::policy::family::trail_pattern;
 use super::policy::{CLOUDTRAIL, LOG_DELIVERY, SOURCE_ACCOUNT, SOURCE_ARN, SOURCE_ORG};
 use super::prune::Gone;
@@ -107,6 +108,10 @@ pub struct KeyMerged {
     /// Whether it differs from the live policy (a new key's always does).
     pub changed: bool,
     pub form: KeyForm,
+    /// What the form rests on: keys CloudTrail's key policy page documents (`aws:SourceArn`,
+    /// `aws:SourceAccount`), or IAM's global rule only (`aws:SourceOrgID`, the organization form).
+    #[serde(flatten)]
+    pub evidence: Evidence,
     /// The trails (or accounts) this merge adds to trailhub's statements.
     pub added: Vec<String>,
     /// Trails and accounts already named that are not in scope now: kept.
@@ -188,6 +193,7 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
                 changed: live_doc.as_ref() != Some(&policy),
                 size: text.len(),
                 form,
+                evidence: evidence::CLOUDTRAIL_KEY.evidence(form == KeyForm::Organization),
                 added: want.trails.difference(&named.trails).cloned().collect(),
                 kept: named.trails.difference(&want.trails).cloned().collect(),
                 foreign: foreign

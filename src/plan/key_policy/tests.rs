@@ -1,5 +1,6 @@
 use super::*;
 use crate::plan::evaluate::{Decision, Request, evaluate};
+use crate::plan::policy::Basis;
 
 fn account(i: usize) -> AccountId {
     format!("{:012}", 200_000_000_000u64 + i as u64)
@@ -120,8 +121,15 @@ fn the_form_steps_down_to_fit_32_kb_and_never_back_up() {
     assert!(back.form >= KeyForm::SourceAccount);
     assert!(!back.changed);
 
+    assert_eq!(m.evidence.basis, Basis::Documented);
     let org = merge(None, &trails(3_000), Some("o-abc123def4")).unwrap();
     assert_eq!(org.form, KeyForm::Organization);
+    // issue 20, point 7: no CloudTrail page documents aws:SourceOrgID for its use of a key
+    assert_eq!(org.evidence.basis, Basis::GlobalConditionKey);
+    assert_eq!(
+        serde_json::to_value(&org).unwrap()["evidence"],
+        "global-condition-key"
+    );
     let arn = &trails(3_000)[2_999].1;
     assert_eq!(
         cloudtrail_denial(&org.policy, KEY, arn, Some("o-abc123def4"), true),

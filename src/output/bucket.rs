@@ -52,6 +52,9 @@ pub(super) fn write_key_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()>
         }
     };
     write_key_evidence(out, merged)?;
+    for sid in &merged.created {
+        writeln!(out, "  + statement {sid}")?;
+    }
     for t in &merged.added {
         writeln!(out, "  + {t}")?;
     }

@@ -121,6 +121,10 @@ pub struct KeyMerged {
     /// With `--prune`: the trails and accounts taken out, each of an account no longer in scope.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pruned: Vec<String>,
+    /// The Sids of trailhub's statements the live policy lacks and this merge adds (a key policy of an older
+    /// trailhub gains `TrailhubCloudTrailDecrypt`); empty for a new key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -179,7 +183,12 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
             continue;
         }
         let mut stmts = foreign.clone();
-        stmts.extend(ours(input, &union, form));
+        let mine = ours(input, &union, form);
+        let created = live_doc
+            .as_ref()
+            .map(|doc| missing_sids(doc, &mine))
+            .unwrap_or_default();
+        stmts.extend(mine);
         let policy = json!({"Version": "2012-10-17", "Statement": stmts});
         let text = policy.to_string();
         if text.len() <= MAX_KEY_POLICY {
@@ -202,6 +211,7 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
                     .map(|(i, s)| label(s, i))
                     .collect(),
                 pruned,
+                created,
                 policy,
                 text,
             });
@@ -229,6 +239,19 @@ fn size_floor(n: &Named, form: KeyForm) -> usize {
         }
         KeyForm::Organization => 0,
     }
+}
+
+/// The Sids of `mine` that no statement of `live` has.
+fn missing_sids(live: &Value, mine: &[Value]) -> Vec<String> {
+    let have: BTreeSet<&str> = statements(live)
+        .into_iter()
+        .filter_map(|s| s.get("Sid").and_then(Value::as_str))
+        .collect();
+    mine.iter()
+        .filter_map(|s| s.get("Sid").and_then(Value::as_str))
+        .filter(|sid| !have.contains(sid))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A statement's Sid, or its position when it has none.

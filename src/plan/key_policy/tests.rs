@@ -216,6 +216,7 @@ fn an_older_policy_gains_cloudtrails_decrypt_and_keeps_it() {
     }
     let upgraded = merge(Some(&older.to_string()), &t, None).unwrap();
     assert!(upgraded.changed);
+    assert_eq!(upgraded.created, [CLOUDTRAIL_DECRYPT]);
     assert_eq!(
         upgraded.text, now.text,
         "the statement is where a new key has it"

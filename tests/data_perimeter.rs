@@ -480,6 +480,7 @@ fn apply_keeps_every_corpus_statement_in_the_key_policy() {
             KEY_ARN,
             &trail_of(account),
             org,
+            true,
         );
         assert_eq!(denial.is_none(), allowed, "{account}: {denial:?}");
         let id: AccountId = account.parse().unwrap();

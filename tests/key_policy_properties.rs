@@ -179,7 +179,7 @@ proptest! {
         prop_assert!(!again.changed);
         prop_assert_eq!(&again.text, &m.text);
         for (_, arn) in c.earlier.iter().chain(&c.now) {
-            let why = cloudtrail_denial(&m.policy, KEY, arn, c.org);
+            let why = cloudtrail_denial(&m.policy, KEY, arn, c.org, true);
             prop_assert!(why.is_none(), "{} in the {} form: {:?}", arn, m.form.name(), why);
         }
     }

@@ -82,6 +82,7 @@ fn assert_made(w: &World, cfg: &Config) {
             [
                 "Enable IAM User Permissions",
                 "TrailhubCloudTrailEncrypt",
+                "TrailhubCloudTrailDecrypt",
                 "TrailhubCloudTrailDescribeKey",
                 "TrailhubDecryptLogs"
             ]

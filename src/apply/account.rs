@@ -96,7 +96,8 @@ async fn trail_part<M: crate::aws::Member, C: Central>(
     let key_denied = planned.trail.kms_key_id.as_ref().and_then(|_| {
         let (arn, policy) = shared.key_in_force?;
         let org_id = source.id.as_deref();
-        crate::plan::key_policy::cloudtrail_denial(policy, arn, &planned.trail_arn, org_id)
+        // the Bucket Key that trailhub turns on with the key needs CloudTrail's Decrypt too (KMS-9)
+        crate::plan::key_policy::cloudtrail_denial(policy, arn, &planned.trail_arn, org_id, true)
     });
     if let Some(message) = key_denied {
         return (

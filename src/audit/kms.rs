@@ -56,7 +56,8 @@ pub(super) fn trail_problems(j: &Judge, t: &ObservedTrail) -> Vec<Problem> {
         return vec![];
     };
     let org_id = j.org.map(|o| o.id.as_str());
-    cloudtrail_denial(&key.policy, &key.arn, &arn, org_id)
+    // with `kms_key` trailhub turns the bucket's S3 Bucket Key on, which needs CloudTrail's Decrypt (KMS-9)
+    cloudtrail_denial(&key.policy, &key.arn, &arn, org_id, true)
         .map(|why| {
             Problem::gap(
                 Code::KmsDenied,

@@ -1,8 +1,9 @@
 //! The fake's KMS keys and the central bucket's encryption, lifecycle and access logging, enforcing the AWS
 //! rules trailhub relies on (docs/aws-rules.md KMS-1..8, S3-7..9) where moto does not: the key policy's
 //! size and lockout safety check, alias names, CloudTrail's `InsufficientEncryptionPolicyException` when the
-//! key policy does not let it encrypt for the trail, and an access log target that exists in the source
-//! bucket's Region. The lifecycle configuration's rules are `lifecycle`'s.
+//! key policy does not let it encrypt for the trail (nor decrypt, when the bucket has an S3 Bucket Key), and an
+//! access log target that exists in the source bucket's Region. The lifecycle configuration's rules are
+//! `lifecycle`'s.
 
 use async_trait::async_trait;
 
@@ -238,8 +239,9 @@ impl BucketSettings for FakeAws {
 }
 
 impl FakeMember {
-    /// CloudTrail's checks of a trail's `KmsKeyId` (KMS-3, KMS-4): the key exists, and its policy lets
-    /// CloudTrail encrypt for this trail. The key's ARN, which DescribeTrails then reports.
+    /// CloudTrail's checks of a trail's `KmsKeyId` (KMS-3, KMS-4, KMS-9): the key exists, and its policy lets
+    /// CloudTrail encrypt for this trail (and decrypt, when the bucket has an S3 Bucket Key). The key's ARN,
+    /// which DescribeTrails then reports.
     pub(super) fn check_trail_key(
         &self,
         op: &'static str,
@@ -258,7 +260,15 @@ impl FakeMember {
         })?;
         let policy: serde_json::Value =
             serde_json::from_str(&key.policy).unwrap_or(serde_json::Value::Null);
-        if cloudtrail_denial(&policy, &key.info.arn, &t.arn, org_id).is_some() {
+        // KMS-9: with the bucket's S3 Bucket Key on, CloudTrail needs kms:Decrypt too
+        let bucket_key = matches!(
+            self.aws.world().encryption.get(t.bucket.as_str()),
+            Some(BucketEncryption::Kms {
+                bucket_key: true,
+                ..
+            })
+        );
+        if cloudtrail_denial(&policy, &key.info.arn, &t.arn, org_id, bucket_key).is_some() {
             return Err(AwsError::new(
                 op,
                 "InsufficientEncryptionPolicyException",

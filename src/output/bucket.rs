@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use crate::apply::{ApplyRun, KeyOutcome};
 use crate::plan::Plan;
 use crate::plan::bucket_settings::{BucketChange, BucketNote};
+use crate::plan::key_policy::KeyMerged;
 use crate::plan::kms::KeyPlan;
 use crate::world::RetentionRule;
 
@@ -38,18 +39,23 @@ pub(super) fn write_key_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()>
             p
         }
         KeyPlan::Use { key, policy: p } => {
-            return writeln!(
+            writeln!(
                 out,
                 "kms key {}: up to date ({} bytes, {} form)",
                 key.arn,
                 p.size,
                 p.form.name()
-            );
+            )?;
+            return write_key_evidence(out, p);
         }
         KeyPlan::Blocked { key, reason, .. } => {
             return writeln!(out, "kms key {key}: blocked: {reason}");
         }
     };
+    write_key_evidence(out, merged)?;
+    for sid in &merged.created {
+        writeln!(out, "  + statement {sid}")?;
+    }
     for t in &merged.added {
         writeln!(out, "  + {t}")?;
     }
@@ -63,6 +69,19 @@ pub(super) fn write_key_plan(out: &mut dyn Write, plan: &Plan) -> io::Result<()>
         )?;
     }
     Ok(())
+}
+
+/// With the organization form: what it rests on (IAM's global rule, not CloudTrail's key policy page), so that
+/// the trails' key checks are not taken as proved by a service page (issue 20, point 7).
+fn write_key_evidence(out: &mut dyn Write, p: &KeyMerged) -> io::Result<()> {
+    if !p.evidence.is_global() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  note: the organization form rests on aws:SourceOrgID, which AWS documents only as a global condition key ({}), not for CloudTrail's use of a key: the trails' key checks rest on that global rule, not proved by a CloudTrail page (docs/aws-rules.md, {})",
+        p.evidence.page, p.evidence.rule
+    )
 }
 
 /// The bucket's settings to change (made after the trails), and the notes.
@@ -155,5 +174,49 @@ fn write_key_outcome(out: &mut dyn Write, k: &KeyOutcome) -> io::Result<()> {
         )
     } else {
         writeln!(out, "kms key policy: up to date")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccountId, BucketName, TrailArn};
+    use crate::plan::key_policy::{KeyInput, merge_key_policy};
+
+    /// Issue 20, point 7: the key's organization form is said to rest on IAM's global rule, never proved; a
+    /// documented form says nothing.
+    #[test]
+    fn the_keys_organization_form_says_what_it_rests_on() {
+        let central: AccountId = "111111111111".parse().unwrap();
+        let bucket: BucketName = "sec-log".parse().unwrap();
+        let trails: Vec<(AccountId, TrailArn)> = (0..3_000u64)
+            .map(|i| {
+                let a: AccountId = format!("{:012}", 200_000_000_000u64 + i).parse().unwrap();
+                let arn =
+                    TrailArn::parse(&format!("arn:aws:cloudtrail:eu-west-1:{a}:trail/t")).unwrap();
+                (a, arn)
+            })
+            .collect();
+        let note = |n: usize, org: Option<&str>| {
+            let input = KeyInput {
+                partition: "aws",
+                central: &central,
+                bucket: &bucket,
+                trails: &trails[..n],
+                flow_log_accounts: &[],
+                org_id: org,
+                prune: None,
+            };
+            let mut out = Vec::new();
+            write_key_evidence(&mut out, &merge_key_policy(None, &input).unwrap()).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let line = note(3_000, Some("o-abc123def4"));
+        assert!(
+            line.contains("rest on that global rule, not proved by a CloudTrail page"),
+            "{line}"
+        );
+        assert!(line.contains("KMS-2"), "{line}");
+        assert_eq!(note(3, Some("o-abc123def4")), "");
     }
 }

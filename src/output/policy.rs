@@ -39,9 +39,13 @@ pub(super) fn form_line(p: &Merged) -> String {
         p.size,
         passed_over(&p.form_sizes, p.form)
     );
-    if p.form == Form::Organization {
-        line += "; note: it rests on aws:SourceOrgID, which AWS documents as a global condition key but \
-                 not for the delivery of a member's own trail (docs/aws-rules.md, CT-3)";
+    if p.evidence.is_global() {
+        line += &format!(
+            "; note: it rests on aws:SourceOrgID, which AWS documents as a global condition key ({}) but not \
+             for the delivery of a member's own trail: what the plan says of the trails rests on that global \
+             rule, not proved by a CloudTrail page (docs/aws-rules.md, {})",
+            p.evidence.page, p.evidence.rule
+        );
     }
     if let Some(d) = &p.log_delivery {
         line += &format!(
@@ -51,9 +55,13 @@ pub(super) fn form_line(p: &Merged) -> String {
             d.form.name(),
             passed_over(&d.form_sizes, d.form)
         );
-        if d.form == Form::Organization {
-            line += "; note: they rest on aws:SourceOrgID, which AWS does not document for \
-                     delivery.logs (docs/aws-rules.md, DL-3)";
+        if d.evidence.is_global() {
+            line += &format!(
+                "; note: they rest on aws:SourceOrgID, which AWS does not document for delivery.logs, only \
+                 as a global condition key ({}): what the plan says of the flow logs rests on that global \
+                 rule, not proved by a service page (docs/aws-rules.md, {})",
+                d.evidence.page, d.evidence.rule
+            );
         }
     }
     line
@@ -144,5 +152,11 @@ mod tests {
             line.contains("they rest on aws:SourceOrgID, which AWS does not document"),
             "{line}"
         );
+        // issue 20, point 7: never "proved", and the page of the global rule
+        assert!(
+            line.contains("rests on that global rule, not proved by a service page"),
+            "{line}"
+        );
+        assert!(line.contains("condition-keys-sourceorgid"), "{line}");
     }
 }

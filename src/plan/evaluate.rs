@@ -45,7 +45,8 @@ use condition::{Operator, conditions_match, glob};
 /// One request as AWS evaluates it against a resource policy.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// The calling service principal, e.g. `cloudtrail.amazonaws.com`.
+    /// The calling service principal, e.g. `cloudtrail.amazonaws.com`; or an IAM principal's ARN (an
+    /// account's root, `arn:aws:iam::111111111111:root`), which matches an `AWS` principal naming it exactly.
     pub principal_service: String,
     /// The action, e.g. `s3:PutObject`.
     pub action: String,
@@ -429,7 +430,8 @@ fn principal_entry_matches(kind: &str, ids: &Value, service: &str) -> Tri {
         return Tri::Unsure;
     };
     match kind {
-        "AWS" => Tri::from_bool(ids.any(|id| id == "*")),
+        // `*`, or (a key policy's reader, KMS-10) the request's principal when it is an IAM ARN, exactly
+        "AWS" => Tri::from_bool(ids.any(|id| id == "*" || id == service)),
         "Service" => Tri::from_bool(ids.any(|id| id.eq_ignore_ascii_case(service))),
         "Federated" | "CanonicalUser" => Tri::No,
         _ => Tri::Unsure,

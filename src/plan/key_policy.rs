@@ -9,6 +9,9 @@
 //!   scope (by `aws:SourceArn`, or `aws:SourceAccount` / `aws:SourceOrgID` once compacted) and only with
 //!   CloudTrail's encryption context `kms:EncryptionContext:aws:cloudtrail:arn` of their accounts;
 //! - `TrailhubCloudTrailDescribeKey`: CloudTrail may `kms:DescribeKey`;
+//! - `TrailhubCloudTrailDecrypt`: CloudTrail may `kms:Decrypt`, for the same trails (by the same source
+//!   condition as the Encrypt statement): with the bucket's S3 Bucket Key, which trailhub turns on with the
+//!   key, CloudTrail needs it to create or update a trail that encrypts (KMS-9);
 //! - `TrailhubDecryptLogs`: the central account's principals may `kms:Decrypt` what CloudTrail encrypted
 //!   (`kms:CallerAccount`, and the context present), as their own IAM policies allow;
 //! - with flow logs to the bucket, `TrailhubLogDeliveryEncrypt`: `delivery.logs.amazonaws.com` may
@@ -22,6 +25,7 @@ use serde_json::{Value, json};
 
 use super::document::{statements, strings};
 use super::evaluate::{Decision, Request, Source, evaluate, service_context};
+use super::policy::evidence::{self, Evidence};
 use super::policy::family::trail_pattern;
 use super::policy::{CLOUDTRAIL, LOG_DELIVERY, SOURCE_ACCOUNT, SOURCE_ARN, SOURCE_ORG};
 use super::prune::Gone;
@@ -32,15 +36,18 @@ pub const MAX_KEY_POLICY: usize = 32_768;
 
 pub const ENCRYPT: &str = "TrailhubCloudTrailEncrypt";
 pub const DESCRIBE: &str = "TrailhubCloudTrailDescribeKey";
+/// CloudTrail's `kms:Decrypt`, which the S3 Bucket Key makes necessary (KMS-9).
+pub const CLOUDTRAIL_DECRYPT: &str = "TrailhubCloudTrailDecrypt";
 pub const DECRYPT: &str = "TrailhubDecryptLogs";
 pub const LOG_DELIVERY_ENCRYPT: &str = "TrailhubLogDeliveryEncrypt";
 pub const DECRYPT_OBJECTS: &str = "TrailhubDecryptBucketObjects";
 /// The Sid of AWS's default key policy statement, which a key trailhub creates starts with.
 pub const ROOT_SID: &str = "Enable IAM User Permissions";
 
-pub const OURS: [&str; 5] = [
+pub const OURS: [&str; 6] = [
     ENCRYPT,
     DESCRIBE,
+    CLOUDTRAIL_DECRYPT,
     DECRYPT,
     LOG_DELIVERY_ENCRYPT,
     DECRYPT_OBJECTS,
@@ -101,6 +108,10 @@ pub struct KeyMerged {
     /// Whether it differs from the live policy (a new key's always does).
     pub changed: bool,
     pub form: KeyForm,
+    /// What the form rests on: keys CloudTrail's key policy page documents (`aws:SourceArn`,
+    /// `aws:SourceAccount`), or IAM's global rule only (`aws:SourceOrgID`, the organization form).
+    #[serde(flatten)]
+    pub evidence: Evidence,
     /// The trails (or accounts) this merge adds to trailhub's statements.
     pub added: Vec<String>,
     /// Trails and accounts already named that are not in scope now: kept.
@@ -110,6 +121,10 @@ pub struct KeyMerged {
     /// With `--prune`: the trails and accounts taken out, each of an account no longer in scope.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pruned: Vec<String>,
+    /// The Sids of trailhub's statements the live policy lacks and this merge adds (a key policy of an older
+    /// trailhub gains `TrailhubCloudTrailDecrypt`); empty for a new key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -168,7 +183,12 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
             continue;
         }
         let mut stmts = foreign.clone();
-        stmts.extend(ours(input, &union, form));
+        let mine = ours(input, &union, form);
+        let created = live_doc
+            .as_ref()
+            .map(|doc| missing_sids(doc, &mine))
+            .unwrap_or_default();
+        stmts.extend(mine);
         let policy = json!({"Version": "2012-10-17", "Statement": stmts});
         let text = policy.to_string();
         if text.len() <= MAX_KEY_POLICY {
@@ -182,6 +202,7 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
                 changed: live_doc.as_ref() != Some(&policy),
                 size: text.len(),
                 form,
+                evidence: evidence::CLOUDTRAIL_KEY.evidence(form == KeyForm::Organization),
                 added: want.trails.difference(&named.trails).cloned().collect(),
                 kept: named.trails.difference(&want.trails).cloned().collect(),
                 foreign: foreign
@@ -190,6 +211,7 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
                     .map(|(i, s)| label(s, i))
                     .collect(),
                 pruned,
+                created,
                 policy,
                 text,
             });
@@ -200,10 +222,11 @@ pub fn merge_key_policy(live: Option<&str>, input: &KeyInput) -> Result<KeyMerge
     Err(KeyPolicyError::TooLarge { size, form })
 }
 
-/// A size the policy in `form` cannot be below: the quoted values its source condition lists alone.
+/// A size the policy in `form` cannot be below: the quoted values its source conditions list alone (twice:
+/// the Encrypt and the Decrypt statement name the same sources).
 fn size_floor(n: &Named, form: KeyForm) -> usize {
     let quoted = |s: &String| s.len() + 3;
-    match form {
+    2 * match form {
         KeyForm::Exact => n.trails.iter().map(quoted).sum(),
         KeyForm::SourceAccount | KeyForm::Accounts => {
             let accounts: BTreeSet<&str> = n
@@ -216,6 +239,19 @@ fn size_floor(n: &Named, form: KeyForm) -> usize {
         }
         KeyForm::Organization => 0,
     }
+}
+
+/// The Sids of `mine` that no statement of `live` has.
+fn missing_sids(live: &Value, mine: &[Value]) -> Vec<String> {
+    let have: BTreeSet<&str> = statements(live)
+        .into_iter()
+        .filter_map(|s| s.get("Sid").and_then(Value::as_str))
+        .collect();
+    mine.iter()
+        .filter_map(|s| s.get("Sid").and_then(Value::as_str))
+        .filter(|sid| !have.contains(sid))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A statement's Sid, or its position when it has none.
@@ -259,7 +295,7 @@ fn read_ours(sid: &str, s: &Value, named: &mut Named) -> Result<(), KeyPolicyErr
     let equals = cond.and_then(|c| c.get("StringEquals"));
     let field = |k: &str| strings(equals.and_then(|e| e.get(k)));
     match sid {
-        ENCRYPT => {
+        ENCRYPT | CLOUDTRAIL_DECRYPT => {
             let trails = field(SOURCE_ARN);
             let accounts = field(SOURCE_ACCOUNT);
             let org = field(SOURCE_ORG);
@@ -383,6 +419,13 @@ fn ours(input: &KeyInput, n: &Named, form: KeyForm) -> Vec<Value> {
     if !accounts.is_empty() || form == KeyForm::Organization {
         out.push(json!({"Sid": ENCRYPT, "Effect": "Allow", "Principal": cloudtrail, "Action": "kms:GenerateDataKey*",
             "Resource": "*", "Condition": {"StringEquals": source, "StringLike": {CLOUDTRAIL_CONTEXT: context(per_account)}}}));
+        // the CloudTrail guide's "Allow CloudTrail to decrypt a trail", scoped by the same source condition
+        // (KMS-9); no encryption-context condition: with the Bucket Key the context S3 sends is not
+        // documented for this call
+        out.push(
+            json!({"Sid": CLOUDTRAIL_DECRYPT, "Effect": "Allow", "Principal": cloudtrail,
+            "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": source}}),
+        );
     }
     out.extend([
         json!({"Sid": DESCRIBE, "Effect": "Allow", "Principal": cloudtrail, "Action": "kms:DescribeKey", "Resource": "*"}),
@@ -438,13 +481,15 @@ pub fn keeps_admin(policy: &Value, partition: &str, account: &AccountId) -> bool
 }
 
 /// Whether `policy` lets CloudTrail encrypt `trail`'s log files with the key (GenerateDataKey with the
-/// trail's context) and describe it: what CloudTrail checks before it takes a `KmsKeyId` (KMS-4). None when
-/// it does; otherwise why not, in words.
+/// trail's context) and describe it: what CloudTrail checks before it takes a `KmsKeyId` (KMS-4); with the
+/// bucket's S3 Bucket Key on (`bucket_key`), also decrypt (KMS-9). None when it does; otherwise why not, in
+/// words.
 pub fn cloudtrail_denial(
     policy: &Value,
     key_arn: &str,
     trail: &TrailArn,
     org_id: Option<&str>,
+    bucket_key: bool,
 ) -> Option<String> {
     let trail_arn = trail.to_string();
     let source = Source {
@@ -455,12 +500,20 @@ pub fn cloudtrail_denial(
     };
     let mut context = service_context(CLOUDTRAIL, &source);
     context.insert(CLOUDTRAIL_CONTEXT.to_owned(), trail_arn.clone());
+    let decrypt = bucket_key.then_some("kms:Decrypt");
     let reasons: Vec<String> = ["kms:GenerateDataKey", "kms:DescribeKey"]
         .into_iter()
+        .chain(decrypt)
         .filter_map(|action| {
-            refused(policy, CLOUDTRAIL, action, key_arn, &context).map(|deny| match deny {
-                Some(sid) => format!("{action} is denied by statement {sid}"),
-                None => format!("no statement allows {action}"),
+            let why = refused(policy, CLOUDTRAIL, action, key_arn, &context)?;
+            let needed = if Some(action) == decrypt {
+                " (needed with the bucket's S3 Bucket Key)"
+            } else {
+                ""
+            };
+            Some(match why {
+                Some(sid) => format!("{action}{needed} is denied by statement {sid}"),
+                None => format!("no statement allows {action}{needed}"),
             })
         })
         .collect();

@@ -180,7 +180,9 @@ pub fn trail_key(
             .unwrap_or("the key cannot be used")
             .to_owned());
     };
-    match cloudtrail_denial(policy, arn, trail, org_id) {
+    // trailhub turns the bucket's S3 Bucket Key on with the key (bucket_settings): every later CreateTrail
+    // and UpdateTrail meets it, so CloudTrail's kms:Decrypt is proved too (KMS-9)
+    match cloudtrail_denial(policy, arn, trail, org_id, true) {
         None => Ok(Some(arn.to_owned())),
         Some(why) => Err(match plan.blocked() {
             Some(b) => format!("{why}; and {b}"),
@@ -199,6 +201,57 @@ pub fn foreign_key_owner<'a>(kms_key_id: &'a str, central: &AccountId) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 20, point 6 (KMS-9): a statement of others that denies CloudTrail's Decrypt blocks the trail in
+    /// the plan, named, with the runbook's section; the same policy without it lets the trail take the key.
+    #[test]
+    fn a_live_deny_of_cloudtrails_decrypt_blocks_the_trail() {
+        use crate::model::BucketName;
+        use crate::plan::key_policy::KeyInput;
+        let central: AccountId = "111111111111".parse().unwrap();
+        let bucket: BucketName = "sec-log".parse().unwrap();
+        let member: AccountId = "222222222222".parse().unwrap();
+        let arn = TrailArn::parse("arn:aws:cloudtrail:eu-west-1:222222222222:trail/T").unwrap();
+        let trails = [(member, arn.clone())];
+        let input = KeyInput {
+            partition: "aws",
+            central: &central,
+            bucket: &bucket,
+            trails: &trails,
+            flow_log_accounts: &[],
+            org_id: None,
+            prune: None,
+        };
+        let key = KeyInfo {
+            arn: "arn:aws:kms:eu-west-1:111111111111:key/k".into(),
+            id: "k".into(),
+            account: central.to_string(),
+            enabled: true,
+            symmetric: true,
+            customer_managed: true,
+        };
+        let root = r#"{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"kms:*","Resource":"*"}"#;
+        let deny = r#"{"Sid":"NoServiceDecrypt","Effect":"Deny","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:Decrypt","Resource":"*"}"#;
+        let plan = |live: String| KeyPlan::Use {
+            key: key.clone(),
+            policy: merge_key_policy(Some(&live), &input).unwrap(),
+        };
+        let denied = plan(format!(r#"{{"Statement":[{root},{deny}]}}"#));
+        let why = trail_key(Some(&denied), &arn, None).unwrap_err();
+        assert!(
+            why.contains("kms:Decrypt (needed with the bucket's S3 Bucket Key) is denied by statement NoServiceDecrypt"),
+            "{why}"
+        );
+        assert!(
+            why.ends_with("(runbooks/kms.md#insufficientencryptionpolicyexception)"),
+            "{why}"
+        );
+        let allowed = plan(format!(r#"{{"Statement":[{root}]}}"#));
+        assert_eq!(
+            trail_key(Some(&allowed), &arn, None),
+            Ok(Some(key.arn.clone()))
+        );
+    }
 
     #[test]
     fn a_members_own_key_is_foreign() {

@@ -464,3 +464,65 @@ async fn prune_removes_the_entries_of_accounts_no_longer_in_scope() {
     let (again, _) = run(&aws, &fewer, dir.path()).await;
     assert!(!again.has_changes(), "{again:#?}");
 }
+
+/// Issue 20, point 6 (KMS-9): the key policy of an older trailhub has no `TrailhubCloudTrailDecrypt`. With the
+/// bucket's S3 Bucket Key on, CloudTrail then refuses UpdateTrail with the key
+/// (`InsufficientEncryptionPolicyException`, in the fake as on AWS); the next run adds the statement, the
+/// trails take the key again, and a run after it changes nothing.
+#[tokio::test(start_paused = true)]
+async fn an_older_key_policy_without_cloudtrails_decrypt_is_upgraded() {
+    use crate::aws::{Central, Member};
+    use crate::plan::key_policy::CLOUDTRAIL_DECRYPT;
+    let dir = tempfile::tempdir().unwrap();
+    let aws = world();
+    let cfg = config(2, "create");
+    let (p, r) = run(&aws, &cfg, dir.path()).await;
+    assert_eq!(r.exit_code(), 0, "{r:#?}");
+    let key = r.key.clone().unwrap().arn;
+    let with_decrypt = aws.world().keys[&key].policy.clone();
+    let mut older: Value = serde_json::from_str(&with_decrypt).unwrap();
+    older["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["Sid"] != CLOUDTRAIL_DECRYPT);
+    aws.world().keys.get_mut(&key).unwrap().policy = older.to_string();
+
+    // the fake answers as CloudTrail does: the bucket has a Bucket Key, the policy no Decrypt
+    let target = &cfg.static_targets()[1];
+    let planned = p.accounts.iter().find(|a| a.id == target.id).unwrap();
+    let member = aws.member(target).await.unwrap();
+    let e = member.update_trail(&planned.trail).await.unwrap_err();
+    assert_eq!(e.code, "InsufficientEncryptionPolicyException", "{e}");
+    // without the Bucket Key the same policy is enough
+    aws.world()
+        .encryption
+        .insert("sec-log".into(), BucketEncryption::S3);
+    member.update_trail(&planned.trail).await.unwrap();
+    aws.world().encryption.insert(
+        "sec-log".into(),
+        BucketEncryption::Kms {
+            key: Some(key.clone()),
+            bucket_key: true,
+        },
+    );
+
+    let (p2, r2) = run(&aws, &cfg, dir.path()).await;
+    assert!(
+        matches!(&p2.key, Some(KeyPlan::Use { policy, .. }) if policy.changed),
+        "{:?}",
+        p2.key
+    );
+    assert_eq!(r2.exit_code(), 0, "{r2:#?}");
+    let now: Value = serde_json::from_str(&aws.world().keys[&key].policy).unwrap();
+    assert!(
+        now["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["Sid"] == CLOUDTRAIL_DECRYPT),
+        "{now}"
+    );
+    member.update_trail(&planned.trail).await.unwrap();
+    let (p3, _) = run(&aws, &cfg, dir.path()).await;
+    assert!(!p3.has_changes(), "{p3:#?}");
+}

@@ -16,6 +16,7 @@
 
 use std::collections::BTreeSet;
 
+use super::evidence::{self, Documented};
 use super::input::PolicyInput;
 use crate::config::Form;
 use crate::model::{TrailArn, is_account_id};
@@ -140,6 +141,8 @@ pub struct Family {
     pub order: [Part; 5],
     /// Its forms, most specific first.
     pub forms: &'static [FormSpec],
+    /// The page that documents the family's source keys (its `organization` form rests on IAM's global rule).
+    pub documented: Documented,
     pub wanted: fn(&PolicyInput) -> Wanted,
 }
 
@@ -185,6 +188,7 @@ pub static CLOUDTRAIL_FAMILY: Family = Family {
         form(Form::SharedPrefix, 3, Names::Accounts, false),
         form(Form::Organization, 4, Names::Organization, false),
     ],
+    documented: evidence::CLOUDTRAIL_BUCKET,
     wanted: |input| Wanted {
         arns: input
             .entries
@@ -243,6 +247,7 @@ pub static LOG_DELIVERY_FAMILY: Family = Family {
         // AWS does not document that delivery.logs sends `aws:SourceOrgID` (docs/aws-rules.md, DL-3)
         form(Form::Organization, 4, Names::Organization, false),
     ],
+    documented: evidence::LOG_DELIVERY_BUCKET,
     wanted: |input| Wanted {
         arns: vec![],
         accounts: input

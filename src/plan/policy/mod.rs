@@ -18,6 +18,7 @@
 
 mod content;
 mod error;
+pub mod evidence;
 pub mod family;
 mod fit;
 pub mod input;
@@ -29,6 +30,7 @@ mod restore;
 
 pub use crate::config::Form;
 pub use error::{FormSize, PolicyError, SIZE_LIMIT};
+pub use evidence::{Basis, Evidence};
 pub use family::{
     ACL_KEY, ACL_SID, CLOUDTRAIL, DENY_SID, FULL_CONTROL, LOG_ACL_SID, LOG_DELIVERY, LOG_DENY_SID,
     LOG_WRITE_SID, OWN_ACL_SID, OWN_WRITE_SID, SOURCE_ACCOUNT, SOURCE_ARN, SOURCE_ORG, WRITE_SID,

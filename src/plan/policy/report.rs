@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::super::document::{statements, strings};
 use super::content::read_managed;
 use super::error::FormSize;
+use super::evidence::Evidence;
 use super::family::{FAMILIES, FormSpec};
 use super::fit::{Combination, Fitter};
 use super::render::{config_resources, wanted_sources};
@@ -27,6 +28,9 @@ pub struct Merged {
     pub changed: bool,
     /// The form the two statements are written in, and the size of each form tried.
     pub form: Form,
+    /// What the form rests on: a key CloudTrail's page documents, or IAM's global rule only (`organization`).
+    #[serde(flatten)]
+    pub evidence: Evidence,
     pub form_sizes: Vec<FormSize>,
     /// Statements trailhub adds because they were not there.
     pub created_statements: Vec<String>,
@@ -62,6 +66,9 @@ pub struct LogDelivery {
     /// The form the two statements are written in, and the size of the whole policy in each form tried
     /// (with the CloudTrail statements in their chosen form); the chosen one is last.
     pub form: Form,
+    /// What the form rests on: a key the flow-log page documents, or IAM's global rule only (`organization`).
+    #[serde(flatten)]
+    pub evidence: Evidence,
     pub form_sizes: Vec<FormSize>,
     /// The accounts whose flow logs the config sends to the bucket.
     pub accounts: usize,
@@ -98,6 +105,7 @@ pub(super) fn merged(fit: &mut Fitter, c: Combination) -> Merged {
         let d = Diff::of_family(fit, 1, fit.forms[1][j], &policy);
         LogDelivery {
             form: fit.forms[1][j].form,
+            evidence: FAMILIES[1].documented.of(fit.forms[1][j].form),
             form_sizes: log_sizes,
             accounts: fit.input.flow_logs.accounts.len(),
             added_sources: d.added_sources,
@@ -120,6 +128,7 @@ pub(super) fn merged(fit: &mut Fitter, c: Combination) -> Merged {
         size,
         changed,
         form: fit.forms[0][i].form,
+        evidence: FAMILIES[0].documented.of(fit.forms[0][i].form),
         form_sizes,
         created_statements: fit.skeleton.created.clone(),
         legacy_statements: fit.l.legacy.clone(),

@@ -846,3 +846,52 @@ fn hive_partitions_at_10000_accounts_fit_in_the_organization_form() {
     };
     assert!(allowed(&m.policy, &member));
 }
+
+/// Issue 20, point 7: `auto` takes the documented forms while they fit; a fit that needs the organization form
+/// for delivery.logs says that those statements rest on IAM's global rule only (in the JSON too), while the
+/// CloudTrail statements, still in a documented form, do not.
+#[test]
+fn the_organization_form_rests_on_the_global_rule_and_says_so() {
+    let b: BucketName = "sec-log".parse().unwrap();
+    let e = many(5);
+    let few = ids(&e);
+    let m = merge(None, &with_flow(input(&b, None, &e), &few)).unwrap();
+    let d = m.log_delivery.as_ref().unwrap();
+    assert_eq!(
+        (m.evidence.basis, d.evidence.basis),
+        (Basis::Documented, Basis::Documented)
+    );
+    assert_eq!(m.evidence.rule, "CT-1");
+    assert_eq!(
+        d.evidence.page,
+        "https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html"
+    );
+    let json = serde_json::to_value(&m).unwrap();
+    assert_eq!(json["evidence"], "documented");
+    assert_eq!(json["log_delivery"]["evidence"], "documented");
+
+    // a thousand accounts' flow logs, five trails: only the organization fits for delivery.logs
+    let flow = ids(&many(1_000));
+    let org = Org {
+        id: "o-abc123defg".into(),
+        members: flow.iter().map(ToString::to_string).collect(),
+    };
+    let inp = PolicyInput {
+        org: Some(&org),
+        ..with_flow(input(&b, None, &e), &flow)
+    };
+    let m = merge(None, &inp).unwrap();
+    let d = m.log_delivery.as_ref().unwrap();
+    assert_eq!(d.form, Form::Organization);
+    assert!(m.form < Form::Organization, "{:?}", m.form);
+    assert_eq!(m.evidence.basis, Basis::Documented);
+    assert_eq!(d.evidence.basis, Basis::GlobalConditionKey);
+    assert_eq!(
+        (d.evidence.page, d.evidence.rule),
+        (evidence::GLOBAL_PAGE, "DL-3")
+    );
+    let json = serde_json::to_value(&m).unwrap();
+    assert_eq!(json["evidence"], "documented");
+    assert_eq!(json["log_delivery"]["evidence"], "global-condition-key");
+    assert_eq!(json["log_delivery"]["evidence_rule"], "DL-3");
+}

@@ -108,7 +108,11 @@ pub(super) fn judge<'a>(cfg: &'a Config, policy: &'a Value) -> Judge<'a> {
     Judge {
         cfg,
         policy,
-        org: None,
+        orgs: crate::plan::membership::Orgs {
+            run: None,
+            // a test's judge lives as long as the test: no organization learned, no RCPs read
+            facts: Box::leak(Box::default()),
+        },
         policy_note: None,
         now: NOW,
         max_age: Duration::from_secs(DAY as u64),

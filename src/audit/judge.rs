@@ -14,9 +14,9 @@ use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Config, ScopedAccount};
 use crate::model::{AccountId, TrailArn};
 use crate::observe::audit::{Candidate, Facts, log_prefix};
-use crate::plan::evaluate::check_delivery;
-use crate::plan::policy::Org;
-use crate::plan::{AccountFailure, DeliveryState, delivery_verdict, denial, trail_delivery};
+use crate::plan::membership::Orgs;
+use crate::plan::policy::CLOUDTRAIL;
+use crate::plan::{AccountFailure, DeliveryState, delivery_denial, trail_delivery};
 use crate::plan::{layout, selectors};
 
 /// What the audit judges against: where logs must go and the policy in force.
@@ -24,8 +24,9 @@ pub(super) struct Judge<'a> {
     pub(super) cfg: &'a Config,
     /// The live bucket policy (`Value::Null` when there is none or it is not JSON).
     pub(super) policy: &'a Value,
-    /// The organization, with `source = "organizations"` (the policy's organization form names it).
-    pub(super) org: Option<&'a Org>,
+    /// The organizations: the run's (with `source = "organizations"`, the policy's organization form names
+    /// it), each account's own where it was learned, and the RCPs in force, as the plan judges with them.
+    pub(super) orgs: Orgs<'a>,
     /// Said before a policy-denies message when the policy is missing or unreadable.
     pub(super) policy_note: Option<&'a str>,
     /// Seconds since the epoch.
@@ -315,18 +316,16 @@ fn no_delivery(j: &Judge, status: Option<&TrailStatus>, place: &str, max_age: i6
 /// Why the policy does not let this trail deliver this account's logs, or None when it does.
 fn policy_denial(j: &Judge, account: &AccountId, c: &Candidate) -> Option<String> {
     let arn = TrailArn::parse(&c.trail.arn)?;
-    let verdict = match c.org_id.as_deref() {
-        None => delivery_verdict(j.cfg, j.policy, j.org, account, &arn),
+    let target = match c.org_id.as_deref() {
+        // the account's own trail, with the account's own organization (as the plan judges it)
+        None => j
+            .orgs
+            .source(account)
+            .on(trail_delivery(j.cfg, account, &arn, None, None)),
         // an organization trail writes under AWSLogs/<org-id>/<account>/, as its own account
-        Some(o) => check_delivery(
-            j.policy,
-            &trail_delivery(j.cfg, account, &arn, Some(o), Some(o)),
-        ),
+        Some(o) => trail_delivery(j.cfg, account, &arn, Some(o), Some(o)),
     };
-    if verdict.allowed() {
-        return None;
-    }
-    let why = denial(j.policy, &verdict);
+    let why = delivery_denial(j.policy, &target, &j.orgs.facts.rcps, CLOUDTRAIL)?;
     Some(match j.policy_note {
         Some(note) => format!("{note}: trail {} cannot deliver ({why})", c.trail.arn),
         None => format!(

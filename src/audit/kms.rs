@@ -8,10 +8,12 @@ use serde_json::Value;
 use super::judge::Judge;
 use super::report::{Code, Problem};
 use crate::aws::ObservedTrail;
-use crate::model::TrailArn;
+use crate::model::{AccountId, TrailArn};
 use crate::plan::bucket_settings::SettingsState;
 use crate::plan::key_policy::cloudtrail_denial;
 use crate::plan::kms::foreign_key_owner;
+use crate::plan::membership::SourceOrg;
+use crate::plan::rcp::key_denial;
 use crate::plan::retention;
 
 /// The configured key as read: its ARN, every name a trail may carry for it, its policy (Null when it
@@ -55,9 +57,14 @@ pub(super) fn trail_problems(j: &Judge, t: &ObservedTrail) -> Vec<Problem> {
     let Some(arn) = TrailArn::parse(&t.arn) else {
         return vec![];
     };
-    let org_id = j.org.map(|o| o.id.as_str());
+    // the trail's account's own organization (aws:SourceOrgID), as the plan proves the key
+    let source = match arn.account.parse::<AccountId>() {
+        Ok(account) => j.orgs.source(&account),
+        Err(_) => SourceOrg::default(),
+    };
     // with `kms_key` trailhub turns the bucket's S3 Bucket Key on, which needs CloudTrail's Decrypt (KMS-9)
-    cloudtrail_denial(&key.policy, &key.arn, &arn, org_id, true)
+    cloudtrail_denial(&key.policy, &key.arn, &arn, source.id.as_deref(), true)
+        .or_else(|| key_denial(&j.orgs.facts.rcps, &key.arn, &arn, &source))
         .map(|why| {
             Problem::gap(
                 Code::KmsDenied,

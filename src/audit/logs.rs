@@ -9,7 +9,9 @@
 use crate::aws::{DesiredFlowLog, FlowLogDestination, ObservedFlowLog, TrailLogs, TrailStatus};
 use crate::config::{FlowDestination, ScopedAccount};
 use crate::plan::cloudwatch::{self, LogsSetup};
-use crate::plan::{DELIVERY_LOGS, DeliveryState, denial_for, flow_logs, flow_logs_verdict, layout};
+use crate::plan::{
+    DELIVERY_LOGS, DeliveryState, delivery_denial, flow_log_delivery, flow_logs, layout,
+};
 
 use super::judge::Judge;
 use super::{Code, Problem, age};
@@ -302,10 +304,11 @@ fn failed(o: &ObservedFlowLog, place: &str) -> Problem {
 
 /// Why the bucket policy would not let delivery.logs write this account's flow logs, or None when it would.
 fn denied(j: &Judge, target: &ScopedAccount) -> Option<Problem> {
-    let verdict = flow_logs_verdict(j.cfg, j.policy, j.org, &target.id);
-    if verdict.allowed() {
-        return None;
-    }
+    let delivery = j
+        .orgs
+        .source(&target.id)
+        .on(flow_log_delivery(j.cfg, &target.id));
+    let why = delivery_denial(j.policy, &delivery, &j.orgs.facts.rcps, DELIVERY_LOGS)?;
     let c = &j.cfg.central;
     let prefix = c.key_prefix.as_ref().map(|p| p.as_str());
     let folder = format!(
@@ -317,7 +320,6 @@ fn denied(j: &Judge, target: &ScopedAccount) -> Option<Problem> {
             crate::plan::hive_flow_logs(j.cfg)
         )
     );
-    let why = denial_for(j.policy, &verdict, DELIVERY_LOGS);
     let msg = match j.policy_note {
         Some(note) => {
             format!("{note}: {DELIVERY_LOGS} cannot write the flow logs under {folder} ({why})")

@@ -25,12 +25,18 @@ pub use report::{
     Summary,
 };
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::aws::{AwsError, Central};
+use crate::aws::{AwsError, Central, Member, Membership};
 use crate::config::Config;
-use crate::observe::audit::{Window, gather, observe_all, org_trail};
+use crate::model::AccountId;
+use crate::observe::Observation;
+use crate::observe::audit::{Placed, Window, gather, observe_all, org_trail};
 use crate::observe::central::{BucketPolicy, read_key, read_policy, read_settings};
+use crate::observe::organizations::{memberships, read_rcps};
+use crate::plan::membership::{OrgFacts, Orgs, org_keys_in_force};
+use crate::plan::policy::Org;
 use crate::progress::{Phase, SharedProgress};
 use judge::{Judge, live_policy};
 use report::report;
@@ -75,14 +81,15 @@ pub async fn audit<C: Central>(
     let concurrency = opts.concurrency.max(1);
     let progress = &*opts.progress;
     progress.start(Phase::Observing, 0);
-    let (scoped, live, key, settings) = tokio::join!(
+    let (scoped, live, key, settings, rcps) = tokio::join!(
         observe_all(cfg, central, concurrency, progress),
         read_policy(central, cfg),
         read_key(central, cfg),
         read_settings(central, cfg, true),
+        read_rcps(central, cfg),
     );
     progress.finish();
-    let (observations, org) = scoped.map_err(AuditError::Organizations)?;
+    let (observations, org, placed) = scoped.map_err(AuditError::Organizations)?;
     let live = match live.map_err(|e| bucket_error(cfg, e))? {
         BucketPolicy::NoBucket => {
             let bucket = cfg.central.bucket.to_string();
@@ -92,6 +99,11 @@ pub async fn audit<C: Central>(
     };
     let (policy, policy_note) = live_policy(live.as_deref());
     let key = key.map_err(AuditError::Key)?.map(|k| key_facts(cfg, k));
+    let key_policy = key.as_ref().map(|k| k.policy.to_string());
+    let in_force = org_keys_in_force(live.as_deref(), key_policy.as_deref(), &rcps);
+    let run = (org.as_ref(), &placed);
+    let (observations, accounts) = memberships_of(observations, run, in_force, concurrency).await;
+    let facts = OrgFacts { rcps, accounts };
     let settings = settings.map_err(|e| bucket_error(cfg, e))?;
     let org_trail = org_trail(central, cfg, &observations, org.as_ref())
         .await
@@ -114,7 +126,10 @@ pub async fn audit<C: Central>(
     let judge = Judge {
         cfg,
         policy: &policy,
-        org: org.as_ref(),
+        orgs: Orgs {
+            run: org.as_ref(),
+            facts: &facts,
+        },
         policy_note: policy_note.as_deref(),
         now: now.unix_timestamp(),
         max_age: opts.max_age,
@@ -125,6 +140,19 @@ pub async fn audit<C: Central>(
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string());
     Ok(report(&judge, &audited, bucket_problems, generated_at))
+}
+
+/// Each account's organization, learned as the plan learns it (with the account's role, only when a policy
+/// in force tests an organization key), so that the audit judges each writer as AWS and the plan do.
+async fn memberships_of<M: Member>(
+    observed: Vec<(Observation<M>, bool)>,
+    run: (Option<&Org>, &Placed),
+    in_force: bool,
+    concurrency: usize,
+) -> (Vec<(Observation<M>, bool)>, BTreeMap<AccountId, Membership>) {
+    let (mut observations, managed): (Vec<_>, Vec<_>) = observed.into_iter().unzip();
+    let accounts = memberships(run, &mut observations, in_force, concurrency).await;
+    (observations.into_iter().zip(managed).collect(), accounts)
 }
 
 /// The key as the judge holds it: with no such key, its configured name and a policy that allows nothing.

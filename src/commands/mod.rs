@@ -355,7 +355,7 @@ pub async fn observe_and_plan<C: Central>(
     let key_policy = bucket.key.as_ref().and_then(|k| k.policy.as_deref());
     let in_force = crate::plan::membership::org_keys_in_force(live.as_deref(), key_policy, &rcps);
     let accounts = crate::observe::organizations::memberships(
-        &scope,
+        (scope.org.as_ref(), &scope.placed),
         &mut observations,
         in_force,
         concurrency,

@@ -86,7 +86,7 @@ pub(crate) async fn observe_all<C: Central>(
     central: &C,
     concurrency: usize,
     progress: &dyn Progress,
-) -> Result<(Vec<Observed<C::Member>>, Option<Org>), AwsError> {
+) -> Result<(Vec<Observed<C::Member>>, Option<Org>, Placed), AwsError> {
     // the audit is read-only and stops at once on Ctrl-C: nothing to finish, so no interrupt to honour
     let interrupt = Interrupt::default();
     let (found, observed) =
@@ -100,8 +100,11 @@ pub(crate) async fn observe_all<C: Central>(
             .map(|o| (o, false)),
     );
     out.sort_by(|(a, _), (b, _)| a.target.report_order().cmp(&b.target.report_order()));
-    Ok((out, found.org))
+    Ok((out, found.org, found.placed))
 }
+
+/// Each account the OU walk placed: the root's ID, then each OU's above it ([`super::Scope::placed`]).
+pub(crate) type Placed = std::collections::BTreeMap<String, Vec<String>>;
 
 /// The targets of the accounts in scope that `apply` does not manage (see [`observe_all`]).
 fn unmanaged_targets(

@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::future::try_join_all;
 use futures::stream::{self, StreamExt};
 
-use super::{Observation, Scope};
+use super::Observation;
 use crate::aws::{AwsError, Central, Member, Membership};
 use crate::config::Config;
 use crate::model::AccountId;
 use crate::plan::membership::org_path;
+use crate::plan::policy::Org;
 use crate::plan::rcp::{Rcp, RcpLevel, RcpState};
 use crate::plan::{AccountFailure, AccountState};
 
@@ -83,22 +84,20 @@ async fn rcp_levels<C: Central>(central: &C, account: &str) -> Result<Vec<RcpLev
 /// `concurrency` at once (ORG-6). An account whose organization cannot be learned is that account's
 /// failure: judging it on a guess could let a trail be made whose writes AWS refuses.
 pub async fn memberships<M: Member>(
-    scope: &Scope,
+    (org, placed): (Option<&Org>, &BTreeMap<String, Vec<String>>),
     observations: &mut [Observation<M>],
     in_force: bool,
     concurrency: usize,
 ) -> BTreeMap<AccountId, Membership> {
-    if let Some(org) = &scope.org {
-        return scope
-            .targets
+    if let Some(org) = org {
+        return observations
             .iter()
-            .map(|t| {
-                let path = scope
-                    .placed
-                    .get(t.id.as_str())
+            .map(|o| {
+                let path = placed
+                    .get(o.target.id.as_str())
                     .map(|a| org_path(&org.id, a));
                 let id = org.id.clone();
-                (t.id.clone(), Membership::In { id, path })
+                (o.target.id.clone(), Membership::In { id, path })
             })
             .collect();
     }

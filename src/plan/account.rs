@@ -6,14 +6,14 @@ use serde_json::Value;
 use super::build::Keyed;
 use super::cloudwatch::{self, SetupChange};
 use super::coverage::Existing;
-use super::evaluate::{Delivery, check_delivery};
+use super::evaluate::Delivery;
 use super::failure::AccountFailure;
 use super::inputs::desired_trail;
 use super::membership::Orgs;
 use super::observed::{AccountState, DeliveryState};
 use super::planned::{AccountPlan, AccountPlanStatus, FlowLogsPlan};
 use super::trails::diff_trail;
-use super::verdict::{DELIVERY_LOGS, Denial, denial_for, flow_log_delivery, trail_delivery};
+use super::verdict::{DELIVERY_LOGS, Denial, delivery_denial, flow_log_delivery, trail_delivery};
 use super::{flow_logs, kms, policy, rcp};
 use crate::config::{Config, FlowDestination, ScopedAccount, SecondCopy};
 use crate::model::{AccountId, TrailArn};
@@ -35,7 +35,7 @@ pub(super) fn account_plan(
         Some(AccountState::Observed { delivery, .. }) => Some(delivery),
         _ => None,
     };
-    let denied = delivery_denial(policy, &target, orgs, policy::CLOUDTRAIL);
+    let denied = delivery_denial(policy, &target, &orgs.facts.rcps, policy::CLOUDTRAIL);
     let mut status = trail_status(cfg, state, existing, denied);
     let cloudwatch = trail_cloudwatch(cfg, t, delivery, &mut status, &mut desired);
     if let AccountPlanStatus::Changes { .. } = status {
@@ -106,20 +106,6 @@ fn trail_target(
         None => trail_delivery(cfg, account, own, None, None),
     };
     orgs.source(account).on(target)
-}
-
-/// Why AWS would refuse `target`'s delivery: the bucket policy's denial, else the RCPs in force'.
-fn delivery_denial(
-    policy: &Value,
-    target: &Delivery,
-    orgs: Orgs<'_>,
-    service: &str,
-) -> Option<Denial> {
-    let verdict = check_delivery(policy, target);
-    if !verdict.allowed() {
-        return Some(denial_for(policy, &verdict, service));
-    }
-    rcp::delivery_denial(&orgs.facts.rcps, target)
 }
 
 /// `[cloudwatch]` for a trail that is to change: the log group and role changes (made before the trail's),
@@ -214,7 +200,7 @@ fn flow_logs_plan(
     let fl = cfg.flow_logs.as_ref().filter(|_| t.flow_logs)?;
     if fl.destinations.contains(&FlowDestination::S3) {
         let target = orgs.source(&t.id).on(flow_log_delivery(cfg, &t.id));
-        if let Some(denial) = delivery_denial(policy, &target, orgs, DELIVERY_LOGS) {
+        if let Some(denial) = delivery_denial(policy, &target, &orgs.facts.rcps, DELIVERY_LOGS) {
             let failure = AccountFailure::FlowLogsDenied { denial };
             return Some(FlowLogsPlan::Blocked { failure });
         }

@@ -40,8 +40,8 @@ pub use inputs::{
 pub use observed::{AccountState, BucketState, DeliveryState};
 pub use planned::{AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan};
 pub use verdict::{
-    DELIVERY_LOGS, DeliveryRequest, Denial, DenialReason, delivery_verdict, denial, denial_for,
-    flow_log_delivery, flow_logs_verdict, trail_delivery,
+    DELIVERY_LOGS, DeliveryRequest, Denial, DenialReason, delivery_denial, delivery_verdict,
+    denial, denial_for, flow_log_delivery, flow_logs_verdict, trail_delivery,
 };
 
 #[cfg(test)]

@@ -99,6 +99,21 @@ pub fn flow_logs_verdict(
     check_delivery(policy, &target)
 }
 
+/// Why AWS would refuse `target`'s delivery by `service`: the bucket policy's denial, else the RCPs in
+/// force'. None when both let it through.
+pub fn delivery_denial(
+    policy: &Value,
+    target: &Delivery,
+    rcps: &super::rcp::RcpState,
+    service: &str,
+) -> Option<Denial> {
+    let verdict = check_delivery(policy, target);
+    if !verdict.allowed() {
+        return Some(denial_for(policy, &verdict, service));
+    }
+    super::rcp::delivery_denial(rcps, target)
+}
+
 /// The service that delivers flow logs (and other vended logs) to S3.
 pub const DELIVERY_LOGS: &str = policy::LOG_DELIVERY;
 

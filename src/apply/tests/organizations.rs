@@ -120,6 +120,50 @@ async fn an_account_outside_the_organization_is_denied_by_the_confused_deputy_st
     assert_eq!(run.exit_code(), 1, "{run:?}");
     let live = aws.world().buckets["sec-log"].clone().unwrap();
     assert!(live.contains("EnforceConfusedDeputyProtection"));
+    assert_audit_denies_only_outsiders(&aws, Some("statement EnforceConfusedDeputyProtection"))
+        .await;
+}
+
+/// The audit judges each writer with its own organization, as the plan does: the accounts in the
+/// organization are not `policy-denies` (a false gap), the outsiders have no trail.
+async fn assert_audit_denies_only_outsiders(aws: &FakeAws, naming: Option<&str>) {
+    let opts = crate::audit::AuditOptions {
+        concurrency: 4,
+        max_age: Duration::from_secs(86_400 * 365),
+        progress: Default::default(),
+    };
+    let report = crate::audit::audit(aws, &cfg(), &opts, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    for a in &report.accounts {
+        let codes: Vec<&str> = a.problems.iter().map(|p| p.code.as_str()).collect();
+        let outsider = [OUTSIDE, OTHER_ORG].contains(&a.id.as_str());
+        assert!(!codes.contains(&"policy-denies"), "{}: {codes:?}", a.id);
+        assert_eq!(codes.contains(&"no-trail"), outsider, "{}: {codes:?}", a.id);
+    }
+    // an outsider's own trail, made by hand, is judged with its account's organization: denied (`naming`
+    // the statement, when the bucket policy is what denies rather than the trailhub statement it lacks)
+    let mut w = aws.world();
+    let inside = w.trails[INSIDE[0]].clone();
+    let mut theirs = inside;
+    for (t, _) in theirs.iter_mut() {
+        t.arn = t.arn.replace(INSIDE[0], OUTSIDE);
+    }
+    w.trails.insert(OUTSIDE.into(), theirs);
+    drop(w);
+    let report = crate::audit::audit(aws, &cfg(), &opts, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let a = report.accounts.iter().find(|a| a.id == OUTSIDE).unwrap();
+    let denied = a
+        .problems
+        .iter()
+        .find(|p| p.code.as_str() == "policy-denies");
+    assert!(
+        denied.is_some_and(|p| naming.is_none_or(|n| p.message.contains(n))),
+        "{:?}",
+        a.problems
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -167,6 +211,7 @@ async fn the_confused_deputy_rcp_at_the_root_denies_outsiders_and_the_plan_names
     );
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["rcps"]["policies"][1]["id"], "p-perimeter1");
+    assert_audit_denies_only_outsiders(&aws, None).await;
 }
 
 #[tokio::test(start_paused = true)]

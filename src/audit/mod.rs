@@ -332,7 +332,8 @@ concurrency = 3
         // at most 3 accounts' calls at once; the central account's listing, DescribeOrganization and bucket
         // read run alongside them, outside that bound
         assert!(aws.max_in_flight() <= 3 + 3, "{}", aws.max_in_flight());
-        assert_eq!(aws.calls("DescribeOrganization"), 1);
+        // the organization trail's ID, and whether the RCPs are readable (ORG-7)
+        assert_eq!(aws.calls("DescribeOrganization"), 2);
         for write in [
             "CreateTrail",
             "UpdateTrail",

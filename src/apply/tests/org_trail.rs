@@ -187,5 +187,6 @@ async fn a_delegated_administrator_audits_the_management_accounts_organization_t
     let cfg = fixtures::config(2);
     let report = audited(&aws, &cfg).await;
     judged_by(&report, &org, &[CENTRAL, MEMBERS[0], MEMBERS[1]]);
-    assert_eq!(aws.calls("DescribeOrganization"), 1);
+    // the organization trail's ID, and whether the RCPs are readable (ORG-7)
+    assert_eq!(aws.calls("DescribeOrganization"), 2);
 }

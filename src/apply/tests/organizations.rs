@@ -143,14 +143,14 @@ async fn assert_audit_denies_only_outsiders(aws: &FakeAws, naming: Option<&str>)
     }
     // an outsider's own trail, made by hand, is judged with its account's organization: denied (`naming`
     // the statement, when the bucket policy is what denies rather than the trailhub statement it lacks)
-    let mut w = aws.world();
-    let inside = w.trails[INSIDE[0]].clone();
-    let mut theirs = inside;
-    for (t, _) in theirs.iter_mut() {
-        t.arn = t.arn.replace(INSIDE[0], OUTSIDE);
+    {
+        let mut w = aws.world();
+        let mut theirs = w.trails[INSIDE[0]].clone();
+        for (t, _) in theirs.iter_mut() {
+            t.arn = t.arn.replace(INSIDE[0], OUTSIDE);
+        }
+        w.trails.insert(OUTSIDE.into(), theirs);
     }
-    w.trails.insert(OUTSIDE.into(), theirs);
-    drop(w);
     let report = crate::audit::audit(aws, &cfg(), &opts, time::OffsetDateTime::now_utc())
         .await
         .unwrap();

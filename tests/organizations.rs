@@ -366,3 +366,73 @@ fn an_organization_trail_read_by_arn_covers_the_management_account() {
         "{out}"
     );
 }
+
+/// Issue 20's done-criterion, as a new user tries it: an organization whose central bucket already holds
+/// AWS's data-perimeter statements (aws-samples/data-perimeter-policy-examples: the identity perimeter and
+/// the confused-deputy protection, scoped to the bucket) and a TLS Deny. `plan` and `apply` onboard every
+/// member, a second `apply` changes nothing, the audit finds no gap of policy, and the statements are kept
+/// verbatim. Before `aws:PrincipalIsAWSService` was in the evaluator's request context, every account was
+/// blocked by `EnforceOrgIdentities` here.
+#[test]
+fn data_perimeter_statements_on_the_bucket_let_every_member_onboard_and_are_kept() {
+    let w = World::start();
+    let ids = organization(&w, &["DEV".to_owned(), "STG".to_owned(), "PRD".to_owned()]);
+    let orgs = aws_sdk_organizations::Client::new(&w.sdk);
+    let org_id = w.rt.block_on(orgs.describe_organization().send()).unwrap();
+    let org_id = org_id.organization().unwrap().id().unwrap().to_owned();
+    w.create_bucket(BUCKET);
+    let b = format!("arn:aws:s3:::{BUCKET}");
+    let perimeter = serde_json::json!([
+        {"Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [b, format!("{b}/*")],
+         "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id,
+                                                    "aws:ResourceTag/dp:exclude:identity": "true"},
+                       "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
+        {"Sid": "EnforceConfusedDeputyProtection", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [b, format!("{b}/*")],
+         "Condition": {"StringNotEqualsIfExists": {"aws:SourceOrgID": org_id,
+                                                    "aws:ResourceTag/dp:exclude:identity": "true"},
+                       "Null": {"aws:SourceAccount": "false"},
+                       "Bool": {"aws:PrincipalIsAWSService": "true"}}},
+        {"Sid": "EnforceSecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [b, format!("{b}/*")], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    ]);
+    let live = serde_json::json!({"Version": "2012-10-17", "Statement": perimeter});
+    w.put_policy(BUCKET, &live.to_string());
+    w.write_config(&org_config(&[]));
+
+    let plan = w.trailhub(&["plan"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    assert!(
+        plan.stdout
+            .contains("4 accounts to change, 0 up to date, 0 cannot be planned"),
+        "{plan}"
+    );
+    let backups = w.backup_dir();
+    let apply = ["apply", "--yes", "--backup-dir", backups.to_str().unwrap()];
+    let out = w.trailhub(&apply);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("4 converged (4 changed, 0 unchanged), 0 failed"),
+        "{out}"
+    );
+    let again = w.trailhub(&apply);
+    assert_eq!(again.code, 0, "{again}");
+    assert!(again.stdout.contains("nothing to do"), "{again}");
+    let audit = w.trailhub(&["audit"]);
+    assert!(!audit.stdout.contains("policy-denies"), "{audit}");
+    assert!(audit.stdout.contains("coverage: 4/4 accounts"), "{audit}");
+
+    let policy = w.policy();
+    let statements = policy["Statement"].as_array().unwrap();
+    for kept in perimeter.as_array().unwrap() {
+        assert!(
+            statements.contains(kept),
+            "{kept} was not kept verbatim: {policy:#}"
+        );
+    }
+    for (id, name) in ids.iter().zip(["DEV", "STG", "PRD"]) {
+        w.assert_onboarded(id, &format!("{name}-CLOUDTRAIL"));
+    }
+}

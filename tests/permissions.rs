@@ -13,24 +13,24 @@ use support::{Moto, TEST_ACCOUNT_ID, sdk_config};
 /// One member: its setup takes three of moto's unauthenticated calls.
 const MEMBER: (&str, &str) = ("222222222222", "DEV");
 const USER: &str = "trailhub";
-/// The calls before moto checks anything: the user (CreateUser, PutUserPolicy, CreateAccessKey), then the
-/// member's role (AssumeRole into the member, CreateRole, PutRolePolicy there).
-const SETUP_CALLS: usize = 6;
 
-/// The policies `trailhub permissions --format json` prints for `config` (no AWS call: no endpoint).
+/// The policies `trailhub permissions --format json [--read-only]` prints for `config` (no AWS call: no
+/// endpoint).
 fn printed(dir: &std::path::Path) -> (Value, Value) {
+    printed_with(dir, &[])
+}
+
+fn printed_with(dir: &std::path::Path, flags: &[&str]) -> (Value, Value) {
     let config = dir.join("accounts.toml");
-    let out = run(
-        "http://127.0.0.1:9",
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "--format",
-            "json",
-            "permissions",
-        ],
-        &[],
-    );
+    let mut args = vec![
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+        "permissions",
+    ];
+    args.extend_from_slice(flags);
+    let out = run("http://127.0.0.1:9", &args, &[]);
     assert_eq!(out.code, 0, "{out}");
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     (v["central"].clone(), v["member"].clone())
@@ -69,47 +69,58 @@ fn without(mut policy: Value, action: &str) -> Value {
     policy
 }
 
-/// A moto that checks IAM policies after its first [`SETUP_CALLS`] calls, which make the IAM user with
+/// A moto that checks IAM policies once it has made the IAM user with
 /// `central` and the member role with `member`; the user's access key.
 struct Enforced {
     moto: Moto,
     key: (String, String),
 }
 
+/// One identity trailhub runs as: its IAM user in the central account, holding `central`, and its role in
+/// the member, holding `member`.
+struct Identity<'a> {
+    user: &'a str,
+    role: &'a str,
+    central: &'a Value,
+    member: &'a Value,
+}
+
 fn enforced(central: &Value, member: &Value) -> Enforced {
-    let count = SETUP_CALLS.to_string();
+    let identity = Identity {
+        user: USER,
+        role: ROLE,
+        central,
+        member,
+    };
+    let (moto, mut keys) = enforced_for(&[identity]);
+    Enforced {
+        moto,
+        key: keys.remove(0),
+    }
+}
+
+/// A moto that checks IAM policies once `identities` are made (three calls per user, then AssumeRole into
+/// the member and two calls per role); each user's access key.
+fn enforced_for(identities: &[Identity]) -> (Moto, Vec<(String, String)>) {
+    let count = (5 * identities.len() + 1).to_string();
     let moto = Moto::start_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", &count)]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let key = rt.block_on(async {
+    let keys = rt.block_on(async {
         let sdk = sdk_config(&moto.url()).await;
-        let iam = aws_sdk_iam::Client::new(&sdk);
-        iam.create_user().user_name(USER).send().await.unwrap();
-        iam.put_user_policy()
-            .user_name(USER)
-            .policy_name("trailhub")
-            .policy_document(central.to_string())
-            .send()
-            .await
-            .unwrap();
-        let key = iam
-            .create_access_key()
-            .user_name(USER)
-            .send()
-            .await
-            .unwrap();
-        let key = key.access_key().unwrap();
-        member_role(&sdk, member).await;
-        (
-            key.access_key_id().to_owned(),
-            key.secret_access_key().to_owned(),
-        )
+        let mut keys = Vec::new();
+        for i in identities {
+            keys.push(user(&sdk, i.user, i.central).await);
+        }
+        let roles: Vec<_> = identities.iter().map(|i| (i.role, i.member)).collect();
+        member_roles(&sdk, &roles).await;
+        keys
     });
     // from here on moto checks: a call the user may not make is refused
     let refused = rt.block_on(async {
-        let creds = Credentials::new(&key.0, &key.1, None, None, "test");
+        let creds = Credentials::new(&keys[0].0, &keys[0].1, None, None, "test");
         let sdk = sdk_config(&moto.url()).await.into_builder();
         let sdk = sdk
             .credentials_provider(
@@ -127,11 +138,35 @@ fn enforced(central: &Value, member: &Value) -> Enforced {
         "moto does not enforce IAM: the test would prove nothing\n{}",
         moto.log_contents()
     );
-    Enforced { moto, key }
+    (moto, keys)
 }
 
-/// The member's role, as a StackSet would make it: trusting the central account, holding `policy`.
-async fn member_role(central: &aws_config::SdkConfig, policy: &Value) {
+/// The IAM user `name` in the central account, holding `policy`: its access key.
+async fn user(central: &aws_config::SdkConfig, name: &str, policy: &Value) -> (String, String) {
+    let iam = aws_sdk_iam::Client::new(central);
+    iam.create_user().user_name(name).send().await.unwrap();
+    iam.put_user_policy()
+        .user_name(name)
+        .policy_name("trailhub")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    (
+        key.access_key_id().to_owned(),
+        key.secret_access_key().to_owned(),
+    )
+}
+
+/// The member's roles, as a StackSet would make them: each trusting the central account, holding its policy.
+async fn member_roles(central: &aws_config::SdkConfig, roles: &[(&str, &Value)]) {
     let arn = format!("arn:aws:iam::{}:role/{ROLE}", MEMBER.0);
     let sts = aws_sdk_sts::Client::new(central);
     let c = sts
@@ -157,37 +192,44 @@ async fn member_role(central: &aws_config::SdkConfig, policy: &Value) {
     let iam = aws_sdk_iam::Client::new(&sdk);
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{TEST_ACCOUNT_ID}:root")}, "Action": "sts:AssumeRole"}]});
-    iam.create_role()
-        .role_name(ROLE)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name(ROLE)
-        .policy_name("trailhub")
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .unwrap();
+    for (name, policy) in roles {
+        iam.create_role()
+            .role_name(*name)
+            .assume_role_policy_document(trust.to_string())
+            .send()
+            .await
+            .unwrap();
+        iam.put_role_policy()
+            .role_name(*name)
+            .policy_name("trailhub")
+            .policy_document(policy.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
 }
 
 impl Enforced {
     /// `trailhub --config FILE ARGS` as the IAM user.
     fn trailhub(&self, dir: &std::path::Path, args: &[&str]) -> Out {
-        let config = dir.join("accounts.toml");
-        let backups = dir.join("backups");
-        let mut all = vec!["--config", config.to_str().unwrap()];
-        all.extend_from_slice(args);
-        if args[0] == "apply" || args[0] == "offboard" {
-            all.extend(["--yes", "--backup-dir", backups.to_str().unwrap()]);
-        }
-        let env = [
-            ("AWS_ACCESS_KEY_ID", self.key.0.as_str()),
-            ("AWS_SECRET_ACCESS_KEY", self.key.1.as_str()),
-        ];
-        run(&self.moto.url(), &all, &env)
+        as_user(&self.moto, &self.key, dir, args)
     }
+}
+
+/// `trailhub --config DIR/accounts.toml ARGS` against `moto` with the access key `key`.
+fn as_user(moto: &Moto, key: &(String, String), dir: &std::path::Path, args: &[&str]) -> Out {
+    let config = dir.join("accounts.toml");
+    let backups = dir.join("backups");
+    let mut all = vec!["--config", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    if args[0] == "apply" || args[0] == "offboard" {
+        all.extend(["--yes", "--backup-dir", backups.to_str().unwrap()]);
+    }
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key.0.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", key.1.as_str()),
+    ];
+    run(&moto.url(), &all, &env)
 }
 
 /// The accounts file of these tests, written to a new directory.
@@ -305,5 +347,117 @@ fn cloudformation_is_for_permissions_only_and_html_is_not_for_it() {
         html.stderr
             .contains("--format html is for `trailhub audit` only"),
         "{html}"
+    );
+}
+
+/// The scheduled audit's identity: the same accounts file, with its own member role.
+const AUDIT_ROLE: &str = "TrailhubAudit";
+
+/// Issue 21, point 7: a scheduled audit needs no administrator role, nor the writing one. After an apply
+/// by the full identity, an IAM user holding exactly `permissions --read-only`'s central policy, through a
+/// member role holding exactly its member policy, audits every account and is refused nothing.
+#[test]
+fn the_read_only_policies_are_enough_for_the_audit() {
+    let dir = setup();
+    let audit_dir = tempfile::tempdir().unwrap();
+    let audit_config = static_config(&[MEMBER]).replace(
+        &format!("role_name = \"{ROLE}\""),
+        &format!("role_name = \"{AUDIT_ROLE}\""),
+    );
+    std::fs::write(audit_dir.path().join("accounts.toml"), audit_config).unwrap();
+    let (central, member) = printed(dir.path());
+    let (ro_central, ro_member) = printed_with(audit_dir.path(), &["--read-only"]);
+    let ro_central = with_moto_head_bucket(ro_central);
+    let central = with_moto_head_bucket(central);
+    let (moto, keys) = enforced_for(&[
+        Identity {
+            user: USER,
+            role: ROLE,
+            central: &central,
+            member: &member,
+        },
+        Identity {
+            user: "trailhub-audit",
+            role: AUDIT_ROLE,
+            central: &ro_central,
+            member: &ro_member,
+        },
+    ]);
+    // the read-only identity may not write: its apply is refused the bucket
+    let refused = as_user(&moto, &keys[1], audit_dir.path(), &["apply"]);
+    assert_eq!(refused.code, 2, "{refused}");
+    assert!(denied(&refused), "{refused}");
+    let apply = as_user(&moto, &keys[0], dir.path(), &["apply"]);
+    assert_eq!(apply.code, 0, "{apply}");
+    // moto delivers no log file: the audit finds gaps (1), but is refused nothing
+    let audit = as_user(
+        &moto,
+        &keys[1],
+        audit_dir.path(),
+        &["--format", "json", "audit"],
+    );
+    assert!(audit.code == 0 || audit.code == 1, "{audit}");
+    assert!(!denied(&audit), "{audit}");
+    let report: Value = serde_json::from_str(&audit.stdout).unwrap();
+    assert_eq!(
+        report["accounts"].as_array().map(Vec::len),
+        Some(2),
+        "{audit}"
+    );
+}
+
+/// Issue 21, point 7: the warning about Organizations' own role is a plain sentence on stderr, not a log
+/// line, and stdout stays the template.
+#[test]
+fn the_template_naming_organizations_role_says_so_in_a_plain_line() {
+    let dir = setup();
+    let config = dir.path().join("accounts.toml");
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "cloudformation",
+        "permissions",
+    ];
+    let out = run("http://127.0.0.1:9", &args, &[]);
+    assert_eq!(out.code, 0, "{out}");
+    let template: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(template["AWSTemplateFormatVersion"], "2010-09-09", "{out}");
+    assert_eq!(
+        template["Resources"]["TrailhubMemberRole"]["Properties"]["RoleName"],
+        ROLE
+    );
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].starts_with(
+            "members.role_name is OrganizationAccountAccessRole, the administrator role AWS Organizations made"
+        ),
+        "{out}"
+    );
+    assert!(
+        lines[0].contains("members.role_name = \"TrailhubMember\""),
+        "{out}"
+    );
+    assert!(
+        !lines[0].contains("WARN") && !lines[0].contains("Z "),
+        "{out}"
+    );
+    // the sample names a role of trailhub's own: nothing to say
+    let ours = sample(&["--format", "cloudformation", "permissions", "--read-only"]);
+    assert_eq!(ours.code, 0, "{ours}");
+    assert_eq!(ours.stderr, "", "{ours}");
+    let template: Value = serde_json::from_str(&ours.stdout).unwrap();
+    let role = &template["Resources"]["TrailhubMemberRole"]["Properties"];
+    assert_eq!(role["RoleName"], "TrailhubMember");
+    let json = sample(&["--format", "json", "permissions", "--read-only"]);
+    let read_only: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(role["Policies"][0]["PolicyDocument"], read_only["member"]);
+    assert!(
+        template["Description"]
+            .as_str()
+            .unwrap()
+            .contains("read only"),
+        "{ours}"
     );
 }

@@ -167,8 +167,8 @@ pub async fn run<C: Central>(
     }
 }
 
-/// `permissions`: the IAM policies for `cfg`, printed; a warning when the template would name the role
-/// Organizations already made.
+/// `permissions`: the IAM policies for `cfg`, printed (with a note on stderr when the template would name the
+/// role Organizations already made).
 fn permissions(
     cfg: &Config,
     args: &PermissionsArgs,
@@ -177,12 +177,6 @@ fn permissions(
     out: &mut dyn Write,
 ) -> Result<i32> {
     output::print(out, console, format, &Permissions::new(cfg, args.read_only))?;
-    if format == Format::Cloudformation && cfg.members.role_name == "OrganizationAccountAccessRole"
-    {
-        tracing::warn!(
-            "members.role_name is OrganizationAccountAccessRole, which AWS Organizations already made (with administrator rights) in the accounts it created: a stack making a role of that name fails there. Choose a name of trailhub's own (members.role_name = \"TrailhubMember\", say) before deploying the template"
-        );
-    }
     Ok(0)
 }
 

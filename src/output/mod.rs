@@ -47,8 +47,9 @@ pub trait Render {
     fn junit(&self, _out: &mut dyn Write) -> io::Result<()> {
         Err(io::Error::new(io::ErrorKind::Unsupported, "no JUnit form"))
     }
-    /// A CloudFormation template: only `permissions` has one ([`check_format`]).
-    fn cloudformation(&self, _out: &mut dyn Write) -> io::Result<()> {
+    /// A CloudFormation template: only `permissions` has one ([`check_format`]). Notes about it go to
+    /// `console`, so that `out` stays a template.
+    fn cloudformation(&self, _out: &mut dyn Write, _console: &mut dyn Console) -> io::Result<()> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "no CloudFormation form",
@@ -86,7 +87,7 @@ pub fn print(
         Format::Markdown => report.markdown(out),
         Format::Html => report.html(out),
         Format::Junit => report.junit(out),
-        Format::Cloudformation => report.cloudformation(out),
+        Format::Cloudformation => report.cloudformation(out, console),
     }
 }
 

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{Console, Render, print_json};
-use crate::permissions::Permissions;
+use crate::permissions::{ORGANIZATIONS_ADMIN_ROLE, Permissions};
 
 /// The two headings, the central identity's first.
 fn headings(p: &Permissions) -> [&'static str; 2] {
@@ -45,7 +45,19 @@ impl Render for Permissions {
         Ok(())
     }
 
-    fn cloudformation(&self, out: &mut dyn Write) -> io::Result<()> {
-        print_json(out, &self.template)
+    fn cloudformation(&self, out: &mut dyn Write, console: &mut dyn Console) -> io::Result<()> {
+        print_json(out, &self.template)?;
+        if self.names_organizations_role {
+            console.note(&organizations_role_note());
+        }
+        Ok(())
     }
+}
+
+/// Why a template naming Organizations' own role must not be deployed, and what to do instead: a plain
+/// sentence on stderr (stdout stays the template).
+fn organizations_role_note() -> String {
+    format!(
+        "members.role_name is {ORGANIZATIONS_ADMIN_ROLE}, the administrator role AWS Organizations made in the accounts it created: a stack making a role of that name fails there. Give trailhub's role a name of its own (members.role_name = \"TrailhubMember\") before deploying this template (docs/iam-permissions.md#the-member-role-which-one)."
+    )
 }

@@ -18,6 +18,10 @@ pub use build::{Principal, policy};
 
 use crate::config::Config;
 
+/// The role AWS Organizations makes, with administrator rights, in every account it creates: `members.role_name`
+/// by default, the quick path for trying trailhub out, but no name for a role of trailhub's own.
+pub const ORGANIZATIONS_ADMIN_ROLE: &str = "OrganizationAccountAccessRole";
+
 /// What the command prints: the two policies and the member role's template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Permissions {
@@ -26,6 +30,9 @@ pub struct Permissions {
     pub central: Value,
     pub member: Value,
     pub template: Value,
+    /// `members.role_name` is [`ORGANIZATIONS_ADMIN_ROLE`]: a stack making a role of that name fails in the
+    /// accounts Organizations created, which already have it.
+    pub names_organizations_role: bool,
 }
 
 impl Permissions {
@@ -34,8 +41,9 @@ impl Permissions {
         Permissions {
             read_only,
             central: policy(cfg, Principal::Central, read_only),
-            template: template::member_role(cfg, &member),
+            template: template::member_role(cfg, &member, read_only),
             member,
+            names_organizations_role: cfg.members.role_name == ORGANIZATIONS_ADMIN_ROLE,
         }
     }
 }

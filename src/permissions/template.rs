@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 
-/// The template (JSON, which CloudFormation reads as it reads YAML), around the member `policy`.
-pub fn member_role(cfg: &Config, policy: &Value) -> Value {
+/// The template (JSON, which CloudFormation reads as it reads YAML), around the member `policy` (its reads
+/// only with `read_only`: a role for scheduled audits).
+pub fn member_role(cfg: &Config, policy: &Value, read_only: bool) -> Value {
     let p = cfg.central.region.partition();
     let root = format!("arn:{p}:iam::{}:root", cfg.central.account_id);
     let mut trust = json!({
@@ -26,8 +27,10 @@ pub fn member_role(cfg: &Config, policy: &Value) -> Value {
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!(
-            "trailhub's member role {}: what `trailhub permissions` prints for {}. Deploy it to every member account (CloudFormation StackSets).",
+            "trailhub's member role {}{}: what `trailhub permissions{}` prints for {}. Deploy it to every member account (CloudFormation StackSets).",
             cfg.members.role_name,
+            if read_only { ", read only (plan, policy, audit)" } else { "" },
+            if read_only { " --read-only" } else { "" },
             cfg.path.file_name().map_or_else(|| cfg.path.display().to_string(), |f| f.to_string_lossy().into_owned())
         ),
         "Parameters": {
@@ -74,7 +77,7 @@ mod tests {
     fn the_role_trusts_the_central_account_with_the_external_id_and_holds_the_member_policy() {
         let cfg = config(Some("s3cr3t-id"));
         let member = policy(&cfg, Principal::Member, false);
-        let t = member_role(&cfg, &member);
+        let t = member_role(&cfg, &member, false);
         assert_eq!(
             t["Parameters"]["CentralPrincipal"]["Default"],
             "arn:aws-cn:iam::111111111111:root"
@@ -98,7 +101,7 @@ mod tests {
     #[test]
     fn without_an_external_id_the_trust_has_no_condition() {
         let cfg = config(None);
-        let t = member_role(&cfg, &policy(&cfg, Principal::Member, false));
+        let t = member_role(&cfg, &policy(&cfg, Principal::Member, false), false);
         let trust = &t["Resources"]["TrailhubMemberRole"]["Properties"]["AssumeRolePolicyDocument"]
             ["Statement"][0];
         assert!(trust.get("Condition").is_none(), "{trust}");
@@ -108,7 +111,7 @@ mod tests {
     fn a_role_name_with_a_path_is_given_as_path_and_name() {
         let mut cfg = config(None);
         cfg.members.role_name = "security/trailhub/Member".into();
-        let t = member_role(&cfg, &json!({}));
+        let t = member_role(&cfg, &json!({}), false);
         let role = &t["Resources"]["TrailhubMemberRole"]["Properties"];
         assert_eq!(role["RoleName"], "Member");
         assert_eq!(role["Path"], "/security/trailhub/");

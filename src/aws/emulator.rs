@@ -42,6 +42,48 @@ pub fn replace_deletes_first(create_error: &AwsError) -> bool {
     create_error.kind == ErrorKind::AlreadyExists
 }
 
+/// moto answers GetBucketVersioning with `<GetBucketVersioningResponse>` as its root element where AWS's
+/// is `<VersioningConfiguration>` (S3-14), and the SDK refuses the whole answer for it. When the SDK could
+/// not read an answer, its body is read here: whether versioning is on (`Status` is `Enabled`) when the body
+/// is moto's shape, None for any other body (then versioning stays "unknown", as for any answer that cannot
+/// be read). On AWS the SDK reads the answer itself and this is never asked.
+pub fn moto_versioning(body: &[u8]) -> Option<bool> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    reader.config_mut().trim_text(true);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut in_status = false;
+    let mut status = None;
+    loop {
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) => {
+                let name = e.local_name();
+                if depth == 0 && name.as_ref() != b"GetBucketVersioningResponse" {
+                    return None;
+                }
+                in_status = depth == 1 && name.as_ref() == b"Status";
+                depth += 1;
+            }
+            Event::Empty(e) if depth == 0 => {
+                return (e.local_name().as_ref() == b"GetBucketVersioningResponse")
+                    .then_some(false);
+            }
+            Event::Text(t) if in_status => status = Some(t.decode().ok()?.into_owned()),
+            Event::End(_) => {
+                in_status = false;
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(status.as_deref() == Some("Enabled"));
+                }
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +121,29 @@ mod tests {
             Some(&own)
         );
         assert!(org.owned_by("111111111111") && !org.owned_by("222222222222"));
+    }
+
+    /// S3-14: moto's GetBucketVersioning answers, as measured with moto 5.2 (a new bucket, then one with
+    /// versioning on, then suspended), are read; AWS's shape and an error are left to the SDK ("unknown").
+    #[test]
+    fn motos_versioning_answer_is_read_and_nothing_else() {
+        let ns = "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"";
+        let decl = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+        let never = format!("{decl}<GetBucketVersioningResponse {ns}/>");
+        let on = format!(
+            "{decl}<GetBucketVersioningResponse {ns}><Status>Enabled</Status></GetBucketVersioningResponse>"
+        );
+        let suspended = on.replace("Enabled", "Suspended");
+        assert_eq!(moto_versioning(never.as_bytes()), Some(false));
+        assert_eq!(moto_versioning(on.as_bytes()), Some(true));
+        assert_eq!(moto_versioning(suspended.as_bytes()), Some(false));
+        let aws = format!(
+            "<VersioningConfiguration {ns}><Status>Enabled</Status></VersioningConfiguration>"
+        );
+        assert_eq!(moto_versioning(aws.as_bytes()), None);
+        let denied = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+        assert_eq!(moto_versioning(denied.as_bytes()), None);
+        assert_eq!(moto_versioning(b"not xml <"), None);
+        assert_eq!(moto_versioning(b""), None);
     }
 }

@@ -170,6 +170,9 @@ pub fn flow_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, S
             "StringEquals": {"aws:SourceAccount": id},
             "ArnLike": {"aws:SourceArn": format!("arn:{}:ec2:{r}:{id}:vpc-flow-log/*", r.partition())},
         });
+        // DescribeLogGroups takes no resource (the Service Authorization Reference lists no resource
+        // type for it): granted on a group's ARN it never applies, so it has its own statement on `*`
+        // (VPC-4). The writes stay on the group and its streams.
         let policy = json!({
             "Version": "2012-10-17",
             "Statement": [{
@@ -178,10 +181,14 @@ pub fn flow_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, S
                 "Action": [
                     "logs:CreateLogStream",
                     "logs:PutLogEvents",
-                    "logs:DescribeLogGroups",
                     "logs:DescribeLogStreams",
                 ],
                 "Resource": [group_arn.clone(), format!("{group_arn}:*")],
+            }, {
+                "Sid": "TrailhubFlowLogsListGroups",
+                "Effect": "Allow",
+                "Action": "logs:DescribeLogGroups",
+                "Resource": "*",
             }],
         });
         LogsSetup {
@@ -365,6 +372,60 @@ retention_days = 400
         };
         assert!(diff_setup(&want, Some(&group), Some(&role)).is_empty());
         assert!(trail_setup(&cfg, &t[1]).is_none(), "cloudwatch = false");
+    }
+
+    /// Issue 21, point 3: DescribeLogGroups takes no resource, so the flow logs' role is granted it on `*`
+    /// in its own statement (VPC-4); a role that holds the old policy (all four on the group) gets the new
+    /// one put, and then nothing changes.
+    #[test]
+    fn the_flow_role_lists_groups_on_star_and_an_old_policy_is_replaced() {
+        let text = format!("{CFG}[flow_logs]\ndestinations = [\"cloudwatch\"]\n");
+        let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
+        let t = cfg.static_targets();
+        let want = flow_setup(&cfg, &t[0]).unwrap().unwrap();
+        let policy: Value = serde_json::from_str(&want.role.policy).unwrap();
+        let statements = policy["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 2, "{policy}");
+        let list = &statements[1];
+        assert_eq!(list["Action"], "logs:DescribeLogGroups");
+        assert_eq!(list["Resource"], "*");
+        let scoped = &statements[0];
+        assert!(
+            !scoped.to_string().contains("DescribeLogGroups"),
+            "{scoped}"
+        );
+        assert!(
+            !scoped["Resource"].to_string().contains("\"*\""),
+            "{scoped}"
+        );
+        let group_arn = &want.group_arn;
+        let old = json!({"Version": "2012-10-17", "Statement": [{
+            "Sid": "TrailhubFlowLogsToLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
+                "logs:DescribeLogStreams"],
+            "Resource": [group_arn.clone(), format!("{group_arn}:*")],
+        }]});
+        let group = LogGroup {
+            name: want.group.clone(),
+            arn: want.group_arn.clone(),
+            retention_days: Some(want.retention_days),
+        };
+        let role = ObservedRole {
+            name: want.role.name.clone(),
+            arn: want.role_arn.clone(),
+            trust: want.role.trust.clone(),
+            policy: Some(old.to_string()),
+        };
+        assert_eq!(
+            describe_setup(&diff_setup(&want, Some(&group), Some(&role))),
+            ["role TrailhubFlowLogsToLogs: put policy trailhub-flow-logs-to-logs"]
+        );
+        let role = ObservedRole {
+            policy: Some(want.role.policy.clone()),
+            ..role
+        };
+        assert!(diff_setup(&want, Some(&group), Some(&role)).is_empty());
     }
 
     #[test]

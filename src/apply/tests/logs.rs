@@ -236,6 +236,62 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
     assert_eq!(delta("AssumeRole"), 2);
 }
 
+/// Issue 21, point 3: a flow logs' role that holds the old policy (logs:DescribeLogGroups on the group's
+/// ARN, where it never applies) gets the new one at the next apply (DescribeLogGroups on `*` in its own
+/// statement, VPC-4); a second apply changes nothing.
+#[tokio::test(start_paused = true)]
+async fn an_old_flow_logs_role_policy_is_replaced_then_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = world();
+    let cfg = config(1);
+    assert_eq!(run(&aws, &cfg, dir.path()).await.exit_code(), 0);
+    let group = format!("arn:aws:logs:ap-northeast-2:{M0}:log-group:/trailhub/vpc-flow-logs");
+    let old = json!({"Version": "2012-10-17", "Statement": [{
+        "Sid": "TrailhubFlowLogsToLogs", "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
+            "logs:DescribeLogStreams"],
+        "Resource": [group.clone(), format!("{group}:*")]}]});
+    let policy = |aws: &FakeAws| -> Value {
+        let w = aws.world();
+        let text = &w.roles[M0]["TrailhubFlowLogsToLogs"].policies["trailhub-flow-logs-to-logs"];
+        serde_json::from_str(text).unwrap()
+    };
+    aws.world()
+        .roles
+        .get_mut(M0)
+        .unwrap()
+        .get_mut("TrailhubFlowLogsToLogs")
+        .unwrap()
+        .policies
+        .insert("trailhub-flow-logs-to-logs".into(), old.to_string());
+    let puts = aws.calls("PutRolePolicy");
+    let report = run(&aws, &cfg, dir.path()).await;
+    assert_eq!(report.exit_code(), 0, "{report:#?}");
+    assert_eq!(
+        aws.calls("PutRolePolicy"),
+        puts + 1,
+        "M0's flow logs' role only"
+    );
+    let now = policy(&aws);
+    let list = &now["Statement"][1];
+    assert_eq!(
+        (&list["Action"], &list["Resource"]),
+        (&json!("logs:DescribeLogGroups"), &json!("*")),
+        "{now}"
+    );
+    assert!(
+        !now["Statement"][0]
+            .to_string()
+            .contains("DescribeLogGroups")
+    );
+    let writes_before = writes(&aws);
+    assert!(matches!(
+        apply_command(&aws, &cfg, dir.path()).await,
+        ApplyReport::NothingToDo { .. }
+    ));
+    assert_eq!(writes(&aws), writes_before);
+}
+
 /// Issue 11: CloudTrail cannot assume a role made seconds ago ("Access denied"): CreateTrail is retried
 /// with backoff until it can, and the trail delivers to CloudWatch Logs in the end.
 #[tokio::test(start_paused = true)]

@@ -377,7 +377,12 @@ impl Central for SdkCentral {
         };
         let versioning = match versioning {
             Ok(out) => Some(out.status == Some(BucketVersioningStatus::Enabled)),
-            Err(e) => unknown("GetBucketVersioning", &aws_err("GetBucketVersioning", e)),
+            Err(e) => {
+                // moto's answer, which the SDK cannot read (S3-14), is read here
+                let moto = e.raw_response().and_then(|r| r.body().bytes());
+                moto.and_then(emulator::moto_versioning)
+                    .or_else(|| unknown("GetBucketVersioning", &aws_err("GetBucketVersioning", e)))
+            }
         };
         let encryption = match encryption {
             Ok(out) => Some(

@@ -1,7 +1,8 @@
 //! `audit --format junit`: JUnit XML, so that a CI system shows an audit's gaps as failed tests (pure
-//! rendering). One test suite; one test case per account (its class name the account's OU when known), a
-//! `<failure>` per gap, the warnings as `<system-out>`; and one more test case for the bucket's own
-//! problems. quick-xml writes it: it escapes every text and attribute value.
+//! rendering). One test suite; one test case per account (its class name the account's OU when known), one
+//! `<failure>` holding all of its gaps (strict JUnit schemas allow one, and Jenkins shows only the first),
+//! the warnings as `<system-out>`; and one more test case for the bucket's own problems. quick-xml writes
+//! it: it escapes every text and attribute value.
 
 use std::io::{self, Write};
 
@@ -59,8 +60,8 @@ pub(super) fn write(out: &mut dyn Write, report: &AuditReport) -> io::Result<()>
     writeln!(w.get_mut())
 }
 
-/// One test case: a `<failure>` per gap (its code as the message; its message, meaning and runbook
-/// section as the text), the warnings in `<system-out>`.
+/// One test case: one `<failure>` for all of its gaps (message: their count and codes; text: each gap on
+/// its own line, with its meaning and runbook section), the warnings in `<system-out>`.
 fn testcase<W: Write>(
     w: &mut Writer<W>,
     classname: &str,
@@ -77,37 +78,53 @@ fn testcase<W: Write>(
         case.write_empty()?;
         return Ok(());
     }
+    let (gaps, warnings): (Vec<&Problem>, Vec<&Problem>) =
+        problems.iter().partition(|p| p.severity == Severity::Gap);
     case.write_inner_content(|w| {
-        let mut warnings = Vec::new();
-        for p in problems {
-            let doc = p.code.doc();
-            match p.severity {
-                Severity::Gap => {
-                    let body = clean(&format!(
-                        "{}\n{} See {}.",
-                        p.message, doc.meaning, doc.runbook
-                    ));
-                    w.create_element("failure")
-                        .with_attribute(("message", p.code.as_str()))
-                        .with_attribute(("type", "gap"))
-                        .write_text_content(BytesText::new(&body))?;
-                }
-                Severity::Warning => warnings.push(format!(
-                    "{} (warning): {} (see {})",
-                    p.code.as_str(),
-                    p.message,
-                    doc.runbook
-                )),
-            }
+        if !gaps.is_empty() {
+            let codes: Vec<&str> = gaps.iter().map(|p| p.code.as_str()).collect();
+            let plural = if gaps.len() == 1 { "" } else { "s" };
+            let message = format!("{} gap{plural}: {}", gaps.len(), codes.join(", "));
+            let lines: Vec<String> = gaps.iter().map(|p| gap_line(p)).collect();
+            let text = clean(&lines.join("\n"));
+            w.create_element("failure")
+                .with_attribute(("message", message.as_str()))
+                .with_attribute(("type", "gap"))
+                .write_text_content(BytesText::new(&text))?;
         }
         if !warnings.is_empty() {
-            let text = clean(&warnings.join("\n"));
+            let lines: Vec<String> = warnings
+                .iter()
+                .map(|p| {
+                    let doc = p.code.doc();
+                    format!(
+                        "{} (warning): {} (see {})",
+                        p.code.as_str(),
+                        p.message,
+                        doc.runbook
+                    )
+                })
+                .collect();
+            let text = clean(&lines.join("\n"));
             w.create_element("system-out")
                 .write_text_content(BytesText::new(&text))?;
         }
         Ok(())
     })?;
     Ok(())
+}
+
+/// One gap on one line: `code: message. Meaning. See runbook.`
+fn gap_line(p: &Problem) -> String {
+    let doc = p.code.doc();
+    let message = p.message.replace('\n', " ");
+    let message = message.trim_end().trim_end_matches('.');
+    format!(
+        "{}: {message}. {} See {}.",
+        p.code.as_str(),
+        doc.meaning,
+        doc.runbook
+    )
 }
 
 /// `s` without the characters XML 1.0 does not allow (quick-xml escapes markup, not those).
@@ -293,12 +310,21 @@ mod tests {
         assert_eq!(
             failures,
             [
-                "not-logging",
-                "no-trail",
-                "policy-denies",
-                "bucket-no-access-logging"
+                "2 gaps: not-logging, no-trail",
+                "1 gap: policy-denies",
+                "1 gap: bucket-no-access-logging"
             ]
         );
+        // issue 21, point 6: at most one failure in a test case (strict JUnit schemas allow one)
+        let mut per_case: Vec<usize> = Vec::new();
+        for (element, _) in &found {
+            match element.as_str() {
+                "testcase" => per_case.push(0),
+                "failure" => *per_case.last_mut().unwrap() += 1,
+                _ => {}
+            }
+        }
+        assert_eq!(per_case, [0, 1, 1, 0, 1]);
         assert!(
             named("x").is_empty(),
             "the hostile name stays an attribute value"
@@ -307,9 +333,15 @@ mod tests {
             .iter()
             .map(|(_, t)| t[0].1.as_str())
             .collect();
-        assert!(texts[0].starts_with("trail DEV-CT exists but is not logging\n"));
-        assert!(texts[0].ends_with("See runbooks/scheduled-audit.md#not-logging."));
-        assert!(texts[3].starts_with("denied by <Deny> & \"Sid\"\n"));
+        let dev: Vec<&str> = texts[0].lines().collect();
+        assert_eq!(dev.len(), 2, "every gap, one a line: {dev:#?}");
+        assert!(
+            dev[0].starts_with("not-logging: trail DEV-CT exists but is not logging. The trail")
+        );
+        assert!(dev[0].ends_with("See runbooks/scheduled-audit.md#not-logging."));
+        assert!(dev[1].starts_with("no-trail: second gap. No trail"));
+        assert!(dev[1].ends_with("See runbooks/scheduled-audit.md#no-trail."));
+        assert!(texts[2].starts_with("policy-denies: denied by <Deny> & \"Sid\". "));
         // warnings are output, not failures
         assert_eq!(named("system-out").len(), 2);
         assert!(texts.contains(

@@ -10,7 +10,10 @@ use std::process::Command;
 
 use aws_credential_types::Credentials;
 use serde_json::{Value, json};
-use support::{Fault, Moto, Proxy, Rule, TEST_ACCOUNT_ID, apply_test_env, s3_client, sdk_config};
+use support::{
+    Fault, Moto, Proxy, Rule, TEST_ACCOUNT_ID, apply_test_env, put_objects_past_policy, s3_client,
+    sdk_config,
+};
 
 const BUCKET: &str = "audit-logs";
 const REGION: &str = "ap-northeast-2";
@@ -83,23 +86,15 @@ async fn member_trail(config: &aws_config::SdkConfig, id: &str) -> aws_sdk_cloud
     aws_sdk_cloudtrail::Client::new(&config.build())
 }
 
-/// Puts one log file under `AWSLogs/<id>/CloudTrail/` for every account (moto never delivers any).
+/// Puts one log file under `AWSLogs/<id>/CloudTrail/` for every account (moto never delivers any), past
+/// trailhub's TLS-only Deny, which moto applies to the test's plain-HTTP PutObject.
 async fn put_logs(s3: &aws_sdk_s3::Client) {
-    for id in std::iter::once(TEST_ACCOUNT_ID).chain(MEMBERS.iter().map(|(id, _)| *id)) {
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(trailhub::fake::log_file_key(
-                None,
-                None,
-                id,
-                REGION,
-                time::OffsetDateTime::now_utc().unix_timestamp(),
-            ))
-            .body(b"{}".to_vec().into())
-            .send()
-            .await
-            .unwrap();
-    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let keys: Vec<String> = std::iter::once(TEST_ACCOUNT_ID)
+        .chain(MEMBERS.iter().map(|(id, _)| *id))
+        .map(|id| trailhub::fake::log_file_key(None, None, id, REGION, now))
+        .collect();
+    put_objects_past_policy(s3, BUCKET, &keys).await;
 }
 
 /// Checks the documented shape of the JSON report, and that the runbook documents every field.

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
+use support::put_objects_past_policy;
 use time::OffsetDateTime;
 use trailhub::cli::{ApplyArgs, AuditArgs, Command, Format};
 use trailhub::commands::{Session, run};
@@ -503,18 +504,12 @@ mod over_moto {
             .extend(logs_seed::flow_statements(&cfg, &ids));
         w.put_policy(BUCKET, &policy.to_string());
         let s3 = w.s3();
-        w.rt.block_on(async {
-            for id in &ids {
-                let at = OffsetDateTime::now_utc().unix_timestamp();
-                s3.put_object()
-                    .bucket(BUCKET)
-                    .key(log_file_key(None, None, id, REGION, at))
-                    .body(b"{}".to_vec().into())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        });
+        let at = OffsetDateTime::now_utc().unix_timestamp();
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| log_file_key(None, None, id, REGION, at))
+            .collect();
+        w.rt.block_on(put_objects_past_policy(&s3, BUCKET, &keys));
         w.write_config(&text);
 
         let (code, v) = audit(&w);
@@ -623,6 +618,9 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
                 "foreign-kms-key",
                 "bucket-no-access-logging",
                 "bucket-no-retention",
+                "bucket-allows-http",
+                "bucket-public-access-open",
+                "bucket-versioning-off",
             ][..],
         ),
     ] {

@@ -24,6 +24,7 @@ const WRITE_SID: &str = "AWSCloudTrailWrite20150319";
 const OWN_ACL_SID: &str = "TrailhubCloudTrailAclCheck";
 const OWN_WRITE_SID: &str = "TrailhubCloudTrailWrite";
 const DENY_SID: &str = "TrailhubDenyCloudTrailIntoAnotherFolder";
+const TLS_SID: &str = "TrailhubDenyInsecureTransport";
 const OLD_TRAIL: &str = "arn:aws:cloudtrail:us-east-1:999999999999:trail/old";
 /// Central and two members: enough accounts to see a merge, few enough to be quick.
 const TWO: [(&str, &str); 2] = [MEMBERS[0], MEMBERS[1]];
@@ -202,9 +203,18 @@ fn policy_of(statements: Vec<Value>) -> Value {
 }
 
 fn is_trailhubs(s: &Value) -> bool {
-    // trailhub's Sids: the console's, its own beside the console's old default, and its Deny (issue 10)
+    // trailhub's Sids: the console's, its own beside the console's old default, and its Denies (issue 10,
+    // and the TLS-only Deny of issue 21)
     let sid = s["Sid"].as_str().unwrap_or_default();
-    [ACL_SID, WRITE_SID, OWN_ACL_SID, OWN_WRITE_SID, DENY_SID].contains(&sid)
+    [
+        ACL_SID,
+        WRITE_SID,
+        OWN_ACL_SID,
+        OWN_WRITE_SID,
+        DENY_SID,
+        TLS_SID,
+    ]
+    .contains(&sid)
 }
 
 /// Every statement of `before` that trailhub does not own is in `after`, unchanged and in the same order,

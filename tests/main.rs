@@ -31,3 +31,4 @@ mod second_opinion;
 mod security;
 mod snapshots;
 mod support_selftest;
+mod tls_only;

@@ -20,7 +20,7 @@ use trailhub::plan::evaluate::{Delivery, check_delivery};
 use trailhub::plan::policy::{
     ACL_SID, DENY_SID, Entry, FlowLogAccounts, Form, LOG_ACL_SID, LOG_DELIVERY, LOG_DENY_SID,
     LOG_WRITE_SID, Merged, OWN_ACL_SID, OWN_WRITE_SID, Org, PolicyError, PolicyInput, SIZE_LIMIT,
-    WRITE_SID, merge, parse_live,
+    TLS_SID, WRITE_SID, denies_insecure_transport, merge, parse_live,
 };
 
 const BUCKET: &str = "sec-log";
@@ -41,6 +41,7 @@ fn is_trailhubs(s: &Value) -> bool {
                 | LOG_ACL_SID
                 | LOG_WRITE_SID
                 | LOG_DENY_SID
+                | TLS_SID
         )
     )
 }
@@ -469,11 +470,18 @@ fn check_ours(m: &Merged) -> Result<(), TestCaseError> {
             );
         }
     }
-    let allows = statements(&m.policy);
-    for s in allows
+    // every merged policy refuses requests without TLS, with trailhub's Deny or another writer's, never two
+    let bucket = format!("arn:aws:s3:::{BUCKET}");
+    prop_assert!(denies_insecure_transport(&m.policy, &bucket));
+    let tls = statements(&m.policy)
         .iter()
-        .filter(|s| is_trailhubs(s) && s["Sid"] != DENY_SID && s["Sid"] != LOG_DENY_SID)
-    {
+        .filter(|s| s["Sid"] == TLS_SID)
+        .count();
+    prop_assert!(tls <= 1, "{:#}", m.policy);
+    let allows = statements(&m.policy);
+    for s in allows.iter().filter(|s| {
+        is_trailhubs(s) && s["Sid"] != DENY_SID && s["Sid"] != LOG_DENY_SID && s["Sid"] != TLS_SID
+    }) {
         prop_assert_eq!(&s["Effect"], "Allow");
         prop_assert!(s.get("NotPrincipal").is_none(), "{s:#}");
         prop_assert_eq!(&s["Principal"], &json!({"Service": service_of(s)}));
@@ -850,7 +858,8 @@ fn combinations_step_down_and_each_allows_every_trail_and_flow_log() {
         seen,
         [
             (Form::Exact, Form::Exact),
-            (Form::AccountArns, Form::SourceAccount),
+            // 90 accounts: with the TLS-only Deny's bytes counted (S3-14), account-arns no longer fits
+            (Form::SourceAccount, Form::SourceAccount),
             (Form::SharedPrefix, Form::SharedPrefix),
             (Form::Organization, Form::Organization),
         ]

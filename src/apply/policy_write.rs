@@ -212,7 +212,8 @@ destinations = ["s3"]
             [
                 "AWSCloudTrailAclCheck20150319",
                 "AWSCloudTrailWrite20150319",
-                "TrailhubDenyCloudTrailIntoAnotherFolder"
+                "TrailhubDenyCloudTrailIntoAnotherFolder",
+                "TrailhubDenyInsecureTransport"
             ]
         );
         assert_eq!(r.kept, ["AWSLogDeliveryWrite", "AWSLogDeliveryAclCheck"]);

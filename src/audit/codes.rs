@@ -160,6 +160,21 @@ codes! {
         meaning: "The bucket's retention rules (trailhub-retention, trailhub-retention-markers) are missing or differ from retention_days.",
         runbook: "runbooks/kms.md#bucket-no-retention",
     },
+    BucketAllowsHttp => CodeRow {
+        name: "bucket-allows-http",
+        meaning: "No statement of the bucket policy denies requests made without TLS (aws:SecureTransport false): log files may be read or written in clear text.",
+        runbook: "runbooks/kms.md#bucket-allows-http",
+    },
+    BucketPublicAccessOpen => CodeRow {
+        name: "bucket-public-access-open",
+        meaning: "The bucket's Block Public Access is off, in part or whole: a policy or ACL could make the logs public.",
+        runbook: "runbooks/kms.md#bucket-public-access-open",
+    },
+    BucketVersioningOff => CodeRow {
+        name: "bucket-versioning-off",
+        meaning: "The bucket's versioning is off or suspended: a log file overwritten or deleted is gone for good.",
+        runbook: "runbooks/kms.md#bucket-versioning-off",
+    },
     StalePolicyEntry => CodeRow {
         name: "stale-policy-entry",
         meaning: "An account out of scope may still deliver into the bucket: the bucket policy names it.",

@@ -5,9 +5,11 @@
 //! `concurrency` accounts at once, never a write); `judge` turns each account's facts into problems
 //! (`logs` for the CloudWatch Logs and flow log checks) and `stale` finds the policy entries of accounts
 //! no longer in scope, all pure; `report` holds the report's schema (documented in
-//! `runbooks/scheduled-audit.md`) and builds it; `codes` says what each code means and where its runbook
+//! `runbooks/scheduled-audit.md`) and builds it; `bucket` judges the bucket's guards (TLS-only policy, Block
+//! Public Access, versioning); `codes` says what each code means and where its runbook
 //! section is; `duration` reads and writes ages.
 
+mod bucket;
 mod codes;
 mod duration;
 #[cfg(test)]
@@ -81,12 +83,13 @@ pub async fn audit<C: Central>(
     let concurrency = opts.concurrency.max(1);
     let progress = &*opts.progress;
     progress.start(Phase::Observing, 0);
-    let (scoped, live, key, settings, rcps) = tokio::join!(
+    let (scoped, live, key, settings, rcps, guards) = tokio::join!(
         observe_all(cfg, central, concurrency, progress),
         read_policy(central, cfg),
         read_key(central, cfg),
         read_settings(central, cfg, true),
         read_rcps(central, cfg),
+        central.bucket_guards(&cfg.central.bucket),
     );
     progress.finish();
     let (observations, org, placed) = scoped.map_err(AuditError::Organizations)?;
@@ -105,6 +108,7 @@ pub async fn audit<C: Central>(
     let (observations, accounts) = memberships_of(observations, run, in_force, concurrency).await;
     let facts = OrgFacts { rcps, accounts };
     let settings = settings.map_err(|e| bucket_error(cfg, e))?;
+    let guards = guards.map_err(|e| bucket_error(cfg, e))?;
     let org_trail = org_trail(central, cfg, &observations, org.as_ref())
         .await
         .map_err(AuditError::OrganizationId)?;
@@ -135,7 +139,8 @@ pub async fn audit<C: Central>(
         max_age: opts.max_age,
         key: key.as_ref(),
     };
-    let bucket_problems = kms::bucket_problems(&judge, &settings);
+    let mut bucket_problems = kms::bucket_problems(&judge, &settings);
+    bucket_problems.extend(bucket::guard_problems(&judge, &guards));
     let generated_at = now
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string());

@@ -219,9 +219,7 @@ impl Delivery {
             org_id: self.org_id.as_deref(),
             org_path: self.org_path.as_deref(),
         };
-        let mut context = service_context(&self.service, &source);
-        context.insert("aws:SecureTransport".to_owned(), "true".to_owned());
-        context
+        service_context(&self.service, &source)
     }
 }
 
@@ -242,10 +240,14 @@ pub struct Source<'a> {
 /// Guide, "AWS global condition context keys"): `aws:PrincipalIsAWSService` = true,
 /// `aws:PrincipalServiceName`, `aws:SourceAccount`, `aws:SourceArn`, and `aws:SourceOrgID` /
 /// `aws:SourceOrgPaths` when the source account is in an organization. Never `aws:PrincipalOrgID`,
-/// `aws:PrincipalAccount` or `aws:PrincipalArn`: a service principal has none (AWS-rules IAM-2).
+/// `aws:PrincipalAccount` or `aws:PrincipalArn`: a service principal has none (AWS-rules IAM-2). And
+/// `aws:SecureTransport` = true: AWS's services call S3 and KMS over TLS, so a TLS-only Deny (trailhub's in
+/// the bucket policy, S3-14, or a team's in a key policy or an RCP, even with `BoolIfExists`) never
+/// refuses them.
 pub fn service_context(service: &str, source: &Source<'_>) -> BTreeMap<String, String> {
     let mut context = BTreeMap::from([
         ("aws:PrincipalIsAWSService".to_owned(), "true".to_owned()),
+        ("aws:SecureTransport".to_owned(), "true".to_owned()),
         ("aws:PrincipalServiceName".to_owned(), service.to_owned()),
         ("aws:SourceAccount".to_owned(), source.account.to_owned()),
     ]);
@@ -634,6 +636,30 @@ mod tests {
         );
         let policy = reference_policy("sec-log", "logs", &sec_dev());
         assert!(!check_delivery(&policy, &dev()).allowed());
+    }
+
+    /// The key's requests (CloudTrail's kms:GenerateDataKey, as `key_policy` and `rcp` build them with
+    /// `service_context`) are made over TLS too: a TLS-only Deny, even with `BoolIfExists`, spares them.
+    #[test]
+    fn insecure_transport_deny_does_not_hit_the_keys_requests() {
+        let source = Source {
+            account: "222222222222",
+            arn: Some("arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/T"),
+            org_id: None,
+            org_path: None,
+        };
+        let req = Request {
+            principal_service: CT.to_owned(),
+            action: "kms:GenerateDataKey".to_owned(),
+            resource: "arn:aws:kms:ap-northeast-2:111111111111:key/k".to_owned(),
+            context: service_context(CT, &source),
+        };
+        let policy = json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": CT}, "Action": "kms:GenerateDataKey",
+             "Resource": "*"},
+            {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+             "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}}]});
+        assert!(evaluate(&policy, &req).is_allowed());
     }
 
     #[test]

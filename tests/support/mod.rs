@@ -19,7 +19,7 @@ pub mod proxy;
 pub mod trailhub;
 
 pub use moto::{
-    Moto, TEST_ACCOUNT_ID, TEST_REGION, apply_test_env, create_bucket, s3_client, sdk_config,
-    test_env,
+    Moto, TEST_ACCOUNT_ID, TEST_REGION, apply_test_env, create_bucket, put_objects_past_policy,
+    s3_client, sdk_config, test_env,
 };
 pub use proxy::{Fault, Logged, Protocol, Proxy, Rule};

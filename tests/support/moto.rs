@@ -273,3 +273,41 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
         .build();
     aws_sdk_s3::Client::from_conf(s3_config)
 }
+
+/// Puts `keys` (each with a body of `{}`) into `bucket` over moto with its policy lifted while it does, then
+/// put back as it was. moto applies a bucket policy's Deny without reading its condition, so trailhub's
+/// TLS-only Deny (`aws:SecureTransport` false, docs/aws-rules.md S3-14) refuses the test's PutObject
+/// even though it would not refuse AWS's services; moto never delivers a log file, so tests place them.
+pub async fn put_objects_past_policy(s3: &aws_sdk_s3::Client, bucket: &str, keys: &[String]) {
+    let policy = s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok()
+        .and_then(|p| p.policy);
+    if policy.is_some() {
+        s3.delete_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+    }
+    for key in keys {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(b"{}".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    if let Some(p) = policy {
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(p)
+            .send()
+            .await
+            .unwrap();
+    }
+}

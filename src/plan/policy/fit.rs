@@ -10,6 +10,7 @@ use super::family::{FAMILIES, FormSpec, Wanted};
 use super::input::PolicyInput;
 use super::live::Live;
 use super::render::{Kept, deny_foreign_prefix, render, statement};
+use super::tls::{TLS_SID, deny_insecure_transport, is_tls_deny};
 
 /// Counts the bytes written to it: a form's size is measured without holding its text.
 #[derive(Default)]
@@ -103,6 +104,7 @@ impl Skeleton {
                 }
             }
         }
+        changed |= place_tls_deny(l, input, &mut statements, &mut created);
         let places = || slots.iter().flatten().flatten();
         for i in places() {
             statements[*i] = Value::Null;
@@ -119,6 +121,38 @@ impl Skeleton {
             slots,
             changed,
             created,
+        }
+    }
+}
+
+/// Sets trailhub's TLS-only Deny right, or adds it when no statement refuses requests without TLS yet (another
+/// writer's equivalent Deny counts: no second one is added). Whether the statements changed.
+fn place_tls_deny(
+    l: &Live,
+    input: &PolicyInput,
+    statements: &mut Vec<Value>,
+    created: &mut Vec<String>,
+) -> bool {
+    let bucket = input.bucket_arn();
+    let want = deny_insecure_transport(&bucket);
+    match l.tls {
+        Some(i) if statements[i] == want => false,
+        Some(i) => {
+            statements[i] = want;
+            true
+        }
+        None if l
+            .statements
+            .iter()
+            .filter_map(Value::as_object)
+            .any(|s| is_tls_deny(s, &bucket)) =>
+        {
+            false
+        }
+        None => {
+            statements.push(want);
+            created.push(TLS_SID.to_owned());
+            true
         }
     }
 }

@@ -8,6 +8,7 @@ use super::super::document::strings;
 use super::content::{Content, read_managed};
 use super::error::PolicyError;
 use super::family::{FAMILIES, Family, SOURCE_ACCOUNT, SOURCE_ARN, SOURCE_ORG};
+use super::tls::TLS_SID;
 
 /// Parses the live policy text as S3 returns it.
 pub fn parse_live(text: &str) -> Result<Value, PolicyError> {
@@ -63,6 +64,8 @@ pub(super) struct Live {
     pub found: [Found; 2],
     /// the legacy statements kept as they are (the console's Sid, no source condition)
     pub legacy: Vec<String>,
+    /// index of trailhub's TLS-only Deny (by its Sid), when present
+    pub tls: Option<usize>,
 }
 
 pub(super) fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
@@ -83,12 +86,19 @@ pub(super) fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
     };
     let mut found = FAMILIES.map(Found::new);
     let mut legacy = Vec::new();
+    let mut tls = None;
     for (index, s) in statements.iter().enumerate() {
         let Value::Object(stmt) = s else {
             return Err(PolicyError::StatementNotObject { index });
         };
         for (family, found) in FAMILIES.iter().zip(&mut found) {
             read_statement(family, stmt, index, found, &mut legacy)?;
+        }
+        if stmt.get("Sid").and_then(Value::as_str) == Some(TLS_SID) {
+            if tls.is_some() {
+                return Err(conflict(TLS_SID, "two statements have this Sid".into()));
+            }
+            tls = Some(index);
         }
     }
     Ok(Live {
@@ -97,6 +107,7 @@ pub(super) fn read_live(live: Option<&Value>) -> Result<Live, PolicyError> {
         normalized,
         found,
         legacy,
+        tls,
     })
 }
 

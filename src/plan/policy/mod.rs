@@ -3,7 +3,8 @@
 //!
 //! trailhub owns two families of statements ([`family`]): two for CloudTrail, found by the Sids of AWS's
 //! documentation, and, when flow logs go to the bucket, two for `delivery.logs.amazonaws.com` under
-//! trailhub's own Sids; each family has a Deny of writes into another account's folder. Every other
+//! trailhub's own Sids; each family has a Deny of writes into another account's folder. One more Deny,
+//! [`tls`], refuses every request made without TLS (unless another writer's equivalent one is there). Every other
 //! statement is kept as it was, in its order. Entries already in trailhub's statements are kept too
 //! (removing accounts is an explicit, separate act), so a merge only ever widens what they allow.
 //!
@@ -14,7 +15,7 @@
 //! The parts: [`family`] describes each family as data; [`input`] is what the policy is for; `live` reads
 //! the live policy and `content` one of trailhub's statements; `render` writes a family's statements in a
 //! form; `fit` measures and chooses the combination of forms; `merge` runs it; `report` says what it did;
-//! `restore` puts back what another writer lost.
+//! `restore` puts back what another writer lost; `tls` is the TLS-only Deny.
 
 mod content;
 mod error;
@@ -27,6 +28,7 @@ mod merge;
 mod render;
 mod report;
 mod restore;
+pub mod tls;
 
 pub use crate::config::Form;
 pub use error::{FormSize, PolicyError, SIZE_LIMIT};
@@ -40,6 +42,7 @@ pub use live::parse_live;
 pub use merge::merge;
 pub use report::{LogDelivery, Merged};
 pub use restore::{Restored, restore_lost};
+pub use tls::{TLS_SID, denies_insecure_transport};
 
 #[cfg(test)]
 mod tests;

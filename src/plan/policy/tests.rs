@@ -52,7 +52,10 @@ fn fresh_policy_snapshot() {
     });
     assert!(m.changed);
     assert_eq!(m.form, Form::Exact);
-    assert_eq!(m.created_statements, [ACL_SID, WRITE_SID, DENY_SID]);
+    assert_eq!(
+        m.created_statements,
+        [ACL_SID, WRITE_SID, DENY_SID, TLS_SID]
+    );
 }
 
 #[test]
@@ -137,8 +140,8 @@ fn a_console_policy_already_right_is_not_rewritten() {
         r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"AWSCloudTrailAclCheck20150319","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::sec-log","Condition":{{"StringEquals":{{"AWS:SourceArn":"{arn}"}}}}}},{{"Sid":"AWSCloudTrailWrite20150319","Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"arn:aws:s3:::sec-log/AWSLogs/222222222222/*","Condition":{{"StringEquals":{{"AWS:SourceArn":"{arn}","s3:x-amz-acl":"bucket-owner-full-control"}}}}}}]}}"#
     );
     let m = merge(Some(&parse_live(&text).unwrap()), &input(&b, None, &e)).unwrap();
-    // only trailhub's Deny is added; the two statements already right are not rewritten
-    assert_eq!(m.created_statements, [DENY_SID]);
+    // only trailhub's Denies are added; the two statements already right are not rewritten
+    assert_eq!(m.created_statements, [DENY_SID, TLS_SID]);
     let live = parse_live(&text).unwrap();
     assert_eq!(m.policy["Statement"][0], live["Statement"][0]);
     assert_eq!(m.policy["Statement"][1], live["Statement"][1]);
@@ -214,7 +217,10 @@ fn legacy_console_statements_are_kept_and_trailhubs_go_beside_them() {
     let live = parse_live(legacy).unwrap();
     let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
     assert_eq!(m.legacy_statements, [ACL_SID, WRITE_SID]);
-    assert_eq!(m.created_statements, [OWN_ACL_SID, OWN_WRITE_SID, DENY_SID]);
+    assert_eq!(
+        m.created_statements,
+        [OWN_ACL_SID, OWN_WRITE_SID, DENY_SID, TLS_SID]
+    );
     assert_eq!(m.policy["Statement"][0], live["Statement"][0]);
     assert_eq!(m.policy["Statement"][1], live["Statement"][1]);
     let again = merge(Some(&m.policy), &input(&b, None, &e)).unwrap();
@@ -342,7 +348,12 @@ fn a_shared_prefix_is_not_narrowed_so_the_next_run_changes_nothing() {
     let e = many(1);
     let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
     assert_eq!(m.form, Form::SharedPrefix, "{:?}", m.form_sizes);
-    assert_eq!(m.created_statements, [DENY_SID], "{:?}", m.form_sizes);
+    assert_eq!(
+        m.created_statements,
+        [DENY_SID, TLS_SID],
+        "{:?}",
+        m.form_sizes
+    );
     let again = merge(Some(&m.policy), &input(&b, None, &e)).unwrap();
     assert!(!again.changed, "{:?}", again.form_sizes);
 }
@@ -438,7 +449,8 @@ fn flow_logs_exact_form_snapshot() {
             DENY_SID,
             LOG_ACL_SID,
             LOG_WRITE_SID,
-            LOG_DENY_SID
+            LOG_DENY_SID,
+            TLS_SID
         ]
     );
     assert_eq!(
@@ -498,7 +510,7 @@ fn flow_logs_without_trails() {
     let m = merge(None, &with_flow(input(&b, None, &[]), &flow)).unwrap();
     assert_eq!(
         m.created_statements,
-        [LOG_ACL_SID, LOG_WRITE_SID, LOG_DENY_SID]
+        [LOG_ACL_SID, LOG_WRITE_SID, LOG_DENY_SID, TLS_SID]
     );
     assert!(allowed(&m.policy, &flow_target("222222222222", None, None)));
     assert!(!m.text.contains(CLOUDTRAIL));
@@ -519,7 +531,11 @@ fn aws_own_log_delivery_statements_are_kept_as_foreign() {
     let st = m.policy["Statement"].as_array().unwrap();
     assert_eq!(st[0], live["Statement"][0]);
     assert_eq!(st[1], live["Statement"][1]);
-    assert_eq!(st.len(), 8, "AWS's two, trailhub's three and three");
+    assert_eq!(
+        st.len(),
+        9,
+        "AWS's two, trailhub's three and three, its TLS Deny"
+    );
     let d = m.log_delivery.as_ref().unwrap();
     assert!(d.kept_sources.is_empty(), "AWS's are not trailhub's: {d:?}");
     assert!(allowed(&m.policy, &flow_target("222222222222", None, None)));
@@ -591,7 +607,7 @@ fn log_delivery_values_the_config_does_not_name_are_kept() {
         d.added_sources,
         ["222222222222", "arn:aws:logs:ap-northeast-2:222222222222:*"]
     );
-    assert!(m.created_statements == [ACL_SID, WRITE_SID, DENY_SID, LOG_DENY_SID]);
+    assert!(m.created_statements == [ACL_SID, WRITE_SID, DENY_SID, LOG_DENY_SID, TLS_SID]);
     // in place, the condition trailhub does not manage kept
     assert_eq!(
         m.policy["Statement"][1]["Condition"]["IpAddress"],
@@ -894,4 +910,138 @@ fn the_organization_form_rests_on_the_global_rule_and_says_so() {
     assert_eq!(json["evidence"], "documented");
     assert_eq!(json["log_delivery"]["evidence"], "global-condition-key");
     assert_eq!(json["log_delivery"]["evidence_rule"], "DL-3");
+}
+
+/// The TLS-only Deny (S3-14): what a new policy holds, what a policy of an older trailhub gains on the next
+/// apply, and that a second merge changes nothing.
+#[test]
+fn the_tls_deny_is_added_once_and_an_older_policy_gains_it() {
+    let b: BucketName = "sec-log".parse().unwrap();
+    let e = entries(&["222222222222"]);
+    let m = merge(None, &input(&b, None, &e)).unwrap();
+    let tls = |p: &Value| -> Vec<Value> {
+        p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Sid"] == TLS_SID)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        tls(&m.policy),
+        [
+            json!({"Sid": TLS_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+        ]
+    );
+    let again = merge(Some(&m.policy), &input(&b, None, &e)).unwrap();
+    assert!(!again.changed);
+    assert!(again.created_statements.is_empty());
+    assert_eq!(again.policy, m.policy);
+
+    // a policy an older trailhub wrote (no TLS Deny) gains it, and only it
+    let mut older = m.policy.clone();
+    older["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["Sid"] != TLS_SID);
+    let upgraded = merge(Some(&older), &input(&b, None, &e)).unwrap();
+    assert!(upgraded.changed);
+    assert_eq!(upgraded.created_statements, [TLS_SID]);
+    assert_eq!(upgraded.policy, m.policy);
+
+    // trailhub's own, edited by someone: set right in place
+    let mut edited = m.policy.clone();
+    let at = edited["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["Sid"] == TLS_SID)
+        .unwrap();
+    edited["Statement"][at]["Resource"] = json!("arn:aws:s3:::sec-log/*");
+    let fixed = merge(Some(&edited), &input(&b, None, &e)).unwrap();
+    assert!(fixed.changed && fixed.created_statements.is_empty());
+    assert_eq!(fixed.policy, m.policy);
+}
+
+/// Another team's equivalent Deny (any Sid, `Bool` or `BoolIfExists`, `s3:*` over the bucket and its
+/// objects) counts as present: kept byte for byte, and no second one is added; a narrower one (objects
+/// only) does not count.
+#[test]
+fn a_foreign_tls_deny_counts_and_a_narrower_one_does_not() {
+    let b: BucketName = "sec-log".parse().unwrap();
+    let e = entries(&["222222222222"]);
+    let foreign = json!({"Sid": "AllowSSLRequestsOnly", "Action": "s3:*", "Effect": "Deny",
+        "Resource": ["arn:aws:s3:::sec-log", "arn:aws:s3:::sec-log/*"],
+        "Condition": {"BoolIfExists": {"aws:SecureTransport": "false"}}, "Principal": {"AWS": "*"}});
+    let live = json!({"Version": "2012-10-17", "Statement": [foreign]});
+    let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
+    assert_eq!(m.policy["Statement"][0], foreign);
+    assert!(!m.created_statements.contains(&TLS_SID.to_owned()));
+    let sids: Vec<&Value> = m.policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["Sid"])
+        .collect();
+    assert!(!sids.contains(&&json!(TLS_SID)), "{sids:?}");
+    assert!(
+        !merge(Some(&m.policy), &input(&b, None, &e))
+            .unwrap()
+            .changed
+    );
+
+    let mut narrower = foreign.clone();
+    narrower["Resource"] = json!("arn:aws:s3:::sec-log/*");
+    let live = json!({"Version": "2012-10-17", "Statement": [narrower]});
+    let m = merge(Some(&live), &input(&b, None, &e)).unwrap();
+    assert_eq!(m.policy["Statement"][0], narrower, "kept as it is");
+    assert!(m.created_statements.contains(&TLS_SID.to_owned()));
+}
+
+/// The fitter counts the TLS Deny: the size it reports is the size of the text written, Deny included.
+#[test]
+fn the_fitter_counts_the_tls_deny() {
+    let b: BucketName = "sec-log".parse().unwrap();
+    let e = many(40);
+    let m = merge(None, &input(&b, None, &e)).unwrap();
+    assert_eq!(m.size, m.text.len());
+    assert!(m.text.contains(TLS_SID));
+}
+
+/// The services deliver over TLS (`Delivery` sends `aws:SecureTransport` = true): trailhub's TLS Deny never
+/// refuses CloudTrail's or delivery.logs' ACL check or write, and would refuse the same requests made
+/// without TLS.
+#[test]
+fn the_tls_deny_never_refuses_the_services() {
+    use crate::plan::evaluate::{Decision, Delivery, evaluate};
+    let b: BucketName = "sec-log".parse().unwrap();
+    let e = entries(&["222222222222", "111111111111"]);
+    let flow = ids(&e);
+    let m = merge(None, &with_flow(input(&b, None, &e), &flow)).unwrap();
+    assert!(m.text.contains(TLS_SID));
+    let trail = Delivery {
+        source_arn: "arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/T222222222222".into(),
+        service: CLOUDTRAIL.into(),
+        log_kind: "CloudTrail".into(),
+        ..flow_target("222222222222", None, None)
+    };
+    let flow_log = flow_target("111111111111", None, None);
+    for t in [&trail, &flow_log] {
+        assert!(allowed(&m.policy, t), "{t:?}");
+        for mut req in [t.acl_check_request(), t.write_request()] {
+            assert_eq!(req.context["aws:SecureTransport"], "true");
+            req.context
+                .insert("aws:SecureTransport".into(), "false".into());
+            assert_eq!(
+                evaluate(&m.policy, &req),
+                Decision::ExplicitDeny {
+                    sid: Some(TLS_SID.into())
+                },
+                "{req:?}"
+            );
+        }
+    }
 }

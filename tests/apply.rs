@@ -364,7 +364,7 @@ fn policy_prints_what_apply_writes_and_plan_json_is_data() {
         "{out}"
     );
     assert_hardened(&w);
-    // Issue 21, point 5: moto's GetBucketVersioning answer, which the SDK cannot parse, is read (S3-14): a
+    // Issue 21, point 5: moto's GetBucketVersioning answer, which the SDK cannot parse, is read (S3-15): a
     // plan after apply finds versioning on, and says nothing about it.
     let after = w.trailhub(&["plan"]);
     assert_eq!(after.code, 0, "{after}");

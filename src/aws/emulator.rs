@@ -43,7 +43,7 @@ pub fn replace_deletes_first(create_error: &AwsError) -> bool {
 }
 
 /// moto answers GetBucketVersioning with `<GetBucketVersioningResponse>` as its root element where AWS's
-/// is `<VersioningConfiguration>` (S3-14), and the SDK refuses the whole answer for it. When the SDK could
+/// is `<VersioningConfiguration>` (S3-15), and the SDK refuses the whole answer for it. When the SDK could
 /// not read an answer, its body is read here: whether versioning is on (`Status` is `Enabled`) when the body
 /// is moto's shape, None for any other body (then versioning stays "unknown", as for any answer that cannot
 /// be read). On AWS the SDK reads the answer itself and this is never asked.
@@ -123,7 +123,7 @@ mod tests {
         assert!(org.owned_by("111111111111") && !org.owned_by("222222222222"));
     }
 
-    /// S3-14: moto's GetBucketVersioning answers, as measured with moto 5.2 (a new bucket, then one with
+    /// S3-15: moto's GetBucketVersioning answers, as measured with moto 5.2 (a new bucket, then one with
     /// versioning on, then suspended), are read; AWS's shape and an error are left to the SDK ("unknown").
     #[test]
     fn motos_versioning_answer_is_read_and_nothing_else() {

@@ -378,7 +378,7 @@ impl Central for SdkCentral {
         let versioning = match versioning {
             Ok(out) => Some(out.status == Some(BucketVersioningStatus::Enabled)),
             Err(e) => {
-                // moto's answer, which the SDK cannot read (S3-14), is read here
+                // moto's answer, which the SDK cannot read (S3-15), is read here
                 let moto = e.raw_response().and_then(|r| r.body().bytes());
                 moto.and_then(emulator::moto_versioning)
                     .or_else(|| unknown("GetBucketVersioning", &aws_err("GetBucketVersioning", e)))

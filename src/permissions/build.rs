@@ -99,13 +99,14 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
         },
         On::CloudTrailRole => cfg.cloudwatch.iter().map(|w| role(&w.role_name)).collect(),
         On::FlowLogsRole => cfg.flow_logs.iter().map(|f| role(&f.role_name)).collect(),
-        // a trail's ARN names its home Region; the writes go to trailhub's trails by name in any Region
+        // the trail writes take the `trail` resource (docs/aws-rules.md CT-17); its ARN names the home Region,
+        // the writes go to trailhub's trails by name in any Region
         On::OwnTrails => trail_names(cfg, who == Principal::Central)
             .into_iter()
             .map(|t| format!("arn:{p}:cloudtrail:*:{account}:trail/{t}"))
             .collect(),
         // CreateLogGroup and PutRetentionPolicy authorize the `log-group` resource; AWS spells its ARN both
-        // with and without the trailing `:*` (docs/aws-rules.md CWL-6), so both are granted
+        // with and without the trailing `:*` (docs/aws-rules.md CWL-5), so both are granted
         On::OwnLogGroups => log_group_names(cfg)
             .into_iter()
             .flat_map(|g| {

@@ -92,4 +92,40 @@ mod tests {
         assert!(!matches("trailhub-*", "other"));
         assert!(matches("a*b*c", "aXbYbZc"));
     }
+
+    #[test]
+    fn an_account_trail_name_the_template_does_not_make_is_named_too() {
+        let text = r#"
+[central]
+account_id = "111111111111"
+bucket = "sec-log"
+region = "ap-northeast-2"
+trail_name = "SEC"
+[members]
+trail_name = "{name}-CT"
+[[account]]
+id = "200000000000"
+name = "M0"
+[[account]]
+id = "200000000001"
+name = "M1"
+trail_name = "legacy-{id}"
+[[account]]
+id = "200000000002"
+name = "M2"
+trail_name = "M2-CT"
+[cloudwatch]
+log_group = "/trailhub/{id}/cloudtrail"
+[flow_logs]
+destinations = ["s3", "cloudwatch"]
+log_group = "/trailhub/{name}/flow"
+"#;
+        let cfg = Config::parse(std::path::Path::new("t.toml"), text).unwrap();
+        assert_eq!(trail_names(&cfg, false), ["*-CT", "legacy-200000000001"]);
+        assert_eq!(trail_names(&cfg, true), ["SEC"]);
+        assert_eq!(
+            log_group_names(&cfg),
+            ["/trailhub/*/cloudtrail", "/trailhub/*/flow"]
+        );
+    }
 }

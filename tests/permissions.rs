@@ -45,6 +45,37 @@ fn with_moto_head_bucket(mut policy: Value) -> Value {
     policy
 }
 
+/// The services whose requests moto authorizes against a resource: S3 (the bucket or object ARN), IAM (the
+/// role's ARN) and STS (the role asked for). moto 5.2.1 checks every other request against the resource
+/// `*` (`moto/core/responses.py` `call_action`: `_determine_resource` exists for SQS, IAM and STS only; S3
+/// has its own), and matches a statement's `Resource` against that `*` as a regular expression
+/// (`moto/iam/access_control.py` `_match`), so `arn:aws:cloudtrail:*:*:trail/*-CLOUDTRAIL` never matches it.
+const MOTO_CHECKS_RESOURCE: [&str; 3] = ["s3:", "iam:", "sts:"];
+
+/// `policy` as moto can evaluate it: a statement scoped to ARNs of a service moto checks against `*` only
+/// (the `Trails` and `LogGroups` writes, issue 21) on `*` in moto, its actions unchanged, so that the test
+/// still proves every action is granted; that the scope covers trailhub's own trails and log groups, and no
+/// other, rests on the fake-driven test (`src/permissions/tests/fake.rs` `assert_scoped`).
+fn as_moto_checks(mut policy: Value) -> Value {
+    for s in policy["Statement"].as_array_mut().unwrap() {
+        let actions: Vec<String> = match &s["Action"] {
+            Value::String(a) => vec![a.clone()],
+            Value::Array(list) => list
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect(),
+            other => panic!("Action {other}"),
+        };
+        let unchecked = actions
+            .iter()
+            .all(|a| !MOTO_CHECKS_RESOURCE.iter().any(|p| a.starts_with(p)));
+        if unchecked && s["Resource"] != "*" {
+            s["Resource"] = json!("*");
+        }
+    }
+    policy
+}
+
 /// `policy` without `action` (which it must have had).
 fn without(mut policy: Value, action: &str) -> Value {
     let mut found = false;
@@ -112,9 +143,17 @@ fn enforced_for(identities: &[Identity]) -> (Moto, Vec<(String, String)>) {
         let sdk = sdk_config(&moto.url()).await;
         let mut keys = Vec::new();
         for i in identities {
-            keys.push(user(&sdk, i.user, i.central).await);
+            keys.push(user(&sdk, i.user, &as_moto_checks(i.central.clone())).await);
         }
-        let roles: Vec<_> = identities.iter().map(|i| (i.role, i.member)).collect();
+        let members: Vec<_> = identities
+            .iter()
+            .map(|i| as_moto_checks(i.member.clone()))
+            .collect();
+        let roles: Vec<_> = identities
+            .iter()
+            .zip(&members)
+            .map(|(i, m)| (i.role, m))
+            .collect();
         member_roles(&sdk, &roles).await;
         keys
     });

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::calls::{Access, By, NEEDS, Need, On, When};
+use super::scope::{log_group_names, trail_names};
 use crate::config::{Config, FlowDestination, KmsKey, Source};
 
 /// Whose policy.
@@ -98,6 +99,21 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
         },
         On::CloudTrailRole => cfg.cloudwatch.iter().map(|w| role(&w.role_name)).collect(),
         On::FlowLogsRole => cfg.flow_logs.iter().map(|f| role(&f.role_name)).collect(),
+        // the trail writes take the `trail` resource (docs/aws-rules.md CT-17); its ARN names the home Region,
+        // the writes go to trailhub's trails by name in any Region
+        On::OwnTrails => trail_names(cfg, who == Principal::Central)
+            .into_iter()
+            .map(|t| format!("arn:{p}:cloudtrail:*:{account}:trail/{t}"))
+            .collect(),
+        // CreateLogGroup and PutRetentionPolicy authorize the `log-group` resource; AWS spells its ARN both
+        // with and without the trailing `:*` (docs/aws-rules.md CWL-5), so both are granted
+        On::OwnLogGroups => log_group_names(cfg)
+            .into_iter()
+            .flat_map(|g| {
+                let arn = format!("arn:{p}:logs:*:{account}:log-group:{g}");
+                [format!("{arn}:*"), arn]
+            })
+            .collect(),
     }
 }
 
@@ -115,43 +131,58 @@ fn member_roles(cfg: &Config) -> Vec<String> {
     roles
 }
 
-/// A statement's place and name: its resource, and the service when the resource is `*` (and apart, the
-/// actions only `offboard` uses).
+/// A statement's place and name: its resource, and the service and whether it writes when the resource is
+/// `*` (and apart, the actions only `offboard` uses). A write on `*` is one AWS authorizes on no resource
+/// at all (logs:CreateLogDelivery, ec2:CreateFlowLogs, kms:CreateKey): its own statement, so that nothing
+/// scoped to a resource ever shares a `*` with it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Group {
     offboard: bool,
     on: On,
     service: &'static str,
+    write: bool,
 }
 
 impl Group {
     fn of(n: &Need, action: &'static str) -> Group {
-        let service = match n.on {
-            On::Any => action.split(':').next().unwrap_or(action),
-            _ => "",
+        let (service, write) = match n.on {
+            On::Any => (
+                action.split(':').next().unwrap_or(action),
+                n.access == Access::Write,
+            ),
+            _ => ("", false),
         };
         Group {
             offboard: matches!(n.when, When::Offboard | When::OffboardOrg),
             on: n.on,
             service,
+            write,
         }
     }
 
     fn sid(&self) -> String {
-        let name = match (self.on, self.service) {
-            (On::MemberRoles, _) => "AssumeMemberRoles",
-            (On::Bucket, _) => "CentralBucket",
-            (On::AccessLogBucket, _) => "AccessLogBucket",
-            (On::Key, _) => "KmsKey",
-            (On::Alias, _) => "KmsAlias",
-            (On::CloudTrailRole, _) => "CloudTrailDeliveryRole",
-            (On::FlowLogsRole, _) => "FlowLogsDeliveryRole",
-            (On::Any, "organizations") => "Organizations",
-            (On::Any, "cloudtrail") => "Trails",
-            (On::Any, "logs") => "CloudWatchLogs",
-            (On::Any, "ec2") => "FlowLogs",
-            (On::Any, "kms") => "KmsCreateKey",
-            (On::Any, _) => "Other",
+        let name = match (self.on, self.service, self.write) {
+            (On::MemberRoles, _, _) => "AssumeMemberRoles",
+            (On::Bucket, _, _) => "CentralBucket",
+            (On::AccessLogBucket, _, _) => "AccessLogBucket",
+            (On::Key, _, _) => "KmsKey",
+            (On::Alias, _, _) => "KmsAlias",
+            (On::CloudTrailRole, _, _) => "CloudTrailDeliveryRole",
+            (On::FlowLogsRole, _, _) => "FlowLogsDeliveryRole",
+            (On::OwnTrails, _, _) => "Trails",
+            (On::OwnLogGroups, _, _) => "LogGroups",
+            (On::Any, "organizations", _) => "Organizations",
+            // DescribeTrails takes no resource; GetTrailStatus and GetEventSelectors read other trails too
+            // (is another trail already logging management events?), so all three read any trail
+            (On::Any, "cloudtrail", false) => "ReadTrails",
+            // DescribeLogGroups takes no resource (it lists by prefix)
+            (On::Any, "logs", false) => "DescribeLogGroups",
+            // CreateLogDelivery and DeleteLogDelivery are permission-only actions with no resource
+            (On::Any, "logs", true) => "LogDelivery",
+            (On::Any, "ec2", false) => "ReadVpcsAndFlowLogs",
+            (On::Any, "ec2", true) => "FlowLogs",
+            (On::Any, "kms", _) => "KmsCreateKey",
+            (On::Any, _, _) => "Other",
         };
         if self.offboard {
             format!("OffboardOnly{name}")

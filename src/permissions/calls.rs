@@ -33,6 +33,12 @@ pub enum On {
     CloudTrailRole,
     /// `[flow_logs] role_name`, the role VPC Flow Logs delivers to CloudWatch Logs with.
     FlowLogsRole,
+    /// trailhub's trails: the trail name templates (`members.trail_name`, each `[[account]] trail_name`,
+    /// `central.trail_name`) with `{id}` and `{name}` as `*`.
+    OwnTrails,
+    /// trailhub's log groups: the `log_group` templates of `[cloudwatch]` and `[flow_logs]`, `{id}` and
+    /// `{name}` as `*`.
+    OwnLogGroups,
     /// `*`: the action takes no resource, or its resources are not known before the call.
     Any,
 }
@@ -113,7 +119,10 @@ const fn need(
 
 use Access::{Read, Write};
 use By::{Both, Central, Member};
-use On::{AccessLogBucket, Alias, Any, Bucket, CloudTrailRole, FlowLogsRole, Key, MemberRoles};
+use On::{
+    AccessLogBucket, Alias, Any, Bucket, CloudTrailRole, FlowLogsRole, Key, MemberRoles,
+    OwnLogGroups, OwnTrails,
+};
 use When::*;
 
 /// Every call trailhub makes, with every permission it needs (a table: one row a line).
@@ -169,17 +178,17 @@ pub const NEEDS: &[Need] = &[
     need("DescribeTrails", "cloudtrail:DescribeTrails", Any, Both, Read, Always, "plan, apply, audit"),
     need("GetTrailStatus", "cloudtrail:GetTrailStatus", Any, Both, Read, Always, "when the trail exists"),
     need("GetEventSelectors", "cloudtrail:GetEventSelectors", Any, Both, Read, Always, "when the trail exists"),
-    need("CreateTrail", "cloudtrail:CreateTrail", Any, Both, Write, Always, "apply, if the trail is missing"),
+    need("CreateTrail", "cloudtrail:CreateTrail", OwnTrails, Both, Write, Always, "apply, if the trail is missing"),
     need("CreateTrail", "iam:PassRole", CloudTrailRole, Both, Write, CloudWatch, "CloudTrail is handed the role"),
-    need("UpdateTrail", "cloudtrail:UpdateTrail", Any, Both, Write, Always, "apply, if the trail's settings differ"),
+    need("UpdateTrail", "cloudtrail:UpdateTrail", OwnTrails, Both, Write, Always, "apply, if the trail's settings differ"),
     need("UpdateTrail", "iam:PassRole", CloudTrailRole, Both, Write, CloudWatch, "CloudTrail is handed the role"),
-    need("PutEventSelectors", "cloudtrail:PutEventSelectors", Any, Both, Write, Always, "apply, if the selectors miss management events"),
-    need("StartLogging", "cloudtrail:StartLogging", Any, Both, Write, Always, "apply, if the trail is not logging"),
-    need("DeleteTrail", "cloudtrail:DeleteTrail", Any, Member, Write, Offboard, "offboard only: the account's trailhub trail"),
+    need("PutEventSelectors", "cloudtrail:PutEventSelectors", OwnTrails, Both, Write, Always, "apply, if the selectors miss management events"),
+    need("StartLogging", "cloudtrail:StartLogging", OwnTrails, Both, Write, Always, "apply, if the trail is not logging"),
+    need("DeleteTrail", "cloudtrail:DeleteTrail", OwnTrails, Member, Write, Offboard, "offboard only: the account's trailhub trail"),
     // CloudWatch Logs and the delivery roles, in each account
     need("DescribeLogGroups", "logs:DescribeLogGroups", Any, Both, Read, LogGroups, "plan, apply, audit"),
-    need("CreateLogGroup", "logs:CreateLogGroup", Any, Both, Write, LogGroups, "apply, if the group is missing"),
-    need("PutRetentionPolicy", "logs:PutRetentionPolicy", Any, Both, Write, LogGroups, "apply, for a new group or another retention"),
+    need("CreateLogGroup", "logs:CreateLogGroup", OwnLogGroups, Both, Write, LogGroups, "apply, if the group is missing"),
+    need("PutRetentionPolicy", "logs:PutRetentionPolicy", OwnLogGroups, Both, Write, LogGroups, "apply, for a new group or another retention"),
     need("GetRole", "iam:GetRole", CloudTrailRole, Both, Read, CloudWatch, "the delivery role"),
     need("GetRole", "iam:GetRole", FlowLogsRole, Both, Read, FlowLogsCloudWatch, "the delivery role"),
     need("GetRolePolicy", "iam:GetRolePolicy", CloudTrailRole, Both, Read, CloudWatch, "trailhub's inline policy on the role"),

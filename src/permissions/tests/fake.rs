@@ -162,6 +162,100 @@ fn assert_granted(
     seen
 }
 
+/// The resources of the statement `sid` of `who`'s policy (none when it has no such statement).
+fn statement_resources(cfg: &Config, who: Principal, sid: &str) -> Vec<String> {
+    let p = policy(cfg, who, false);
+    let Some(s) = p["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+    else {
+        return vec![];
+    };
+    match &s["Resource"] {
+        Value::String(r) => vec![r.clone()],
+        Value::Array(list) => list
+            .iter()
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect(),
+        other => panic!("Resource {other}"),
+    }
+}
+
+/// Issue 21: every trail and log group the apply made is one the scoped writes (`Trails`, `LogGroups`) of
+/// the account's principal cover, by IAM's wildcard matching of its ARN (the fake records no resource per
+/// call; what apply made is what its writes named).
+fn assert_scoped(name: &str, aws: &FakeAws, cfg: &Config) {
+    use crate::permissions::scope::matches;
+    let w = aws.world();
+    let who = |account: &str| {
+        if account == CENTRAL {
+            Principal::Central
+        } else {
+            Principal::Member
+        }
+    };
+    for (account, trails) in &w.trails {
+        let allowed = statement_resources(cfg, who(account), "Trails");
+        for (t, _) in trails {
+            assert!(
+                allowed.iter().any(|a| matches(a, &t.arn)),
+                "{name}: {account}'s trail {} is not in {allowed:?}",
+                t.arn
+            );
+        }
+    }
+    for (account, groups) in &w.log_groups {
+        let allowed = statement_resources(cfg, who(account), "LogGroups");
+        for group in groups.keys() {
+            let arn = format!("arn:aws:logs:ap-northeast-2:{account}:log-group:{group}");
+            assert!(
+                allowed.iter().any(|a| matches(a, &arn)),
+                "{name}: {account}'s log group {arn} is not in {allowed:?}"
+            );
+            assert!(
+                allowed.iter().any(|a| matches(a, &format!("{arn}:*"))),
+                "{name}: {account}'s log group {arn}:* is not in {allowed:?}"
+            );
+        }
+    }
+}
+
+/// A trail or log group of another name, in a member or the central account: no scoped write covers it.
+#[test]
+fn the_scoped_writes_leave_other_trails_and_log_groups_alone() {
+    use crate::permissions::scope::matches;
+    let text = format!("{CENTRAL_SECTION}{STATIC}{CLOUDWATCH}");
+    let cfg = Config::parse(Path::new("t.toml"), &text).unwrap();
+    for (who, account) in [
+        (Principal::Member, MEMBERS[0]),
+        (Principal::Central, CENTRAL),
+    ] {
+        let trails = statement_resources(&cfg, who, "Trails");
+        let groups = statement_resources(&cfg, who, "LogGroups");
+        assert!(!trails.is_empty() && !groups.is_empty(), "{who:?}");
+        for other in [
+            "ControlTowerTrail",
+            "M0-CT-old",
+            "aws-controltower-BaselineCloudTrail",
+        ] {
+            let arn = format!("arn:aws:cloudtrail:ap-northeast-2:{account}:trail/{other}");
+            assert!(
+                !trails.iter().any(|a| matches(a, &arn)),
+                "{who:?}: {arn} in {trails:?}"
+            );
+        }
+        for other in ["/aws/lambda/x", "/trailhub/cloudtrail-other", "prod-app"] {
+            let arn = format!("arn:aws:logs:ap-northeast-2:{account}:log-group:{other}:*");
+            assert!(
+                !groups.iter().any(|a| matches(a, &arn)),
+                "{who:?}: {arn} in {groups:?}"
+            );
+        }
+    }
+}
+
 /// The catalogue's calls the runs below do not make over the fake: GetCallerIdentity is made by the
 /// binary's connection only.
 const NOT_MADE_HERE: &[&str] = &["GetCallerIdentity"];
@@ -215,6 +309,7 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
             .unwrap();
         assert_eq!(outcome.exit_code(), 0, "{name}");
         seen.extend(assert_granted(name, &aws, &cfg, false));
+        assert_scoped(name, &aws, &cfg);
         // the audit, a read-only identity's whole job, of a world applied
         let args = AuditArgs {
             max_age: Duration::from_secs(86400),

@@ -101,16 +101,14 @@ pub(super) fn write_settings_plan(out: &mut dyn Write, plan: &Plan) -> io::Resul
 
 /// When a log object is gone, from the retention's values (S3-12).
 pub(super) fn when_data_goes(r: &RetentionRule) -> String {
-    let days = |d: u32| match d {
+    let days = match r.gone_after_days {
         1 => "1 day".to_owned(),
         d => format!("{d} days"),
     };
+    // the line above names each step (expiry, noncurrent copy, delete marker): this one says what they add up to
     format!(
-        "log objects under {} expire {} after delivery (S3 adds a delete marker); the noncurrent copy is removed {} later; the delete marker is then removed: gone for good about {} after delivery",
-        r.prefix,
-        days(r.days),
-        days(r.noncurrent_days),
-        days(r.gone_after_days)
+        "so a log object under {} is gone for good about {days} after delivery",
+        r.prefix
     )
 }
 

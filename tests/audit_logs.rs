@@ -27,30 +27,9 @@ const STG: &str = "333333333333";
 const PRD: &str = "444444444444";
 /// When the audit runs (2027-01-15T08:00:00Z).
 const NOW: i64 = 1_800_000_000;
+use crate::support::in_process::FOUR_ACCOUNTS as CONFIG;
+
 const DAY: i64 = 86_400;
-
-const CONFIG: &str = r#"
-[central]
-account_id = "111111111111"
-bucket = "sec-log"
-region = "ap-northeast-2"
-trail_name = "SEC-CLOUDTRAIL"
-
-[members]
-trail_name = "{name}-CLOUDTRAIL"
-
-[[account]]
-id = "222222222222"
-name = "DEV"
-
-[[account]]
-id = "333333333333"
-name = "STG"
-
-[[account]]
-id = "444444444444"
-name = "PRD"
-"#;
 
 const LOGS: &str = r#"
 [cloudwatch]

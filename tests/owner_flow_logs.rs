@@ -13,27 +13,11 @@ use trailhub::cli::{ApplyArgs, Command};
 use trailhub::config::Access;
 use trailhub::fake::FakeAws;
 
+use crate::support::in_process::CENTRAL_AND_DEV;
+
 const CENTRAL: &str = "111111111111";
 const DEV: &str = "222222222222";
 const REGION: &str = "ap-northeast-2";
-
-const CONFIG: &str = r#"
-[central]
-account_id = "111111111111"
-bucket = "sec-log"
-region = "ap-northeast-2"
-trail_name = "SEC-CLOUDTRAIL"
-
-[members]
-trail_name = "{name}-CLOUDTRAIL"
-
-[[account]]
-id = "222222222222"
-name = "DEV"
-
-[flow_logs]
-destinations = ["s3"]
-"#;
 
 /// A team's statement as they are written: only the admin role may delete the bucket. NotPrincipal, and
 /// nothing to do with log delivery.
@@ -53,7 +37,8 @@ fn world(policy: Option<String>) -> FakeAws {
 
 /// Runs `command` in-process over `aws` with this file's accounts.toml: the exit code and stdout.
 async fn trailhub(aws: &FakeAws, command: &Command) -> (i32, String) {
-    crate::support::in_process::trailhub(aws, CONFIG, command).await
+    let config = format!("{CENTRAL_AND_DEV}\n[flow_logs]\ndestinations = [\"s3\"]\n");
+    crate::support::in_process::trailhub(aws, &config, command).await
 }
 
 fn flow_logs(aws: &FakeAws, id: &str) -> usize {

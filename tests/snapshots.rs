@@ -35,30 +35,9 @@ const FORMATS: [(Format, &str); 3] = [
 /// When the audit runs (2027-01-15T08:00:00Z).
 const NOW: i64 = 1_800_000_000;
 const HOUR: i64 = 3600;
+use crate::support::in_process::FOUR_ACCOUNTS as CONFIG;
+
 const DAY: i64 = 24 * HOUR;
-
-const CONFIG: &str = r#"
-[central]
-account_id = "111111111111"
-bucket = "sec-log"
-region = "ap-northeast-2"
-trail_name = "SEC-CLOUDTRAIL"
-
-[members]
-trail_name = "{name}-CLOUDTRAIL"
-
-[[account]]
-id = "222222222222"
-name = "DEV"
-
-[[account]]
-id = "333333333333"
-name = "STG"
-
-[[account]]
-id = "444444444444"
-name = "PRD"
-"#;
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(NOW).unwrap()

@@ -43,21 +43,7 @@ fn without_tls(policy: &Value) -> Value {
 
 mod fake {
     use super::*;
-
-    const CONFIG: &str = r#"
-[central]
-account_id = "111111111111"
-bucket = "sec-log"
-region = "ap-northeast-2"
-trail_name = "SEC-CLOUDTRAIL"
-
-[members]
-trail_name = "{name}-CLOUDTRAIL"
-
-[[account]]
-id = "222222222222"
-name = "DEV"
-"#;
+    use crate::support::in_process::CENTRAL_AND_DEV as CONFIG;
 
     fn policy(aws: &FakeAws) -> Value {
         serde_json::from_str(aws.world().buckets["sec-log"].as_deref().unwrap()).unwrap()

@@ -219,44 +219,7 @@ fn every_trail_is_allowed_at_scale() {
         (1_000, true, policy::Form::Organization),
         (10_000, true, policy::Form::Organization),
     ] {
-        let mut text = String::from(
-            "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\ntrail_name = \"{name}-CLOUDTRAIL\"\n",
-        );
-        let ids: Vec<String> = (0..n)
-            .map(|i| format!("{:012}", 200_000_000_000u64 + i))
-            .collect();
-        if from_org {
-            text += "source = \"organizations\"\n";
-        } else {
-            for id in &ids {
-                text += &format!("[[account]]\nid = \"{id}\"\nname = \"A{id}\"\n");
-            }
-        }
-        let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
-        let targets: Vec<ScopedAccount> = if from_org {
-            ids.iter()
-                .map(|id| {
-                    cfg.org_target(id.parse().unwrap(), format!("A{id}"))
-                        .unwrap()
-                })
-                .collect()
-        } else {
-            cfg.static_targets()
-        };
-        let org = from_org.then(|| policy::Org {
-            id: "o-abcdef1234".into(),
-            members: ids.iter().cloned().collect(),
-        });
-        let p = build(
-            &cfg,
-            &Prune::Off,
-            &targets,
-            org.as_ref(),
-            &existing(),
-            None,
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let (_, _, _, p) = plan_at_scale(n, from_org, "");
         assert_eq!(p.policy.form, form, "{n}: {:?}", p.policy.form_sizes);
         assert!(
             p.policy.size <= policy::SIZE_LIMIT,
@@ -273,6 +236,56 @@ fn every_trail_is_allowed_at_scale() {
 }
 
 const FLOW_LOGS: &str = "[flow_logs]\ndestinations = [\"s3\"]\n";
+
+/// A plan for `n` generated accounts (IDs from 200000000000, names `A<id>`), listed statically or from an
+/// organization (`from_org`), with `extra` sections appended to the accounts file: the config, the
+/// targets, the organization and the plan.
+fn plan_at_scale(
+    n: u64,
+    from_org: bool,
+    extra: &str,
+) -> (Config, Vec<ScopedAccount>, Option<policy::Org>, Plan) {
+    let mut text = String::from(
+        "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\ntrail_name = \"{name}-CLOUDTRAIL\"\n",
+    );
+    let ids: Vec<String> = (0..n)
+        .map(|i| format!("{:012}", 200_000_000_000u64 + i))
+        .collect();
+    if from_org {
+        text += "source = \"organizations\"\n";
+    } else {
+        for id in &ids {
+            text += &format!("[[account]]\nid = \"{id}\"\nname = \"A{id}\"\n");
+        }
+    }
+    text += extra;
+    let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
+    let targets: Vec<ScopedAccount> = if from_org {
+        ids.iter()
+            .map(|id| {
+                cfg.org_target(id.parse().unwrap(), format!("A{id}"))
+                    .unwrap()
+            })
+            .collect()
+    } else {
+        cfg.static_targets()
+    };
+    let org = from_org.then(|| policy::Org {
+        id: "o-abcdef1234".into(),
+        members: ids.iter().cloned().collect(),
+    });
+    let p = build(
+        &cfg,
+        &Prune::Off,
+        &targets,
+        org.as_ref(),
+        &existing(),
+        None,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    (cfg, targets, org, p)
+}
 
 fn observed(targets: &[ScopedAccount]) -> BTreeMap<AccountId, AccountState> {
     targets
@@ -370,45 +383,7 @@ fn every_trail_and_flow_log_is_allowed_at_scale() {
         (1_000, true, (F::Organization, D::Organization)),
         (10_000, true, (F::Organization, D::Organization)),
     ] {
-        let mut text = String::from(
-            "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"ap-northeast-2\"\n[members]\ntrail_name = \"{name}-CLOUDTRAIL\"\n",
-        );
-        let ids: Vec<String> = (0..n)
-            .map(|i| format!("{:012}", 200_000_000_000u64 + i))
-            .collect();
-        if from_org {
-            text += "source = \"organizations\"\n";
-        } else {
-            for id in &ids {
-                text += &format!("[[account]]\nid = \"{id}\"\nname = \"A{id}\"\n");
-            }
-        }
-        text += FLOW_LOGS;
-        let cfg = Config::parse(Path::new("a.toml"), &text).unwrap();
-        let targets: Vec<ScopedAccount> = if from_org {
-            ids.iter()
-                .map(|id| {
-                    cfg.org_target(id.parse().unwrap(), format!("A{id}"))
-                        .unwrap()
-                })
-                .collect()
-        } else {
-            cfg.static_targets()
-        };
-        let org = from_org.then(|| policy::Org {
-            id: "o-abcdef1234".into(),
-            members: ids.iter().cloned().collect(),
-        });
-        let p = build(
-            &cfg,
-            &Prune::Off,
-            &targets,
-            org.as_ref(),
-            &existing(),
-            None,
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let (cfg, targets, org, p) = plan_at_scale(n, from_org, FLOW_LOGS);
         let d = p.policy.log_delivery.as_ref().unwrap();
         assert_eq!(
             (p.policy.form, d.form),

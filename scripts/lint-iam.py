@@ -243,7 +243,17 @@ def checkov(bin_dir, templates):
     )
     report = json.loads(out) if out.strip() else {}
     if isinstance(report, list):  # several frameworks: one report each
-        report = {"results": {"failed_checks": [c for r in report for c in r["results"]["failed_checks"]]}}
+        report = {
+            "results": {"failed_checks": [c for r in report for c in r["results"]["failed_checks"]]},
+            "summary": {
+                k: sum(r["summary"][k] for r in report) for k in ("parsing_errors", "resource_count")
+            },
+        }
+    summary = report.get("summary", {}) if report else {}
+    if summary.get("parsing_errors") or summary.get("resource_count") != len(templates):
+        # a template checkov cannot read has no failed check: that must not pass as clean
+        read = f"{summary.get('resource_count')} resources of {len(templates)} templates"
+        yield Finding("checkov", "PARSING_ERROR", str(folder), str(folder), f"read {read}: it could not parse one")
     failed = report.get("results", {}).get("failed_checks", []) if report else []
     for c in failed:
         where = f"{Path(c['file_path']).name} {c['resource']}"

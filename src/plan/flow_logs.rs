@@ -305,6 +305,7 @@ traffic_type = "REJECT"
                 log_format: Some(w.log_format.clone()),
                 deliver_logs_status: Some("SUCCESS".into()),
                 deliver_logs_error: None,
+                tags: Default::default(),
             })
             .collect();
         assert!(diff(&want, &made).is_empty());

@@ -56,6 +56,7 @@ pub fn deliveries(aws: &FakeAws, cfg: &Config, delivered: i64) {
                 log_format: Some(f.log_format),
                 deliver_logs_status: Some("SUCCESS".into()),
                 deliver_logs_error: None,
+                tags: Default::default(),
             })
             .collect();
         w.vpcs.insert(id.clone(), vpcs);

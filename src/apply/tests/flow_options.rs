@@ -63,6 +63,7 @@ fn plain_text_flow_log(cfg: &Config) -> ObservedFlowLog {
         log_format: Some(fl.log_format.clone()),
         deliver_logs_status: Some("SUCCESS".into()),
         deliver_logs_error: None,
+        tags: Default::default(),
     }
 }
 

@@ -378,6 +378,7 @@ fn seeded_flow_log(
         log_format: Some(format(&config(1)).to_owned()),
         deliver_logs_status: Some("SUCCESS".into()),
         deliver_logs_error: None,
+        tags: Default::default(),
     }
 }
 

@@ -311,6 +311,9 @@ fn assert_flow_logs_scoped(name: &str, aws: &FakeAws, cfg: &Config) {
     }
 }
 
+/// An action on a resource with the request's condition keys.
+type Attempt<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+
 /// Issue 21: the flow-log writes leave other teams' flow logs alone. A flow log without trailhub's tag (or
 /// with it set otherwise) cannot be deleted; no flow log can be made without the tag, or with another tag
 /// key beside it; ec2:CreateTags works only within CreateFlowLogs, so the role cannot tag an existing flow
@@ -329,7 +332,7 @@ fn the_flow_log_writes_leave_other_flow_logs_alone() {
     ] {
         let fl = format!("arn:aws:ec2:eu-west-1:{account}:vpc-flow-log/fl-0123456789abcdef0");
         let subnet = format!("arn:aws:ec2:eu-west-1:{account}:subnet/subnet-1");
-        let refused: [(&str, &str, Vec<(&str, &str)>); 8] = [
+        let refused: [Attempt; 8] = [
             // another team's flow log: no tag of trailhub's, another tag, or trailhub's key set otherwise
             ("ec2:DeleteFlowLogs", &fl, vec![]),
             (

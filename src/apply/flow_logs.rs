@@ -36,6 +36,7 @@ pub(super) async fn flow_logs_part<C: Central>(
             vpcs,
             setup,
             changes,
+            ..
         } => (*vpcs, setup, changes),
     };
     if setup.is_empty() && changes.is_empty() {

@@ -135,10 +135,12 @@ impl ObservedFlowLog {
         self.tags.get(MANAGED_TAG_KEY).map(String::as_str) == Some(MANAGED_TAG_VALUE)
     }
 
-    /// The command that gives it trailhub's tag, to run once by hand (runbooks/vpc-flow-logs.md).
-    pub fn tag_command(id: &str) -> String {
+    /// The command that gives the flow logs `ids` trailhub's tag, to run once by hand, by someone allowed to
+    /// tag them (runbooks/vpc-flow-logs.md).
+    pub fn tag_command(ids: &[&str]) -> String {
         format!(
-            "aws ec2 create-tags --resources {id} --tags Key={MANAGED_TAG_KEY},Value={MANAGED_TAG_VALUE}"
+            "aws ec2 create-tags --resources {} --tags Key={MANAGED_TAG_KEY},Value={MANAGED_TAG_VALUE}",
+            ids.join(" ")
         )
     }
 }

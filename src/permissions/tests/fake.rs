@@ -320,10 +320,24 @@ type Attempt<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
 /// log to make it deletable.
 #[test]
 fn the_flow_log_writes_leave_other_flow_logs_alone() {
+    let flow = "[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\n";
+    let organizations = format!(
+        "{CENTRAL_SECTION}[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\n{flow}"
+    );
+    for text in [format!("{CENTRAL_SECTION}{STATIC}{flow}"), organizations] {
+        let cfg = Config::parse(Path::new("t.toml"), &text).unwrap();
+        assert_flow_log_writes_leave_others_alone(&cfg);
+        // the template holds the member policy as printed
+        let p = crate::permissions::Permissions::new(&cfg, false);
+        assert_eq!(
+            p.template["Resources"]["TrailhubMemberRole"]["Properties"]["Policies"][0]["PolicyDocument"],
+            p.member
+        );
+    }
+}
+
+fn assert_flow_log_writes_leave_others_alone(cfg: &Config) {
     use crate::world::MANAGED_TAG_KEY;
-    let text =
-        format!("{CENTRAL_SECTION}{STATIC}[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\n");
-    let cfg = Config::parse(Path::new("t.toml"), &text).unwrap();
     let request_tag = format!("aws:RequestTag/{MANAGED_TAG_KEY}");
     let resource_tag = format!("aws:ResourceTag/{MANAGED_TAG_KEY}");
     for (who, account) in [
@@ -367,14 +381,14 @@ fn the_flow_log_writes_leave_other_flow_logs_alone() {
             ("ec2:CreateFlowLogs", &subnet, vec![]),
         ];
         for (action, resource, context) in refused {
-            let d = decide(&cfg, who, action, resource, &context);
+            let d = decide(cfg, who, action, resource, &context);
             assert!(
                 !d.is_allowed(),
                 "{who:?}: {action} {resource} {context:?} allowed by {d:?}"
             );
         }
         let d = decide(
-            &cfg,
+            cfg,
             who,
             "ec2:DeleteFlowLogs",
             &fl,

@@ -337,7 +337,7 @@ fn status_cell(status: &AccountPlanStatus) -> (String, bool) {
 
 /// The one note for an account's flow logs that differ but carry no trailhub tag: kept as they are, and the
 /// command that tags them once (VPC-9).
-fn untagged_note(untagged: &[UntaggedFlowLog]) -> String {
+pub(super) fn untagged_note(untagged: &[UntaggedFlowLog]) -> String {
     let each: Vec<String> = untagged
         .iter()
         .map(|u| {

@@ -113,6 +113,18 @@ async fn an_untagged_flow_log_with_other_settings_is_kept_with_the_command_that_
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].id, "fl-old");
     assert_eq!(aws.world().calls.get("DeleteFlowLogs"), None);
+    // `apply --yes` says it in its outcome too, once
+    let report =
+        crate::commands::apply::run(&aws, &cfg, true, &opts(dir.path()), &mut |_| Ok(true))
+            .await
+            .unwrap();
+    let mut shown = Vec::new();
+    report
+        .text(&mut shown, &mut Scripted::answering(&[]))
+        .unwrap();
+    let shown = String::from_utf8(shown).unwrap();
+    let notes: Vec<&str> = shown.lines().filter(|l| l.contains(TAG_COMMAND)).collect();
+    assert_eq!(notes.len(), 1, "{shown}");
 
     // tagged by hand, as the note says: the next apply replaces it, the new one first
     aws.world().flow_logs.get_mut(M0).unwrap()[0].tags =

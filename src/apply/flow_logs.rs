@@ -28,7 +28,7 @@ pub(super) async fn flow_logs_part<C: Central>(
     member: Option<&C::Member>,
     pacer: &mut Pacer<'_>,
 ) -> Option<FlowLogsOutcome> {
-    let mut out = made(shared, target, plan, member, pacer).await?;
+    let mut out = run_part(shared, target, plan, member, pacer).await?;
     if let Some(FlowLogsPlan::Changes { untagged, .. }) = plan {
         out.untagged = untagged.clone();
     }
@@ -36,7 +36,7 @@ pub(super) async fn flow_logs_part<C: Central>(
 }
 
 /// The setup and the flow logs of one account, as planned.
-async fn made<C: Central>(
+async fn run_part<C: Central>(
     shared: &Shared<'_, C>,
     target: &ScopedAccount,
     plan: Option<&FlowLogsPlan>,

@@ -312,6 +312,62 @@ fn the_printed_policies_are_enough_for_apply_and_audit() {
     assert!(!denied(&offboard), "{offboard}");
 }
 
+/// Issue 21: the flow-log writes, scoped to the VPC and to flow logs carrying trailhub's tag, are enough
+/// for `apply` (the member's and the central account's flow logs to the bucket) and for `offboard` (the
+/// member's flow log deleted). moto checks the actions only: it authorizes EC2 requests against `*` (so
+/// `as_moto_checks` widens the ARNs), evaluates no condition of an identity policy (every `Condition` holds
+/// for it) and asks for no `ec2:CreateTags` on a tag on create; the scope and the conditions rest on
+/// `src/permissions/tests/fake.rs`.
+#[test]
+fn the_printed_flow_log_writes_are_enough_for_apply_and_offboard() {
+    let dir = setup();
+    let config = dir.path().join("accounts.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    // one field: under INITIAL_NO_AUTH_ACTION_COUNT moto checks the SigV4 signature of a form request over
+    // the form re-encoded by botocore (a space as `+`), and the Rust SDK signed `%20`: any parameter with a
+    // space (the default LogFormat) makes CreateFlowLogs answer AuthFailure (measured, moto 5.2.1)
+    std::fs::write(
+        &config,
+        format!("{text}\n[flow_logs]\ndestinations = [\"s3\"]\nlog_format = \"${{srcaddr}}\"\n"),
+    )
+    .unwrap();
+    let (central, member) = printed(dir.path());
+    for p in [&central, &member] {
+        let sids: Vec<&str> = p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["Sid"].as_str())
+            .collect();
+        for sid in [
+            "CreateFlowLogsOnVpcs",
+            "CreateTaggedFlowLogs",
+            "TagFlowLogsOnCreate",
+            "DeleteTaggedFlowLogs",
+        ] {
+            assert!(sids.contains(&sid), "{sid} not in {sids:?}");
+        }
+    }
+    let moto = enforced(&with_moto_head_bucket(central), &member);
+    let apply = moto.trailhub(dir.path(), &["apply"]);
+    assert_eq!(apply.code, 0, "{apply}");
+    assert!(!denied(&apply), "{apply}");
+    let again = moto.trailhub(dir.path(), &["--format", "json", "plan"]);
+    assert_eq!(again.code, 0, "{again}");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[members]\n",
+        &format!("[members]\nexclude = [\"{}\"]\n", MEMBER.0),
+    );
+    std::fs::write(&config, text).unwrap();
+    let offboard = moto.trailhub(dir.path(), &["offboard", MEMBER.0]);
+    assert_eq!(offboard.code, 0, "{offboard}");
+    assert!(!denied(&offboard), "{offboard}");
+    assert!(
+        offboard.stdout.contains("fl-"),
+        "the member's flow log deleted: {offboard}"
+    );
+}
+
 #[test]
 fn without_put_bucket_policy_apply_fails_at_put_bucket_policy() {
     let dir = setup();

@@ -168,6 +168,11 @@ impl World {
                 log_format: Some(w.cfg.flow_logs.as_ref().unwrap().log_format.clone()),
                 deliver_logs_status: Some("SUCCESS".into()),
                 deliver_logs_error: None,
+                tags: [(
+                    trailhub::world::MANAGED_TAG_KEY.to_owned(),
+                    trailhub::world::MANAGED_TAG_VALUE.to_owned(),
+                )]
+                .into(),
             };
             aws.flow_logs.insert(DEV.into(), vec![old]);
             aws.deny_assume.insert(STG.into());

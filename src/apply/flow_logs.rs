@@ -19,8 +19,24 @@ use crate::plan::{AccountFailure, DELIVERY_LOGS, FlowLogsPlan, denial_for, flow_
 /// one AWS replaced for a moment by the bucket owner's trap), the delay doubled each time.
 const BUCKET_RETRIES: u32 = 3;
 
-/// The flow logs part of one account; None when `[flow_logs]` does not apply to it.
+/// The flow logs part of one account; None when `[flow_logs]` does not apply to it. The flow logs held
+/// for want of trailhub's tag are said in it, as planned.
 pub(super) async fn flow_logs_part<C: Central>(
+    shared: &Shared<'_, C>,
+    target: &ScopedAccount,
+    plan: Option<&FlowLogsPlan>,
+    member: Option<&C::Member>,
+    pacer: &mut Pacer<'_>,
+) -> Option<FlowLogsOutcome> {
+    let mut out = run_part(shared, target, plan, member, pacer).await?;
+    if let Some(FlowLogsPlan::Changes { untagged, .. }) = plan {
+        out.untagged = untagged.clone();
+    }
+    Some(out)
+}
+
+/// The setup and the flow logs of one account, as planned.
+async fn run_part<C: Central>(
     shared: &Shared<'_, C>,
     target: &ScopedAccount,
     plan: Option<&FlowLogsPlan>,
@@ -36,6 +52,7 @@ pub(super) async fn flow_logs_part<C: Central>(
             vpcs,
             setup,
             changes,
+            ..
         } => (*vpcs, setup, changes),
     };
     if setup.is_empty() && changes.is_empty() {

@@ -280,6 +280,7 @@ mod tests {
     mod org_trail;
     mod organizations;
     mod retention;
+    mod untagged;
 
     use std::path::Path;
 

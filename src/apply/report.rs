@@ -103,6 +103,9 @@ pub struct FlowLogsOutcome {
     /// log to the bucket, and trailhub put back what it had written; the Sids of the statements restored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_restored: Option<Vec<String>>,
+    /// Flow logs with other settings left as they are for want of trailhub's tag (VPC-9), as planned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<crate::plan::flow_logs::UntaggedFlowLog>,
 }
 
 impl FlowLogsOutcome {
@@ -115,6 +118,7 @@ impl FlowLogsOutcome {
             created: vec![],
             deleted: vec![],
             policy_restored: None,
+            untagged: vec![],
         }
     }
 }

@@ -222,6 +222,7 @@ pub(super) fn applied_delivery(
             log_format: Some(w.log_format),
             deliver_logs_status: Some("SUCCESS".into()),
             deliver_logs_error: None,
+            tags: Default::default(),
         })
         .collect();
     DeliveryState {

@@ -10,9 +10,10 @@ pub mod sdk;
 pub use crate::world::{
     AccessLogging, AdvancedSelector, AwsError, BasicSelector, BucketEncryption, DesiredFlowLog,
     DesiredRole, DesiredTrail, ErrorKind, EventSelectors, FieldSelector, FileFormat,
-    FlowLogDestination, Guard, KeyInfo, LifecycleRule, Listing, LogGroup, Membership,
-    ObservedFlowLog, ObservedRole, ObservedTrail, OrgAccount, OrgPage, OrgPolicy, Organization,
-    OuNode, ReadWrite, RetentionRule, S3Options, TrailLogs, TrailStatus,
+    FlowLogDestination, Guard, KeyInfo, LifecycleRule, Listing, LogGroup, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE, Membership, ObservedFlowLog, ObservedRole, ObservedTrail, OrgAccount,
+    OrgPage, OrgPolicy, Organization, OuNode, ReadWrite, RetentionRule, S3Options, TrailLogs,
+    TrailStatus,
 };
 
 use async_trait::async_trait;

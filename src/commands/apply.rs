@@ -33,7 +33,12 @@ pub async fn run<C: Central>(
             };
             plan.accounts.iter().map(vpcs).sum()
         });
+        let untagged = plan.accounts.iter().flat_map(|a| match &a.flow_logs {
+            Some(FlowLogsPlan::Changes { untagged, .. }) => untagged.clone(),
+            _ => vec![],
+        });
         return Ok(ApplyReport::NothingToDo {
+            untagged: untagged.collect(),
             bucket: plan.bucket,
             trails: plan.accounts.len(),
             vpcs,

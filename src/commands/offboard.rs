@@ -228,6 +228,14 @@ fn nothing_of_trailhubs(cfg: &Config, target: &ScopedAccount, plan: &OffboardPla
     for t in &plan.trails_left {
         msg.push_str(&format!("; its trail {} is {}", t.name, t.reason));
     }
+    if !plan.flow_logs_untagged.is_empty() {
+        let ids: Vec<&str> = plan.flow_logs_untagged.iter().map(String::as_str).collect();
+        msg.push_str(&format!(
+            "; its flow logs {} to the bucket have no trailhub tag, so trailhub may not delete them: delete them yourself, or tag them once ({}) and offboard again",
+            ids.join(", "),
+            crate::world::ObservedFlowLog::tag_command(&ids)
+        ));
+    }
     msg.push_str(" (runbooks/offboard.md#nothing-of-trailhubs)");
     msg
 }

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 
 use super::{FakeMember, FakeRole};
 use crate::aws::{
-    AwsError, DesiredFlowLog, DesiredTrail, FlowLogDestination, LogGroup, Logs, Network,
-    ObservedFlowLog, ObservedRole, Roles, S3Options,
+    AwsError, DesiredFlowLog, DesiredTrail, FlowLogDestination, LogGroup, Logs, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE, Network, ObservedFlowLog, ObservedRole, Roles, S3Options,
 };
 use crate::config::{RETENTION_DAYS, check_log_group_name};
 use crate::plan::evaluate::Delivery;
@@ -370,6 +370,8 @@ impl Network for FakeMember {
             log_format: Some(f.log_format.clone()),
             deliver_logs_status: Some("SUCCESS".into()),
             deliver_logs_error: None,
+            // the tag on create that the SDK sends (VPC-8), kept and returned as EC2 does
+            tags: [(MANAGED_TAG_KEY.to_owned(), MANAGED_TAG_VALUE.to_owned())].into(),
         };
         w.flow_logs
             .entry(self.account.clone())
@@ -388,6 +390,22 @@ impl Network for FakeMember {
         self.aws.call("DeleteFlowLogs").await;
         self.allowed("DeleteFlowLogs")?;
         let mut w = self.aws.world();
+        if w.flow_log_deletes_need_tag {
+            let untagged = w
+                .flow_logs
+                .get(&self.account)
+                .into_iter()
+                .flatten()
+                .find(|l| ids.contains(&l.id) && !l.managed());
+            if let Some(l) = untagged {
+                // VPC-9: IAM authorizes every flow log of the request; one it refuses fails the request
+                let m = format!(
+                    "You are not authorized to perform this operation. User is not authorized to perform: ec2:DeleteFlowLogs on resource: arn:aws:ec2:{}:{}:vpc-flow-log/{} because no identity-based policy allows the ec2:DeleteFlowLogs action",
+                    w.region, self.account, l.id
+                );
+                return Err(AwsError::new("DeleteFlowLogs", "UnauthorizedOperation", m));
+            }
+        }
         if let Some(logs) = w.flow_logs.get_mut(&self.account) {
             logs.retain(|l| !ids.contains(&l.id));
         }

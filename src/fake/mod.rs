@@ -68,6 +68,10 @@ pub struct World {
     pub owner_flow_log_overwrites_policy: bool,
     /// For IDs (flow logs).
     pub next_id: u64,
+    /// The members hold the printed policy's flow-log writes (VPC-9): DeleteFlowLogs of a flow log without
+    /// trailhub's tag (`trailhub:managed` = `true`) is refused as IAM refuses it (UnauthorizedOperation).
+    /// Off: the members hold an administrator role, which may delete any flow log.
+    pub flow_log_deletes_need_tag: bool,
     /// (account, operation): calls that account's credentials may not make (AccessDenied), as an SCP or
     /// a permission boundary would refuse them. Checked by the CloudWatch Logs, IAM and EC2 writes.
     pub deny_calls: BTreeSet<(String, String)>,

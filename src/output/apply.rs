@@ -26,11 +26,15 @@ impl Render for ApplyReport {
                 bucket,
                 trails,
                 vpcs,
+                untagged,
             } => {
                 v.insert("bucket".into(), json!(bucket));
                 v.insert("trails".into(), json!(trails));
                 if let Some(n) = vpcs {
                     v.insert("vpcs".into(), json!(n));
+                }
+                if !untagged.is_empty() {
+                    v.insert("untagged_flow_logs".into(), serde_json::to_value(untagged)?);
                 }
             }
             ApplyReport::NotApplied => {}
@@ -71,12 +75,24 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyReport) -> 
         ApplyReport::NothingToDo {
             trails,
             vpcs: Some(n),
+            untagged,
             ..
-        } => writeln!(
-            out,
-            "nothing to do: the bucket, its policy, {trails} trails and the flow logs of {} are as they should be",
-            vpcs(*n)
-        ),
+        } => {
+            writeln!(
+                out,
+                "nothing to do: the bucket, its policy, {trails} trails and the flow logs of {} are as they should be{}",
+                vpcs(*n),
+                if untagged.is_empty() {
+                    ""
+                } else {
+                    ", but for the flow logs below"
+                }
+            )?;
+            if !untagged.is_empty() {
+                writeln!(out, "{}", super::plan::untagged_note(untagged))?;
+            }
+            Ok(())
+        }
         ApplyReport::NotApplied => writeln!(out, "not applied"),
         ApplyReport::Applied { report, rejected } => {
             write_bucket(out, report)?;
@@ -202,6 +218,9 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
                 vpcs(f.vpcs),
                 result_cell(&f.result)
             ));
+        }
+        if !f.untagged.is_empty() {
+            lines.push(super::plan::untagged_note(&f.untagged));
         }
     }
     if let PartStatus::Covered { .. } = a.result {

@@ -11,6 +11,18 @@ use serde_json::Value;
 use super::{Console, Render};
 use crate::plan::offboard::{LeftReason, OffboardPlan};
 use crate::report::OffboardReport;
+use crate::world::{MANAGED_TAG_KEY, ObservedFlowLog};
+
+/// The one note for the account's flow logs to the bucket that carry no trailhub tag (VPC-9): left, and
+/// the command that tags them once.
+fn untagged_note(ids: &[String], q: &str) -> String {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    format!(
+        "left: flow logs {q}{}{q} to the bucket: they have no {MANAGED_TAG_KEY} tag (an older trailhub or someone else made them), so trailhub may not delete them, and the bucket will no longer let them write. Delete them yourself, or tag them once and offboard again: {q}{}{q} (runbooks/vpc-flow-logs.md#a-flow-log-without-trailhubs-tag)",
+        ids.join(", "),
+        ObservedFlowLog::tag_command(&ids)
+    )
+}
 
 impl Render for OffboardPlan {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
@@ -52,6 +64,9 @@ fn write_plan(out: &mut dyn Write, p: &OffboardPlan, q: &str) -> io::Result<()> 
     }
     for f in &p.flow_logs {
         writeln!(out, "  - flow log {q}{f}{q} to the bucket: deleted")?;
+    }
+    if !p.flow_logs_untagged.is_empty() {
+        writeln!(out, "  {}", untagged_note(&p.flow_logs_untagged, q))?;
     }
     for (what, entries) in [("bucket", &p.bucket_entries), ("key", &p.key_entries)] {
         if !entries.is_empty() {

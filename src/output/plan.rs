@@ -11,12 +11,13 @@ use super::{
 };
 use crate::cli::Format;
 use crate::plan::cloudwatch::describe_setup;
-use crate::plan::flow_logs::FlowLogChange;
+use crate::plan::flow_logs::{FlowLogChange, UntaggedFlowLog};
 use crate::plan::policy::Merged;
 use crate::plan::rcp::RcpState;
 use crate::plan::trails::TrailChange;
 use crate::plan::{AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan};
 use crate::report::PlanReport;
+use crate::world::{MANAGED_TAG_KEY, ObservedFlowLog};
 
 impl Render for PlanReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
@@ -241,6 +242,7 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
                 vpcs: n,
                 setup,
                 changes,
+                ..
             },
         ) if f.has_changes() => {
             tally.logs.add_setup(setup);
@@ -250,6 +252,11 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
             lines.push(format!("flow logs ({}): {}", vpcs(*n), all.join(", ")));
         }
         _ => {}
+    }
+    if let Some(FlowLogsPlan::Changes { untagged, .. }) = &a.flow_logs
+        && !untagged.is_empty()
+    {
+        lines.push(untagged_note(untagged));
     }
     if let Some((key, owner)) = &a.foreign_kms_key {
         lines.push(format!(
@@ -326,4 +333,27 @@ fn status_cell(status: &AccountPlanStatus) -> (String, bool) {
             true,
         ),
     }
+}
+
+/// The one note for an account's flow logs that differ but carry no trailhub tag: kept as they are, and the
+/// command that tags them once (VPC-9).
+pub(super) fn untagged_note(untagged: &[UntaggedFlowLog]) -> String {
+    let each: Vec<String> = untagged
+        .iter()
+        .map(|u| {
+            format!(
+                "{} on {} ({}: {})",
+                u.id,
+                u.vpc,
+                u.destination.name(),
+                u.why
+            )
+        })
+        .collect();
+    let ids: Vec<&str> = untagged.iter().map(|u| u.id.as_str()).collect();
+    format!(
+        "note: flow logs {} differ but have no {MANAGED_TAG_KEY} tag (an older trailhub or someone else made them), so trailhub may not replace them; they keep delivering as they are. To let trailhub manage them, tag them once, then apply again: {} (runbooks/vpc-flow-logs.md#a-flow-log-without-trailhubs-tag)",
+        each.join(", "),
+        ObservedFlowLog::tag_command(&ids)
+    )
 }

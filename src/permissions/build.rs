@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::calls::{Access, By, NEEDS, Need, On, When};
-use super::scope::{log_group_names, trail_names};
+use super::scope::{flow_log_condition, log_group_names, trail_names};
 use crate::config::{Config, FlowDestination, KmsKey, Source};
 
 /// Whose policy.
@@ -114,6 +114,13 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
                 [format!("{arn}:*"), arn]
             })
             .collect(),
+        // CreateFlowLogs names the VPC (VPC-10); trailhub makes flow logs for VPCs only, never for a subnet
+        // or an interface
+        On::FlowLogVpcs => vec![format!("arn:{p}:ec2:*:{account}:vpc/*")],
+        // which flow logs is the condition's to say (trailhub's tag, VPC-8, VPC-9): their IDs are EC2's
+        On::NewFlowLogs | On::NewFlowLogTags | On::OwnFlowLogs => {
+            vec![format!("arn:{p}:ec2:*:{account}:vpc-flow-log/*")]
+        }
     }
 }
 
@@ -171,6 +178,10 @@ impl Group {
             (On::FlowLogsRole, _, _) => "FlowLogsDeliveryRole",
             (On::OwnTrails, _, _) => "Trails",
             (On::OwnLogGroups, _, _) => "LogGroups",
+            (On::FlowLogVpcs, _, _) => "CreateFlowLogsOnVpcs",
+            (On::NewFlowLogs, _, _) => "CreateTaggedFlowLogs",
+            (On::NewFlowLogTags, _, _) => "TagFlowLogsOnCreate",
+            (On::OwnFlowLogs, _, _) => "DeleteTaggedFlowLogs",
             (On::Any, "organizations", _) => "Organizations",
             // DescribeTrails takes no resource; GetTrailStatus and GetEventSelectors read other trails too
             // (is another trail already logging management events?), so all three read any trail
@@ -180,7 +191,6 @@ impl Group {
             // CreateLogDelivery and DeleteLogDelivery are permission-only actions with no resource
             (On::Any, "logs", true) => "LogDelivery",
             (On::Any, "ec2", false) => "ReadVpcsAndFlowLogs",
-            (On::Any, "ec2", true) => "FlowLogs",
             (On::Any, "kms", _) => "KmsCreateKey",
             (On::Any, _, _) => "Other",
         };
@@ -215,7 +225,11 @@ pub fn policy(cfg: &Config, who: Principal, read_only: bool) -> Value {
         .into_iter()
         .map(|(g, (mut actions, res))| {
             actions.sort_unstable();
-            json!({"Sid": g.sid(), "Effect": "Allow", "Action": one_or_many(actions), "Resource": one_or_many(res)})
+            let mut s = json!({"Sid": g.sid(), "Effect": "Allow", "Action": one_or_many(actions), "Resource": one_or_many(res)});
+            if let Some(c) = flow_log_condition(g.on) {
+                s["Condition"] = c;
+            }
+            s
         })
         .collect();
     json!({"Version": "2012-10-17", "Statement": statements})

@@ -39,6 +39,18 @@ pub enum On {
     /// trailhub's log groups: the `log_group` templates of `[cloudwatch]` and `[flow_logs]`, `{id}` and
     /// `{name}` as `*`.
     OwnLogGroups,
+    /// The VPCs trailhub makes flow logs for: `vpc/*` of the account, any Region (CreateFlowLogs authorizes
+    /// the VPC it names besides the flow log it makes, VPC-10).
+    FlowLogVpcs,
+    /// The flow log CreateFlowLogs makes (`vpc-flow-log/*`), only with trailhub's tag in the request
+    /// (`aws:RequestTag/trailhub:managed` = `true`, and no other tag key).
+    NewFlowLogs,
+    /// The tag on create of a new flow log: ec2:CreateTags on `vpc-flow-log/*`, only within CreateFlowLogs
+    /// (`ec2:CreateAction`) and only trailhub's tag, so that the role can tag no existing flow log.
+    NewFlowLogTags,
+    /// trailhub's flow logs: `vpc-flow-log/*` that carry its tag (`aws:ResourceTag/trailhub:managed` =
+    /// `true`, VPC-9).
+    OwnFlowLogs,
     /// `*`: the action takes no resource, or its resources are not known before the call.
     Any,
 }
@@ -120,8 +132,8 @@ const fn need(
 use Access::{Read, Write};
 use By::{Both, Central, Member};
 use On::{
-    AccessLogBucket, Alias, Any, Bucket, CloudTrailRole, FlowLogsRole, Key, MemberRoles,
-    OwnLogGroups, OwnTrails,
+    AccessLogBucket, Alias, Any, Bucket, CloudTrailRole, FlowLogVpcs, FlowLogsRole, Key,
+    MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups, OwnTrails,
 };
 use When::*;
 
@@ -202,11 +214,13 @@ pub const NEEDS: &[Need] = &[
     // VPC flow logs, in each account
     need("DescribeVpcs", "ec2:DescribeVpcs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
     need("DescribeFlowLogs", "ec2:DescribeFlowLogs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
-    need("CreateFlowLogs", "ec2:CreateFlowLogs", Any, Both, Write, FlowLogs, "apply, for a VPC without a right flow log"),
+    need("CreateFlowLogs", "ec2:CreateFlowLogs", FlowLogVpcs, Both, Write, FlowLogs, "apply, for a VPC without a right flow log: on the VPC..."),
+    need("CreateFlowLogs", "ec2:CreateFlowLogs", NewFlowLogs, Both, Write, FlowLogs, "...and on the new flow log, with trailhub's tag in the request"),
+    need("CreateFlowLogs", "ec2:CreateTags", NewFlowLogTags, Both, Write, FlowLogs, "the tag on create (trailhub:managed), within CreateFlowLogs only"),
     need("CreateFlowLogs", "logs:CreateLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
     need("CreateFlowLogs", "logs:DeleteLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
     need("CreateFlowLogs", "iam:PassRole", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "to CloudWatch Logs: VPC Flow Logs is handed the role"),
-    need("DeleteFlowLogs", "ec2:DeleteFlowLogs", Any, Both, Write, FlowLogs, "apply, after replacing a flow log; offboard"),
+    need("DeleteFlowLogs", "ec2:DeleteFlowLogs", OwnFlowLogs, Both, Write, FlowLogs, "apply, after replacing a flow log; offboard: only flow logs with trailhub's tag"),
     need("DeleteFlowLogs", "logs:DeleteLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
 ];
 

@@ -1,8 +1,36 @@
-//! The ARN patterns of trailhub's own trails and log groups (pure), to which the policies scope their writes
-//! (issue 21): a name template with `{id}` and `{name}` as IAM's `*` wildcard, so that a grant covers every
-//! account's trail or group the template makes, and no other trail or group of the account.
+//! What the policies scope their writes to (pure, issue 21): the ARN patterns of trailhub's own trails and
+//! log groups, a name template with `{id}` and `{name}` as IAM's `*` wildcard, so that a grant covers every
+//! account's trail or group the template makes, and no other trail or group of the account; and trailhub's
+//! flow logs, which EC2 names by ID, by the tag trailhub sets when it makes them.
 
+use serde_json::{Value, json};
+
+use super::calls::On;
 use crate::config::{Config, FlowDestination};
+use crate::world::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+
+/// The condition of a flow-log write (None for any other grant): CreateFlowLogs makes only flow logs with
+/// trailhub's tag and no other tag (VPC-8); CreateTags, needed for the tag on create, tags only within
+/// CreateFlowLogs (VPC-11), so that the role can never tag an existing flow log to make it deletable;
+/// DeleteFlowLogs deletes only flow logs that carry the tag (VPC-9).
+pub fn flow_log_condition(on: On) -> Option<Value> {
+    let request_tag = format!("aws:RequestTag/{MANAGED_TAG_KEY}");
+    let only_our_key = json!({"aws:TagKeys": [MANAGED_TAG_KEY]});
+    match on {
+        On::NewFlowLogs => Some(json!({
+            "StringEquals": {request_tag: MANAGED_TAG_VALUE},
+            "ForAllValues:StringEquals": only_our_key
+        })),
+        On::NewFlowLogTags => Some(json!({
+            "StringEquals": {"ec2:CreateAction": "CreateFlowLogs", request_tag: MANAGED_TAG_VALUE},
+            "ForAllValues:StringEquals": only_our_key
+        })),
+        On::OwnFlowLogs => Some(json!({
+            "StringEquals": {format!("aws:ResourceTag/{MANAGED_TAG_KEY}"): MANAGED_TAG_VALUE}
+        })),
+        _ => None,
+    }
+}
 
 /// A name template with `{id}` and `{name}` as `*` (runs of `*` made one).
 pub fn wildcard(template: &str) -> String {

@@ -232,5 +232,6 @@ fn flow_logs_plan(
         vpcs: d.vpcs.len(),
         setup: setup_changes,
         changes,
+        untagged: flow_logs::untagged(&want, &d.flow_logs),
     })
 }

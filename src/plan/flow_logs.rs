@@ -192,27 +192,50 @@ pub fn differences(have: &ObservedFlowLog, want: &DesiredFlowLog) -> Vec<String>
     why
 }
 
-/// The changes that take `observed` to `desired`, VPC by VPC, destination by destination.
+/// What a VPC's flow logs at one of trailhub's places need.
+enum Need<'a> {
+    /// One of them is right.
+    Nothing,
+    /// None is there.
+    Create,
+    /// This one (trailhub's tag on it, VPC-9) is to be replaced.
+    Replace(&'a ObservedFlowLog),
+    /// This one differs but carries no trailhub tag: trailhub's role may not delete it, so it is kept.
+    Untagged(&'a ObservedFlowLog),
+}
+
+fn need<'a>(want: &DesiredFlowLog, observed: &'a [ObservedFlowLog]) -> Need<'a> {
+    let at_place: Vec<&ObservedFlowLog> = observed
+        .iter()
+        .filter(|o| o.resource_id == want.vpc_id && same_place(&o.target, &want.target))
+        .collect();
+    if at_place.iter().any(|o| differences(o, want).is_empty()) {
+        return Need::Nothing;
+    }
+    // a tagged one is replaced before an untagged one is held
+    match at_place.iter().find(|o| o.managed()).or(at_place.first()) {
+        None => Need::Create,
+        Some(old) if old.managed() => Need::Replace(old),
+        Some(old) => Need::Untagged(old),
+    }
+}
+
+/// The changes that take `observed` to `desired`, VPC by VPC, destination by destination. A flow log
+/// without trailhub's tag is never replaced: see [`untagged`].
 pub fn diff(
     desired: &[(FlowDestination, DesiredFlowLog)],
     observed: &[ObservedFlowLog],
 ) -> Vec<FlowLogChange> {
     let mut out = Vec::new();
     for (d, want) in desired {
-        let at_place: Vec<&ObservedFlowLog> = observed
-            .iter()
-            .filter(|o| o.resource_id == want.vpc_id && same_place(&o.target, &want.target))
-            .collect();
-        if at_place.iter().any(|o| differences(o, want).is_empty()) {
-            continue;
-        }
-        out.push(match at_place.first() {
-            None => FlowLogChange::Create {
+        out.push(match need(want, observed) {
+            Need::Nothing | Need::Untagged(_) => continue,
+            Need::Create => FlowLogChange::Create {
                 vpc: want.vpc_id.clone(),
                 destination: *d,
                 want: want.clone(),
             },
-            Some(old) => FlowLogChange::Replace {
+            Need::Replace(old) => FlowLogChange::Replace {
                 vpc: want.vpc_id.clone(),
                 destination: *d,
                 old: old.id.clone(),
@@ -222,6 +245,37 @@ pub fn diff(
         });
     }
     out
+}
+
+/// A flow log at trailhub's place with other settings than trailhub wants and no trailhub tag (made by an
+/// older trailhub, or by hand): the printed policies do not let trailhub delete it (VPC-9), so it is not
+/// replaced. It keeps delivering; the plan says how to tag it once (runbooks/vpc-flow-logs.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UntaggedFlowLog {
+    pub id: String,
+    pub vpc: String,
+    pub destination: FlowDestination,
+    /// What differs, as a replacement would say it.
+    pub why: String,
+}
+
+/// The flow logs [`diff`] does not replace for want of trailhub's tag.
+pub fn untagged(
+    desired: &[(FlowDestination, DesiredFlowLog)],
+    observed: &[ObservedFlowLog],
+) -> Vec<UntaggedFlowLog> {
+    desired
+        .iter()
+        .filter_map(|(d, want)| match need(want, observed) {
+            Need::Untagged(old) => Some(UntaggedFlowLog {
+                id: old.id.clone(),
+                vpc: want.vpc_id.clone(),
+                destination: *d,
+                why: differences(old, want).join(", "),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The statements of a bucket policy with a `NotPrincipal` or `NotAction` element, by Sid (or position,
@@ -305,6 +359,11 @@ traffic_type = "REJECT"
                 log_format: Some(w.log_format.clone()),
                 deliver_logs_status: Some("SUCCESS".into()),
                 deliver_logs_error: None,
+                tags: [(
+                    crate::world::MANAGED_TAG_KEY.to_owned(),
+                    crate::world::MANAGED_TAG_VALUE.to_owned(),
+                )]
+                .into(),
             })
             .collect();
         assert!(diff(&want, &made).is_empty());
@@ -342,6 +401,53 @@ traffic_type = "REJECT"
             diff(&want, &made)[0].short(),
             "replace fl-0 on vpc-1 (s3: options plain-text -> parquet, hive)"
         );
+    }
+
+    /// Issue 21: a flow log without trailhub's tag is never replaced (its delete would be refused, VPC-9)
+    /// but said; a tagged one at the same place is replaced first.
+    #[test]
+    fn an_untagged_flow_log_is_held_and_a_tagged_one_replaced_first() {
+        let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
+        let t = &cfg.static_targets()[0];
+        let want = desired(&cfg, t, &["vpc-1".to_owned()], None);
+        let w = &want[0].1;
+        let log = |id: &str, managed: bool| ObservedFlowLog {
+            id: id.into(),
+            resource_id: "vpc-1".into(),
+            target: w.target.clone(),
+            traffic_type: "ALL".into(),
+            max_aggregation_interval: Some(600),
+            log_format: Some(w.log_format.clone()),
+            deliver_logs_status: None,
+            deliver_logs_error: None,
+            tags: if managed {
+                [(
+                    crate::world::MANAGED_TAG_KEY.to_owned(),
+                    crate::world::MANAGED_TAG_VALUE.to_owned(),
+                )]
+                .into()
+            } else {
+                [("team".to_owned(), "network".to_owned())].into()
+            },
+        };
+        let hand = [log("fl-hand", false)];
+        assert!(diff(&want, &hand).is_empty());
+        let held = untagged(&want, &hand);
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            (
+                held[0].id.as_str(),
+                held[0].vpc.as_str(),
+                held[0].why.as_str()
+            ),
+            ("fl-hand", "vpc-1", "traffic type ALL -> REJECT")
+        );
+        let both = [log("fl-hand", false), log("fl-ours", true)];
+        assert_eq!(
+            diff(&want, &both)[0].describe(),
+            "flow log vpc-1: replace fl-ours (s3: traffic type ALL -> REJECT)"
+        );
+        assert!(untagged(&want, &both).is_empty());
     }
 
     /// DL-5: only the bucket owner's flow logs to S3 still to make are refused under NotPrincipal/NotAction.

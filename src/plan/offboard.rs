@@ -55,6 +55,10 @@ pub struct OffboardPlan {
     pub trails_left: Vec<LeftTrail>,
     /// The IDs of its flow logs to the central bucket, deleted with the trail (their permission goes).
     pub flow_logs: Vec<String>,
+    /// Its flow logs to the central bucket without trailhub's tag (made by an older trailhub, or by hand):
+    /// left, with a note, since the printed policies do not let trailhub delete them (VPC-9).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flow_logs_untagged: Vec<String>,
     /// The entries of trailhub's bucket policy statements that name it, removed.
     pub bucket_entries: Vec<String>,
     /// The entries of trailhub's key policy statements that name it, removed.
@@ -98,11 +102,13 @@ pub fn offboard_plan(
     let arn = TrailArn::new(&cfg.central.region, account, trail_name);
     let verdict = delivery_verdict(cfg, &merged.policy, state.org, account, &arn);
     let still_allowed = verdict.allowed().then(|| merged.form.name());
+    let to_bucket = to_bucket(cfg, state.flow_logs);
     Ok(OffboardPlan {
         account: account.clone(),
         trail,
         trails_left,
-        flow_logs: to_bucket(cfg, state.flow_logs),
+        flow_logs: ids(to_bucket.iter().filter(|f| f.managed())),
+        flow_logs_untagged: ids(to_bucket.iter().filter(|f| !f.managed())),
         bucket_entries: merged.pruned,
         key_entries: key_entries(cfg, account, state)?,
         still_allowed,
@@ -157,7 +163,7 @@ fn split_trails(
 }
 
 /// The flow logs that deliver to the central bucket.
-fn to_bucket(cfg: &Config, flow_logs: &[ObservedFlowLog]) -> Vec<String> {
+fn to_bucket<'a>(cfg: &Config, flow_logs: &'a [ObservedFlowLog]) -> Vec<&'a ObservedFlowLog> {
     let bucket = cfg.central.bucket.as_str();
     flow_logs
         .iter()
@@ -167,8 +173,11 @@ fn to_bucket(cfg: &Config, flow_logs: &[ObservedFlowLog]) -> Vec<String> {
                 .is_some_and(|(_, rest)| rest.split('/').next() == Some(bucket)),
             _ => false,
         })
-        .map(|f| f.id.clone())
         .collect()
+}
+
+fn ids<'a>(flow_logs: impl Iterator<Item = &'a &'a ObservedFlowLog>) -> Vec<String> {
+    flow_logs.map(|f| f.id.clone()).collect()
 }
 
 /// The key policy's entries of this account.

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::bucket_settings::SettingsPlan;
 use super::cloudwatch::SetupChange;
 use super::failure::AccountFailure;
-use super::flow_logs::FlowLogChange;
+use super::flow_logs::{FlowLogChange, UntaggedFlowLog};
 use super::kms::KeyPlan;
 use super::membership::SourceOrg;
 use super::policy::{Entry, Merged};
@@ -28,6 +28,9 @@ pub enum FlowLogsPlan {
         vpcs: usize,
         setup: Vec<SetupChange>,
         changes: Vec<FlowLogChange>,
+        /// Flow logs with other settings that carry no trailhub tag: kept, not replaced (not changes).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        untagged: Vec<UntaggedFlowLog>,
     },
     /// Left out: the bucket policy would not let delivery.logs write, or no valid log group name.
     Blocked { failure: AccountFailure },

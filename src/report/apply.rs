@@ -15,6 +15,8 @@ pub enum ApplyReport {
         bucket: String,
         trails: usize,
         vpcs: Option<usize>,
+        /// Flow logs with other settings kept for want of trailhub's tag (VPC-9): said, not changes.
+        untagged: Vec<crate::plan::flow_logs::UntaggedFlowLog>,
     },
     /// The plan was shown and the answer was not yes: nothing was written.
     NotApplied,

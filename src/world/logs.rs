@@ -1,7 +1,16 @@
 //! CloudWatch Logs, IAM roles and VPC flow logs in plain values (pure): what the traits take and give for
 //! `[cloudwatch]` and `[flow_logs]`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+/// The tag trailhub puts on every flow log it creates (`TagSpecifications` of CreateFlowLogs), and the only
+/// flow logs its printed policies let it delete (`aws:ResourceTag/trailhub:managed`): docs/aws-rules.md VPC-8.
+/// Issue 25's guardrail reuses it.
+pub const MANAGED_TAG_KEY: &str = "trailhub:managed";
+/// The value of [`MANAGED_TAG_KEY`].
+pub const MANAGED_TAG_VALUE: &str = "true";
 
 /// A CloudWatch Logs log group, as DescribeLogGroups reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -114,6 +123,26 @@ pub struct ObservedFlowLog {
     pub deliver_logs_status: Option<String>,
     /// `DeliverLogsErrorMessage`.
     pub deliver_logs_error: Option<String>,
+    /// Its `Tags`, key to value.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl ObservedFlowLog {
+    /// Whether it carries trailhub's tag (`trailhub:managed` = `true`): one trailhub made, and the only kind
+    /// the printed policies let trailhub delete.
+    pub fn managed(&self) -> bool {
+        self.tags.get(MANAGED_TAG_KEY).map(String::as_str) == Some(MANAGED_TAG_VALUE)
+    }
+
+    /// The command that gives the flow logs `ids` trailhub's tag, to run once by hand, by someone allowed to
+    /// tag them (runbooks/vpc-flow-logs.md).
+    pub fn tag_command(ids: &[&str]) -> String {
+        format!(
+            "aws ec2 create-tags --resources {} --tags Key={MANAGED_TAG_KEY},Value={MANAGED_TAG_VALUE}",
+            ids.join(" ")
+        )
+    }
 }
 
 /// The flow log trailhub wants on one VPC to one destination.

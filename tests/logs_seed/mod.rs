@@ -56,6 +56,11 @@ pub fn deliveries(aws: &FakeAws, cfg: &Config, delivered: i64) {
                 log_format: Some(f.log_format),
                 deliver_logs_status: Some("SUCCESS".into()),
                 deliver_logs_error: None,
+                tags: [(
+                    trailhub::world::MANAGED_TAG_KEY.to_owned(),
+                    trailhub::world::MANAGED_TAG_VALUE.to_owned(),
+                )]
+                .into(),
             })
             .collect();
         w.vpcs.insert(id.clone(), vpcs);

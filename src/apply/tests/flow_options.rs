@@ -63,6 +63,11 @@ fn plain_text_flow_log(cfg: &Config) -> ObservedFlowLog {
         log_format: Some(fl.log_format.clone()),
         deliver_logs_status: Some("SUCCESS".into()),
         deliver_logs_error: None,
+        tags: [(
+            crate::world::MANAGED_TAG_KEY.to_owned(),
+            crate::world::MANAGED_TAG_VALUE.to_owned(),
+        )]
+        .into(),
     }
 }
 

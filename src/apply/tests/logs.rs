@@ -378,6 +378,11 @@ fn seeded_flow_log(
         log_format: Some(format(&config(1)).to_owned()),
         deliver_logs_status: Some("SUCCESS".into()),
         deliver_logs_error: None,
+        tags: [(
+            crate::world::MANAGED_TAG_KEY.to_owned(),
+            crate::world::MANAGED_TAG_VALUE.to_owned(),
+        )]
+        .into(),
     }
 }
 

@@ -3,12 +3,13 @@
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     DestinationFileFormat, DestinationOptionsRequest, FlowLogsResourceType, LogDestinationType,
-    TrafficType,
+    ResourceType, Tag, TagSpecification, TrafficType,
 };
 
 use super::{SdkMember, aws_err};
 use crate::aws::{
-    AwsError, DesiredFlowLog, FileFormat, FlowLogDestination, Network, ObservedFlowLog, S3Options,
+    AwsError, DesiredFlowLog, FileFormat, FlowLogDestination, MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
+    Network, ObservedFlowLog, S3Options,
 };
 
 #[async_trait]
@@ -45,7 +46,8 @@ impl Network for SdkMember {
             .resource_ids(&f.vpc_id)
             .traffic_type(TrafficType::from(f.traffic_type.as_str()))
             .max_aggregation_interval(i32::try_from(f.max_aggregation_interval).unwrap_or(600))
-            .log_format(&f.log_format);
+            .log_format(&f.log_format)
+            .tag_specifications(managed_tag());
         call = match &f.target {
             FlowLogDestination::S3 { arn, options } => call
                 .log_destination_type(LogDestinationType::S3)
@@ -85,6 +87,20 @@ impl Network for SdkMember {
             .map_err(|e| aws_err("DeleteFlowLogs", e))?;
         unsuccessful("DeleteFlowLogs", out.unsuccessful())
     }
+}
+
+/// trailhub's tag on the flow log it creates, set by CreateFlowLogs itself (tag on create, VPC-8): the
+/// printed policies let trailhub delete only flow logs that carry it.
+fn managed_tag() -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(ResourceType::VpcFlowLog)
+        .tags(
+            Tag::builder()
+                .key(MANAGED_TAG_KEY)
+                .value(MANAGED_TAG_VALUE)
+                .build(),
+        )
+        .build()
 }
 
 /// The first item of an answer's `Unsuccessful` list as an error (EC2 answers a failure for one resource
@@ -171,5 +187,15 @@ fn observed(f: &aws_sdk_ec2::types::FlowLog) -> ObservedFlowLog {
             .deliver_logs_error_message()
             .filter(|m| !m.is_empty())
             .map(str::to_owned),
+        tags: f
+            .tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
     }
 }

@@ -222,6 +222,182 @@ fn assert_scoped(name: &str, aws: &FakeAws, cfg: &Config) {
     }
 }
 
+/// The decision of `who`'s printed policy (an identity policy: given the principal it is attached to, so
+/// that the resource-policy evaluator judges it) on `action` on `resource`, with the request's `context`.
+fn decide(
+    cfg: &Config,
+    who: Principal,
+    action: &str,
+    resource: &str,
+    context: &[(&str, &str)],
+) -> crate::plan::evaluate::Decision {
+    use crate::plan::evaluate::{Request, evaluate};
+    const CALLER: &str = "arn:aws:iam::200000000000:role/trailhub";
+    let mut p = policy(cfg, who, false);
+    for s in p["Statement"].as_array_mut().unwrap() {
+        s["Principal"] = json!({"AWS": CALLER});
+    }
+    let req = Request {
+        principal_service: CALLER.into(),
+        action: action.into(),
+        resource: resource.into(),
+        context: context
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    evaluate(&p, &req)
+}
+
+/// Issue 21: every flow log the apply made carries trailhub's tag, and the printed policy of its account's
+/// principal lets it be made (on the VPC, and as a new flow log with the tag in the request, the tag on
+/// create included) and deleted (with the tag on the resource).
+fn assert_flow_logs_scoped(name: &str, aws: &FakeAws, cfg: &Config) {
+    use crate::world::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
+    let request_tag = format!("aws:RequestTag/{MANAGED_TAG_KEY}");
+    let resource_tag = format!("aws:ResourceTag/{MANAGED_TAG_KEY}");
+    let w = aws.world();
+    for (account, logs) in &w.flow_logs {
+        let who = if account == CENTRAL {
+            Principal::Central
+        } else {
+            Principal::Member
+        };
+        for l in logs {
+            assert!(
+                l.managed(),
+                "{name}: {account}'s flow log {} has no tag: {:?}",
+                l.id,
+                l.tags
+            );
+            let vpc = format!("arn:aws:ec2:ap-northeast-2:{account}:vpc/{}", l.resource_id);
+            let fl = format!("arn:aws:ec2:ap-northeast-2:{account}:vpc-flow-log/{}", l.id);
+            let tags: Vec<(&str, &str)> = l
+                .tags
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let create = [
+                (request_tag.as_str(), MANAGED_TAG_VALUE),
+                ("aws:TagKeys", MANAGED_TAG_KEY),
+            ];
+            let tag_on_create = [create[0], create[1], ("ec2:CreateAction", "CreateFlowLogs")];
+            let delete: Vec<(&str, &str)> = tags
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        if *k == MANAGED_TAG_KEY {
+                            resource_tag.as_str()
+                        } else {
+                            k
+                        },
+                        *v,
+                    )
+                })
+                .collect();
+            for (action, resource, context) in [
+                ("ec2:CreateFlowLogs", &vpc, &create[..]),
+                ("ec2:CreateFlowLogs", &fl, &create[..]),
+                ("ec2:CreateTags", &fl, &tag_on_create[..]),
+                ("ec2:DeleteFlowLogs", &fl, &delete[..]),
+            ] {
+                let d = decide(cfg, who, action, resource, context);
+                assert!(
+                    d.is_allowed(),
+                    "{name}: {who:?} may not {action} {resource} ({context:?}): {d:?}"
+                );
+            }
+        }
+    }
+}
+
+/// An action on a resource with the request's condition keys.
+type Attempt<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+
+/// Issue 21: the flow-log writes leave other teams' flow logs alone. A flow log without trailhub's tag (or
+/// with it set otherwise) cannot be deleted; no flow log can be made without the tag, or with another tag
+/// key beside it; ec2:CreateTags works only within CreateFlowLogs, so the role cannot tag an existing flow
+/// log to make it deletable.
+#[test]
+fn the_flow_log_writes_leave_other_flow_logs_alone() {
+    let flow = "[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\n";
+    let organizations = format!(
+        "{CENTRAL_SECTION}[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\n{flow}"
+    );
+    for text in [format!("{CENTRAL_SECTION}{STATIC}{flow}"), organizations] {
+        let cfg = Config::parse(Path::new("t.toml"), &text).unwrap();
+        assert_flow_log_writes_leave_others_alone(&cfg);
+        // the template holds the member policy as printed
+        let p = crate::permissions::Permissions::new(&cfg, false);
+        assert_eq!(
+            p.template["Resources"]["TrailhubMemberRole"]["Properties"]["Policies"][0]["PolicyDocument"],
+            p.member
+        );
+    }
+}
+
+fn assert_flow_log_writes_leave_others_alone(cfg: &Config) {
+    use crate::world::MANAGED_TAG_KEY;
+    let request_tag = format!("aws:RequestTag/{MANAGED_TAG_KEY}");
+    let resource_tag = format!("aws:ResourceTag/{MANAGED_TAG_KEY}");
+    for (who, account) in [
+        (Principal::Member, MEMBERS[0]),
+        (Principal::Central, CENTRAL),
+    ] {
+        let fl = format!("arn:aws:ec2:eu-west-1:{account}:vpc-flow-log/fl-0123456789abcdef0");
+        let subnet = format!("arn:aws:ec2:eu-west-1:{account}:subnet/subnet-1");
+        let refused: [Attempt; 8] = [
+            // another team's flow log: no tag of trailhub's, another tag, or trailhub's key set otherwise
+            ("ec2:DeleteFlowLogs", &fl, vec![]),
+            (
+                "ec2:DeleteFlowLogs",
+                &fl,
+                vec![("aws:ResourceTag/team", "network")],
+            ),
+            ("ec2:DeleteFlowLogs", &fl, vec![(&resource_tag, "false")]),
+            // a flow log made without the tag, or with another key beside it
+            ("ec2:CreateFlowLogs", &fl, vec![]),
+            (
+                "ec2:CreateFlowLogs",
+                &fl,
+                vec![(&request_tag, "true"), ("aws:TagKeys", "team")],
+            ),
+            // CreateTags on an existing flow log (no ec2:CreateAction), or within another action
+            (
+                "ec2:CreateTags",
+                &fl,
+                vec![(&request_tag, "true"), ("aws:TagKeys", MANAGED_TAG_KEY)],
+            ),
+            (
+                "ec2:CreateTags",
+                &fl,
+                vec![
+                    ("ec2:CreateAction", "RunInstances"),
+                    (&request_tag, "true"),
+                    ("aws:TagKeys", MANAGED_TAG_KEY),
+                ],
+            ),
+            // trailhub makes flow logs for VPCs only
+            ("ec2:CreateFlowLogs", &subnet, vec![]),
+        ];
+        for (action, resource, context) in refused {
+            let d = decide(cfg, who, action, resource, &context);
+            assert!(
+                !d.is_allowed(),
+                "{who:?}: {action} {resource} {context:?} allowed by {d:?}"
+            );
+        }
+        let d = decide(
+            cfg,
+            who,
+            "ec2:DeleteFlowLogs",
+            &fl,
+            &[(&resource_tag, "true")],
+        );
+        assert!(d.is_allowed(), "{who:?}: trailhub's own flow log: {d:?}");
+    }
+}
+
 /// A trail or log group of another name, in a member or the central account: no scoped write covers it.
 #[test]
 fn the_scoped_writes_leave_other_trails_and_log_groups_alone() {
@@ -310,6 +486,7 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
         assert_eq!(outcome.exit_code(), 0, "{name}");
         seen.extend(assert_granted(name, &aws, &cfg, false));
         assert_scoped(name, &aws, &cfg);
+        assert_flow_logs_scoped(name, &aws, &cfg);
         // the audit, a read-only identity's whole job, of a world applied
         let args = AuditArgs {
             max_age: Duration::from_secs(86400),

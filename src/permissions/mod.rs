@@ -9,6 +9,7 @@ pub mod template;
 
 #[cfg(test)]
 mod tests {
+    mod boundary;
     mod drift;
     mod fake;
 }

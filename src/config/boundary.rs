@@ -20,7 +20,8 @@ pub enum Boundary {
     /// trailhub makes [`BOUNDARY_POLICY_NAME`] in each account with [`document`], and uses it only while it
     /// holds exactly that document.
     Create,
-    /// A policy the team made: `path/name` in each account, or an ARN (`{id}`: the account's ID).
+    /// A policy the team made: `path/name` in each account, or an ARN whose account is `{id}` (each
+    /// account's) or `aws` (an AWS managed policy).
     Named(String),
 }
 
@@ -76,7 +77,16 @@ pub(super) fn boundary(raw: Option<Spanned<String>>) -> Result<Boundary, Bad> {
         Some(rest) => {
             let parts: Vec<&str> = rest.splitn(5, ':').collect();
             match parts.as_slice() {
-                [_, "iam", "", _, resource] => resource.strip_prefix("policy/").unwrap_or(""),
+                [_, "iam", "", "{id}" | "aws", resource] => {
+                    resource.strip_prefix("policy/").unwrap_or("")
+                }
+                [_, "iam", "", _, _] => {
+                    // a role's boundary is a policy of its own account, or AWS's (IAM-10)
+                    let why = format!(
+                        "permissions_boundary {text:?} names one account's policy, but each account's delivery roles need their own: write the account as {{id}} (arn:PARTITION:iam::{{id}}:policy/NAME), or give the policy's name"
+                    );
+                    return Err((b.span(), why));
+                }
                 _ => "",
             }
         }
@@ -125,8 +135,25 @@ mod tests {
             "arn:aws:iam::333333333333:policy/Boundary"
         );
         assert!(parse("arn:aws:s3:::bucket").is_err());
+        assert!(
+            parse("arn:aws:iam::222222222222:policy/Boundary")
+                .unwrap_err()
+                .contains("{id}")
+        );
+        assert!(parse("arn:aws:iam::aws:policy/ReadOnlyAccess").is_ok());
         assert!(parse("two words").is_err());
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_where_it_is_written() {
+        let text = "[central]\naccount_id = \"111111111111\"\nbucket = \"sec-log\"\nregion = \"us-east-1\"\n[members]\ntrail_name = \"{name}-CT\"\n[[account]]\nid = \"222222222222\"\nname = \"DEV\"\n[cloudwatch]\npermissions_boundary = \"two words\"\n";
+        let e = crate::config::Config::parse(std::path::Path::new("a.toml"), text).unwrap_err();
+        let shown = e.to_string();
+        assert!(
+            shown.contains("a.toml:11:") && shown.contains("permissions_boundary"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -378,6 +378,14 @@ mod over_moto {
         let trail = trail_setup(cfg, t).unwrap().unwrap();
         let flow = flow_setup(cfg, t).unwrap().unwrap();
         w.rt.block_on(async {
+            // trailhub's boundary policy, as apply makes it (moto returns it from GetPolicyVersion)
+            let document = trail.boundary_document.as_deref().unwrap();
+            iam.create_policy()
+                .policy_name(trailhub::config::BOUNDARY_POLICY_NAME)
+                .policy_document(document)
+                .send()
+                .await
+                .unwrap();
             for s in [&trail, &flow] {
                 logs.create_log_group()
                     .log_group_name(&s.group)
@@ -393,6 +401,7 @@ mod over_moto {
                 iam.create_role()
                     .role_name(&s.role.name)
                     .assume_role_policy_document(&s.role.trust)
+                    .permissions_boundary(&s.boundary_arn)
                     .send()
                     .await
                     .unwrap();

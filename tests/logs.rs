@@ -177,10 +177,10 @@ fn plan_apply_apply_plan_makes_the_logs_and_flow_logs_of_every_account() {
     let plan = w.trailhub(&["plan"]);
     assert_eq!(plan.code, 0, "{plan}");
     for line in [
-        "CloudWatch Logs: log group /trailhub/cloudtrail: create (365 days), role TrailhubCloudTrailToLogs: create (policy trailhub-cloudtrail-to-logs)",
+        "CloudWatch Logs: boundary policy trailhub-delivery-boundary: create, log group /trailhub/cloudtrail: create (365 days), role TrailhubCloudTrailToLogs: create (policy trailhub-cloudtrail-to-logs)",
         "flow logs (2 VPCs): log group /trailhub/vpc-flow-logs: create (400 days)",
         "summary: 3 accounts to change, 0 up to date, 0 cannot be planned",
-        "logs: 6 log groups to create, 6 roles to create, 8 flow logs to create",
+        "logs: 6 log groups to create, 6 roles to create, 3 boundary policies to create, 8 flow logs to create",
     ] {
         assert!(plan.stdout.contains(line), "{line}\n{plan}");
     }
@@ -194,7 +194,7 @@ fn plan_apply_apply_plan_makes_the_logs_and_flow_logs_of_every_account() {
     );
     assert!(
         out.stdout
-            .contains("logs: 6 log groups created, 6 roles created, 8 flow logs created"),
+            .contains("logs: 6 log groups created, 6 roles created, 3 boundary policies created, 8 flow logs created"),
         "{out}"
     );
     assert_made(&w, &cfg);

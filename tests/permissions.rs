@@ -76,6 +76,29 @@ fn as_moto_checks(mut policy: Value) -> Value {
     policy
 }
 
+/// moto authorizes every call on a role that does not exist yet (GetRole, GetRolePolicy, CreateRole before
+/// it is made), and every call on a managed policy (CreatePolicy, GetPolicy, GetPolicyVersion), against the
+/// resource `*` (`moto/iam/responses.py` `_determine_resource`: the role's ARN only for a `RoleName` that
+/// exists): the delivery role statements and the boundary policy's also name `*` in moto. Their actions and
+/// conditions are unchanged; the scope rests on trailhub's evaluator and iam-simulate
+/// (`src/permissions/tests/boundary.rs`, `tests/second_opinion.rs`).
+fn with_moto_iam_resources(mut policy: Value) -> Value {
+    for s in policy["Statement"].as_array_mut().unwrap() {
+        let resources = s["Resource"].to_string();
+        if resources.contains(":role/Trailhub") && resources.contains("ToLogs")
+            || resources.contains(":policy/trailhub-delivery-boundary")
+        {
+            let mut resources = match &s["Resource"] {
+                Value::Array(list) => list.clone(),
+                one => vec![one.clone()],
+            };
+            resources.push(json!("*"));
+            s["Resource"] = json!(resources);
+        }
+    }
+    policy
+}
+
 /// `policy` without `action` (which it must have had).
 fn without(mut policy: Value, action: &str) -> Value {
     let mut found = false;
@@ -555,4 +578,40 @@ fn the_template_naming_organizations_role_says_so_in_a_plain_line() {
             .contains("read only"),
         "{ours}"
     );
+}
+
+/// Issue 21, point 2, under moto's IAM enforcement: with `[cloudwatch]` and flow logs to CloudWatch Logs, the
+/// printed policies (moto's resource quirks aside, [`with_moto_iam_resources`]) are enough for `plan`, which
+/// reads each delivery role (GetRole, GetRolePolicy) and the boundary policy (GetPolicy), and shows the
+/// boundary policy and the bounded roles to make. `apply` cannot be proven here: after its unauthenticated
+/// window moto refuses every request of the Rust SDK whose form body holds a space (CreatePolicy's and
+/// CreateRole's `Description`, CreateFlowLogs' `LogFormat`) before it looks at any policy
+/// (tests/MOTO-IAM.md, "Signatures").
+#[test]
+fn the_printed_policies_are_enough_to_plan_the_bounded_delivery_roles() {
+    let dir = setup_with(DELIVERY_ROLES);
+    let (central, member) = printed(dir.path());
+    let central = with_moto_iam_resources(with_moto_head_bucket(central));
+    let moto = enforced(&central, &with_moto_iam_resources(member));
+    let plan = moto.trailhub(dir.path(), &["plan"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    assert!(!denied(&plan), "{plan}");
+    for line in [
+        "CloudWatch Logs: boundary policy trailhub-delivery-boundary: create, log group /trailhub/cloudtrail: create (365 days), role TrailhubCloudTrailToLogs: create",
+        "logs: 4 log groups to create, 4 roles to create, 2 boundary policies to create",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{plan}");
+    }
+}
+
+/// `[cloudwatch]`, and flow logs to both destinations.
+const DELIVERY_ROLES: &str =
+    "\n[cloudwatch]\n\n[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\n";
+
+/// The accounts file of these tests with `extra` after it, written to a new directory.
+fn setup_with(extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{}{extra}", static_config(&[MEMBER]));
+    std::fs::write(dir.path().join("accounts.toml"), text).unwrap();
+    dir
 }

@@ -79,6 +79,11 @@ fn iam_simulate(cases: &[Judged]) -> Vec<Result<bool, String>> {
 
 /// The harness' answer for each case, as it wrote it (`result`, `errors`, `ignored`).
 fn iam_simulate_raw(cases: &[Judged]) -> Vec<Value> {
+    run_harness(cases.iter().map(Judged::to_json).collect())
+}
+
+/// The harness run over `cases` as JSON (see `tests/iam_simulate/simulate.mjs`): its verdicts, in order.
+fn run_harness(cases: Vec<Value>) -> Vec<Value> {
     let dir = harness();
     let installed = dir.join("node_modules/@cloud-copilot/iam-simulate/package.json");
     assert!(
@@ -96,7 +101,7 @@ fn iam_simulate_raw(cases: &[Judged]) -> Vec<Value> {
     let mut child = child.unwrap_or_else(|e| {
         panic!("cannot start node ({e}): install Node.js, then run scripts/ensure-iam-simulate")
     });
-    let input = Value::Array(cases.iter().map(Judged::to_json).collect()).to_string();
+    let input = Value::Array(cases.clone()).to_string();
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().unwrap();
@@ -108,8 +113,8 @@ fn iam_simulate_raw(cases: &[Judged]) -> Vec<Value> {
     );
     let verdicts: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(verdicts.len(), cases.len());
-    for (v, c) in verdicts.iter().zip(cases) {
-        assert_eq!(v["id"], json!(c.id));
+    for (v, c) in verdicts.iter().zip(&cases) {
+        assert_eq!(v["id"], c["id"]);
     }
     verdicts
 }
@@ -490,4 +495,83 @@ fn a_key_aws_always_sends_but_trailhub_is_not_given_is_unsure_not_absent() {
     let case = member_key_request(policy);
     assert!(!case.trailhub());
     assert_eq!(iam_simulate(std::slice::from_ref(&case)), [Ok(true)]);
+}
+
+/// Issue 21, point 2: the member policy `trailhub permissions` prints, as its holder's identity policy.
+/// Both evaluators say a delivery role write (each action IAM conditions on `iam:PermissionsBoundary`) is
+/// allowed with the role's boundary in the request, and denied without one or with another; reads are
+/// allowed without. trailhub's evaluator reads the statements with the holder as their `Principal`.
+#[test]
+fn both_evaluators_require_the_boundary_on_the_delivery_role_writes() {
+    use trailhub::permissions::{Principal, calls::BOUNDED, policy};
+    let member_account = "222222222222";
+    let text = format!(
+        "[central]\naccount_id = \"{CENTRAL}\"\nbucket = \"{BUCKET}\"\nregion = \"us-east-1\"\n[members]\nrole_name = \"TrailhubMember\"\ntrail_name = \"{{name}}-CT\"\n[[account]]\nid = \"{member_account}\"\nname = \"DEV\"\n[cloudwatch]\n[flow_logs]\ndestinations = [\"cloudwatch\"]\n"
+    );
+    let cfg = trailhub::config::Config::parse(std::path::Path::new("a.toml"), &text).unwrap();
+    let identity = policy(&cfg, Principal::Member, false);
+    let mut held = identity.clone();
+    for s in held["Statement"].as_array_mut().unwrap() {
+        s["Principal"] = json!({"AWS": "*"});
+    }
+    let ours = format!("arn:aws:iam::{member_account}:policy/trailhub-delivery-boundary");
+    let others = [
+        None,
+        Some(format!("arn:aws:iam::{member_account}:policy/Admin")),
+        Some("arn:aws:iam::aws:policy/AdministratorAccess".to_owned()),
+    ];
+    let mut cases = Vec::new();
+    for role in ["TrailhubCloudTrailToLogs", "TrailhubFlowLogsToLogs"] {
+        let resource = format!("arn:aws:iam::{member_account}:role/{role}");
+        let mut add = |action: &str, boundary: Option<&str>, want: bool| {
+            let mut context = std::collections::BTreeMap::new();
+            if let Some(b) = boundary {
+                context.insert("iam:PermissionsBoundary".to_owned(), b.to_owned());
+            }
+            cases.push((action.to_owned(), resource.clone(), context, want));
+        };
+        for action in BOUNDED {
+            add(action, Some(&ours), true);
+            for other in &others {
+                add(action, other.as_deref(), false);
+            }
+        }
+        add("iam:GetRole", None, true);
+        add("iam:DeleteRolePermissionsBoundary", Some(&ours), false);
+    }
+    let principal = format!("arn:aws:iam::{member_account}:role/TrailhubMember");
+    let input: Vec<Value> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (action, resource, context, _))| {
+            json!({"id": format!("boundary-{i}"), "principal": principal, "action": action,
+                   "resource": resource, "resourceAccount": member_account, "context": context,
+                   "resourcePolicy": null, "rcps": [], "identityPolicy": identity})
+        })
+        .collect();
+    let verdicts = run_harness(input);
+    for ((action, resource, context, want), v) in cases.iter().zip(&verdicts) {
+        let request = Request {
+            principal_service: principal.clone(),
+            action: action.clone(),
+            resource: resource.clone(),
+            context: context.clone(),
+        };
+        let ours = evaluate(&held, &request).is_allowed();
+        let theirs = match v["result"].as_str() {
+            Some("Allowed") => true,
+            Some("ExplicitlyDenied" | "ImplicitlyDenied") => false,
+            _ => panic!("iam-simulate refused {action} on {resource} {context:?}: {v}"),
+        };
+        assert_eq!(
+            (ours, theirs),
+            (*want, *want),
+            "{action} on {resource} with {context:?} (trailhub, iam-simulate): {v}"
+        );
+        assert_eq!(
+            v["ignored"],
+            json!([]),
+            "{action}: a context key was dropped: {v}"
+        );
+    }
 }

@@ -273,6 +273,7 @@ mod tests {
     // scenario tests of the KMS key, of the CloudWatch Logs and flow logs delivery, and of an
     // organization trail seen from the members, of the retention rules, of the flow logs' options, and of
     // the data-perimeter statements kept
+    mod boundary;
     mod data_perimeter;
     mod flow_options;
     mod kms;

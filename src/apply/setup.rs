@@ -63,11 +63,24 @@ async fn apply_one<M: Member>(
                 .call(Service::Logs, member.put_retention(name, *new))
                 .await
         }
-        SetupChange::CreateRole { name, trust } => {
+        SetupChange::CreateBoundaryPolicy { name, document } => {
+            // made meanwhile: by this run's other setup, or by someone; the next plan reads its document
+            let created = member.create_policy(name, document);
+            made_meanwhile(pacer.call(Service::Iam, created).await)
+        }
+        SetupChange::CreateRole {
+            name,
+            trust,
+            boundary,
+        } => {
             let created = pacer
-                .call(Service::Iam, member.create_role(name, trust))
+                .call(Service::Iam, member.create_role(name, trust, boundary))
                 .await;
             made_meanwhile(created.map(drop))
+        }
+        SetupChange::PutBoundary { name, boundary } => {
+            let put = member.put_role_boundary(name, boundary);
+            pacer.call(Service::Iam, put).await
         }
         SetupChange::UpdateTrust { name, trust } => {
             pacer

@@ -135,6 +135,16 @@ codes! {
         meaning: "The bucket policy does not let the flow logs service write this account's flow logs.",
         runbook: "runbooks/vpc-flow-logs.md#flow-logs-denied",
     },
+    DeliveryRoleWithoutBoundary => CodeRow {
+        name: "delivery-role-without-boundary",
+        meaning: "A log delivery role lacks its permissions boundary: whoever may write it could give it any permission.",
+        runbook: "runbooks/cloudwatch-logs.md#delivery-role-without-boundary",
+    },
+    BoundaryPolicyDiffers => CodeRow {
+        name: "boundary-policy-differs",
+        meaning: "trailhub's permissions boundary policy holds another document than trailhub's: someone changed it, and trailhub does not use it.",
+        runbook: "runbooks/cloudwatch-logs.md#boundary-policy-differs",
+    },
     NoKms => CodeRow {
         name: "no-kms",
         meaning: "The trail does not encrypt with the configured KMS key.",

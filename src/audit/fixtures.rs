@@ -205,6 +205,7 @@ pub(super) fn applied_delivery(
         arn: s.role_arn.clone(),
         trust: s.role.trust.clone(),
         policy: Some(s.role.policy.clone()),
+        permissions_boundary: Some(s.boundary_arn.clone()),
     };
     let trail = trail_setup(cfg, target).and_then(Result::ok);
     let flow = flow_setup(cfg, target).and_then(Result::ok);
@@ -232,6 +233,10 @@ pub(super) fn applied_delivery(
         flow_logs,
         flow_group: flow.as_ref().map(group),
         flow_role: flow.as_ref().map(role),
+        boundary_policy: trail
+            .iter()
+            .chain(&flow)
+            .find_map(|s| s.boundary_document.clone()),
     }
 }
 

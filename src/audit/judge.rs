@@ -86,6 +86,7 @@ pub(super) fn classify_account(
         None => (None, vec![no_trail(j.cfg, others)]),
     };
     problems.extend(logs::flow_problems(j, target, delivery));
+    problems.extend(super::boundary::problems(j, target, delivery));
     (arn, problems)
 }
 

@@ -122,8 +122,20 @@ pub trait Logs: Send + Sync {
 pub trait Roles: Send + Sync {
     /// GetRole and GetRolePolicy (`policy_name`) at once; None when the role does not exist.
     async fn role(&self, name: &str, policy_name: &str) -> Result<Option<ObservedRole>, AwsError>;
-    /// CreateRole with this trust policy; the role's ARN.
-    async fn create_role(&self, name: &str, trust: &str) -> Result<String, AwsError>;
+    /// CreateRole with this trust policy and permissions boundary (a managed policy's ARN); the role's ARN.
+    async fn create_role(
+        &self,
+        name: &str,
+        trust: &str,
+        boundary: &str,
+    ) -> Result<String, AwsError>;
+    /// PutRolePermissionsBoundary: the role's boundary set to this managed policy's ARN.
+    async fn put_role_boundary(&self, name: &str, boundary: &str) -> Result<(), AwsError>;
+    /// GetPolicy, then GetPolicyVersion of its default version: the managed policy's document (JSON text);
+    /// None when there is no such policy.
+    async fn managed_policy(&self, arn: &str) -> Result<Option<String>, AwsError>;
+    /// CreatePolicy: a managed policy of this name (no path) and document, in the caller's account.
+    async fn create_policy(&self, name: &str, doc: &str) -> Result<(), AwsError>;
     /// UpdateAssumeRolePolicy.
     async fn update_trust(&self, name: &str, trust: &str) -> Result<(), AwsError>;
     /// PutRolePolicy: the inline policy of that name, replaced.

@@ -8,6 +8,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::boundary::{Boundary, boundary};
 use crate::model::AccountId;
 use crate::world::{FileFormat, S3Options};
 
@@ -90,6 +91,8 @@ pub struct CloudWatch {
     pub log_group: String,
     pub retention_days: u32,
     pub role_name: String,
+    /// The role's permissions boundary (`permissions_boundary`).
+    pub permissions_boundary: Boundary,
 }
 
 /// Where a flow log delivers.
@@ -146,6 +149,8 @@ pub struct FlowLogs {
     pub log_group: String,
     pub retention_days: u32,
     pub role_name: String,
+    /// The role's permissions boundary (`permissions_boundary`).
+    pub permissions_boundary: Boundary,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +159,7 @@ pub(super) struct RawCloudWatch {
     log_group: Option<Spanned<String>>,
     retention_days: Option<Spanned<i64>>,
     role_name: Option<Spanned<String>>,
+    permissions_boundary: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +175,7 @@ pub(super) struct RawFlowLogs {
     log_group: Option<Spanned<String>>,
     retention_days: Option<Spanned<i64>>,
     role_name: Option<Spanned<String>>,
+    permissions_boundary: Option<Spanned<String>>,
 }
 
 /// The `DestinationOptions` keys of `[flow_logs]` as written.
@@ -186,6 +193,7 @@ pub(super) fn cloudwatch(raw: RawCloudWatch) -> Result<CloudWatch, Bad> {
         log_group: log_group(raw.log_group, "/trailhub/cloudtrail")?,
         retention_days: retention(raw.retention_days)?,
         role_name: role_name(raw.role_name, "TrailhubCloudTrailToLogs")?,
+        permissions_boundary: boundary(raw.permissions_boundary)?,
     })
 }
 
@@ -233,6 +241,7 @@ pub(super) fn flow_logs(raw: RawFlowLogs) -> Result<FlowLogs, Bad> {
         log_group: log_group(raw.log_group, "/trailhub/vpc-flow-logs")?,
         retention_days: retention(raw.retention_days)?,
         role_name: role_name(raw.role_name, "TrailhubFlowLogsToLogs")?,
+        permissions_boundary: boundary(raw.permissions_boundary)?,
     })
 }
 

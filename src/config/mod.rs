@@ -1,6 +1,7 @@
 //! `accounts.toml`: parsing and validation (pure apart from reading the file). Unknown keys, wrong
 //! types and invalid values are errors that name the file, line and column, before any AWS call.
 
+mod boundary;
 mod bucket;
 mod logs;
 mod ous;
@@ -10,6 +11,7 @@ pub use crate::world::{Access, FileFormat, S3Options, ScopedAccount};
 pub use ous::check_ou_id;
 pub use policy_form::{Form, PolicyForm};
 
+pub use boundary::{BOUNDARY_POLICY_NAME, Boundary, document as boundary_document};
 pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
 
 pub use logs::{

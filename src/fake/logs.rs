@@ -232,10 +232,16 @@ impl Roles for FakeMember {
                 arn,
                 trust: r.trust.clone(),
                 policy: r.policies.get(policy_name).cloned(),
+                permissions_boundary: r.boundary.clone(),
             }))
     }
 
-    async fn create_role(&self, name: &str, trust: &str) -> Result<String, AwsError> {
+    async fn create_role(
+        &self,
+        name: &str,
+        trust: &str,
+        boundary: &str,
+    ) -> Result<String, AwsError> {
         self.aws.call("CreateRole").await;
         self.allowed("CreateRole")?;
         if serde_json::from_str::<serde_json::Value>(trust).is_err() {
@@ -247,6 +253,7 @@ impl Roles for FakeMember {
         }
         let arn = format!("{}role/{name}", self.arn_prefix("iam"));
         let mut w = self.aws.world();
+        super::iam::check_boundary(&w, "CreateRole", boundary)?;
         let roles = w.roles.entry(self.account.clone()).or_default();
         if roles.contains_key(name) {
             return Err(AwsError::new(
@@ -255,13 +262,36 @@ impl Roles for FakeMember {
                 format!("Role with name {name} already exists."),
             ));
         }
-        let role = FakeRole {
-            trust: trust.to_owned(),
-            policies: Default::default(),
-            created: tokio::time::Instant::now(),
-        };
-        roles.insert(name.to_owned(), role);
+        roles.insert(name.to_owned(), super::iam::role(trust, boundary));
         Ok(arn)
+    }
+
+    async fn put_role_boundary(&self, name: &str, boundary: &str) -> Result<(), AwsError> {
+        let op = "PutRolePermissionsBoundary";
+        self.aws.call(op).await;
+        self.allowed(op)?;
+        super::iam::check_boundary(&self.aws.world(), op, boundary)?;
+        self.with_role(op, name, |r| r.boundary = Some(boundary.to_owned()))
+    }
+
+    async fn managed_policy(&self, arn: &str) -> Result<Option<String>, AwsError> {
+        self.aws.call("GetPolicy").await;
+        let exists = self.aws.world().managed_policies.contains_key(arn);
+        if !exists {
+            return Ok(None);
+        }
+        self.aws.call("GetPolicyVersion").await;
+        let w = self.aws.world();
+        Ok(w.managed_policies
+            .get(arn)
+            .and_then(|p| p.document().map(str::to_owned)))
+    }
+
+    async fn create_policy(&self, name: &str, doc: &str) -> Result<(), AwsError> {
+        self.aws.call("CreatePolicy").await;
+        self.allowed("CreatePolicy")?;
+        let arn = format!("{}policy/{name}", self.arn_prefix("iam"));
+        super::iam::create_policy(&mut self.aws.world(), arn, name, doc)
     }
 
     async fn update_trust(&self, name: &str, trust: &str) -> Result<(), AwsError> {

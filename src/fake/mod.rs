@@ -3,6 +3,8 @@
 //! relies on: CreateTrail fails with `InsufficientS3BucketPolicyException` when the bucket policy does not
 //! let the trail write, and S3 refuses a policy over 20 KB.
 
+mod iam;
+pub use iam::FakePolicy;
 mod kms;
 mod lifecycle;
 mod logs;
@@ -57,6 +59,8 @@ pub struct World {
     pub log_groups: BTreeMap<String, BTreeMap<String, Option<u32>>>,
     /// account -> role name -> the role
     pub roles: BTreeMap<String, BTreeMap<String, FakeRole>>,
+    /// policy ARN -> a customer managed policy (IAM, every account)
+    pub managed_policies: BTreeMap<String, iam::FakePolicy>,
     /// account -> its VPCs in the region; an account with no entry has AWS's one default VPC, `vpc-<id>`
     pub vpcs: BTreeMap<String, Vec<String>>,
     /// account -> its flow logs
@@ -123,6 +127,8 @@ pub struct FakeRole {
     pub trust: String,
     pub policies: BTreeMap<String, String>,
     pub created: tokio::time::Instant,
+    /// The ARN of its permissions boundary.
+    pub boundary: Option<String>,
 }
 
 /// The fake organization's root ID.

@@ -169,13 +169,26 @@ async fn read_delivery<M: Member>(
             Ok(vec![])
         }
     };
-    let (tg, tr, fg, fr, vpcs, flow_logs) = tokio::join!(
+    // trailhub's boundary policy, when either role is to have it (both name the same policy)
+    let boundary = [&trail, &flow]
+        .into_iter()
+        .flatten()
+        .find(|s| s.boundary_document.is_some())
+        .map(|s| s.boundary_arn.clone());
+    let boundary_policy = async {
+        match &boundary {
+            Some(arn) => member.managed_policy(arn).await,
+            None => Ok(None),
+        }
+    };
+    let (tg, tr, fg, fr, vpcs, flow_logs, bp) = tokio::join!(
         group(trail.as_ref()),
         role(trail.as_ref()),
         group(flow.as_ref()),
         role(flow.as_ref()),
         vpcs,
-        flow_logs
+        flow_logs,
+        boundary_policy
     );
     Ok(DeliveryState {
         trail_group: tg?,
@@ -184,6 +197,7 @@ async fn read_delivery<M: Member>(
         flow_logs: flow_logs?,
         flow_group: fg?,
         flow_role: fr?,
+        boundary_policy: bp?,
     })
 }
 

@@ -234,6 +234,7 @@ struct LogsWork {
     retentions: usize,
     roles: usize,
     role_updates: usize,
+    boundaries: usize,
     flow_logs: usize,
     replaced: usize,
     policy_restores: usize,
@@ -248,10 +249,11 @@ impl LogsWork {
             match c {
                 SetupChange::CreateLogGroup { .. } => self.log_groups += 1,
                 SetupChange::SetRetention { .. } => self.retentions += 1,
+                SetupChange::CreateBoundaryPolicy { .. } => self.boundaries += 1,
                 SetupChange::CreateRole { .. } => created = true,
-                SetupChange::UpdateTrust { .. } | SetupChange::PutRolePolicy { .. } => {
-                    updated = true
-                }
+                SetupChange::UpdateTrust { .. }
+                | SetupChange::PutRolePolicy { .. }
+                | SetupChange::PutBoundary { .. } => updated = true,
             }
         }
         if created {
@@ -282,6 +284,12 @@ impl LogsWork {
         count(self.retentions, "retention", "retentions", set);
         count(self.roles, "role", "roles", create);
         count(self.role_updates, "role", "roles", update);
+        count(
+            self.boundaries,
+            "boundary policy",
+            "boundary policies",
+            create,
+        );
         count(self.flow_logs, "flow log", "flow logs", create);
         count(self.replaced, "flow log", "flow logs", replace);
         if self.policy_restores > 0 {

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::calls::{Access, By, NEEDS, Need, On, When};
+use super::calls::{Access, BOUNDED, By, NEEDS, Need, On, When};
 use super::scope::{flow_log_condition, log_group_names, trail_names};
-use crate::config::{Config, FlowDestination, KmsKey, Source};
+use crate::config::{BOUNDARY_POLICY_NAME, Boundary, Config, FlowDestination, KmsKey, Source};
 
 /// Whose policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,29 @@ pub fn needed(need: &Need, cfg: &Config) -> bool {
         When::KmsCreate => kms.is_some_and(KmsKey::creates),
         When::Retention => cfg.central.retention_days.is_some(),
         When::AccessLog => cfg.central.access_log_bucket.is_some(),
+        When::BoundaryRead | When::BoundaryCreate => boundaries(cfg).any(|b| b.creates()),
     }
+}
+
+/// The permissions boundaries of the delivery roles configured: `[cloudwatch]`'s, and `[flow_logs]`'s
+/// with the `cloudwatch` destination.
+fn boundaries(cfg: &Config) -> impl Iterator<Item = &Boundary> {
+    let cloudwatch = cfg.cloudwatch.iter().map(|w| &w.permissions_boundary);
+    let flow = cfg
+        .flow_logs
+        .iter()
+        .filter(|f| f.destinations.contains(&FlowDestination::Cloudwatch))
+        .map(|f| &f.permissions_boundary);
+    cloudwatch.chain(flow)
+}
+
+/// Where the boundary policy comes from, for the policy of the member role: trailhub makes it, or the
+/// stack of `permissions --format cloudformation` does beside the role (then the role needs no
+/// iam:CreatePolicy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundaryMaker {
+    Trailhub,
+    Template,
 }
 
 /// Whether `who` makes the call: the central identity makes the members' calls too in the central account,
@@ -99,6 +121,9 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
         },
         On::CloudTrailRole => cfg.cloudwatch.iter().map(|w| role(&w.role_name)).collect(),
         On::FlowLogsRole => cfg.flow_logs.iter().map(|f| role(&f.role_name)).collect(),
+        On::BoundaryPolicy => vec![format!(
+            "arn:{p}:iam::{account}:policy/{BOUNDARY_POLICY_NAME}"
+        )],
         // the trail writes take the `trail` resource (docs/aws-rules.md CT-17); its ARN names the home Region,
         // the writes go to trailhub's trails by name in any Region
         On::OwnTrails => trail_names(cfg, who == Principal::Central)
@@ -148,6 +173,8 @@ struct Group {
     on: On,
     service: &'static str,
     write: bool,
+    /// A role write granted only with the delivery role's permissions boundary ([`BOUNDED`]).
+    bounded: bool,
 }
 
 impl Group {
@@ -164,6 +191,7 @@ impl Group {
             on: n.on,
             service,
             write,
+            bounded: BOUNDED.contains(&action),
         }
     }
 
@@ -174,8 +202,11 @@ impl Group {
             (On::AccessLogBucket, _, _) => "AccessLogBucket",
             (On::Key, _, _) => "KmsKey",
             (On::Alias, _, _) => "KmsAlias",
+            (On::CloudTrailRole, _, _) if self.bounded => "CloudTrailDeliveryRoleWithBoundary",
             (On::CloudTrailRole, _, _) => "CloudTrailDeliveryRole",
+            (On::FlowLogsRole, _, _) if self.bounded => "FlowLogsDeliveryRoleWithBoundary",
             (On::FlowLogsRole, _, _) => "FlowLogsDeliveryRole",
+            (On::BoundaryPolicy, _, _) => "DeliveryRoleBoundaryPolicy",
             (On::OwnTrails, _, _) => "Trails",
             (On::OwnLogGroups, _, _) => "LogGroups",
             (On::FlowLogVpcs, _, _) => "CreateFlowLogsOnVpcs",
@@ -204,8 +235,15 @@ impl Group {
 
 /// The IAM policy document `who` needs under `cfg` (only its reads with `read_only`: an audit identity).
 pub fn policy(cfg: &Config, who: Principal, read_only: bool) -> Value {
+    policy_for(cfg, who, read_only, BoundaryMaker::Trailhub)
+}
+
+/// [`policy`], with the boundary policy made by `maker`.
+pub fn policy_for(cfg: &Config, who: Principal, read_only: bool, maker: BoundaryMaker) -> Value {
     let mut groups: BTreeMap<Group, (Vec<&'static str>, Vec<String>)> = BTreeMap::new();
-    for n in needs(cfg, who, read_only) {
+    let needs = needs(cfg, who, read_only)
+        .filter(|n| !(maker == BoundaryMaker::Template && n.when == When::BoundaryCreate));
+    for n in needs {
         let Some(action) = n.action else { continue };
         let on = resources(n.on, who, cfg);
         if on.is_empty() {
@@ -229,10 +267,36 @@ pub fn policy(cfg: &Config, who: Principal, read_only: bool) -> Value {
             if let Some(c) = flow_log_condition(g.on) {
                 s["Condition"] = c;
             }
+            if g.bounded {
+                s["Condition"] = boundary_condition(g.on, who, cfg);
+            }
             s
         })
         .collect();
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The condition of a role write: the request's or the role's `iam:PermissionsBoundary` is the delivery
+/// role's boundary (`*` for the member's account, which may be any: a boundary is a policy of the role's
+/// own account or AWS's, so the pattern matches the member's own policy only). IAM-11.
+fn boundary_condition(on: On, who: Principal, cfg: &Config) -> Value {
+    let account = match who {
+        Principal::Central => cfg.central.account_id.to_string(),
+        Principal::Member => "*".to_owned(),
+    };
+    let p = cfg.central.region.partition();
+    let boundary = match on {
+        On::CloudTrailRole => cfg.cloudwatch.as_ref().map(|w| &w.permissions_boundary),
+        _ => cfg.flow_logs.as_ref().map(|f| &f.permissions_boundary),
+    };
+    let arn = boundary.map(|b| b.arn(p, &account)).unwrap_or_default();
+    // the key is of type ARN (Service Authorization Reference): the ARN operators, as parliament wants
+    let operator = if arn.contains('*') {
+        "ArnLike"
+    } else {
+        "ArnEquals"
+    };
+    json!({operator: {"iam:PermissionsBoundary": arn}})
 }
 
 /// A lone value as itself, several as a list (as people write policies).

@@ -33,6 +33,9 @@ pub enum On {
     CloudTrailRole,
     /// `[flow_logs] role_name`, the role VPC Flow Logs delivers to CloudWatch Logs with.
     FlowLogsRole,
+    /// trailhub's permissions boundary of the delivery roles, `trailhub-delivery-boundary`
+    /// (`permissions_boundary = "create"`).
+    BoundaryPolicy,
     /// trailhub's trails: the trail name templates (`members.trail_name`, each `[[account]] trail_name`,
     /// `central.trail_name`) with `{id}` and `{name}` as `*`.
     OwnTrails,
@@ -80,6 +83,12 @@ pub enum When {
     FlowLogsS3,
     /// `[flow_logs]` with the `cloudwatch` destination.
     FlowLogsCloudWatch,
+    /// `permissions_boundary = "create"` for a delivery role that is configured (trailhub reads its
+    /// boundary policy's document before it uses it).
+    BoundaryRead,
+    /// The same, and the boundary policy is trailhub's to make: not when `permissions --format
+    /// cloudformation`'s stack makes it beside the member role.
+    BoundaryCreate,
     /// `kms_key`, either form.
     Kms,
     /// `kms_key = "create"`.
@@ -132,9 +141,20 @@ const fn need(
 use Access::{Read, Write};
 use By::{Both, Central, Member};
 use On::{
-    AccessLogBucket, Alias, Any, Bucket, CloudTrailRole, FlowLogVpcs, FlowLogsRole, Key,
-    MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups, OwnTrails,
+    AccessLogBucket, Alias, Any, BoundaryPolicy, Bucket, CloudTrailRole, FlowLogVpcs, FlowLogsRole,
+    Key, MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups, OwnTrails,
 };
+
+/// The role writes trailhub makes that IAM lets a policy condition on `iam:PermissionsBoundary` (the
+/// Service Authorization Reference lists the key for each; docs/aws-rules.md IAM-11): the policies grant
+/// them only with the delivery role's boundary. For CreateRole and PutRolePermissionsBoundary the key is
+/// the boundary in the request; for the others, the boundary the role has.
+pub const BOUNDED: [&str; 4] = [
+    "iam:CreateRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+];
 use When::*;
 
 /// Every call trailhub makes, with every permission it needs (a table: one row a line).
@@ -211,6 +231,11 @@ pub const NEEDS: &[Need] = &[
     need("UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "apply, if the trust lacks trailhub's statement"),
     need("PutRolePolicy", "iam:PutRolePolicy", CloudTrailRole, Both, Write, CloudWatch, "apply, if trailhub's inline policy differs"),
     need("PutRolePolicy", "iam:PutRolePolicy", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "apply, if trailhub's inline policy differs"),
+    need("PutRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", CloudTrailRole, Both, Write, CloudWatch, "apply, if the role lacks its permissions boundary (made by an older trailhub)"),
+    need("PutRolePermissionsBoundary", "iam:PutRolePermissionsBoundary", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "apply, if the role lacks its permissions boundary (made by an older trailhub)"),
+    need("GetPolicy", "iam:GetPolicy", BoundaryPolicy, Both, Read, BoundaryRead, "plan, apply, audit: does trailhub's boundary policy exist, and which version is its default?"),
+    need("GetPolicyVersion", "iam:GetPolicyVersion", BoundaryPolicy, Both, Read, BoundaryRead, "plan, apply, audit: does it hold exactly trailhub's document?"),
+    need("CreatePolicy", "iam:CreatePolicy", BoundaryPolicy, Both, Write, BoundaryCreate, "apply, once per account, if the boundary policy is missing (never a new version)"),
     // VPC flow logs, in each account
     need("DescribeVpcs", "ec2:DescribeVpcs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
     need("DescribeFlowLogs", "ec2:DescribeFlowLogs", Any, Both, Read, FlowLogs, "plan, apply, audit"),

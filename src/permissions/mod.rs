@@ -9,13 +9,14 @@ pub mod template;
 
 #[cfg(test)]
 mod tests {
+    mod boundary;
     mod drift;
     mod fake;
 }
 
 use serde_json::Value;
 
-pub use build::{Principal, policy};
+pub use build::{BoundaryMaker, Principal, policy, policy_for};
 
 use crate::config::Config;
 
@@ -39,10 +40,17 @@ pub struct Permissions {
 impl Permissions {
     pub fn new(cfg: &Config, read_only: bool) -> Permissions {
         let member = policy(cfg, Principal::Member, read_only);
+        // the stack makes the boundary policy beside the role when trailhub would: the role then needs
+        // no iam:CreatePolicy (and its policy differs from `member` by that statement only)
+        let boundary = member.to_string().contains("iam:CreatePolicy");
+        let in_template = match boundary {
+            true => policy_for(cfg, Principal::Member, read_only, BoundaryMaker::Template),
+            false => member.clone(),
+        };
         Permissions {
             read_only,
             central: policy(cfg, Principal::Central, read_only),
-            template: template::member_role(cfg, &member, read_only),
+            template: template::member_role(cfg, &in_template, read_only, boundary),
             member,
             names_organizations_role: cfg.members.role_name == ORGANIZATIONS_ADMIN_ROLE,
         }

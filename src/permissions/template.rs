@@ -4,11 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::config::Config;
+use crate::config::{BOUNDARY_POLICY_NAME, Config, boundary_document};
 
 /// The template (JSON, which CloudFormation reads as it reads YAML), around the member `policy` (its reads
 /// only with `read_only`: a role for scheduled audits).
-pub fn member_role(cfg: &Config, policy: &Value, read_only: bool) -> Value {
+/// With `boundary`, the stack also makes trailhub's permissions boundary of the delivery roles (and
+/// `policy` is the one without iam:CreatePolicy).
+pub fn member_role(cfg: &Config, policy: &Value, read_only: bool, boundary: bool) -> Value {
     let p = cfg.central.region.partition();
     let root = format!("arn:{p}:iam::{}:root", cfg.central.account_id);
     let mut trust = json!({
@@ -24,7 +26,7 @@ pub fn member_role(cfg: &Config, policy: &Value, read_only: bool) -> Value {
         Some((path, name)) => (format!("/{path}/"), name),
         None => ("/".to_owned(), cfg.members.role_name.as_str()),
     };
-    json!({
+    let mut t = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!(
             "trailhub's member role {}{}: what `trailhub permissions{}` prints for {}. Deploy it to every member account (CloudFormation StackSets).",
@@ -55,6 +57,28 @@ pub fn member_role(cfg: &Config, policy: &Value, read_only: bool) -> Value {
         "Outputs": {
             "RoleArn": {"Value": {"Fn::GetAtt": ["TrailhubMemberRole", "Arn"]}}
         }
+    });
+    if boundary && !read_only {
+        t["Resources"]["TrailhubDeliveryBoundary"] = boundary_policy(cfg);
+    }
+    t
+}
+
+/// trailhub's permissions boundary of the delivery roles (`permissions_boundary = "create"`), made by the
+/// stack beside the role, so that the role needs no iam:CreatePolicy: exactly the document trailhub
+/// checks before it uses the policy, the partition and the account filled in by CloudFormation.
+fn boundary_policy(cfg: &Config) -> Value {
+    let p = cfg.central.region.partition();
+    let mut doc = boundary_document(p, "ACCOUNT");
+    doc["Statement"][0]["Resource"] =
+        json!({"Fn::Sub": "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*"});
+    json!({
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "ManagedPolicyName": BOUNDARY_POLICY_NAME,
+            "Description": "trailhub: the permissions boundary of its log delivery roles (what they need to deliver to CloudWatch Logs, nothing else)",
+            "PolicyDocument": doc
+        }
     })
 }
 
@@ -77,7 +101,7 @@ mod tests {
     fn the_role_trusts_the_central_account_with_the_external_id_and_holds_the_member_policy() {
         let cfg = config(Some("s3cr3t-id"));
         let member = policy(&cfg, Principal::Member, false);
-        let t = member_role(&cfg, &member, false);
+        let t = member_role(&cfg, &member, false, false);
         assert_eq!(
             t["Parameters"]["CentralPrincipal"]["Default"],
             "arn:aws-cn:iam::111111111111:root"
@@ -101,7 +125,7 @@ mod tests {
     #[test]
     fn without_an_external_id_the_trust_has_no_condition() {
         let cfg = config(None);
-        let t = member_role(&cfg, &policy(&cfg, Principal::Member, false), false);
+        let t = member_role(&cfg, &policy(&cfg, Principal::Member, false), false, false);
         let trust = &t["Resources"]["TrailhubMemberRole"]["Properties"]["AssumeRolePolicyDocument"]
             ["Statement"][0];
         assert!(trust.get("Condition").is_none(), "{trust}");
@@ -111,7 +135,7 @@ mod tests {
     fn a_role_name_with_a_path_is_given_as_path_and_name() {
         let mut cfg = config(None);
         cfg.members.role_name = "security/trailhub/Member".into();
-        let t = member_role(&cfg, &json!({}), false);
+        let t = member_role(&cfg, &json!({}), false, false);
         let role = &t["Resources"]["TrailhubMemberRole"]["Properties"];
         assert_eq!(role["RoleName"], "Member");
         assert_eq!(role["Path"], "/security/trailhub/");

@@ -74,6 +74,14 @@ pub(super) fn account_plan(
         }
         _ => None,
     };
+    let mut flow_logs = delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy, orgs));
+    // one policy for both roles: the trail's setup, made first, creates it
+    let creates = |c: &SetupChange| matches!(c, SetupChange::CreateBoundaryPolicy { .. });
+    if let (true, Some(FlowLogsPlan::Changes { setup, .. })) =
+        (cloudwatch.iter().any(creates), &mut flow_logs)
+    {
+        setup.retain(|c| !creates(c));
+    }
     AccountPlan {
         id: t.id.clone(),
         name: t.name.clone(),
@@ -82,7 +90,7 @@ pub(super) fn account_plan(
         status,
         second_copy_of,
         cloudwatch,
-        flow_logs: delivery.and_then(|d| flow_logs_plan(cfg, t, d, policy, orgs)),
+        flow_logs,
         foreign_kms_key: foreign_kms_key(cfg, state, existing),
         trail: desired,
     }
@@ -122,13 +130,20 @@ fn trail_cloudwatch(
     else {
         return vec![];
     };
-    match setup {
-        Ok(setup) => {
+    let setup = setup.map_err(|message| AccountFailure::LogGroupName { message });
+    let boundary = setup
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|s| cloudwatch::boundary_policy(s, d.boundary_policy.as_deref()));
+    match (setup, boundary) {
+        (Ok(setup), Ok(create)) => {
             desired.cloudwatch = Some(cloudwatch::trail_logs(&setup, d.trail_role.as_ref()));
-            cloudwatch::diff_setup(&setup, d.trail_group.as_ref(), d.trail_role.as_ref())
+            let role = d.trail_role.as_ref();
+            let changes = cloudwatch::diff_setup(&setup, d.trail_group.as_ref(), role);
+            create.into_iter().chain(changes).collect()
         }
-        Err(message) => {
-            *status = AccountPlanStatus::Unreachable(AccountFailure::LogGroupName { message });
+        (Err(failure), _) | (_, Err(failure)) => {
+            *status = AccountPlanStatus::Unreachable(failure);
             vec![]
         }
     }
@@ -212,6 +227,13 @@ fn flow_logs_plan(
             return Some(FlowLogsPlan::Blocked { failure });
         }
     };
+    let boundary = setup
+        .as_ref()
+        .map(|s| cloudwatch::boundary_policy(s, d.boundary_policy.as_deref()));
+    let create_boundary = match boundary.transpose() {
+        Ok(create) => create.flatten(),
+        Err(failure) => return Some(FlowLogsPlan::Blocked { failure }),
+    };
     let role_arn = setup.as_ref().map(|s| {
         d.flow_role
             .as_ref()
@@ -223,6 +245,7 @@ fn flow_logs_plan(
         .as_ref()
         .map(|s| cloudwatch::diff_setup(s, d.flow_group.as_ref(), d.flow_role.as_ref()))
         .unwrap_or_default();
+    let setup_changes = create_boundary.into_iter().chain(setup_changes).collect();
     let changes = flow_logs::diff(&want, &d.flow_logs);
     if let Some(statements) = flow_logs::owner_refusal(cfg, &t.id, policy, &changes) {
         let failure = AccountFailure::OwnerFlowLogsRefused { statements };

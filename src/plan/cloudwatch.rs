@@ -5,8 +5,9 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::config::{Config, ScopedAccount, fill_log_group};
+use crate::config::{BOUNDARY_POLICY_NAME, Boundary, Config, ScopedAccount, fill_log_group};
 use crate::plan::document;
+use crate::plan::failure::AccountFailure;
 use crate::world::{DesiredRole, LogGroup, ObservedRole, TrailLogs};
 
 /// The inline policy trailhub puts on the trail's role.
@@ -26,6 +27,10 @@ pub struct LogsSetup {
     pub role: DesiredRole,
     /// The role's ARN when it is created with no path (GetRole's, when the role exists).
     pub role_arn: String,
+    /// The ARN of the role's permissions boundary (`permissions_boundary`).
+    pub boundary_arn: String,
+    /// With `permissions_boundary = "create"`: the document trailhub's boundary policy must hold.
+    pub boundary_document: Option<String>,
 }
 
 /// One change to a log group or a role.
@@ -40,12 +45,24 @@ pub enum SetupChange {
         old: Option<u32>,
         new: u32,
     },
-    /// CreateRole with the trust policy (`trust`, carried for apply, not shown), then PutRolePolicy.
+    /// CreatePolicy: trailhub's permissions boundary of the delivery roles (`permissions_boundary =
+    /// "create"`), before any role names it; never a new version of it.
+    CreateBoundaryPolicy {
+        name: String,
+        #[serde(skip)]
+        document: String,
+    },
+    /// CreateRole with the trust policy (`trust`, carried for apply, not shown) and the permissions
+    /// boundary, then PutRolePolicy.
     CreateRole {
         name: String,
         #[serde(skip)]
         trust: String,
+        boundary: String,
     },
+    /// PutRolePermissionsBoundary: a role made without the boundary (an older trailhub, a person) gets it,
+    /// before any other write to the role.
+    PutBoundary { name: String, boundary: String },
     /// UpdateAssumeRolePolicy: the live trust policy with trailhub's statement added (the others kept).
     UpdateTrust { name: String, trust: String },
     /// PutRolePolicy: trailhub's inline policy (`policy`, carried for apply, not shown), created or put back.
@@ -68,7 +85,13 @@ impl SetupChange {
                 let old = old.map_or_else(|| "never expire".to_owned(), |d| format!("{d} days"));
                 format!("log group {name}: retention {old} -> {new} days")
             }
+            SetupChange::CreateBoundaryPolicy { name, .. } => {
+                format!("boundary policy {name}: create")
+            }
             SetupChange::CreateRole { name, .. } => format!("role {name}: create"),
+            SetupChange::PutBoundary { name, boundary } => {
+                format!("role {name}: permissions boundary: set to {boundary}")
+            }
             SetupChange::UpdateTrust { name, .. } => {
                 format!("role {name}: trust policy: add trailhub's statement")
             }
@@ -119,6 +142,38 @@ fn role_arn(cfg: &Config, id: &str, name: &str) -> String {
     )
 }
 
+fn boundary_arn(cfg: &Config, id: &str, b: &Boundary) -> String {
+    b.arn(cfg.central.region.partition(), id)
+}
+
+fn boundary_document(cfg: &Config, id: &str, b: &Boundary) -> Option<String> {
+    b.creates()
+        .then(|| crate::config::boundary_document(cfg.central.region.partition(), id).to_string())
+}
+
+/// With `permissions_boundary = "create"`, what trailhub's boundary policy asks for, given its document
+/// as read (`live`, None: missing): nothing when it holds exactly trailhub's document, CreatePolicy when it
+/// is missing, and a refusal when it holds another (someone wrote it; trailhub never makes a new version,
+/// so it does not use it, and the account's role writes wait: docs/aws-rules.md IAM-13).
+pub fn boundary_policy(
+    want: &LogsSetup,
+    live: Option<&str>,
+) -> Result<Option<SetupChange>, AccountFailure> {
+    let Some(doc) = &want.boundary_document else {
+        return Ok(None);
+    };
+    match live {
+        None => Ok(Some(SetupChange::CreateBoundaryPolicy {
+            name: BOUNDARY_POLICY_NAME.to_owned(),
+            document: doc.clone(),
+        })),
+        Some(live) if same_json(Some(live), doc) => Ok(None),
+        Some(_) => Err(AccountFailure::BoundaryPolicyDiffers {
+            arn: want.boundary_arn.clone(),
+        }),
+    }
+}
+
 /// The trail's log group and role in this target (`[cloudwatch]`); None when not configured for it, or
 /// when its name cannot make a log group name (the reason).
 pub fn trail_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, String>> {
@@ -140,6 +195,8 @@ pub fn trail_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, 
         });
         LogsSetup {
             role_arn: role_arn(cfg, id, &cw.role_name),
+            boundary_arn: boundary_arn(cfg, id, &cw.permissions_boundary),
+            boundary_document: boundary_document(cfg, id, &cw.permissions_boundary),
             role: DesiredRole {
                 name: cw.role_name.clone(),
                 trust: trust.to_string(),
@@ -193,6 +250,8 @@ pub fn flow_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, S
         });
         LogsSetup {
             role_arn: role_arn(cfg, id, &fl.role_name),
+            boundary_arn: boundary_arn(cfg, id, &fl.permissions_boundary),
+            boundary_document: boundary_document(cfg, id, &fl.permissions_boundary),
             role: DesiredRole {
                 name: fl.role_name.clone(),
                 trust: trust(VPC_FLOW_LOGS, Some(source)).to_string(),
@@ -262,10 +321,22 @@ pub fn diff_setup(
     match role {
         None => {
             let trust = want.role.trust.clone();
-            out.push(SetupChange::CreateRole { name, trust });
+            let boundary = want.boundary_arn.clone();
+            out.push(SetupChange::CreateRole {
+                name,
+                trust,
+                boundary,
+            });
             out.push(put_policy);
         }
         Some(r) => {
+            // first, so that the writes after it meet the condition on the role's boundary (IAM-11)
+            if r.permissions_boundary.as_deref() != Some(want.boundary_arn.as_str()) {
+                out.push(SetupChange::PutBoundary {
+                    name: name.clone(),
+                    boundary: want.boundary_arn.clone(),
+                });
+            }
             if let Some(trust) = merged_trust(&r.trust, &want.role.trust) {
                 out.push(SetupChange::UpdateTrust { name, trust });
             }
@@ -369,6 +440,7 @@ retention_days = 400
             arn: want.role_arn.clone(),
             trust: want.role.trust.clone(),
             policy: Some(want.role.policy.clone()),
+            permissions_boundary: Some(want.boundary_arn.clone()),
         };
         assert!(diff_setup(&want, Some(&group), Some(&role)).is_empty());
         assert!(trail_setup(&cfg, &t[1]).is_none(), "cloudwatch = false");
@@ -416,6 +488,7 @@ retention_days = 400
             arn: want.role_arn.clone(),
             trust: want.role.trust.clone(),
             policy: Some(old.to_string()),
+            permissions_boundary: Some(want.boundary_arn.clone()),
         };
         assert_eq!(
             describe_setup(&diff_setup(&want, Some(&group), Some(&role))),
@@ -438,6 +511,7 @@ retention_days = 400
             arn: want.role_arn.clone(),
             trust: theirs.to_owned(),
             policy: Some(want.role.policy.clone()),
+            permissions_boundary: Some(want.boundary_arn.clone()),
         };
         let group = LogGroup {
             name: want.group.clone(),

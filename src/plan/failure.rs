@@ -30,6 +30,10 @@ pub enum AccountFailure {
     OwnerFlowLogsRefused { statements: Vec<String> },
     /// The account's name cannot make a log group name from the configured template.
     LogGroupName { message: String },
+    /// trailhub's permissions boundary policy (`permissions_boundary = "create"`) exists with another
+    /// document than trailhub's: trailhub does not bound its delivery roles with it, nor makes a new
+    /// version of it, so the account's role writes wait (docs/aws-rules.md IAM-13).
+    BoundaryPolicyDiffers { arn: String },
     /// The key policy would not let CloudTrail encrypt for the trail with `kms_key`, or the key cannot be
     /// used: CloudTrail would answer InsufficientEncryptionPolicyException, so trailhub does not try.
     KeyDenies { message: String },
@@ -47,7 +51,9 @@ impl AccountFailure {
             AccountFailure::FlowLogsDenied { .. } | AccountFailure::OwnerFlowLogsRefused { .. } => {
                 "PolicyCheck"
             }
-            AccountFailure::LogGroupName { .. } => "Plan",
+            AccountFailure::LogGroupName { .. } | AccountFailure::BoundaryPolicyDiffers { .. } => {
+                "Plan"
+            }
             AccountFailure::KeyDenies { .. } => "KeyCheck",
         }
     }
@@ -66,6 +72,7 @@ impl AccountFailure {
                 "FlowLogsDenied"
             }
             AccountFailure::LogGroupName { .. } => "InvalidLogGroupName",
+            AccountFailure::BoundaryPolicyDiffers { .. } => "BoundaryPolicyDiffers",
             AccountFailure::KeyDenies { .. } => "KmsKeyDenies",
         }
     }
@@ -95,6 +102,9 @@ impl AccountFailure {
             AccountFailure::LogGroupName { message } | AccountFailure::KeyDenies { message } => {
                 message.clone()
             }
+            AccountFailure::BoundaryPolicyDiffers { arn } => format!(
+                "the permissions boundary policy {arn} holds another document than trailhub's: trailhub does not bound its delivery roles with it"
+            ),
         }
     }
 
@@ -130,6 +140,9 @@ impl AccountFailure {
             }
             AccountFailure::LogGroupName { .. } => {
                 "choose a log_group template that makes a valid name for this account (runbooks/cloudwatch-logs.md#log-group-name)"
+            }
+            AccountFailure::BoundaryPolicyDiffers { .. } => {
+                "compare the policy with trailhub's document, then delete it (trailhub makes it again) or name a policy of your own in permissions_boundary (runbooks/cloudwatch-logs.md#boundary-policy-differs)"
             }
             AccountFailure::KeyDenies { .. } => {
                 "the key policy does not let CloudTrail encrypt for this trail, or the key cannot be used; see runbooks/kms.md#insufficientencryptionpolicyexception"

@@ -43,6 +43,9 @@ pub struct DeliveryState {
     /// `[flow_logs]` with the `cloudwatch` destination: the flow logs' log group and role.
     pub flow_group: Option<LogGroup>,
     pub flow_role: Option<ObservedRole>,
+    /// `permissions_boundary = "create"` in either section: the document of trailhub's boundary policy
+    /// (None: missing, or not read).
+    pub boundary_policy: Option<String>,
 }
 
 /// What was seen of the central bucket: whether it exists, and for each guard whether it is on (None:

@@ -32,6 +32,8 @@ pub struct ObservedRole {
     pub trust: String,
     /// The inline policy of trailhub's name, JSON text; None when the role has none of that name.
     pub policy: Option<String>,
+    /// The ARN of the role's permissions boundary (`PermissionsBoundary.PermissionsBoundaryArn`); None: none.
+    pub permissions_boundary: Option<String>,
 }
 
 /// The role trailhub wants: its trust policy and one inline policy, JSON text.

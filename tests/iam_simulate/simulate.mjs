@@ -5,7 +5,8 @@
 // A case: {"id": "...", "principal": "cloudtrail.amazonaws.com", "action": "s3:PutObject",
 //          "resource": "arn:aws:s3:::b/k", "resourceAccount": "111111111111",
 //          "context": {"aws:SourceAccount": "222222222222", ...},
-//          "resourcePolicy": {...} | null, "rcps": [{...}, ...]}
+//          "resourcePolicy": {...} | null, "rcps": [{...}, ...],
+//          "identityPolicy": {...} (optional: the caller's own policy, for an IAM principal's request)}
 // A verdict: {"id": "...", "result": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied" | "Error",
 //             "errors": ... (on "Error"), "ignored": [keys]}
 //
@@ -40,7 +41,7 @@ function contextOf(context) {
 
 async function simulate(c) {
   const simulation = {
-    identityPolicies: [],
+    identityPolicies: c.identityPolicy ? [{ name: 'identity', policy: c.identityPolicy }] : [],
     serviceControlPolicies: [],
     resourceControlPolicies: c.rcps.length === 0 ? [] : [{
       orgIdentifier: c.org ?? 'o-exampleorg1',
@@ -83,7 +84,7 @@ function unvalidated(c) {
   const analysis = authorize({
     request,
     sessionPolicy: undefined,
-    identityPolicies: [],
+    identityPolicies: c.identityPolicy ? [named(c.identityPolicy, 'identity')] : [],
     serviceControlPolicies: [],
     resourceControlPolicies: rcps,
     resourcePolicy: c.resourcePolicy ? named(c.resourcePolicy, 'resource') : undefined,

@@ -79,7 +79,14 @@ fn put_setup(w: &mut trailhub::fake::World, id: &str, s: &LogsSetup) {
         trust: s.role.trust.clone(),
         policies: [(s.role.policy_name.clone(), s.role.policy.clone())].into(),
         created: tokio::time::Instant::now(),
+        boundary: Some(s.boundary_arn.clone()),
     };
+    if let Some(doc) = &s.boundary_document {
+        let policy = trailhub::fake::FakePolicy {
+            versions: vec![doc.clone()],
+        };
+        w.managed_policies.insert(s.boundary_arn.clone(), policy);
+    }
     w.roles
         .entry(id.to_owned())
         .or_default()

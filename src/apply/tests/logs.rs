@@ -176,8 +176,8 @@ async fn a_new_account_gets_its_logs_and_flow_logs_then_nothing_changes() {
     let cw = m.cloudwatch.as_ref().unwrap();
     assert_eq!(
         cw.setup.len(),
-        3,
-        "group (with its retention), role, policy: {cw:#?}"
+        4,
+        "boundary policy, group (with its retention), role, policy: {cw:#?}"
     );
     let fl = m.flow_logs.as_ref().unwrap();
     assert_eq!(
@@ -335,7 +335,7 @@ async fn a_role_that_never_becomes_usable_fails_only_the_cloudwatch_part() {
     );
     assert!(
         matches!(&m.cloudwatch.as_ref().unwrap().result, PartStatus::Failed { failure, done }
-            if failure.code() == "InvalidCloudWatchLogsRoleArnException" && done.len() == 2),
+            if failure.code() == "InvalidCloudWatchLogsRoleArnException" && done.len() == 3),
         "{m:#?}"
     );
     assert!(matches!(
@@ -565,8 +565,11 @@ async fn one_accounts_iam_access_denied_fails_only_that_accounts_parts() {
     assert!(matches!(&m0.result, PartStatus::Changed { .. }), "{m0:#?}");
     assert!(
         matches!(&m0.cloudwatch.as_ref().unwrap().result, PartStatus::Failed { failure, done }
-            if failure.operation() == "CreateRole" && failure.code() == "AccessDenied"
-                && done == &["log group /trailhub/cloudtrail: create (365 days)"]),
+        if failure.operation() == "CreateRole" && failure.code() == "AccessDenied"
+            && done == &[
+                "boundary policy trailhub-delivery-boundary: create",
+                "log group /trailhub/cloudtrail: create (365 days)"
+            ]),
         "{m0:#?}"
     );
     let fl = m0.flow_logs.as_ref().unwrap();

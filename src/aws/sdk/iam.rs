@@ -1,5 +1,6 @@
 //! One account's IAM through the SDK (I/O): the roles CloudTrail and VPC flow logs assume to write to
-//! CloudWatch Logs, and trailhub's inline policy on each. IAM returns policy documents URL-encoded.
+//! CloudWatch Logs, trailhub's inline policy on each, and their permissions boundary (a managed policy).
+//! IAM returns policy documents URL-encoded.
 
 use async_trait::async_trait;
 use aws_sdk_iam::error::ProvideErrorMetadata;
@@ -37,20 +38,77 @@ impl Roles for SdkMember {
                 .map(decode)
                 .unwrap_or_default(),
             policy,
+            permissions_boundary: r
+                .permissions_boundary
+                .and_then(|b| b.permissions_boundary_arn),
         }))
     }
 
-    async fn create_role(&self, name: &str, trust: &str) -> Result<String, AwsError> {
+    async fn create_role(
+        &self,
+        name: &str,
+        trust: &str,
+        boundary: &str,
+    ) -> Result<String, AwsError> {
         let out = self
             .iam
             .create_role()
             .role_name(name)
             .assume_role_policy_document(trust)
+            .permissions_boundary(boundary)
             .description("trailhub: lets an AWS service deliver logs to CloudWatch Logs")
             .send()
             .await
             .map_err(|e| aws_err("CreateRole", e))?;
         Ok(out.role.map(|r| r.arn).unwrap_or_default())
+    }
+
+    async fn put_role_boundary(&self, name: &str, boundary: &str) -> Result<(), AwsError> {
+        self.iam
+            .put_role_permissions_boundary()
+            .role_name(name)
+            .permissions_boundary(boundary)
+            .send()
+            .await
+            .map_err(|e| aws_err("PutRolePermissionsBoundary", e))?;
+        Ok(())
+    }
+
+    async fn managed_policy(&self, arn: &str) -> Result<Option<String>, AwsError> {
+        let policy = match self.iam.get_policy().policy_arn(arn).send().await {
+            Ok(out) => out.policy,
+            Err(e) if e.code() == Some("NoSuchEntity") => return Ok(None),
+            Err(e) => return Err(aws_err("GetPolicy", e)),
+        };
+        let Some(version) = policy.and_then(|p| p.default_version_id) else {
+            return Ok(None);
+        };
+        let out = self
+            .iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| aws_err("GetPolicyVersion", e))?;
+        Ok(out
+            .policy_version
+            .and_then(|v| v.document)
+            .map(|d| decode(&d)))
+    }
+
+    async fn create_policy(&self, name: &str, doc: &str) -> Result<(), AwsError> {
+        self.iam
+            .create_policy()
+            .policy_name(name)
+            .policy_document(doc)
+            .description(
+                "trailhub: the permissions boundary of its log delivery roles; never versioned",
+            )
+            .send()
+            .await
+            .map_err(|e| aws_err("CreatePolicy", e))?;
+        Ok(())
     }
 
     async fn update_trust(&self, name: &str, trust: &str) -> Result<(), AwsError> {

@@ -327,12 +327,26 @@ fn the_flow_log_writes_leave_other_flow_logs_alone() {
     for text in [format!("{CENTRAL_SECTION}{STATIC}{flow}"), organizations] {
         let cfg = Config::parse(Path::new("t.toml"), &text).unwrap();
         assert_flow_log_writes_leave_others_alone(&cfg);
-        // the template holds the member policy as printed
+        // the template holds the member policy's flow-log writes as printed (the template differs only in
+        // the boundary policy, which it makes itself: no iam:CreatePolicy)
         let p = crate::permissions::Permissions::new(&cfg, false);
-        assert_eq!(
-            p.template["Resources"]["TrailhubMemberRole"]["Properties"]["Policies"][0]["PolicyDocument"],
-            p.member
-        );
+        let flow_log_writes = |policy: &serde_json::Value| -> Vec<serde_json::Value> {
+            let sids = [
+                "CreateFlowLogsOnVpcs",
+                "CreateTaggedFlowLogs",
+                "TagFlowLogsOnCreate",
+                "DeleteTaggedFlowLogs",
+            ];
+            let all = policy["Statement"].as_array().unwrap();
+            all.iter()
+                .filter(|s| sids.contains(&s["Sid"].as_str().unwrap_or("")))
+                .cloned()
+                .collect()
+        };
+        let template = &p.template["Resources"]["TrailhubMemberRole"]["Properties"]["Policies"][0]
+            ["PolicyDocument"];
+        assert_eq!(flow_log_writes(template).len(), 4);
+        assert_eq!(flow_log_writes(template), flow_log_writes(&p.member));
     }
 }
 
@@ -487,6 +501,7 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
         seen.extend(assert_granted(name, &aws, &cfg, false));
         assert_scoped(name, &aws, &cfg);
         assert_flow_logs_scoped(name, &aws, &cfg);
+        assert_bounded(name, &aws, &cfg);
         // the audit, a read-only identity's whole job, of a world applied
         let args = AuditArgs {
             max_age: Duration::from_secs(86400),
@@ -508,6 +523,7 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
             &cfg,
             false,
         ));
+        assert_bounded(&format!("{name} (drifted)"), &aws, &cfg);
     }
     // offboard, with an organization (DescribeAccount) and with a key and flow logs to the bucket
     // (PutKeyPolicy, DeleteFlowLogs)
@@ -541,7 +557,42 @@ fn drift(aws: &FakeAws) {
     }
     for r in w.roles.values_mut().flat_map(|r| r.values_mut()) {
         r.trust = json!({"Version": "2012-10-17", "Statement": []}).to_string();
+        // as an older trailhub made them (issue 21, point 2)
+        r.boundary = None;
     }
+}
+
+/// Issue 21, point 2: every delivery role the fake holds after an apply has its configured permissions
+/// boundary, and trailhub's boundary policy holds exactly trailhub's document, in one version.
+fn assert_bounded(name: &str, aws: &FakeAws, cfg: &Config) {
+    let p = cfg.central.region.partition();
+    let w = aws.world();
+    let mut roles = 0;
+    for (account, by_name) in &w.roles {
+        for (role, r) in by_name {
+            let boundary = match (&cfg.cloudwatch, &cfg.flow_logs) {
+                (Some(c), _) if &c.role_name == role => &c.permissions_boundary,
+                (_, Some(f)) if &f.role_name == role => &f.permissions_boundary,
+                _ => panic!("{name}: {account} holds a role trailhub does not make: {role}"),
+            };
+            let arn = boundary.arn(p, account);
+            assert_eq!(r.boundary.as_ref(), Some(&arn), "{name}: {account} {role}");
+            if boundary.creates() {
+                let made = &w.managed_policies[&arn];
+                let want = crate::config::boundary_document(p, account);
+                assert_eq!(made.versions.len(), 1, "{name}: {arn}");
+                let have: Value = serde_json::from_str(made.document().unwrap()).unwrap();
+                assert_eq!(have, want, "{name}: {arn}");
+            }
+            roles += 1;
+        }
+    }
+    let configured = cfg.cloudwatch.is_some()
+        || cfg.flow_logs.as_ref().is_some_and(|f| {
+            f.destinations
+                .contains(&crate::config::FlowDestination::Cloudwatch)
+        });
+    assert_eq!(roles > 0, configured, "{name}: {roles} roles");
 }
 
 /// The fake's root must be the one the OU variant names.

@@ -213,9 +213,13 @@ impl Tmux {
                 "40",
             ])
             .arg(format!("sh '{}'", script.display()))
-            .status()
+            .output()
             .unwrap();
-        assert!(started.success(), "tmux new-session failed");
+        assert!(
+            started.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&started.stderr)
+        );
         let deadline = Instant::now() + TMUX_RUN_TIMEOUT;
         let mut seen_mid_run = None;
         while !code.exists() {
@@ -235,7 +239,7 @@ impl Tmux {
         // what trailhub wrote last is in the pane once tmux has read it
         std::thread::sleep(Duration::from_millis(300));
         let end = self.capture();
-        let _ = self.tmux().arg("kill-server").status();
+        self.kill_server();
         let code = std::fs::read_to_string(&code)
             .unwrap()
             .trim()
@@ -246,6 +250,24 @@ impl Tmux {
             stdout: std::fs::read_to_string(&out).unwrap(),
             mid_run: seen_mid_run,
             end,
+        }
+    }
+}
+
+impl Tmux {
+    /// Ends the server and waits until it is gone: a session of the next run started while the old server
+    /// is still exiting would be refused as a duplicate (seen on a loaded machine).
+    fn kill_server(&self) {
+        let _ = self.tmux().arg("kill-server").output();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline
+            && self
+                .tmux()
+                .args(["has-session", "-t", "trailhub"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        {
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

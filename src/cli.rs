@@ -155,10 +155,22 @@ pub struct PlanArgs {
     /// Show the entries --prune would remove from trailhub's statements (accounts no longer in scope).
     #[arg(long)]
     pub prune: bool,
+    /// Save the plan, with a fingerprint of what it was made from, to FILE: `trailhub apply FILE` then
+    /// applies exactly this plan, or refuses when the world changed since (docs/json.md#the-plan-file).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there is nothing to change, 3 when changes are pending (1: some account cannot be
+    /// planned; 2: the plan could not be made).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct ApplyArgs {
+    /// A plan saved by `trailhub plan --out FILE`: apply exactly it, without asking (it was reviewed), or
+    /// refuse and change nothing when what it was made from changed since (exit 5).
+    #[arg(value_name = "PLAN_FILE", conflicts_with = "prune")]
+    pub plan: Option<PathBuf>,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -172,7 +184,7 @@ pub struct ApplyArgs {
     pub backup_dir: PathBuf,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct AuditArgs {
     /// How old the newest log may be before delivery counts as stale: 24h, 90m, 2d, 1d12h...
     #[arg(long, default_value = "24h", value_name = "AGE", value_parser = crate::audit::parse_max_age)]

@@ -148,6 +148,7 @@ async fn applied() -> (FakeAws, Config) {
         prune: false,
         yes: true,
         backup_dir: dir.path().join("backups"),
+        ..Default::default()
     });
     let (code, out) = trailhub(&aws, &config(CONFIG), &apply, Format::Text).await;
     assert_eq!(code, 0, "{out}");

@@ -202,6 +202,7 @@ impl World {
             prune: false,
             yes,
             backup_dir: self.path("backups"),
+            ..Default::default()
         })
     }
 

@@ -54,6 +54,7 @@ mod fake {
             prune: false,
             yes: true,
             backup_dir: dir.to_owned(),
+            ..Default::default()
         });
         let (code, shown) = crate::support::in_process::trailhub(aws, CONFIG, &apply).await;
         assert_eq!(code, 0, "{shown}");

@@ -16,7 +16,6 @@ use std::io::{self, Write};
 use anyhow::{Context, Result, bail};
 use time::OffsetDateTime;
 
-use crate::apply::ApplyOptions;
 use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
 use crate::cli::{Command, Format, Global, PermissionsArgs};
@@ -29,6 +28,7 @@ use crate::permissions::Permissions;
 use crate::plan::prune::Prune;
 use crate::plan::{BucketState, Plan};
 use crate::progress::{Phase, Progress};
+use crate::report::saved_plan::Fingerprint;
 
 /// An error that stops the whole command before anything is done (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -94,13 +94,18 @@ pub async fn run<C: Central>(
     command: &Command,
     s: Session<'_>,
 ) -> Result<i32> {
+    match command {
+        Command::Plan(args) => return plan::command(central, cfg, args, s).await,
+        Command::Apply(args) => return apply::command(central, cfg, args, s).await,
+        _ => {}
+    }
     let Session {
         format,
         concurrency,
-        interrupt,
         now,
         console,
         out,
+        ..
     } = s;
     let progress = console.progress();
     match command {
@@ -109,23 +114,7 @@ pub async fn run<C: Central>(
             output::print(out, console, format, &merged)?;
             Ok(0)
         }
-        Command::Plan(args) => {
-            let report = plan::run(central, cfg, args, concurrency, &interrupt, &*progress).await?;
-            output::print(out, console, format, &report)?;
-            Ok(report.exit_code())
-        }
-        Command::Apply(args) => {
-            let mut opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
-            opts.progress = progress;
-            opts.prune = Prune::from_flag(args.prune);
-            let outcome = apply::run(central, cfg, args.yes, &opts, &mut |planned| {
-                output::print(out, console, format, planned)?;
-                ask(out, console, "Apply these changes?")
-            })
-            .await?;
-            output::print(out, console, format, &outcome)?;
-            Ok(outcome.exit_code())
-        }
+        Command::Plan(_) | Command::Apply(_) => unreachable!("run above"),
         Command::RestorePolicy(args) => {
             let outcome = restore::run(central, cfg, args, &mut |changes| {
                 output::print(out, console, format, changes)?;
@@ -190,10 +179,25 @@ fn generated(command: &Command, out: &mut dyn Write) -> Option<io::Result<()>> {
     }
 }
 
+/// `cfg` limited to `accounts` (`--account`, or a saved plan's): None of them, every account in scope.
+pub(crate) fn with_accounts(cfg: &Config, accounts: &[String]) -> Result<Config> {
+    let mut cfg = cfg.clone();
+    if !accounts.is_empty() {
+        let ids = accounts
+            .iter()
+            .map(|a| a.parse::<crate::model::AccountId>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| Usage(format!("--account: {e}")))?;
+        cfg.members.only = Some(ids);
+    }
+    Ok(cfg)
+}
+
 /// Without a terminal to ask on, a command that writes needs --yes.
 fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
     let what = match command {
-        Command::Apply(args) if !args.yes => "apply",
+        // a saved plan was reviewed when it was made: applying it asks nothing
+        Command::Apply(args) if !args.yes && args.plan.is_none() => "apply",
         Command::RestorePolicy(args) if !args.yes => "restore the bucket policy",
         Command::Offboard(args) if !args.yes => "offboard an account",
         _ => return Ok(()),
@@ -207,7 +211,7 @@ fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
 }
 
 /// Asks the person at the terminal, once what was printed to `out` is out.
-fn ask(out: &mut dyn Write, console: &mut dyn Console, question: &str) -> Result<bool> {
+pub(crate) fn ask(out: &mut dyn Write, console: &mut dyn Console, question: &str) -> Result<bool> {
     out.flush()?;
     Ok(console.confirm(question)?)
 }
@@ -334,6 +338,28 @@ pub async fn observe_and_plan<C: Central>(
     interrupt: &Interrupt,
     progress: &dyn Progress,
 ) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
+    let p = observe_and_fingerprint(central, cfg, prune, concurrency, interrupt, progress).await?;
+    Ok((p.scope, p.plan, p.observations))
+}
+
+/// What [`observe_and_fingerprint`] returns: the scope, the plan, each account's observation, and the
+/// fingerprint of what the plan was made from (for a saved plan).
+pub struct Planned<M> {
+    pub scope: Scope,
+    pub plan: Plan,
+    pub observations: Vec<Observation<M>>,
+    pub fingerprint: Fingerprint,
+}
+
+/// [`observe_and_plan`], with the fingerprint of what was observed.
+pub async fn observe_and_fingerprint<C: Central>(
+    central: &C,
+    cfg: &Config,
+    prune: &Prune,
+    concurrency: usize,
+    interrupt: &Interrupt,
+    progress: &dyn Progress,
+) -> Result<Planned<C::Member>> {
     progress.start(Phase::Observing, 0);
     let (scoped, bucket, rcps) = tokio::join!(
         scope_and_observe(central, cfg, concurrency, interrupt, progress),
@@ -370,7 +396,20 @@ pub async fn observe_and_plan<C: Central>(
         live.as_deref(),
         &states,
     )?;
-    Ok((scope, plan, observations))
+    let fingerprint = Fingerprint::of(
+        cfg,
+        &bucket,
+        live.as_deref(),
+        observations
+            .iter()
+            .map(|o| (o.target.id.as_str(), &o.state)),
+    );
+    Ok(Planned {
+        scope,
+        plan,
+        observations,
+        fingerprint,
+    })
 }
 
 #[cfg(test)]

@@ -183,12 +183,21 @@ pub struct Members {
     pub ous: Vec<String>,
     /// `exclude_organizational_units`: the OUs whose accounts, at any depth, are not.
     pub exclude_ous: Vec<String>,
+    /// `--account` (not in the file): the run is limited to these accounts of the scope; None: all of them.
+    pub only: Option<BTreeSet<AccountId>>,
 }
 
 impl Members {
     /// Whether the organization is listed by walking its OUs (and each account's OU path is known).
     pub fn walks_ous(&self) -> bool {
         !self.ous.is_empty() || !self.exclude_ous.is_empty()
+    }
+
+    /// Whether this run works on `id` (`--account`): every account of the scope without it.
+    pub fn in_run(&self, id: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|a| a.as_str() == id))
     }
 }
 
@@ -456,6 +465,7 @@ fn members(at: &Locator, central: &Central, raw: RawMembers) -> Result<Members, 
         second_copy: raw.second_copy,
         ous,
         exclude_ous,
+        only: None,
     })
 }
 

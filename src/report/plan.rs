@@ -19,4 +19,13 @@ impl PlanReport {
             self.plan.accounts.iter().any(AccountPlan::is_blocked) || self.plan.bucket_blocked();
         i32::from(blocked || !self.rejected.is_empty())
     }
+
+    /// `plan --detailed-exitcode`: 0 nothing to change, 1 as [`Self::exit_code`] (some account cannot be
+    /// planned, which a person must look at first), 3 changes pending.
+    pub fn detailed_exit_code(&self) -> i32 {
+        match self.exit_code() {
+            super::exit::OK if self.plan.has_changes() => super::exit::CHANGES_PENDING,
+            code => code,
+        }
+    }
 }

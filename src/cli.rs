@@ -97,6 +97,18 @@ pub enum Command {
     Permissions(PermissionsArgs),
 }
 
+impl Command {
+    /// The accounts the run is limited to (`--account`); empty: every account in scope.
+    pub fn accounts(&self) -> &[AccountId] {
+        match self {
+            Command::Plan(a) => &a.accounts,
+            Command::Apply(a) => &a.accounts,
+            Command::Audit(a) => &a.accounts,
+            _ => &[],
+        }
+    }
+}
+
 #[derive(Debug, Args, Default)]
 pub struct PermissionsArgs {
     /// Only the read actions: enough for `plan`, `policy` and `audit` (a scheduled audit's identity).
@@ -163,6 +175,10 @@ pub struct PlanArgs {
     /// planned; 2: the plan could not be made).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Only this account (repeatable): the run works on these accounts of the scope, and changes the
+    /// shared bucket and key policies only as they need, keeping every other account's entries.
+    #[arg(long = "account", conflicts_with = "prune", value_name = "ID", value_parser = parse_account_id)]
+    pub accounts: Vec<AccountId>,
 }
 
 #[derive(Debug, Args, Default)]
@@ -182,6 +198,10 @@ pub struct ApplyArgs {
     /// Where the bucket policy is backed up before it is replaced.
     #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
     pub backup_dir: PathBuf,
+    /// Only this account (repeatable): the run works on these accounts of the scope, and changes the
+    /// shared bucket and key policies only as they need, keeping every other account's entries.
+    #[arg(long = "account", conflicts_with_all = ["prune", "plan"], value_name = "ID", value_parser = parse_account_id)]
+    pub accounts: Vec<AccountId>,
 }
 
 #[derive(Debug, Args, Default)]
@@ -193,4 +213,7 @@ pub struct AuditArgs {
     /// half-written).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Only this account (repeatable): audit these accounts of the scope (and the bucket), not the others.
+    #[arg(long = "account", value_name = "ID", value_parser = parse_account_id)]
+    pub accounts: Vec<AccountId>,
 }

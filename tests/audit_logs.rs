@@ -88,6 +88,7 @@ fn audit_command() -> Command {
     Command::Audit(AuditArgs {
         max_age: Duration::from_secs(DAY as u64),
         output: None,
+        ..Default::default()
     })
 }
 

@@ -454,6 +454,7 @@ fn audit_command(output: Option<PathBuf>) -> Command {
     Command::Audit(AuditArgs {
         max_age: Duration::from_secs(24 * 3600),
         output,
+        ..Default::default()
     })
 }
 
@@ -654,6 +655,7 @@ async fn audit_logs() {
         let command = Command::Audit(AuditArgs {
             max_age: Duration::from_secs(24 * 3600),
             output: None,
+            ..Default::default()
         });
         let before = w.writes();
         let (shown, _) = w.run(&command, format, &[]).await;

@@ -64,6 +64,7 @@ mod fake {
         let audit = Command::Audit(AuditArgs {
             max_age: Duration::from_secs(86_400),
             output: None,
+            ..Default::default()
         });
         let (_, shown) = crate::support::in_process::trailhub(aws, CONFIG, &audit).await;
         shown

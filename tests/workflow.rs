@@ -190,3 +190,248 @@ async fn detailed_exit_codes_and_a_no() {
     assert_eq!(trailhub(&aws, FOUR_ACCOUNTS, &apply).await.0, 0);
     assert_eq!(trailhub(&aws, FOUR_ACCOUNTS, &detailed).await.0, exit::OK);
 }
+
+/// [`FOUR_ACCOUNTS`] with a KMS key, so that the key policy is shared too.
+fn four_with_key() -> String {
+    FOUR_ACCOUNTS.replace(
+        "trail_name = \"SEC-CLOUDTRAIL\"\n",
+        "trail_name = \"SEC-CLOUDTRAIL\"\nkms_key = \"create\"\n",
+    )
+}
+
+fn key_policy(aws: &FakeAws) -> String {
+    let w = aws.world();
+    assert_eq!(w.keys.len(), 1);
+    w.keys.values().next().unwrap().policy.clone()
+}
+
+fn only(ids: &[&str]) -> Vec<trailhub::model::AccountId> {
+    ids.iter().map(|i| i.parse().unwrap()).collect()
+}
+
+fn apply_only(ids: &[&str], backups: &Path) -> Command {
+    Command::Apply(ApplyArgs {
+        yes: true,
+        backup_dir: backups.to_owned(),
+        accounts: only(ids),
+        ..Default::default()
+    })
+}
+
+/// Each account's trail ARN, as the policies name it.
+fn trail(id: &str, name: &str) -> String {
+    format!("arn:aws:cloudtrail:ap-northeast-2:{id}:trail/{name}-CLOUDTRAIL")
+}
+
+/// Onboarding one account at a time: each run touches that account only, and the shared bucket and key
+/// policies gain its entries and keep every other account's.
+#[tokio::test]
+async fn one_account_at_a_time_keeps_every_other_accounts_entries() {
+    let aws = aws();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = four_with_key();
+    let (code, out) = trailhub(&aws, &cfg, &apply_only(&["222222222222"], dir.path())).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("222222222222"), "{out}");
+    assert!(!out.contains("333333333333"), "{out}");
+    let policy = bucket_policy(&aws).unwrap();
+    assert!(policy.contains(&trail("222222222222", "DEV")), "{policy}");
+    assert!(!policy.contains("333333333333"), "{policy}");
+    {
+        let w = aws.world();
+        assert!(w.trails.get("333333333333").is_none_or(Vec::is_empty));
+        assert!(w.trails.get("111111111111").is_none_or(Vec::is_empty));
+        let others: Vec<_> = w
+            .made
+            .iter()
+            .filter(|(a, _)| a == "333333333333" || a == "444444444444")
+            .collect();
+        assert!(others.is_empty(), "calls in other accounts: {others:?}");
+    }
+
+    // the bucket's default encryption waits for a run over every account (the others write without the key)
+    assert!(out.contains("not yet: default encryption"), "{out}");
+    assert!(out.contains("(--account)"), "{out}");
+
+    // the next account: DEV's entries stay in both policies
+    let (code, out) = trailhub(&aws, &cfg, &apply_only(&["333333333333"], dir.path())).await;
+    assert_eq!(code, 0, "{out}");
+    let policy = bucket_policy(&aws).unwrap();
+    let key = key_policy(&aws);
+    for (id, name) in [("222222222222", "DEV"), ("333333333333", "STG")] {
+        assert!(policy.contains(&trail(id, name)), "{id}: {policy}");
+        assert!(policy.contains(&format!("AWSLogs/{id}/")), "{id}: {policy}");
+        assert!(key.contains(&trail(id, name)), "{id}: {key}");
+    }
+    assert!(!policy.contains("444444444444"), "{policy}");
+
+    // the whole scope at last: nothing lost, every account there
+    let all = Command::Apply(ApplyArgs {
+        yes: true,
+        backup_dir: dir.path().to_owned(),
+        ..Default::default()
+    });
+    assert_eq!(trailhub(&aws, &cfg, &all).await.0, 0);
+    let policy = bucket_policy(&aws).unwrap();
+    for id in [
+        "111111111111",
+        "222222222222",
+        "333333333333",
+        "444444444444",
+    ] {
+        assert!(policy.contains(&format!("AWSLogs/{id}/")), "{id}: {policy}");
+    }
+
+    // and a run for one account changes nothing of the others' entries
+    let before = (bucket_policy(&aws), key_policy(&aws));
+    let (code, out) = trailhub(&aws, &cfg, &apply_only(&["444444444444"], dir.path())).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("nothing to do"), "{out}");
+    assert_eq!((bucket_policy(&aws), key_policy(&aws)), before);
+}
+
+#[tokio::test]
+async fn an_account_out_of_scope_is_an_error_before_any_write() {
+    let aws = aws();
+    let dir = tempfile::tempdir().unwrap();
+    let e = run_err(
+        &aws,
+        FOUR_ACCOUNTS,
+        &apply_only(&["222222222222", "555555555555"], dir.path()),
+    )
+    .await;
+    assert!(
+        e.starts_with("--account 555555555555 is not in scope: the central account, the [[account]] entries of accounts.toml not excluded"),
+        "{e}"
+    );
+    assert!(bucket_policy(&aws).is_none());
+    assert!(aws.world().trails.values().all(Vec::is_empty));
+    let plan = Command::Plan(PlanArgs {
+        accounts: only(&["555555555555"]),
+        ..Default::default()
+    });
+    assert!(
+        run_err(&aws, FOUR_ACCOUNTS, &plan)
+            .await
+            .contains("is not in scope")
+    );
+}
+
+/// The audit of one account: that account (and the bucket) only, and the others' policy entries are not
+/// reported as stale.
+#[tokio::test]
+async fn the_audit_of_one_account() {
+    let aws = aws();
+    let dir = tempfile::tempdir().unwrap();
+    let all = Command::Apply(ApplyArgs {
+        yes: true,
+        backup_dir: dir.path().to_owned(),
+        ..Default::default()
+    });
+    assert_eq!(trailhub(&aws, FOUR_ACCOUNTS, &all).await.0, 0);
+    let audit = Command::Audit(trailhub::cli::AuditArgs {
+        max_age: Duration::from_secs(86400),
+        accounts: only(&["333333333333"]),
+        ..Default::default()
+    });
+    let (_, out) = trailhub(&aws, FOUR_ACCOUNTS, &audit).await;
+    assert!(out.contains("333333333333"), "{out}");
+    for other in ["111111111111", "222222222222", "444444444444"] {
+        assert!(!out.contains(other), "{other}: {out}");
+    }
+    assert!(!out.contains("stale"), "{out}");
+}
+
+/// A saved plan keeps its `--account`s: applying it works on those accounts only.
+#[tokio::test]
+async fn a_saved_plan_keeps_its_accounts() {
+    let aws = aws();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let plan = Command::Plan(PlanArgs {
+        out: Some(file.clone()),
+        accounts: only(&["444444444444"]),
+        ..Default::default()
+    });
+    assert_eq!(trailhub(&aws, FOUR_ACCOUNTS, &plan).await.0, 0);
+    let (code, out) = trailhub(&aws, FOUR_ACCOUNTS, &apply_file(&file, dir.path())).await;
+    assert_eq!(code, 0, "{out}");
+    let w = aws.world();
+    assert_eq!(w.trails["444444444444"].len(), 1);
+    assert!(w.trails.get("222222222222").is_none_or(Vec::is_empty));
+}
+
+/// Over moto, through the binary: one account onboarded at a time into a bucket whose policy a team
+/// wrote, the second through a saved plan; every other entry stays; a plan made stale by another writer
+/// is refused with exit 5 and nothing written.
+#[test]
+fn one_account_at_a_time_and_a_saved_plan_over_moto() {
+    use crate::support::trailhub::{
+        BUCKET, CENTRAL_TRAIL, MEMBERS, OLD_TRAIL, World, static_config, team_policy,
+    };
+    let w = World::start();
+    w.write_config(&static_config(&MEMBERS));
+    w.create_bucket(BUCKET);
+    w.put_policy(BUCKET, &team_policy().to_string());
+    let backups = w.backup_dir();
+    let backups = backups.to_str().unwrap();
+
+    let out = w.trailhub(&[
+        "apply",
+        "--yes",
+        "--backup-dir",
+        backups,
+        "--account",
+        "222222222222",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    w.assert_onboarded("222222222222", "DEV-CLOUDTRAIL");
+    assert!(w.trail("333333333333", "STG-CLOUDTRAIL").is_none());
+    assert!(
+        w.trail(crate::support::TEST_ACCOUNT_ID, CENTRAL_TRAIL)
+            .is_none()
+    );
+    let policy = w.policy_text(BUCKET).unwrap();
+    assert!(policy.contains(OLD_TRAIL), "{policy}");
+    assert!(policy.contains("222222222222"), "{policy}");
+    assert!(!policy.contains("333333333333"), "{policy}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plan.json");
+    let file = file.to_str().unwrap();
+    let plan = w.trailhub(&[
+        "plan",
+        "--out",
+        file,
+        "--account",
+        "333333333333",
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(plan.code, exit::CHANGES_PENDING, "{plan}");
+    assert!(plan.stderr.contains("plan saved to"), "{plan}");
+    let out = w.trailhub(&["apply", file, "--backup-dir", backups]);
+    assert_eq!(out.code, 0, "{out}");
+    w.assert_onboarded("333333333333", "STG-CLOUDTRAIL");
+    let policy = w.policy_text(BUCKET).unwrap();
+    for kept in [OLD_TRAIL, "222222222222", "333333333333"] {
+        assert!(policy.contains(kept), "{kept}: {policy}");
+    }
+
+    // another writer changes the policy after the plan: refused, nothing written
+    let plan = w.trailhub(&["plan", "--out", file, "--account", "444444444444"]);
+    assert_eq!(plan.code, 0, "{plan}");
+    let mut edited: Value = serde_json::from_str(&policy).unwrap();
+    edited["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+        "Sid": "Another", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+        "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::{BUCKET}/x/*")}));
+    let edited = edited.to_string();
+    w.put_policy(BUCKET, &edited);
+    let out = w.trailhub(&["apply", file, "--backup-dir", backups]);
+    assert_eq!(out.code, exit::STALE_PLAN, "{out}");
+    assert!(out.stdout.contains("the bucket policy changed"), "{out}");
+    assert!(w.trail("444444444444", "PRD-CLOUDTRAIL").is_none());
+    assert_eq!(w.policy_text(BUCKET).as_deref(), Some(edited.as_str()));
+}

@@ -94,6 +94,7 @@ pub async fn run<C: Central>(
     command: &Command,
     s: Session<'_>,
 ) -> Result<i32> {
+    let cfg = &with_accounts(cfg, command.accounts())?;
     match command {
         Command::Plan(args) => return plan::command(central, cfg, args, s).await,
         Command::Apply(args) => return apply::command(central, cfg, args, s).await,
@@ -180,17 +181,53 @@ fn generated(command: &Command, out: &mut dyn Write) -> Option<io::Result<()>> {
 }
 
 /// `cfg` limited to `accounts` (`--account`, or a saved plan's): None of them, every account in scope.
-pub(crate) fn with_accounts(cfg: &Config, accounts: &[String]) -> Result<Config> {
+pub(crate) fn with_accounts<A: AsRef<str>>(cfg: &Config, accounts: &[A]) -> Result<Config> {
     let mut cfg = cfg.clone();
     if !accounts.is_empty() {
         let ids = accounts
             .iter()
-            .map(|a| a.parse::<crate::model::AccountId>())
+            .map(|a| a.as_ref().parse::<crate::model::AccountId>())
             .collect::<Result<_, _>>()
             .map_err(|e| Usage(format!("--account: {e}")))?;
         cfg.members.only = Some(ids);
     }
     Ok(cfg)
+}
+
+/// `--account`: each account named must be in scope (a target, or an Organizations account that cannot
+/// be worked on), or the run stops before any write.
+fn check_accounts(cfg: &Config, scope: &Scope) -> Result<()> {
+    let Some(only) = &cfg.members.only else {
+        return Ok(());
+    };
+    let found = |id: &str| {
+        scope.targets.iter().any(|t| t.id.as_str() == id)
+            || scope.rejected.iter().any(|r| r.id == id)
+    };
+    if let Some(id) = only.iter().find(|id| !found(id.as_str())) {
+        bail!(Usage(format!(
+            "--account {id} is not in scope: {} (run `trailhub plan` to see the accounts in scope)",
+            scope_rule(cfg)
+        )));
+    }
+    Ok(())
+}
+
+/// Which accounts are in scope, in words, for [`check_accounts`].
+fn scope_rule(cfg: &Config) -> String {
+    let central = match cfg.central.trail_name {
+        Some(_) => "the central account, ",
+        None => "",
+    };
+    match cfg.members.source {
+        crate::config::Source::Static => format!(
+            "{central}the [[account]] entries of {} not excluded",
+            cfg.path.display()
+        ),
+        crate::config::Source::Organizations => format!(
+            "{central}the active accounts of the organization not excluded (members.exclude, OUs)"
+        ),
+    }
 }
 
 /// Without a terminal to ask on, a command that writes needs --yes.
@@ -370,6 +407,7 @@ pub async fn observe_and_fingerprint<C: Central>(
     let (scope, mut observations) = scoped.context(
         "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
     )?;
+    check_accounts(cfg, &scope)?;
     check_scope(&scope)?;
     let (mut bucket, live) = bucket?;
     let key_policy = bucket.key.as_ref().and_then(|k| k.policy.as_deref());
@@ -458,6 +496,7 @@ mod tests {
         let audit = Command::Audit(AuditArgs {
             max_age: std::time::Duration::from_secs(3600),
             output: None,
+            ..Default::default()
         });
         let e = execute(
             &global(Format::Junit),

@@ -280,6 +280,7 @@ impl Config {
         self.central
             .trail_name
             .clone()
+            .filter(|_| self.members.in_run(self.central.account_id.as_str()))
             .map(|trail_name| ScopedAccount {
                 id: self.central.account_id.clone(),
                 name: "central".to_owned(),
@@ -296,7 +297,7 @@ impl Config {
     pub fn static_targets(&self) -> Vec<ScopedAccount> {
         self.accounts
             .iter()
-            .filter(|a| !self.members.exclude.contains(&a.id))
+            .filter(|a| !self.members.exclude.contains(&a.id) && self.members.in_run(a.id.as_str()))
             .map(|a| ScopedAccount {
                 id: a.id.clone(),
                 name: a.name.clone(),

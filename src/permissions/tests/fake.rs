@@ -314,6 +314,7 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
         let args = AuditArgs {
             max_age: Duration::from_secs(86400),
             output: None,
+            ..Default::default()
         };
         let now = time::OffsetDateTime::now_utc();
         crate::commands::audit::run(&aws, &cfg, &args, 4, Default::default(), now)

@@ -211,6 +211,7 @@ impl World {
             backup: backup.to_owned(),
             yes,
             backup_dir: self.path("restore-backups"),
+            format: None,
         })
     }
 
@@ -297,7 +298,9 @@ fn is_stamp(s: &str) -> bool {
 async fn policy() {
     for (format, name) in FORMATS {
         let w = World::drifted();
-        let (shown, _) = w.run(&Command::Policy, format, &[]).await;
+        let (shown, _) = w
+            .run(&Command::Policy(Default::default()), format, &[])
+            .await;
         insta::assert_snapshot!(format!("policy_{name}"), shown);
     }
 }

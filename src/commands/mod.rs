@@ -60,7 +60,8 @@ pub async fn execute(
         written?;
         return Ok(0);
     }
-    output::check_format(command, global.format).map_err(Usage)?;
+    let format = command.format().or(global.format).unwrap_or(Format::Text);
+    output::check_format(command, format).map_err(Usage)?;
     let mut cfg = Config::load(&global.config)?;
     if let Some(r) = &global.region {
         cfg.central.region = r
@@ -69,7 +70,7 @@ pub async fn execute(
     }
     if let Command::Permissions(args) = command {
         // from the accounts file alone, like `completions` and `man` from the command line: no AWS call
-        return permissions(&cfg, args, global.format, console, out);
+        return permissions(&cfg, args, format, console, out);
     }
     let concurrency = global
         .concurrency
@@ -77,7 +78,7 @@ pub async fn execute(
     refuse_unattended(command, console)?;
     let central = connect(global, &cfg).await?;
     let session = Session {
-        format: global.format,
+        format,
         concurrency,
         interrupt,
         now: OffsetDateTime::now_utc,
@@ -110,7 +111,7 @@ pub async fn run<C: Central>(
     } = s;
     let progress = console.progress();
     match command {
-        Command::Policy => {
+        Command::Policy(_) => {
             let merged = policy::run(central, cfg).await?;
             output::print(out, console, format, &merged)?;
             Ok(0)
@@ -465,7 +466,7 @@ mod tests {
             endpoint_url: None,
             profile: None,
             region: None,
-            format,
+            format: Some(format),
             max_attempts: 1,
             concurrency: None,
             org_page_size: None,

@@ -236,9 +236,11 @@ impl Config {
 
     /// Parses and validates the text of an accounts file: every error names `path`, line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            source: Box::new(e),
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            unquoted_id(path, text, &e).unwrap_or_else(|| ConfigError::Parse {
+                path: path.to_owned(),
+                source: Box::new(e),
+            })
         })?;
         let at = Locator { path, text };
         let policy_form_span = raw.central.policy_form.as_ref().map_or(0..0, |f| f.span());
@@ -336,6 +338,29 @@ impl Config {
             ou: None,
         })
     }
+}
+
+/// An account ID written without quotes that TOML cannot even read as a number (`id = 022222222222`: a
+/// leading zero), told as such: "quote it", with the line and column of the digits. None for another error.
+fn unquoted_id(path: &Path, text: &str, e: &toml::de::Error) -> Option<ConfigError> {
+    let at = e.span()?.start;
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let (_, value) = line.split_once('=')?;
+    let digits = value
+        .trim()
+        .trim_start_matches('[')
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|d| d.len() == 12 && d.starts_with('0'))?;
+    let column = line.find(digits)? + 1;
+    Some(ConfigError::Invalid {
+        path: path.to_owned(),
+        line: text[..line_start].matches('\n').count() + 1,
+        column,
+        message: format!(
+            "{digits} is an account ID without quotes (TOML reads digits as a number, and a number cannot start with 0): quote it, as in \"{digits}\""
+        ),
+    })
 }
 
 /// Turns a place in the accounts file into an error that names the file, line and column.

@@ -11,6 +11,7 @@ pub mod console;
 mod denial;
 mod offboard;
 mod permissions;
+pub mod pipe;
 mod plan;
 mod policy;
 pub mod progress_bar;

@@ -33,6 +33,7 @@ fn args(account: &str, dir: &Path) -> OffboardArgs {
         trail: None,
         yes: true,
         backup_dir: dir.to_owned(),
+        format: None,
     }
 }
 

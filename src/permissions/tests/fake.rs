@@ -280,6 +280,7 @@ async fn offboard_calls(text: &str, dir: &Path) -> BTreeSet<&'static str> {
         trail: None,
         yes: true,
         backup_dir: dir.to_owned(),
+        format: None,
     };
     let outcome = crate::commands::offboard::run(&aws, &cfg, &args, &mut |_| Ok(true))
         .await

@@ -353,4 +353,9 @@ pub struct AuditArgs {
     /// How the report is printed (default: text).
     #[arg(long, value_enum)]
     pub format: Option<AuditFormat>,
+    /// Where the runbooks of the HTML and JUnit reports' links are: a base URL under which
+    /// `runbooks/FILE.md#section` is found (default: the repository of Cargo.toml, when it names one, at
+    /// this version; else paths relative to a checkout's root).
+    #[arg(long, value_name = "URL", env = "TRAILHUB_RUNBOOKS_URL")]
+    pub runbooks_url: Option<String>,
 }

@@ -435,3 +435,61 @@ fn one_account_at_a_time_and_a_saved_plan_over_moto() {
     assert!(w.trail("444444444444", "PRD-CLOUDTRAIL").is_none());
     assert_eq!(w.policy_text(BUCKET).as_deref(), Some(edited.as_str()));
 }
+
+/// A time with nanoseconds, as the clock gives it.
+fn clock() -> time::OffsetDateTime {
+    time::macros::datetime!(2027-01-15 08:00:00.123456789 UTC)
+}
+
+/// Issue 23, point 5: the report's time is to the second, and `--runbooks-url` makes the JUnit report's
+/// runbook links absolute, each gap with its one-line remedy.
+#[tokio::test]
+async fn the_audit_time_has_no_nanoseconds_and_links_lead_to_the_base_url() {
+    let aws = aws();
+    let dir = tempfile::tempdir().unwrap();
+    let apply = Command::Apply(ApplyArgs {
+        yes: true,
+        backup_dir: dir.path().to_owned(),
+        ..Default::default()
+    });
+    assert_eq!(trailhub(&aws, CENTRAL_AND_DEV, &apply).await.0, 0);
+    aws.world().trails.get_mut("222222222222").unwrap()[0]
+        .1
+        .is_logging = false;
+    let cfg = trailhub::config::Config::parse(Path::new("accounts.toml"), CENTRAL_AND_DEV).unwrap();
+    let audit = Command::Audit(trailhub::cli::AuditArgs {
+        max_age: Duration::from_secs(86400),
+        runbooks_url: Some("https://git.example.com/trailhub/-/blob/main".into()),
+        ..Default::default()
+    });
+    let render = |format| {
+        let (aws, cfg, audit) = (&aws, &cfg, &audit);
+        async move {
+            let mut console = trailhub::output::Scripted::answering(&[]);
+            let mut out = Vec::new();
+            let session = trailhub::commands::Session {
+                format,
+                concurrency: 4,
+                interrupt: Default::default(),
+                now: clock,
+                console: &mut console,
+                out: &mut out,
+            };
+            trailhub::commands::run(aws, cfg, audit, session)
+                .await
+                .unwrap();
+            String::from_utf8(out).unwrap()
+        }
+    };
+    let json: Value = serde_json::from_str(&render(trailhub::cli::Format::Json).await).unwrap();
+    assert_eq!(json["generated_at"], "2027-01-15T08:00:00Z");
+    let junit = render(trailhub::cli::Format::Junit).await;
+    assert!(
+        junit.contains("timestamp=\"2027-01-15T08:00:00Z\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("What to do: Run trailhub apply, then look for the StopLogging event in the account&apos;s CloudTrail to learn who stopped it. See https://git.example.com/trailhub/-/blob/main/runbooks/scheduled-audit.md#not-logging."),
+        "{junit}"
+    );
+}

@@ -131,8 +131,16 @@ pub async fn run<C: Central>(
             Ok(outcome.exit_code())
         }
         Command::Audit(args) => {
-            let report = audit::run(central, cfg, args, concurrency, progress, now()).await?;
-            output::print_to(out, console, format, &report, args.output.as_deref())?;
+            // to the second: a report's time is read by people
+            let now = now();
+            let now = now.replace_nanosecond(0).unwrap_or(now);
+            let report = audit::run(central, cfg, args, concurrency, progress, now).await?;
+            let runbooks = audit::runbooks_url(args.runbooks_url.as_deref());
+            let linked = output::Linked {
+                report: &report,
+                runbooks: &runbooks,
+            };
+            output::print_to(out, console, format, &linked, args.output.as_deref())?;
             Ok(report.exit_code())
         }
         Command::Offboard(args) => {

@@ -29,6 +29,7 @@ use crate::cli::{Command, Format};
 use crate::observe::Rejected;
 use crate::plan::cloudwatch::SetupChange;
 use crate::plan::flow_logs::FlowLogChange;
+pub use audit::Linked;
 pub use console::{Console, Scripted, Terminal};
 pub use restore::Previewed;
 

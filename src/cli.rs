@@ -303,6 +303,9 @@ pub struct PlanArgs {
     /// planned; 2: the plan could not be made).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Also show the bucket policy's change as a unified diff of its JSON (live, then as apply writes it).
+    #[arg(long)]
+    pub diff: bool,
     /// How results are printed on stdout (default: text).
     #[arg(long, value_enum)]
     pub format: Option<ReportFormat>,
@@ -321,6 +324,9 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// With the question: also show the bucket policy's change as a unified diff of its JSON (live, then as apply writes it).
+    #[arg(long)]
+    pub diff: bool,
     /// Also remove, from the statements trailhub manages in the bucket and key policies, the entries of
     /// accounts no longer in scope (left the organization, closed, suspended, excluded, or out of
     /// accounts.toml). Backed up first, as every write; other statements are never touched.

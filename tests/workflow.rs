@@ -493,3 +493,103 @@ async fn the_audit_time_has_no_nanoseconds_and_links_lead_to_the_base_url() {
         "{junit}"
     );
 }
+
+/// Issue 23, point 3: `plan --diff` shows the bucket policy's change as a unified diff of its JSON; the
+/// statements kept are context, never removed lines.
+#[tokio::test]
+async fn plan_diff_shows_the_bucket_policys_change() {
+    let aws = aws();
+    let dir = tempfile::tempdir().unwrap();
+    let other = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Other","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::sec-log/x/*"}]}"#;
+    aws.world()
+        .buckets
+        .insert("sec-log".into(), Some(other.into()));
+    let diff = Command::Plan(PlanArgs {
+        diff: true,
+        ..Default::default()
+    });
+    let (code, out) = trailhub(&aws, CENTRAL_AND_DEV, &diff).await;
+    assert_eq!(code, 0, "{out}");
+    let at = out
+        .find("--- bucket policy of sec-log (live)\n+++ bucket policy of sec-log (planned)\n@@ ")
+        .unwrap_or_else(|| panic!("{out}"));
+    let diff = &out[at..];
+    // the other writer's statement is context; trailhub's are added lines
+    assert!(
+        diff.contains("\n       \"Resource\": \"arn:aws:s3:::sec-log/x/*\"\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.lines().any(|l| l.starts_with('+')
+            && l.contains("arn:aws:cloudtrail:ap-northeast-2:222222222222:trail/DEV-CLOUDTRAIL")),
+        "{diff}"
+    );
+    assert!(
+        !diff
+            .lines()
+            .any(|l| l.starts_with('-') && !l.starts_with("---") && l.contains("Other")),
+        "{diff}"
+    );
+    let apply = Command::Apply(ApplyArgs {
+        yes: true,
+        backup_dir: dir.path().to_owned(),
+        ..Default::default()
+    });
+    assert_eq!(trailhub(&aws, CENTRAL_AND_DEV, &apply).await.0, 0);
+    let (_, out) = trailhub(
+        &aws,
+        CENTRAL_AND_DEV,
+        &Command::Plan(PlanArgs {
+            diff: true,
+            ..Default::default()
+        }),
+    )
+    .await;
+    assert!(out.ends_with("bucket policy sec-log: no change\n"), "{out}");
+}
+
+/// A terminal that shows colour.
+struct Colour;
+
+impl trailhub::output::Console for Colour {
+    fn can_ask(&self) -> bool {
+        false
+    }
+    fn confirm(&mut self, _: &str) -> std::io::Result<bool> {
+        Ok(false)
+    }
+    fn note(&mut self, _: &str) {}
+    fn colour(&self) -> bool {
+        true
+    }
+}
+
+/// On a terminal that shows colour, the diff's added lines are green and its hunks cyan; elsewhere (the
+/// other tests, NO_COLOR) it is plain.
+#[tokio::test]
+async fn the_diff_is_coloured_on_a_colour_terminal() {
+    let aws = aws();
+    let cfg = trailhub::config::Config::parse(Path::new("accounts.toml"), CENTRAL_AND_DEV).unwrap();
+    let mut console = Colour;
+    let mut out = Vec::new();
+    let session = trailhub::commands::Session {
+        format: trailhub::cli::Format::Text,
+        concurrency: 4,
+        interrupt: Default::default(),
+        now: time::OffsetDateTime::now_utc,
+        console: &mut console,
+        out: &mut out,
+    };
+    let diff = Command::Plan(PlanArgs {
+        diff: true,
+        ..Default::default()
+    });
+    trailhub::commands::run(&aws, &cfg, &diff, session)
+        .await
+        .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("\x1b[36m@@ -0,0 +1,"), "{out}");
+    assert!(out.contains("\x1b[32m+{\x1b[0m\n"), "{out}");
+    // the plan above the diff stays plain
+    assert!(out.starts_with("bucket sec-log: create"), "{out}");
+}

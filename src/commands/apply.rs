@@ -44,7 +44,10 @@ pub(super) async fn command<C: Central>(
     } else {
         opts.prune = Prune::from_flag(args.prune);
         run(central, cfg, args.yes, &opts, &mut |planned| {
-            output::print(out, console, format, planned)?;
+            match args.diff {
+                true => output::print(out, console, format, &output::PolicyDiff(planned))?,
+                false => output::print(out, console, format, planned)?,
+            }
             ask(out, console, "Apply these changes?")
         })
         .await?
@@ -128,6 +131,7 @@ async fn go<C: Central>(
         scope,
         plan,
         observations,
+        live,
         ..
     } = planned;
     let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked) && !plan.bucket_blocked();
@@ -148,6 +152,7 @@ async fn go<C: Central>(
     let planned = PlanReport {
         plan,
         rejected: scope.rejected.clone(),
+        live_policy: live,
     };
     if !yes && !review(&planned)? {
         return Ok(ApplyReport::NotApplied);

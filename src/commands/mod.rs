@@ -395,6 +395,8 @@ pub struct Planned<M> {
     pub plan: Plan,
     pub observations: Vec<Observation<M>>,
     pub fingerprint: Fingerprint,
+    /// The bucket policy as read (None: none).
+    pub live: Option<String>,
 }
 
 /// [`observe_and_plan`], with the fingerprint of what was observed.
@@ -456,6 +458,7 @@ pub async fn observe_and_fingerprint<C: Central>(
         plan,
         observations,
         fingerprint,
+        live,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::aws::Central;
 use crate::cli::PlanArgs;
 use crate::config::Config;
 use crate::interrupt::Interrupt;
-use crate::output::{self, Render};
+use crate::output::{self, PolicyDiff, Render};
 use crate::plan::prune::Prune;
 use crate::progress::Progress;
 use crate::report::PlanReport;
@@ -33,7 +33,10 @@ pub(super) async fn command<C: Central>(
     if let Some(path) = &args.out {
         write(path, &saved(cfg, args, &report, fingerprint, (s.now)())?)?;
     }
-    output::print(s.out, s.console, s.format, &report)?;
+    match args.diff {
+        true => output::print(s.out, s.console, s.format, &PolicyDiff(&report))?,
+        false => output::print(s.out, s.console, s.format, &report)?,
+    }
     if let Some(path) = &args.out {
         s.out.flush()?;
         s.console.note(&format!(
@@ -62,6 +65,7 @@ pub async fn run<C: Central>(
     let report = PlanReport {
         plan: p.plan,
         rejected: p.scope.rejected,
+        live_policy: p.live,
     };
     Ok((report, p.fingerprint))
 }

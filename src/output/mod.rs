@@ -14,6 +14,7 @@ mod permissions;
 pub mod pipe;
 mod plan;
 mod policy;
+mod policy_diff;
 pub mod progress_bar;
 mod restore;
 
@@ -31,6 +32,7 @@ use crate::plan::cloudwatch::SetupChange;
 use crate::plan::flow_logs::FlowLogChange;
 pub use audit::Linked;
 pub use console::{Console, Scripted, Terminal};
+pub use policy_diff::PolicyDiff;
 pub use restore::Previewed;
 
 /// A report that renders in every `--format`.

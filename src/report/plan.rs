@@ -9,6 +9,8 @@ use crate::plan::{AccountPlan, Plan};
 pub struct PlanReport {
     pub plan: Plan,
     pub rejected: Vec<Rejected>,
+    /// The bucket policy as read, for `--diff` (None: the bucket has none).
+    pub live_policy: Option<String>,
 }
 
 impl PlanReport {

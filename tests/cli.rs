@@ -130,6 +130,10 @@ struct Tmux {
     dir: tempfile::TempDir,
     /// Keys typed (then Enter) once the pane shows the text: a person answering a question.
     answer: Option<(String, String)>,
+    /// stdout goes to the pane too (not to a file), and the pane is captured with its colours (`-e`).
+    stdout_in_pane: bool,
+    /// More environment for trailhub (NAME, value).
+    env: Vec<(&'static str, &'static str)>,
 }
 
 /// What a run under tmux showed: the exit code, stdout (redirected to a file: only stderr reaches the
@@ -155,7 +159,12 @@ impl Tmux {
             "set -g remain-on-exit on\nset -g status off\nset -g history-limit 20000\n",
         )
         .unwrap();
-        Tmux { dir, answer: None }
+        Tmux {
+            dir,
+            answer: None,
+            stdout_in_pane: false,
+            env: Vec::new(),
+        }
     }
 
     /// Types `keys` and Enter when the pane shows `prompt`.
@@ -173,13 +182,14 @@ impl Tmux {
         cmd
     }
 
-    /// The pane, scrollback included, as a person sees it (no escape sequences).
+    /// The pane, scrollback included, as a person sees it (no escape sequences; with `stdout_in_pane`,
+    /// with its colours as SGR sequences).
     fn capture(&self) -> String {
-        let out = self
-            .tmux()
-            .args(["capture-pane", "-p", "-t", "trailhub", "-S", "-"])
-            .output()
-            .unwrap();
+        let mut args = vec!["capture-pane", "-p", "-t", "trailhub", "-S", "-"];
+        if self.stdout_in_pane {
+            args.push("-e");
+        }
+        let out = self.tmux().args(args).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -194,14 +204,23 @@ impl Tmux {
         for (k, v) in test_env(&w.proxy.url()) {
             text += &format!("export {k}='{v}'\n");
         }
+        for (k, v) in &self.env {
+            text += &format!("export {k}='{v}'\n");
+        }
         let config = w.config_path();
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let redirect = match self.stdout_in_pane {
+            true => {
+                std::fs::write(&out, "").unwrap();
+                String::new()
+            }
+            false => format!("> '{}'", out.display()),
+        };
         text += &format!(
-            "'{}' --config '{}' {} > '{}'\necho $? > '{}'\n",
+            "'{}' --config '{}' {} {redirect}\necho $? > '{}'\n",
             env!("CARGO_BIN_EXE_trailhub"),
             config.display(),
             quoted.join(" "),
-            out.display(),
             code.display()
         );
         std::fs::write(&script, text).unwrap();
@@ -580,4 +599,41 @@ fn help_lists_the_commands_own_options_first_with_examples() {
             "{command}: {help}"
         );
     }
+}
+
+/// Issue 23, point 3: `plan --diff` in a terminal colours the diff (added lines green); with NO_COLOR set
+/// it is plain. Seen in the pane, escape sequences included.
+#[test]
+fn the_diff_is_coloured_in_a_terminal_unless_no_color() {
+    let w = World::start();
+    w.write_config(&static_config(&support::trailhub::MEMBERS));
+    let mut tmux = Tmux::new();
+    tmux.stdout_in_pane = true;
+    // the tests' environment sets NO_COLOR; empty, as no-color.org says, it does not count
+    tmux.env.push(("NO_COLOR", ""));
+    let seen = tmux.run(&w, &["plan", "--diff", "--no-progress"], |_| false);
+    assert_eq!(seen.code, 0, "{}", seen.end);
+    assert!(
+        seen.end
+            .contains("bucket policy of sec-cloudtrail-log (planned)"),
+        "{}",
+        seen.end
+    );
+    assert!(
+        seen.end.contains("\x1b[32m+"),
+        "no green added line:\n{}",
+        seen.end
+    );
+
+    let mut tmux = Tmux::new();
+    tmux.stdout_in_pane = true;
+    tmux.env.push(("NO_COLOR", "1"));
+    let plain = tmux.run(&w, &["plan", "--diff", "--no-progress"], |_| false);
+    assert_eq!(plain.code, 0, "{}", plain.end);
+    assert!(plain.end.contains("(planned)"), "{}", plain.end);
+    assert!(
+        !plain.end.contains("\x1b[32m"),
+        "colour under NO_COLOR:\n{}",
+        plain.end
+    );
 }

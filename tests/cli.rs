@@ -134,7 +134,12 @@ struct Tmux {
     stdout_in_pane: bool,
     /// More environment for trailhub (NAME, value).
     env: Vec<(&'static str, &'static str)>,
+    /// One run under tmux at a time: the progress bar's test watches timing, which a second terminal run
+    /// beside it would disturb.
+    _alone: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_TMUX_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// What a run under tmux showed: the exit code, stdout (redirected to a file: only stderr reaches the
 /// pane), the first capture of the pane that `mid_run` accepted, and the pane once the run was over.
@@ -164,6 +169,9 @@ impl Tmux {
             answer: None,
             stdout_in_pane: false,
             env: Vec::new(),
+            _alone: ONE_TMUX_AT_A_TIME
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
         }
     }
 
@@ -625,6 +633,7 @@ fn the_diff_is_coloured_in_a_terminal_unless_no_color() {
         seen.end
     );
 
+    drop(tmux);
     let mut tmux = Tmux::new();
     tmux.stdout_in_pane = true;
     tmux.env.push(("NO_COLOR", "1"));

@@ -17,6 +17,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The accounts file.
     #[arg(
@@ -35,9 +36,10 @@ pub struct Global {
     /// The region of the trails and the bucket (default: central.region of the accounts file).
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
-    /// How results are printed on stdout.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// How results are printed on stdout, before the command (`trailhub --format json plan`): each
+    /// command's own --format offers the values it takes, and wins over this one.
+    #[arg(long, value_enum, hide = true)]
+    pub format: Option<Format>,
     /// Attempts per AWS call, retries included (throttling, 5xx, resets and timeouts are retried with backoff).
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
@@ -71,30 +73,159 @@ pub enum Format {
     Cloudformation,
 }
 
+/// `--format` of the commands that print text, JSON or Markdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Text,
+    /// One document for scripts (docs/json.md).
+    Json,
+    /// For a ticket or a chat message.
+    Markdown,
+}
+
+/// `audit --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// For people.
+    Text,
+    /// One document for scripts (docs/json.md).
+    Json,
+    /// For a ticket or a chat message.
+    Markdown,
+    /// One self-contained page to open in a browser.
+    Html,
+    /// JUnit XML, one test case per account, for CI.
+    Junit,
+}
+
+/// `permissions --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PermissionsFormat {
+    /// For people.
+    Text,
+    /// One document for scripts (docs/json.md).
+    Json,
+    /// For a ticket or a chat message.
+    Markdown,
+    /// The member role as a CloudFormation template (JSON), for StackSets.
+    Cloudformation,
+}
+
+impl From<ReportFormat> for Format {
+    fn from(f: ReportFormat) -> Format {
+        match f {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+impl From<AuditFormat> for Format {
+    fn from(f: AuditFormat) -> Format {
+        match f {
+            AuditFormat::Text => Format::Text,
+            AuditFormat::Json => Format::Json,
+            AuditFormat::Markdown => Format::Markdown,
+            AuditFormat::Html => Format::Html,
+            AuditFormat::Junit => Format::Junit,
+        }
+    }
+}
+
+impl From<PermissionsFormat> for Format {
+    fn from(f: PermissionsFormat) -> Format {
+        match f {
+            PermissionsFormat::Text => Format::Text,
+            PermissionsFormat::Json => Format::Json,
+            PermissionsFormat::Markdown => Format::Markdown,
+            PermissionsFormat::Cloudformation => Format::Cloudformation,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the complete bucket policy that `apply` would write (pretty JSON).
-    Policy,
+    #[command(after_help = "Examples:
+  trailhub policy > policy.json
+  trailhub policy --format json | jq .size")]
+    Policy(PolicyArgs),
     /// Show what `apply` would change: the bucket, the policy, and each account's trail. Read-only.
+    #[command(after_help = "Examples:
+  trailhub plan
+  trailhub plan --out plan.json          # then: trailhub apply plan.json
+  trailhub plan --account 222222222222 --detailed-exitcode")]
     Plan(PlanArgs),
     /// Make it so: bucket, policy (backed up first), then every account's trail.
+    #[command(after_help = "Examples:
+  trailhub apply                         # shows the plan and asks
+  trailhub apply plan.json               # a plan saved by `trailhub plan --out plan.json`
+  trailhub apply --yes --account 222222222222")]
     Apply(ApplyArgs),
     /// Put a backed-up bucket policy back (the current one is backed up first).
+    #[command(after_help = "Example:
+  trailhub restore-policy trailhub-backups/sec-cloudtrail-log-20261123T192948Z.json")]
     RestorePolicy(RestoreArgs),
     /// Check that every account's CloudTrail still reaches the central bucket. Read-only. Exit 0: every
     /// account covered; 1: at least one gap; 2: the audit could not run (runbooks/scheduled-audit.md).
+    #[command(after_help = "Examples:
+  trailhub audit
+  trailhub audit --format html --output coverage.html
+  trailhub audit --format junit --output audit.xml --max-age 2d")]
     Audit(AuditArgs),
     /// Take trailhub out of one account that left scope: delete its trail and its flow logs to the bucket,
     /// and remove its entries from trailhub's statements in the bucket and key policies (backed up first).
     /// Shows what it will do and asks first.
+    #[command(after_help = "Example:
+  trailhub offboard 555555555555")]
     Offboard(OffboardArgs),
     /// Print the completion script for SHELL on stdout (see the README for where each shell reads it).
+    #[command(after_help = "Example:
+  trailhub completions bash > ~/.local/share/bash-completion/completions/trailhub")]
     Completions(CompletionsArgs),
     /// Print trailhub's man page (roff) on stdout: trailhub man > ~/.local/share/man/man1/trailhub.1
     Man,
     /// Print the IAM policies trailhub needs for the features of the accounts file: the central identity's
     /// and the member role's (--format cloudformation: the member role as a template). Makes no AWS call.
+    #[command(after_help = "Examples:
+  trailhub permissions
+  trailhub permissions --format cloudformation > member-role.json")]
     Permissions(PermissionsArgs),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct PolicyArgs {
+    /// How the policy is printed on stdout (default: text, the document itself).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+}
+
+impl Command {
+    /// The `--format` given after the command, if any.
+    pub fn format(&self) -> Option<Format> {
+        match self {
+            Command::Policy(a) => a.format.map(Format::from),
+            Command::Plan(a) => a.format.map(Format::from),
+            Command::Apply(a) => a.format.map(Format::from),
+            Command::RestorePolicy(a) => a.format.map(Format::from),
+            Command::Offboard(a) => a.format.map(Format::from),
+            Command::Audit(a) => a.format.map(Format::from),
+            Command::Permissions(a) => a.format.map(Format::from),
+            Command::Completions(_) | Command::Man => None,
+        }
+    }
+
+    /// The accounts the run is limited to (`--account`); empty: every account in scope.
+    pub fn accounts(&self) -> &[AccountId] {
+        match self {
+            Command::Plan(a) => &a.accounts,
+            Command::Apply(a) => &a.accounts,
+            Command::Audit(a) => &a.accounts,
+            _ => &[],
+        }
+    }
 }
 
 #[derive(Debug, Args, Default)]
@@ -102,6 +233,9 @@ pub struct PermissionsArgs {
     /// Only the read actions: enough for `plan`, `policy` and `audit` (a scheduled audit's identity).
     #[arg(long)]
     pub read_only: bool,
+    /// How the policies are printed on stdout (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<PermissionsFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +261,9 @@ pub struct OffboardArgs {
     /// Where the bucket and key policies are backed up before they are replaced.
     #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
     pub backup_dir: PathBuf,
+    /// How results are printed on stdout (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
 }
 
 fn parse_account_id(s: &str) -> Result<AccountId, String> {
@@ -148,6 +285,9 @@ pub struct RestoreArgs {
     /// Where the current bucket policy is backed up before it is replaced.
     #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
     pub backup_dir: PathBuf,
+    /// How results are printed on stdout (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
 }
 
 #[derive(Debug, Args, Default)]
@@ -155,13 +295,38 @@ pub struct PlanArgs {
     /// Show the entries --prune would remove from trailhub's statements (accounts no longer in scope).
     #[arg(long)]
     pub prune: bool,
+    /// Save the plan, with a fingerprint of what it was made from, to FILE: `trailhub apply FILE` then
+    /// applies exactly this plan, or refuses when the world changed since (docs/json.md#the-plan-file).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there is nothing to change, 3 when changes are pending (1: some account cannot be
+    /// planned; 2: the plan could not be made).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Also show the bucket policy's change as a unified diff of its JSON (live, then as apply writes it).
+    #[arg(long)]
+    pub diff: bool,
+    /// How results are printed on stdout (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
+    /// Only this account (repeatable): the run works on these accounts of the scope, and changes the
+    /// shared bucket and key policies only as they need, keeping every other account's entries.
+    #[arg(long = "account", conflicts_with = "prune", value_name = "ID", value_parser = parse_account_id)]
+    pub accounts: Vec<AccountId>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct ApplyArgs {
+    /// A plan saved by `trailhub plan --out FILE`: apply exactly it, without asking (it was reviewed), or
+    /// refuse and change nothing when what it was made from changed since (exit 5).
+    #[arg(value_name = "PLAN_FILE", conflicts_with = "prune")]
+    pub plan: Option<PathBuf>,
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// With the question: also show the bucket policy's change as a unified diff of its JSON (live, then as apply writes it).
+    #[arg(long)]
+    pub diff: bool,
     /// Also remove, from the statements trailhub manages in the bucket and key policies, the entries of
     /// accounts no longer in scope (left the organization, closed, suspended, excluded, or out of
     /// accounts.toml). Backed up first, as every write; other statements are never touched.
@@ -170,9 +335,16 @@ pub struct ApplyArgs {
     /// Where the bucket policy is backed up before it is replaced.
     #[arg(long, default_value = "trailhub-backups", value_name = "DIR")]
     pub backup_dir: PathBuf,
+    /// Only this account (repeatable): the run works on these accounts of the scope, and changes the
+    /// shared bucket and key policies only as they need, keeping every other account's entries.
+    #[arg(long = "account", conflicts_with_all = ["prune", "plan"], value_name = "ID", value_parser = parse_account_id)]
+    pub accounts: Vec<AccountId>,
+    /// How results are printed on stdout (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct AuditArgs {
     /// How old the newest log may be before delivery counts as stale: 24h, 90m, 2d, 1d12h...
     #[arg(long, default_value = "24h", value_name = "AGE", value_parser = crate::audit::parse_max_age)]
@@ -181,4 +353,15 @@ pub struct AuditArgs {
     /// half-written).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Only this account (repeatable): audit these accounts of the scope (and the bucket), not the others.
+    #[arg(long = "account", value_name = "ID", value_parser = parse_account_id)]
+    pub accounts: Vec<AccountId>,
+    /// How the report is printed (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<AuditFormat>,
+    /// Where the runbooks of the HTML and JUnit reports' links are: a base URL under which
+    /// `runbooks/FILE.md#section` is found (default: the repository of Cargo.toml, when it names one, at
+    /// this version; else paths relative to a checkout's root).
+    #[arg(long, value_name = "URL", env = "TRAILHUB_RUNBOOKS_URL")]
+    pub runbooks_url: Option<String>,
 }

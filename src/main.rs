@@ -118,7 +118,8 @@ fn main() -> ExitCode {
     let read_only = !matches!(cli.command, Command::Apply(_) | Command::RestorePolicy(_));
     let code = runtime.block_on(async {
         let abort_rx = watch_ctrl_c(read_only, interrupt.clone(), bar.clone());
-        let mut stdout = std::io::stdout().lock();
+        // `trailhub ... | head`: the rest is dropped quietly once head has read its lines
+        let mut stdout = trailhub::output::pipe::ClosedPipeQuiet::new(std::io::stdout().lock());
         let progress = bar.clone().map(|b| SharedProgress::new(b));
         let mut terminal = Terminal::with_progress(progress.unwrap_or_default());
         let run = trailhub::commands::execute(

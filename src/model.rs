@@ -8,9 +8,16 @@ use serde::{Deserialize, Serialize};
 
 macro_rules! string_newtype {
     ($name:ident, $check:path) => {
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(into = "String")]
         pub struct $name(String);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = d.deserialize_any(Text)?;
+                Self::try_from(s).map_err(serde::de::Error::custom)
+            }
+        }
 
         impl $name {
             pub fn as_str(&self) -> &str {
@@ -46,6 +53,32 @@ macro_rules! string_newtype {
             }
         }
     };
+}
+
+/// A string in a file, where a number written without quotes (`id = 222222222222`, which TOML reads as an
+/// integer) gets "quote it" rather than serde's "invalid type: integer".
+struct Text;
+
+impl serde::de::Visitor<'_> for Text {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<String, E> {
+        Ok(s.to_owned())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<String, E> {
+        Err(E::custom(format!(
+            "{n} is a number here, and this is text: quote it, as in \"{n}\" (an account ID is 12 digits in quotes)"
+        )))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<String, E> {
+        self.visit_i64(i64::try_from(n).unwrap_or(i64::MAX))
+    }
 }
 
 string_newtype!(AccountId, check_account_id);

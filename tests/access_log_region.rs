@@ -66,6 +66,7 @@ fn apply_command(dir: &Path) -> Command {
         prune: false,
         yes: true,
         backup_dir: dir.to_owned(),
+        ..Default::default()
     })
 }
 

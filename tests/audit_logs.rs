@@ -88,6 +88,7 @@ fn audit_command() -> Command {
     Command::Audit(AuditArgs {
         max_age: Duration::from_secs(DAY as u64),
         output: None,
+        ..Default::default()
     })
 }
 
@@ -148,6 +149,7 @@ async fn applied() -> (FakeAws, Config) {
         prune: false,
         yes: true,
         backup_dir: dir.path().join("backups"),
+        ..Default::default()
     });
     let (code, out) = trailhub(&aws, &config(CONFIG), &apply, Format::Text).await;
     assert_eq!(code, 0, "{out}");

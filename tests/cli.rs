@@ -128,7 +128,18 @@ const TMUX_RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// A private tmux server (its own socket, its own config) in a temporary directory.
 struct Tmux {
     dir: tempfile::TempDir,
+    /// Keys typed (then Enter) once the pane shows the text: a person answering a question.
+    answer: Option<(String, String)>,
+    /// stdout goes to the pane too (not to a file), and the pane is captured with its colours (`-e`).
+    stdout_in_pane: bool,
+    /// More environment for trailhub (NAME, value).
+    env: Vec<(&'static str, &'static str)>,
+    /// One run under tmux at a time: the progress bar's test watches timing, which a second terminal run
+    /// beside it would disturb.
+    _alone: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_TMUX_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// What a run under tmux showed: the exit code, stdout (redirected to a file: only stderr reaches the
 /// pane), the first capture of the pane that `mid_run` accepted, and the pane once the run was over.
@@ -153,7 +164,21 @@ impl Tmux {
             "set -g remain-on-exit on\nset -g status off\nset -g history-limit 20000\n",
         )
         .unwrap();
-        Tmux { dir }
+        Tmux {
+            dir,
+            answer: None,
+            stdout_in_pane: false,
+            env: Vec::new(),
+            _alone: ONE_TMUX_AT_A_TIME
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        }
+    }
+
+    /// Types `keys` and Enter when the pane shows `prompt`.
+    fn answering(mut self, prompt: &str, keys: &str) -> Tmux {
+        self.answer = Some((prompt.to_owned(), keys.to_owned()));
+        self
     }
 
     fn tmux(&self) -> Command {
@@ -165,13 +190,14 @@ impl Tmux {
         cmd
     }
 
-    /// The pane, scrollback included, as a person sees it (no escape sequences).
+    /// The pane, scrollback included, as a person sees it (no escape sequences; with `stdout_in_pane`,
+    /// with its colours as SGR sequences).
     fn capture(&self) -> String {
-        let out = self
-            .tmux()
-            .args(["capture-pane", "-p", "-t", "trailhub", "-S", "-"])
-            .output()
-            .unwrap();
+        let mut args = vec!["capture-pane", "-p", "-t", "trailhub", "-S", "-"];
+        if self.stdout_in_pane {
+            args.push("-e");
+        }
+        let out = self.tmux().args(args).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -186,14 +212,23 @@ impl Tmux {
         for (k, v) in test_env(&w.proxy.url()) {
             text += &format!("export {k}='{v}'\n");
         }
+        for (k, v) in &self.env {
+            text += &format!("export {k}='{v}'\n");
+        }
         let config = w.config_path();
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let redirect = match self.stdout_in_pane {
+            true => {
+                std::fs::write(&out, "").unwrap();
+                String::new()
+            }
+            false => format!("> '{}'", out.display()),
+        };
         text += &format!(
-            "'{}' --config '{}' {} > '{}'\necho $? > '{}'\n",
+            "'{}' --config '{}' {} {redirect}\necho $? > '{}'\n",
             env!("CARGO_BIN_EXE_trailhub"),
             config.display(),
             quoted.join(" "),
-            out.display(),
             code.display()
         );
         std::fs::write(&script, text).unwrap();
@@ -222,7 +257,19 @@ impl Tmux {
         );
         let deadline = Instant::now() + TMUX_RUN_TIMEOUT;
         let mut seen_mid_run = None;
+        let mut to_answer = self.answer.clone();
         while !code.exists() {
+            if let Some((prompt, keys)) = &to_answer
+                && self.capture().contains(prompt.as_str())
+            {
+                let typed = self
+                    .tmux()
+                    .args(["send-keys", "-t", "trailhub", keys.as_str(), "Enter"])
+                    .status()
+                    .unwrap();
+                assert!(typed.success(), "tmux send-keys failed");
+                to_answer = None;
+            }
             assert!(
                 Instant::now() < deadline,
                 "trailhub {args:?} did not finish under tmux:\n{}",
@@ -441,5 +488,183 @@ fn the_progress_bar_shows_on_a_terminal_and_nowhere_else() {
     assert!(
         !quiet.end.contains("observing") && !quiet.end.contains(" accounts, "),
         "{said}"
+    );
+}
+
+/// Issue 23, point 1: a "no" at apply's question, typed in a terminal, is not an error: exit 4, `not
+/// applied`, and nothing made.
+#[test]
+fn a_no_at_the_question_exits_4_under_tmux() {
+    let tmux = Tmux::new().answering("Apply these changes? [y/N]", "n");
+    let w = World::start();
+    w.write_config(&static_config(&support::trailhub::MEMBERS));
+    let backups = w.backup_dir();
+    let seen = tmux.run(
+        &w,
+        &["apply", "--backup-dir", backups.to_str().unwrap()],
+        |_| false,
+    );
+    assert_eq!(seen.code, 4, "{}\n{}", seen.stdout, seen.end);
+    assert!(
+        seen.end.contains("Apply these changes? [y/N] n"),
+        "{}",
+        seen.end
+    );
+    assert!(seen.stdout.ends_with("not applied\n"), "{}", seen.stdout);
+    assert!(w.trail("222222222222", "DEV-CLOUDTRAIL").is_none());
+    assert!(!w.buckets().contains(&support::trailhub::BUCKET.to_owned()));
+}
+
+/// `sh -c SCRIPT` with the test's AWS settings pointing at `url`: (the exit code the script prints last,
+/// stderr).
+fn shell(url: &str, script: &str) -> (String, String) {
+    let mut cmd = Command::new("bash");
+    apply_test_env(&mut cmd, url);
+    let out = cmd
+        .env("TRAILHUB", env!("CARGO_BIN_EXE_trailhub"))
+        .env_remove("RUST_LOG")
+        .args(["-c", script])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 23, point 7: `trailhub ... | head` ends quietly when the reader goes away: no "Broken pipe",
+/// and the command's own exit code (0 here), through a real pipe.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let w = World::start();
+    w.write_config(&static_config(&support::trailhub::MEMBERS));
+    let config = w.config_path();
+    let config = config.to_str().unwrap();
+    for pipe in [
+        "\"$TRAILHUB\" man | head -n 1".to_owned(),
+        // `true` reads nothing and leaves at once: every write meets the closed pipe
+        "\"$TRAILHUB\" man | true".to_owned(),
+        "\"$TRAILHUB\" completions zsh | true".to_owned(),
+        format!("\"$TRAILHUB\" --config '{config}' plan | head -n 2"),
+        format!("\"$TRAILHUB\" --config '{config}' plan | true"),
+        format!("\"$TRAILHUB\" --config '{config}' policy --format json | true"),
+    ] {
+        let (out, err) = shell(
+            &w.proxy.url(),
+            &format!("{pipe}; echo \"exit=${{PIPESTATUS[0]}}\""),
+        );
+        assert!(out.trim_end().ends_with("exit=0"), "{pipe}: {out}\n{err}");
+        assert!(
+            !err.contains("Broken pipe") && !err.contains("error"),
+            "{pipe}: {err}"
+        );
+    }
+}
+
+/// Issue 23, point 7: each command's `--format` offers only the values it takes, in the completions and
+/// the help; hidden options are in no completion script.
+#[test]
+fn completions_offer_each_commands_formats_and_no_hidden_option() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = stdout(&trailhub(&["completions", shell]));
+        assert!(!script.contains("org-page-size"), "{shell}:\n{script}");
+    }
+    let bash = stdout(&trailhub(&["completions", "bash"]));
+    let formats: Vec<&str> = bash
+        .lines()
+        .filter(|l| l.contains("compgen -W \"text json"))
+        .map(|l| l.split('"').nth(1).unwrap())
+        .collect();
+    // policy, plan, apply, restore-policy, offboard: text json markdown; audit and permissions their own
+    assert_eq!(
+        formats
+            .iter()
+            .filter(|f| **f == "text json markdown")
+            .count(),
+        5,
+        "{formats:?}"
+    );
+    assert!(
+        formats.contains(&"text json markdown html junit"),
+        "{formats:?}"
+    );
+    assert!(
+        formats.contains(&"text json markdown cloudformation"),
+        "{formats:?}"
+    );
+    let plan = stdout(&trailhub(&["plan", "--help"]));
+    assert!(
+        plan.contains("[possible values: text, json, markdown]") || plan.contains("- markdown:"),
+        "{plan}"
+    );
+    assert!(!plan.contains("html"), "{plan}");
+    let wrong = trailhub(&["plan", "--format", "html"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        said.contains("[possible values: text, json, markdown]"),
+        "{said}"
+    );
+}
+
+/// Issue 23, point 7: each command's help lists its own options first, the global ones after, then
+/// examples.
+#[test]
+fn help_lists_the_commands_own_options_first_with_examples() {
+    for (command, own) in [
+        ("plan", "--out"),
+        ("apply", "--backup-dir"),
+        ("audit", "--max-age"),
+        ("offboard", "--trail"),
+        ("permissions", "--read-only"),
+    ] {
+        let help = stdout(&trailhub(&[command, "--help"]));
+        let at = |what: &str| help.find(what).unwrap_or_else(|| panic!("{what}: {help}"));
+        assert!(at(own) < at("Global options:"), "{command}: {help}");
+        assert!(at("Global options:") < at("--config"), "{command}: {help}");
+        assert!(at("--config") < at("Example"), "{command}: {help}");
+        assert!(
+            help.contains(&format!("  trailhub {command}")),
+            "{command}: {help}"
+        );
+    }
+}
+
+/// Issue 23, point 3: `plan --diff` in a terminal colours the diff (added lines green); with NO_COLOR set
+/// it is plain. Seen in the pane, escape sequences included.
+#[test]
+fn the_diff_is_coloured_in_a_terminal_unless_no_color() {
+    let w = World::start();
+    w.write_config(&static_config(&support::trailhub::MEMBERS));
+    let mut tmux = Tmux::new();
+    tmux.stdout_in_pane = true;
+    // the tests' environment sets NO_COLOR; empty, as no-color.org says, it does not count
+    tmux.env.push(("NO_COLOR", ""));
+    let seen = tmux.run(&w, &["plan", "--diff", "--no-progress"], |_| false);
+    assert_eq!(seen.code, 0, "{}", seen.end);
+    assert!(
+        seen.end
+            .contains("bucket policy of sec-cloudtrail-log (planned)"),
+        "{}",
+        seen.end
+    );
+    assert!(
+        seen.end.contains("\x1b[32m+"),
+        "no green added line:\n{}",
+        seen.end
+    );
+
+    drop(tmux);
+    let mut tmux = Tmux::new();
+    tmux.stdout_in_pane = true;
+    tmux.env.push(("NO_COLOR", "1"));
+    let plain = tmux.run(&w, &["plan", "--diff", "--no-progress"], |_| false);
+    assert_eq!(plain.code, 0, "{}", plain.end);
+    assert!(plain.end.contains("(planned)"), "{}", plain.end);
+    assert!(
+        !plain.end.contains("\x1b[32m"),
+        "colour under NO_COLOR:\n{}",
+        plain.end
     );
 }

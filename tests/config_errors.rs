@@ -68,6 +68,19 @@ fn cases() -> Vec<Case> {
     let mut duplicate = static_config(&MEMBERS);
     duplicate.push_str("\n[[account]]\nid = \"333333333333\"\nname = \"STG-AGAIN\"\n");
     vec![
+        // issue 23: an account ID without quotes is an integer to TOML; say "quote it"
+        case(
+            "unquoted account ID",
+            good_with("id = \"333333333333\"", "id = 333333333333"),
+            "333333333333",
+            "333333333333 is a number here, and this is text: quote it, as in \"333333333333\"",
+        ),
+        case(
+            "unquoted account ID with a leading zero",
+            good_with("id = \"333333333333\"", "id = 033333333333"),
+            "033333333333",
+            "033333333333 is an account ID without quotes (TOML reads digits as a number, and a number cannot start with 0): quote it",
+        ),
         case(
             "unknown key",
             good_with("name = \"STG\"", "name = \"STG\"\ncolour = \"blue\""),

@@ -32,3 +32,4 @@ mod security;
 mod snapshots;
 mod support_selftest;
 mod tls_only;
+mod workflow;

@@ -116,6 +116,7 @@ async fn plan_blocks_the_central_accounts_flow_logs_and_apply_makes_only_the_mem
         prune: false,
         yes: true,
         backup_dir: dir.path().to_owned(),
+        ..Default::default()
     });
     let (code, shown) = trailhub(&aws, &apply).await;
     assert_eq!(code, 1, "{shown}");
@@ -134,6 +135,7 @@ async fn without_not_principal_the_central_accounts_flow_logs_are_made() {
         prune: false,
         yes: true,
         backup_dir: dir.path().to_owned(),
+        ..Default::default()
     });
     let (code, shown) = trailhub(&aws, &apply).await;
     assert_eq!(code, 0, "{shown}");

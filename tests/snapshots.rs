@@ -207,6 +207,7 @@ impl World {
             prune: false,
             yes,
             backup_dir: self.path("backups"),
+            ..Default::default()
         })
     }
 
@@ -215,6 +216,7 @@ impl World {
             backup: backup.to_owned(),
             yes,
             backup_dir: self.path("restore-backups"),
+            format: None,
         })
     }
 
@@ -301,7 +303,9 @@ fn is_stamp(s: &str) -> bool {
 async fn policy() {
     for (format, name) in FORMATS {
         let w = World::drifted();
-        let (shown, _) = w.run(&Command::Policy, format, &[]).await;
+        let (shown, _) = w
+            .run(&Command::Policy(Default::default()), format, &[])
+            .await;
         insta::assert_snapshot!(format!("policy_{name}"), shown);
     }
 }
@@ -458,6 +462,7 @@ fn audit_command(output: Option<PathBuf>) -> Command {
     Command::Audit(AuditArgs {
         max_age: Duration::from_secs(24 * 3600),
         output,
+        ..Default::default()
     })
 }
 
@@ -658,6 +663,7 @@ async fn audit_logs() {
         let command = Command::Audit(AuditArgs {
             max_age: Duration::from_secs(24 * 3600),
             output: None,
+            ..Default::default()
         });
         let before = w.writes();
         let (shown, _) = w.run(&command, format, &[]).await;

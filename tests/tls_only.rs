@@ -54,6 +54,7 @@ mod fake {
             prune: false,
             yes: true,
             backup_dir: dir.to_owned(),
+            ..Default::default()
         });
         let (code, shown) = crate::support::in_process::trailhub(aws, CONFIG, &apply).await;
         assert_eq!(code, 0, "{shown}");
@@ -63,6 +64,7 @@ mod fake {
         let audit = Command::Audit(AuditArgs {
             max_age: Duration::from_secs(86_400),
             output: None,
+            ..Default::default()
         });
         let (_, shown) = crate::support::in_process::trailhub(aws, CONFIG, &audit).await;
         shown

@@ -158,7 +158,11 @@ pub(super) fn report(
 ) -> AuditReport {
     let mut accounts: Vec<AccountReport> = audited.iter().map(|a| account_report(j, a)).collect();
     let in_scope: BTreeSet<String> = audited.iter().map(|a| a.target.id.to_string()).collect();
-    let stale = stale_entries(j.policy, &in_scope);
+    // `--account`: the others' entries are not stale, only out of this run
+    let stale = match j.cfg.members.only {
+        Some(_) => Vec::new(),
+        None => stale_entries(j.policy, &in_scope),
+    };
     let stale_accounts = stale_accounts(&stale);
     let n_stale = stale_accounts.len();
     accounts.extend(stale_accounts);

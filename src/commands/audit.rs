@@ -28,3 +28,36 @@ pub async fn run<C: Central>(
     };
     Ok(audit(central, cfg, &opts, now).await?)
 }
+
+/// The base of the runbook links (`--runbooks-url`, ending in `/`): the one given; else the repository
+/// Cargo.toml names (`package.repository`), at this version's tag; else none (paths relative to a
+/// checkout's root).
+pub fn runbooks_url(given: Option<&str>) -> String {
+    let repository = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    let base = match given {
+        Some(url) => url.trim().to_owned(),
+        None if repository.is_empty() => String::new(),
+        None => format!("{repository}/blob/v{}/", env!("CARGO_PKG_VERSION")),
+    };
+    match base.is_empty() || base.ends_with('/') {
+        true => base,
+        false => format!("{base}/"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runbooks_url_ends_in_a_slash() {
+        assert_eq!(
+            runbooks_url(Some("https://git.example.com/sec/trailhub/-/blob/main")),
+            "https://git.example.com/sec/trailhub/-/blob/main/"
+        );
+        assert_eq!(runbooks_url(Some("https://x/")), "https://x/");
+        // Cargo.toml names no repository: relative paths, as before
+        assert_eq!(env!("CARGO_PKG_REPOSITORY"), "");
+        assert_eq!(runbooks_url(None), "");
+    }
+}

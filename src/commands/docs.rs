@@ -12,11 +12,38 @@ use crate::cli::Cli;
 
 /// The completion script for `shell`.
 pub fn completions(shell: Shell, out: &mut dyn Write) -> io::Result<()> {
-    let mut cmd = Cli::command();
+    let mut built = Cli::command();
+    built.build();
+    let mut cmd = visible(&built);
     // generated whole first: clap_complete panics on a failed write (a closed pipe); `out` returns it
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, "trailhub", &mut script);
     out.write_all(&script)
+}
+
+/// `cmd` (built: each command holds the global options) without its hidden options and commands, for the
+/// completion scripts: clap_complete offers every option it is given, hidden or not.
+fn visible(cmd: &clap::Command) -> clap::Command {
+    let mut out = clap::Command::new(cmd.get_name().to_owned());
+    if let Some(about) = cmd.get_about() {
+        out = out.about(about.clone());
+    }
+    if let Some(version) = cmd.get_version() {
+        out = out.version(version.to_owned());
+    }
+    for arg in cmd.get_arguments() {
+        // clap adds --help and --version again when this one is built
+        let own = !["help", "version"].contains(&arg.get_id().as_str());
+        if own && !arg.is_hide_set() {
+            out = out.arg(arg.clone().global(false));
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        if !sub.is_hide_set() && sub.get_name() != "help" {
+            out = out.subcommand(visible(sub));
+        }
+    }
+    out
 }
 
 /// trailhub(1), one page: the name, synopsis, description and global options, then a COMMANDS section with

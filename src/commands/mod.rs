@@ -16,7 +16,6 @@ use std::io::{self, Write};
 use anyhow::{Context, Result, bail};
 use time::OffsetDateTime;
 
-use crate::apply::ApplyOptions;
 use crate::aws::Central;
 use crate::aws::sdk::{ClientOptions, SdkCentral, load_config};
 use crate::cli::{Command, Format, Global, PermissionsArgs};
@@ -29,6 +28,7 @@ use crate::permissions::Permissions;
 use crate::plan::prune::Prune;
 use crate::plan::{BucketState, Plan};
 use crate::progress::{Phase, Progress};
+use crate::report::saved_plan::Fingerprint;
 
 /// An error that stops the whole command before anything is done (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +60,8 @@ pub async fn execute(
         written?;
         return Ok(0);
     }
-    output::check_format(command, global.format).map_err(Usage)?;
+    let format = command.format().or(global.format).unwrap_or(Format::Text);
+    output::check_format(command, format).map_err(Usage)?;
     let mut cfg = Config::load(&global.config)?;
     if let Some(r) = &global.region {
         cfg.central.region = r
@@ -69,7 +70,7 @@ pub async fn execute(
     }
     if let Command::Permissions(args) = command {
         // from the accounts file alone, like `completions` and `man` from the command line: no AWS call
-        return permissions(&cfg, args, global.format, console, out);
+        return permissions(&cfg, args, format, console, out);
     }
     let concurrency = global
         .concurrency
@@ -77,7 +78,7 @@ pub async fn execute(
     refuse_unattended(command, console)?;
     let central = connect(global, &cfg).await?;
     let session = Session {
-        format: global.format,
+        format,
         concurrency,
         interrupt,
         now: OffsetDateTime::now_utc,
@@ -94,38 +95,28 @@ pub async fn run<C: Central>(
     command: &Command,
     s: Session<'_>,
 ) -> Result<i32> {
+    let cfg = &with_accounts(cfg, command.accounts())?;
+    match command {
+        Command::Plan(args) => return plan::command(central, cfg, args, s).await,
+        Command::Apply(args) => return apply::command(central, cfg, args, s).await,
+        _ => {}
+    }
     let Session {
         format,
         concurrency,
-        interrupt,
         now,
         console,
         out,
+        ..
     } = s;
     let progress = console.progress();
     match command {
-        Command::Policy => {
+        Command::Policy(_) => {
             let merged = policy::run(central, cfg).await?;
             output::print(out, console, format, &merged)?;
             Ok(0)
         }
-        Command::Plan(args) => {
-            let report = plan::run(central, cfg, args, concurrency, &interrupt, &*progress).await?;
-            output::print(out, console, format, &report)?;
-            Ok(report.exit_code())
-        }
-        Command::Apply(args) => {
-            let mut opts = ApplyOptions::new(args.backup_dir.clone(), concurrency, interrupt);
-            opts.progress = progress;
-            opts.prune = Prune::from_flag(args.prune);
-            let outcome = apply::run(central, cfg, args.yes, &opts, &mut |planned| {
-                output::print(out, console, format, planned)?;
-                ask(out, console, "Apply these changes?")
-            })
-            .await?;
-            output::print(out, console, format, &outcome)?;
-            Ok(outcome.exit_code())
-        }
+        Command::Plan(_) | Command::Apply(_) => unreachable!("run above"),
         Command::RestorePolicy(args) => {
             let outcome = restore::run(central, cfg, args, &mut |changes| {
                 output::print(out, console, format, changes)?;
@@ -140,8 +131,16 @@ pub async fn run<C: Central>(
             Ok(outcome.exit_code())
         }
         Command::Audit(args) => {
-            let report = audit::run(central, cfg, args, concurrency, progress, now()).await?;
-            output::print_to(out, console, format, &report, args.output.as_deref())?;
+            // to the second: a report's time is read by people
+            let now = now();
+            let now = now.replace_nanosecond(0).unwrap_or(now);
+            let report = audit::run(central, cfg, args, concurrency, progress, now).await?;
+            let runbooks = audit::runbooks_url(args.runbooks_url.as_deref());
+            let linked = output::Linked {
+                report: &report,
+                runbooks: &runbooks,
+            };
+            output::print_to(out, console, format, &linked, args.output.as_deref())?;
             Ok(report.exit_code())
         }
         Command::Offboard(args) => {
@@ -190,10 +189,61 @@ fn generated(command: &Command, out: &mut dyn Write) -> Option<io::Result<()>> {
     }
 }
 
+/// `cfg` limited to `accounts` (`--account`, or a saved plan's): None of them, every account in scope.
+pub(crate) fn with_accounts<A: AsRef<str>>(cfg: &Config, accounts: &[A]) -> Result<Config> {
+    let mut cfg = cfg.clone();
+    if !accounts.is_empty() {
+        let ids = accounts
+            .iter()
+            .map(|a| a.as_ref().parse::<crate::model::AccountId>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| Usage(format!("--account: {e}")))?;
+        cfg.members.only = Some(ids);
+    }
+    Ok(cfg)
+}
+
+/// `--account`: each account named must be in scope (a target, or an Organizations account that cannot
+/// be worked on), or the run stops before any write.
+fn check_accounts(cfg: &Config, scope: &Scope) -> Result<()> {
+    let Some(only) = &cfg.members.only else {
+        return Ok(());
+    };
+    let found = |id: &str| {
+        scope.targets.iter().any(|t| t.id.as_str() == id)
+            || scope.rejected.iter().any(|r| r.id == id)
+    };
+    if let Some(id) = only.iter().find(|id| !found(id.as_str())) {
+        bail!(Usage(format!(
+            "--account {id} is not in scope: {} (run `trailhub plan` to see the accounts in scope)",
+            scope_rule(cfg)
+        )));
+    }
+    Ok(())
+}
+
+/// Which accounts are in scope, in words, for [`check_accounts`].
+fn scope_rule(cfg: &Config) -> String {
+    let central = match cfg.central.trail_name {
+        Some(_) => "the central account, ",
+        None => "",
+    };
+    match cfg.members.source {
+        crate::config::Source::Static => format!(
+            "{central}the [[account]] entries of {} not excluded",
+            cfg.path.display()
+        ),
+        crate::config::Source::Organizations => format!(
+            "{central}the active accounts of the organization not excluded (members.exclude, OUs)"
+        ),
+    }
+}
+
 /// Without a terminal to ask on, a command that writes needs --yes.
 fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
     let what = match command {
-        Command::Apply(args) if !args.yes => "apply",
+        // a saved plan was reviewed when it was made: applying it asks nothing
+        Command::Apply(args) if !args.yes && args.plan.is_none() => "apply",
         Command::RestorePolicy(args) if !args.yes => "restore the bucket policy",
         Command::Offboard(args) if !args.yes => "offboard an account",
         _ => return Ok(()),
@@ -207,7 +257,7 @@ fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
 }
 
 /// Asks the person at the terminal, once what was printed to `out` is out.
-fn ask(out: &mut dyn Write, console: &mut dyn Console, question: &str) -> Result<bool> {
+pub(crate) fn ask(out: &mut dyn Write, console: &mut dyn Console, question: &str) -> Result<bool> {
     out.flush()?;
     Ok(console.confirm(question)?)
 }
@@ -334,6 +384,30 @@ pub async fn observe_and_plan<C: Central>(
     interrupt: &Interrupt,
     progress: &dyn Progress,
 ) -> Result<(Scope, Plan, Vec<Observation<C::Member>>)> {
+    let p = observe_and_fingerprint(central, cfg, prune, concurrency, interrupt, progress).await?;
+    Ok((p.scope, p.plan, p.observations))
+}
+
+/// What [`observe_and_fingerprint`] returns: the scope, the plan, each account's observation, and the
+/// fingerprint of what the plan was made from (for a saved plan).
+pub struct Planned<M> {
+    pub scope: Scope,
+    pub plan: Plan,
+    pub observations: Vec<Observation<M>>,
+    pub fingerprint: Fingerprint,
+    /// The bucket policy as read (None: none).
+    pub live: Option<String>,
+}
+
+/// [`observe_and_plan`], with the fingerprint of what was observed.
+pub async fn observe_and_fingerprint<C: Central>(
+    central: &C,
+    cfg: &Config,
+    prune: &Prune,
+    concurrency: usize,
+    interrupt: &Interrupt,
+    progress: &dyn Progress,
+) -> Result<Planned<C::Member>> {
     progress.start(Phase::Observing, 0);
     let (scoped, bucket, rcps) = tokio::join!(
         scope_and_observe(central, cfg, concurrency, interrupt, progress),
@@ -344,6 +418,7 @@ pub async fn observe_and_plan<C: Central>(
     let (scope, mut observations) = scoped.context(
         "cannot list the organization's accounts (runbooks/troubleshooting.md#organizations)",
     )?;
+    check_accounts(cfg, &scope)?;
     check_scope(&scope)?;
     let (mut bucket, live) = bucket?;
     let key_policy = bucket.key.as_ref().and_then(|k| k.policy.as_deref());
@@ -370,7 +445,21 @@ pub async fn observe_and_plan<C: Central>(
         live.as_deref(),
         &states,
     )?;
-    Ok((scope, plan, observations))
+    let fingerprint = Fingerprint::of(
+        cfg,
+        &bucket,
+        live.as_deref(),
+        observations
+            .iter()
+            .map(|o| (o.target.id.as_str(), &o.state)),
+    );
+    Ok(Planned {
+        scope,
+        plan,
+        observations,
+        fingerprint,
+        live,
+    })
 }
 
 #[cfg(test)]
@@ -388,7 +477,7 @@ mod tests {
             endpoint_url: None,
             profile: None,
             region: None,
-            format,
+            format: Some(format),
             max_attempts: 1,
             concurrency: None,
             org_page_size: None,
@@ -419,6 +508,7 @@ mod tests {
         let audit = Command::Audit(AuditArgs {
             max_age: std::time::Duration::from_secs(3600),
             output: None,
+            ..Default::default()
         });
         let e = execute(
             &global(Format::Junit),

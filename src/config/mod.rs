@@ -185,12 +185,21 @@ pub struct Members {
     pub ous: Vec<String>,
     /// `exclude_organizational_units`: the OUs whose accounts, at any depth, are not.
     pub exclude_ous: Vec<String>,
+    /// `--account` (not in the file): the run is limited to these accounts of the scope; None: all of them.
+    pub only: Option<BTreeSet<AccountId>>,
 }
 
 impl Members {
     /// Whether the organization is listed by walking its OUs (and each account's OU path is known).
     pub fn walks_ous(&self) -> bool {
         !self.ous.is_empty() || !self.exclude_ous.is_empty()
+    }
+
+    /// Whether this run works on `id` (`--account`): every account of the scope without it.
+    pub fn in_run(&self, id: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|a| a.as_str() == id))
     }
 }
 
@@ -229,9 +238,11 @@ impl Config {
 
     /// Parses and validates the text of an accounts file: every error names `path`, line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            source: Box::new(e),
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            unquoted_id(path, text, &e).unwrap_or_else(|| ConfigError::Parse {
+                path: path.to_owned(),
+                source: Box::new(e),
+            })
         })?;
         let at = Locator { path, text };
         let policy_form_span = raw.central.policy_form.as_ref().map_or(0..0, |f| f.span());
@@ -273,6 +284,7 @@ impl Config {
         self.central
             .trail_name
             .clone()
+            .filter(|_| self.members.in_run(self.central.account_id.as_str()))
             .map(|trail_name| ScopedAccount {
                 id: self.central.account_id.clone(),
                 name: "central".to_owned(),
@@ -289,7 +301,7 @@ impl Config {
     pub fn static_targets(&self) -> Vec<ScopedAccount> {
         self.accounts
             .iter()
-            .filter(|a| !self.members.exclude.contains(&a.id))
+            .filter(|a| !self.members.exclude.contains(&a.id) && self.members.in_run(a.id.as_str()))
             .map(|a| ScopedAccount {
                 id: a.id.clone(),
                 name: a.name.clone(),
@@ -328,6 +340,29 @@ impl Config {
             ou: None,
         })
     }
+}
+
+/// An account ID written without quotes that TOML cannot even read as a number (`id = 022222222222`: a
+/// leading zero), told as such: "quote it", with the line and column of the digits. None for another error.
+fn unquoted_id(path: &Path, text: &str, e: &toml::de::Error) -> Option<ConfigError> {
+    let at = e.span()?.start;
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let (_, value) = line.split_once('=')?;
+    let digits = value
+        .trim()
+        .trim_start_matches('[')
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|d| d.len() == 12 && d.starts_with('0'))?;
+    let column = line.find(digits)? + 1;
+    Some(ConfigError::Invalid {
+        path: path.to_owned(),
+        line: text[..line_start].matches('\n').count() + 1,
+        column,
+        message: format!(
+            "{digits} is an account ID without quotes (TOML reads digits as a number, and a number cannot start with 0): quote it, as in \"{digits}\""
+        ),
+    })
 }
 
 /// Turns a place in the accounts file into an error that names the file, line and column.
@@ -458,6 +493,7 @@ fn members(at: &Locator, central: &Central, raw: RawMembers) -> Result<Members, 
         second_copy: raw.second_copy,
         ous,
         exclude_ous,
+        only: None,
     })
 }
 

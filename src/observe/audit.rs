@@ -114,7 +114,8 @@ fn unmanaged_targets(
 ) -> Vec<ScopedAccount> {
     let unmanaged: TrailName = UNMANAGED.parse().expect("a valid trail name");
     let mut out: Vec<ScopedAccount> = Vec::new();
-    if !found.iter().any(|t| t.is_central) {
+    let central = cfg.central.account_id.as_str();
+    if !found.iter().any(|t| t.is_central) && cfg.members.in_run(central) {
         out.push(ScopedAccount {
             id: cfg.central.account_id.clone(),
             name: "central".to_owned(),

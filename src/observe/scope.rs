@@ -45,7 +45,7 @@ fn classify(
     a: &OrgAccount,
     ou: Option<&str>,
 ) -> Option<Result<ScopedAccount, Rejected>> {
-    if !a.active || a.id == cfg.central.account_id.as_str() {
+    if !a.active || a.id == cfg.central.account_id.as_str() || !cfg.members.in_run(&a.id) {
         return None;
     }
     let target = a.id.parse::<AccountId>().and_then(|id| {

@@ -38,6 +38,10 @@ impl Render for ApplyReport {
                 }
             }
             ApplyReport::NotApplied => {}
+            ApplyReport::StalePlan { plan_file, changes } => {
+                v.insert("plan_file".into(), json!(plan_file));
+                v.insert("changes".into(), json!(changes));
+            }
             ApplyReport::Applied { report, rejected } => {
                 if let Value::Object(fields) = serde_json::to_value(report)? {
                     v.extend(fields);
@@ -60,6 +64,7 @@ fn outcome_name(outcome: &ApplyReport) -> &'static str {
     match outcome {
         ApplyReport::NothingToDo { .. } => "nothing-to-do",
         ApplyReport::NotApplied => "not-applied",
+        ApplyReport::StalePlan { .. } => "stale-plan",
         ApplyReport::Applied { .. } => "applied",
     }
 }
@@ -94,6 +99,19 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyReport) -> 
             Ok(())
         }
         ApplyReport::NotApplied => writeln!(out, "not applied"),
+        ApplyReport::StalePlan { plan_file, changes } => {
+            writeln!(
+                out,
+                "refused: {plan_file} is stale, nothing was changed. Since it was saved:"
+            )?;
+            for c in changes {
+                writeln!(out, "  - {c}")?;
+            }
+            writeln!(
+                out,
+                "Make the plan again (trailhub plan --out {plan_file}), review it, then apply it."
+            )
+        }
         ApplyReport::Applied { report, rejected } => {
             write_bucket(out, report)?;
             write_policy(out, report)?;

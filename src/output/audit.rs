@@ -51,12 +51,46 @@ impl Render for AuditReport {
     }
 
     fn html(&self, out: &mut dyn Write) -> io::Result<()> {
-        html::write(out, self)
+        html::write(out, self, "")
     }
 
     fn junit(&self, out: &mut dyn Write) -> io::Result<()> {
-        junit::write(out, self)
+        junit::write(out, self, "")
     }
+}
+
+/// The audit's report with its runbook links under `runbooks`, a base URL (`audit --runbooks-url`) ending in
+/// `/`; empty: paths from the root of a checkout (`runbooks/kms.md#no-kms`), as the report names them.
+pub struct Linked<'a> {
+    pub report: &'a AuditReport,
+    pub runbooks: &'a str,
+}
+
+impl Render for Linked<'_> {
+    fn text(&self, out: &mut dyn Write, console: &mut dyn Console) -> io::Result<()> {
+        self.report.text(out, console)
+    }
+
+    fn json(&self) -> serde_json::Result<Value> {
+        self.report.json()
+    }
+
+    fn markdown(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.report.markdown(out)
+    }
+
+    fn html(&self, out: &mut dyn Write) -> io::Result<()> {
+        html::write(out, self.report, self.runbooks)
+    }
+
+    fn junit(&self, out: &mut dyn Write) -> io::Result<()> {
+        junit::write(out, self.report, self.runbooks)
+    }
+}
+
+/// A runbook section's link: `runbook` (`runbooks/FILE.md#anchor`) under the base `runbooks`.
+fn link(runbooks: &str, runbook: &str) -> String {
+    format!("{runbooks}{runbook}")
 }
 
 /// One row per account: covered or not, and its problems' codes.

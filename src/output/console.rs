@@ -18,6 +18,10 @@ pub trait Console {
     fn progress(&self) -> SharedProgress {
         SharedProgress::default()
     }
+    /// Whether the results may be coloured: stdout is a terminal that shows colour and NO_COLOR is not set.
+    fn colour(&self) -> bool {
+        false
+    }
 }
 
 /// The real terminal: asks on stderr, reads the answer from stdin, writes notes to stderr, and shows
@@ -51,6 +55,13 @@ impl Console for Terminal {
 
     fn progress(&self) -> SharedProgress {
         self.progress.clone()
+    }
+
+    fn colour(&self) -> bool {
+        // https://no-color.org: set and not empty turns colour off
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        !no_color && !dumb && io::stdout().is_terminal()
     }
 }
 

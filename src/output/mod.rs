@@ -11,8 +11,10 @@ pub mod console;
 mod denial;
 mod offboard;
 mod permissions;
+pub mod pipe;
 mod plan;
 mod policy;
+mod policy_diff;
 pub mod progress_bar;
 mod restore;
 
@@ -28,7 +30,9 @@ use crate::cli::{Command, Format};
 use crate::observe::Rejected;
 use crate::plan::cloudwatch::SetupChange;
 use crate::plan::flow_logs::FlowLogChange;
+pub use audit::Linked;
 pub use console::{Console, Scripted, Terminal};
+pub use policy_diff::PolicyDiff;
 pub use restore::Previewed;
 
 /// A report that renders in every `--format`.

@@ -20,6 +20,12 @@ pub enum ApplyReport {
     },
     /// The plan was shown and the answer was not yes: nothing was written.
     NotApplied,
+    /// `apply PLAN_FILE` refused: what the saved plan was made from changed since (`changes`, in words);
+    /// nothing was written.
+    StalePlan {
+        plan_file: String,
+        changes: Vec<String>,
+    },
     /// What was done, and the Organizations accounts in scope that could not be worked on.
     Applied {
         report: ApplyRun,
@@ -28,11 +34,13 @@ pub enum ApplyReport {
 }
 
 impl ApplyReport {
-    /// 0 all converged (or nothing to do), 1 some did not, 2 not applied.
+    /// 0 all converged (or nothing to do), 1 some did not, 4 not applied (the answer was not yes), 5 a
+    /// saved plan refused.
     pub fn exit_code(&self) -> i32 {
         match self {
             ApplyReport::NothingToDo { .. } => 0,
-            ApplyReport::NotApplied => 2,
+            ApplyReport::NotApplied => super::exit::DECLINED,
+            ApplyReport::StalePlan { .. } => super::exit::STALE_PLAN,
             ApplyReport::Applied { report, rejected } if rejected.is_empty() => report.exit_code(),
             ApplyReport::Applied { .. } => 1,
         }

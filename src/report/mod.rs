@@ -3,9 +3,11 @@
 //! The audit's report is `audit::AuditReport`, built by the audit itself.
 
 pub mod apply;
+pub mod exit;
 pub mod offboard;
 pub mod plan;
 pub mod restore;
+pub mod saved_plan;
 
 pub use apply::ApplyReport;
 pub use offboard::OffboardReport;

@@ -20,10 +20,10 @@ pub enum OffboardReport {
 }
 
 impl OffboardReport {
-    /// 0 offboarded; 1 a step failed; 2 not applied.
+    /// 0 offboarded; 1 a step failed; 4 not applied (the answer was not yes).
     pub fn exit_code(&self) -> i32 {
         match self {
-            OffboardReport::NotApplied(_) => 2,
+            OffboardReport::NotApplied(_) => super::exit::DECLINED,
             OffboardReport::Offboarded { done, .. } if done.failed.is_some() => 1,
             OffboardReport::Offboarded { .. } => 0,
         }

@@ -9,6 +9,8 @@ use crate::plan::{AccountPlan, Plan};
 pub struct PlanReport {
     pub plan: Plan,
     pub rejected: Vec<Rejected>,
+    /// The bucket policy as read, for `--diff` (None: the bucket has none).
+    pub live_policy: Option<String>,
 }
 
 impl PlanReport {
@@ -18,5 +20,14 @@ impl PlanReport {
         let blocked =
             self.plan.accounts.iter().any(AccountPlan::is_blocked) || self.plan.bucket_blocked();
         i32::from(blocked || !self.rejected.is_empty())
+    }
+
+    /// `plan --detailed-exitcode`: 0 nothing to change, 1 as [`Self::exit_code`] (some account cannot be
+    /// planned, which a person must look at first), 3 changes pending.
+    pub fn detailed_exit_code(&self) -> i32 {
+        match self.exit_code() {
+            super::exit::OK if self.plan.has_changes() => super::exit::CHANGES_PENDING,
+            code => code,
+        }
     }
 }

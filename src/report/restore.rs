@@ -52,10 +52,10 @@ pub enum RestoreReport {
 }
 
 impl RestoreReport {
-    /// 0 restored or nothing to do; 2 not applied.
+    /// 0 restored or nothing to do; 4 not applied (the answer was not yes).
     pub fn exit_code(&self) -> i32 {
         match self {
-            RestoreReport::NotApplied(_) => 2,
+            RestoreReport::NotApplied(_) => super::exit::DECLINED,
             _ => 0,
         }
     }

@@ -75,6 +75,7 @@ fn text(plan: &Plan) -> String {
     let report = PlanReport {
         plan: plan.clone(),
         rejected: vec![],
+        live_policy: None,
     };
     let mut out = Vec::new();
     report

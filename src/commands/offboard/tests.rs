@@ -33,6 +33,7 @@ fn args(account: &str, dir: &Path) -> OffboardArgs {
         trail: None,
         yes: true,
         backup_dir: dir.to_owned(),
+        format: None,
     }
 }
 
@@ -158,7 +159,7 @@ async fn offboard_refuses_what_it_must_not_take_out_before_any_write() {
     let outcome = run(&aws, &cfg, &args(GONE, dir.path()), &mut |_| Ok(false))
         .await
         .unwrap();
-    assert_eq!(outcome.exit_code(), 2);
+    assert_eq!(outcome.exit_code(), crate::report::exit::DECLINED);
     assert_eq!(bucket_policy(&aws), before.0);
     assert_eq!(trails_of(&aws, GONE), ["M1-CT"]);
 }

@@ -48,12 +48,13 @@ ul.problems { list-style: none; margin: 0; padding: 0; }
 ul.problems li + li { margin-top: 10px; }
 .message { overflow-wrap: anywhere; }
 .meaning { color: #59636e; font-size: 13px; }
-.meaning a { white-space: nowrap; }
+.remedy { font-size: 13px; }
+.remedy a { white-space: nowrap; }
 a { color: #0969da; }
 ";
 
 /// The page.
-pub(super) fn write(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+pub(super) fn write(out: &mut dyn Write, report: &AuditReport, runbooks: &str) -> io::Result<()> {
     let target = s3_url(&report.bucket, report.key_prefix.as_deref());
     let s = &report.summary;
     writeln!(
@@ -76,14 +77,23 @@ pub(super) fn write(out: &mut dyn Write, report: &AuditReport) -> io::Result<()>
         env!("CARGO_PKG_VERSION")
     )?;
     write_summary(out, report)?;
-    write_bucket(out, report)?;
+    write_bucket(out, report, runbooks)?;
     write_ous(out, report)?;
-    write_accounts(out, report)?;
-    writeln!(
-        out,
-        "<p class=\"note\">The runbooks named are in trailhub's repository; their links work when this \
-         file sits at the root of a checkout.</p>\n</body>\n</html>"
-    )
+    write_accounts(out, report, runbooks)?;
+    if runbooks.is_empty() {
+        writeln!(
+            out,
+            "<p class=\"note\">The runbooks named are in trailhub's repository; their links work when this \
+             file sits at the root of a checkout (audit --runbooks-url sets where they lead).</p>"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "<p class=\"note\">The runbooks named are under <code>{}</code>.</p>",
+            Esc(runbooks)
+        )?;
+    }
+    writeln!(out, "</body>\n</html>")
 }
 
 /// The coverage figure and what stands behind it.
@@ -133,7 +143,7 @@ fn write_summary(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
 }
 
 /// The bucket's own problems (`bucket_problems`), when it has any.
-fn write_bucket(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+fn write_bucket(out: &mut dyn Write, report: &AuditReport, runbooks: &str) -> io::Result<()> {
     if report.bucket_problems.is_empty() {
         return Ok(());
     }
@@ -142,7 +152,7 @@ fn write_bucket(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
         "<section id=\"bucket\">\n<h2>The bucket <code>{}</code></h2>",
         Esc(&report.bucket)
     )?;
-    write_problems(out, &report.bucket_problems)?;
+    write_problems(out, &report.bucket_problems, runbooks)?;
     writeln!(out, "</section>")
 }
 
@@ -184,7 +194,7 @@ fn write_ous(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
 
 /// One row per account: those with gaps first, then those with warnings, then the others, each group in
 /// the report's order.
-fn write_accounts(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+fn write_accounts(out: &mut dyn Write, report: &AuditReport, runbooks: &str) -> io::Result<()> {
     let ous = has_ous(report);
     let mut accounts: Vec<&AccountReport> = report.accounts.iter().collect();
     accounts.sort_by_key(|a| rank(&a.problems));
@@ -219,14 +229,14 @@ fn write_accounts(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
             out,
             "<td><span class=\"badge {class}\">{status}</span></td><td>"
         )?;
-        write_problems(out, &a.problems)?;
+        write_problems(out, &a.problems, runbooks)?;
         writeln!(out, "</td></tr>")?;
     }
     writeln!(out, "</tbody>\n</table>\n</section>")
 }
 
 /// Gaps before warnings, each with its code, message, meaning and runbook section.
-fn write_problems(out: &mut dyn Write, problems: &[Problem]) -> io::Result<()> {
+fn write_problems(out: &mut dyn Write, problems: &[Problem], runbooks: &str) -> io::Result<()> {
     if problems.is_empty() {
         return write!(out, "-");
     }
@@ -242,12 +252,13 @@ fn write_problems(out: &mut dyn Write, problems: &[Problem]) -> io::Result<()> {
         writeln!(
             out,
             "<li class=\"{class}\"><span class=\"code\">{}</span> <span class=\"badge {class}\">{severity}</span> \
-             <span class=\"message\">{}</span><br>\n<span class=\"meaning\">{} What to do: \
-             <a href=\"{}\">{}</a></span></li>",
+             <span class=\"message\">{}</span><br>\n<span class=\"meaning\">{}</span><br>\n\
+             <span class=\"remedy\">What to do: {} (<a href=\"{}\">{}</a>)</span></li>",
             p.code.as_str(),
             Esc(&p.message),
             Esc(doc.meaning),
-            Esc(doc.runbook),
+            Esc(doc.remedy),
+            Esc(&super::link(runbooks, doc.runbook)),
             Esc(doc.runbook)
         )?;
     }
@@ -438,8 +449,30 @@ mod tests {
 
     fn render(report: &AuditReport) -> String {
         let mut out = Vec::new();
-        write(&mut out, report).unwrap();
+        write(&mut out, report, "").unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// Issue 23, point 5: each problem carries its one-line remedy, so that the page reads well without its
+    /// links; with a base URL the links lead there, and the page says so.
+    #[test]
+    fn each_problem_says_what_to_do_and_links_under_the_base_url() {
+        let mut out = Vec::new();
+        let base = "https://git.example.com/sec/trailhub/-/blob/v1.2.0/";
+        write(&mut out, &report(false), base).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        let page = parse(&html);
+        let remedies = page.find(|e| e.has_class("remedy"));
+        assert_eq!(remedies.len(), 7, "one per problem");
+        assert!(remedies.iter().any(|r| r.text().starts_with(
+            "What to do: Run trailhub apply, then look for the StopLogging event in the account's CloudTrail"
+        )));
+        for a in page.find(|e| e.name == "a") {
+            let href = a.attr("href").unwrap();
+            assert!(href.starts_with(base), "{href}");
+            assert_eq!(href, format!("{base}{}", a.text()));
+        }
+        assert!(html.contains(&format!("The runbooks named are under <code>{base}</code>")));
     }
 
     /// The rows of the table of class `class`, each as its cells' text.

@@ -16,7 +16,7 @@ use crate::plan::layout::s3_url;
 /// The class name of a test case without an OU.
 const CLASSNAME: &str = "trailhub.audit";
 
-pub(super) fn write(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+pub(super) fn write(out: &mut dyn Write, report: &AuditReport, runbooks: &str) -> io::Result<()> {
     let failed = |p: &[Problem]| p.iter().any(|p| p.severity == Severity::Gap);
     let tests = (report.accounts.len() + 1).to_string();
     let failures = (report
@@ -50,10 +50,10 @@ pub(super) fn write(out: &mut dyn Write, report: &AuditReport) -> io::Result<()>
                     for a in &report.accounts {
                         let name = format!("{} {}", a.id, a.name);
                         let class = a.ou.as_deref().unwrap_or(CLASSNAME);
-                        testcase(w, class, name.trim_end(), &a.problems)?;
+                        testcase(w, (class, name.trim_end()), &a.problems, runbooks)?;
                     }
                     let bucket = format!("bucket {}", report.bucket);
-                    testcase(w, CLASSNAME, &bucket, &report.bucket_problems)
+                    testcase(w, (CLASSNAME, &bucket), &report.bucket_problems, runbooks)
                 })?;
             Ok(())
         })?;
@@ -64,9 +64,9 @@ pub(super) fn write(out: &mut dyn Write, report: &AuditReport) -> io::Result<()>
 /// its own line, with its meaning and runbook section), the warnings in `<system-out>`.
 fn testcase<W: Write>(
     w: &mut Writer<W>,
-    classname: &str,
-    name: &str,
+    (classname, name): (&str, &str),
     problems: &[Problem],
+    runbooks: &str,
 ) -> io::Result<()> {
     let classname = clean(classname);
     let name = clean(name);
@@ -85,7 +85,7 @@ fn testcase<W: Write>(
             let codes: Vec<&str> = gaps.iter().map(|p| p.code.as_str()).collect();
             let plural = if gaps.len() == 1 { "" } else { "s" };
             let message = format!("{} gap{plural}: {}", gaps.len(), codes.join(", "));
-            let lines: Vec<String> = gaps.iter().map(|p| gap_line(p)).collect();
+            let lines: Vec<String> = gaps.iter().map(|p| gap_line(p, runbooks)).collect();
             let text = clean(&lines.join("\n"));
             w.create_element("failure")
                 .with_attribute(("message", message.as_str()))
@@ -101,7 +101,7 @@ fn testcase<W: Write>(
                         "{} (warning): {} (see {})",
                         p.code.as_str(),
                         p.message,
-                        doc.runbook
+                        super::link(runbooks, doc.runbook)
                     )
                 })
                 .collect();
@@ -114,16 +114,17 @@ fn testcase<W: Write>(
     Ok(())
 }
 
-/// One gap on one line: `code: message. Meaning. See runbook.`
-fn gap_line(p: &Problem) -> String {
+/// One gap on one line: `code: message. Meaning. What to do: remedy See runbook.`
+fn gap_line(p: &Problem, runbooks: &str) -> String {
     let doc = p.code.doc();
     let message = p.message.replace('\n', " ");
     let message = message.trim_end().trim_end_matches('.');
     format!(
-        "{}: {message}. {} See {}.",
+        "{}: {message}. {} What to do: {} See {}.",
         p.code.as_str(),
         doc.meaning,
-        doc.runbook
+        doc.remedy,
+        super::link(runbooks, doc.runbook)
     )
 }
 
@@ -267,7 +268,7 @@ mod tests {
     #[test]
     fn one_test_case_per_account_and_one_for_the_bucket() {
         let mut out = Vec::new();
-        write(&mut out, &report()).unwrap();
+        write(&mut out, &report(), "").unwrap();
         let xml = String::from_utf8(out).unwrap();
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
         let found = parse(&xml);

@@ -470,6 +470,7 @@ async fn offboard_calls(text: &str, dir: &Path) -> BTreeSet<&'static str> {
         trail: None,
         yes: true,
         backup_dir: dir.to_owned(),
+        format: None,
     };
     let outcome = crate::commands::offboard::run(&aws, &cfg, &args, &mut |_| Ok(true))
         .await
@@ -506,6 +507,7 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
         let args = AuditArgs {
             max_age: Duration::from_secs(86400),
             output: None,
+            ..Default::default()
         };
         let now = time::OffsetDateTime::now_utc();
         crate::commands::audit::run(&aws, &cfg, &args, 4, Default::default(), now)

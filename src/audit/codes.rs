@@ -158,11 +158,13 @@ codes! {
     DeliveryRoleWithoutBoundary => CodeRow {
         name: "delivery-role-without-boundary",
         meaning: "A log delivery role lacks its permissions boundary: whoever may write it could give it any permission.",
+        remedy: "Run trailhub apply: it puts the boundary on the role before any other write to it.",
         runbook: "runbooks/cloudwatch-logs.md#delivery-role-without-boundary",
     },
     BoundaryPolicyDiffers => CodeRow {
         name: "boundary-policy-differs",
         meaning: "trailhub's permissions boundary policy holds another document than trailhub's: someone changed it, and trailhub does not use it.",
+        remedy: "Compare the policy with trailhub's document, set it back (or name your own in permissions_boundary), find who changed it in CloudTrail, then run trailhub apply.",
         runbook: "runbooks/cloudwatch-logs.md#boundary-policy-differs",
     },
     NoKms => CodeRow {

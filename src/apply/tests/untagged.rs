@@ -65,6 +65,7 @@ fn text(plan: &Plan) -> String {
     let report = PlanReport {
         plan: plan.clone(),
         rejected: vec![],
+        live_policy: None,
     };
     let mut out = Vec::new();
     report
@@ -185,6 +186,7 @@ async fn offboard_leaves_an_untagged_flow_log_with_the_command_that_tags_it() {
         trail: None,
         yes: true,
         backup_dir: dir.path().to_owned(),
+        format: None,
     };
     let report = crate::commands::offboard::run(&aws, &out, &args, &mut |_| Ok(true))
         .await

@@ -125,6 +125,16 @@ codes! {
         meaning: "A VPC has no flow log to a configured destination, or one with other settings.",
         runbook: "runbooks/vpc-flow-logs.md#flow-logs-missing",
     },
+    FlowLogsRegionUnread => CodeRow {
+        name: "flow-logs-region-unread",
+        meaning: "The VPCs and flow logs of an enabled Region could not be read (for another reason than policy): that Region's coverage is unknown.",
+        runbook: "runbooks/vpc-flow-logs.md#flow-logs-region-unread",
+    },
+    FlowLogsRegionClosed => CodeRow {
+        name: "flow-logs-region-closed",
+        meaning: "A note: enabled Regions where policy (an SCP) refuses the reads; a closed Region cannot hold a VPC in use.",
+        runbook: "runbooks/vpc-flow-logs.md#flow-logs-region-closed",
+    },
     FlowLogsFailed => CodeRow {
         name: "flow-logs-failed",
         meaning: "A flow log reports that it fails to deliver.",

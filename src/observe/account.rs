@@ -4,6 +4,7 @@
 
 use futures::stream::{self, StreamExt};
 
+use super::regions::{RegionsRead, read_regions};
 use crate::aws::{AwsError, Central, Member, emulator};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Config, ScopedAccount};
@@ -128,7 +129,8 @@ pub(super) async fn observe_one<C: Central>(
 
 /// The log groups and roles of `[cloudwatch]` and `[flow_logs]`, the VPCs and their flow logs: each read
 /// only where configured for the account, all at once (DescribeLogGroups and GetRole with GetRolePolicy
-/// for each setup, DescribeVpcs and DescribeFlowLogs).
+/// for each setup; DescribeRegions, then DescribeVpcs and DescribeFlowLogs in every enabled Region, see
+/// [`read_regions`]).
 async fn read_delivery<M: Member>(
     member: &M,
     cfg: &Config,
@@ -155,33 +157,32 @@ async fn read_delivery<M: Member>(
             }
         }
     };
-    let vpcs = async {
+    let flow_group = flow.as_ref().map(|s| s.group.clone());
+    let regions = async {
         if flows {
-            member.vpcs().await
+            let group = flow_group
+                .as_deref()
+                .map(|g| (g, cfg.central.region.as_str()));
+            read_regions(member, group).await
         } else {
-            Ok(vec![])
+            Ok(RegionsRead::default())
         }
     };
-    let flow_logs = async {
-        if flows {
-            member.flow_logs().await
-        } else {
-            Ok(vec![])
-        }
-    };
-    let (tg, tr, fg, fr, vpcs, flow_logs) = tokio::join!(
+    let (tg, tr, fg, fr, regions) = tokio::join!(
         group(trail.as_ref()),
         role(trail.as_ref()),
         group(flow.as_ref()),
         role(flow.as_ref()),
-        vpcs,
-        flow_logs
+        regions
     );
+    let regions = regions?;
     Ok(DeliveryState {
         trail_group: tg?,
         trail_role: tr?,
-        vpcs: vpcs?,
-        flow_logs: flow_logs?,
+        vpcs: regions.vpcs,
+        flow_logs: regions.flow_logs,
+        regions: regions.seen,
+        flow_groups: regions.groups,
         flow_group: fg?,
         flow_role: fr?,
     })

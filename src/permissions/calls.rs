@@ -202,6 +202,7 @@ pub const NEEDS: &[Need] = &[
     // VPC flow logs, in each account
     need("DescribeVpcs", "ec2:DescribeVpcs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
     need("DescribeFlowLogs", "ec2:DescribeFlowLogs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
+    need("DescribeRegions", "ec2:DescribeRegions", Any, Both, Read, FlowLogs, "plan, apply, audit, offboard"),
     need("CreateFlowLogs", "ec2:CreateFlowLogs", Any, Both, Write, FlowLogs, "apply, for a VPC without a right flow log"),
     need("CreateFlowLogs", "logs:CreateLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
     need("CreateFlowLogs", "logs:DeleteLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),

@@ -53,8 +53,9 @@ pub struct OffboardPlan {
     pub trail: Option<String>,
     /// The account's other trails: left as they are.
     pub trails_left: Vec<LeftTrail>,
-    /// The IDs of its flow logs to the central bucket, deleted with the trail (their permission goes).
-    pub flow_logs: Vec<String>,
+    /// Its flow logs to the central bucket, in every Region, deleted with the trail (their permission
+    /// goes).
+    pub flow_logs: Vec<RegionalFlowLog>,
     /// The entries of trailhub's bucket policy statements that name it, removed.
     pub bucket_entries: Vec<String>,
     /// The entries of trailhub's key policy statements that name it, removed.
@@ -156,8 +157,21 @@ fn split_trails(
     (ours, left)
 }
 
-/// The flow logs that deliver to the central bucket.
-fn to_bucket(cfg: &Config, flow_logs: &[ObservedFlowLog]) -> Vec<String> {
+/// A flow log's ID and Region (flow logs are regional: DeleteFlowLogs is called in theirs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionalFlowLog {
+    pub region: String,
+    pub id: String,
+}
+
+impl std::fmt::Display for RegionalFlowLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} in {}", self.id, self.region)
+    }
+}
+
+/// The flow logs that deliver to the central bucket, in every Region.
+fn to_bucket(cfg: &Config, flow_logs: &[ObservedFlowLog]) -> Vec<RegionalFlowLog> {
     let bucket = cfg.central.bucket.as_str();
     flow_logs
         .iter()
@@ -167,7 +181,10 @@ fn to_bucket(cfg: &Config, flow_logs: &[ObservedFlowLog]) -> Vec<String> {
                 .is_some_and(|(_, rest)| rest.split('/').next() == Some(bucket)),
             _ => false,
         })
-        .map(|f| f.id.clone())
+        .map(|f| RegionalFlowLog {
+            region: f.region.clone(),
+            id: f.id.clone(),
+        })
         .collect()
 }
 

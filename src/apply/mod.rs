@@ -279,6 +279,7 @@ mod tests {
     mod logs;
     mod org_trail;
     mod organizations;
+    mod regions;
     mod retention;
 
     use std::path::Path;

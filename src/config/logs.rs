@@ -528,6 +528,31 @@ mod tests {
             .map_err(|e| format!("{:#}", anyhow::Error::from(e)))
     }
 
+    /// Issue 22: `regions` is "enabled" (the default) or a list of distinct Region codes; `default_vpcs`
+    /// defaults to true. A bad value is refused with its line.
+    #[test]
+    fn regions_and_default_vpcs() {
+        let f = flow_logs_section("").unwrap();
+        assert_eq!(
+            (f.regions.clone(), f.default_vpcs),
+            (FlowRegions::Enabled, true)
+        );
+        assert!(f.regions.wants("af-south-1"));
+        let f = flow_logs_section("regions = \"enabled\"\ndefault_vpcs = false\n").unwrap();
+        assert_eq!((f.regions, f.default_vpcs), (FlowRegions::Enabled, false));
+        let f = flow_logs_section("regions = [\"eu-west-1\", \"us-east-1\"]\n").unwrap();
+        assert!(f.regions.wants("us-east-1") && !f.regions.wants("ap-northeast-2"));
+        for (bad, says) in [
+            ("regions = \"all\"", "\"enabled\" or a list"),
+            ("regions = []", "empty list"),
+            ("regions = [\"eu-west-1\", \"eu-west-1\"]", "twice"),
+            ("regions = [\"EU WEST\"]", "EU WEST"),
+        ] {
+            let e = flow_logs_section(&format!("{bad}\n")).unwrap_err();
+            assert!(e.contains(says) && e.contains("t.toml:12:11"), "{bad}: {e}");
+        }
+    }
+
     /// Issue 20, point 8: the newer fields are accepted in a file; an unknown one is refused where it is.
     #[test]
     fn newer_fields_in_a_file_and_an_unknown_one_with_its_place() {

@@ -72,6 +72,8 @@ pub struct World {
     pub opted_in: BTreeSet<(String, String)>,
     /// (account, Region): Regions an SCP closes for the account (EC2 answers UnauthorizedOperation)
     pub closed_regions: BTreeSet<(String, String)>,
+    /// (account, Region): Regions whose EC2 reads fail for another reason (InternalError, after retries)
+    pub broken_regions: BTreeSet<(String, String)>,
     /// account -> its flow logs (each with its Region)
     pub flow_logs: BTreeMap<String, Vec<crate::aws::ObservedFlowLog>>,
     /// How long a new role cannot be used by CloudTrail (IAM's eventual consistency).

@@ -94,6 +94,16 @@ impl World {
                 ),
             ));
         }
+        if self
+            .broken_regions
+            .contains(&(account.to_owned(), region.to_owned()))
+        {
+            return Some(AwsError::new(
+                op,
+                "InternalError",
+                "An internal error has occurred",
+            ));
+        }
         let enabled = self
             .regions_of(account)
             .iter()

@@ -623,7 +623,13 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
         ),
         (
             1,
-            &["flow-logs-missing", "flow-logs-failed", "flow-logs-denied"][..],
+            &[
+                "flow-logs-missing",
+                "flow-logs-failed",
+                "flow-logs-denied",
+                "flow-logs-region-closed",
+                "flow-logs-region-unread",
+            ][..],
         ),
         (
             2,

@@ -9,7 +9,9 @@
 //! - T = N + 1 targets, R = ceil(T / C) rounds of observation; P = ceil(T / 20) pages of ListAccounts one
 //!   after the other, each page's accounts observed while the next pages are listed;
 //! - an account's observation is 3 round trips: AssumeRole; DescribeTrails with DescribeRegions; then
-//!   DescribeVpcs and DescribeFlowLogs in the 17 Regions at once. observe = max(R·3L, P·L + 3L);
+//!   DescribeVpcs and DescribeFlowLogs in the 17 Regions at once (the run's one limit on Region reads in
+//!   flight, C·17, `observe::regions::region_limit`, adds no round at 17 Regions an account).
+//!   observe = max(R·3L, P·L + 3L);
 //! - the first apply then makes S = 9 serial central calls (the bucket and its policy), and every account's
 //!   writes under the run's C call permits (an account waiting out CloudTrail's 1 s between CreateTrail and
 //!   StartLogging holds none): W = 20 calls an account (CreateTrail, GetEventSelectors, StartLogging, one

@@ -195,7 +195,8 @@ async fn read_flow_logs<M: Member>(
     if cfg.flow_logs.is_none() {
         return Ok(vec![]);
     }
-    let read = crate::observe::regions::read_regions(member, None).await?;
+    let limit = crate::observe::regions::region_limit(1);
+    let read = crate::observe::regions::read_regions(member, None, &limit).await?;
     match read.seen.failed.into_iter().next() {
         Some((_, e)) => Err(e),
         None => Ok(read.flow_logs),

@@ -79,10 +79,8 @@ impl World {
         region: &str,
         op: &'static str,
     ) -> Option<AwsError> {
-        if self
-            .closed_regions
-            .contains(&(account.to_owned(), region.to_owned()))
-        {
+        let key = || (account.to_owned(), region.to_owned());
+        if !self.closed_regions.is_empty() && self.closed_regions.contains(&key()) {
             let action = format!("ec2:{op}");
             return Some(AwsError::new(
                 op,
@@ -94,20 +92,23 @@ impl World {
                 ),
             ));
         }
-        if self
-            .broken_regions
-            .contains(&(account.to_owned(), region.to_owned()))
-        {
+        if !self.broken_regions.is_empty() && self.broken_regions.contains(&key()) {
             return Some(AwsError::new(
                 op,
                 "InternalError",
                 "An internal error has occurred",
             ));
         }
-        let enabled = self
-            .regions_of(account)
-            .iter()
-            .any(|r| r.name == region && r.enabled());
+        // as `regions_of` says, without making the whole list (every EC2 call asks)
+        let enabled = if self.regions.is_empty() {
+            region == self.region
+        } else {
+            match self.regions.iter().find(|(name, _)| name == region) {
+                Some((_, false)) => true,
+                Some((_, true)) => self.opted_in.contains(&key()),
+                None => false,
+            }
+        };
         (!enabled).then(|| {
             AwsError::new(
                 op,

@@ -4,13 +4,14 @@
 
 use futures::stream::{self, StreamExt};
 
-use super::regions::{RegionsRead, read_regions};
+use super::regions::{RegionsRead, read_regions, region_limit};
 use crate::aws::{AwsError, Central, Member, emulator};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Config, ScopedAccount};
 use crate::plan::cloudwatch::{self, LogsSetup};
 use crate::plan::coverage::OtherTrail;
 use crate::plan::{AccountFailure, AccountState, DeliveryState};
+use tokio::sync::Semaphore;
 
 /// One account as observed: its client (kept for the apply, so a role is assumed once per run), the
 /// planner's view of it, and every trail it showed.
@@ -30,8 +31,10 @@ pub async fn observe<C: Central>(
     targets: &[ScopedAccount],
     concurrency: usize,
 ) -> Vec<Observation<C::Member>> {
+    let limit = region_limit(concurrency);
+    let limit = &limit;
     stream::iter(targets.iter().cloned())
-        .map(|t| observe_one(central, cfg, t))
+        .map(|t| observe_one(central, cfg, t, limit))
         .buffered(concurrency.max(1))
         .collect()
         .await
@@ -67,6 +70,7 @@ pub(super) async fn observe_one<C: Central>(
     central: &C,
     cfg: &Config,
     target: ScopedAccount,
+    limit: &Semaphore,
 ) -> Observation<C::Member> {
     let member = match central.member(&target).await {
         Ok(m) => m,
@@ -75,7 +79,7 @@ pub(super) async fn observe_one<C: Central>(
     // the account's trails, and what [cloudwatch] and [flow_logs] need of it, in one wave
     let (trails, delivery) = match tokio::join!(
         member.describe_trails(),
-        read_delivery(&member, cfg, &target)
+        read_delivery(&member, cfg, &target, limit)
     ) {
         (Ok(t), Ok(d)) => (t, d),
         (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
@@ -135,6 +139,7 @@ async fn read_delivery<M: Member>(
     member: &M,
     cfg: &Config,
     target: &ScopedAccount,
+    limit: &Semaphore,
 ) -> Result<DeliveryState, AwsError> {
     let trail = cloudwatch::trail_setup(cfg, target).and_then(Result::ok);
     let flow = cloudwatch::flow_setup(cfg, target).and_then(Result::ok);
@@ -163,7 +168,7 @@ async fn read_delivery<M: Member>(
             let group = flow_group
                 .as_deref()
                 .map(|g| (g, cfg.central.region.as_str()));
-            read_regions(member, group).await
+            read_regions(member, group, limit).await
         } else {
             Ok(RegionsRead::default())
         }

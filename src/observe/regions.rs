@@ -4,9 +4,21 @@
 //! otherwise is kept as its error, and the other Regions are still read.
 
 use futures::future::join_all;
+use tokio::sync::Semaphore;
 
 use crate::aws::{AwsError, LogGroup, Logs, Network};
 use crate::world::{ObservedFlowLog, RegionsSeen, Vpc, closed_by_policy};
+
+/// The Regions read at once per account the run observes at once: the run's one limit on Region reads
+/// in flight is `concurrency` times this (`limit` of [`read_regions`]), so that accounts with more Regions
+/// (up to 38 with every opt-in one) do not multiply the calls under way, while an account's 17 default
+/// Regions are read in one wave.
+pub const REGIONS_AT_ONCE: usize = 17;
+
+/// The run's limit on Region reads in flight, for `concurrency` accounts at once.
+pub fn region_limit(concurrency: usize) -> Semaphore {
+    Semaphore::new(concurrency.max(1) * REGIONS_AT_ONCE)
+}
 
 /// What the Regions of one account hold: every VPC and flow log read, and what became of each Region.
 #[derive(Debug, Default)]
@@ -20,12 +32,13 @@ pub struct RegionsRead {
 
 /// DescribeRegions, then each enabled Region's VPCs and flow logs (and, with `group`, the flow logs' log
 /// group there: DescribeLogGroups, but in `group`'s Region, the central one, read with the account),
-/// all Regions at once (2 round trips whatever the number of Regions).
+/// all Regions at once within the run's `limit` (2 round trips whatever the number of Regions).
 /// Fails only when DescribeRegions fails, or when every Region is refused (then it is the caller's
 /// permission, not policy closing some Regions: the first refusal is the error).
 pub async fn read_regions<N: Network + Logs>(
     member: &N,
     group: Option<(&str, &str)>,
+    limit: &Semaphore,
 ) -> Result<RegionsRead, AwsError> {
     let mut enabled: Vec<String> = member
         .regions()
@@ -37,6 +50,8 @@ pub async fn read_regions<N: Network + Logs>(
     enabled.sort();
     enabled.dedup();
     let reads = enabled.iter().map(|r| async move {
+        // a closed semaphore is never made: no permit only when there is no limit to keep
+        let _permit = limit.acquire().await.ok();
         let group_read = async {
             match group {
                 Some((g, central)) if central != r => {

@@ -297,7 +297,7 @@ async fn each_broken_delivery_is_its_code() {
         (
             DEV,
             "flow-logs-missing",
-            "VPC vpc-222222222222-a has no flow log to log group /trailhub/vpc-flow-logs",
+            "VPC vpc-222222222222-a in ap-northeast-2 has no flow log to log group /trailhub/vpc-flow-logs",
         ),
         (
             STG,
@@ -308,7 +308,7 @@ async fn each_broken_delivery_is_its_code() {
         (
             PRD,
             "flow-logs-failed",
-            "of VPC vpc-444444444444-a to s3://sec-log/ (s3) fails to deliver (DeliverLogsStatus FAILED): Access error",
+            "of VPC vpc-444444444444-a in ap-northeast-2 to s3://sec-log/ (s3) fails to deliver (DeliverLogsStatus FAILED): Access error",
         ),
         (
             PRD,
@@ -423,18 +423,54 @@ mod over_moto {
                 .send()
                 .await
                 .unwrap();
-            let vpcs: Vec<String> = ec2
-                .describe_vpcs()
-                .send()
-                .await
-                .unwrap()
-                .vpcs()
+            // issue 22: the flow logs of every enabled Region (moto: 24), each Region's to its own
+            // log group there
+            let regions = ec2.describe_regions().send().await.unwrap();
+            let enabled = regions
+                .regions()
                 .iter()
-                .filter_map(|v| v.vpc_id().map(str::to_owned))
-                .collect();
-            assert!(!vpcs.is_empty(), "moto gives every account a default VPC");
-            for (_, f) in desired(cfg, t, &vpcs, Some((&flow, flow.role_arn.as_str()))) {
-                let call = ec2
+                .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+                .filter_map(|r| r.region_name());
+            let mut vpcs: Vec<trailhub::aws::Vpc> = Vec::new();
+            for region in enabled {
+                let here = sdk
+                    .to_builder()
+                    .region(aws_config::Region::new(region.to_owned()))
+                    .build();
+                if region != support::TEST_REGION {
+                    let logs = aws_sdk_cloudwatchlogs::Client::new(&here);
+                    logs.create_log_group()
+                        .log_group_name(&flow.group)
+                        .send()
+                        .await
+                        .unwrap();
+                    logs.put_retention_policy()
+                        .log_group_name(&flow.group)
+                        .retention_in_days(flow.retention_days as i32)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+                let ec2 = aws_sdk_ec2::Client::new(&here);
+                let found = ec2.describe_vpcs().send().await.unwrap();
+                vpcs.extend(
+                    (found.vpcs().iter())
+                        .filter_map(|v| v.vpc_id())
+                        .map(|v| trailhub::aws::Vpc::new(region, v)),
+                );
+            }
+            assert!(
+                vpcs.len() > 1,
+                "moto gives every account a default VPC in each Region"
+            );
+            let cw = Some((&flow, flow.role_arn.as_str()));
+            let every = trailhub::plan::flow_logs::RegionScope::Every;
+            for (_, f) in desired(cfg, t, &vpcs, cw, every) {
+                let here = sdk
+                    .to_builder()
+                    .region(aws_config::Region::new(f.region.clone()))
+                    .build();
+                let call = aws_sdk_ec2::Client::new(&here)
                     .create_flow_logs()
                     .resource_type(FlowLogsResourceType::Vpc)
                     .resource_ids(&f.vpc_id)
@@ -572,7 +608,7 @@ mod over_moto {
         assert_eq!(
             message(&v, dev, "flow-logs-missing"),
             format!(
-                "VPC {vpc} has no flow log to log group /trailhub/vpc-flow-logs (runbooks/vpc-flow-logs.md#flow-logs-missing)"
+                "VPC {vpc} in {REGION} has no flow log to log group /trailhub/vpc-flow-logs (runbooks/vpc-flow-logs.md#flow-logs-missing)"
             )
         );
     }
@@ -598,7 +634,13 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
         ),
         (
             1,
-            &["flow-logs-missing", "flow-logs-failed", "flow-logs-denied"][..],
+            &[
+                "flow-logs-missing",
+                "flow-logs-failed",
+                "flow-logs-denied",
+                "flow-logs-region-closed",
+                "flow-logs-region-unread",
+            ][..],
         ),
         (
             2,

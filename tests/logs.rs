@@ -21,6 +21,7 @@ retention_days = 365
 
 [flow_logs]
 destinations = ["s3", "cloudwatch"]
+regions = ["ap-northeast-2"]
 traffic_type = "ALL"
 max_aggregation_interval = 60
 log_format = "v10-fields"
@@ -136,9 +137,9 @@ fn assert_made(w: &World, cfg: &Config) {
                 cw.role_arn,
                 format!("arn:aws:iam::{id}:role/TrailhubCloudTrailToLogs")
             );
-            let vpcs = m.vpcs().await.unwrap();
-            let logs = m.flow_logs().await.unwrap();
-            for vpc in &vpcs {
+            let vpcs = m.vpcs(REGION).await.unwrap();
+            let logs = m.flow_logs(REGION).await.unwrap();
+            for vpc in vpcs.iter().map(|v| &v.id) {
                 let of_vpc: Vec<_> = logs.iter().filter(|f| &f.resource_id == vpc).collect();
                 assert_eq!(of_vpc.len(), 2, "{id} {vpc}: {logs:#?}");
                 assert!(of_vpc.iter().any(|f| f.target

@@ -25,6 +25,7 @@ mod organizations;
 mod owner_flow_logs;
 mod permissions;
 mod properties;
+mod regions;
 mod restore;
 mod retention;
 mod second_opinion;

@@ -64,6 +64,7 @@ async fn the_fake_refuses_the_owners_flow_log_under_a_not_principal_policy() {
         .buckets
         .insert("sec-log".into(), Some(policy.to_string()));
     let want = |account: &str| DesiredFlowLog {
+        region: "ap-northeast-2".into(),
         vpc_id: format!("vpc-{account}"),
         target: FlowLogDestination::S3 {
             arn: "arn:aws:s3:::sec-log".into(),

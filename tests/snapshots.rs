@@ -157,6 +157,7 @@ impl World {
             aws.vpcs
                 .insert(DEV.into(), vec!["vpc-0de1".into(), "vpc-0de2".into()]);
             let old = trailhub::aws::ObservedFlowLog {
+                region: "ap-northeast-2".into(),
                 id: "fl-0ld".into(),
                 resource_id: "vpc-0de1".into(),
                 target: trailhub::aws::FlowLogDestination::S3 {

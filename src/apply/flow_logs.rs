@@ -1,8 +1,11 @@
 //! The flow logs part of an account (async, over the `aws` traits): the log group and role of the
 //! `cloudwatch` destination, then each VPC's flow logs as planned. A flow log cannot be modified: one with
-//! other settings is replaced, the new one made first and the old one deleted after. The central account's
-//! flow logs to its own bucket are followed by the bucket owner's trap check. One flow log's failure does
-//! not stop the others; the part reports the first.
+//! other settings is replaced, the new one made first and the old one deleted after. An account's Regions
+//! are made at once, each paced on its own. The central account's flow logs to its own bucket are followed
+//! by the bucket owner's trap check. One flow log's (or Region's) failure does not stop the others; the
+//! part reports the first.
+
+use futures::future::join_all;
 
 use super::account::Shared;
 use super::pacer::{Pacer, Service};
@@ -43,33 +46,47 @@ async fn run_part<C: Central>(
     member: Option<&C::Member>,
     pacer: &mut Pacer<'_>,
 ) -> Option<FlowLogsOutcome> {
-    let (vpcs, setup, changes) = match plan? {
+    let (settled, failed, setup, changes) = match plan? {
         FlowLogsPlan::Blocked { failure } => {
             let result = PartStatus::failed(failure.clone());
             return Some(FlowLogsOutcome::settled(result, 0));
         }
         FlowLogsPlan::Changes {
             vpcs,
+            regions,
+            closed,
+            failed,
             setup,
             changes,
             ..
-        } => (*vpcs, setup, changes),
+        } => {
+            let mut settled = FlowLogsOutcome::settled(PartStatus::Unchanged, *vpcs);
+            settled.regions = regions.clone();
+            settled.closed = closed.clone();
+            (settled, failed, setup, changes)
+        }
     };
+    // a Region that could not be read fails the part; the others are made all the same
+    let first_failed = failed.first().map(|f| f.failure.clone());
     if setup.is_empty() && changes.is_empty() {
-        return Some(FlowLogsOutcome::settled(PartStatus::Unchanged, vpcs));
+        let result = first_failed.map_or(PartStatus::Unchanged, PartStatus::failed);
+        return Some(FlowLogsOutcome { result, ..settled });
     }
     let Some(member) = member else {
         let result = PartStatus::failed(AccountFailure::NotObserved);
-        return Some(FlowLogsOutcome::settled(result, vpcs));
+        return Some(FlowLogsOutcome { result, ..settled });
     };
     let mut run = FlowRun {
         shared,
         target,
         member,
         made: Made::default(),
-        out: FlowLogsOutcome::settled(PartStatus::Unchanged, vpcs),
+        out: settled,
         failure: None,
     };
+    if let Some(f) = first_failed {
+        run.fail(f);
+    }
     let bucket_denied = run.bucket_denied(changes);
     let setup_ok = match apply_setup(member, setup, pacer, &mut run.made).await {
         Ok(()) => true,
@@ -78,6 +95,7 @@ async fn run_part<C: Central>(
             false
         }
     };
+    let mut todo = Vec::new();
     for change in changes {
         match change.destination() {
             FlowDestination::S3 if bucket_denied.is_some() => {
@@ -85,10 +103,18 @@ async fn run_part<C: Central>(
             }
             // the flow log would name a group or role that could not be made
             FlowDestination::Cloudwatch if !setup_ok => {}
-            _ => run.apply(change, pacer).await,
+            _ => todo.push(change),
         }
     }
+    run.apply_all(&todo, pacer).await;
     Some(run.finish())
+}
+
+/// What became of one change: the new flow log's ID, or the error, and the old flow logs deleted.
+struct Done<'c> {
+    change: &'c FlowLogChange,
+    made: Result<String, AwsError>,
+    deleted: Vec<String>,
 }
 
 /// One account's flow logs being made: what was done, and the first failure.
@@ -135,21 +161,78 @@ impl<C: Central> FlowRun<'_, '_, C> {
         })
     }
 
-    async fn apply(&mut self, change: &FlowLogChange, pacer: &mut Pacer<'_>) {
+    /// Every change, the Regions at once (EC2 paces each Region on its own: its request quota is per
+    /// account and Region), the changes of one Region one after the other. The central account's flow
+    /// logs to its own bucket go one at a time, each followed by the bucket owner's trap check.
+    async fn apply_all(&mut self, todo: &[&FlowLogChange], pacer: &mut Pacer<'_>) {
+        let owner = self.target.is_central && matches!(self.target.access, Access::Own);
+        let mut regions: Vec<&str> = todo.iter().map(|c| c.region()).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        if owner {
+            for c in todo {
+                let d = self.change(c, pacer).await;
+                self.record(d, pacer).await;
+            }
+            return;
+        }
+        let this = &*self;
+        let waves = regions.iter().map(|r| {
+            let mut pacer = pacer.for_region();
+            async move {
+                let mut done = Vec::new();
+                for c in todo.iter().filter(|c| c.region() == *r) {
+                    done.push(this.change(c, &mut pacer).await);
+                }
+                done
+            }
+        });
+        let done: Vec<Done<'_>> = join_all(waves).await.into_iter().flatten().collect();
+        for d in done {
+            self.record(d, pacer).await;
+        }
+    }
+
+    /// One change made: created, or replaced (the new one first, then the old one deleted).
+    async fn change<'c>(&self, change: &'c FlowLogChange, pacer: &mut Pacer<'_>) -> Done<'c> {
         let want = change.want();
-        let (made, replaces) = match change {
-            FlowLogChange::Create { .. } => (self.create(want, pacer).await, None),
-            FlowLogChange::Replace { old, .. } => (self.replace(want, old, pacer).await, Some(old)),
+        let mut deleted = Vec::new();
+        let made = match change {
+            FlowLogChange::Create { .. } => self.create(want, pacer).await,
+            FlowLogChange::Replace { old, .. } => {
+                self.replace(want, old, pacer, &mut deleted).await
+            }
         };
-        match made {
+        Done {
+            change,
+            made,
+            deleted,
+        }
+    }
+
+    /// What a change did, in the outcome; after a flow log to the bucket by its owner, the trap check.
+    async fn record(&mut self, d: Done<'_>, pacer: &mut Pacer<'_>) {
+        self.out.deleted.extend(d.deleted);
+        let change = d.change;
+        let want = change.want();
+        match d.made {
             Ok(id) => {
-                // in the flow logs part, `create vpc-1 (s3)` says enough
-                self.made.done.push(change.short());
+                // in the flow logs part, `create vpc-1 (s3)` says enough; with several Regions,
+                // `eu-west-1: create vpc-1 (s3)`
+                self.made.done.push(if self.out.regions.len() > 1 {
+                    format!("{}: {}", want.region, change.short())
+                } else {
+                    change.short()
+                });
                 self.out.created.push(MadeFlowLog {
+                    region: want.region.clone(),
                     vpc: want.vpc_id.clone(),
                     destination: change.destination(),
                     id,
-                    replaces: replaces.cloned(),
+                    replaces: match change {
+                        FlowLogChange::Replace { old, .. } => Some(old.clone()),
+                        FlowLogChange::Create { .. } => None,
+                    },
                 });
                 if change.destination() == FlowDestination::S3 {
                     self.owner_trap(pacer).await;
@@ -161,7 +244,7 @@ impl<C: Central> FlowRun<'_, '_, C> {
 
     /// CreateFlowLogs, retried while delivery.logs may not write to the bucket yet.
     async fn create(
-        &mut self,
+        &self,
         want: &DesiredFlowLog,
         pacer: &mut Pacer<'_>,
     ) -> Result<String, AwsError> {
@@ -186,29 +269,30 @@ impl<C: Central> FlowRun<'_, '_, C> {
     /// The new flow log first, then DeleteFlowLogs of the old one; the other way round only where the new
     /// one cannot be made beside the old (see [`emulator::replace_deletes_first`]).
     async fn replace(
-        &mut self,
+        &self,
         want: &DesiredFlowLog,
         old: &str,
         pacer: &mut Pacer<'_>,
+        deleted: &mut Vec<String>,
     ) -> Result<String, AwsError> {
         let id = match self.create(want, pacer).await {
             Err(e) if emulator::replace_deletes_first(&e) => {
-                self.delete(old, pacer).await?;
+                self.delete(&want.region, old, pacer).await?;
+                deleted.push(old.to_owned());
                 return self.create(want, pacer).await;
             }
             r => r?,
         };
-        self.delete(old, pacer).await?;
+        self.delete(&want.region, old, pacer).await?;
+        deleted.push(old.to_owned());
         Ok(id)
     }
 
-    async fn delete(&mut self, old: &str, pacer: &mut Pacer<'_>) -> Result<(), AwsError> {
+    async fn delete(&self, region: &str, old: &str, pacer: &mut Pacer<'_>) -> Result<(), AwsError> {
         let ids = [old.to_owned()];
         pacer
-            .call(Service::Ec2, self.member.delete_flow_logs(&ids))
-            .await?;
-        self.out.deleted.push(old.to_owned());
-        Ok(())
+            .call(Service::Ec2, self.member.delete_flow_logs(region, &ids))
+            .await
     }
 
     /// After a flow log to the bucket made by the bucket's own account (the central one, with the caller's

@@ -280,6 +280,7 @@ mod tests {
     mod logs;
     mod org_trail;
     mod organizations;
+    mod regions;
     mod retention;
     mod untagged;
 

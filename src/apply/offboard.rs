@@ -65,9 +65,16 @@ async fn steps<C: Central>(
         }
         tracing::info!(trail = %name, "deleted the trail");
     }
-    if !plan.flow_logs.is_empty() {
-        to.member.delete_flow_logs(&plan.flow_logs).await?;
-        done.flow_logs_deleted = plan.flow_logs.clone();
+    let mut regions: Vec<&str> = plan.flow_logs.iter().map(|f| f.region.as_str()).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    for region in regions {
+        let ids: Vec<String> = (plan.flow_logs.iter())
+            .filter(|f| f.region == region)
+            .map(|f| f.id.clone())
+            .collect();
+        to.member.delete_flow_logs(region, &ids).await?;
+        (done.flow_logs_deleted).extend(ids.iter().map(|id| format!("{id} in {region}")));
     }
     let account = &plan.account;
     if !plan.bucket_entries.is_empty() {

@@ -64,6 +64,12 @@ impl<'a> Pacer<'a> {
         }
     }
 
+    /// A pacer with the same permits and intervals and no history: for the EC2 writes of another Region,
+    /// whose request bucket is its own (EC2's throttling is per account and Region).
+    pub(super) fn for_region(&self) -> Pacer<'a> {
+        Pacer::new(self.permits, self.cloudtrail, self.intervals)
+    }
+
     fn slot(&self, s: Service) -> (usize, Duration) {
         let i = &self.intervals;
         match s {

@@ -175,6 +175,7 @@ destinations = ["s3"]
         let central = cfg.central_target().unwrap();
         let member = aws.member(&central).await.unwrap();
         let flow_log = DesiredFlowLog {
+            region: "ap-northeast-2".into(),
             vpc_id: "vpc-1".into(),
             target: FlowLogDestination::S3 {
                 arn: "arn:aws:s3:::sec-log".into(),

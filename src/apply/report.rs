@@ -91,8 +91,14 @@ pub struct CloudWatchOutcome {
 pub struct FlowLogsOutcome {
     #[serde(flatten)]
     pub result: PartStatus,
-    /// The VPCs of the account in the central region.
+    /// The VPCs of the account that should have flow logs, in every Region.
     pub vpcs: usize,
+    /// Each Region flow logs are wanted in, with its VPCs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<crate::plan::RegionVpcs>,
+    /// Enabled Regions closed by policy (an SCP): a note, nothing done there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub closed: Vec<String>,
     /// The log group and role changes made for the `cloudwatch` destination.
     pub setup: Vec<SetupChange>,
     /// The flow logs made.
@@ -114,6 +120,8 @@ impl FlowLogsOutcome {
         FlowLogsOutcome {
             result,
             vpcs,
+            regions: vec![],
+            closed: vec![],
             setup: vec![],
             created: vec![],
             deleted: vec![],
@@ -126,6 +134,7 @@ impl FlowLogsOutcome {
 /// A flow log trailhub made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MadeFlowLog {
+    pub region: String,
     pub vpc: String,
     pub destination: FlowDestination,
     /// Its ID (`fl-...`).

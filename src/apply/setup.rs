@@ -95,5 +95,34 @@ async fn apply_one<M: Member>(
             let put = member.put_role_policy(name, policy_name, policy);
             pacer.call(Service::Iam, put).await
         }
+        SetupChange::InRegion { region, change } => {
+            regional_group(&member.logs_in(region), change, pacer).await
+        }
     }
+}
+
+/// A log group change in another Region (the flow logs' group there), with that Region's client.
+async fn regional_group<M: Member>(
+    logs: &M,
+    change: &SetupChange,
+    pacer: &mut Pacer<'_>,
+) -> Result<(), AwsError> {
+    let (name, days, create) = match change {
+        SetupChange::CreateLogGroup {
+            name,
+            retention_days,
+        } => (name, *retention_days, true),
+        SetupChange::SetRetention { name, new, .. } => (name, *new, false),
+        _ => return Ok(()),
+    };
+    if create {
+        let made = pacer.call(Service::Logs, logs.create_log_group(name)).await;
+        match made {
+            Err(e) if e.kind != ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+    }
+    pacer
+        .call(Service::Logs, logs.put_retention(name, days))
+        .await
 }

@@ -143,6 +143,18 @@ codes! {
         remedy: "Run trailhub apply: it creates (or replaces) the VPC's flow log.",
         runbook: "runbooks/vpc-flow-logs.md#flow-logs-missing",
     },
+    FlowLogsRegionUnread => CodeRow {
+        name: "flow-logs-region-unread",
+        meaning: "The VPCs and flow logs of an enabled Region could not be read (for another reason than policy): that Region's coverage is unknown.",
+        remedy: "Read the Region's error in the account's detail (a throttle or outage passes; a missing permission needs the member role updated), then run trailhub audit again.",
+        runbook: "runbooks/vpc-flow-logs.md#flow-logs-region-unread",
+    },
+    FlowLogsRegionClosed => CodeRow {
+        name: "flow-logs-region-closed",
+        meaning: "A note: enabled Regions where policy (an SCP) refuses the reads; a closed Region cannot hold a VPC in use.",
+        remedy: "Nothing, if the SCP closes the Region on purpose; if the Region is in use, open it to trailhub's member role and run trailhub apply.",
+        runbook: "runbooks/vpc-flow-logs.md#flow-logs-region-closed",
+    },
     FlowLogsFailed => CodeRow {
         name: "flow-logs-failed",
         meaning: "A flow log reports that it fails to deliver.",

@@ -209,12 +209,18 @@ pub(super) fn applied_delivery(
     };
     let trail = trail_setup(cfg, target).and_then(Result::ok);
     let flow = flow_setup(cfg, target).and_then(Result::ok);
-    let vpcs: Vec<String> = vpcs.iter().map(|v| v.to_string()).collect();
+    let region = cfg.central.region.as_str();
+    let vpcs: Vec<crate::world::Vpc> = vpcs
+        .iter()
+        .map(|v| crate::world::Vpc::new(region, v))
+        .collect();
     let cw = flow.as_ref().map(|s| (s, s.role_arn.as_str()));
-    let flow_logs = crate::plan::flow_logs::desired(cfg, target, &vpcs, cw)
+    let every = crate::plan::flow_logs::RegionScope::Every;
+    let flow_logs = crate::plan::flow_logs::desired(cfg, target, &vpcs, cw, every)
         .into_iter()
         .enumerate()
         .map(|(i, (_, w))| ObservedFlowLog {
+            region: "ap-northeast-2".into(),
             id: format!("fl-{i}"),
             resource_id: w.vpc_id,
             target: w.target,
@@ -231,7 +237,12 @@ pub(super) fn applied_delivery(
         trail_role: trail.as_ref().map(role),
         vpcs,
         flow_logs,
+        regions: crate::world::RegionsSeen {
+            enabled: vec![region.to_owned()],
+            ..Default::default()
+        },
         flow_group: flow.as_ref().map(group),
+        flow_groups: vec![],
         flow_role: flow.as_ref().map(role),
         boundary_policy: trail
             .iter()

@@ -191,18 +191,41 @@ pub(super) fn flow_problems(j: &Judge, target: &ScopedAccount, d: &DeliveryState
     if let Some(s) = &setup {
         out.extend(flow_setup_problems(s, d));
     }
+    let every = flow_logs::RegionScope::Every;
     let role_arn = setup.as_ref().map(|s| {
         d.flow_role
             .as_ref()
             .map_or_else(|| s.role_arn.clone(), |r| r.arn.clone())
     });
     let cw = setup.as_ref().zip(role_arn.as_deref());
-    for (dest, want) in flow_logs::desired(j.cfg, target, &d.vpcs, cw) {
+    out.extend(region_problems(d));
+    let wanted = flow_logs::desired(j.cfg, target, &d.vpcs, cw, every);
+    if let Some(s) = &setup {
+        for r in flow_logs::other_cloudwatch_regions(j.cfg, &wanted) {
+            if d.flow_groups
+                .iter()
+                .any(|(g, group)| g == r && group.is_none())
+            {
+                out.push(Problem::gap(
+                    Code::FlowLogsMissing,
+                    format!(
+                        "the flow logs' log group {} does not exist in {r}: the flow logs of {r} \
+                         cannot deliver to CloudWatch Logs; run trailhub apply \
+                         ({FLOW_LOGS_RUNBOOK}#flow-logs-missing)",
+                        s.group
+                    ),
+                ));
+            }
+        }
+    }
+    for (dest, want) in wanted {
         let at_place: Vec<&ObservedFlowLog> = d
             .flow_logs
             .iter()
             .filter(|o| {
-                o.resource_id == want.vpc_id && flow_logs::same_place(&o.target, &want.target)
+                o.region == want.region
+                    && o.resource_id == want.vpc_id
+                    && flow_logs::same_place(&o.target, &want.target)
             })
             .collect();
         let place = place(j, dest, &want.target);
@@ -210,7 +233,8 @@ pub(super) fn flow_problems(j: &Judge, target: &ScopedAccount, d: &DeliveryState
             .iter()
             .any(|o| flow_logs::differences(o, &want).is_empty());
         if !right {
-            out.push(missing(&want, &place, at_place.first().copied()));
+            let outside = !fl.regions.wants(&want.region);
+            out.push(missing(&want, &place, at_place.first().copied(), outside));
         }
         out.extend(
             at_place
@@ -223,6 +247,32 @@ pub(super) fn flow_problems(j: &Judge, target: &ScopedAccount, d: &DeliveryState
         && let Some(p) = denied(j, target)
     {
         out.push(p);
+    }
+    out
+}
+
+/// The account's Regions: those closed by policy, in one note; each one that could not be read, a gap.
+fn region_problems(d: &DeliveryState) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if !d.regions.closed.is_empty() {
+        out.push(Problem::warning(
+            Code::FlowLogsRegionClosed,
+            format!(
+                "Regions closed by policy (their reads refused, as an SCP denying a Region does): {}; \
+                 not a failure ({FLOW_LOGS_RUNBOOK}#flow-logs-region-closed)",
+                d.regions.closed.join(", ")
+            ),
+        ));
+    }
+    for (region, e) in &d.regions.failed {
+        out.push(Problem::gap(
+            Code::FlowLogsRegionUnread,
+            format!(
+                "the VPCs of {region} could not be read ({}: {}: {}): their flow logs are unknown \
+                 ({FLOW_LOGS_RUNBOOK}#flow-logs-region-unread)",
+                e.operation, e.code, e.message
+            ),
+        ));
     }
     out
 }
@@ -271,16 +321,27 @@ fn place(j: &Judge, dest: FlowDestination, t: &FlowLogDestination) -> String {
 }
 
 /// A VPC without the flow log trailhub wants at `place`: none there, or one with other settings.
-fn missing(want: &DesiredFlowLog, place: &str, other: Option<&ObservedFlowLog>) -> Problem {
-    let vpc = &want.vpc_id;
-    let msg = match other {
-        None => format!("VPC {vpc} has no flow log to {place}"),
+/// `outside`: its Region is not in `[flow_logs] regions`, so apply will not make it.
+fn missing(
+    want: &DesiredFlowLog,
+    place: &str,
+    other: Option<&ObservedFlowLog>,
+    outside: bool,
+) -> Problem {
+    let (vpc, region) = (&want.vpc_id, &want.region);
+    let mut msg = match other {
+        None => format!("VPC {vpc} in {region} has no flow log to {place}"),
         Some(o) => format!(
-            "VPC {vpc}'s flow log {} to {place} has other settings ({}): trailhub apply replaces it",
+            "VPC {vpc}'s flow log {} in {region} to {place} has other settings ({}): trailhub apply replaces it",
             o.id,
             flow_logs::differences(o, want).join(", ")
         ),
     };
+    if outside {
+        msg.push_str(&format!(
+            "; {region} is not in [flow_logs] regions: add it, or the VPC goes unlogged"
+        ));
+    }
     Problem::gap(
         Code::FlowLogsMissing,
         format!("{msg} ({FLOW_LOGS_RUNBOOK}#flow-logs-missing)"),
@@ -295,9 +356,9 @@ fn failed(o: &ObservedFlowLog, place: &str) -> Problem {
     Problem::gap(
         Code::FlowLogsFailed,
         format!(
-            "flow log {} of VPC {} to {place} fails to deliver (DeliverLogsStatus FAILED): {why} \
+            "flow log {} of VPC {} in {} to {place} fails to deliver (DeliverLogsStatus FAILED): {why} \
              ({FLOW_LOGS_RUNBOOK}#flow-logs-failed)",
-            o.id, o.resource_id
+            o.id, o.resource_id, o.region
         ),
     )
 }
@@ -647,7 +708,7 @@ mod tests {
         let p = only(&p, Code::FlowLogsMissing, Gap);
         assert!(
             p.message
-                .starts_with("VPC vpc-2 has no flow log to s3://sec-log/ (s3)"),
+                .starts_with("VPC vpc-2 in ap-northeast-2 has no flow log to s3://sec-log/ (s3)"),
             "{p:?}"
         );
 
@@ -658,8 +719,9 @@ mod tests {
         let p = r.problems();
         let p = only(&p, Code::FlowLogsMissing, Gap);
         assert!(
-            p.message
-                .starts_with("VPC vpc-1 has no flow log to log group /trailhub/vpc-flow-logs"),
+            p.message.starts_with(
+                "VPC vpc-1 in ap-northeast-2 has no flow log to log group /trailhub/vpc-flow-logs"
+            ),
             "{p:?}"
         );
 
@@ -671,7 +733,7 @@ mod tests {
         let p = r.problems();
         let p = only(&p, Code::FlowLogsMissing, Gap);
         assert!(
-            p.message.contains("VPC vpc-1's flow log fl-0 to s3://sec-log/ (s3) has other settings (traffic type REJECT -> ALL, interval 60 -> 600)"),
+            p.message.contains("VPC vpc-1's flow log fl-0 in ap-northeast-2 to s3://sec-log/ (s3) has other settings (traffic type REJECT -> ALL, interval 60 -> 600)"),
             "{p:?}"
         );
         // ... unless another one there is right
@@ -683,7 +745,9 @@ mod tests {
         assert_eq!(r.codes(), []);
         // a new VPC without any
         let mut r = right();
-        r.delivery.vpcs.push("vpc-3".into());
+        r.delivery
+            .vpcs
+            .push(crate::world::Vpc::new("ap-northeast-2", "vpc-3"));
         assert_eq!(
             r.codes(),
             [(Code::FlowLogsMissing, Gap), (Code::FlowLogsMissing, Gap)]
@@ -720,7 +784,7 @@ mod tests {
         let p = r.problems();
         let p = only(&p, Code::FlowLogsFailed, Gap);
         assert!(
-            p.message.starts_with("flow log fl-1 of VPC vpc-1 to log group /trailhub/vpc-flow-logs fails to deliver (DeliverLogsStatus FAILED): Access error"),
+            p.message.starts_with("flow log fl-1 of VPC vpc-1 in ap-northeast-2 to log group /trailhub/vpc-flow-logs fails to deliver (DeliverLogsStatus FAILED): Access error"),
             "{p:?}"
         );
         r.delivery.flow_logs[1].deliver_logs_status = Some("SUCCESS".into());

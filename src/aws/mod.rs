@@ -12,8 +12,8 @@ pub use crate::world::{
     DesiredRole, DesiredTrail, ErrorKind, EventSelectors, FieldSelector, FileFormat,
     FlowLogDestination, Guard, KeyInfo, LifecycleRule, Listing, LogGroup, MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE, Membership, ObservedFlowLog, ObservedRole, ObservedTrail, OrgAccount,
-    OrgPage, OrgPolicy, Organization, OuNode, ReadWrite, RetentionRule, S3Options, TrailLogs,
-    TrailStatus,
+    OrgPage, OrgPolicy, Organization, OuNode, ReadWrite, RegionInfo, RetentionRule, S3Options,
+    TrailLogs, TrailStatus, Vpc,
 };
 
 use async_trait::async_trait;
@@ -107,9 +107,14 @@ pub trait Member: Logs + Roles + Network + Send + Sync {
     async fn organization_id(&self) -> Result<Option<String>, AwsError>;
 }
 
-/// CloudWatch Logs in one account (the central region).
+/// CloudWatch Logs in one account (the central region; [`Logs::logs_in`] for another: log groups are
+/// regional, CWL-6).
 #[async_trait]
 pub trait Logs: Send + Sync {
+    /// The same account's CloudWatch Logs in `region` (the flow logs' log group of that Region).
+    fn logs_in(&self, region: &str) -> Self
+    where
+        Self: Sized;
     /// DescribeLogGroups: the group of exactly this name, None when there is none.
     async fn log_group(&self, name: &str) -> Result<Option<LogGroup>, AwsError>;
     async fn create_log_group(&self, name: &str) -> Result<(), AwsError>;
@@ -147,18 +152,21 @@ pub trait Roles: Send + Sync {
     ) -> Result<(), AwsError>;
 }
 
-/// EC2 in one account (the central region): its VPCs and their flow logs.
+/// EC2 in one account, in any Region: its Regions, its VPCs and their flow logs (VPCs and flow logs are
+/// regional: each call names its Region).
 #[async_trait]
 pub trait Network: Send + Sync {
-    /// DescribeVpcs: every VPC's ID (every page).
-    async fn vpcs(&self) -> Result<Vec<String>, AwsError>;
-    /// DescribeFlowLogs: every flow log (every page).
-    async fn flow_logs(&self) -> Result<Vec<ObservedFlowLog>, AwsError>;
-    /// CreateFlowLogs for one VPC: the new flow log's ID. AWS answers some failures in `Unsuccessful`
-    /// rather than as an error; they come back as an error here.
+    /// DescribeRegions with `AllRegions` (in the central region): every Region with its opt-in status.
+    async fn regions(&self) -> Result<Vec<RegionInfo>, AwsError>;
+    /// DescribeVpcs in `region`: every VPC (every page).
+    async fn vpcs(&self, region: &str) -> Result<Vec<Vpc>, AwsError>;
+    /// DescribeFlowLogs in `region`: every flow log (every page).
+    async fn flow_logs(&self, region: &str) -> Result<Vec<ObservedFlowLog>, AwsError>;
+    /// CreateFlowLogs for one VPC, in its Region (`f.region`): the new flow log's ID. AWS answers some
+    /// failures in `Unsuccessful` rather than as an error; they come back as an error here.
     async fn create_flow_log(&self, f: &DesiredFlowLog) -> Result<String, AwsError>;
-    /// DeleteFlowLogs.
-    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError>;
+    /// DeleteFlowLogs in `region`.
+    async fn delete_flow_logs(&self, region: &str, ids: &[String]) -> Result<(), AwsError>;
 }
 
 /// KMS in the central account, in the bucket's region: the key CloudTrail encrypts with (`kms_key`).

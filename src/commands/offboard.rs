@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use super::Usage;
 use crate::apply::{OffboardTargets, offboard};
-use crate::aws::{AwsError, Central, KeyInfo, Member, Network, ObservedFlowLog};
+use crate::aws::{AwsError, Central, KeyInfo, Member, ObservedFlowLog};
 use crate::cli::OffboardArgs;
 use crate::config::{Access, Config, ScopedAccount, Source};
 use crate::model::{AccountId, RoleArn, TrailName, fill_trail_template};
@@ -185,7 +185,9 @@ fn hinted(e: AwsError) -> anyhow::Error {
     anyhow::anyhow!("{e}; {}", e.hint())
 }
 
-/// The account's flow logs, when `[flow_logs]` is configured (without it the member role may not read them).
+/// The account's flow logs in every Region it has enabled, when `[flow_logs]` is configured (without it
+/// the member role may not read them). A Region that cannot be read is an error: offboard would leave
+/// flow logs writing to the bucket there.
 async fn read_flow_logs<M: Member>(
     cfg: &Config,
     member: &M,
@@ -193,7 +195,12 @@ async fn read_flow_logs<M: Member>(
     if cfg.flow_logs.is_none() {
         return Ok(vec![]);
     }
-    Network::flow_logs(member).await
+    let limit = crate::observe::regions::region_limit(1);
+    let read = crate::observe::regions::read_regions(member, None, &limit).await?;
+    match read.seen.failed.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok(read.flow_logs),
+    }
 }
 
 /// The configured key and its policy, when the key exists.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::boundary::{Boundary, boundary};
-use crate::model::AccountId;
+use crate::model::{AccountId, Region};
 use crate::world::{FileFormat, S3Options};
 
 /// The retention periods CloudWatch Logs accepts (PutRetentionPolicy `retentionInDays`).
@@ -133,10 +133,36 @@ impl TrafficType {
     }
 }
 
-/// `[flow_logs]`: a flow log for every VPC of each account in `central.region`, to each destination.
+/// `[flow_logs] regions`: where an account's VPCs get flow logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlowRegions {
+    /// `"enabled"` (the default): every Region the account has enabled (DescribeRegions; an opt-in Region
+    /// once opted into, VPC-13).
+    Enabled,
+    /// These Regions only (those of them the account has enabled); a VPC elsewhere is an audit gap.
+    List(Vec<Region>),
+}
+
+impl FlowRegions {
+    /// Whether flow logs are wanted in `region` (one the account has enabled).
+    pub fn wants(&self, region: &str) -> bool {
+        match self {
+            FlowRegions::Enabled => true,
+            FlowRegions::List(l) => l.iter().any(|r| r.as_str() == region),
+        }
+    }
+}
+
+/// `[flow_logs]`: a flow log for every VPC of each account in each of its Regions (`regions`), to each
+/// destination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FlowLogs {
     pub destinations: BTreeSet<FlowDestination>,
+    /// `regions`: every enabled Region, or a list.
+    pub regions: FlowRegions,
+    /// `default_vpcs`: whether each Region's default VPC gets flow logs too (default true).
+    pub default_vpcs: bool,
     pub traffic_type: TrafficType,
     /// 60 or 600 seconds.
     pub max_aggregation_interval: u32,
@@ -166,6 +192,8 @@ pub(super) struct RawCloudWatch {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawFlowLogs {
     destinations: Option<Spanned<Vec<FlowDestination>>>,
+    regions: Option<Spanned<RawRegions>>,
+    default_vpcs: Option<bool>,
     traffic_type: Option<TrafficType>,
     max_aggregation_interval: Option<Spanned<i64>>,
     log_format: Option<Spanned<String>>,
@@ -176,6 +204,46 @@ pub(super) struct RawFlowLogs {
     retention_days: Option<Spanned<i64>>,
     role_name: Option<Spanned<String>>,
     permissions_boundary: Option<Spanned<String>>,
+}
+
+/// `regions` as written: a word or a list of Region codes.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawRegions {
+    Word(String),
+    List(Vec<String>),
+}
+
+/// `regions`: `"enabled"` or a non-empty list of distinct Region codes.
+fn regions(raw: Option<Spanned<RawRegions>>) -> Result<FlowRegions, Bad> {
+    let Some(raw) = raw else {
+        return Ok(FlowRegions::Enabled);
+    };
+    let span = raw.span();
+    match raw.into_inner() {
+        RawRegions::Word(w) if w == "enabled" => Ok(FlowRegions::Enabled),
+        RawRegions::Word(w) => Err((
+            span,
+            format!("regions must be \"enabled\" or a list of Region codes, not {w:?}"),
+        )),
+        RawRegions::List(l) => {
+            let mut out: Vec<Region> = Vec::new();
+            for r in &l {
+                let region: Region = r
+                    .parse()
+                    .map_err(|e| (span.clone(), format!("regions: {r:?}: {e}")))?;
+                if out.contains(&region) {
+                    return Err((span, format!("regions lists {r} twice")));
+                }
+                out.push(region);
+            }
+            if out.is_empty() {
+                let why = "regions is an empty list: write \"enabled\", or the Regions to cover";
+                return Err((span, why.to_owned()));
+            }
+            Ok(FlowRegions::List(out))
+        }
+    }
 }
 
 /// The `DestinationOptions` keys of `[flow_logs]` as written.
@@ -234,6 +302,8 @@ pub(super) fn flow_logs(raw: RawFlowLogs) -> Result<FlowLogs, Bad> {
     let s3_options = s3_options(&s3_given, &destinations)?;
     Ok(FlowLogs {
         destinations,
+        regions: regions(raw.regions)?,
+        default_vpcs: raw.default_vpcs.unwrap_or(true),
         traffic_type: raw.traffic_type.unwrap_or(TrafficType::All),
         max_aggregation_interval: interval,
         log_format,
@@ -465,6 +535,31 @@ mod tests {
         crate::config::Config::parse(std::path::Path::new("t.toml"), &text)
             .map(|c| c.flow_logs.unwrap())
             .map_err(|e| format!("{:#}", anyhow::Error::from(e)))
+    }
+
+    /// Issue 22: `regions` is "enabled" (the default) or a list of distinct Region codes; `default_vpcs`
+    /// defaults to true. A bad value is refused with its line.
+    #[test]
+    fn regions_and_default_vpcs() {
+        let f = flow_logs_section("").unwrap();
+        assert_eq!(
+            (f.regions.clone(), f.default_vpcs),
+            (FlowRegions::Enabled, true)
+        );
+        assert!(f.regions.wants("af-south-1"));
+        let f = flow_logs_section("regions = \"enabled\"\ndefault_vpcs = false\n").unwrap();
+        assert_eq!((f.regions, f.default_vpcs), (FlowRegions::Enabled, false));
+        let f = flow_logs_section("regions = [\"eu-west-1\", \"us-east-1\"]\n").unwrap();
+        assert!(f.regions.wants("us-east-1") && !f.regions.wants("ap-northeast-2"));
+        for (bad, says) in [
+            ("regions = \"all\"", "\"enabled\" or a list"),
+            ("regions = []", "empty list"),
+            ("regions = [\"eu-west-1\", \"eu-west-1\"]", "twice"),
+            ("regions = [\"EU WEST\"]", "EU WEST"),
+        ] {
+            let e = flow_logs_section(&format!("{bad}\n")).unwrap_err();
+            assert!(e.contains(says) && e.contains("t.toml:12:11"), "{bad}: {e}");
+        }
     }
 
     /// Issue 20, point 8: the newer fields are accepted in a file; an unknown one is refused where it is.

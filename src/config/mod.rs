@@ -15,8 +15,8 @@ pub use boundary::{BOUNDARY_POLICY_NAME, Boundary, document as boundary_document
 pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
 
 pub use logs::{
-    CloudWatch, DEFAULT_FORMAT, FlowDestination, FlowLogs, RETENTION_DAYS, TrafficType,
-    check_log_group_name, check_role_name, fill_log_group,
+    CloudWatch, DEFAULT_FORMAT, FlowDestination, FlowLogs, FlowRegions, RETENTION_DAYS,
+    TrafficType, check_log_group_name, check_role_name, fill_log_group,
 };
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::{FakeMember, FakeRole};
 use crate::aws::{
     AwsError, DesiredFlowLog, DesiredTrail, FlowLogDestination, LogGroup, Logs, MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE, Network, ObservedFlowLog, ObservedRole, Roles, S3Options,
+    MANAGED_TAG_VALUE, Network, ObservedFlowLog, ObservedRole, RegionInfo, Roles, S3Options, Vpc,
 };
 use crate::config::{RETENTION_DAYS, check_log_group_name};
 use crate::plan::evaluate::Delivery;
@@ -25,6 +25,10 @@ impl FakeMember {
             .unwrap_or_else(|_| "aws".to_owned());
         match service {
             "iam" => format!("arn:{partition}:iam::{}:", self.account),
+            "logs" => {
+                let region = self.logs_region.as_ref().unwrap_or(&w.region);
+                format!("arn:{partition}:logs:{region}:{}:", self.account)
+            }
             _ => format!("arn:{partition}:{service}:{}:{}:", w.region, self.account),
         }
     }
@@ -154,12 +158,21 @@ impl FakeMember {
 
 #[async_trait]
 impl Logs for FakeMember {
+    fn logs_in(&self, region: &str) -> Self {
+        let world_region = self.aws.world().region.clone();
+        FakeMember {
+            aws: self.aws.clone(),
+            account: self.account.clone(),
+            logs_region: (region != world_region).then(|| region.to_owned()),
+        }
+    }
+
     async fn log_group(&self, name: &str) -> Result<Option<LogGroup>, AwsError> {
         self.aws.call("DescribeLogGroups").await;
         let arn = format!("{}log-group:{name}", self.arn_prefix("logs"));
         let w = self.aws.world();
         Ok(w.log_groups
-            .get(&self.account)
+            .get(&self.groups_key())
             .and_then(|g| g.get(name))
             .map(|retention| LogGroup {
                 name: name.to_owned(),
@@ -174,7 +187,7 @@ impl Logs for FakeMember {
         check_log_group_name(name)
             .map_err(|m| AwsError::new("CreateLogGroup", "InvalidParameterException", m))?;
         let mut w = self.aws.world();
-        let groups = w.log_groups.entry(self.account.clone()).or_default();
+        let groups = w.log_groups.entry(self.groups_key()).or_default();
         if groups.contains_key(name) {
             return Err(AwsError::new(
                 "CreateLogGroup",
@@ -201,7 +214,7 @@ impl Logs for FakeMember {
         let mut w = self.aws.world();
         match w
             .log_groups
-            .get_mut(&self.account)
+            .get_mut(&self.groups_key())
             .and_then(|g| g.get_mut(name))
         {
             Some(r) => {
@@ -347,24 +360,30 @@ impl FakeMember {
 
 #[async_trait]
 impl Network for FakeMember {
-    async fn vpcs(&self) -> Result<Vec<String>, AwsError> {
-        self.aws.call("DescribeVpcs").await;
-        let w = self.aws.world();
-        Ok(w.vpcs
-            .get(&self.account)
-            .cloned()
-            .unwrap_or_else(|| vec![format!("vpc-{}", self.account)]))
+    async fn regions(&self) -> Result<Vec<RegionInfo>, AwsError> {
+        self.aws.call("DescribeRegions").await;
+        self.allowed("DescribeRegions")?;
+        Ok(self.aws.world().regions_of(&self.account))
     }
 
-    async fn flow_logs(&self) -> Result<Vec<ObservedFlowLog>, AwsError> {
+    async fn vpcs(&self, region: &str) -> Result<Vec<Vpc>, AwsError> {
+        self.aws.call("DescribeVpcs").await;
+        self.in_region(region, "DescribeVpcs")?;
+        Ok(self.aws.world().vpcs_of(&self.account, region))
+    }
+
+    async fn flow_logs(&self, region: &str) -> Result<Vec<ObservedFlowLog>, AwsError> {
         self.aws.call("DescribeFlowLogs").await;
+        self.in_region(region, "DescribeFlowLogs")?;
         let w = self.aws.world();
-        Ok(w.flow_logs.get(&self.account).cloned().unwrap_or_default())
+        let all = w.flow_logs.get(&self.account).into_iter().flatten();
+        Ok(all.filter(|f| f.region == region).cloned().collect())
     }
 
     async fn create_flow_log(&self, f: &DesiredFlowLog) -> Result<String, AwsError> {
         self.aws.call("CreateFlowLogs").await;
         self.allowed("CreateFlowLogs")?;
+        self.in_region(&f.region, "CreateFlowLogs")?;
         let fail = |code: &str, m: String| Err(AwsError::new("CreateFlowLogs", code, m));
         if !matches!(f.max_aggregation_interval, 60 | 600) {
             return fail(
@@ -393,6 +412,7 @@ impl Network for FakeMember {
         let id = format!("fl-{:017x}", w.next_id);
         let log = ObservedFlowLog {
             id: id.clone(),
+            region: f.region.clone(),
             resource_id: f.vpc_id.clone(),
             target: f.target.clone(),
             traffic_type: f.traffic_type.clone(),
@@ -416,9 +436,10 @@ impl Network for FakeMember {
         Ok(id)
     }
 
-    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError> {
+    async fn delete_flow_logs(&self, region: &str, ids: &[String]) -> Result<(), AwsError> {
         self.aws.call("DeleteFlowLogs").await;
         self.allowed("DeleteFlowLogs")?;
+        self.in_region(region, "DeleteFlowLogs")?;
         let mut w = self.aws.world();
         if w.flow_log_deletes_need_tag {
             let untagged = w
@@ -437,13 +458,30 @@ impl Network for FakeMember {
             }
         }
         if let Some(logs) = w.flow_logs.get_mut(&self.account) {
-            logs.retain(|l| !ids.contains(&l.id));
+            logs.retain(|l| !(l.region == region && ids.contains(&l.id)));
         }
         Ok(())
     }
 }
 
 impl FakeMember {
+    /// The key of this member's log groups in `World::log_groups`: the account in the world's Region,
+    /// `<account>@<region>` in another.
+    fn groups_key(&self) -> String {
+        match &self.logs_region {
+            Some(r) => format!("{}@{r}", self.account),
+            None => self.account.clone(),
+        }
+    }
+
+    /// EC2's refusal in a Region closed by an SCP or not enabled for the account (VPC-13, VPC-15).
+    fn in_region(&self, region: &str, op: &'static str) -> Result<(), AwsError> {
+        match self.aws.world().ec2_refusal(&self.account, region, op) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     /// Whether the bucket owner's trap is set for a flow log to `arn`: the bucket exists and this account
     /// owns it (the caller's), and the world says AWS replaces the policy then.
     fn owner_trap(&self, arn: &str) -> bool {
@@ -529,7 +567,8 @@ impl FakeMember {
 /// made beside it, which is how trailhub replaces a flow log without a gap (moto is stricter: see
 /// `aws::emulator::replace_deletes_first`).
 fn duplicate(have: &crate::aws::ObservedFlowLog, f: &DesiredFlowLog) -> bool {
-    have.resource_id == f.vpc_id
+    have.region == f.region
+        && have.resource_id == f.vpc_id
         && same_destination(&have.target, &f.target)
         && have.traffic_type == f.traffic_type
         && have.max_aggregation_interval == Some(f.max_aggregation_interval)

@@ -9,9 +9,11 @@ mod kms;
 mod lifecycle;
 mod logs;
 mod org;
+mod regions;
 mod trails;
 
 pub use kms::FakeKey;
+pub use regions::{DEFAULT_REGIONS, OPT_IN_REGIONS};
 pub use trails::{aws_default_selectors, fake_trail};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,7 +57,8 @@ pub struct World {
     /// every (account, operation) called: the account whose credentials made it (`trailhub permissions`'
     /// tests hold these to the printed policies)
     pub made: BTreeSet<(String, &'static str)>,
-    /// account -> log group name -> retention in days (None: never expire)
+    /// account (`<account>@<region>` in another Region than the world's) -> log group name -> retention in
+    /// days (None: never expire)
     pub log_groups: BTreeMap<String, BTreeMap<String, Option<u32>>>,
     /// account -> role name -> the role
     pub roles: BTreeMap<String, BTreeMap<String, FakeRole>>,
@@ -63,7 +66,19 @@ pub struct World {
     pub managed_policies: BTreeMap<String, iam::FakePolicy>,
     /// account -> its VPCs in the region; an account with no entry has AWS's one default VPC, `vpc-<id>`
     pub vpcs: BTreeMap<String, Vec<String>>,
-    /// account -> its flow logs
+    /// (account, Region) -> its VPCs in another Region than the world's; none set: the default VPC
+    /// `vpc-<id>-<region>`
+    pub region_vpcs: BTreeMap<(String, String), Vec<String>>,
+    /// The Regions of the world, each with whether it is opt-in; empty: the world's Region alone (see
+    /// `use_every_region`)
+    pub regions: Vec<(String, bool)>,
+    /// (account, Region): opt-in Regions the account opted into
+    pub opted_in: BTreeSet<(String, String)>,
+    /// (account, Region): Regions an SCP closes for the account (EC2 answers UnauthorizedOperation)
+    pub closed_regions: BTreeSet<(String, String)>,
+    /// (account, Region): Regions whose EC2 reads fail for another reason (InternalError, after retries)
+    pub broken_regions: BTreeSet<(String, String)>,
+    /// account -> its flow logs (each with its Region)
     pub flow_logs: BTreeMap<String, Vec<crate::aws::ObservedFlowLog>>,
     /// How long a new role cannot be used by CloudTrail (IAM's eventual consistency).
     pub role_propagation: Duration,
@@ -469,6 +484,7 @@ impl Central for FakeAws {
                 ..self.clone()
             },
             account: target.id.to_string(),
+            logs_region: None,
         })
     }
 }
@@ -477,6 +493,8 @@ impl Central for FakeAws {
 pub struct FakeMember {
     aws: FakeAws,
     account: String,
+    /// The Region of its CloudWatch Logs calls when not the world's (`Logs::logs_in`).
+    logs_region: Option<String>,
 }
 
 /// The key CloudTrail gives one of `account`'s log files written at `at` (seconds since the epoch) in

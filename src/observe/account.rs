@@ -4,12 +4,14 @@
 
 use futures::stream::{self, StreamExt};
 
+use super::regions::{RegionsRead, read_regions, region_limit};
 use crate::aws::{AwsError, Central, Member, emulator};
 use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
 use crate::config::{Config, ScopedAccount};
 use crate::plan::cloudwatch::{self, LogsSetup};
 use crate::plan::coverage::OtherTrail;
 use crate::plan::{AccountFailure, AccountState, DeliveryState};
+use tokio::sync::Semaphore;
 
 /// One account as observed: its client (kept for the apply, so a role is assumed once per run), the
 /// planner's view of it, and every trail it showed.
@@ -29,8 +31,10 @@ pub async fn observe<C: Central>(
     targets: &[ScopedAccount],
     concurrency: usize,
 ) -> Vec<Observation<C::Member>> {
+    let limit = region_limit(concurrency);
+    let limit = &limit;
     stream::iter(targets.iter().cloned())
-        .map(|t| observe_one(central, cfg, t))
+        .map(|t| observe_one(central, cfg, t, limit))
         .buffered(concurrency.max(1))
         .collect()
         .await
@@ -66,6 +70,7 @@ pub(super) async fn observe_one<C: Central>(
     central: &C,
     cfg: &Config,
     target: ScopedAccount,
+    limit: &Semaphore,
 ) -> Observation<C::Member> {
     let member = match central.member(&target).await {
         Ok(m) => m,
@@ -74,7 +79,7 @@ pub(super) async fn observe_one<C: Central>(
     // the account's trails, and what [cloudwatch] and [flow_logs] need of it, in one wave
     let (trails, delivery) = match tokio::join!(
         member.describe_trails(),
-        read_delivery(&member, cfg, &target)
+        read_delivery(&member, cfg, &target, limit)
     ) {
         (Ok(t), Ok(d)) => (t, d),
         (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
@@ -128,11 +133,13 @@ pub(super) async fn observe_one<C: Central>(
 
 /// The log groups and roles of `[cloudwatch]` and `[flow_logs]`, the VPCs and their flow logs: each read
 /// only where configured for the account, all at once (DescribeLogGroups and GetRole with GetRolePolicy
-/// for each setup, DescribeVpcs and DescribeFlowLogs).
+/// for each setup; DescribeRegions, then DescribeVpcs and DescribeFlowLogs in every enabled Region, see
+/// [`read_regions`]).
 async fn read_delivery<M: Member>(
     member: &M,
     cfg: &Config,
     target: &ScopedAccount,
+    limit: &Semaphore,
 ) -> Result<DeliveryState, AwsError> {
     let trail = cloudwatch::trail_setup(cfg, target).and_then(Result::ok);
     let flow = cloudwatch::flow_setup(cfg, target).and_then(Result::ok);
@@ -155,18 +162,15 @@ async fn read_delivery<M: Member>(
             }
         }
     };
-    let vpcs = async {
+    let flow_group = flow.as_ref().map(|s| s.group.clone());
+    let regions = async {
         if flows {
-            member.vpcs().await
+            let group = flow_group
+                .as_deref()
+                .map(|g| (g, cfg.central.region.as_str()));
+            read_regions(member, group, limit).await
         } else {
-            Ok(vec![])
-        }
-    };
-    let flow_logs = async {
-        if flows {
-            member.flow_logs().await
-        } else {
-            Ok(vec![])
+            Ok(RegionsRead::default())
         }
     };
     // trailhub's boundary policy, when either role is to have it (both name the same policy)
@@ -181,20 +185,22 @@ async fn read_delivery<M: Member>(
             None => Ok(None),
         }
     };
-    let (tg, tr, fg, fr, vpcs, flow_logs, bp) = tokio::join!(
+    let (tg, tr, fg, fr, regions, bp) = tokio::join!(
         group(trail.as_ref()),
         role(trail.as_ref()),
         group(flow.as_ref()),
         role(flow.as_ref()),
-        vpcs,
-        flow_logs,
+        regions,
         boundary_policy
     );
+    let regions = regions?;
     Ok(DeliveryState {
         trail_group: tg?,
         trail_role: tr?,
-        vpcs: vpcs?,
-        flow_logs: flow_logs?,
+        vpcs: regions.vpcs,
+        flow_logs: regions.flow_logs,
+        regions: regions.seen,
+        flow_groups: regions.groups,
         flow_group: fg?,
         flow_role: fr?,
         boundary_policy: bp?,

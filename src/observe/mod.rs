@@ -8,6 +8,7 @@ pub(crate) mod audit;
 pub mod central;
 pub mod org_tree;
 pub mod organizations;
+pub mod regions;
 pub mod scope;
 
 pub use account::{Observation, observe};
@@ -34,6 +35,8 @@ pub async fn scope_and_observe<C: Central>(
     progress: &dyn Progress,
 ) -> Result<(Scope, Vec<Observation<C::Member>>), AwsError> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<ScopedAccount>();
+    let limit = regions::region_limit(concurrency);
+    let limit = &limit;
     let listing = async move {
         let r = scope_streaming(central, cfg, |t| {
             let _ = tx.send(t.clone());
@@ -49,7 +52,7 @@ pub async fn scope_and_observe<C: Central>(
                 // Ctrl-C: no new account is started, observation included
                 return failed(t, AccountFailure::Interrupted, None);
             }
-            let observed = observe_one(central, cfg, t).await;
+            let observed = observe_one(central, cfg, t, limit).await;
             progress.account_done(matches!(observed.state, AccountState::Failed(_)));
             observed
         })

@@ -6,7 +6,8 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Console, LogsWork, Render, account_table, guard_names, print_rows, rejected_json, vpcs,
+    Console, LogsWork, Render, account_table, closed_note, guard_names, print_rows, rejected_json,
+    vpcs, vpcs_in,
 };
 use crate::apply::{AccountOutcome, ApplyRun, PartStatus};
 use crate::cli::Format;
@@ -232,9 +233,10 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
         tally.logs.policy_restores += usize::from(f.policy_restored.is_some());
         if f.result != PartStatus::Unchanged {
             lines.push(format!(
-                "flow logs ({}): {}",
-                vpcs(f.vpcs),
-                result_cell(&f.result)
+                "flow logs ({}): {}{}",
+                vpcs_in(f.vpcs, &f.regions),
+                result_cell(&f.result),
+                closed_note(&f.closed)
             ));
         }
         if !f.untagged.is_empty() {

@@ -249,7 +249,11 @@ impl LogsWork {
     fn add_setup(&mut self, changes: &[SetupChange]) {
         let mut created = false;
         let mut updated = false;
-        for c in changes {
+        let regional = |c: &SetupChange| match c {
+            SetupChange::InRegion { change, .. } => change.as_ref().clone(),
+            c => c.clone(),
+        };
+        for c in changes.iter().map(regional) {
             match c {
                 SetupChange::CreateLogGroup { .. } => self.log_groups += 1,
                 SetupChange::SetRetention { .. } => self.retentions += 1,
@@ -258,6 +262,7 @@ impl LogsWork {
                 SetupChange::UpdateTrust { .. }
                 | SetupChange::PutRolePolicy { .. }
                 | SetupChange::PutBoundary { .. } => updated = true,
+                SetupChange::InRegion { .. } => {}
             }
         }
         if created {
@@ -317,4 +322,21 @@ fn times(n: usize) -> String {
 /// `1 VPC`, `2 VPCs`.
 fn vpcs(n: usize) -> String {
     format!("{n} VPC{}", if n == 1 { "" } else { "s" })
+}
+
+/// `3 VPCs`, or `17 VPCs in 17 Regions` when the VPCs are in more than one Region (each Region's count
+/// is in the JSON report).
+fn vpcs_in(n: usize, regions: &[crate::plan::RegionVpcs]) -> String {
+    match regions.len() {
+        0 | 1 => vpcs(n),
+        r => format!("{} in {r} Regions", vpcs(n)),
+    }
+}
+
+/// `; closed by policy: ap-east-1, me-south-1` when Regions are closed (a note), else nothing.
+fn closed_note(closed: &[String]) -> String {
+    if closed.is_empty() {
+        return String::new();
+    }
+    format!("; closed by policy: {}", closed.join(", "))
 }

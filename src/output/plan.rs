@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use super::policy::form_line;
 use super::{
-    Console, LogsWork, Render, account_table, guard_names, print_rows, rejected_json, vpcs,
+    Console, LogsWork, Render, account_table, closed_note, guard_names, print_rows, rejected_json,
+    vpcs_in,
 };
 use crate::cli::Format;
 use crate::plan::cloudwatch::describe_setup;
@@ -240,16 +241,35 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
         Some(
             f @ FlowLogsPlan::Changes {
                 vpcs: n,
+                regions,
+                closed,
+                failed,
                 setup,
                 changes,
                 ..
             },
-        ) if f.has_changes() => {
+        ) if f.has_changes() || !failed.is_empty() => {
             tally.logs.add_setup(setup);
             changes.iter().for_each(|c| tally.logs.add_flow_log(c));
             let mut all = describe_setup(setup);
-            all.extend(changes.iter().map(FlowLogChange::short));
-            lines.push(format!("flow logs ({}): {}", vpcs(*n), all.join(", ")));
+            all.extend(by_region(changes, regions.len() > 1));
+            all.extend(failed.iter().map(|r| {
+                let f = &r.failure;
+                format!(
+                    "{}: not read: {} {}: {}",
+                    r.region,
+                    f.operation(),
+                    f.code(),
+                    f.message()
+                )
+            }));
+            lines.push(format!(
+                "flow logs ({}): {}{}",
+                vpcs_in(*n, regions),
+                all.join(", "),
+                closed_note(closed)
+            ));
+            flow_blocked |= !failed.is_empty();
         }
         _ => {}
     }
@@ -278,6 +298,27 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
     }
     lines.insert(0, format!("trail: {trail}"));
     lines.join("\n")
+}
+
+/// The flow log changes, a Region at a time when the account's flow logs are in several
+/// (`eu-west-1: create vpc-1 (s3), create vpc-2 (s3)`), else each as is.
+fn by_region(changes: &[FlowLogChange], several: bool) -> Vec<String> {
+    let mut regions: Vec<&str> = changes.iter().map(FlowLogChange::region).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    if !several && regions.len() <= 1 {
+        return changes.iter().map(FlowLogChange::short).collect();
+    }
+    regions
+        .into_iter()
+        .map(|r| {
+            let here: Vec<String> = (changes.iter())
+                .filter(|c| c.region() == r)
+                .map(FlowLogChange::short)
+                .collect();
+            format!("{r}: {}", here.join(", "))
+        })
+        .collect()
 }
 
 fn describe_all<T>(items: &[T], f: impl Fn(&T) -> String) -> String {

@@ -239,6 +239,7 @@ pub const NEEDS: &[Need] = &[
     // VPC flow logs, in each account
     need("DescribeVpcs", "ec2:DescribeVpcs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
     need("DescribeFlowLogs", "ec2:DescribeFlowLogs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
+    need("DescribeRegions", "ec2:DescribeRegions", Any, Both, Read, FlowLogs, "plan, apply, audit, offboard"),
     need("CreateFlowLogs", "ec2:CreateFlowLogs", FlowLogVpcs, Both, Write, FlowLogs, "apply, for a VPC without a right flow log: on the VPC..."),
     need("CreateFlowLogs", "ec2:CreateFlowLogs", NewFlowLogs, Both, Write, FlowLogs, "...and on the new flow log, with trailhub's tag in the request"),
     need("CreateFlowLogs", "ec2:CreateTags", NewFlowLogTags, Both, Write, FlowLogs, "the tag on create (trailhub:managed), within CreateFlowLogs only"),

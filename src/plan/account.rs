@@ -11,7 +11,7 @@ use super::failure::AccountFailure;
 use super::inputs::desired_trail;
 use super::membership::Orgs;
 use super::observed::{AccountState, DeliveryState};
-use super::planned::{AccountPlan, AccountPlanStatus, FlowLogsPlan};
+use super::planned::{AccountPlan, AccountPlanStatus, FlowLogsPlan, RegionFailure, RegionVpcs};
 use super::trails::diff_trail;
 use super::verdict::{DELIVERY_LOGS, Denial, delivery_denial, flow_log_delivery, trail_delivery};
 use super::{flow_logs, kms, policy, rcp};
@@ -240,21 +240,77 @@ fn flow_logs_plan(
             .map_or_else(|| s.role_arn.clone(), |r| r.arn.clone())
     });
     let cw = setup.as_ref().zip(role_arn.as_deref());
-    let want = flow_logs::desired(cfg, t, &d.vpcs, cw);
-    let setup_changes = setup
+    let want = flow_logs::desired(cfg, t, &d.vpcs, cw, flow_logs::RegionScope::Configured);
+    let mut setup_changes = setup
         .as_ref()
         .map(|s| cloudwatch::diff_setup(s, d.flow_group.as_ref(), d.flow_role.as_ref()))
         .unwrap_or_default();
+    if let Some(s) = &setup {
+        let regions = flow_logs::other_cloudwatch_regions(cfg, &want);
+        setup_changes.extend(cloudwatch::diff_regional_groups(
+            s,
+            &regions,
+            &d.flow_groups,
+        ));
+    }
     let setup_changes = create_boundary.into_iter().chain(setup_changes).collect();
     let changes = flow_logs::diff(&want, &d.flow_logs);
     if let Some(statements) = flow_logs::owner_refusal(cfg, &t.id, policy, &changes) {
         let failure = AccountFailure::OwnerFlowLogsRefused { statements };
         return Some(FlowLogsPlan::Blocked { failure });
     }
+    let (regions, failed) = region_tallies(cfg, t, d, &want);
     Some(FlowLogsPlan::Changes {
-        vpcs: d.vpcs.len(),
+        vpcs: regions.iter().map(|r| r.vpcs).sum(),
+        closed: d.regions.closed.clone(),
+        failed,
+        regions,
         setup: setup_changes,
         changes,
         untagged: flow_logs::untagged(&want, &d.flow_logs),
     })
+}
+
+/// The Regions flow logs are wanted in, each with its VPCs that should have them (the Regions read and
+/// those of the wanted VPCs), and the wanted Regions that could not be read.
+fn region_tallies(
+    cfg: &Config,
+    t: &ScopedAccount,
+    d: &DeliveryState,
+    want: &[(FlowDestination, crate::world::DesiredFlowLog)],
+) -> (Vec<RegionVpcs>, Vec<RegionFailure>) {
+    let Some(fl) = cfg.flow_logs.as_ref() else {
+        return (vec![], vec![]);
+    };
+    let fl_regions = &fl.regions;
+    let mut regions: Vec<RegionVpcs> = d
+        .regions
+        .read()
+        .filter(|r| fl_regions.wants(r))
+        .map(|r| RegionVpcs {
+            region: r.to_owned(),
+            vpcs: 0,
+        })
+        .collect();
+    for (_, w) in want
+        .iter()
+        .filter(|(dest, _)| Some(dest) == fl.destinations.first())
+    {
+        match regions.iter_mut().find(|r| r.region == w.region) {
+            Some(r) => r.vpcs += 1,
+            None => regions.push(RegionVpcs {
+                region: w.region.clone(),
+                vpcs: 1,
+            }),
+        }
+    }
+    regions.sort_by(|a, b| a.region.cmp(&b.region));
+    let failed = (d.regions.failed.iter())
+        .filter(|(r, _)| fl_regions.wants(r))
+        .map(|(r, e)| RegionFailure {
+            region: r.clone(),
+            failure: AccountFailure::Aws(e.clone().in_account(&t.id)),
+        })
+        .collect();
+    (regions, failed)
 }

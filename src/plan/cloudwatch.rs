@@ -72,6 +72,12 @@ pub enum SetupChange {
         #[serde(skip)]
         policy: String,
     },
+    /// A log group change (`CreateLogGroup`, `SetRetention`) in another Region than the central one: the
+    /// flow logs' group of that Region (log groups are regional, CWL-6).
+    InRegion {
+        region: String,
+        change: Box<SetupChange>,
+    },
 }
 
 impl SetupChange {
@@ -100,6 +106,7 @@ impl SetupChange {
             } => {
                 format!("role {name}: put policy {policy_name}")
             }
+            SetupChange::InRegion { region, change } => format!("{region}: {}", change.describe()),
         }
     }
 }
@@ -223,9 +230,13 @@ pub fn flow_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, S
         let id = t.id.as_str();
         let r = &cfg.central.region;
         let group_arn = format!("{}{group}", logs_arn(cfg, id));
+        // IAM is global: the one role serves the flow logs of every Region, each to the log group of its
+        // own Region (log groups are regional, CWL-6): the trust names the account's flow logs of any
+        // Region (VPC-16), the policy the group of that name in any Region
+        let any_region_group = format!("arn:{}:logs:*:{id}:log-group:{group}", r.partition());
         let source = json!({
             "StringEquals": {"aws:SourceAccount": id},
-            "ArnLike": {"aws:SourceArn": format!("arn:{}:ec2:{r}:{id}:vpc-flow-log/*", r.partition())},
+            "ArnLike": {"aws:SourceArn": format!("arn:{}:ec2:*:{id}:vpc-flow-log/*", r.partition())},
         });
         // DescribeLogGroups takes no resource (the Service Authorization Reference lists no resource
         // type for it): granted on a group's ARN it never applies, so it has its own statement on `*`
@@ -240,7 +251,7 @@ pub fn flow_setup(cfg: &Config, t: &ScopedAccount) -> Option<Result<LogsSetup, S
                     "logs:PutLogEvents",
                     "logs:DescribeLogStreams",
                 ],
-                "Resource": [group_arn.clone(), format!("{group_arn}:*")],
+                "Resource": [any_region_group.clone(), format!("{any_region_group}:*")],
             }, {
                 "Sid": "TrailhubFlowLogsListGroups",
                 "Effect": "Allow",
@@ -292,6 +303,38 @@ pub fn trail_logs(setup: &LogsSetup, role: Option<&ObservedRole>) -> TrailLogs {
 }
 
 /// The changes that take the observed group and role to `want`, in order.
+/// The flow logs' log group in each other Region where flow logs go to CloudWatch Logs (`regions`), as
+/// read there (`groups`; a Region not read is left out): created, or its retention set.
+pub fn diff_regional_groups(
+    want: &LogsSetup,
+    regions: &[&str],
+    groups: &[(String, Option<LogGroup>)],
+) -> Vec<SetupChange> {
+    let mut out = Vec::new();
+    for r in regions {
+        let Some((_, group)) = groups.iter().find(|(g, _)| g == r) else {
+            continue;
+        };
+        let change = match group {
+            None => SetupChange::CreateLogGroup {
+                name: want.group.clone(),
+                retention_days: want.retention_days,
+            },
+            Some(g) if g.retention_days != Some(want.retention_days) => SetupChange::SetRetention {
+                name: want.group.clone(),
+                old: g.retention_days,
+                new: want.retention_days,
+            },
+            Some(_) => continue,
+        };
+        out.push(SetupChange::InRegion {
+            region: (*r).to_owned(),
+            change: Box::new(change),
+        });
+    }
+    out
+}
+
 pub fn diff_setup(
     want: &LogsSetup,
     group: Option<&LogGroup>,

@@ -11,7 +11,7 @@ use super::document::statements;
 use crate::config::{Config, FlowDestination, ScopedAccount};
 use crate::model::AccountId;
 use crate::plan::cloudwatch::LogsSetup;
-use crate::world::{DesiredFlowLog, FlowLogDestination, ObservedFlowLog};
+use crate::world::{DesiredFlowLog, FlowLogDestination, ObservedFlowLog, Vpc};
 
 /// One change to a VPC's flow logs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,6 +19,7 @@ use crate::world::{DesiredFlowLog, FlowLogDestination, ObservedFlowLog};
 pub enum FlowLogChange {
     /// CreateFlowLogs.
     Create {
+        region: String,
         vpc: String,
         destination: FlowDestination,
         #[serde(skip)]
@@ -26,6 +27,7 @@ pub enum FlowLogChange {
     },
     /// CreateFlowLogs, then DeleteFlowLogs of `old` (a flow log to the same place with other settings).
     Replace {
+        region: String,
         vpc: String,
         destination: FlowDestination,
         old: String,
@@ -39,23 +41,27 @@ impl FlowLogChange {
     pub fn describe(&self) -> String {
         match self {
             FlowLogChange::Create {
-                vpc, destination, ..
-            } => format!("flow log {vpc}: create ({})", destination.name()),
+                region,
+                vpc,
+                destination,
+                ..
+            } => format!("flow log {vpc} ({region}): create ({})", destination.name()),
             FlowLogChange::Replace {
+                region,
                 vpc,
                 destination,
                 old,
                 why,
                 ..
             } => format!(
-                "flow log {vpc}: replace {old} ({}: {why})",
+                "flow log {vpc} ({region}): replace {old} ({}: {why})",
                 destination.name()
             ),
         }
     }
 
-    /// The same, inside a line that already says `flow logs`: `create vpc-1 (s3)`, `replace fl-1 on vpc-2
-    /// (s3: traffic type ALL -> REJECT)`.
+    /// The same, inside a line that already says `flow logs` and the Region: `create vpc-1 (s3)`,
+    /// `replace fl-1 on vpc-2 (s3: traffic type ALL -> REJECT)`.
     pub fn short(&self) -> String {
         match self {
             FlowLogChange::Create {
@@ -68,6 +74,13 @@ impl FlowLogChange {
                 why,
                 ..
             } => format!("replace {old} on {vpc} ({}: {why})", destination.name()),
+        }
+    }
+
+    /// The Region the change is made in.
+    pub fn region(&self) -> &str {
+        match self {
+            FlowLogChange::Create { region, .. } | FlowLogChange::Replace { region, .. } => region,
         }
     }
 
@@ -96,19 +109,42 @@ pub fn s3_destination(cfg: &Config) -> String {
     }
 }
 
-/// The flow logs this target's VPCs should have (none when `[flow_logs]` does not apply to it). `setup`:
-/// the flow logs' log group and role, for the `cloudwatch` destination; `role_arn` the role's ARN.
+/// Which Regions [`desired`] covers: those `[flow_logs] regions` names (the plan), or every Region read
+/// (the audit, which reports a VPC outside the list as a gap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionScope {
+    Configured,
+    Every,
+}
+
+/// The VPCs that should have flow logs: in the Regions of `scope`, default VPCs only with `default_vpcs`.
+pub fn wanted<'v>(
+    fl: &crate::config::FlowLogs,
+    vpcs: &'v [Vpc],
+    scope: RegionScope,
+) -> impl Iterator<Item = &'v Vpc> {
+    let all = scope == RegionScope::Every;
+    let defaults = fl.default_vpcs;
+    let regions = fl.regions.clone();
+    vpcs.iter()
+        .filter(move |v| (defaults || !v.is_default) && (all || regions.wants(&v.region)))
+}
+
+/// The flow logs this target's VPCs should have (none when `[flow_logs]` does not apply to it), in the
+/// Regions of `scope`. `setup`: the flow logs' log group and role, for the `cloudwatch` destination;
+/// `role_arn` the role's ARN (IAM is global: one role for every Region).
 pub fn desired(
     cfg: &Config,
     t: &ScopedAccount,
-    vpcs: &[String],
+    vpcs: &[Vpc],
     cloudwatch: Option<(&LogsSetup, &str)>,
+    scope: RegionScope,
 ) -> Vec<(FlowDestination, DesiredFlowLog)> {
     let Some(fl) = cfg.flow_logs.as_ref().filter(|_| t.flow_logs) else {
         return vec![];
     };
     let mut out = Vec::new();
-    for vpc in vpcs {
+    for vpc in wanted(fl, vpcs, scope) {
         for d in &fl.destinations {
             let target = match d {
                 FlowDestination::S3 => FlowLogDestination::S3 {
@@ -126,7 +162,8 @@ pub fn desired(
             out.push((
                 *d,
                 DesiredFlowLog {
-                    vpc_id: vpc.clone(),
+                    region: vpc.region.clone(),
+                    vpc_id: vpc.id.clone(),
                     target,
                     traffic_type: fl.traffic_type.as_str().to_owned(),
                     max_aggregation_interval: fl.max_aggregation_interval,
@@ -136,6 +173,22 @@ pub fn desired(
         }
     }
     out
+}
+
+/// The Regions other than the central one where flow logs go to CloudWatch Logs: each needs the log
+/// group there (the central one's is the setup's).
+pub fn other_cloudwatch_regions<'w>(
+    cfg: &Config,
+    want: &'w [(FlowDestination, DesiredFlowLog)],
+) -> Vec<&'w str> {
+    let mut regions: Vec<&str> = (want.iter())
+        .filter(|(d, _)| *d == FlowDestination::Cloudwatch)
+        .map(|(_, w)| w.region.as_str())
+        .filter(|r| *r != cfg.central.region.as_str())
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    regions
 }
 
 /// Whether a flow log delivers where `want` does (the S3 ARN with or without its trailing `/`, or the same
@@ -207,7 +260,11 @@ enum Need<'a> {
 fn need<'a>(want: &DesiredFlowLog, observed: &'a [ObservedFlowLog]) -> Need<'a> {
     let at_place: Vec<&ObservedFlowLog> = observed
         .iter()
-        .filter(|o| o.resource_id == want.vpc_id && same_place(&o.target, &want.target))
+        .filter(|o| {
+            o.region == want.region
+                && o.resource_id == want.vpc_id
+                && same_place(&o.target, &want.target)
+        })
         .collect();
     if at_place.iter().any(|o| differences(o, want).is_empty()) {
         return Need::Nothing;
@@ -231,11 +288,13 @@ pub fn diff(
         out.push(match need(want, observed) {
             Need::Nothing | Need::Untagged(_) => continue,
             Need::Create => FlowLogChange::Create {
+                region: want.region.clone(),
                 vpc: want.vpc_id.clone(),
                 destination: *d,
                 want: want.clone(),
             },
             Need::Replace(old) => FlowLogChange::Replace {
+                region: want.region.clone(),
                 vpc: want.vpc_id.clone(),
                 destination: *d,
                 old: old.id.clone(),
@@ -339,15 +398,22 @@ traffic_type = "REJECT"
     fn create_then_nothing_then_replace() {
         let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
         let t = &cfg.static_targets()[0];
-        let vpcs = vec!["vpc-1".to_owned(), "vpc-2".to_owned()];
-        let want = desired(&cfg, t, &vpcs, None);
+        let vpcs = vec![
+            Vpc::new("ap-northeast-2", "vpc-1"),
+            Vpc::new("ap-northeast-2", "vpc-2"),
+        ];
+        let want = desired(&cfg, t, &vpcs, None, RegionScope::Configured);
         assert_eq!(want.len(), 2);
         let d = diff(&want, &[]);
-        assert_eq!(d[0].describe(), "flow log vpc-1: create (s3)");
+        assert_eq!(
+            d[0].describe(),
+            "flow log vpc-1 (ap-northeast-2): create (s3)"
+        );
         let made: Vec<ObservedFlowLog> = want
             .iter()
             .enumerate()
             .map(|(i, (_, w))| ObservedFlowLog {
+                region: "ap-northeast-2".into(),
                 id: format!("fl-{i}"),
                 resource_id: w.vpc_id.clone(),
                 target: FlowLogDestination::S3 {
@@ -372,7 +438,7 @@ traffic_type = "REJECT"
         let d = diff(&want, &other);
         assert_eq!(
             d.iter().map(FlowLogChange::describe).collect::<Vec<_>>(),
-            ["flow log vpc-2: replace fl-1 (s3: traffic type ALL -> REJECT)"]
+            ["flow log vpc-2 (ap-northeast-2): replace fl-1 (s3: traffic type ALL -> REJECT)"]
         );
         // issue 20, point 9: a Parquet flow log at trailhub's place is not right when plain text is wanted
         let mut parquet = made.clone();
@@ -387,7 +453,9 @@ traffic_type = "REJECT"
         let d = diff(&want, &parquet);
         assert_eq!(
             d.iter().map(FlowLogChange::describe).collect::<Vec<_>>(),
-            ["flow log vpc-1: replace fl-0 (s3: options parquet, hive -> plain-text)"]
+            [
+                "flow log vpc-1 (ap-northeast-2): replace fl-0 (s3: options parquet, hive -> plain-text)"
+            ]
         );
         // and the other way: Parquet wanted, a plain-text one found
         let hive = Config::parse(
@@ -395,7 +463,13 @@ traffic_type = "REJECT"
             &format!("{CFG}file_format = \"parquet\"\nhive_compatible_partitions = true\n"),
         )
         .unwrap();
-        let want = desired(&hive, &hive.static_targets()[0], &vpcs, None);
+        let want = desired(
+            &hive,
+            &hive.static_targets()[0],
+            &vpcs,
+            None,
+            RegionScope::Configured,
+        );
         assert_eq!(diff(&want, &parquet).len(), 1, "vpc-2 is plain text");
         assert_eq!(
             diff(&want, &made)[0].short(),
@@ -409,10 +483,12 @@ traffic_type = "REJECT"
     fn an_untagged_flow_log_is_held_and_a_tagged_one_replaced_first() {
         let cfg = Config::parse(Path::new("a.toml"), CFG).unwrap();
         let t = &cfg.static_targets()[0];
-        let want = desired(&cfg, t, &["vpc-1".to_owned()], None);
+        let vpcs = [Vpc::new("ap-northeast-2", "vpc-1")];
+        let want = desired(&cfg, t, &vpcs, None, RegionScope::Configured);
         let w = &want[0].1;
         let log = |id: &str, managed: bool| ObservedFlowLog {
             id: id.into(),
+            region: "ap-northeast-2".into(),
             resource_id: "vpc-1".into(),
             target: w.target.clone(),
             traffic_type: "ALL".into(),
@@ -467,8 +543,9 @@ traffic_type = "REJECT"
             {"Effect": "Deny", "Principal": "*", "NotAction": "s3:Get*", "Resource": "arn:aws:s3:::sec-log/x/*"}
         ]});
         assert_eq!(not_elements(&policy), ["Team", "#2"]);
-        let vpcs = vec!["vpc-1".to_owned()];
-        let make = |t: &ScopedAccount| diff(&desired(&cfg, t, &vpcs, None), &[]);
+        let vpcs = vec![Vpc::new("ap-northeast-2", "vpc-1")];
+        let make =
+            |t: &ScopedAccount| diff(&desired(&cfg, t, &vpcs, None, RegionScope::Configured), &[]);
         let why = owner_refusal(&cfg, &central.id, &policy, &make(central)).unwrap();
         assert_eq!(why, ["Team", "#2"]);
         assert_eq!(

@@ -38,7 +38,9 @@ pub use inputs::{
     merge_entries,
 };
 pub use observed::{AccountState, BucketState, DeliveryState};
-pub use planned::{AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan};
+pub use planned::{
+    AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan, RegionFailure, RegionVpcs,
+};
 pub use verdict::{
     DELIVERY_LOGS, DeliveryRequest, Denial, DenialReason, delivery_denial, delivery_verdict,
     denial, denial_for, flow_log_delivery, flow_logs_verdict, trail_delivery,

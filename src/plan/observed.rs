@@ -6,7 +6,9 @@ use super::coverage::OtherTrail;
 use super::failure::AccountFailure;
 use super::kms::KeyState;
 use super::membership::OrgFacts;
-use crate::world::{EventSelectors, Guard, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail};
+use crate::world::{
+    EventSelectors, Guard, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail, RegionsSeen, Vpc,
+};
 
 /// What was seen in one account before planning.
 // one value a run (or an account): boxing the large variant would buy nothing
@@ -37,15 +39,20 @@ pub struct DeliveryState {
     /// `[cloudwatch]`: the trail's log group and role.
     pub trail_group: Option<LogGroup>,
     pub trail_role: Option<ObservedRole>,
-    /// `[flow_logs]`: the VPCs in `central.region` and every flow log there.
-    pub vpcs: Vec<String>,
+    /// `[flow_logs]`: the VPCs in every Region read and every flow log there, and what became of each
+    /// enabled Region (read, closed by policy, failed).
+    pub vpcs: Vec<Vpc>,
     pub flow_logs: Vec<ObservedFlowLog>,
+    pub regions: RegionsSeen,
     /// `[flow_logs]` with the `cloudwatch` destination: the flow logs' log group and role.
     pub flow_group: Option<LogGroup>,
     pub flow_role: Option<ObservedRole>,
     /// `permissions_boundary = "create"` in either section: the document of trailhub's boundary policy
     /// (None: missing, or not read).
     pub boundary_policy: Option<String>,
+    /// The same group as each Region read holds it (log groups are regional); the central Region's is
+    /// also `flow_group`.
+    pub flow_groups: Vec<(String, Option<LogGroup>)>,
 }
 
 /// What was seen of the central bucket: whether it exists, and for each guard whether it is on (None:

@@ -53,8 +53,9 @@ pub struct OffboardPlan {
     pub trail: Option<String>,
     /// The account's other trails: left as they are.
     pub trails_left: Vec<LeftTrail>,
-    /// The IDs of its flow logs to the central bucket, deleted with the trail (their permission goes).
-    pub flow_logs: Vec<String>,
+    /// Its flow logs to the central bucket that carry trailhub's tag, in every Region, deleted with the
+    /// trail (their permission goes).
+    pub flow_logs: Vec<RegionalFlowLog>,
     /// Its flow logs to the central bucket without trailhub's tag (made by an older trailhub, or by hand):
     /// left, with a note, since the printed policies do not let trailhub delete them (VPC-9).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -107,7 +108,12 @@ pub fn offboard_plan(
         account: account.clone(),
         trail,
         trails_left,
-        flow_logs: ids(to_bucket.iter().filter(|f| f.managed())),
+        flow_logs: (to_bucket.iter().filter(|f| f.managed()))
+            .map(|f| RegionalFlowLog {
+                region: f.region.clone(),
+                id: f.id.clone(),
+            })
+            .collect(),
         flow_logs_untagged: ids(to_bucket.iter().filter(|f| !f.managed())),
         bucket_entries: merged.pruned,
         key_entries: key_entries(cfg, account, state)?,
@@ -162,7 +168,20 @@ fn split_trails(
     (ours, left)
 }
 
-/// The flow logs that deliver to the central bucket.
+/// A flow log's ID and Region (flow logs are regional: DeleteFlowLogs is called in theirs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionalFlowLog {
+    pub region: String,
+    pub id: String,
+}
+
+impl std::fmt::Display for RegionalFlowLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} in {}", self.id, self.region)
+    }
+}
+
+/// The flow logs that deliver to the central bucket, in every Region.
 fn to_bucket<'a>(cfg: &Config, flow_logs: &'a [ObservedFlowLog]) -> Vec<&'a ObservedFlowLog> {
     let bucket = cfg.central.bucket.as_str();
     flow_logs

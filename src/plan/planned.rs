@@ -25,7 +25,17 @@ pub enum FlowLogsPlan {
     /// The log group and role for the `cloudwatch` destination, then each VPC's flow logs; both empty when
     /// all is right.
     Changes {
+        /// The VPCs that should have flow logs, in every Region.
         vpcs: usize,
+        /// Each Region flow logs are wanted in, with its VPCs that should have them (those of other
+        /// Regions read are the audit's).
+        regions: Vec<RegionVpcs>,
+        /// Enabled Regions closed by policy (an SCP): a note, nothing to do there.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        closed: Vec<String>,
+        /// Enabled Regions that could not be read (the others are planned): the part fails.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        failed: Vec<RegionFailure>,
         setup: Vec<SetupChange>,
         changes: Vec<FlowLogChange>,
         /// Flow logs with other settings that carry no trailhub tag: kept, not replaced (not changes).
@@ -34,6 +44,20 @@ pub enum FlowLogsPlan {
     },
     /// Left out: the bucket policy would not let delivery.logs write, or no valid log group name.
     Blocked { failure: AccountFailure },
+}
+
+/// One Region's VPCs that should have flow logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionVpcs {
+    pub region: String,
+    pub vpcs: usize,
+}
+
+/// An enabled Region whose read failed for another reason than policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionFailure {
+    pub region: String,
+    pub failure: AccountFailure,
 }
 
 impl FlowLogsPlan {

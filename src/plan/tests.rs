@@ -297,7 +297,10 @@ fn observed(targets: &[ScopedAccount]) -> BTreeMap<AccountId, AccountState> {
                 selectors: None,
                 others: vec![],
                 delivery: DeliveryState {
-                    vpcs: vec![format!("vpc-{}", t.id)],
+                    vpcs: vec![crate::world::Vpc::new(
+                        "ap-northeast-2",
+                        &format!("vpc-{}", t.id),
+                    )],
                     ..DeliveryState::default()
                 },
             };

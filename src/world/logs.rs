@@ -115,6 +115,8 @@ pub enum FlowLogDestination {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ObservedFlowLog {
     pub id: String,
+    /// The Region it is in (flow logs, like VPCs, are regional: VPC-13).
+    pub region: String,
     /// The VPC (or subnet, or interface) it logs.
     pub resource_id: String,
     pub target: FlowLogDestination,
@@ -150,9 +152,85 @@ impl ObservedFlowLog {
 /// The flow log trailhub wants on one VPC to one destination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DesiredFlowLog {
+    /// The VPC's Region, where the flow log is made.
+    pub region: String,
     pub vpc_id: String,
     pub target: FlowLogDestination,
     pub traffic_type: String,
     pub max_aggregation_interval: u32,
     pub log_format: String,
+}
+
+/// A VPC as DescribeVpcs reports it, with the Region it was read in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Vpc {
+    pub region: String,
+    pub id: String,
+    /// `IsDefault`: the default VPC AWS gives an account in each Region it has enabled (VPC-14).
+    pub is_default: bool,
+}
+
+impl Vpc {
+    /// A VPC that is not a default one.
+    pub fn new(region: &str, id: &str) -> Self {
+        Vpc {
+            region: region.to_owned(),
+            id: id.to_owned(),
+            is_default: false,
+        }
+    }
+}
+
+/// A Region as EC2's DescribeRegions (`AllRegions`) reports it for one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionInfo {
+    pub name: String,
+    /// `OptInStatus`: `opt-in-not-required`, `opted-in` or `not-opted-in`.
+    pub opt_in_status: String,
+}
+
+impl RegionInfo {
+    /// Whether the account may use the Region: enabled by default, or opted into (VPC-13).
+    pub fn enabled(&self) -> bool {
+        matches!(
+            self.opt_in_status.as_str(),
+            "opt-in-not-required" | "opted-in"
+        )
+    }
+}
+
+/// What became of the reading of an account's Regions for `[flow_logs]`: the Regions read, those closed
+/// by policy (an SCP that denies the Region answers with an authorization error, VPC-15), and those whose
+/// read failed otherwise (the others are still read).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegionsSeen {
+    /// Every Region the account has enabled (DescribeRegions), in order.
+    pub enabled: Vec<String>,
+    /// Enabled Regions where the reads were refused by policy: a note, not a failure.
+    pub closed: Vec<String>,
+    /// Enabled Regions whose read failed for another reason, with the error.
+    pub failed: Vec<(String, super::AwsError)>,
+}
+
+impl RegionsSeen {
+    /// The Regions read: enabled, neither closed nor failed.
+    pub fn read(&self) -> impl Iterator<Item = &str> {
+        self.enabled.iter().map(String::as_str).filter(|r| {
+            !self.closed.iter().any(|c| c == r) && !self.failed.iter().any(|(f, _)| f == r)
+        })
+    }
+}
+
+/// Whether an error of a regional read is a refusal by policy: EC2's `UnauthorizedOperation` (what an SCP
+/// that denies a Region answers, "... with an explicit deny in a service control policy"), `AuthFailure`,
+/// or an `AccessDenied` of another service (VPC-15).
+pub fn closed_by_policy(e: &super::AwsError) -> bool {
+    matches!(
+        e.code.as_str(),
+        "UnauthorizedOperation"
+            | "AuthFailure"
+            | "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedAccess"
+    )
 }

@@ -18,7 +18,8 @@ pub use bucket::{
 pub use error::{AwsError, ErrorKind};
 pub use logs::{
     DesiredFlowLog, DesiredRole, FileFormat, FlowLogDestination, LogGroup, MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE, ObservedFlowLog, ObservedRole, S3Options,
+    MANAGED_TAG_VALUE, ObservedFlowLog, ObservedRole, RegionInfo, RegionsSeen, S3Options, Vpc,
+    closed_by_policy,
 };
 pub use org::{Membership, OrgAccount, OrgPage, OrgPolicy, Organization, OuNode};
 pub use selectors::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};

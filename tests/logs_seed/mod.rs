@@ -6,11 +6,11 @@
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
-use trailhub::aws::{ObservedFlowLog, TrailLogs};
+use trailhub::aws::{ObservedFlowLog, TrailLogs, Vpc};
 use trailhub::config::{Config, ScopedAccount};
 use trailhub::fake::{FakeAws, FakeRole};
 use trailhub::plan::cloudwatch::{LogsSetup, flow_setup, trail_logs, trail_setup};
-use trailhub::plan::flow_logs::desired;
+use trailhub::plan::flow_logs::{RegionScope, desired};
 
 /// Every target of a static config: the central account (with its trail), then the members.
 pub fn targets(cfg: &Config) -> Vec<ScopedAccount> {
@@ -44,10 +44,13 @@ pub fn deliveries(aws: &FakeAws, cfg: &Config, delivered: i64) {
             status.latest_cloudwatch_delivery_time = Some(delivered);
         }
         let cw = flow.as_ref().map(|s| (s, s.role_arn.as_str()));
-        let logs: Vec<ObservedFlowLog> = desired(cfg, t, &vpcs, cw)
+        let region = cfg.central.region.as_str();
+        let in_region: Vec<Vpc> = vpcs.iter().map(|v| Vpc::new(region, v)).collect();
+        let logs: Vec<ObservedFlowLog> = desired(cfg, t, &in_region, cw, RegionScope::Every)
             .into_iter()
             .enumerate()
             .map(|(i, (_, f))| ObservedFlowLog {
+                region: "ap-northeast-2".into(),
                 id: format!("fl-{}{i}", &id[..4]),
                 resource_id: f.vpc_id,
                 target: f.target,

@@ -52,6 +52,7 @@ fn options(f: &ObservedFlowLog) -> S3Options {
 fn plain_text_flow_log(cfg: &Config) -> ObservedFlowLog {
     let fl = cfg.flow_logs.as_ref().unwrap();
     ObservedFlowLog {
+        region: "ap-northeast-2".into(),
         id: "fl-plain".into(),
         resource_id: format!("vpc-{M0}"),
         target: FlowLogDestination::S3 {
@@ -94,7 +95,7 @@ async fn a_plain_text_flow_log_is_replaced_by_the_parquet_hive_one_and_apply_con
     assert_eq!(
         planned,
         [format!(
-            "flow log vpc-{M0}: replace fl-plain (s3: options plain-text -> parquet, hive, per-hour)"
+            "flow log vpc-{M0} (ap-northeast-2): replace fl-plain (s3: options plain-text -> parquet, hive, per-hour)"
         )]
     );
 
@@ -146,6 +147,7 @@ async fn the_fake_refuses_a_hive_flow_log_the_policy_grants_only_the_plain_layou
     };
     let member = aws.member(&scoped).await.unwrap();
     let want = |options| DesiredFlowLog {
+        region: "ap-northeast-2".into(),
         vpc_id: format!("vpc-{M0}"),
         target: FlowLogDestination::S3 {
             arn: "arn:aws:s3:::sec-log".into(),

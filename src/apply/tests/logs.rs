@@ -370,6 +370,7 @@ fn seeded_flow_log(
     traffic: &str,
 ) -> ObservedFlowLog {
     ObservedFlowLog {
+        region: "ap-northeast-2".into(),
         id: id.into(),
         resource_id: vpc.into(),
         target,
@@ -415,7 +416,7 @@ async fn a_flow_log_with_other_settings_is_replaced_the_new_one_first() {
     };
     assert!(
         planned.contains(&format!(
-            "flow log {vpc}: replace fl-old (s3: traffic type REJECT -> ALL)"
+            "flow log {vpc} (ap-northeast-2): replace fl-old (s3: traffic type REJECT -> ALL)"
         )),
         "{planned:?}"
     );

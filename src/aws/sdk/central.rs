@@ -603,6 +603,7 @@ impl Central for SdkCentral {
                     .retry_partition(retry_partition("trailhub-ec2"))
                     .build(),
             ),
+            regional: Default::default(),
             orgs: aws_sdk_organizations::Client::from_conf(
                 aws_sdk_organizations::config::Builder::from(&config)
                     .retry_partition(retry_partition("trailhub-organizations"))

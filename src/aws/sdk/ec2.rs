@@ -1,4 +1,5 @@
-//! One account's EC2 through the SDK (I/O): its VPCs and their flow logs, in the central region.
+//! One account's EC2 through the SDK (I/O): its Regions (in the central region), and its VPCs and their
+//! flow logs in any Region (a client of that Region, [`SdkMember::ec2_in`]).
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
@@ -9,38 +10,65 @@ use aws_sdk_ec2::types::{
 use super::{SdkMember, aws_err};
 use crate::aws::{
     AwsError, DesiredFlowLog, FileFormat, FlowLogDestination, MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
-    Network, ObservedFlowLog, S3Options,
+    Network, ObservedFlowLog, RegionInfo, S3Options, Vpc,
 };
 
 #[async_trait]
 impl Network for SdkMember {
-    async fn vpcs(&self) -> Result<Vec<String>, AwsError> {
-        let mut ids = Vec::new();
-        let mut pages = self.ec2.describe_vpcs().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| aws_err("DescribeVpcs", e))?;
-            ids.extend(
-                page.vpcs()
-                    .iter()
-                    .filter_map(|v| v.vpc_id().map(str::to_owned)),
-            );
-        }
-        Ok(ids)
+    async fn regions(&self) -> Result<Vec<RegionInfo>, AwsError> {
+        let out = self
+            .ec2
+            .describe_regions()
+            .all_regions(true)
+            .send()
+            .await
+            .map_err(|e| aws_err("DescribeRegions", e))?;
+        Ok(out
+            .regions()
+            .iter()
+            .filter_map(|r| {
+                Some(RegionInfo {
+                    name: r.region_name()?.to_owned(),
+                    opt_in_status: r
+                        .opt_in_status()
+                        .unwrap_or("opt-in-not-required")
+                        .to_owned(),
+                })
+            })
+            .collect())
     }
 
-    async fn flow_logs(&self) -> Result<Vec<ObservedFlowLog>, AwsError> {
+    async fn vpcs(&self, region: &str) -> Result<Vec<Vpc>, AwsError> {
+        let mut vpcs = Vec::new();
+        let ec2 = self.ec2_in(region);
+        let mut pages = ec2.describe_vpcs().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_err("DescribeVpcs", e))?;
+            vpcs.extend(page.vpcs().iter().filter_map(|v| {
+                Some(Vpc {
+                    region: region.to_owned(),
+                    id: v.vpc_id()?.to_owned(),
+                    is_default: v.is_default().unwrap_or(false),
+                })
+            }));
+        }
+        Ok(vpcs)
+    }
+
+    async fn flow_logs(&self, region: &str) -> Result<Vec<ObservedFlowLog>, AwsError> {
         let mut logs = Vec::new();
-        let mut pages = self.ec2.describe_flow_logs().into_paginator().send();
+        let ec2 = self.ec2_in(region);
+        let mut pages = ec2.describe_flow_logs().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_err("DescribeFlowLogs", e))?;
-            logs.extend(page.flow_logs().iter().map(observed));
+            logs.extend(page.flow_logs().iter().map(|f| observed(f, region)));
         }
         Ok(logs)
     }
 
     async fn create_flow_log(&self, f: &DesiredFlowLog) -> Result<String, AwsError> {
         let mut call = self
-            .ec2
+            .ec2_in(&f.region)
             .create_flow_logs()
             .resource_type(FlowLogsResourceType::Vpc)
             .resource_ids(&f.vpc_id)
@@ -77,9 +105,9 @@ impl Network for SdkMember {
         Ok(out.flow_log_ids().first().cloned().unwrap_or_default())
     }
 
-    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError> {
+    async fn delete_flow_logs(&self, region: &str, ids: &[String]) -> Result<(), AwsError> {
         let out = self
-            .ec2
+            .ec2_in(region)
             .delete_flow_logs()
             .set_flow_log_ids(Some(ids.to_vec()))
             .send()
@@ -151,7 +179,7 @@ fn options(f: &aws_sdk_ec2::types::FlowLog) -> S3Options {
     }
 }
 
-fn observed(f: &aws_sdk_ec2::types::FlowLog) -> ObservedFlowLog {
+fn observed(f: &aws_sdk_ec2::types::FlowLog, region: &str) -> ObservedFlowLog {
     let target = match f.log_destination_type() {
         Some(LogDestinationType::S3) => FlowLogDestination::S3 {
             arn: f.log_destination().unwrap_or_default().to_owned(),
@@ -172,6 +200,7 @@ fn observed(f: &aws_sdk_ec2::types::FlowLog) -> ObservedFlowLog {
     };
     ObservedFlowLog {
         id: f.flow_log_id().unwrap_or_default().to_owned(),
+        region: region.to_owned(),
         resource_id: f.resource_id().unwrap_or_default().to_owned(),
         target,
         traffic_type: f

@@ -8,6 +8,21 @@ use crate::aws::{AwsError, LogGroup, Logs};
 
 #[async_trait]
 impl Logs for SdkMember {
+    fn logs_in(&self, region: &str) -> Self {
+        let conf = self
+            .logs
+            .config()
+            .to_builder()
+            .region(aws_sdk_cloudwatchlogs::config::Region::new(
+                region.to_owned(),
+            ))
+            .build();
+        SdkMember {
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(conf),
+            ..self.clone()
+        }
+    }
+
     async fn log_group(&self, name: &str) -> Result<Option<LogGroup>, AwsError> {
         // DescribeLogGroups matches by prefix: the exact name is the one asked for
         let out = self

@@ -15,8 +15,39 @@ pub struct SdkMember {
     pub(super) trail: aws_sdk_cloudtrail::Client,
     pub(super) logs: aws_sdk_cloudwatchlogs::Client,
     pub(super) iam: aws_sdk_iam::Client,
+    /// EC2 in the central region (DescribeRegions); [`SdkMember::ec2_in`] gives the client of any Region.
     pub(super) ec2: aws_sdk_ec2::Client,
+    /// The EC2 clients of other Regions, made once each, with the same credentials and HTTP client.
+    pub(super) regional:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, aws_sdk_ec2::Client>>>,
     pub(super) orgs: aws_sdk_organizations::Client,
+}
+
+impl SdkMember {
+    /// The account's EC2 client in `region` (the central one's configuration, another Region).
+    pub(super) fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
+        if self
+            .ec2
+            .config()
+            .region()
+            .is_some_and(|r| r.as_ref() == region)
+        {
+            return self.ec2.clone();
+        }
+        let mut clients = self.regional.lock().unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let conf = self
+                    .ec2
+                    .config()
+                    .to_builder()
+                    .region(aws_sdk_ec2::config::Region::new(region.to_owned()))
+                    .build();
+                aws_sdk_ec2::Client::from_conf(conf)
+            })
+            .clone()
+    }
 }
 
 #[async_trait]

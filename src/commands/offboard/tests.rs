@@ -75,6 +75,41 @@ fn usage(r: Result<OffboardReport>) -> String {
     format!("{e:#}")
 }
 
+/// Issue 22: the account's flow logs to the bucket are deleted in every Region it has enabled.
+#[tokio::test(start_paused = true)]
+async fn offboard_deletes_the_flow_logs_of_every_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
+    aws.world().use_every_region();
+    apply_all(&aws, &config(3, &[]), dir.path()).await;
+    assert_eq!(
+        aws.world().flow_logs[GONE].len(),
+        17,
+        "a default VPC in each Region"
+    );
+    let cfg = config(3, &[GONE]);
+    let outcome = offboard_run(&aws, &cfg, &args(GONE, dir.path()))
+        .await
+        .unwrap();
+    let OffboardReport::Offboarded { plan, done } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(plan.flow_logs.len(), 17);
+    assert_eq!(done.flow_logs_deleted.len(), 17);
+    assert!(
+        done.flow_logs_deleted
+            .iter()
+            .any(|d| d.ends_with(" in eu-west-1")),
+        "{done:?}"
+    );
+    assert!(aws.world().flow_logs[GONE].is_empty());
+    assert_eq!(
+        aws.world().flow_logs["200000000000"].len(),
+        17,
+        "the others stay"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn offboard_takes_out_one_account_and_the_next_apply_has_nothing_to_do() {
     let dir = tempfile::tempdir().unwrap();

@@ -97,13 +97,13 @@ impl PolicyInput<'_> {
     pub fn shared_resource(&self) -> String {
         format!("{}*", self.logs_base())
     }
-    /// `arn:<p>:logs:<region>:<account>:*`: any source of the account's logs in the flow logs' Region, as
-    /// AWS's flow-log bucket policy names it.
+    /// `arn:<p>:logs:*:<account>:*`: any source of the account's logs in any Region. AWS's flow-log bucket
+    /// policy names one Region (`arn:<p>:logs:<region>:<account>:*`); an account's flow logs come from
+    /// every Region it has enabled, and `ArnLike` matches `*` across the Region's segment, which the
+    /// evaluator proves for each Region (DL-7). One pattern an account: the policy's size does not grow
+    /// with the Regions.
     pub(super) fn log_pattern(&self, account: &str) -> String {
-        format!(
-            "arn:{}:logs:{}:{account}:*",
-            self.partition, self.flow_logs.region
-        )
+        format!("arn:{}:logs:*:{account}:*", self.partition)
     }
     /// `arn:aws:s3:::BUCKET[/PREFIX]/AWSLogs/<account>/*` for each flow-log account;
     /// `.../AWSLogs/aws-account-id=<account>/*` with Hive-compatible partitions (DL-6).

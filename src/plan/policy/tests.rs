@@ -458,8 +458,8 @@ fn flow_logs_exact_form_snapshot() {
         [
             "111111111111",
             "222222222222",
-            "arn:aws:logs:ap-northeast-2:111111111111:*",
-            "arn:aws:logs:ap-northeast-2:222222222222:*"
+            "arn:aws:logs:*:111111111111:*",
+            "arn:aws:logs:*:222222222222:*"
         ]
     );
     for a in ["111111111111", "222222222222"] {
@@ -467,8 +467,27 @@ fn flow_logs_exact_form_snapshot() {
             allowed(&m.policy, &flow_target(a, Some("org"), None)),
             "{a}"
         );
+        // issue 22, DL-7: the Region wildcard lets the account's flow logs of every Region through, and
+        // no other account's
+        for region in ["us-east-1", "eu-west-1", "af-south-1"] {
+            let t = crate::plan::evaluate::Delivery {
+                source_arn: format!("arn:aws:logs:{region}:{a}:vpc-flow-log-delivery"),
+                region: region.into(),
+                ..flow_target(a, Some("org"), None)
+            };
+            assert!(allowed(&m.policy, &t), "{a} {region}");
+            let other = crate::plan::evaluate::Delivery {
+                source_arn: format!("arn:aws:logs:{region}:333333333333:vpc-flow-log-delivery"),
+                ..t
+            };
+            assert!(
+                !allowed(&m.policy, &other),
+                "{a} {region}: another account's source"
+            );
+        }
     }
-    // another account, another Region, the wrong prefix, or a key under another account's folder: no
+    // another account, the wrong prefix, or a key under another account's folder: no (another Region of
+    // the same account: yes, issue 22)
     assert!(!allowed(
         &m.policy,
         &flow_target("333333333333", Some("org"), None)
@@ -477,7 +496,7 @@ fn flow_logs_exact_form_snapshot() {
         source_arn: "arn:aws:logs:us-east-1:111111111111:vpc-flow-log-delivery".into(),
         ..flow_target("111111111111", Some("org"), None)
     };
-    assert!(!allowed(&m.policy, &other_region));
+    assert!(allowed(&m.policy, &other_region));
     assert!(!allowed(
         &m.policy,
         &flow_target("111111111111", None, None)
@@ -605,7 +624,7 @@ fn log_delivery_values_the_config_does_not_name_are_kept() {
     );
     assert_eq!(
         d.added_sources,
-        ["222222222222", "arn:aws:logs:ap-northeast-2:222222222222:*"]
+        ["222222222222", "arn:aws:logs:*:222222222222:*"]
     );
     assert!(m.created_statements == [ACL_SID, WRITE_SID, DENY_SID, LOG_DENY_SID, TLS_SID]);
     // in place, the condition trailhub does not manage kept
@@ -681,7 +700,7 @@ fn combinations_step_down_as_the_accounts_grow() {
     for (n, ct, dl) in [
         (30, Form::Exact, D::Exact),
         (60, Form::AccountArns, D::Exact),
-        (68, Form::Exact, D::SourceAccount),
+        (69, Form::Exact, D::SourceAccount),
         (80, Form::AccountArns, D::SourceAccount),
         (100, Form::SourceAccount, D::SourceAccount),
         (150, Form::SourceAccount, D::SharedPrefix),

@@ -69,6 +69,8 @@ pub enum Format {
     Junit,
     /// `permissions` only: the member role as a CloudFormation template (JSON), for StackSets.
     Cloudformation,
+    /// `inventory` only: one row per trail, flow log and log group.
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +90,9 @@ pub enum Command {
     /// and remove its entries from trailhub's statements in the bucket and key policies (backed up first).
     /// Shows what it will do and asks first.
     Offboard(OffboardArgs),
+    /// List every account's trails (trailhub's or not, organization and shadow trails), flow logs and log
+    /// groups: home region, bucket, logging, selectors, KMS key. Read-only (the audit's permissions).
+    Inventory,
     /// Print the completion script for SHELL on stdout (see the README for where each shell reads it).
     Completions(CompletionsArgs),
     /// Print trailhub's man page (roff) on stdout: trailhub man > ~/.local/share/man/man1/trailhub.1
@@ -99,7 +104,8 @@ pub enum Command {
 
 #[derive(Debug, Args, Default)]
 pub struct PermissionsArgs {
-    /// Only the read actions: enough for `plan`, `policy` and `audit` (a scheduled audit's identity).
+    /// Only the read actions: enough for `plan`, `policy`, `audit` and `inventory` (a scheduled audit's
+    /// identity).
     #[arg(long)]
     pub read_only: bool,
 }

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod audit;
 pub mod docs;
+pub mod inventory;
 pub mod offboard;
 pub mod plan;
 pub mod policy;
@@ -144,21 +145,12 @@ pub async fn run<C: Central>(
             output::print_to(out, console, format, &report, args.output.as_deref())?;
             Ok(report.exit_code())
         }
-        Command::Offboard(args) => {
-            let outcome = offboard::run(central, cfg, args, &mut |plan| {
-                if format == Format::Json && args.yes {
-                    return Ok(true);
-                }
-                output::print(out, console, format, plan)?;
-                if args.yes {
-                    return Ok(true);
-                }
-                ask(out, console, "Offboard this account?")
-            })
-            .await?;
-            output::print(out, console, format, &outcome)?;
-            Ok(outcome.exit_code())
+        Command::Inventory => {
+            let report = inventory::run(central, cfg, concurrency, &*progress).await?;
+            output::print(out, console, format, &report)?;
+            Ok(report.exit_code())
         }
+        Command::Offboard(args) => offboard::show(central, cfg, args, (format, console, out)).await,
         Command::Permissions(args) => permissions(cfg, args, format, console, out),
         Command::Completions(_) | Command::Man => {
             generated(command, out).transpose()?;

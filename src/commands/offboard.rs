@@ -3,17 +3,43 @@
 //! and takes it out: the trail, its flow logs to the bucket, its policy entries. Ends in an
 //! [`OffboardReport`]; writes no result.
 
+use std::io::Write;
+
 use anyhow::{Context, Result, bail};
 
 use super::Usage;
 use crate::apply::{OffboardTargets, offboard};
 use crate::aws::{AwsError, Central, KeyInfo, Member, Network, ObservedFlowLog};
-use crate::cli::OffboardArgs;
+use crate::cli::{Format, OffboardArgs};
 use crate::config::{Access, Config, ScopedAccount, Source};
 use crate::model::{AccountId, RoleArn, TrailName, fill_trail_template};
 use crate::observe::scope;
+use crate::output::{self, Console};
 use crate::plan::offboard::{OffboardPlan, OffboardState, offboard_plan};
 use crate::report::OffboardReport;
+
+/// `offboard` as the command line runs it: the plan shown (not with `--format json --yes`), the question
+/// asked (not with `--yes`), then what was done, rendered in `format`. Ok(exit code).
+pub async fn show<C: Central>(
+    central: &C,
+    cfg: &Config,
+    args: &OffboardArgs,
+    (format, console, out): (Format, &mut dyn Console, &mut dyn Write),
+) -> Result<i32> {
+    let outcome = run(central, cfg, args, &mut |plan| {
+        if format == Format::Json && args.yes {
+            return Ok(true);
+        }
+        output::print(out, console, format, plan)?;
+        if args.yes {
+            return Ok(true);
+        }
+        super::ask(out, console, "Offboard this account?")
+    })
+    .await?;
+    output::print(out, console, format, &outcome)?;
+    Ok(outcome.exit_code())
+}
 
 /// Offboards `args.account`. `review` is shown the plan and says whether to go ahead (it answers yes by
 /// itself with `--yes`).

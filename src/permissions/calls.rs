@@ -159,7 +159,7 @@ pub const NEEDS: &[Need] = &[
     need("ListParents", "organizations:ListParents", Any, Central, Read, Always, "plan, apply: the OUs and root above the central account, whose RCPs apply to the bucket and key"),
     need("ListPoliciesForTarget", "organizations:ListPoliciesForTarget", Any, Central, Read, Always, "plan, apply: the RCPs attached to the central account, its OUs and root"),
     need("DescribePolicy", "organizations:DescribePolicy", Any, Central, Read, Always, "plan, apply: each RCP's content"),
-    need("AssumeRole", "sts:AssumeRole", MemberRoles, Central, Read, Always, "plan, apply, audit: every member"),
+    need("AssumeRole", "sts:AssumeRole", MemberRoles, Central, Read, Always, "plan, apply, audit, inventory: every member"),
     // the central bucket
     need("HeadBucket", "s3:ListBucket", Bucket, Central, Read, Always, "every command: does the bucket exist?"),
     need("GetBucketPolicy", "s3:GetBucketPolicy", Bucket, Central, Read, Always, "every command"),
@@ -187,9 +187,9 @@ pub const NEEDS: &[Need] = &[
     need("CreateAlias", "kms:CreateAlias", Alias, Central, Write, KmsCreate, "after EnableKeyRotation: on the alias..."),
     need("CreateAlias", "kms:CreateAlias", Key, Central, Write, KmsCreate, "...and on the key"),
     // CloudTrail, in each account
-    need("DescribeTrails", "cloudtrail:DescribeTrails", Any, Both, Read, Always, "plan, apply, audit"),
-    need("GetTrailStatus", "cloudtrail:GetTrailStatus", Any, Both, Read, Always, "when the trail exists"),
-    need("GetEventSelectors", "cloudtrail:GetEventSelectors", Any, Both, Read, Always, "when the trail exists"),
+    need("DescribeTrails", "cloudtrail:DescribeTrails", Any, Both, Read, Always, "plan, apply, audit, inventory"),
+    need("GetTrailStatus", "cloudtrail:GetTrailStatus", Any, Both, Read, Always, "when the trail exists; audit, inventory: each trail the account shows"),
+    need("GetEventSelectors", "cloudtrail:GetEventSelectors", Any, Both, Read, Always, "when the trail exists; audit, inventory: each trail the account shows"),
     need("CreateTrail", "cloudtrail:CreateTrail", OwnTrails, Both, Write, Always, "apply, if the trail is missing"),
     need("CreateTrail", "iam:PassRole", CloudTrailRole, Both, Write, CloudWatch, "CloudTrail is handed the role"),
     need("UpdateTrail", "cloudtrail:UpdateTrail", OwnTrails, Both, Write, Always, "apply, if the trail's settings differ"),
@@ -198,7 +198,7 @@ pub const NEEDS: &[Need] = &[
     need("StartLogging", "cloudtrail:StartLogging", OwnTrails, Both, Write, Always, "apply, if the trail is not logging"),
     need("DeleteTrail", "cloudtrail:DeleteTrail", OwnTrails, Member, Write, Offboard, "offboard only: the account's trailhub trail"),
     // CloudWatch Logs and the delivery roles, in each account
-    need("DescribeLogGroups", "logs:DescribeLogGroups", Any, Both, Read, LogGroups, "plan, apply, audit"),
+    need("DescribeLogGroups", "logs:DescribeLogGroups", Any, Both, Read, LogGroups, "plan, apply, audit, inventory"),
     need("CreateLogGroup", "logs:CreateLogGroup", OwnLogGroups, Both, Write, LogGroups, "apply, if the group is missing"),
     need("PutRetentionPolicy", "logs:PutRetentionPolicy", OwnLogGroups, Both, Write, LogGroups, "apply, for a new group or another retention"),
     need("GetRole", "iam:GetRole", CloudTrailRole, Both, Read, CloudWatch, "the delivery role"),
@@ -212,8 +212,8 @@ pub const NEEDS: &[Need] = &[
     need("PutRolePolicy", "iam:PutRolePolicy", CloudTrailRole, Both, Write, CloudWatch, "apply, if trailhub's inline policy differs"),
     need("PutRolePolicy", "iam:PutRolePolicy", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "apply, if trailhub's inline policy differs"),
     // VPC flow logs, in each account
-    need("DescribeVpcs", "ec2:DescribeVpcs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
-    need("DescribeFlowLogs", "ec2:DescribeFlowLogs", Any, Both, Read, FlowLogs, "plan, apply, audit"),
+    need("DescribeVpcs", "ec2:DescribeVpcs", Any, Both, Read, FlowLogs, "plan, apply, audit, inventory"),
+    need("DescribeFlowLogs", "ec2:DescribeFlowLogs", Any, Both, Read, FlowLogs, "plan, apply, audit, inventory"),
     need("CreateFlowLogs", "ec2:CreateFlowLogs", FlowLogVpcs, Both, Write, FlowLogs, "apply, for a VPC without a right flow log: on the VPC..."),
     need("CreateFlowLogs", "ec2:CreateFlowLogs", NewFlowLogs, Both, Write, FlowLogs, "...and on the new flow log, with trailhub's tag in the request"),
     need("CreateFlowLogs", "ec2:CreateTags", NewFlowLogTags, Both, Write, FlowLogs, "the tag on create (trailhub:managed), within CreateFlowLogs only"),

@@ -3,6 +3,7 @@
 //! The audit's report is `audit::AuditReport`, built by the audit itself.
 
 pub mod apply;
+pub mod inventory;
 pub mod offboard;
 pub mod plan;
 pub mod restore;

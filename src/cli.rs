@@ -88,7 +88,7 @@ pub enum Command {
     Audit(AuditArgs),
     /// Take trailhub out of one account that left scope: delete its trail and its flow logs to the bucket,
     /// and remove its entries from trailhub's statements in the bucket and key policies (backed up first).
-    /// Shows what it will do and asks first.
+    /// Shows what it will do and asks first (deleting a trail: type the account ID).
     Offboard(OffboardArgs),
     /// List every account's trails (trailhub's or not, organization and shadow trails), flow logs and log
     /// groups: home region, bucket, logging, selectors, KMS key. Read-only (the audit's permissions).
@@ -124,7 +124,8 @@ pub struct OffboardArgs {
     #[arg(value_name = "ACCOUNT_ID", value_parser = parse_account_id)]
     pub account: AccountId,
     /// The name of trailhub's trail in the account, when accounts.toml cannot say it (an account no longer
-    /// in the file whose trail_template uses {name}).
+    /// in the file whose trail_template uses {name}) and the account has not exactly one trail that fits
+    /// the template and delivers to the bucket.
     #[arg(long, value_name = "NAME", value_parser = parse_trail_name)]
     pub trail: Option<TrailName>,
     /// Do not ask for confirmation (required when stdin is not a terminal).

@@ -22,6 +22,7 @@ mod kms;
 mod layers;
 mod logs;
 mod new_trail_selectors;
+mod offboard;
 mod organizations;
 mod owner_flow_logs;
 mod permissions;

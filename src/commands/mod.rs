@@ -187,7 +187,7 @@ fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
     let what = match command {
         Command::Apply(args) if !args.yes => "apply",
         Command::RestorePolicy(args) if !args.yes => "restore the bucket policy",
-        Command::Offboard(args) if !args.yes => "offboard an account",
+        // offboard asks once its own refusals are given (commands::offboard::confirm)
         _ => return Ok(()),
     };
     if !console.can_ask() {

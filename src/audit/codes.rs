@@ -12,6 +12,8 @@ pub struct CodeRow {
     pub name: &'static str,
     /// What the problem means for a person, in one sentence.
     pub meaning: &'static str,
+    /// The next step, in one line.
+    pub remedy: &'static str,
     /// The runbook section that says what to do, as `runbooks/FILE.md#anchor` from the repository's root
     /// (the anchor is the name).
     pub runbook: &'static str,
@@ -22,6 +24,7 @@ pub struct CodeRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeDoc {
     pub meaning: &'static str,
+    pub remedy: &'static str,
     pub runbook: &'static str,
 }
 
@@ -53,131 +56,157 @@ codes! {
     Unreachable => CodeRow {
         name: "unreachable",
         meaning: "The account could not be read (its role could not be assumed, or a read failed): nothing is known about its coverage.",
+        remedy: "Check that the account's role exists and trusts the central account (trailhub permissions prints it), then run trailhub audit again.",
         runbook: "runbooks/scheduled-audit.md#unreachable",
     },
     NoTrail => CodeRow {
         name: "no-trail",
         meaning: "No trail of the account delivers to the central bucket: its API activity is recorded nowhere the security team reads.",
+        remedy: "Run trailhub apply (trailhub plan shows the trail it makes first).",
         runbook: "runbooks/scheduled-audit.md#no-trail",
     },
     NotLogging => CodeRow {
         name: "not-logging",
         meaning: "The trail exists but logging is stopped: nothing is recorded.",
+        remedy: "Run trailhub apply, then look for the StopLogging event in the account's CloudTrail to learn who stopped it.",
         runbook: "runbooks/scheduled-audit.md#not-logging",
     },
     NotMultiRegion => CodeRow {
         name: "not-multi-region",
         meaning: "The trail records its home region only: activity in every other region is lost.",
+        remedy: "Run trailhub apply: it makes the trail multi-region again.",
         runbook: "runbooks/scheduled-audit.md#not-multi-region",
     },
     NoLogValidation => CodeRow {
         name: "no-log-validation",
         meaning: "Log file validation is off: the files arrive, but their integrity cannot be proven.",
+        remedy: "Run trailhub apply: it turns log file validation back on.",
         runbook: "runbooks/scheduled-audit.md#no-log-validation",
     },
     NoGlobalEvents => CodeRow {
         name: "no-global-events",
         meaning: "The trail leaves out global service events: IAM, STS and CloudFront activity is not recorded.",
+        remedy: "Run trailhub apply: it turns global service events back on.",
         runbook: "runbooks/scheduled-audit.md#no-global-events",
     },
     ManagementEventsOff => CodeRow {
         name: "management-events-off",
         meaning: "The trail's event selectors do not log every management event, read and write.",
+        remedy: "Run trailhub apply: it puts the management event selectors back and keeps the data-event ones.",
         runbook: "runbooks/scheduled-audit.md#management-events-off",
     },
     DeliveryError => CodeRow {
         name: "delivery-error",
         meaning: "CloudTrail tried to write a log file and S3 refused it (bucket policy, KMS key, SCP) or the bucket is gone.",
+        remedy: "Read the error, fix the bucket policy, key policy or SCP it names, then run trailhub plan and trailhub apply.",
         runbook: "runbooks/scheduled-audit.md#delivery-error",
     },
     StaleDelivery => CodeRow {
         name: "stale-delivery",
         meaning: "The account's newest log file is older than the maximum age; as a warning, only some of its regions are.",
+        remedy: "Check the trail's status and delivery error (aws cloudtrail get-trail-status), then run trailhub apply.",
         runbook: "runbooks/scheduled-audit.md#stale-delivery",
     },
     NoDelivery => CodeRow {
         name: "no-delivery",
         meaning: "No log file of the account is in the bucket at all; as a warning, its trail started too recently to have delivered.",
+        remedy: "Run trailhub apply, wait for the first log files (about 15 minutes), then run trailhub audit again.",
         runbook: "runbooks/scheduled-audit.md#no-delivery",
     },
     PolicyDenies => CodeRow {
         name: "policy-denies",
         meaning: "The bucket policy does not let this trail write its log files.",
+        remedy: "Find the statement that denies it in the bucket policy; trailhub plan names it; remove or narrow it, then run trailhub apply.",
         runbook: "runbooks/scheduled-audit.md#policy-denies",
     },
     NoCloudwatch => CodeRow {
         name: "no-cloudwatch",
         meaning: "The trail does not deliver to the configured CloudWatch Logs group with trailhub's role.",
+        remedy: "Run trailhub apply: it points the trail at the log group with trailhub's role.",
         runbook: "runbooks/cloudwatch-logs.md#no-cloudwatch",
     },
     CloudwatchError => CodeRow {
         name: "cloudwatch-error",
         meaning: "CloudTrail reports an error delivering to CloudWatch Logs.",
+        remedy: "Check the delivery role's trust and policy and the log group, then run trailhub apply.",
         runbook: "runbooks/cloudwatch-logs.md#cloudwatch-error",
     },
     CloudwatchStale => CodeRow {
         name: "cloudwatch-stale",
         meaning: "No delivery to CloudWatch Logs within the maximum age; as a warning, AWS does not say when the last one was.",
+        remedy: "Check the trail's CloudWatch Logs delivery error (aws cloudtrail get-trail-status), then run trailhub apply.",
         runbook: "runbooks/cloudwatch-logs.md#cloudwatch-stale",
     },
     FlowLogsMissing => CodeRow {
         name: "flow-logs-missing",
         meaning: "A VPC has no flow log to a configured destination, or one with other settings.",
+        remedy: "Run trailhub apply: it creates (or replaces) the VPC's flow log.",
         runbook: "runbooks/vpc-flow-logs.md#flow-logs-missing",
     },
     FlowLogsFailed => CodeRow {
         name: "flow-logs-failed",
         meaning: "A flow log reports that it fails to deliver.",
+        remedy: "Read the flow log's DeliverLogsErrorMessage, fix the bucket policy or role it names, then run trailhub apply.",
         runbook: "runbooks/vpc-flow-logs.md#flow-logs-failed",
     },
     FlowLogsDenied => CodeRow {
         name: "flow-logs-denied",
         meaning: "The bucket policy does not let the flow logs service write this account's flow logs.",
+        remedy: "Find the statement that denies delivery.logs in the bucket policy, remove or narrow it, then run trailhub apply.",
         runbook: "runbooks/vpc-flow-logs.md#flow-logs-denied",
     },
     NoKms => CodeRow {
         name: "no-kms",
         meaning: "The trail does not encrypt with the configured KMS key.",
+        remedy: "Run trailhub apply: it points the trail at the key.",
         runbook: "runbooks/kms.md#no-kms",
     },
     KmsDenied => CodeRow {
         name: "kms-denied",
         meaning: "The key policy would not let CloudTrail encrypt this trail's log files: its deliveries fail.",
+        remedy: "Find the statement of the key policy that refuses CloudTrail, remove or narrow it, then run trailhub apply.",
         runbook: "runbooks/kms.md#kms-denied",
     },
     ForeignKmsKey => CodeRow {
         name: "foreign-kms-key",
         meaning: "The trail encrypts with a key that another account owns and can revoke.",
+        remedy: "Set kms_key in accounts.toml to a key of the central account and run trailhub apply.",
         runbook: "runbooks/kms.md#foreign-kms-key",
     },
     BucketNoAccessLogging => CodeRow {
         name: "bucket-no-access-logging",
         meaning: "The bucket's server access logging is off, or goes to another bucket.",
+        remedy: "Set access_log_bucket in accounts.toml and run trailhub apply.",
         runbook: "runbooks/kms.md#bucket-no-access-logging",
     },
     BucketNoRetention => CodeRow {
         name: "bucket-no-retention",
         meaning: "The bucket's retention rules (trailhub-retention, trailhub-retention-markers) are missing or differ from retention_days.",
+        remedy: "Run trailhub apply: it writes trailhub's retention rules for retention_days.",
         runbook: "runbooks/kms.md#bucket-no-retention",
     },
     BucketAllowsHttp => CodeRow {
         name: "bucket-allows-http",
         meaning: "No statement of the bucket policy denies requests made without TLS (aws:SecureTransport false): log files may be read or written in clear text.",
+        remedy: "Run trailhub apply: it adds the TLS-only Deny (TrailhubDenyInsecureTransport).",
         runbook: "runbooks/kms.md#bucket-allows-http",
     },
     BucketPublicAccessOpen => CodeRow {
         name: "bucket-public-access-open",
         meaning: "The bucket's Block Public Access is off, in part or whole: a policy or ACL could make the logs public.",
+        remedy: "Run trailhub apply: it turns all four Block Public Access settings back on.",
         runbook: "runbooks/kms.md#bucket-public-access-open",
     },
     BucketVersioningOff => CodeRow {
         name: "bucket-versioning-off",
         meaning: "The bucket's versioning is off or suspended: a log file overwritten or deleted is gone for good.",
+        remedy: "Run trailhub apply: it turns versioning back on.",
         runbook: "runbooks/kms.md#bucket-versioning-off",
     },
     StalePolicyEntry => CodeRow {
         name: "stale-policy-entry",
         meaning: "An account out of scope may still deliver into the bucket: the bucket policy names it.",
+        remedy: "Run trailhub offboard ACCOUNT_ID, or trailhub apply --prune to remove the entries of every account gone.",
         runbook: "runbooks/scheduled-audit.md#stale-policy-entry",
     },
 }
@@ -193,6 +222,7 @@ impl Code {
         let row = self.row();
         CodeDoc {
             meaning: row.meaning,
+            remedy: row.remedy,
             runbook: row.runbook,
         }
     }

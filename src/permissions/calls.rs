@@ -190,6 +190,7 @@ pub const NEEDS: &[Need] = &[
     need("DescribeTrails", "cloudtrail:DescribeTrails", Any, Both, Read, Always, "plan, apply, audit, inventory"),
     need("GetTrailStatus", "cloudtrail:GetTrailStatus", Any, Both, Read, Always, "when the trail exists; audit, inventory: each trail the account shows"),
     need("GetEventSelectors", "cloudtrail:GetEventSelectors", Any, Both, Read, Always, "when the trail exists; audit, inventory: each trail the account shows"),
+    need("LookupEvents", "cloudtrail:LookupEvents", Any, Both, Read, Always, "audit: who stopped a trail that is not logging (one call for an account with one, CT-23)"),
     need("CreateTrail", "cloudtrail:CreateTrail", OwnTrails, Both, Write, Always, "apply, if the trail is missing"),
     need("CreateTrail", "iam:PassRole", CloudTrailRole, Both, Write, CloudWatch, "CloudTrail is handed the role"),
     need("UpdateTrail", "cloudtrail:UpdateTrail", OwnTrails, Both, Write, Always, "apply, if the trail's settings differ"),

@@ -285,3 +285,34 @@ fn csv_record<S: AsRef<str>>(out: &mut dyn Write, fields: &[S]) -> io::Result<()
         .collect();
     write!(out, "{}\r\n", cells.join(","))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Command;
+
+    /// `--format csv` is the inventory's only; the inventory takes no HTML, JUnit or CloudFormation.
+    #[test]
+    fn csv_is_for_the_inventory_only() {
+        assert!(super::super::check_format(&Command::Inventory, Format::Csv).is_ok());
+        let e = super::super::check_format(&Command::Policy, Format::Csv).unwrap_err();
+        assert!(
+            e.starts_with("--format csv is for `trailhub inventory` only"),
+            "{e}"
+        );
+        for f in [Format::Html, Format::Junit, Format::Cloudformation] {
+            assert!(super::super::check_format(&Command::Inventory, f).is_err());
+        }
+    }
+
+    /// A field with a comma, a quote or a line break is quoted, its quotes doubled (RFC 4180).
+    #[test]
+    fn csv_fields_are_quoted_where_they_must_be() {
+        let mut out = Vec::new();
+        csv_record(&mut out, &["plain", "a,b", "say \"hi\"", "two\nlines", ""]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\r\n"
+        );
+    }
+}

@@ -71,6 +71,8 @@ pub enum Format {
     Junit,
     /// `permissions` only: the member role as a CloudFormation template (JSON), for StackSets.
     Cloudformation,
+    /// `inventory` only: one row per trail, flow log and log group.
+    Csv,
 }
 
 /// `--format` of the commands that print text, JSON or Markdown.
@@ -118,6 +120,30 @@ impl From<ReportFormat> for Format {
             ReportFormat::Text => Format::Text,
             ReportFormat::Json => Format::Json,
             ReportFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+/// `inventory --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// For people.
+    Text,
+    /// One document for scripts (docs/json.md).
+    Json,
+    /// For a ticket or a chat message.
+    Markdown,
+    /// One row per trail, flow log and log group, for a spreadsheet.
+    Csv,
+}
+
+impl From<InventoryFormat> for Format {
+    fn from(f: InventoryFormat) -> Format {
+        match f {
+            InventoryFormat::Text => Format::Text,
+            InventoryFormat::Json => Format::Json,
+            InventoryFormat::Markdown => Format::Markdown,
+            InventoryFormat::Csv => Format::Csv,
         }
     }
 }
@@ -177,10 +203,16 @@ pub enum Command {
     Audit(AuditArgs),
     /// Take trailhub out of one account that left scope: delete its trail and its flow logs to the bucket,
     /// and remove its entries from trailhub's statements in the bucket and key policies (backed up first).
-    /// Shows what it will do and asks first.
+    /// Shows what it will do and asks first (deleting a trail: type the account ID).
     #[command(after_help = "Example:
   trailhub offboard 555555555555")]
     Offboard(OffboardArgs),
+    /// List every account's trails (trailhub's or not, organization and shadow trails), flow logs and log
+    /// groups: home region, bucket, logging, selectors, KMS key. Read-only (the audit's permissions).
+    #[command(after_help = "Examples:
+  trailhub inventory
+  trailhub inventory --format csv > inventory.csv")]
+    Inventory(InventoryArgs),
     /// Print the completion script for SHELL on stdout (see the README for where each shell reads it).
     #[command(after_help = "Example:
   trailhub completions bash > ~/.local/share/bash-completion/completions/trailhub")]
@@ -213,6 +245,7 @@ impl Command {
             Command::Offboard(a) => a.format.map(Format::from),
             Command::Audit(a) => a.format.map(Format::from),
             Command::Permissions(a) => a.format.map(Format::from),
+            Command::Inventory(a) => a.format.map(Format::from),
             Command::Completions(_) | Command::Man => None,
         }
     }
@@ -229,8 +262,16 @@ impl Command {
 }
 
 #[derive(Debug, Args, Default)]
+pub struct InventoryArgs {
+    /// How the inventory is printed on stdout (default: text).
+    #[arg(long, value_enum)]
+    pub format: Option<InventoryFormat>,
+}
+
+#[derive(Debug, Args, Default)]
 pub struct PermissionsArgs {
-    /// Only the read actions: enough for `plan`, `policy` and `audit` (a scheduled audit's identity).
+    /// Only the read actions: enough for `plan`, `policy`, `audit` and `inventory` (a scheduled audit's
+    /// identity).
     #[arg(long)]
     pub read_only: bool,
     /// How the policies are printed on stdout (default: text).
@@ -252,7 +293,8 @@ pub struct OffboardArgs {
     #[arg(value_name = "ACCOUNT_ID", value_parser = parse_account_id)]
     pub account: AccountId,
     /// The name of trailhub's trail in the account, when accounts.toml cannot say it (an account no longer
-    /// in the file whose trail_template uses {name}).
+    /// in the file whose trail_template uses {name}) and the account has not exactly one trail that fits
+    /// the template and delivers to the bucket.
     #[arg(long, value_name = "NAME", value_parser = parse_trail_name)]
     pub trail: Option<TrailName>,
     /// Do not ask for confirmation (required when stdin is not a terminal).

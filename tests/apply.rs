@@ -627,8 +627,9 @@ fn prune_removes_the_entries_of_an_account_taken_out_of_the_file() {
 }
 
 /// Issue 13, part 2, against moto: an account taken out of accounts.toml is offboarded by its trail's name
-/// (the file no longer says it): without `--trail` it is refused (exit 2) and without `--yes` off a
-/// terminal too; with it, the trail goes and its entries with it.
+/// (the file no longer says it): without `--trail` offboard finds it (its one trail that fits the template
+/// and delivers to the bucket, issue 23 point 6); without `--yes` off a terminal it shows what it will do
+/// and refuses (exit 2); with it, the trail goes and its entries with it.
 #[test]
 fn offboard_an_account_taken_out_of_the_file_by_its_trails_name() {
     let w = World::start();
@@ -638,17 +639,21 @@ fn offboard_an_account_taken_out_of_the_file_by_its_trails_name() {
     let trail = format!("{gone_name}-CLOUDTRAIL");
     w.write_config(&static_config(&MEMBERS[..1]));
 
-    let unnamed = w.trailhub(&["offboard", gone, "--yes"]);
-    assert_eq!(unnamed.code, 2, "{unnamed}");
-    assert!(unnamed.stderr.contains("--trail NAME"), "{unnamed}");
-    let unattended = w.trailhub(&["offboard", gone, "--trail", &trail]);
+    let unattended = w.trailhub(&["offboard", gone]);
     assert_eq!(unattended.code, 2, "{unattended}");
     assert!(unattended.stderr.contains("without --yes"), "{unattended}");
+    assert!(
+        unattended
+            .stdout
+            .contains(&format!("  - trail {trail}: will be deleted")),
+        "{unattended}"
+    );
+    let named = w.trailhub(&["offboard", gone, "--trail", &trail]);
+    assert_eq!(named.code, 2, "{named}");
+    assert!(named.stderr.contains("without --yes"), "{named}");
     assert!(w.trail(gone, &trail).is_some(), "nothing done");
 
-    let out = w.trailhub(&[
-        "offboard", gone, "--trail", &trail, "--yes", "--format", "json",
-    ]);
+    let out = w.trailhub(&["offboard", gone, "--yes", "--format", "json"]);
     assert_eq!(out.code, 0, "{out}");
     let v: Value = serde_json::from_str(&out.stdout).expect("one JSON document");
     assert_eq!(v["outcome"], "offboarded", "{v}");

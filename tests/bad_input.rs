@@ -1276,14 +1276,15 @@ fn offboard_bad_id(w: &World) -> Row {
 fn offboard_without_yes(w: &World) -> Row {
     w.write_config(&static_config(&TWO));
     let args = ["offboard", "333333333333"];
-    let says = ["refusing to offboard an account without --yes"];
+    // issue 23, point 6: the account's own refusal first, not "without --yes"
+    let says = ["still in scope"];
     refused(
         w,
         Area::Offboard,
-        "offboard without --yes, stdin not a terminal",
+        "offboard without --yes, stdin not a terminal, of an account in scope",
         &args,
         &says,
-        true,
+        false,
     )
 }
 

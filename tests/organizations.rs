@@ -286,7 +286,8 @@ fn offboard_takes_an_excluded_account_out_and_refuses_the_others() {
     ]);
     assert_eq!(out.code, 0, "{out}");
     assert!(
-        out.stdout.contains("  - trail Leaves-CLOUDTRAIL: deleted"),
+        out.stdout
+            .contains("  - trail Leaves-CLOUDTRAIL: will be deleted"),
         "{out}"
     );
     assert!(

@@ -69,7 +69,8 @@ mod fake {
         let (_, shown) = crate::support::in_process::trailhub(aws, CONFIG, &audit).await;
         shown
             .lines()
-            .filter_map(|l| l.strip_prefix("bucket "))
+            // `[GAP] bucket CODE: ...` or `[warning] bucket CODE: ...`
+            .filter_map(|l| l.split_once("] bucket ").map(|(_, rest)| rest))
             .filter_map(|l| l.split(':').next())
             .map(str::to_owned)
             .collect()

@@ -558,6 +558,9 @@ impl trailhub::output::Console for Colour {
     fn confirm(&mut self, _: &str) -> std::io::Result<bool> {
         Ok(false)
     }
+    fn confirm_typed(&mut self, _: &str, _: &str) -> std::io::Result<bool> {
+        Ok(false)
+    }
     fn note(&mut self, _: &str) {}
     fn colour(&self) -> bool {
         true

@@ -101,6 +101,7 @@ pub(super) fn healthy(arn: &str) -> Candidate {
         managed: true,
         org_id: None,
         delivery: Ok(vec![region(Some(NOW - 300))]),
+        stopped: None,
     }
 }
 

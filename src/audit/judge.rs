@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::logs;
 use super::report::gaps;
 use super::{Code, Problem, age};
-use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
+use crate::aws::{EventSelectors, ObservedTrail, StopEvent, TrailStatus};
 use crate::config::{Config, ScopedAccount};
 use crate::model::{AccountId, TrailArn};
 use crate::observe::audit::{Candidate, Facts, log_prefix};
@@ -137,7 +137,7 @@ fn judge_candidate(
             None
         }
     };
-    out.extend(settings_problems(&c.trail, status));
+    out.extend(settings_problems(&c.trail, status, c.stopped.as_ref()));
     out.extend(selector_problems(&c.trail, &c.selectors));
     out.extend(freshness_problems(j, account, c, status));
     if let Some(denied) = policy_denial(j, account, c) {
@@ -176,14 +176,33 @@ fn selector_problems(
 }
 
 /// What is wrong with a trail's settings and the status CloudTrail reports for it (None: not read).
-fn settings_problems(t: &ObservedTrail, status: Option<&TrailStatus>) -> Vec<Problem> {
+/// A time in seconds since the epoch as RFC 3339, to the second (`2026-12-07T23:04:37Z`).
+fn timestamp(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
+}
+
+/// `stopped`: the StopLogging event that stopped it, when LookupEvents found it.
+fn settings_problems(
+    t: &ObservedTrail,
+    status: Option<&TrailStatus>,
+    stopped: Option<&StopEvent>,
+) -> Vec<Problem> {
     let mut out = Vec::new();
     if let Some(s) = status
         && !s.is_logging
     {
+        let by = stopped
+            .map(|e| format!(": stopped by {} at {}", e.by, timestamp(e.at)))
+            .unwrap_or_default();
         out.push(Problem::gap(
             Code::NotLogging,
-            format!("trail {} exists but is not logging", t.name),
+            format!("trail {} exists but is not logging{by}", t.name),
         ));
     }
     if !t.multi_region {

@@ -455,4 +455,71 @@ concurrency = 3
             assert!(a.problems[0].message.contains("from us-east-1"), "{a:#?}");
         }
     }
+
+    /// Issue 23, point 4: a stopped trail's gap says who stopped it and when (the latest StopLogging event,
+    /// LookupEvents in the member, CT-23), one LookupEvents call for the account with a stopped trail and
+    /// none for the others; the text marks it as a gap, with its next step and runbook.
+    #[tokio::test(start_paused = true)]
+    async fn a_stopped_trail_says_who_stopped_it_and_when() {
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new("111111111111", "ap-northeast-2", Duration::from_millis(1));
+        let cfg = crate::fixtures::config(2);
+        let opts = crate::apply::ApplyOptions::new(
+            dir.path().to_owned(),
+            4,
+            crate::interrupt::Interrupt::default(),
+        );
+        let (_, run) = crate::fixtures::plan_and_apply(&aws, &cfg, &opts).await;
+        assert_eq!(run.exit_code(), 0);
+        let m1 = "200000000001";
+        let mallory = "arn:aws:iam::200000000001:user/mallory";
+        aws.stop_logging(
+            m1,
+            "M1-CT",
+            "arn:aws:iam::200000000001:user/alice",
+            1_799_000_000,
+        );
+        aws.stop_logging(m1, "M1-CT", mallory, 1_799_990_000);
+        let opts = AuditOptions {
+            concurrency: 4,
+            max_age: Duration::from_secs(86_400),
+            progress: Default::default(),
+        };
+        let r = audit(&aws, &cfg, &opts, now()).await.unwrap();
+        assert_eq!(
+            aws.calls("LookupEvents"),
+            1,
+            "only the account with a stopped trail"
+        );
+        let a = r.accounts.iter().find(|a| a.id == m1).unwrap();
+        let stopped = a
+            .problems
+            .iter()
+            .find(|p| p.code == Code::NotLogging)
+            .unwrap();
+        assert_eq!(
+            stopped.message,
+            format!(
+                "trail M1-CT exists but is not logging: stopped by {mallory} at 2027-01-15T05:13:20Z"
+            )
+        );
+        let mut out = Vec::new();
+        let mut console = crate::output::Scripted::answering(&[]);
+        crate::output::print(&mut out, &mut console, crate::cli::Format::Text, &r).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let gap = format!(
+            "[GAP] {m1} not-logging: {}\n    next: Run trailhub apply",
+            stopped.message
+        );
+        assert!(text.contains(&gap), "{text}");
+        assert!(
+            text.contains("    runbook: runbooks/scheduled-audit.md#not-logging"),
+            "{text}"
+        );
+        let gaps = text.find("gaps: ").unwrap();
+        assert!(
+            text.find("warnings (").is_none_or(|w| w > gaps),
+            "gaps first: {text}"
+        );
+    }
 }

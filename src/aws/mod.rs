@@ -13,7 +13,7 @@ pub use crate::world::{
     FlowLogDestination, Guard, KeyInfo, LifecycleRule, Listing, LogGroup, MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE, Membership, ObservedFlowLog, ObservedRole, ObservedTrail, OrgAccount,
     OrgPage, OrgPolicy, Organization, OuNode, ReadWrite, RegionInfo, RetentionRule, S3Options,
-    TrailLogs, TrailStatus, Vpc,
+    StopEvent, TrailLogs, TrailStatus, Vpc,
 };
 
 use async_trait::async_trait;
@@ -105,6 +105,9 @@ pub trait Member: Logs + Roles + Network + Send + Sync {
     /// DescribeOrganization with the account's own credentials: the ID of its organization, None when it
     /// is in none (`AWSOrganizationsNotInUseException`, ORG-6).
     async fn organization_id(&self) -> Result<Option<String>, AwsError>;
+    /// LookupEvents with `EventName` = `StopLogging` (one page, in the central region): the latest
+    /// StopLogging events of the last 90 days, newest first (CT-23: 2 calls a second per account and region).
+    async fn stop_logging_events(&self) -> Result<Vec<StopEvent>, AwsError>;
 }
 
 /// CloudWatch Logs in one account (the central region; [`Logs::logs_in`] for another: log groups are

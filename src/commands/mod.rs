@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod audit;
 pub mod docs;
+pub mod inventory;
 pub mod offboard;
 pub mod plan;
 pub mod policy;
@@ -143,21 +144,12 @@ pub async fn run<C: Central>(
             output::print_to(out, console, format, &linked, args.output.as_deref())?;
             Ok(report.exit_code())
         }
-        Command::Offboard(args) => {
-            let outcome = offboard::run(central, cfg, args, &mut |plan| {
-                if format == Format::Json && args.yes {
-                    return Ok(true);
-                }
-                output::print(out, console, format, plan)?;
-                if args.yes {
-                    return Ok(true);
-                }
-                ask(out, console, "Offboard this account?")
-            })
-            .await?;
-            output::print(out, console, format, &outcome)?;
-            Ok(outcome.exit_code())
+        Command::Inventory(_) => {
+            let report = inventory::run(central, cfg, concurrency, &*progress).await?;
+            output::print(out, console, format, &report)?;
+            Ok(report.exit_code())
         }
+        Command::Offboard(args) => offboard::show(central, cfg, args, (format, console, out)).await,
         Command::Permissions(args) => permissions(cfg, args, format, console, out),
         Command::Completions(_) | Command::Man => {
             generated(command, out).transpose()?;
@@ -245,7 +237,7 @@ fn refuse_unattended(command: &Command, console: &dyn Console) -> Result<()> {
         // a saved plan was reviewed when it was made: applying it asks nothing
         Command::Apply(args) if !args.yes && args.plan.is_none() => "apply",
         Command::RestorePolicy(args) if !args.yes => "restore the bucket policy",
-        Command::Offboard(args) if !args.yes => "offboard an account",
+        // offboard asks once its own refusals are given (commands::offboard::confirm)
         _ => return Ok(()),
     };
     if !console.can_ask() {

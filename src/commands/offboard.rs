@@ -3,17 +3,65 @@
 //! and takes it out: the trail, its flow logs to the bucket, its policy entries. Ends in an
 //! [`OffboardReport`]; writes no result.
 
+use std::io::Write;
+
 use anyhow::{Context, Result, bail};
 
 use super::Usage;
 use crate::apply::{OffboardTargets, offboard};
-use crate::aws::{AwsError, Central, KeyInfo, Member, ObservedFlowLog};
-use crate::cli::OffboardArgs;
+use crate::aws::{AwsError, Central, KeyInfo, Member, ObservedFlowLog, ObservedTrail};
+use crate::cli::{Format, OffboardArgs};
 use crate::config::{Access, Config, ScopedAccount, Source};
 use crate::model::{AccountId, RoleArn, TrailName, fill_trail_template};
 use crate::observe::scope;
+use crate::output::{self, Console};
 use crate::plan::offboard::{OffboardPlan, OffboardState, offboard_plan};
+use crate::plan::trails::delivers_to;
 use crate::report::OffboardReport;
+
+/// `offboard` as the command line runs it: the plan shown (not with `--format json --yes`), the question
+/// asked (not with `--yes`), then what was done, rendered in `format`. Ok(exit code).
+pub async fn show<C: Central>(
+    central: &C,
+    cfg: &Config,
+    args: &OffboardArgs,
+    (format, console, out): (Format, &mut dyn Console, &mut dyn Write),
+) -> Result<i32> {
+    let outcome = run(central, cfg, args, &mut |plan| {
+        if format == Format::Json && args.yes {
+            return Ok(true);
+        }
+        output::print(out, console, format, plan)?;
+        if args.yes {
+            return Ok(true);
+        }
+        confirm(plan, console, out)
+    })
+    .await?;
+    output::print(out, console, format, &outcome)?;
+    Ok(outcome.exit_code())
+}
+
+/// The question, once the plan is shown and every refusal of the account itself has been given: refused
+/// without a terminal to ask on; deleting a trail is confirmed by typing the account's ID, the rest by y.
+fn confirm(plan: &OffboardPlan, console: &mut dyn Console, out: &mut dyn Write) -> Result<bool> {
+    let account = plan.account.as_str();
+    if !console.can_ask() {
+        bail!(Usage(format!(
+            "refusing to offboard account {account} without --yes: stdin is not a terminal to ask on (the plan above is what `trailhub offboard {account} --yes` will do)"
+        )));
+    }
+    out.flush()?;
+    match &plan.trail {
+        Some(trail) => Ok(console.confirm_typed(
+            &format!(
+                "Trail {trail} will be deleted. Type the account ID ({account}) to offboard it:"
+            ),
+            account,
+        )?),
+        None => super::ask(out, console, "Offboard this account?"),
+    }
+}
 
 /// Offboards `args.account`. `review` is shown the plan and says whether to go ahead (it answers yes by
 /// itself with `--yes`).
@@ -31,6 +79,10 @@ pub async fn run<C: Central>(
         .map_err(hinted)
         .with_context(|| format!("cannot reach account {account}: nothing was done"))?;
     let trails = member.describe_trails().await.map_err(hinted)?;
+    let mut target = target;
+    if target.trail_name.as_str() == UNKNOWN {
+        target.trail_name = find_trail(cfg, &account, &trails)?;
+    }
     let flow_logs = read_flow_logs(cfg, &member).await.map_err(hinted)?;
     let bucket_policy = match central.get_bucket_policy(&cfg.central.bucket).await {
         // no bucket, no policy: nothing in it names the account
@@ -60,6 +112,66 @@ pub async fn run<C: Central>(
     };
     let done = offboard(central, cfg, &plan, &to).await;
     Ok(OffboardReport::Offboarded { plan, done })
+}
+
+/// The trail name of an account whose trail's name the accounts file cannot say (it left the file, and
+/// the template needs `{name}`): found among the account's trails by [`find_trail`].
+const UNKNOWN: &str = "trailhub-offboard-unknown-trail";
+
+/// trailhub's trail in an account whose trail name the file cannot say: the one trail of the account
+/// (its own, not an organization trail) whose name fits `members.trail_name` (`{name}` standing for any
+/// text) and that delivers to the central bucket. None or several: refused, naming them, for `--trail`.
+fn find_trail(cfg: &Config, account: &AccountId, trails: &[ObservedTrail]) -> Result<TrailName> {
+    let template = &cfg.members.trail_template;
+    let prefix = cfg.central.key_prefix.as_ref().map(|p| p.as_str());
+    let fits: Vec<&ObservedTrail> = (trails.iter())
+        .filter(|t| t.owned_by(account.as_str()) && !t.organization_trail)
+        .filter(|t| fits_template(template, account.as_str(), &t.name))
+        .filter(|t| delivers_to(t, cfg.central.bucket.as_str(), prefix))
+        .collect();
+    if let [one] = fits.as_slice()
+        && let Ok(name) = TrailName::try_from(one.name.clone())
+    {
+        return Ok(name);
+    }
+    let names: Vec<&str> = fits.iter().map(|t| t.name.as_str()).collect();
+    let found = match names.as_slice() {
+        [] => format!(
+            "none of its trails is named as {template:?} makes names and delivers to {}",
+            cfg.central.bucket
+        ),
+        _ => format!(
+            "its trails {} all fit {template:?} and deliver to {}",
+            names.join(", "),
+            cfg.central.bucket
+        ),
+    };
+    bail!(Usage(format!(
+        "offboard: account {account} is not in {}, so the name of trailhub's trail there is not known, and {found}: give it with --trail NAME (runbooks/offboard.md#the-trail-name-is-not-known)",
+        cfg.path.display()
+    )))
+}
+
+/// Whether `name` is one `template` makes for account `id`, whatever `{name}` stands for.
+fn fits_template(template: &str, id: &str, name: &str) -> bool {
+    let filled = template.replace("{id}", id);
+    let parts: Vec<&str> = filled.split("{name}").collect();
+    let (first, last) = match parts.as_slice() {
+        [only] => return *only == name,
+        [first, .., last] => (*first, *last),
+        [] => return false,
+    };
+    if name.len() < first.len() + last.len() || !name.starts_with(first) || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 /// How to reach the account and what trailhub names its trail, once it is known to be out of scope (and,
@@ -121,11 +233,29 @@ async fn org_member<C: Central>(
             "offboard: account {account} is not in the organization, so trailhub has no role to reach it. Its entries in the bucket and key policies go with `trailhub apply --prune`; its trail, if it still exists, is the account owner's to delete (runbooks/offboard.md#not-in-the-organization)"
         )));
     };
-    let mut target = cfg.org_target(account.clone(), a.name).map_err(|e| {
-        Usage(format!(
-            "offboard: account {account}'s trail name cannot be made: {e}; give it with --trail"
-        ))
-    })?;
+    let role_arn = RoleArn::new(
+        cfg.central.region.partition(),
+        account,
+        &cfg.members.role_name,
+    )
+    .map_err(Usage)?;
+    let mut target = match cfg.org_target(account.clone(), a.name.clone()) {
+        Ok(t) => t,
+        // a name that makes no trail name: the trail is looked for among the account's (find_trail)
+        Err(_) => ScopedAccount {
+            id: account.clone(),
+            name: a.name,
+            trail_name: UNKNOWN.parse().expect("a valid trail name"),
+            access: Access::AssumeRole {
+                role_arn,
+                external_id: cfg.members.external_id.clone(),
+            },
+            is_central: false,
+            cloudwatch: false,
+            flow_logs: false,
+            ou: None,
+        },
+    };
     if let Some(t) = trail {
         target.trail_name = t.clone();
     }
@@ -143,15 +273,11 @@ fn static_member(
     let trail_name = match (trail, entry) {
         (Some(t), _) => t.clone(),
         (None, Some(a)) => a.trail_name.clone(),
+        // a template with {name}: the trail is looked for among the account's (find_trail)
         (None, None) => fill_trail_template(&cfg.members.trail_template, account, "")
             .ok()
             .filter(|_| !cfg.members.trail_template.contains("{name}"))
-            .ok_or_else(|| {
-                Usage(format!(
-                    "offboard: account {account} is not in {}, so the name of trailhub's trail there is not known: give it with --trail NAME",
-                    cfg.path.display()
-                ))
-            })?,
+            .unwrap_or_else(|| UNKNOWN.parse().expect("a valid trail name")),
     };
     let access = match entry {
         Some(a) => Access::AssumeRole {

@@ -37,6 +37,8 @@ pub struct World {
     pub buckets: BTreeMap<String, Option<String>>,
     /// bucket -> key -> last modified (seconds)
     pub objects: BTreeMap<String, BTreeMap<String, i64>>,
+    /// account -> its StopLogging events, oldest first (LookupEvents answers newest first)
+    pub stop_events: BTreeMap<String, Vec<crate::aws::StopEvent>>,
     /// account -> trails with their status
     pub trails: BTreeMap<String, Vec<(ObservedTrail, TrailStatus)>>,
     /// trail ARN -> its event selectors; a trail with no entry has AWS's default for a new trail (one basic

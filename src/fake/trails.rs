@@ -6,8 +6,8 @@
 use async_trait::async_trait;
 
 use super::{FakeMember, World};
-use crate::aws::TrailStatus;
 use crate::aws::{AwsError, BasicSelector, DesiredTrail, EventSelectors, Member, ObservedTrail};
+use crate::aws::{StopEvent, TrailStatus};
 use crate::model::{Region, TrailArn};
 use crate::plan::evaluate::Delivery;
 use crate::plan::policy::CLOUDTRAIL;
@@ -119,6 +119,18 @@ impl Member for FakeMember {
         let w = self.aws.world();
         let seen = visible(&w, &self.account).map(|(t, _)| t.clone()).collect();
         Ok(seen)
+    }
+
+    async fn stop_logging_events(&self) -> Result<Vec<StopEvent>, AwsError> {
+        self.aws.call("LookupEvents").await;
+        let w = self.aws.world();
+        let events = w
+            .stop_events
+            .get(&self.account)
+            .cloned()
+            .unwrap_or_default();
+        // newest first, one page (MaxResults 50)
+        Ok(events.into_iter().rev().take(50).collect())
     }
 
     async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError> {
@@ -269,6 +281,32 @@ fn visible<'w>(
 /// Whether the trail's ARN names `account` (a trail whose ARN cannot be read counts as the account's).
 fn owned_by(t: &ObservedTrail, account: &str) -> bool {
     TrailArn::parse(&t.arn).is_none_or(|a| a.account == account)
+}
+
+impl super::FakeAws {
+    /// StopLogging of trail `name` (its name or ARN) in `account`, called by `by` at `at`: the trail stops
+    /// logging and CloudTrail records the event, which LookupEvents then finds (CT-23). The test's stand-in
+    /// for someone stopping a trail: trailhub never calls StopLogging.
+    pub fn stop_logging(&self, account: &str, name: &str, by: &str, at: i64) {
+        let mut w = self.world();
+        let list = w.trails.entry(account.to_owned()).or_default();
+        let found = list
+            .iter_mut()
+            .find(|(t, _)| t.name == name || t.arn == name);
+        let Some((_, status)) = found else {
+            panic!("no trail {name} in {account}");
+        };
+        status.is_logging = false;
+        let event = StopEvent {
+            trail: name.to_owned(),
+            by: by.to_owned(),
+            at,
+        };
+        w.stop_events
+            .entry(account.to_owned())
+            .or_default()
+            .push(event);
+    }
 }
 
 /// What AWS gives a new trail: one basic selector, all management events, read and write.

@@ -8,7 +8,7 @@ use futures::stream::{self, StreamExt};
 use super::account::read_trail;
 use super::{Observation, observe, scope_and_observe};
 use crate::aws::{AwsError, Central, Member};
-use crate::aws::{EventSelectors, ObservedTrail, TrailStatus};
+use crate::aws::{EventSelectors, ObservedTrail, StopEvent, TrailStatus};
 use crate::config::{Access, Config, ScopedAccount, Source};
 use crate::interrupt::Interrupt;
 use crate::model::{AccountId, RoleArn, TrailArn, TrailName};
@@ -35,6 +35,9 @@ pub(crate) struct Candidate {
     /// prefix: the newest file CloudTrail named for the account in the day folders `--max-age` spans (None:
     /// none there). Err: the listing failed.
     pub(crate) delivery: Result<Vec<RegionDelivery>, AccountFailure>,
+    /// When the trail is not logging: the latest StopLogging event that stopped it, where the account's
+    /// CloudTrail still has it (LookupEvents, the last 90 days); None when not found or not read.
+    pub(crate) stopped: Option<StopEvent>,
 }
 
 /// One region folder of an account's CloudTrail prefix and its newest log file within the days listed.
@@ -311,6 +314,7 @@ async fn audited<C: Central>(
         } => {
             let mine = mine.as_ref().filter(|_| managed);
             let mut candidates = own_candidates(central, cfg, o, mine, org_id, window).await;
+            who_stopped(cfg, o, &mut candidates).await;
             if let Some(org_trail) = org_trail
                 && !o.target.is_central
                 && !candidates
@@ -375,9 +379,37 @@ async fn own_candidates<C: Central>(
             selectors,
             org_id,
             delivery,
+            stopped: None,
         });
     }
     candidates
+}
+
+/// For the account's own trails that are not logging, homed where its client is: who stopped each, from
+/// one LookupEvents call for the account (only when one is stopped: CT-23 allows 2 calls a second per
+/// account and region). A failed lookup (moto does not know the call) only leaves `stopped` unset.
+async fn who_stopped<M: Member>(cfg: &Config, o: &Observation<M>, candidates: &mut [Candidate]) {
+    let region = cfg.central.region.as_str();
+    let account = o.target.id.as_str();
+    let stopped = |c: &Candidate| {
+        c.status.as_ref().is_ok_and(|s| !s.is_logging)
+            && c.trail.owned_by(account)
+            && !c.trail.organization_trail
+            && c.trail.home_region.as_deref().is_none_or(|h| h == region)
+    };
+    let Some(m) = o.member.as_ref().filter(|_| candidates.iter().any(stopped)) else {
+        return;
+    };
+    let events = match m.stop_logging_events().await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::debug!(account, "who stopped the trail is not known: {e}");
+            return;
+        }
+    };
+    for c in candidates.iter_mut().filter(|c| stopped(c)) {
+        c.stopped = events.iter().find(|e| e.stopped(&c.trail)).cloned();
+    }
 }
 
 /// The status and event selectors already read with the account for trail `t` (trailhub's own when it
@@ -419,6 +451,7 @@ async fn org_candidate<C: Central>(
         selectors: org_trail.status.1.clone(),
         org_id: Some(org_trail.org_id.clone()),
         delivery,
+        stopped: None,
     })
 }
 

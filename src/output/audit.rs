@@ -24,7 +24,7 @@ impl Render for AuditReport {
         )?;
         writeln!(out)?;
         write_table(out, self)?;
-        write_details(out, self)?;
+        write_details(out, self, "")?;
         writeln!(out)?;
         writeln!(out, "{}", coverage_line(self))?;
         for o in &self.summary.by_ou {
@@ -107,26 +107,52 @@ fn write_table(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
     print_table(out, &t)
 }
 
-/// Every problem with its message, one per line, after a blank line (nothing when there is none).
-fn write_details(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
-    let details: Vec<_> = report
+/// Every problem with its message, the gaps first, then the warnings, after a blank line each (nothing
+/// when there is none). A gap is marked `[GAP]`, a warning `[warning]`; each says the next step in one
+/// line and its runbook section, linked under `runbooks` (a base URL ending in `/`, or empty: the path
+/// from the root of a checkout).
+fn write_details(out: &mut dyn Write, report: &AuditReport, runbooks: &str) -> io::Result<()> {
+    let accounts = report
         .accounts
         .iter()
-        .flat_map(|a| a.problems.iter().map(move |p| (a, p)))
-        .collect();
-    if !details.is_empty() {
-        writeln!(out)?;
-        for (a, p) in details {
-            writeln!(out, "{} {}: {}", a.id, code_label(p), p.message)?;
+        .flat_map(|a| a.problems.iter().map(move |p| (a.id.as_str(), p)));
+    let bucket = report.bucket_problems.iter().map(|p| ("bucket", p));
+    let all: Vec<(&str, &Problem)> = accounts.chain(bucket).collect();
+    for (severity, heading) in [
+        (
+            Severity::Gap,
+            "gaps: coverage is missing here, fix these first",
+        ),
+        (Severity::Warning, "warnings"),
+    ] {
+        let these: Vec<_> = all.iter().filter(|(_, p)| p.severity == severity).collect();
+        if these.is_empty() {
+            continue;
         }
-    }
-    if !report.bucket_problems.is_empty() {
         writeln!(out)?;
-        for p in &report.bucket_problems {
-            writeln!(out, "bucket {}: {}", code_label(p), p.message)?;
+        writeln!(out, "{heading} ({}):", these.len())?;
+        for (whose, p) in these {
+            let doc = p.code.doc();
+            writeln!(
+                out,
+                "{} {whose} {}: {}",
+                marker(p),
+                p.code.as_str(),
+                p.message
+            )?;
+            writeln!(out, "    next: {}", doc.remedy)?;
+            writeln!(out, "    runbook: {runbooks}{}", doc.runbook)?;
         }
     }
     Ok(())
+}
+
+/// What sets a gap apart from a warning at a glance.
+fn marker(p: &Problem) -> &'static str {
+    match p.severity {
+        Severity::Gap => "[GAP]",
+        Severity::Warning => "[warning]",
+    }
 }
 
 fn write_markdown_table(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {

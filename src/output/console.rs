@@ -12,6 +12,9 @@ pub trait Console {
     fn can_ask(&self) -> bool;
     /// Asks `question [y/N]`; true only for `y`, `Y` or `yes`.
     fn confirm(&mut self, question: &str) -> io::Result<bool>;
+    /// Asks `prompt` and reads a line: true only when it is `expected` (an account ID typed out, before a
+    /// trail is deleted).
+    fn confirm_typed(&mut self, prompt: &str, expected: &str) -> io::Result<bool>;
     /// A line for the person at the terminal that is not part of the results.
     fn note(&mut self, line: &str);
     /// Where a run over the accounts tells its progress: nowhere, unless someone watches.
@@ -47,6 +50,13 @@ impl Console for Terminal {
         let mut answer = String::new();
         io::stdin().lock().read_line(&mut answer)?;
         Ok(is_yes(&answer))
+    }
+
+    fn confirm_typed(&mut self, prompt: &str, expected: &str) -> io::Result<bool> {
+        eprint!("\n{prompt} ");
+        let mut answer = String::new();
+        io::stdin().lock().read_line(&mut answer)?;
+        Ok(answer.trim() == expected)
     }
 
     fn note(&mut self, line: &str) {
@@ -98,6 +108,12 @@ impl Console for Scripted {
         self.transcript
             .push(format!("ask: {question} [y/N] {answer}"));
         Ok(is_yes(&answer))
+    }
+
+    fn confirm_typed(&mut self, prompt: &str, expected: &str) -> io::Result<bool> {
+        let answer = self.answers.pop_front().unwrap_or_default();
+        self.transcript.push(format!("ask: {prompt} {answer}"));
+        Ok(answer.trim() == expected)
     }
 
     fn note(&mut self, line: &str) {

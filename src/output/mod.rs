@@ -9,6 +9,7 @@ mod audit;
 mod bucket;
 pub mod console;
 mod denial;
+mod inventory;
 mod offboard;
 mod permissions;
 pub mod pipe;
@@ -51,6 +52,10 @@ pub trait Render {
     fn junit(&self, _out: &mut dyn Write) -> io::Result<()> {
         Err(io::Error::new(io::ErrorKind::Unsupported, "no JUnit form"))
     }
+    /// CSV, one record a line: only `inventory` has one ([`check_format`]).
+    fn csv(&self, _out: &mut dyn Write) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, "no CSV form"))
+    }
     /// A CloudFormation template: only `permissions` has one ([`check_format`]). Notes about it go to
     /// `console`, so that `out` stays a template.
     fn cloudformation(&self, _out: &mut dyn Write, _console: &mut dyn Console) -> io::Result<()> {
@@ -68,10 +73,12 @@ pub fn check_format(command: &Command, format: Format) -> Result<(), String> {
         Format::Html => ("html", "audit"),
         Format::Junit => ("junit", "audit"),
         Format::Cloudformation => ("cloudformation", "permissions"),
+        Format::Csv => ("csv", "inventory"),
         Format::Text | Format::Json | Format::Markdown => return Ok(()),
     };
     match (command, owner) {
         (Command::Audit(_), "audit") | (Command::Permissions(_), "permissions") => Ok(()),
+        (Command::Inventory(_), "inventory") => Ok(()),
         _ => Err(format!(
             "--format {name} is for `trailhub {owner}` only: use text, json or markdown for this command"
         )),
@@ -92,6 +99,7 @@ pub fn print(
         Format::Html => report.html(out),
         Format::Junit => report.junit(out),
         Format::Cloudformation => report.cloudformation(out, console),
+        Format::Csv => report.csv(out),
     }
 }
 

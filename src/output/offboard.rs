@@ -18,7 +18,7 @@ use crate::world::{MANAGED_TAG_KEY, ObservedFlowLog};
 fn untagged_note(ids: &[String], q: &str) -> String {
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     format!(
-        "left: flow logs {q}{}{q} to the bucket: they have no {MANAGED_TAG_KEY} tag (an older trailhub or someone else made them), so trailhub may not delete them, and the bucket will no longer let them write. Delete them yourself, or tag them once and offboard again: {q}{}{q} (runbooks/vpc-flow-logs.md#a-flow-log-without-trailhubs-tag)",
+        "will be left: flow logs {q}{}{q} to the bucket: they have no {MANAGED_TAG_KEY} tag (an older trailhub or someone else made them), so trailhub may not delete them, and the bucket will no longer let them write. Delete them yourself, or tag them once and offboard again: {q}{}{q} (runbooks/vpc-flow-logs.md#a-flow-log-without-trailhubs-tag)",
         ids.join(", "),
         ObservedFlowLog::tag_command(&ids)
     )
@@ -55,34 +55,41 @@ impl Render for OffboardReport {
 
 /// `q`: how a name is quoted (nothing in text, backticks in Markdown).
 fn write_plan(out: &mut dyn Write, p: &OffboardPlan, q: &str) -> io::Result<()> {
-    writeln!(out, "offboard account {q}{}{q}:", p.account)?;
+    writeln!(
+        out,
+        "offboard account {q}{}{q}: what will be done",
+        p.account
+    )?;
     if let Some(t) = &p.trail {
         writeln!(
             out,
-            "  - trail {q}{t}{q}: deleted (its log files already in the bucket stay)"
+            "  - trail {q}{t}{q}: will be deleted (its log files already in the bucket will stay)"
         )?;
     }
     for f in &p.flow_logs {
-        writeln!(out, "  - flow log {q}{f}{q} to the bucket: deleted")?;
+        writeln!(out, "  - flow log {q}{f}{q} to the bucket: will be deleted")?;
     }
     if !p.flow_logs_untagged.is_empty() {
         writeln!(out, "  {}", untagged_note(&p.flow_logs_untagged, q))?;
     }
     for (what, entries) in [("bucket", &p.bucket_entries), ("key", &p.key_entries)] {
         if !entries.is_empty() {
-            writeln!(out, "  {what} policy, from trailhub's statements:")?;
+            writeln!(
+                out,
+                "  {what} policy: these entries will be removed from trailhub's statements:"
+            )?;
         }
         for e in entries {
             writeln!(out, "    - {q}{e}{q}")?;
         }
     }
     for t in &p.trails_left {
-        writeln!(out, "  left: trail {q}{}{q}, {}", t.name, t.reason)?;
+        writeln!(out, "  will be left: trail {q}{}{q}, {}", t.name, t.reason)?;
     }
     if p.logs_left {
         writeln!(
             out,
-            "  left: the CloudWatch Logs groups, their delivery roles and flow logs to CloudWatch Logs trailhub made there: they hold the account's logs (runbooks/offboard.md#what-stays)"
+            "  will be left: the CloudWatch Logs groups, their delivery roles and flow logs to CloudWatch Logs trailhub made there: they hold the account's logs (runbooks/offboard.md#what-stays)"
         )?;
     }
     if let Some(form) = p.still_allowed {

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod exit;
+pub mod inventory;
 pub mod offboard;
 pub mod plan;
 pub mod restore;

@@ -23,4 +23,4 @@ pub use logs::{
 };
 pub use org::{Membership, OrgAccount, OrgPage, OrgPolicy, Organization, OuNode};
 pub use selectors::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};
-pub use trail::{DesiredTrail, ObservedTrail, TrailLogs, TrailStatus};
+pub use trail::{DesiredTrail, ObservedTrail, StopEvent, TrailLogs, TrailStatus};

@@ -70,3 +70,20 @@ pub struct TrailStatus {
     /// `LatestCloudWatchLogsDeliveryError`.
     pub latest_cloudwatch_delivery_error: Option<String>,
 }
+
+/// A `StopLogging` event as CloudTrail's LookupEvents reports it (CT-23): the trail it stopped (the name or
+/// ARN the caller gave), who called it (the caller's ARN, else the user name) and when (seconds since the
+/// epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StopEvent {
+    pub trail: String,
+    pub by: String,
+    pub at: i64,
+}
+
+impl StopEvent {
+    /// Whether it stopped `t`: the caller named it by its name or its ARN.
+    pub fn stopped(&self, t: &ObservedTrail) -> bool {
+        self.trail == t.name || self.trail == t.arn
+    }
+}

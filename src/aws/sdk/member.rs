@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use super::aws_err;
 use super::selectors;
 use crate::aws::{
-    AwsError, DesiredTrail, EventSelectors, Member, ObservedTrail, TrailLogs, TrailStatus,
+    AwsError, DesiredTrail, EventSelectors, Member, ObservedTrail, StopEvent, TrailLogs,
+    TrailStatus,
 };
 
 /// One account's clients: CloudTrail, CloudWatch Logs, IAM, EC2 and Organizations (DescribeOrganization).
@@ -221,4 +222,54 @@ impl Member for SdkMember {
     async fn organization_id(&self) -> Result<Option<String>, AwsError> {
         super::organizations::organization_id(&self.orgs).await
     }
+
+    async fn stop_logging_events(&self) -> Result<Vec<StopEvent>, AwsError> {
+        use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+        let attribute = LookupAttribute::builder()
+            .attribute_key(LookupAttributeKey::EventName)
+            .attribute_value("StopLogging")
+            .build()
+            .map_err(|e| AwsError::new("LookupEvents", "InvalidRequest", e.to_string()))?;
+        // CT-23: 2 calls a second per account and region; one retry at most, so that an emulator that does
+        // not know the call (moto answers HTTP 500) costs one retry, not eight
+        let retry = aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(2);
+        let out = self
+            .trail
+            .lookup_events()
+            .lookup_attributes(attribute)
+            .max_results(50)
+            .customize()
+            .config_override(aws_sdk_cloudtrail::config::Builder::default().retry_config(retry))
+            .send()
+            .await
+            .map_err(|e| aws_err("LookupEvents", e))?;
+        Ok(out.events().iter().filter_map(stop_event).collect())
+    }
+}
+
+/// A StopLogging event in plain values: the trail from its request (`requestParameters.name`, else its
+/// resource), the caller's ARN (`userIdentity.arn`, else the user name). None without a time or a trail.
+fn stop_event(e: &aws_sdk_cloudtrail::types::Event) -> Option<StopEvent> {
+    let detail: serde_json::Value = e
+        .cloud_trail_event()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    let trail = detail["requestParameters"]["name"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| {
+            e.resources()
+                .iter()
+                .find_map(|r| r.resource_name().map(str::to_owned))
+        })?;
+    let by = detail["userIdentity"]["arn"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| e.username().map(str::to_owned))
+        .unwrap_or_else(|| "(unknown)".to_owned());
+    Some(StopEvent {
+        trail,
+        by,
+        at: e.event_time()?.secs(),
+    })
 }

@@ -11,6 +11,7 @@ use crate::aws::Keys;
 use crate::fake::FakeAws;
 use crate::fixtures;
 use crate::interrupt::Interrupt;
+use crate::output::Scripted;
 
 const CENTRAL: &str = "111111111111";
 const GONE: &str = "200000000001";
@@ -259,4 +260,154 @@ async fn the_organization_form_is_said_to_still_allow_the_account() {
     assert!(plan.bucket_entries.is_empty(), "{plan:?}");
     assert_eq!(plan.still_allowed, Some("organization"));
     assert!(trails_of(&aws, GONE).is_empty());
+}
+
+/// A console with no terminal behind it (cron, CI): it cannot ask.
+struct NoTerminal;
+
+impl Console for NoTerminal {
+    fn can_ask(&self) -> bool {
+        false
+    }
+    fn confirm(&mut self, _: &str) -> std::io::Result<bool> {
+        panic!("asked without a terminal")
+    }
+    fn confirm_typed(&mut self, _: &str, _: &str) -> std::io::Result<bool> {
+        panic!("asked without a terminal")
+    }
+    fn note(&mut self, _: &str) {}
+}
+
+/// `offboard ACCOUNT` as the command line runs it, without --yes, in text: the exit code or the error,
+/// and stdout.
+async fn show_text(
+    aws: &FakeAws,
+    cfg: &Config,
+    account: &str,
+    console: &mut dyn Console,
+) -> (Result<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = args(account, dir.path());
+    a.yes = false;
+    let mut out = Vec::new();
+    let r = show(aws, cfg, &a, (Format::Text, console, &mut out)).await;
+    (r, String::from_utf8(out).unwrap())
+}
+
+/// Issue 23, point 6: without a terminal the account's own refusal comes first (not "without --yes"); an
+/// account offboard would take out is shown in the future tense, then refused for want of --yes.
+#[tokio::test(start_paused = true)]
+async fn without_a_terminal_the_real_refusal_comes_first_then_the_preview() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
+    apply_all(&aws, &config(2, &[]), dir.path()).await;
+    let cfg = config(2, &[GONE]);
+    let (r, out) = show_text(&aws, &cfg, "200000000000", &mut NoTerminal).await;
+    let e = format!("{:#}", r.unwrap_err());
+    assert!(e.contains("still in scope") && !e.contains("--yes"), "{e}");
+    assert!(out.is_empty(), "{out}");
+
+    let (r, out) = show_text(&aws, &cfg, GONE, &mut NoTerminal).await;
+    let e = r.unwrap_err();
+    assert!(e.is::<Usage>(), "{e:#}");
+    assert!(
+        e.to_string()
+            .starts_with("refusing to offboard account 200000000001 without --yes"),
+        "{e}"
+    );
+    assert!(
+        out.contains(
+            "  - trail M1-CT: will be deleted (its log files already in the bucket will stay)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("will be removed from trailhub's statements"),
+        "{out}"
+    );
+    assert!(!out.contains(": deleted"), "{out}");
+    assert_eq!(aws.calls("DeleteTrail"), 0);
+    assert_eq!(trails_of(&aws, GONE), ["M1-CT"]);
+}
+
+/// Issue 23, point 6: deleting a trail takes the account's ID typed out; `y` is not enough.
+#[tokio::test(start_paused = true)]
+async fn deleting_a_trail_takes_the_account_id_typed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
+    apply_all(&aws, &config(2, &[]), dir.path()).await;
+    let cfg = config(2, &[GONE]);
+    let mut console = Scripted::answering(&["y"]);
+    let (r, out) = show_text(&aws, &cfg, GONE, &mut console).await;
+    assert_eq!(r.unwrap(), 2, "{out}");
+    assert!(out.contains("not applied: nothing was done"), "{out}");
+    assert_eq!(
+        console.transcript,
+        ["ask: Trail M1-CT will be deleted. Type the account ID (200000000001) to offboard it: y"]
+    );
+    assert_eq!(trails_of(&aws, GONE), ["M1-CT"]);
+
+    let mut console = Scripted::answering(&[GONE]);
+    let (r, out) = show_text(&aws, &cfg, GONE, &mut console).await;
+    assert_eq!(r.unwrap(), 0, "{out}");
+    assert!(out.contains("account 200000000001 offboarded"), "{out}");
+    assert!(trails_of(&aws, GONE).is_empty());
+}
+
+/// Issue 23, point 6: an account gone from the file, whose trail name needs `{name}`: its one trail that
+/// fits the template and delivers to the bucket is trailhub's; with two, offboard names both and asks for
+/// --trail.
+#[tokio::test(start_paused = true)]
+async fn the_trail_is_found_when_the_file_cannot_name_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = FakeAws::new(CENTRAL, "ap-northeast-2", Duration::from_millis(5));
+    apply_all(&aws, &config(3, &[]), dir.path()).await;
+    // only M0 is left in the file: M1 and M2 are out of scope, their names unknown
+    let cfg = config(1, &[]);
+    let outcome = offboard_run(&aws, &cfg, &args(GONE, dir.path()))
+        .await
+        .unwrap();
+    let OffboardReport::Offboarded { plan, done } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(plan.trail.as_deref(), Some("M1-CT"));
+    assert_eq!(done.trail_deleted.as_deref(), Some("M1-CT"));
+
+    let m2 = "200000000002";
+    let region = "ap-northeast-2".parse().unwrap();
+    let other = crate::fake::fake_trail(&region, m2, "Old-CT", "sec-log");
+    let elsewhere = crate::fake::fake_trail(&region, m2, "Else-CT", "their-bucket");
+    {
+        let mut w = aws.world();
+        let list = w.trails.get_mut(m2).unwrap();
+        list.push((other, Default::default()));
+        list.push((elsewhere, Default::default()));
+    }
+    let e = usage(offboard_run(&aws, &cfg, &args(m2, dir.path())).await);
+    assert!(
+        e.contains("its trails M2-CT, Old-CT all fit \"{name}-CT\"") && e.contains("--trail NAME"),
+        "{e}"
+    );
+    assert_eq!(trails_of(&aws, m2).len(), 3, "nothing deleted");
+}
+
+#[test]
+fn a_name_fits_a_template_whatever_name_stands_for() {
+    for (template, name, fits) in [
+        ("{name}-CT", "DEV-CT", true),
+        ("{name}-CT", "-CT", true),
+        ("{name}-CT", "DEV-CT-2", false),
+        ("org-{name}-{id}", "org-DEV-200000000001", true),
+        ("org-{name}-{id}", "org-DEV-200000000002", false),
+        ("{id}-trail", "200000000001-trail", true),
+        ("{id}-trail", "200000000001-trailx", false),
+        ("a{name}b{name}c", "aXbYc", true),
+        ("a{name}b{name}c", "aXYc", false),
+    ] {
+        assert_eq!(
+            fits_template(template, "200000000001", name),
+            fits,
+            "{template} {name}"
+        );
+    }
 }

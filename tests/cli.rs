@@ -139,7 +139,8 @@ struct Tmux {
     _alone: std::sync::MutexGuard<'static, ()>,
 }
 
-static ONE_TMUX_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Held by every test's run under tmux (tests/offboard.rs's too).
+pub(crate) static ONE_TMUX_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// What a run under tmux showed: the exit code, stdout (redirected to a file: only stderr reaches the
 /// pane), the first capture of the pane that `mid_run` accepted, and the pane once the run was over.

@@ -18,6 +18,8 @@ const PRD: &str = "444444444444";
 /// after the command exits.
 struct Pane {
     dir: tempfile::TempDir,
+    /// One run under tmux at a time (the progress bar's test in tests/cli.rs watches timing).
+    _alone: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Pane {
@@ -31,7 +33,10 @@ impl Pane {
         .unwrap();
         let path = dir.path().join("run.sh");
         std::fs::write(&path, script).unwrap();
-        let pane = Pane { dir };
+        let alone = crate::cli::ONE_TMUX_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let pane = Pane { dir, _alone: alone };
         let started = pane
             .tmux()
             .env_remove("TMUX")

@@ -153,7 +153,7 @@ fn offboard_refuses_first_finds_the_trail_and_takes_the_account_id_typed_out() {
     let prompt = format!("Type the account ID ({PRD}) to offboard it:");
     pane.wait_for(&prompt);
     pane.type_line("y");
-    pane.wait_for("exit code 2");
+    pane.wait_for("exit code 4"); // not applied: the answer was not yes (docs/commands.md)
     let seen = pane.capture();
     assert!(seen.contains("will be deleted"), "{seen}");
     assert!(

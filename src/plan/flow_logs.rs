@@ -521,7 +521,7 @@ traffic_type = "REJECT"
         let both = [log("fl-hand", false), log("fl-ours", true)];
         assert_eq!(
             diff(&want, &both)[0].describe(),
-            "flow log vpc-1: replace fl-ours (s3: traffic type ALL -> REJECT)"
+            "flow log vpc-1 (ap-northeast-2): replace fl-ours (s3: traffic type ALL -> REJECT)"
         );
         assert!(untagged(&want, &both).is_empty());
     }

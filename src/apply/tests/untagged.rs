@@ -204,7 +204,11 @@ async fn offboard_leaves_an_untagged_flow_log_with_the_command_that_tags_it() {
     let planned: Vec<String> = plan.flow_logs.iter().map(|f| f.id.clone()).collect();
     assert_eq!(planned, made);
     assert_eq!(plan.flow_logs_untagged, ["fl-old"]);
-    assert_eq!(done.flow_logs_deleted, made);
+    let deleted: Vec<String> = made
+        .iter()
+        .map(|id| format!("{id} in ap-northeast-2"))
+        .collect();
+    assert_eq!(done.flow_logs_deleted, deleted);
     let mut shown = Vec::new();
     plan.text(&mut shown, &mut Scripted::answering(&[]))
         .unwrap();

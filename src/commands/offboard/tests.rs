@@ -339,7 +339,8 @@ async fn deleting_a_trail_takes_the_account_id_typed_out() {
     let cfg = config(2, &[GONE]);
     let mut console = Scripted::answering(&["y"]);
     let (r, out) = show_text(&aws, &cfg, GONE, &mut console).await;
-    assert_eq!(r.unwrap(), 2, "{out}");
+    // the answer was not the account's ID: not applied (exit 4, docs/commands.md)
+    assert_eq!(r.unwrap(), 4, "{out}");
     assert!(out.contains("not applied: nothing was done"), "{out}");
     assert_eq!(
         console.transcript,

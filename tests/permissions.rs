@@ -605,8 +605,7 @@ fn the_printed_policies_are_enough_to_plan_the_bounded_delivery_roles() {
 }
 
 /// `[cloudwatch]`, and flow logs to both destinations.
-const DELIVERY_ROLES: &str =
-    "\n[cloudwatch]\n\n[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\n";
+const DELIVERY_ROLES: &str = "\n[cloudwatch]\n\n[flow_logs]\nregions = [\"ap-northeast-2\"]\ndestinations = [\"s3\", \"cloudwatch\"]\n";
 
 /// The accounts file of these tests with `extra` after it, written to a new directory.
 fn setup_with(extra: &str) -> tempfile::TempDir {

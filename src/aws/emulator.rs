@@ -7,7 +7,8 @@
 //! looks a trail up by either), so an organization trail is read by ARN everywhere, as AWS requires of a
 //! member (CT-16, `observe::account::read_name`).
 
-use crate::aws::{AwsError, ErrorKind, ObservedTrail};
+use crate::aws::{AwsError, ErrorKind, ObservedTrail, RegionInfo};
+use crate::model::Region;
 
 /// With a custom endpoint (moto, LocalStack, `AWS_ENDPOINT_URL_S3`), S3 must be addressed in path style:
 /// `http://127.0.0.1:PORT/BUCKET`, not `http://BUCKET.127.0.0.1:PORT`. AWS itself takes virtual-hosted
@@ -84,6 +85,23 @@ pub fn moto_versioning(body: &[u8]) -> Option<bool> {
     }
 }
 
+/// The Regions of DescribeRegions in the partition of the Region it was asked in (`asked_in`; None: all).
+/// moto lists the China and GovCloud Regions to every account (as `opt-in-not-required`), where its calls
+/// then fail; AWS lists only the Regions of the caller's partition (VPC-13), so on AWS this keeps them all.
+pub fn regions_of_the_partition(
+    regions: Vec<RegionInfo>,
+    asked_in: Option<&str>,
+) -> Vec<RegionInfo> {
+    let partition = |r: &str| r.parse::<Region>().map(|r| r.partition()).ok();
+    let Some(own) = asked_in.and_then(partition) else {
+        return regions;
+    };
+    regions
+        .into_iter()
+        .filter(|r| partition(&r.name) == Some(own))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +163,36 @@ mod tests {
         assert_eq!(moto_versioning(denied.as_bytes()), None);
         assert_eq!(moto_versioning(b"not xml <"), None);
         assert_eq!(moto_versioning(b""), None);
+    }
+
+    /// moto lists China and GovCloud Regions to a commercial account; AWS lists only its own partition's.
+    #[test]
+    fn regions_of_another_partition_are_left_out() {
+        let r = |n: &str| RegionInfo {
+            name: n.into(),
+            opt_in_status: "opt-in-not-required".into(),
+        };
+        let all = vec![
+            r("us-east-1"),
+            r("cn-north-1"),
+            r("us-gov-west-1"),
+            r("eu-west-1"),
+        ];
+        let names = |v: Vec<RegionInfo>| v.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(regions_of_the_partition(
+                all.clone(),
+                Some("ap-northeast-2")
+            )),
+            ["us-east-1", "eu-west-1"]
+        );
+        assert_eq!(
+            names(regions_of_the_partition(
+                all.clone(),
+                Some("cn-northwest-1")
+            )),
+            ["cn-north-1"]
+        );
+        assert_eq!(names(regions_of_the_partition(all, None)).len(), 4);
     }
 }

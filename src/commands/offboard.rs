@@ -362,11 +362,15 @@ fn nothing_of_trailhubs(cfg: &Config, target: &ScopedAccount, plan: &OffboardPla
         msg.push_str(&format!("; its trail {} is {}", t.name, t.reason));
     }
     if !plan.flow_logs_untagged.is_empty() {
-        let ids: Vec<&str> = plan.flow_logs_untagged.iter().map(String::as_str).collect();
+        let logs = &plan.flow_logs_untagged;
+        let ids: Vec<String> = logs.iter().map(ToString::to_string).collect();
+        let pairs: Vec<(&str, &str)> = (logs.iter())
+            .map(|f| (f.region.as_str(), f.id.as_str()))
+            .collect();
         msg.push_str(&format!(
             "; its flow logs {} to the bucket have no trailhub tag, so trailhub may not delete them: delete them yourself, or tag them once ({}) and offboard again",
             ids.join(", "),
-            crate::world::ObservedFlowLog::tag_command(&ids)
+            crate::world::ObservedFlowLog::tag_command(&pairs)
         ));
     }
     msg.push_str(" (runbooks/offboard.md#nothing-of-trailhubs)");

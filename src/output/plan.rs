@@ -226,8 +226,43 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
             describe_setup(&a.cloudwatch).join(", ")
         ));
     }
+    let flow_blocked = flow_logs_line(a.flow_logs.as_ref(), tally, &mut lines);
+    if let Some(FlowLogsPlan::Changes { untagged, .. }) = &a.flow_logs
+        && !untagged.is_empty()
+    {
+        lines.push(untagged_note(untagged));
+    }
+    if let Some((key, owner)) = &a.foreign_kms_key {
+        lines.push(format!(
+            "warning: the trail encrypts with key {key} of account {owner}, which can revoke it (runbooks/kms.md#foreign-kms-key)"
+        ));
+    }
+    if let AccountPlanStatus::Covered { .. } = a.status {
+        tally.covered += 1;
+    }
+    if blocked || flow_blocked {
+        tally.bad += 1;
+    } else if a.has_changes() {
+        tally.change += 1;
+    } else {
+        tally.same += 1;
+    }
+    if lines.is_empty() {
+        return trail;
+    }
+    lines.insert(0, format!("trail: {trail}"));
+    lines.join("\n")
+}
+
+/// The flow logs' line of an account's plan cell, when it has something to say, counted in `tally`;
+/// whether the flow logs are blocked (or a Region could not be read).
+fn flow_logs_line(
+    flow_logs: Option<&FlowLogsPlan>,
+    tally: &mut Tally,
+    lines: &mut Vec<String>,
+) -> bool {
     let mut flow_blocked = false;
-    match &a.flow_logs {
+    match flow_logs {
         Some(FlowLogsPlan::Blocked { failure }) => {
             flow_blocked = true;
             lines.push(format!(
@@ -273,31 +308,7 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
         }
         _ => {}
     }
-    if let Some(FlowLogsPlan::Changes { untagged, .. }) = &a.flow_logs
-        && !untagged.is_empty()
-    {
-        lines.push(untagged_note(untagged));
-    }
-    if let Some((key, owner)) = &a.foreign_kms_key {
-        lines.push(format!(
-            "warning: the trail encrypts with key {key} of account {owner}, which can revoke it (runbooks/kms.md#foreign-kms-key)"
-        ));
-    }
-    if let AccountPlanStatus::Covered { .. } = a.status {
-        tally.covered += 1;
-    }
-    if blocked || flow_blocked {
-        tally.bad += 1;
-    } else if a.has_changes() {
-        tally.change += 1;
-    } else {
-        tally.same += 1;
-    }
-    if lines.is_empty() {
-        return trail;
-    }
-    lines.insert(0, format!("trail: {trail}"));
-    lines.join("\n")
+    flow_blocked
 }
 
 /// The flow log changes, a Region at a time when the account's flow logs are in several
@@ -391,7 +402,9 @@ pub(super) fn untagged_note(untagged: &[UntaggedFlowLog]) -> String {
             )
         })
         .collect();
-    let ids: Vec<&str> = untagged.iter().map(|u| u.id.as_str()).collect();
+    let ids: Vec<(&str, &str)> = (untagged.iter())
+        .map(|u| (u.region.as_str(), u.id.as_str()))
+        .collect();
     format!(
         "note: flow logs {} differ but have no {MANAGED_TAG_KEY} tag (an older trailhub or someone else made them), so trailhub may not replace them; they keep delivering as they are. To let trailhub manage them, tag them once, then apply again: {} (runbooks/vpc-flow-logs.md#a-flow-log-without-trailhubs-tag)",
         each.join(", "),

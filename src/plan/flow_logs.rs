@@ -312,6 +312,8 @@ pub fn diff(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UntaggedFlowLog {
     pub id: String,
+    /// Its Region (flow logs are regional: the tag is given there).
+    pub region: String,
     pub vpc: String,
     pub destination: FlowDestination,
     /// What differs, as a replacement would say it.
@@ -328,6 +330,7 @@ pub fn untagged(
         .filter_map(|(d, want)| match need(want, observed) {
             Need::Untagged(old) => Some(UntaggedFlowLog {
                 id: old.id.clone(),
+                region: old.region.clone(),
                 vpc: want.vpc_id.clone(),
                 destination: *d,
                 why: differences(old, want).join(", "),

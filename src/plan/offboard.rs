@@ -59,7 +59,7 @@ pub struct OffboardPlan {
     /// Its flow logs to the central bucket without trailhub's tag (made by an older trailhub, or by hand):
     /// left, with a note, since the printed policies do not let trailhub delete them (VPC-9).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub flow_logs_untagged: Vec<String>,
+    pub flow_logs_untagged: Vec<RegionalFlowLog>,
     /// The entries of trailhub's bucket policy statements that name it, removed.
     pub bucket_entries: Vec<String>,
     /// The entries of trailhub's key policy statements that name it, removed.
@@ -108,13 +108,8 @@ pub fn offboard_plan(
         account: account.clone(),
         trail,
         trails_left,
-        flow_logs: (to_bucket.iter().filter(|f| f.managed()))
-            .map(|f| RegionalFlowLog {
-                region: f.region.clone(),
-                id: f.id.clone(),
-            })
-            .collect(),
-        flow_logs_untagged: ids(to_bucket.iter().filter(|f| !f.managed())),
+        flow_logs: regional(to_bucket.iter().filter(|f| f.managed())),
+        flow_logs_untagged: regional(to_bucket.iter().filter(|f| !f.managed())),
         bucket_entries: merged.pruned,
         key_entries: key_entries(cfg, account, state)?,
         still_allowed,
@@ -195,8 +190,13 @@ fn to_bucket<'a>(cfg: &Config, flow_logs: &'a [ObservedFlowLog]) -> Vec<&'a Obse
         .collect()
 }
 
-fn ids<'a>(flow_logs: impl Iterator<Item = &'a &'a ObservedFlowLog>) -> Vec<String> {
-    flow_logs.map(|f| f.id.clone()).collect()
+fn regional<'a>(flow_logs: impl Iterator<Item = &'a &'a ObservedFlowLog>) -> Vec<RegionalFlowLog> {
+    flow_logs
+        .map(|f| RegionalFlowLog {
+            region: f.region.clone(),
+            id: f.id.clone(),
+        })
+        .collect()
 }
 
 /// The key policy's entries of this account.

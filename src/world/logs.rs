@@ -139,13 +139,24 @@ impl ObservedFlowLog {
         self.tags.get(MANAGED_TAG_KEY).map(String::as_str) == Some(MANAGED_TAG_VALUE)
     }
 
-    /// The command that gives the flow logs `ids` trailhub's tag, to run once by hand, by someone allowed to
-    /// tag them (runbooks/vpc-flow-logs.md).
-    pub fn tag_command(ids: &[&str]) -> String {
-        format!(
-            "aws ec2 create-tags --resources {} --tags Key={MANAGED_TAG_KEY},Value={MANAGED_TAG_VALUE}",
-            ids.join(" ")
-        )
+    /// The commands that give the flow logs trailhub's tag, one per Region (flow logs are regional), to run
+    /// once by hand, by someone allowed to tag them (runbooks/vpc-flow-logs.md). `logs`: (Region, ID).
+    pub fn tag_command(logs: &[(&str, &str)]) -> String {
+        let mut regions: Vec<&str> = logs.iter().map(|(r, _)| *r).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        let each: Vec<String> = (regions.iter())
+            .map(|region| {
+                let ids: Vec<&str> = (logs.iter().filter(|(r, _)| r == region))
+                    .map(|(_, id)| *id)
+                    .collect();
+                format!(
+                    "aws ec2 create-tags --region {region} --resources {} --tags Key={MANAGED_TAG_KEY},Value={MANAGED_TAG_VALUE}",
+                    ids.join(" ")
+                )
+            })
+            .collect();
+        each.join("; ")
     }
 }
 

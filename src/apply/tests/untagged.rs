@@ -19,8 +19,7 @@ use crate::world::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 const M0: &str = "200000000000";
 const M1: &str = "200000000001";
-const TAG_COMMAND: &str =
-    "aws ec2 create-tags --resources fl-old --tags Key=trailhub:managed,Value=true";
+const TAG_COMMAND: &str = "aws ec2 create-tags --region ap-northeast-2 --resources fl-old --tags Key=trailhub:managed,Value=true";
 
 /// `members` with flow logs to the bucket, all traffic.
 fn config(members: usize) -> Config {
@@ -203,7 +202,12 @@ async fn offboard_leaves_an_untagged_flow_log_with_the_command_that_tags_it() {
     };
     let planned: Vec<String> = plan.flow_logs.iter().map(|f| f.id.clone()).collect();
     assert_eq!(planned, made);
-    assert_eq!(plan.flow_logs_untagged, ["fl-old"]);
+    let left: Vec<String> = plan
+        .flow_logs_untagged
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
+    assert_eq!(left, ["fl-old in ap-northeast-2"]);
     let deleted: Vec<String> = made
         .iter()
         .map(|id| format!("{id} in ap-northeast-2"))
@@ -218,6 +222,6 @@ async fn offboard_leaves_an_untagged_flow_log_with_the_command_that_tags_it() {
     assert!(notes[0].contains(TAG_COMMAND), "{shown}");
     assert_eq!(
         serde_json::to_value(plan).unwrap()["flow_logs_untagged"],
-        json!(["fl-old"])
+        json!([{"region": "ap-northeast-2", "id": "fl-old"}])
     );
 }

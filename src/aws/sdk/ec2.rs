@@ -8,6 +8,7 @@ use aws_sdk_ec2::types::{
 };
 
 use super::{SdkMember, aws_err};
+use crate::aws::emulator;
 use crate::aws::{
     AwsError, DesiredFlowLog, FileFormat, FlowLogDestination, MANAGED_TAG_KEY, MANAGED_TAG_VALUE,
     Network, ObservedFlowLog, RegionInfo, S3Options, Vpc,
@@ -23,7 +24,7 @@ impl Network for SdkMember {
             .send()
             .await
             .map_err(|e| aws_err("DescribeRegions", e))?;
-        Ok(out
+        let regions: Vec<RegionInfo> = out
             .regions()
             .iter()
             .filter_map(|r| {
@@ -35,7 +36,12 @@ impl Network for SdkMember {
                         .to_owned(),
                 })
             })
-            .collect())
+            .collect();
+        let asked_in = self.ec2.config().region().map(|r| r.as_ref().to_owned());
+        Ok(emulator::regions_of_the_partition(
+            regions,
+            asked_in.as_deref(),
+        ))
     }
 
     async fn vpcs(&self, region: &str) -> Result<Vec<Vpc>, AwsError> {

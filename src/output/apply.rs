@@ -267,12 +267,12 @@ fn result_cell(result: &PartStatus) -> String {
     match result {
         PartStatus::Unchanged => "ok, nothing to do".to_owned(),
         PartStatus::Covered { by } => format!("ok, covered by {by}"),
-        PartStatus::Changed { done } => format!("done: {}", done.join(", ")),
+        PartStatus::Changed { done } => format!("done: {}", super::plan::at_most(done)),
         PartStatus::Failed { failure: f, done } => {
             let before = if done.is_empty() {
                 String::new()
             } else {
-                format!(" (done: {})", done.join(", "))
+                format!(" (done: {})", super::plan::at_most(done))
             };
             format!(
                 "FAILED: {} {}: {}{before}; {}",

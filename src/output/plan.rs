@@ -301,7 +301,7 @@ fn flow_logs_line(
             lines.push(format!(
                 "flow logs ({}): {}{}",
                 vpcs_in(*n, regions),
-                all.join(", "),
+                at_most(&all),
                 closed_note(closed)
             ));
             flow_blocked |= !failed.is_empty();
@@ -330,6 +330,21 @@ fn by_region(changes: &[FlowLogChange], several: bool) -> Vec<String> {
             format!("{r}: {}", here.join(", "))
         })
         .collect()
+}
+
+/// The items of a cell a person reads, joined: the first few, then how many more, once a change spans
+/// many Regions (a first apply with 17 Regions has some 60). `--format json` lists each.
+pub(super) fn at_most(items: &[String]) -> String {
+    const SHOWN: usize = 6;
+    if items.len() <= SHOWN + 1 {
+        return items.join(", ");
+    }
+    format!(
+        "{}, and {} more ({} in all; --format json lists each)",
+        items[..SHOWN].join(", "),
+        items.len() - SHOWN,
+        items.len()
+    )
 }
 
 fn describe_all<T>(items: &[T], f: impl Fn(&T) -> String) -> String {

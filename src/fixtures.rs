@@ -63,3 +63,18 @@ pub(crate) async fn plan_and_apply<C: Central>(
     let run = apply(aws, cfg, &scope, &plan, obs, opts).await.unwrap();
     (plan, run)
 }
+
+/// `plan`'s text, as `trailhub plan` prints it.
+pub(crate) fn plan_text(plan: &Plan) -> String {
+    use crate::output::{Render, Scripted};
+    let report = crate::report::PlanReport {
+        plan: plan.clone(),
+        rejected: vec![],
+        live_policy: None,
+    };
+    let mut out = Vec::new();
+    report
+        .text(&mut out, &mut Scripted::answering(&[]))
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}

@@ -364,13 +364,10 @@ fn nothing_of_trailhubs(cfg: &Config, target: &ScopedAccount, plan: &OffboardPla
     if !plan.flow_logs_untagged.is_empty() {
         let logs = &plan.flow_logs_untagged;
         let ids: Vec<String> = logs.iter().map(ToString::to_string).collect();
-        let pairs: Vec<(&str, &str)> = (logs.iter())
-            .map(|f| (f.region.as_str(), f.id.as_str()))
-            .collect();
         msg.push_str(&format!(
             "; its flow logs {} to the bucket have no trailhub tag, so trailhub may not delete them: delete them yourself, or tag them once ({}) and offboard again",
             ids.join(", "),
-            crate::world::ObservedFlowLog::tag_command(&pairs)
+            crate::plan::offboard::RegionalFlowLog::tag_command(logs)
         ));
     }
     msg.push_str(" (runbooks/offboard.md#nothing-of-trailhubs)");

@@ -11,19 +11,16 @@ use serde_json::Value;
 use super::{Console, Render};
 use crate::plan::offboard::{LeftReason, OffboardPlan, RegionalFlowLog};
 use crate::report::OffboardReport;
-use crate::world::{MANAGED_TAG_KEY, ObservedFlowLog};
+use crate::world::MANAGED_TAG_KEY;
 
 /// The one note for the account's flow logs to the bucket that carry no trailhub tag (VPC-9): left, and
 /// the command that tags them once.
 fn untagged_note(logs: &[RegionalFlowLog], q: &str) -> String {
     let ids: Vec<String> = logs.iter().map(ToString::to_string).collect();
-    let pairs: Vec<(&str, &str)> = (logs.iter())
-        .map(|f| (f.region.as_str(), f.id.as_str()))
-        .collect();
     format!(
         "will be left: flow logs {q}{}{q} to the bucket: they have no {MANAGED_TAG_KEY} tag (an older trailhub or someone else made them), so trailhub may not delete them, and the bucket will no longer let them write. Delete them yourself, or tag them once and offboard again: {q}{}{q} (runbooks/vpc-flow-logs.md#a-flow-log-without-trailhubs-tag)",
         ids.join(", "),
-        ObservedFlowLog::tag_command(&pairs)
+        RegionalFlowLog::tag_command(logs)
     )
 }
 

@@ -170,6 +170,16 @@ pub struct RegionalFlowLog {
     pub id: String,
 }
 
+impl RegionalFlowLog {
+    /// The commands that give `logs` trailhub's tag, a Region at a time.
+    pub fn tag_command(logs: &[RegionalFlowLog]) -> String {
+        let pairs: Vec<(&str, &str)> = (logs.iter())
+            .map(|f| (f.region.as_str(), f.id.as_str()))
+            .collect();
+        crate::world::ObservedFlowLog::tag_command(&pairs)
+    }
+}
+
 impl std::fmt::Display for RegionalFlowLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} in {}", self.id, self.region)

@@ -11,10 +11,9 @@ use serde_json::json;
 use crate::apply::*;
 use crate::fake::{FAKE_ROOT, FakeAws};
 use crate::fixtures::{self, CENTRAL};
-use crate::output::{Render, Scripted};
+
 use crate::plan::rcp::RcpState;
 use crate::plan::{AccountPlanStatus, Plan};
-use crate::report::PlanReport;
 
 const ORG_ID: &str = "o-abc123def4";
 /// Static members M0..M3: M0 and M1 in the organization, M2 in none, M3 in another.
@@ -69,19 +68,6 @@ fn has_trail(aws: &FakeAws, id: &str) -> bool {
 async fn plan_and_apply(aws: &FakeAws, dir: &Path) -> (Plan, ApplyRun) {
     let opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
     fixtures::plan_and_apply(aws, &cfg(), &opts).await
-}
-
-fn text(plan: &Plan) -> String {
-    let report = PlanReport {
-        plan: plan.clone(),
-        rejected: vec![],
-        live_policy: None,
-    };
-    let mut out = Vec::new();
-    report
-        .text(&mut out, &mut Scripted::answering(&[]))
-        .unwrap();
-    String::from_utf8(out).unwrap()
 }
 
 /// The denial an outside account's plan shows: the statement that denies, and nothing for the others.
@@ -205,7 +191,7 @@ async fn the_confused_deputy_rcp_at_the_root_denies_outsiders_and_the_plan_names
         panic!("{:?}", plan.rcps);
     };
     assert_eq!(levels.len(), 2, "the account, then the root");
-    let shown = text(&plan);
+    let shown = fixtures::plan_text(&plan);
     assert!(
         shown.contains("resource control policies: p-FullAWSAccess (RCPFullAWSAccess) at 111111111111, r-fake; p-perimeter1 (identity-perimeter) at r-fake"),
         "{shown}"
@@ -241,7 +227,7 @@ async fn a_caller_that_cannot_read_the_rcps_gets_one_note() {
         "{:?}",
         plan.rcps
     );
-    let shown = text(&plan);
+    let shown = fixtures::plan_text(&plan);
     assert_eq!(
         shown
             .matches("cannot read the resource control policies")

@@ -13,8 +13,7 @@ use crate::aws::{FlowLogDestination, ObservedFlowLog};
 use crate::fake::FakeAws;
 use crate::fixtures::{self, CENTRAL};
 use crate::output::{Render, Scripted};
-use crate::plan::{FlowLogsPlan, Plan};
-use crate::report::PlanReport;
+use crate::plan::FlowLogsPlan;
 use crate::world::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 const M0: &str = "200000000000";
@@ -61,19 +60,6 @@ fn untagged(id: &str, vpc: &str, traffic: &str, cfg: &Config) -> ObservedFlowLog
     }
 }
 
-fn text(plan: &Plan) -> String {
-    let report = PlanReport {
-        plan: plan.clone(),
-        rejected: vec![],
-        live_policy: None,
-    };
-    let mut out = Vec::new();
-    report
-        .text(&mut out, &mut Scripted::answering(&[]))
-        .unwrap();
-    String::from_utf8(out).unwrap()
-}
-
 fn opts(dir: &Path) -> ApplyOptions {
     ApplyOptions::new(dir.to_owned(), 4, Interrupt::default())
 }
@@ -104,7 +90,7 @@ async fn an_untagged_flow_log_with_other_settings_is_kept_with_the_command_that_
         (untagged[0].id.as_str(), untagged[0].why.as_str()),
         ("fl-old", "traffic type REJECT -> ALL")
     );
-    let shown = text(&plan);
+    let shown = fixtures::plan_text(&plan);
     let notes: Vec<&str> = shown.lines().filter(|l| l.contains("fl-old")).collect();
     assert_eq!(notes.len(), 1, "{shown}");
     assert!(notes[0].contains(TAG_COMMAND), "{shown}");
@@ -154,7 +140,7 @@ async fn an_untagged_flow_log_that_is_right_is_kept_without_a_note() {
         "{:?}",
         m0.flow_logs
     );
-    assert!(!text(&plan).contains("fl-old"));
+    assert!(!fixtures::plan_text(&plan).contains("fl-old"));
 }
 
 /// `offboard` deletes the account's tagged flow logs to the bucket and leaves an untagged one, with the

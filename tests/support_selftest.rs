@@ -433,3 +433,27 @@ fn moto_start_says_how_to_get_moto_when_the_server_is_missing() {
     assert!(text.contains("pip install 'moto[server]>=5.1'"), "{text}");
     assert!(text.contains("TRAILHUB_MOTO_SERVER"), "{text}");
 }
+
+/// A server kept for the next test after a reset is like a new one: what one test made is gone for the next.
+#[test]
+fn a_kept_moto_server_comes_back_empty() {
+    let rt = runtime();
+    let bucket_names = |moto: &Moto| {
+        let s3 = s3_client(&rt.block_on(sdk_config(&moto.url())));
+        let listed = rt.block_on(s3.list_buckets().send()).unwrap();
+        listed
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let first = Moto::start();
+    let s3 = s3_client(&rt.block_on(sdk_config(&first.url())));
+    rt.block_on(create_bucket(&s3, "left-by-an-earlier-test")).unwrap();
+    assert_eq!(bucket_names(&first), ["left-by-an-earlier-test"]);
+    drop(first);
+    // another test may take the kept server first; whichever this one gets holds nothing
+    let second = Moto::start();
+    assert_eq!(bucket_names(&second), Vec::<String>::new());
+    assert!(!second.log_contents().contains("left-by-an-earlier-test"), "{}", second.log_contents());
+}

@@ -3,7 +3,14 @@
 //! [`Moto::start`] picks a free port, spawns `moto_server -H 127.0.0.1 -p PORT` (or the program named by
 //! `TRAILHUB_MOTO_SERVER`, or else `python3 -m moto.server`), and waits until it accepts connections.
 //! It panics, never skips, when moto cannot be started: a test suite that silently skips its AWS tests
-//! proves nothing. Dropping the [`Moto`] kills the server.
+//! proves nothing.
+//!
+//! A test has the server to itself until it drops the [`Moto`]. A server started without extra
+//! environment is then wiped (`POST /moto-api/reset`) and kept for the next test, which gets it
+//! like a new one: a fresh server costs about 0.5 s to start and 1 s more for the first EC2 call (moto
+//! imports its EC2 models then), against 0.1 s for the reset, over some 60 tests (BENCHMARKS.md §11).
+//! A server whose reset fails is killed. Every server dies with the test process, however it ends: each
+//! is spawned by one long-lived thread with `PR_SET_PDEATHSIG`.
 //!
 //! moto maps every access key to account [`TEST_ACCOUNT_ID`]; `MOTO_ACCOUNT_ID` is deliberately never set
 //! because it would pin every request (including assumed-role ones) to a single account.
@@ -11,7 +18,9 @@
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -28,13 +37,21 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const HOW_TO: &str = "moto_server not found: install it with `pip install 'moto[server]>=5.1'` \
                       (.ci/run does this), or set TRAILHUB_MOTO_SERVER to its path";
 
-/// A running `moto_server` child process, killed on drop.
+/// A running `moto_server` child process, this test's own until dropped; then wiped and kept for the
+/// next test (if it was started without extra environment), else killed.
 pub struct Moto {
     child: Child,
     port: u16,
-    /// moto's stdout and stderr; kept so a failing test can show it, deleted on drop.
+    /// moto's stdout and stderr; kept so a failing test can show it, deleted with the server.
     log: tempfile::NamedTempFile,
+    /// Where this test's part of `log` begins (a kept server's log holds earlier tests' output).
+    log_start: u64,
+    /// Started with moto's default environment, so that the next test may have it after a reset.
+    reusable: bool,
 }
+
+/// The servers no test holds, already wiped.
+static IDLE: Mutex<Vec<Moto>> = Mutex::new(Vec::new());
 
 impl Moto {
     /// Starts a fresh moto server on a free port and waits (up to 30 s) until it accepts connections.
@@ -54,9 +71,19 @@ impl Moto {
     /// # Panics
     /// If no candidate can be started, with a message saying how to install moto.
     pub fn start_env(env: &[(&str, &str)]) -> Moto {
+        if env.is_empty() {
+            let idle = IDLE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            if let Some(mut moto) = idle {
+                moto.log_start = moto.log.as_file().metadata().map_or(0, |m| m.len());
+                return moto;
+            }
+        }
         let server = std::env::var_os(MOTO_SERVER_ENV).filter(|p| !p.is_empty());
         match Self::start_with_env(server, env) {
-            Ok(moto) => moto,
+            Ok(mut moto) => {
+                moto.reusable = env.is_empty();
+                moto
+            }
             Err(how_to) => panic!("{how_to}"),
         }
     }
@@ -96,7 +123,8 @@ impl Moto {
             .prefix("moto-")
             .suffix(".log")
             .tempfile()?;
-        let child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(args)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env_remove("MOTO_ACCOUNT_ID")
@@ -104,10 +132,16 @@ impl Moto {
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.reopen()?))
-            .stderr(Stdio::from(log.reopen()?))
-            .spawn()?;
-        // From here on, dropping `moto` kills the child on every early return.
-        let mut moto = Moto { child, port, log };
+            .stderr(Stdio::from(log.reopen()?));
+        let child = spawn_for_the_process(command)?;
+        // From here on, dropping `moto` kills the child on every early return (not reusable yet).
+        let mut moto = Moto {
+            child,
+            port,
+            log,
+            log_start: 0,
+            reusable: false,
+        };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
@@ -142,9 +176,11 @@ impl Moto {
         self.port
     }
 
-    /// Everything moto printed so far (for failure messages).
+    /// Everything moto printed so far for this test (for failure messages).
     pub fn log_contents(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+        let all = std::fs::read(self.log.path()).unwrap_or_default();
+        let start = usize::try_from(self.log_start).unwrap_or(0).min(all.len());
+        String::from_utf8_lossy(&all[start..]).into_owned()
     }
 
     /// Wipes all of moto's state (`POST /moto-api/reset`).
@@ -181,9 +217,78 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        let running = matches!(self.child.try_wait(), Ok(None));
+        if self.reusable && running && !std::thread::panicking() && self.try_reset().is_ok() {
+            let kept = Moto {
+                // the child and the log move to the pool; this value is left with a dead stand-in
+                child: std::mem::replace(&mut self.child, dead_child()),
+                port: self.port,
+                log: std::mem::replace(&mut self.log, stand_in_log()),
+                log_start: 0,
+                reusable: true,
+            };
+            IDLE.lock().unwrap_or_else(|e| e.into_inner()).push(kept);
+            return;
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A child that has already exited, to leave in a [`Moto`] whose server went to the pool.
+fn dead_child() -> Child {
+    let mut child = Command::new("true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("`true` runs");
+    let _ = child.wait();
+    child
+}
+
+fn stand_in_log() -> tempfile::NamedTempFile {
+    tempfile::NamedTempFile::new().expect("a temporary file")
+}
+
+type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
+
+/// Spawns `command` from one thread that lives as long as the test process, with `PR_SET_PDEATHSIG`:
+/// the server is killed when the process ends, even by SIGKILL (the signal follows the thread that
+/// forked, so a test's own thread, which ends with the test, would not do).
+fn spawn_for_the_process(command: Command) -> io::Result<Child> {
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnRequest>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (to_spawner, requests) = mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("moto-spawner".into())
+            .spawn(move || {
+                for (mut command, answer) in requests {
+                    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+                    unsafe {
+                        command.pre_exec(|| {
+                            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                                Ok(())
+                            } else {
+                                Err(io::Error::last_os_error())
+                            }
+                        });
+                    }
+                    let _ = answer.send(command.spawn());
+                }
+            })
+            .expect("the moto spawner thread starts");
+        Mutex::new(to_spawner)
+    });
+    let (answer, spawned) = mpsc::channel();
+    spawner
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((command, answer))
+        .map_err(|_| io::Error::other("the moto spawner thread is gone"))?;
+    spawned
+        .recv()
+        .map_err(|_| io::Error::other("the moto spawner thread is gone"))?
 }
 
 fn free_port() -> io::Result<u16> {

@@ -71,8 +71,12 @@ pub enum Format {
     Junit,
     /// `permissions` only: the member role as a CloudFormation template (JSON), for StackSets.
     Cloudformation,
-    /// `inventory` only: one row per trail, flow log and log group.
+    /// `inventory` and `audit`: one row per trail, flow log and log group; per account and check.
     Csv,
+    /// `audit` only: OCSF Detection Findings (class 2004), PASS and FAIL.
+    Ocsf,
+    /// `audit` only: AWS Security Finding Format, as Security Hub imports it.
+    Asff,
 }
 
 /// `--format` of the commands that print text, JSON or Markdown.
@@ -99,6 +103,12 @@ pub enum AuditFormat {
     Html,
     /// JUnit XML, one test case per account, for CI.
     Junit,
+    /// One row per account and check, PASS and FAIL, with the CIS and Security Hub controls.
+    Csv,
+    /// OCSF Detection Findings (class 2004, schema 1.5.0), one per account and check.
+    Ocsf,
+    /// AWS Security Finding Format (BatchImportFindings), one per account and check.
+    Asff,
 }
 
 /// `permissions --format`.
@@ -156,6 +166,9 @@ impl From<AuditFormat> for Format {
             AuditFormat::Markdown => Format::Markdown,
             AuditFormat::Html => Format::Html,
             AuditFormat::Junit => Format::Junit,
+            AuditFormat::Csv => Format::Csv,
+            AuditFormat::Ocsf => Format::Ocsf,
+            AuditFormat::Asff => Format::Asff,
         }
     }
 }

@@ -449,11 +449,16 @@ fn a_kept_moto_server_comes_back_empty() {
     };
     let first = Moto::start();
     let s3 = s3_client(&rt.block_on(sdk_config(&first.url())));
-    rt.block_on(create_bucket(&s3, "left-by-an-earlier-test")).unwrap();
+    rt.block_on(create_bucket(&s3, "left-by-an-earlier-test"))
+        .unwrap();
     assert_eq!(bucket_names(&first), ["left-by-an-earlier-test"]);
     drop(first);
     // another test may take the kept server first; whichever this one gets holds nothing
     let second = Moto::start();
     assert_eq!(bucket_names(&second), Vec::<String>::new());
-    assert!(!second.log_contents().contains("left-by-an-earlier-test"), "{}", second.log_contents());
+    assert!(
+        !second.log_contents().contains("left-by-an-earlier-test"),
+        "{}",
+        second.log_contents()
+    );
 }

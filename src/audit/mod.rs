@@ -11,8 +11,11 @@
 
 mod boundary;
 mod bucket;
+mod checks;
 mod codes;
+mod controls;
 mod duration;
+mod findings;
 #[cfg(test)]
 mod fixtures;
 mod judge;
@@ -22,10 +25,12 @@ mod report;
 mod stale;
 
 pub use codes::CodeDoc;
+pub use controls::{Controls, Level, controls};
 pub use duration::{age, parse_max_age};
+pub use findings::{Finding, Resource, Status, findings};
 pub use report::{
-    AccountKind, AccountReport, AuditReport, Code, OuCoverage, Problem, Severity, StaleEntry,
-    Summary,
+    AccountKind, AccountReport, AuditReport, CentralPlace, Code, OuCoverage, Problem, Severity,
+    StaleEntry, Summary,
 };
 
 use std::collections::BTreeMap;

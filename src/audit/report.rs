@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::checks::{account_checks, bucket_checks};
 use super::judge::{Judge, classify_account};
 use super::stale::stale_entries;
-use crate::observe::audit::Audited;
+use crate::observe::audit::{Audited, Facts};
 
 pub use super::codes::Code;
 
@@ -68,6 +69,10 @@ pub struct AccountReport {
     /// The trail judged for this account (the one that delivers to the bucket, best first), if any.
     pub trail_arn: Option<String>,
     pub problems: Vec<Problem>,
+    /// The codes checked for it (`checks`): each absent one passed. Empty for stale accounts; only
+    /// `unreachable` for an account that could not be read (the rest is unknown).
+    #[serde(skip)]
+    pub checked: Vec<Code>,
 }
 
 /// One value in trailhub's two CloudTrail statements that belongs to an account not in scope.
@@ -134,6 +139,21 @@ pub struct AuditReport {
     /// The bucket's own findings (`bucket-no-access-logging`, `bucket-no-retention`), where configured.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bucket_problems: Vec<Problem>,
+    /// Where the findings formats place the central account and its bucket.
+    #[serde(skip)]
+    pub central: CentralPlace,
+}
+
+/// The central account, its Region and partition, and the bucket's ARN: the findings of the bucket, and the
+/// product ARN of ASFF's findings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CentralPlace {
+    pub account: String,
+    pub region: String,
+    pub partition: String,
+    pub bucket_arn: String,
+    /// The codes checked for the bucket (`checks`).
+    pub bucket_checked: Vec<Code>,
 }
 
 impl AuditReport {
@@ -182,12 +202,29 @@ pub(super) fn report(
         accounts,
         stale_policy_entries: stale,
         bucket_problems,
+        central: central_place(j),
+    }
+}
+
+fn central_place(j: &Judge) -> CentralPlace {
+    let c = &j.cfg.central;
+    let partition = c.region.partition();
+    CentralPlace {
+        account: c.account_id.to_string(),
+        region: c.bucket_home().to_string(),
+        partition: partition.to_owned(),
+        bucket_arn: crate::plan::layout::bucket_arn(partition, c.bucket.as_str()),
+        bucket_checked: bucket_checks(j.cfg),
     }
 }
 
 /// One in-scope account, judged.
 fn account_report(j: &Judge, a: &Audited) -> AccountReport {
     let (trail_arn, problems) = classify_account(j, &a.target, &a.facts);
+    let checked = match a.facts {
+        Facts::Unreachable(_) => vec![Code::Unreachable],
+        Facts::Reached { .. } => account_checks(j.cfg, &a.target),
+    };
     AccountReport {
         id: a.target.id.to_string(),
         name: a.target.name.clone(),
@@ -200,6 +237,7 @@ fn account_report(j: &Judge, a: &Audited) -> AccountReport {
         covered: gaps(&problems) == 0,
         trail_arn,
         problems,
+        checked,
     }
 }
 
@@ -230,6 +268,7 @@ fn stale_accounts(stale: &[StaleEntry]) -> Vec<AccountReport> {
                         listed.join("; ")
                     ),
                 )],
+                checked: Vec::new(),
             }
         })
         .collect()

@@ -2,15 +2,18 @@
 //! runbooks/scheduled-audit.md), a Markdown summary for a ticket or a chat message, a page to open in a
 //! browser (`html`) or JUnit XML for CI (`junit`) (pure rendering).
 
+mod asff;
+mod csv;
 mod html;
 mod junit;
+mod ocsf;
 
 use std::io::{self, Write};
 
 use serde_json::Value;
 
 use super::{Console, Render, md_cell, print_table, table};
-use crate::audit::{AccountKind, AccountReport, AuditReport, Problem, Severity, age};
+use crate::audit::{AccountKind, AccountReport, AuditReport, Problem, Severity, age, findings};
 use crate::plan::layout::s3_url;
 
 impl Render for AuditReport {
@@ -86,6 +89,40 @@ impl Render for Linked<'_> {
     fn junit(&self, out: &mut dyn Write) -> io::Result<()> {
         junit::write(out, self.report, self.runbooks)
     }
+
+    fn csv(&self, out: &mut dyn Write) -> io::Result<()> {
+        csv::write(out, self.report, &findings(self.report), self.runbooks)
+    }
+
+    fn ocsf(&self) -> serde_json::Result<Value> {
+        let ms = epoch_ms(&self.report.generated_at);
+        let events = findings(self.report)
+            .iter()
+            .map(|f| ocsf::event(f, ms, self.runbooks))
+            .collect();
+        Ok(Value::Array(events))
+    }
+
+    fn asff(&self) -> serde_json::Result<Value> {
+        let r = self.report;
+        let at = &r.generated_at;
+        let all = findings(r)
+            .iter()
+            .map(|f| asff::finding(r, f, at, self.runbooks))
+            .collect();
+        Ok(Value::Array(all))
+    }
+}
+
+/// The findings' type, as Security Hub and Prowler name CIS checks (ASFF `Types`, OCSF `finding_info.types`).
+const FINDING_TYPE: &str = "Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark";
+
+/// `2027-01-15T08:00:00Z` in milliseconds since the epoch (0 if it does not parse: it is the report's own).
+fn epoch_ms(rfc3339: &str) -> i64 {
+    let format = time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(rfc3339, &format)
+        .map(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0))
+        .unwrap_or(0)
 }
 
 /// A runbook section's link: `runbook` (`runbooks/FILE.md#anchor`) under the base `runbooks`.

@@ -35,10 +35,10 @@ impl Render for InventoryReport {
     }
 
     fn csv(&self, out: &mut dyn Write) -> io::Result<()> {
-        csv_record(out, &CSV_HEADER)?;
+        super::csv::record(out, &CSV_HEADER)?;
         for a in &self.accounts {
             for row in csv_rows(a) {
-                csv_record(out, &row)?;
+                super::csv::record(out, &row)?;
             }
         }
         Ok(())
@@ -269,23 +269,6 @@ fn csv_rows(a: &AccountInventory) -> Vec<[String; 12]> {
     rows
 }
 
-/// One CSV record (RFC 4180): a field with a comma, a quote or a line break is quoted, its quotes doubled;
-/// CRLF ends the record.
-fn csv_record<S: AsRef<str>>(out: &mut dyn Write, fields: &[S]) -> io::Result<()> {
-    let cells: Vec<String> = fields
-        .iter()
-        .map(|f| {
-            let f = f.as_ref();
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f.to_owned()
-            }
-        })
-        .collect();
-    write!(out, "{}\r\n", cells.join(","))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,7 +284,7 @@ mod tests {
         let e = super::super::check_format(&Command::Policy(Default::default()), Format::Csv)
             .unwrap_err();
         assert!(
-            e.starts_with("--format csv is for `trailhub inventory` only"),
+            e.starts_with("--format csv is for `trailhub audit` and `trailhub inventory` only"),
             "{e}"
         );
         for f in [Format::Html, Format::Junit, Format::Cloudformation] {
@@ -309,16 +292,5 @@ mod tests {
                 super::super::check_format(&Command::Inventory(Default::default()), f).is_err()
             );
         }
-    }
-
-    /// A field with a comma, a quote or a line break is quoted, its quotes doubled (RFC 4180).
-    #[test]
-    fn csv_fields_are_quoted_where_they_must_be() {
-        let mut out = Vec::new();
-        csv_record(&mut out, &["plain", "a,b", "say \"hi\"", "two\nlines", ""]).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\r\n"
-        );
     }
 }

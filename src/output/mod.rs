@@ -8,6 +8,7 @@ mod apply;
 mod audit;
 mod bucket;
 pub mod console;
+mod csv;
 mod denial;
 mod inventory;
 mod offboard;
@@ -52,9 +53,23 @@ pub trait Render {
     fn junit(&self, _out: &mut dyn Write) -> io::Result<()> {
         Err(io::Error::new(io::ErrorKind::Unsupported, "no JUnit form"))
     }
-    /// CSV, one record a line: only `inventory` has one ([`check_format`]).
+    /// CSV, one record a line: `inventory` and `audit` have one ([`check_format`]).
     fn csv(&self, _out: &mut dyn Write) -> io::Result<()> {
         Err(io::Error::new(io::ErrorKind::Unsupported, "no CSV form"))
+    }
+    /// OCSF Detection Findings: only the audit has them ([`check_format`]).
+    fn ocsf(&self) -> serde_json::Result<Value> {
+        Err(serde_json::Error::io(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "no OCSF form",
+        )))
+    }
+    /// AWS Security Finding Format: only the audit has it ([`check_format`]).
+    fn asff(&self) -> serde_json::Result<Value> {
+        Err(serde_json::Error::io(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "no ASFF form",
+        )))
     }
     /// A CloudFormation template: only `permissions` has one ([`check_format`]). Notes about it go to
     /// `console`, so that `out` stays a template.
@@ -69,20 +84,29 @@ pub trait Render {
 /// Whether `command`'s report renders in `format`: `html` and `junit` are the audit's only,
 /// `cloudformation` is `permissions`' only. The message for `--format` when it does not.
 pub fn check_format(command: &Command, format: Format) -> Result<(), String> {
-    let (name, owner) = match format {
-        Format::Html => ("html", "audit"),
-        Format::Junit => ("junit", "audit"),
-        Format::Cloudformation => ("cloudformation", "permissions"),
-        Format::Csv => ("csv", "inventory"),
+    let (name, owners): (&str, &[&str]) = match format {
+        Format::Html => ("html", &["audit"]),
+        Format::Junit => ("junit", &["audit"]),
+        Format::Ocsf => ("ocsf", &["audit"]),
+        Format::Asff => ("asff", &["audit"]),
+        Format::Cloudformation => ("cloudformation", &["permissions"]),
+        Format::Csv => ("csv", &["audit", "inventory"]),
         Format::Text | Format::Json | Format::Markdown => return Ok(()),
     };
-    match (command, owner) {
-        (Command::Audit(_), "audit") | (Command::Permissions(_), "permissions") => Ok(()),
-        (Command::Inventory(_), "inventory") => Ok(()),
-        _ => Err(format!(
-            "--format {name} is for `trailhub {owner}` only: use text, json or markdown for this command"
-        )),
+    let this = match command {
+        Command::Audit(_) => "audit",
+        Command::Permissions(_) => "permissions",
+        Command::Inventory(_) => "inventory",
+        _ => "",
+    };
+    if owners.contains(&this) {
+        return Ok(());
     }
+    let which: Vec<String> = owners.iter().map(|o| format!("`trailhub {o}`")).collect();
+    Err(format!(
+        "--format {name} is for {} only: use text, json or markdown for this command",
+        which.join(" and ")
+    ))
 }
 
 /// Writes `report` to `out` in `format`.
@@ -100,6 +124,8 @@ pub fn print(
         Format::Junit => report.junit(out),
         Format::Cloudformation => report.cloudformation(out, console),
         Format::Csv => report.csv(out),
+        Format::Ocsf => print_json(out, &report.ocsf()?),
+        Format::Asff => print_json(out, &report.asff()?),
     }
 }
 

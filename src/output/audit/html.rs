@@ -339,6 +339,7 @@ mod tests {
             trail_arn: None,
             problems,
             ou: ou.map(Into::into),
+            checked: vec![],
         }
     }
 
@@ -444,6 +445,7 @@ mod tests {
                 Code::BucketNoRetention,
                 "bucket sec-log: no rule trailhub-retention",
             )],
+            central: Default::default(),
         }
     }
 

@@ -157,6 +157,7 @@ mod tests {
             trail_arn: None,
             problems,
             ou: ou.map(Into::into),
+            checked: vec![],
         }
     }
 
@@ -212,6 +213,7 @@ mod tests {
                 Gap,
                 "bucket sec-log: access logging is off",
             )],
+            central: Default::default(),
         }
     }
 

@@ -587,7 +587,7 @@ fn completions_offer_each_commands_formats_and_no_hidden_option() {
         "{formats:?}"
     );
     assert!(
-        formats.contains(&"text json markdown html junit"),
+        formats.contains(&"text json markdown html junit csv ocsf asff"),
         "{formats:?}"
     );
     assert!(

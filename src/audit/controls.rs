@@ -315,9 +315,54 @@ pub fn controls(code: Code) -> Controls {
     }
 }
 
+/// docs/audit-codes.md's table: one row per code, from this table (a test keeps the two the same).
+pub fn markdown_table() -> String {
+    let cell = |ids: &[&str]| match ids {
+        [] => "none".to_owned(),
+        ids => ids.join(", "),
+    };
+    let code = |ids: &[&str]| match ids {
+        [] => "none".to_owned(),
+        ids => ids
+            .iter()
+            .map(|i| format!("`{i}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let mut out = String::from(
+        "| audit code | CIS v3.0–v5.0 | CIS v6.0/v7.0 | Security Hub | Prowler | AWS Config | note |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for c in super::codes::ALL_CODES {
+        let m = controls(c);
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+            c.as_str(),
+            cell(m.cis),
+            cell(m.cis_v6),
+            cell(m.security_hub),
+            code(m.prowler),
+            code(m.config_rules),
+            m.note
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/audit-codes.md holds the table this one makes, as it is.
+    #[test]
+    fn the_docs_table_is_this_table() {
+        let docs = include_str!("../../docs/audit-codes.md");
+        let table = markdown_table();
+        assert!(
+            docs.contains(&table),
+            "docs/audit-codes.md's table differs from src/audit/controls.rs; put this one in:\n{table}"
+        );
+    }
 
     #[test]
     fn every_code_has_a_title_and_says_why_when_it_maps_to_no_control() {

@@ -50,6 +50,7 @@ ul.problems li + li { margin-top: 10px; }
 .meaning { color: #59636e; font-size: 13px; }
 .remedy { font-size: 13px; }
 .remedy a { white-space: nowrap; }
+.controls { color: #59636e; font-size: 12px; }
 a { color: #0969da; }
 ";
 
@@ -253,16 +254,40 @@ fn write_problems(out: &mut dyn Write, problems: &[Problem], runbooks: &str) -> 
             out,
             "<li class=\"{class}\"><span class=\"code\">{}</span> <span class=\"badge {class}\">{severity}</span> \
              <span class=\"message\">{}</span><br>\n<span class=\"meaning\">{}</span><br>\n\
-             <span class=\"remedy\">What to do: {} (<a href=\"{}\">{}</a>)</span></li>",
+             <span class=\"remedy\">What to do: {} (<a href=\"{}\">{}</a>)</span>{}</li>",
             p.code.as_str(),
             Esc(&p.message),
             Esc(doc.meaning),
             Esc(doc.remedy),
             Esc(&super::link(runbooks, doc.runbook)),
-            Esc(doc.runbook)
+            Esc(doc.runbook),
+            controls_line(p)
         )?;
     }
     write!(out, "</ul>")
+}
+
+/// `<br>CIS 3.1 (v6/v7: 4.1) · Security Hub CloudTrail.1`: the controls the problem fails, where it maps to any.
+fn controls_line(p: &Problem) -> String {
+    let m = crate::audit::controls(p.code);
+    let mut parts = Vec::new();
+    if !m.cis.is_empty() {
+        parts.push(format!(
+            "CIS {} (v6/v7: {})",
+            m.cis.join(", "),
+            m.cis_v6.join(", ")
+        ));
+    }
+    if !m.security_hub.is_empty() {
+        parts.push(format!("Security Hub {}", m.security_hub.join(", ")));
+    }
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!(
+            "<br>\n<span class=\"controls\">{}</span>",
+            Esc(&parts.join(" · "))
+        ),
+    }
 }
 
 /// 0 for problems with a gap, 1 with warnings only, 2 for none.

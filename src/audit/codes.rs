@@ -32,9 +32,6 @@ pub struct CodeDoc {
 /// row (a `const` table indexed by the variant).
 macro_rules! codes {
     ($($variant:ident => $row:expr,)*) => {
-        /// Every code, in the order `Code` declares them.
-        pub(super) const ALL_CODES: [Code; [$(Code::$variant),*].len()] = [$(Code::$variant),*];
-
         /// Every problem the audit can report. The kebab-case names are the stable `code`s of the report.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
         pub enum Code {

@@ -20,6 +20,7 @@ mod kms;
 mod logs;
 mod report;
 mod stale;
+pub mod subscriptions;
 
 pub use codes::CodeDoc;
 pub use duration::{age, parse_max_age};

@@ -86,6 +86,14 @@ fn check_queue_policy(policy: &str) -> Result<(), AwsError> {
 }
 
 impl FakeAws {
+    /// The same fake, called with `account`'s credentials (SNS and SQS as another account sees them).
+    pub fn as_account(&self, account: &str) -> FakeAws {
+        FakeAws {
+            account: Some(account.to_owned()),
+            ..self.clone()
+        }
+    }
+
     fn caller_id(&self) -> String {
         self.account
             .clone()

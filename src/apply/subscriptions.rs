@@ -2,7 +2,8 @@
 //! by the central account, the queue's owner, so that none waits for a confirmation (SNS-10). What exists is
 //! read first with the central account's ListSubscriptions (every page, in each topic's Region), so that a
 //! second apply makes no Subscribe call; a subscription that waits for its confirmation is reported.
-//! Subscribe calls go a few at a time, well within SNS's rate (SNS-13).
+//! Subscribe calls go a few at a time ([`SUBSCRIBE_CONCURRENCY`]); ListSubscriptions once a page, well within
+//! its 30 calls a second (SNS-12).
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;

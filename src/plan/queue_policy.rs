@@ -42,7 +42,7 @@ pub const SEND: &str = "sqs:SendMessage";
 /// Where the statement's condition keys are documented: `aws:SourceArn` by SNS's page on subscribing a
 /// queue (SQS-4); `aws:SourceAccount` and `aws:SourceOrgID` by IAM's global condition keys only (SQS-5).
 pub const SNS_TO_QUEUE: Documented = Documented {
-    page: "https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html",
+    page: "https://docs.aws.amazon.com/sns/latest/dg/sns-sqs-as-subscriber.html",
     rule: "SQS-4",
     org_rule: "SQS-5",
 };

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use trailhub::apply::queue_policy::write_queue_policy;
+use trailhub::apply::queue_policy::{apply_alarm_queue, write_queue_policy};
 use trailhub::apply::subscriptions::{SubscriptionOutcome, subscribe_topics};
 use trailhub::audit::subscriptions::{QueueFacts, queue_problems};
 use trailhub::aws::sdk::SdkCentral;
@@ -75,9 +75,14 @@ async fn a_second_run_writes_nothing_and_drift_is_one_accounts_gap() {
         4,
         "nothing in place yet"
     );
-    let first = write_queue_policy(&aws, &input, dir.path()).await.unwrap();
-    assert!(first.written);
-    subscribe_topics(&aws, QUEUE, &t).await.unwrap();
+    let first = apply_alarm_queue(&aws, &input, dir.path()).await.unwrap();
+    assert!(first.policy.written);
+    assert!(
+        first
+            .subscriptions
+            .iter()
+            .all(|s| s.outcome == SubscriptionOutcome::Subscribed)
+    );
     assert_eq!(audit(&aws, QUEUE, &t).await, []);
 
     let (writes, subscribes) = (aws.calls("SetQueueAttributes"), aws.calls("Subscribe"));

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::ApplyError;
 use super::backup::backup_policy;
-use crate::aws::{AwsError, QueueArn, Queues};
+use super::subscriptions::{TopicOutcome, subscribe_topics};
+use crate::aws::{AwsError, CentralSns, QueueArn, Queues};
 use crate::plan::queue_policy::{
     QueueForm, QueueInput, QueuePolicyError, merge_queue_policy, parse_queue_policy,
 };
@@ -126,6 +127,34 @@ pub async fn write_queue_policy<Q: Queues>(
     Err(QueueError::Race {
         queue: name,
         attempts: o.writes,
+    })
+}
+
+/// What `[alarms] subscribe` did for one queue: its policy, then each topic's subscription.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlarmQueueRun {
+    pub policy: QueueOutcome,
+    pub subscriptions: Vec<TopicOutcome>,
+}
+
+/// The whole step for one queue, in its order: the queue policy first (so that no subscribed topic sends
+/// to a queue that refuses it), then the subscriptions. A policy that cannot be written stops the step
+/// before any Subscribe; one topic's failed Subscribe is that topic's outcome.
+pub async fn apply_alarm_queue<C: Queues + CentralSns>(
+    central: &C,
+    input: &QueueInput<'_>,
+    backup_dir: &Path,
+) -> Result<AlarmQueueRun, QueueError> {
+    let policy = write_queue_policy(central, input, backup_dir).await?;
+    let subscriptions = subscribe_topics(central, input.queue_arn, input.topics)
+        .await
+        .map_err(|error| QueueError::Aws {
+            queue: input.queue_arn.to_owned(),
+            error,
+        })?;
+    Ok(AlarmQueueRun {
+        policy,
+        subscriptions,
     })
 }
 

@@ -222,3 +222,43 @@ fn another_teams_deny_is_reported_as_refusing_the_topic() {
             .contains("no policy")
     );
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn statement() -> impl Strategy<Value = Value> {
+        ("[A-Za-z]{1,8}", prop::bool::ANY, "sqs:[A-Z][a-z]{2,10}").prop_map(|(sid, allow, action)| {
+            json!({"Sid": sid, "Effect": if allow {"Allow"} else {"Deny"},
+                "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": action, "Resource": QUEUE})
+        })
+    }
+
+    proptest! {
+        // few cases: each merges up to 150 topics in three forms (CI is near its time budget)
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// Merging never loses a statement someone else wrote, lets every topic in scope send, and merging
+        /// its own result again changes nothing.
+        #[test]
+        fn merging_keeps_others_statements_and_is_idempotent(
+            others in prop::collection::vec(statement(), 0..8),
+            n in 0usize..150,
+        ) {
+            let live = json!({"Version": "2012-10-17", "Statement": others}).to_string();
+            let t = topics(n);
+            let m = merge_queue_policy(Some(&live), &input(&t, Some("o-abc123"))).unwrap();
+            for s in &others {
+                prop_assert!(stmts(&m.policy).contains(s));
+            }
+            prop_assert!(m.size <= MAX_QUEUE_POLICY);
+            let denied = denials(Some(&m.policy), QUEUE, &t, Some("o-abc123"));
+            // another team's Deny may refuse SNS: only the topics nothing of theirs denies must pass
+            let others_deny = others.iter().any(|s| s["Effect"] == "Deny" && s["Action"] == "sqs:SendMessage");
+            prop_assert!(denied.is_empty() || others_deny);
+            let again = merge_queue_policy(Some(&m.text), &input(&t, Some("o-abc123"))).unwrap();
+            prop_assert!(!again.changed);
+        }
+    }
+}

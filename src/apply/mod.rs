@@ -11,8 +11,10 @@ mod key_write;
 mod offboard;
 mod pacer;
 mod policy_write;
+pub mod queue_policy;
 mod report;
 mod setup;
+pub mod subscriptions;
 mod trail;
 
 use std::collections::HashMap;

@@ -233,6 +233,24 @@ codes! {
         remedy: "Run trailhub offboard ACCOUNT_ID, or trailhub apply --prune to remove the entries of every account gone.",
         runbook: "runbooks/scheduled-audit.md#stale-policy-entry",
     },
+    AlarmSubscriptionMissing => CodeRow {
+        name: "alarm-subscription-missing",
+        meaning: "The account's alarm topic is not subscribed to the central queue of [alarms] subscribe: its alarms do not reach the security team.",
+        remedy: "Run trailhub apply: the central account subscribes the queue to the topic.",
+        runbook: "runbooks/alarm-queue.md#alarm-subscription-missing",
+    },
+    AlarmSubscriptionPending => CodeRow {
+        name: "alarm-subscription-pending",
+        meaning: "The subscription of the central queue to the account's alarm topic waits for its confirmation: no alarm reaches the queue.",
+        remedy: "Delete the pending subscription and run trailhub apply, so that the central account (the queue's owner) subscribes, which needs no confirmation.",
+        runbook: "runbooks/alarm-queue.md#alarm-subscription-pending",
+    },
+    AlarmQueueDenied => CodeRow {
+        name: "alarm-queue-denied",
+        meaning: "The central queue's policy does not let the account's alarm topic send to it: SNS drops the alarms.",
+        remedy: "Run trailhub apply: it merges the topic into trailhub's queue policy statement; remove any Deny that refuses sns.amazonaws.com.",
+        runbook: "runbooks/alarm-queue.md#alarm-queue-denied",
+    },
 }
 
 impl Code {
@@ -300,6 +318,10 @@ mod tests {
                 include_str!("../../runbooks/vpc-flow-logs.md"),
             ),
             ("runbooks/kms.md", include_str!("../../runbooks/kms.md")),
+            (
+                "runbooks/alarm-queue.md",
+                include_str!("../../runbooks/alarm-queue.md"),
+            ),
         ];
         for code in Code::ALL {
             let doc = code.doc();

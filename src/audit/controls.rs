@@ -308,6 +308,18 @@ pub fn controls(code: Code) -> Controls {
                 Level::Medium,
             )
         },
+        AlarmSubscriptionMissing => Controls {
+            note: "the alarms' delivery to the security team's queue; no framework checks it",
+            ..c("The account's alarm topic is subscribed to the team's queue", Level::Medium)
+        },
+        AlarmSubscriptionPending => Controls {
+            note: "the alarms' delivery to the security team's queue; no framework checks it",
+            ..c("The subscription of the account's alarm topic is confirmed", Level::Medium)
+        },
+        AlarmQueueDenied => Controls {
+            note: "the queue policy, proved with trailhub's evaluator; no framework checks it",
+            ..c("The queue policy lets the account's alarm topic send", Level::Medium)
+        },
         StalePolicyEntry => Controls {
             note: "least privilege of the bucket policy; no framework control",
             ..c("The bucket policy names only accounts in scope", Level::Low)

@@ -23,6 +23,7 @@ mod kms;
 mod logs;
 mod report;
 mod stale;
+pub mod subscriptions;
 
 pub use codes::CodeDoc;
 pub use controls::{Controls, Level, controls};

@@ -15,6 +15,7 @@ pub use crate::world::{
     OrgPage, OrgPolicy, Organization, OuNode, ReadWrite, RegionInfo, RetentionRule, S3Options,
     StopEvent, TrailLogs, TrailStatus, Vpc,
 };
+pub use crate::world::{QueueArn, Subscription};
 
 use async_trait::async_trait;
 
@@ -24,7 +25,7 @@ use crate::world::ScopedAccount;
 /// The central (SEC) account, reached with the caller's own credentials; its KMS key and the bucket's
 /// settings through the supertraits.
 #[async_trait]
-pub trait Central: Keys + BucketSettings + Send + Sync {
+pub trait Central: Keys + BucketSettings + Queues + CentralSns + Send + Sync {
     type Member: Member;
 
     /// GetCallerIdentity: the caller's account ID.
@@ -214,4 +215,33 @@ pub trait BucketSettings: Send + Sync {
         bucket: &BucketName,
         logging: &AccessLogging,
     ) -> Result<(), AwsError>;
+}
+
+/// SQS in the central account: the queue the members' alarm topics send to (`[alarms] subscribe`), and its
+/// policy. Each call goes to the queue's Region.
+#[async_trait]
+pub trait Queues: Send + Sync {
+    /// GetQueueUrl with QueueOwnerAWSAccountId: the queue's URL, None when there is no such queue.
+    async fn queue_url(&self, queue: &QueueArn) -> Result<Option<String>, AwsError>;
+    /// GetQueueAttributes (`Policy`): the queue's policy, None when it has none.
+    async fn queue_policy(&self, queue: &QueueArn, url: &str) -> Result<Option<String>, AwsError>;
+    /// SetQueueAttributes (`Policy`): the queue's policy replaced by this document.
+    async fn put_queue_policy(
+        &self,
+        queue: &QueueArn,
+        url: &str,
+        policy: &str,
+    ) -> Result<(), AwsError>;
+}
+
+/// SNS as the central account (the queue's owner) uses it: the subscriptions of the members' topics to the
+/// queue, made and listed in each topic's Region.
+#[async_trait]
+pub trait CentralSns: Send + Sync {
+    /// ListSubscriptions in `region`, every page: the subscriptions the caller owns.
+    async fn subscriptions(&self, region: &str) -> Result<Vec<Subscription>, AwsError>;
+    /// Subscribe the queue `queue_arn` to the topic (protocol `sqs`, in the topic's Region): the
+    /// subscription's ARN, None when it waits for its confirmation.
+    async fn subscribe(&self, topic_arn: &str, queue_arn: &str)
+    -> Result<Option<String>, AwsError>;
 }

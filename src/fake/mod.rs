@@ -10,10 +10,12 @@ mod lifecycle;
 mod logs;
 mod org;
 mod regions;
+mod sqs;
 mod trails;
 
 pub use kms::FakeKey;
 pub use regions::{DEFAULT_REGIONS, OPT_IN_REGIONS};
+pub use sqs::QueueWorld;
 pub use trails::{aws_default_selectors, fake_trail};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -120,6 +122,9 @@ pub struct World {
     pub rcps: BTreeMap<String, crate::aws::OrgPolicy>,
     /// root, OU or account ID -> the IDs of the RCPs attached right there
     pub rcp_attachments: BTreeMap<String, Vec<String>>,
+    /// The central queue of `[alarms] subscribe`, the members' topics and the central account's
+    /// subscriptions (SQS, SNS)
+    pub queue_world: QueueWorld,
 }
 
 impl World {

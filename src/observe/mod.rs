@@ -8,6 +8,7 @@ pub(crate) mod audit;
 pub mod central;
 pub mod org_tree;
 pub mod organizations;
+pub mod queue;
 pub mod regions;
 pub mod scope;
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::calls::{Access, BOUNDED, By, NEEDS, Need, On, When};
+use super::queue::{alarm_queues, alarm_topic_name};
 use super::scope::{flow_log_condition, log_group_names, trail_names};
 use crate::config::{BOUNDARY_POLICY_NAME, Boundary, Config, FlowDestination, KmsKey, Source};
 
@@ -43,6 +44,7 @@ pub fn needed(need: &Need, cfg: &Config) -> bool {
         When::Retention => cfg.central.retention_days.is_some(),
         When::AccessLog => cfg.central.access_log_bucket.is_some(),
         When::BoundaryRead | When::BoundaryCreate => boundaries(cfg).any(|b| b.creates()),
+        When::AlarmQueue => !alarm_queues(cfg).is_empty(),
     }
 }
 
@@ -146,6 +148,9 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
         On::NewFlowLogs | On::NewFlowLogTags | On::OwnFlowLogs => {
             vec![format!("arn:{p}:ec2:*:{account}:vpc-flow-log/*")]
         }
+        On::AlarmQueue => alarm_queues(cfg),
+        // Subscribe authorizes the topic (a member's, any Region): by trailhub's topic name only
+        On::AlarmTopics => vec![format!("arn:{p}:sns:*:*:{}", alarm_topic_name(cfg))],
     }
 }
 
@@ -213,6 +218,10 @@ impl Group {
             (On::NewFlowLogs, _, _) => "CreateTaggedFlowLogs",
             (On::NewFlowLogTags, _, _) => "TagFlowLogsOnCreate",
             (On::OwnFlowLogs, _, _) => "DeleteTaggedFlowLogs",
+            (On::AlarmQueue, _, _) => "AlarmQueuePolicy",
+            (On::AlarmTopics, _, _) => "SubscribeAlarmTopics",
+            // ListSubscriptions takes no resource
+            (On::Any, "sns", false) => "ListSubscriptions",
             (On::Any, "organizations", _) => "Organizations",
             // DescribeTrails takes no resource; GetTrailStatus and GetEventSelectors read other trails too
             // (is another trail already logging management events?), so all three read any trail

@@ -54,6 +54,11 @@ pub enum On {
     /// trailhub's flow logs: `vpc-flow-log/*` that carry its tag (`aws:ResourceTag/trailhub:managed` =
     /// `true`, VPC-9).
     OwnFlowLogs,
+    /// The central queue of `[alarms] subscribe` (each SQS queue ARN it lists).
+    AlarmQueue,
+    /// The members' alarm topics the central account subscribes the queue to: `arn:<partition>:sns:*:*:<topic_name>`
+    /// (any member account, any Region).
+    AlarmTopics,
     /// `*`: the action takes no resource, or its resources are not known before the call.
     Any,
 }
@@ -101,6 +106,8 @@ pub enum When {
     Offboard,
     /// `trailhub offboard` with `source = "organizations"`.
     OffboardOrg,
+    /// `[alarms] subscribe` with an SQS queue of the central account.
+    AlarmQueue,
 }
 
 /// One permission one call needs: a call that needs several (on several resources) has several rows.
@@ -141,8 +148,9 @@ const fn need(
 use Access::{Read, Write};
 use By::{Both, Central, Member};
 use On::{
-    AccessLogBucket, Alias, Any, BoundaryPolicy, Bucket, CloudTrailRole, FlowLogVpcs, FlowLogsRole,
-    Key, MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups, OwnTrails,
+    AccessLogBucket, AlarmTopics, Alias, Any, BoundaryPolicy, Bucket, CloudTrailRole, FlowLogVpcs,
+    FlowLogsRole, Key, MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups,
+    OwnTrails,
 };
 
 /// The role writes trailhub makes that IAM lets a policy condition on `iam:PermissionsBoundary` (the
@@ -249,6 +257,12 @@ pub const NEEDS: &[Need] = &[
     need("CreateFlowLogs", "iam:PassRole", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "to CloudWatch Logs: VPC Flow Logs is handed the role"),
     need("DeleteFlowLogs", "ec2:DeleteFlowLogs", OwnFlowLogs, Both, Write, FlowLogs, "apply, after replacing a flow log; offboard: only flow logs with trailhub's tag"),
     need("DeleteFlowLogs", "logs:DeleteLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
+    // the central queue of [alarms] subscribe and the subscriptions of the members' topics to it
+    need("GetQueueUrl", "sqs:GetQueueUrl", On::AlarmQueue, Central, Read, When::AlarmQueue, "apply, audit: the queue's URL (by name and owner)"),
+    need("GetQueueAttributes", "sqs:GetQueueAttributes", On::AlarmQueue, Central, Read, When::AlarmQueue, "apply, audit: the queue's policy, and its read-back after a write"),
+    need("SetQueueAttributes", "sqs:SetQueueAttributes", On::AlarmQueue, Central, Write, When::AlarmQueue, "apply, when trailhub's queue policy statement changes"),
+    need("ListSubscriptions", "sns:ListSubscriptions", Any, Central, Read, When::AlarmQueue, "apply, audit: the central account's subscriptions, in each topic's Region"),
+    need("Subscribe", "sns:Subscribe", AlarmTopics, Central, Write, When::AlarmQueue, "apply, for a member's topic not yet subscribed to the queue"),
 ];
 
 /// Every operation of the catalogue, once each, in catalogue order.

@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod calls;
+pub mod queue;
 pub mod scope;
 pub mod template;
 

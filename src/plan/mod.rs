@@ -19,9 +19,11 @@ pub mod membership;
 pub mod offboard;
 pub mod policy;
 pub mod prune;
+pub mod queue_policy;
 pub mod rcp;
 pub mod retention;
 pub mod selectors;
+pub mod subscriptions;
 pub mod trails;
 
 mod account;

@@ -8,6 +8,7 @@ pub mod bucket;
 pub mod error;
 pub mod logs;
 pub mod org;
+pub mod queue;
 pub mod selectors;
 pub mod trail;
 
@@ -22,5 +23,6 @@ pub use logs::{
     closed_by_policy,
 };
 pub use org::{Membership, OrgAccount, OrgPage, OrgPolicy, Organization, OuNode};
+pub use queue::{QueueArn, Subscription, topic_region};
 pub use selectors::{AdvancedSelector, BasicSelector, EventSelectors, FieldSelector, ReadWrite};
 pub use trail::{DesiredTrail, ObservedTrail, StopEvent, TrailLogs, TrailStatus};

@@ -89,6 +89,14 @@ impl SdkCentral {
         })
     }
 
+    /// The SDK configuration with calls going to `region` (the queue's, a topic's).
+    pub(super) fn config_in(&self, region: &str) -> SdkConfig {
+        self.config
+            .to_builder()
+            .region(aws_config::Region::new(region.to_owned()))
+            .build()
+    }
+
     /// The bucket lives in `region` (`central.bucket_region`): talk to it there from the first call.
     pub fn set_bucket_region(&self, bucket: &BucketName, region: &Region) {
         self.talk_to_bucket_in(bucket, region.as_str());

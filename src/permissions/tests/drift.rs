@@ -12,6 +12,10 @@ const SDK_SOURCES: &[(&str, &str)] = &[
         include_str!("../../aws/sdk/bucket_settings.rs"),
     ),
     ("central.rs", include_str!("../../aws/sdk/central.rs")),
+    (
+        "central_sns.rs",
+        include_str!("../../aws/sdk/central_sns.rs"),
+    ),
     ("ec2.rs", include_str!("../../aws/sdk/ec2.rs")),
     ("iam.rs", include_str!("../../aws/sdk/iam.rs")),
     ("kms.rs", include_str!("../../aws/sdk/kms.rs")),
@@ -24,6 +28,7 @@ const SDK_SOURCES: &[(&str, &str)] = &[
     ),
     ("selectors.rs", include_str!("../../aws/sdk/selectors.rs")),
     ("session.rs", include_str!("../../aws/sdk/session.rs")),
+    ("sqs.rs", include_str!("../../aws/sdk/sqs.rs")),
 ];
 
 /// The operation names a source names its errors with: `aws_err("X", ...)`, `AwsError::new("X", ...)`,

@@ -448,7 +448,16 @@ fn the_scoped_writes_leave_other_trails_and_log_groups_alone() {
 
 /// The catalogue's calls the runs below do not make over the fake: GetCallerIdentity is made by the
 /// binary's connection only.
-const NOT_MADE_HERE: &[&str] = &["GetCallerIdentity"];
+const NOT_MADE_HERE: &[&str] = &[
+    "GetCallerIdentity",
+    // the alarm queue's calls: apply and audit make them once `[alarms] subscribe` is wired in (issue 24);
+    // until then their entry points are tested in tests/alarm_queue.rs. Take these out when wiring.
+    "GetQueueUrl",
+    "GetQueueAttributes",
+    "SetQueueAttributes",
+    "ListSubscriptions",
+    "Subscribe",
+];
 
 /// `offboard` of one member taken out of scope, over a world applied with `text`: its calls, by whom.
 async fn offboard_calls(text: &str, dir: &Path) -> BTreeSet<&'static str> {

@@ -1,0 +1,57 @@
+//! What the central identity's grants for the alarm queue cover (pure): the SQS queues of
+//! `[alarms] subscribe` (the queue's policy: GetQueueUrl, GetQueueAttributes, SetQueueAttributes) and the
+//! members' alarm topics by trailhub's topic name (sns:Subscribe).
+//!
+//! `[alarms]` is parsed by the alarms work (src/config/alarms.rs), not here: until it is merged,
+//! [`subscribe_endpoints`] has no endpoint and [`alarm_topic_name`] says the default, so no grant is
+//! printed. Wiring is two lines: read `cfg.alarms`' `subscribe` and `topic_name` below.
+
+use crate::config::Config;
+
+/// The default name of each member's alarm topic (`[alarms] topic_name`).
+pub const DEFAULT_TOPIC_NAME: &str = "trailhub-security-alarms";
+
+/// The endpoints of `[alarms] subscribe`.
+fn subscribe_endpoints(_cfg: &Config) -> Vec<String> {
+    Vec::new()
+}
+
+/// `[alarms] topic_name`.
+pub fn alarm_topic_name(_cfg: &Config) -> &str {
+    DEFAULT_TOPIC_NAME
+}
+
+/// The SQS queues among the endpoints of `[alarms] subscribe`.
+pub fn alarm_queues(cfg: &Config) -> Vec<String> {
+    queues_of(&subscribe_endpoints(cfg))
+}
+
+/// The endpoints that are SQS queue ARNs, once each, in order.
+pub fn queues_of(endpoints: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in endpoints {
+        if crate::world::QueueArn::parse(e).is_some() && !out.contains(e) {
+            out.push(e.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_queue_arns_are_granted() {
+        let endpoints = [
+            "arn:aws:sqs:us-east-1:111111111111:alarms".to_owned(),
+            "arn:aws:sqs:us-east-1:111111111111:alarms".to_owned(),
+            "https://hooks.example.com/alarms".to_owned(),
+            "arn:aws:sns:us-east-1:111111111111:t".to_owned(),
+        ];
+        assert_eq!(
+            queues_of(&endpoints),
+            ["arn:aws:sqs:us-east-1:111111111111:alarms"]
+        );
+    }
+}

@@ -7,6 +7,7 @@ mod logs_seed;
 mod support;
 
 mod access_log_region;
+mod alarms;
 mod apply;
 mod audit;
 mod audit_logs;

@@ -68,6 +68,10 @@ pub struct AccountReport {
     /// The trail judged for this account (the one that delivers to the bucket, best first), if any.
     pub trail_arn: Option<String>,
     pub problems: Vec<Problem>,
+    /// `[alarms]`: each CIS monitoring control on the judged trail's log group, with its CIS numbers,
+    /// Security Hub ID and state (`in-place`, `filter-missing`...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<crate::plan::alarms::ControlState>,
 }
 
 /// One value in trailhub's two CloudTrail statements that belongs to an account not in scope.
@@ -188,7 +192,21 @@ pub(super) fn report(
 /// One in-scope account, judged.
 fn account_report(j: &Judge, a: &Audited) -> AccountReport {
     let (trail_arn, problems) = classify_account(j, &a.target, &a.facts);
+    let controls = match &a.facts {
+        crate::observe::audit::Facts::Reached {
+            candidates,
+            delivery,
+            ..
+        } => {
+            let trail = (candidates.iter())
+                .map(|c| &c.trail)
+                .find(|t| Some(&t.arn) == trail_arn.as_ref());
+            super::alarms::controls(j, &a.target, trail, delivery)
+        }
+        crate::observe::audit::Facts::Unreachable(_) => vec![],
+    };
     AccountReport {
+        controls,
         id: a.target.id.to_string(),
         name: a.target.name.clone(),
         ou: a.target.ou.clone(),
@@ -223,6 +241,7 @@ fn stale_accounts(stale: &[StaleEntry]) -> Vec<AccountReport> {
                 scope: AccountKind::Stale,
                 covered: false,
                 trail_arn: None,
+                controls: vec![],
                 problems: vec![Problem::warning(
                     Code::StalePolicyEntry,
                     format!(

@@ -3,6 +3,7 @@
 //! relies on: CreateTrail fails with `InsufficientS3BucketPolicyException` when the bucket policy does not
 //! let the trail write, and S3 refuses a policy over 20 KB.
 
+mod alarms;
 mod iam;
 pub use iam::FakePolicy;
 mod kms;
@@ -12,6 +13,7 @@ mod org;
 mod regions;
 mod trails;
 
+pub use alarms::FakeAlarms;
 pub use kms::FakeKey;
 pub use regions::{DEFAULT_REGIONS, OPT_IN_REGIONS};
 pub use trails::{aws_default_selectors, fake_trail};
@@ -120,6 +122,8 @@ pub struct World {
     pub rcps: BTreeMap<String, crate::aws::OrgPolicy>,
     /// root, OU or account ID -> the IDs of the RCPs attached right there
     pub rcp_attachments: BTreeMap<String, Vec<String>>,
+    /// (account, Region) -> its metric filters, alarms and SNS topics (`[alarms]`)
+    pub alarms: BTreeMap<(String, String), alarms::FakeAlarms>,
 }
 
 impl World {

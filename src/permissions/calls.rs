@@ -54,6 +54,13 @@ pub enum On {
     /// trailhub's flow logs: `vpc-flow-log/*` that carry its tag (`aws:ResourceTag/trailhub:managed` =
     /// `true`, VPC-9).
     OwnFlowLogs,
+    /// `[alarms]`: any log group of the account (the CIS metric filters go on trailhub's group, or on the
+    /// group of a trail that already covers the account, whose name is not known before).
+    AlarmLogGroups,
+    /// `[alarms]`: trailhub's alarms, `alarm:trailhub-cis-*` of the account, any Region.
+    OwnAlarms,
+    /// `[alarms]`: the SNS topic `topic_name` of the account, any Region.
+    AlarmTopic,
     /// `*`: the action takes no resource, or its resources are not known before the call.
     Any,
 }
@@ -97,6 +104,8 @@ pub enum When {
     Retention,
     /// `access_log_bucket`.
     AccessLog,
+    /// `[alarms]`.
+    Alarms,
     /// `trailhub offboard` only: always granted (the command takes no feature of its own), documented so.
     Offboard,
     /// `trailhub offboard` with `source = "organizations"`.
@@ -141,8 +150,9 @@ const fn need(
 use Access::{Read, Write};
 use By::{Both, Central, Member};
 use On::{
-    AccessLogBucket, Alias, Any, BoundaryPolicy, Bucket, CloudTrailRole, FlowLogVpcs, FlowLogsRole,
-    Key, MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups, OwnTrails,
+    AccessLogBucket, AlarmLogGroups, AlarmTopic, Alias, Any, BoundaryPolicy, Bucket,
+    CloudTrailRole, FlowLogVpcs, FlowLogsRole, Key, MemberRoles, NewFlowLogTags, NewFlowLogs,
+    OwnAlarms, OwnFlowLogs, OwnLogGroups, OwnTrails,
 };
 
 /// The role writes trailhub makes that IAM lets a policy condition on `iam:PermissionsBoundary` (the
@@ -249,6 +259,14 @@ pub const NEEDS: &[Need] = &[
     need("CreateFlowLogs", "iam:PassRole", FlowLogsRole, Both, Write, FlowLogsCloudWatch, "to CloudWatch Logs: VPC Flow Logs is handed the role"),
     need("DeleteFlowLogs", "ec2:DeleteFlowLogs", OwnFlowLogs, Both, Write, FlowLogs, "apply, after replacing a flow log; offboard: only flow logs with trailhub's tag"),
     need("DeleteFlowLogs", "logs:DeleteLogDelivery", Any, Both, Write, FlowLogsS3, "to S3: the log delivery"),
+    // [alarms]: the CIS metric filters, alarms and their SNS topic, in each account
+    need("DescribeMetricFilters", "logs:DescribeMetricFilters", AlarmLogGroups, Both, Read, Alarms, "plan, apply, audit: the filters on the trail's log group"),
+    need("PutMetricFilter", "logs:PutMetricFilter", AlarmLogGroups, Both, Write, Alarms, "apply, if a CIS filter is missing or changed"),
+    need("DescribeAlarms", "cloudwatch:DescribeAlarms", Any, Both, Read, Alarms, "plan, apply, audit: trailhub's alarms (trailhub-cis-*)"),
+    need("PutMetricAlarm", "cloudwatch:PutMetricAlarm", OwnAlarms, Both, Write, Alarms, "apply, if a CIS alarm is missing, changed or without its action"),
+    need("GetTopicAttributes", "sns:GetTopicAttributes", AlarmTopic, Both, Read, Alarms, "plan, apply, audit: the alarms' topic and its policy"),
+    need("CreateTopic", "sns:CreateTopic", AlarmTopic, Both, Write, Alarms, "apply, if the topic is missing"),
+    need("SetTopicAttributes", "sns:SetTopicAttributes", AlarmTopic, Both, Write, Alarms, "apply, if the topic policy lacks trailhub's statements"),
 ];
 
 /// Every operation of the catalogue, once each, in catalogue order.

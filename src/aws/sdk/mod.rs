@@ -5,6 +5,7 @@
 
 mod bucket_settings;
 mod central;
+mod cloudwatch;
 mod ec2;
 mod iam;
 mod kms;
@@ -13,6 +14,7 @@ mod member;
 mod organizations;
 mod selectors;
 mod session;
+mod sns;
 
 pub use central::SdkCentral;
 pub use member::SdkMember;

@@ -47,7 +47,7 @@ fn assert_in_place(w: &World, id: &str, m: &SdkMember) {
                 (a.statistic.as_str(), a.period, a.threshold),
                 ("Sum", 300, 1.0)
             );
-            assert_eq!(a.actions, [topic.clone()], "{id}");
+            assert_eq!(a.actions, std::slice::from_ref(&topic), "{id}");
         }
         let t = m.topic(&topic).await.unwrap().expect("the topic");
         let policy: Value = serde_json::from_str(t.policy.as_deref().unwrap()).unwrap();

@@ -53,6 +53,7 @@ def variants(sample):
     )
     central["access_log_bucket"] = "sec-s3-access-logs"
     ous["flow_logs"] = dict(ous["flow_logs"], destinations=["s3"])
+    ous["alarms"] = {}  # [alarms] (issue 24): the CIS metric filters, alarms and their SNS topic
 
     overrides = json.loads(json.dumps(sample))
     central = overrides["central"]
@@ -62,6 +63,7 @@ def variants(sample):
     first["role_arn"] = f"arn:aws-cn:iam::{first['id']}:role/team/OtherRole"
     first["trail_name"] = "legacy-{id}"
     overrides["account"][1]["cloudwatch"] = False
+    overrides["alarms"] = {"topic_name": "sec-alarms", "namespace": "Security/CIS"}
     return {
         "static": sample,
         "organizations": org,

@@ -625,6 +625,7 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
         ("vpc-flow-logs.md", read("runbooks/vpc-flow-logs.md")),
         ("kms.md", read("runbooks/kms.md")),
         ("offboard.md", read("runbooks/offboard.md")),
+        ("alarms.md", read("runbooks/alarms.md")),
     ];
     let json_doc = read("docs/json.md");
     for (file, codes) in [
@@ -653,6 +654,17 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
                 "bucket-allows-http",
                 "bucket-public-access-open",
                 "bucket-versioning-off",
+            ][..],
+        ),
+        (
+            4,
+            &[
+                "alarm-filter-drift",
+                "alarm-missing",
+                "alarm-action-missing",
+                "alarm-topic-drift",
+                "alarms-no-log-group",
+                "alarm-filters-full",
             ][..],
         ),
     ] {
@@ -705,6 +717,7 @@ fn every_code_and_hint_lands_on_a_runbook_section() {
         "runbooks/vpc-flow-logs.md",
         "runbooks/kms.md",
         "runbooks/offboard.md",
+        "runbooks/alarms.md",
         "runbooks/scheduled-audit.md",
         "docs/iam-permissions.md",
     ] {

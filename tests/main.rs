@@ -8,6 +8,7 @@ mod support;
 
 mod access_log_region;
 mod alarm_queue;
+mod alarms;
 mod apply;
 mod audit;
 mod audit_logs;

@@ -69,7 +69,10 @@ pub(super) async fn run_account<C: Central>(
         &mut pacer,
     )
     .await;
+    let alarms =
+        super::alarms::alarms_part(planned.alarms.as_ref(), member.as_ref(), &mut pacer).await;
     let outcome = AccountOutcome {
+        alarms,
         id: target.id,
         name: target.name,
         trail_arn: planned.trail_arn,
@@ -187,6 +190,7 @@ fn log_outcome(o: &AccountOutcome) {
         ("trail", Some(&o.result)),
         ("cloudwatch", o.cloudwatch.as_ref().map(|c| &c.result)),
         ("flow logs", o.flow_logs.as_ref().map(|f| &f.result)),
+        ("alarms", o.alarms.as_ref().map(|a| &a.result)),
     ];
     for (part, result) in parts {
         match result {

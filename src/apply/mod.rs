@@ -4,6 +4,7 @@
 //! outcome is reported, part by part; one failure never stops the others.
 
 mod account;
+mod alarms;
 mod backup;
 mod bucket_settings;
 mod flow_logs;
@@ -24,6 +25,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
+pub use self::alarms::AlarmsOutcome;
 pub use self::backup::backup_policy;
 pub use self::bucket_settings::SettingOutcome;
 pub use self::key_write::KeyOutcome;
@@ -275,6 +277,7 @@ mod tests {
     // scenario tests of the KMS key, of the CloudWatch Logs and flow logs delivery, and of an
     // organization trail seen from the members, of the retention rules, of the flow logs' options, and of
     // the data-perimeter statements kept
+    mod alarms;
     mod boundary;
     mod data_perimeter;
     mod flow_options;

@@ -11,6 +11,9 @@
 //!   UpdateAssumeRolePolicy, and eventually consistent: writes 200 ms apart, as for CloudWatch Logs.
 //! - EC2: a token bucket per API, account and Region; mutating actions such as CreateFlowLogs and
 //!   DeleteFlowLogs refill at 5 tokens a second (EC2 API request throttling): 200 ms apart never empties it.
+//! - CloudWatch: PutMetricAlarm is documented at 3 TPS per account and Region (CloudWatch service quotas,
+//!   CW-7): 400 ms apart. PutMetricFilter is a CloudWatch Logs call (5 TPS, CWL-12): the logs interval.
+//! - SNS: CreateTopic and SetTopicAttributes are far above this (SNS-5): 200 ms apart, as for the others.
 
 use std::time::Duration;
 
@@ -24,6 +27,10 @@ pub(super) enum Service {
     Logs,
     Iam,
     Ec2,
+    /// PutMetricAlarm.
+    CloudWatch,
+    /// CreateTopic, SetTopicAttributes.
+    Sns,
 }
 
 /// The least time between two mutating calls to each service in one account (CloudTrail's is
@@ -33,6 +40,8 @@ pub struct Intervals {
     pub logs: Duration,
     pub iam: Duration,
     pub ec2: Duration,
+    pub cloudwatch: Duration,
+    pub sns: Duration,
 }
 
 impl Default for Intervals {
@@ -42,6 +51,8 @@ impl Default for Intervals {
             logs: Duration::from_millis(200),
             iam: Duration::from_millis(200),
             ec2: Duration::from_millis(200),
+            cloudwatch: Duration::from_millis(400),
+            sns: Duration::from_millis(200),
         }
     }
 }
@@ -51,7 +62,7 @@ pub(super) struct Pacer<'a> {
     permits: &'a Semaphore,
     cloudtrail: Duration,
     intervals: Intervals,
-    last: [Option<Instant>; 4],
+    last: [Option<Instant>; 6],
 }
 
 impl<'a> Pacer<'a> {
@@ -60,7 +71,7 @@ impl<'a> Pacer<'a> {
             permits,
             cloudtrail,
             intervals,
-            last: [None; 4],
+            last: [None; 6],
         }
     }
 
@@ -77,6 +88,8 @@ impl<'a> Pacer<'a> {
             Service::Logs => (1, i.logs),
             Service::Iam => (2, i.iam),
             Service::Ec2 => (3, i.ec2),
+            Service::CloudWatch => (4, i.cloudwatch),
+            Service::Sns => (5, i.sns),
         }
     }
 

@@ -162,6 +162,9 @@ pub struct AccountOutcome {
     /// The flow logs, where `[flow_logs]` applies and the account was reached.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_logs: Option<FlowLogsOutcome>,
+    /// `[alarms]`: the CIS metric filters and alarms, where configured and the account was planned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<super::alarms::AlarmsOutcome>,
 }
 
 impl AccountOutcome {
@@ -170,6 +173,7 @@ impl AccountOutcome {
         self.result.is_bad()
             || self.cloudwatch.as_ref().is_some_and(|c| c.result.is_bad())
             || self.flow_logs.as_ref().is_some_and(|f| f.result.is_bad())
+            || self.alarms.as_ref().is_some_and(|a| a.result.is_bad())
     }
 
     /// Whether any part of the account failed (a part skipped by Ctrl-C did not).
@@ -183,6 +187,7 @@ impl AccountOutcome {
                 .flow_logs
                 .as_ref()
                 .is_some_and(|f| f.result.is_failed())
+            || self.alarms.as_ref().is_some_and(|a| a.result.is_failed())
     }
 
     /// Whether any part of the account changed something.
@@ -195,6 +200,7 @@ impl AccountOutcome {
         changed(&self.result)
             || self.cloudwatch.as_ref().is_some_and(|c| changed(&c.result))
             || self.flow_logs.as_ref().is_some_and(|f| changed(&f.result))
+            || self.alarms.as_ref().is_some_and(|a| changed(&a.result))
     }
 }
 
@@ -270,6 +276,10 @@ impl AccountOutcome {
                 };
                 FlowLogsOutcome::settled(skipped.clone(), vpcs)
             }),
+            alarms: p
+                .alarms
+                .as_ref()
+                .map(|_| super::alarms::AlarmsOutcome::skipped()),
         }
     }
 }

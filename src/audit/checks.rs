@@ -50,6 +50,16 @@ pub(super) fn account_checks(cfg: &Config, target: &ScopedAccount) -> Vec<Code> 
             Code::BoundaryPolicyDiffers,
         ]);
     }
+    if cloudwatch && cfg.alarms.is_some() {
+        out.extend([
+            Code::AlarmFilterDrift,
+            Code::AlarmMissing,
+            Code::AlarmActionMissing,
+            Code::AlarmTopicDrift,
+            Code::AlarmsNoLogGroup,
+            Code::AlarmFiltersFull,
+        ]);
+    }
     if cfg.central.kms_key.is_some() {
         out.extend([Code::NoKms, Code::KmsDenied, Code::ForeignKmsKey]);
     }

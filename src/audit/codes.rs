@@ -251,6 +251,42 @@ codes! {
         remedy: "Run trailhub apply: it merges the topic into trailhub's queue policy statement; remove any Deny that refuses sns.amazonaws.com.",
         runbook: "runbooks/alarm-queue.md#alarm-queue-denied",
     },
+    AlarmFilterDrift => CodeRow {
+        name: "alarm-filter-drift",
+        meaning: "A CIS monitoring control's metric filter is missing from the trail's log group, or its pattern or metric changed: those events raise no alarm.",
+        remedy: "Run trailhub apply: it puts the filter back with the published pattern.",
+        runbook: "runbooks/alarms.md#alarm-filter-drift",
+    },
+    AlarmMissing => CodeRow {
+        name: "alarm-missing",
+        meaning: "A CIS monitoring control's alarm is missing, or its metric, period or threshold changed: nobody is told when its events happen.",
+        remedy: "Run trailhub apply: it puts the alarm back (>= 1 in 5 minutes).",
+        runbook: "runbooks/alarms.md#alarm-missing",
+    },
+    AlarmActionMissing => CodeRow {
+        name: "alarm-action-missing",
+        meaning: "A CIS monitoring control's alarm does not notify the account's alarm topic (or its actions are disabled): it fires unheard.",
+        remedy: "Run trailhub apply: it puts the topic back in the alarm's actions, keeping the others.",
+        runbook: "runbooks/alarms.md#alarm-action-missing",
+    },
+    AlarmTopicDrift => CodeRow {
+        name: "alarm-topic-drift",
+        meaning: "The SNS topic the account's alarms notify is missing, or its policy no longer lets CloudWatch publish (or the central queue subscribe).",
+        remedy: "Run trailhub apply: it makes the topic and puts trailhub's statements back in its policy.",
+        runbook: "runbooks/alarms.md#alarm-topic-drift",
+    },
+    AlarmsNoLogGroup => CodeRow {
+        name: "alarms-no-log-group",
+        meaning: "The trail that covers the account delivers to no CloudWatch Logs log group in the account: there is nothing to put the CIS metric filters on.",
+        remedy: "Send that trail to a log group in the account, or let trailhub's own trail cover the account ([cloudwatch]).",
+        runbook: "runbooks/alarms.md#alarms-no-log-group",
+    },
+    AlarmFiltersFull => CodeRow {
+        name: "alarm-filters-full",
+        meaning: "The trail's log group cannot take the missing CIS metric filters: it would pass CloudWatch Logs' 100 filters a log group.",
+        remedy: "Delete metric filters no longer used on that log group, or pick fewer controls in [alarms], then run trailhub apply.",
+        runbook: "runbooks/alarms.md#alarm-filters-full",
+    },
 }
 
 impl Code {
@@ -321,6 +357,10 @@ mod tests {
             (
                 "runbooks/alarm-queue.md",
                 include_str!("../../runbooks/alarm-queue.md"),
+            ),
+            (
+                "runbooks/alarms.md",
+                include_str!("../../runbooks/alarms.md"),
             ),
         ];
         for code in Code::ALL {

@@ -126,6 +126,53 @@ const BOUNDARY: Controls = Controls {
     ..c("", Level::Low)
 };
 
+/// The CIS monitoring controls (`[alarms]`): a gap's message names which one; the mapping lists them all.
+const MONITORING: Controls = Controls {
+    cis: &[
+        "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11", "4.12",
+        "4.13", "4.14", "4.15",
+    ],
+    cis_v6: &[
+        "5.1", "5.2", "5.3", "5.4", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10", "5.11", "5.12",
+        "5.13", "5.14", "5.15",
+    ],
+    security_hub: &[
+        "CloudWatch.1",
+        "CloudWatch.2",
+        "CloudWatch.3",
+        "CloudWatch.4",
+        "CloudWatch.5",
+        "CloudWatch.6",
+        "CloudWatch.7",
+        "CloudWatch.8",
+        "CloudWatch.9",
+        "CloudWatch.10",
+        "CloudWatch.11",
+        "CloudWatch.12",
+        "CloudWatch.13",
+        "CloudWatch.14",
+    ],
+    prowler: &[
+        "cloudwatch_log_metric_filter_unauthorized_api_calls",
+        "cloudwatch_log_metric_filter_sign_in_without_mfa",
+        "cloudwatch_log_metric_filter_root_usage",
+        "cloudwatch_log_metric_filter_policy_changes",
+        "cloudwatch_log_metric_filter_and_alarm_for_cloudtrail_configuration_changes_enabled",
+        "cloudwatch_log_metric_filter_authentication_failures",
+        "cloudwatch_log_metric_filter_disable_or_scheduled_deletion_of_kms_cmk",
+        "cloudwatch_log_metric_filter_for_s3_bucket_policy_changes",
+        "cloudwatch_log_metric_filter_and_alarm_for_aws_config_configuration_changes_enabled",
+        "cloudwatch_log_metric_filter_security_group_changes",
+        "cloudwatch_changes_to_network_acls_alarm_configured",
+        "cloudwatch_changes_to_network_gateways_alarm_configured",
+        "cloudwatch_changes_to_network_route_tables_alarm_configured",
+        "cloudwatch_changes_to_vpcs_alarm_configured",
+        "cloudwatch_log_metric_filter_aws_organizations_changes",
+    ],
+    note: "the message names the control; Security Hub scores CloudWatch.x only for CIS v1.2.0/v1.4.0 and has none for 4.15; no AWS Config managed rule",
+    ..c("", Level::Medium)
+};
+
 /// Each code's mapping.
 pub fn controls(code: Code) -> Controls {
     use Code::*;
@@ -308,17 +355,47 @@ pub fn controls(code: Code) -> Controls {
                 Level::Medium,
             )
         },
+        AlarmFilterDrift => title(
+            MONITORING,
+            "The CIS metric filters are on the trail's log group",
+        ),
+        AlarmMissing => title(MONITORING, "The CIS monitoring alarms are in place"),
+        AlarmActionMissing => title(
+            MONITORING,
+            "The CIS monitoring alarms notify the alarm topic",
+        ),
+        AlarmTopicDrift => title(MONITORING, "The alarm topic and its policy are in place"),
+        AlarmsNoLogGroup => Controls {
+            severity: Level::Low,
+            ..title(
+                MONITORING,
+                "The covering trail delivers to a log group in the account",
+            )
+        },
+        AlarmFiltersFull => title(
+            MONITORING,
+            "The trail's log group has room for the CIS metric filters",
+        ),
         AlarmSubscriptionMissing => Controls {
             note: "the alarms' delivery to the security team's queue; no framework checks it",
-            ..c("The account's alarm topic is subscribed to the team's queue", Level::Medium)
+            ..c(
+                "The account's alarm topic is subscribed to the team's queue",
+                Level::Medium,
+            )
         },
         AlarmSubscriptionPending => Controls {
             note: "the alarms' delivery to the security team's queue; no framework checks it",
-            ..c("The subscription of the account's alarm topic is confirmed", Level::Medium)
+            ..c(
+                "The subscription of the account's alarm topic is confirmed",
+                Level::Medium,
+            )
         },
         AlarmQueueDenied => Controls {
             note: "the queue policy, proved with trailhub's evaluator; no framework checks it",
-            ..c("The queue policy lets the account's alarm topic send", Level::Medium)
+            ..c(
+                "The queue policy lets the account's alarm topic send",
+                Level::Medium,
+            )
         },
         StalePolicyEntry => Controls {
             note: "least privilege of the bucket policy; no framework control",

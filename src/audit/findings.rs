@@ -179,6 +179,7 @@ mod tests {
             trail_arn: trail.map(str::to_owned),
             problems,
             checked: checked.to_vec(),
+            controls: vec![],
         }
     }
 

@@ -249,6 +249,7 @@ pub(super) fn applied_delivery(
             .iter()
             .chain(&flow)
             .find_map(|s| s.boundary_document.clone()),
+        alarms: Default::default(),
     }
 }
 

@@ -87,6 +87,8 @@ pub(super) fn classify_account(
     };
     problems.extend(logs::flow_problems(j, target, delivery));
     problems.extend(super::boundary::problems(j, target, delivery));
+    let judged = best.map(|(c, _)| &c.trail);
+    problems.extend(super::alarms::problems(j, target, judged, delivery));
     (arn, problems)
 }
 

@@ -9,6 +9,7 @@
 //! Public Access, versioning); `codes` says what each code means and where its runbook
 //! section is; `duration` reads and writes ages.
 
+mod alarms;
 mod boundary;
 mod bucket;
 mod checks;

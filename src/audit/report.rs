@@ -73,6 +73,10 @@ pub struct AccountReport {
     /// `unreachable` for an account that could not be read (the rest is unknown).
     #[serde(skip)]
     pub checked: Vec<Code>,
+    /// `[alarms]`: each CIS monitoring control on the judged trail's log group, with its CIS numbers,
+    /// Security Hub ID and state (`in-place`, `filter-missing`...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<crate::plan::alarms::ControlState>,
 }
 
 /// One value in trailhub's two CloudTrail statements that belongs to an account not in scope.
@@ -225,7 +229,21 @@ fn account_report(j: &Judge, a: &Audited) -> AccountReport {
         Facts::Unreachable(_) => vec![Code::Unreachable],
         Facts::Reached { .. } => account_checks(j.cfg, &a.target),
     };
+    let controls = match &a.facts {
+        Facts::Reached {
+            candidates,
+            delivery,
+            ..
+        } => {
+            let trail = (candidates.iter())
+                .map(|c| &c.trail)
+                .find(|t| Some(&t.arn) == trail_arn.as_ref());
+            super::alarms::controls(j, &a.target, trail, delivery)
+        }
+        Facts::Unreachable(_) => vec![],
+    };
     AccountReport {
+        controls,
         id: a.target.id.to_string(),
         name: a.target.name.clone(),
         ou: a.target.ou.clone(),
@@ -261,6 +279,7 @@ fn stale_accounts(stale: &[StaleEntry]) -> Vec<AccountReport> {
                 scope: AccountKind::Stale,
                 covered: false,
                 trail_arn: None,
+                controls: vec![],
                 problems: vec![Problem::warning(
                     Code::StalePolicyEntry,
                     format!(

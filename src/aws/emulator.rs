@@ -17,6 +17,23 @@ pub fn s3_path_style(custom_endpoint: bool) -> bool {
     custom_endpoint || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
 }
 
+/// A log group's metric filters, one a name: the last of each name DescribeMetricFilters listed. AWS's
+/// PutMetricFilter "creates or updates" by name (CWL-10), so a group never holds two of one name; moto 5.2
+/// appends a second filter of the same name instead (tests/MOTO-ALARMS.md), the last one put being the one
+/// AWS would hold. On AWS this changes nothing.
+pub fn one_filter_per_name(
+    filters: Vec<crate::aws::MetricFilter>,
+) -> Vec<crate::aws::MetricFilter> {
+    let mut out: Vec<crate::aws::MetricFilter> = Vec::new();
+    for f in filters {
+        match out.iter_mut().find(|o| o.name == f.name) {
+            Some(o) => *o = f,
+            None => out.push(f),
+        }
+    }
+    out
+}
+
 /// trailhub's trail among those DescribeTrails returned: the one of its name homed in `region`. moto ignores
 /// DescribeTrails' `trailNameList`, so the answer is filtered here; on AWS a multi-region trail homed
 /// elsewhere also shows in every region (a shadow trail), and that one is not trailhub's to change from here.

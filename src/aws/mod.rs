@@ -21,6 +21,7 @@ use async_trait::async_trait;
 
 use crate::model::{BucketName, Region};
 use crate::world::ScopedAccount;
+pub use crate::world::alarms::{MetricAlarm, MetricFilter, Topic};
 
 /// The central (SEC) account, reached with the caller's own credentials; its KMS key and the bucket's
 /// settings through the supertraits.
@@ -87,7 +88,7 @@ pub trait Central: Keys + BucketSettings + Queues + CentralSns + Send + Sync {
 /// One account: CloudTrail (in the home region of the trails), and the services its log deliveries need
 /// (CloudWatch Logs, IAM and EC2, through the supertraits).
 #[async_trait]
-pub trait Member: Logs + Roles + Network + Send + Sync {
+pub trait Member: Logs + Roles + Network + Alarms + Send + Sync {
     async fn describe_trails(&self) -> Result<Vec<ObservedTrail>, AwsError>;
     async fn trail_status(&self, name: &str) -> Result<TrailStatus, AwsError>;
     async fn create_trail(&self, trail: &DesiredTrail) -> Result<(), AwsError>;
@@ -124,6 +125,30 @@ pub trait Logs: Send + Sync {
     async fn create_log_group(&self, name: &str) -> Result<(), AwsError>;
     /// PutRetentionPolicy.
     async fn put_retention(&self, name: &str, days: u32) -> Result<(), AwsError>;
+}
+
+/// `[alarms]` in one account and Region: CloudWatch Logs' metric filters, CloudWatch's metric alarms and
+/// the SNS topic they notify (each regional: [`Alarms::alarms_in`] gives another Region's).
+#[async_trait]
+pub trait Alarms: Send + Sync {
+    /// The same account's CloudWatch Logs, CloudWatch and SNS in `region`.
+    fn alarms_in(&self, region: &str) -> Self
+    where
+        Self: Sized;
+    /// DescribeMetricFilters of one log group, every page (none when the group does not exist).
+    async fn metric_filters(&self, log_group: &str) -> Result<Vec<MetricFilter>, AwsError>;
+    /// PutMetricFilter: made, or replaced by name.
+    async fn put_metric_filter(&self, filter: &MetricFilter) -> Result<(), AwsError>;
+    /// DescribeAlarms of the metric alarms whose names start with `prefix`, every page.
+    async fn metric_alarms(&self, prefix: &str) -> Result<Vec<MetricAlarm>, AwsError>;
+    /// PutMetricAlarm: made, or replaced by name.
+    async fn put_metric_alarm(&self, alarm: &MetricAlarm) -> Result<(), AwsError>;
+    /// GetTopicAttributes: the topic and its policy, None when there is no such topic.
+    async fn topic(&self, arn: &str) -> Result<Option<Topic>, AwsError>;
+    /// CreateTopic: the topic's ARN (the existing one's, when it exists with the same attributes).
+    async fn create_topic(&self, name: &str) -> Result<String, AwsError>;
+    /// SetTopicAttributes `Policy`.
+    async fn set_topic_policy(&self, arn: &str, policy: &str) -> Result<(), AwsError>;
 }
 
 /// IAM in one account: the roles CloudTrail and VPC flow logs assume to write to CloudWatch Logs.

@@ -1,6 +1,7 @@
 //! `accounts.toml`: parsing and validation (pure apart from reading the file). Unknown keys, wrong
 //! types and invalid values are errors that name the file, line and column, before any AWS call.
 
+mod alarms;
 mod boundary;
 mod bucket;
 mod logs;
@@ -11,6 +12,7 @@ pub use crate::world::{Access, FileFormat, S3Options, ScopedAccount};
 pub use ous::check_ou_id;
 pub use policy_form::{Form, PolicyForm};
 
+pub use alarms::{Alarms, QueueArn, queue_arn};
 pub use boundary::{BOUNDARY_POLICY_NAME, Boundary, document as boundary_document};
 pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
 
@@ -79,6 +81,7 @@ struct RawConfig {
     accounts: Vec<Spanned<RawAccount>>,
     cloudwatch: Option<logs::RawCloudWatch>,
     flow_logs: Option<logs::RawFlowLogs>,
+    alarms: Option<Spanned<alarms::RawAlarms>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +146,8 @@ pub struct Config {
     pub cloudwatch: Option<CloudWatch>,
     /// `[flow_logs]`: every VPC of each account in `central.region` has flow logs.
     pub flow_logs: Option<FlowLogs>,
+    /// `[alarms]`: the CIS monitoring controls on each account's trail log group (needs `[cloudwatch]`).
+    pub alarms: Option<Alarms>,
 }
 
 #[derive(Debug, Clone)]
@@ -269,6 +274,7 @@ impl Config {
             .map(logs::flow_logs)
             .transpose()
             .map_err(bad)?;
+        let alarms = read_alarms(&at, &central, cloudwatch.is_some(), raw.alarms)?;
         Ok(Config {
             path: path.to_owned(),
             central,
@@ -276,6 +282,7 @@ impl Config {
             accounts,
             cloudwatch,
             flow_logs,
+            alarms,
         })
     }
 
@@ -363,6 +370,27 @@ fn unquoted_id(path: &Path, text: &str, e: &toml::de::Error) -> Option<ConfigErr
             "{digits} is an account ID without quotes (TOML reads digits as a number, and a number cannot start with 0): quote it, as in \"{digits}\""
         ),
     })
+}
+
+/// `[alarms]`: only with `[cloudwatch]` (the metric filters are on the trail's log group).
+fn read_alarms(
+    at: &Locator,
+    central: &Central,
+    cloudwatch: bool,
+    raw: Option<Spanned<alarms::RawAlarms>>,
+) -> Result<Option<Alarms>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let span = raw.span();
+    if !cloudwatch {
+        let why = "[alarms] needs [cloudwatch]: the CIS metric filters and alarms are on the log group each trail delivers to; add a [cloudwatch] section";
+        return Err(at.at(span, why.to_owned()));
+    }
+    let partition = central.region.partition();
+    alarms::alarms(raw.into_inner(), partition, &central.account_id)
+        .map(Some)
+        .map_err(|(span, message)| at.at(span, message))
 }
 
 /// Turns a place in the accounts file into an error that names the file, line and column.

@@ -467,7 +467,7 @@ impl Network for FakeMember {
 impl FakeMember {
     /// The key of this member's log groups in `World::log_groups`: the account in the world's Region,
     /// `<account>@<region>` in another.
-    fn groups_key(&self) -> String {
+    pub(super) fn groups_key(&self) -> String {
         match &self.logs_region {
             Some(r) => format!("{}@{r}", self.account),
             None => self.account.clone(),

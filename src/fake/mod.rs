@@ -3,6 +3,7 @@
 //! relies on: CreateTrail fails with `InsufficientS3BucketPolicyException` when the bucket policy does not
 //! let the trail write, and S3 refuses a policy over 20 KB.
 
+mod alarms;
 mod iam;
 pub use iam::FakePolicy;
 mod kms;
@@ -13,6 +14,7 @@ mod regions;
 mod sqs;
 mod trails;
 
+pub use alarms::FakeAlarms;
 pub use kms::FakeKey;
 pub use regions::{DEFAULT_REGIONS, OPT_IN_REGIONS};
 pub use sqs::QueueWorld;
@@ -125,6 +127,8 @@ pub struct World {
     /// The central queue of `[alarms] subscribe`, the members' topics and the central account's
     /// subscriptions (SQS, SNS)
     pub queue_world: QueueWorld,
+    /// (account, Region) -> its metric filters, alarms and SNS topics (`[alarms]`)
+    pub alarms: BTreeMap<(String, String), alarms::FakeAlarms>,
 }
 
 impl World {

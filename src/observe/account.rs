@@ -77,13 +77,17 @@ pub(super) async fn observe_one<C: Central>(
         Err(e) => return failed(target, e, None),
     };
     // the account's trails, and what [cloudwatch] and [flow_logs] need of it, in one wave
-    let (trails, delivery) = match tokio::join!(
+    let (trails, mut delivery) = match tokio::join!(
         member.describe_trails(),
         read_delivery(&member, cfg, &target, limit)
     ) {
         (Ok(t), Ok(d)) => (t, d),
         (Err(e), _) | (_, Err(e)) => return failed(target, e, Some(member)),
     };
+    match super::alarms::read_alarms(&member, cfg, &target, &trails).await {
+        Ok(a) => delivery.alarms = a,
+        Err(e) => return failed(target, e, Some(member)),
+    }
     let region = cfg.central.region.as_str();
     let (name, account) = (target.trail_name.as_str(), target.id.as_str());
     let mine = emulator::own_trail(&trails, name, region, account).cloned();
@@ -204,6 +208,7 @@ async fn read_delivery<M: Member>(
         flow_group: fg?,
         flow_role: fr?,
         boundary_policy: bp?,
+        alarms: Default::default(),
     })
 }
 

@@ -4,6 +4,7 @@
 //! [`scope_and_observe`] overlaps the listing of the scope with the observation of its accounts.
 
 pub mod account;
+pub mod alarms;
 pub(crate) mod audit;
 pub mod central;
 pub mod org_tree;

@@ -243,6 +243,7 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
             lines.push(super::plan::untagged_note(&f.untagged));
         }
     }
+    lines.extend(a.alarms.as_ref().and_then(super::alarms::apply_line));
     if let PartStatus::Covered { .. } = a.result {
         tally.covered += 1;
     }
@@ -263,7 +264,7 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
 }
 
 /// `ok, nothing to do`, `ok, covered by ...`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`.
-fn result_cell(result: &PartStatus) -> String {
+pub(super) fn result_cell(result: &PartStatus) -> String {
     match result {
         PartStatus::Unchanged => "ok, nothing to do".to_owned(),
         PartStatus::Covered { by } => format!("ok, covered by {by}"),

@@ -125,6 +125,28 @@ fn epoch_ms(rfc3339: &str) -> i64 {
         .unwrap_or(0)
 }
 
+/// An account's CIS monitoring controls (`[alarms]`) in one line: how many are in place, and each one that
+/// is not with its CIS numbers, Security Hub ID and state; None without them.
+fn controls_line(controls: &[crate::plan::alarms::ControlState]) -> Option<String> {
+    use crate::plan::alarms::Health;
+    if controls.is_empty() {
+        return None;
+    }
+    let gaps: Vec<String> = (controls.iter())
+        .filter(|c| c.state != Health::InPlace)
+        .map(|c| format!("{} ({}): {}", c.control, c.label(), c.state.describe()))
+        .collect();
+    let in_place = controls.len() - gaps.len();
+    let mut line = format!(
+        "CIS monitoring controls: {in_place} of {} in place",
+        controls.len()
+    );
+    if !gaps.is_empty() {
+        line.push_str(&format!("; {}", gaps.join("; ")));
+    }
+    Some(line)
+}
+
 /// A runbook section's link: `runbook` (`runbooks/FILE.md#anchor`) under the base `runbooks`.
 fn link(runbooks: &str, runbook: &str) -> String {
     format!("{runbooks}{runbook}")

@@ -237,10 +237,13 @@ fn plan_cell(a: &AccountPlan, tally: &mut Tally) -> String {
             "warning: the trail encrypts with key {key} of account {owner}, which can revoke it (runbooks/kms.md#foreign-kms-key)"
         ));
     }
+    let alarms = a.alarms.as_ref().map(super::alarms::plan_line);
+    let alarms_blocked = alarms.as_ref().is_some_and(|(_, b)| *b);
+    lines.extend(alarms.map(|(line, _)| line));
     if let AccountPlanStatus::Covered { .. } = a.status {
         tally.covered += 1;
     }
-    if blocked || flow_blocked {
+    if blocked || flow_blocked || alarms_blocked {
         tally.bad += 1;
     } else if a.has_changes() {
         tally.change += 1;

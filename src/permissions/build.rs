@@ -43,6 +43,7 @@ pub fn needed(need: &Need, cfg: &Config) -> bool {
         When::KmsCreate => kms.is_some_and(KmsKey::creates),
         When::Retention => cfg.central.retention_days.is_some(),
         When::AccessLog => cfg.central.access_log_bucket.is_some(),
+        When::Alarms => cfg.alarms.is_some(),
         When::BoundaryRead | When::BoundaryCreate => boundaries(cfg).any(|b| b.creates()),
         When::AlarmQueue => !alarm_queues(cfg).is_empty(),
     }
@@ -126,6 +127,19 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
         On::BoundaryPolicy => vec![format!(
             "arn:{p}:iam::{account}:policy/{BOUNDARY_POLICY_NAME}"
         )],
+        On::AlarmLogGroups => {
+            let arn = format!("arn:{p}:logs:*:{account}:log-group:*");
+            vec![arn]
+        }
+        On::OwnAlarms => vec![format!(
+            "arn:{p}:cloudwatch:*:{account}:alarm:{}*",
+            crate::world::alarms::NAME_PREFIX
+        )],
+        On::AlarmTopic => cfg
+            .alarms
+            .iter()
+            .map(|a| format!("arn:{p}:sns:*:{account}:{}", a.topic_name))
+            .collect(),
         // the trail writes take the `trail` resource (docs/aws-rules.md CT-17); its ARN names the home Region,
         // the writes go to trailhub's trails by name in any Region
         On::OwnTrails => trail_names(cfg, who == Principal::Central)
@@ -222,6 +236,10 @@ impl Group {
             (On::AlarmTopics, _, _) => "SubscribeAlarmTopics",
             // ListSubscriptions takes no resource
             (On::Any, "sns", false) => "ListSubscriptions",
+            (On::AlarmLogGroups, _, _) => "CisMetricFilters",
+            (On::OwnAlarms, _, _) => "CisAlarms",
+            (On::AlarmTopic, _, _) => "CisAlarmTopic",
+            (On::Any, "cloudwatch", _) => "ReadAlarms",
             (On::Any, "organizations", _) => "Organizations",
             // DescribeTrails takes no resource; GetTrailStatus and GetEventSelectors read other trails too
             // (is another trail already logging management events?), so all three read any trail

@@ -59,6 +59,13 @@ pub enum On {
     /// The members' alarm topics the central account subscribes the queue to: `arn:<partition>:sns:*:*:<topic_name>`
     /// (any member account, any Region).
     AlarmTopics,
+    /// `[alarms]`: any log group of the account (the CIS metric filters go on trailhub's group, or on the
+    /// group of a trail that already covers the account, whose name is not known before).
+    AlarmLogGroups,
+    /// `[alarms]`: trailhub's alarms, `alarm:trailhub-cis-*` of the account, any Region.
+    OwnAlarms,
+    /// `[alarms]`: the SNS topic `topic_name` of the account, any Region.
+    AlarmTopic,
     /// `*`: the action takes no resource, or its resources are not known before the call.
     Any,
 }
@@ -102,6 +109,8 @@ pub enum When {
     Retention,
     /// `access_log_bucket`.
     AccessLog,
+    /// `[alarms]`.
+    Alarms,
     /// `trailhub offboard` only: always granted (the command takes no feature of its own), documented so.
     Offboard,
     /// `trailhub offboard` with `source = "organizations"`.
@@ -148,9 +157,9 @@ const fn need(
 use Access::{Read, Write};
 use By::{Both, Central, Member};
 use On::{
-    AccessLogBucket, AlarmTopics, Alias, Any, BoundaryPolicy, Bucket, CloudTrailRole, FlowLogVpcs,
-    FlowLogsRole, Key, MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups,
-    OwnTrails,
+    AccessLogBucket, AlarmLogGroups, AlarmTopic, AlarmTopics, Alias, Any, BoundaryPolicy, Bucket,
+    CloudTrailRole, FlowLogVpcs, FlowLogsRole, Key, MemberRoles, NewFlowLogTags, NewFlowLogs,
+    OwnAlarms, OwnFlowLogs, OwnLogGroups, OwnTrails,
 };
 
 /// The role writes trailhub makes that IAM lets a policy condition on `iam:PermissionsBoundary` (the
@@ -263,6 +272,14 @@ pub const NEEDS: &[Need] = &[
     need("SetQueueAttributes", "sqs:SetQueueAttributes", On::AlarmQueue, Central, Write, When::AlarmQueue, "apply, when trailhub's queue policy statement changes"),
     need("ListSubscriptions", "sns:ListSubscriptions", Any, Central, Read, When::AlarmQueue, "apply, audit: the central account's subscriptions, in each topic's Region"),
     need("Subscribe", "sns:Subscribe", AlarmTopics, Central, Write, When::AlarmQueue, "apply, for a member's topic not yet subscribed to the queue"),
+    // [alarms]: the CIS metric filters, alarms and their SNS topic, in each account
+    need("DescribeMetricFilters", "logs:DescribeMetricFilters", AlarmLogGroups, Both, Read, Alarms, "plan, apply, audit: the filters on the trail's log group"),
+    need("PutMetricFilter", "logs:PutMetricFilter", AlarmLogGroups, Both, Write, Alarms, "apply, if a CIS filter is missing or changed"),
+    need("DescribeAlarms", "cloudwatch:DescribeAlarms", Any, Both, Read, Alarms, "plan, apply, audit: trailhub's alarms (trailhub-cis-*)"),
+    need("PutMetricAlarm", "cloudwatch:PutMetricAlarm", OwnAlarms, Both, Write, Alarms, "apply, if a CIS alarm is missing, changed or without its action"),
+    need("GetTopicAttributes", "sns:GetTopicAttributes", AlarmTopic, Both, Read, Alarms, "plan, apply, audit: the alarms' topic and its policy"),
+    need("CreateTopic", "sns:CreateTopic", AlarmTopic, Both, Write, Alarms, "apply, if the topic is missing"),
+    need("SetTopicAttributes", "sns:SetTopicAttributes", AlarmTopic, Both, Write, Alarms, "apply, if the topic policy lacks trailhub's statements"),
 ];
 
 /// Every operation of the catalogue, once each, in catalogue order.

@@ -82,7 +82,9 @@ pub(super) fn account_plan(
     {
         setup.retain(|c| !creates(c));
     }
+    let alarms = super::alarms::account_alarms(cfg, t, &status, state);
     AccountPlan {
+        alarms,
         id: t.id.clone(),
         name: t.name.clone(),
         ou: t.ou.clone(),

@@ -37,6 +37,13 @@ pub enum AccountFailure {
     /// The key policy would not let CloudTrail encrypt for the trail with `kms_key`, or the key cannot be
     /// used: CloudTrail would answer InsufficientEncryptionPolicyException, so trailhub does not try.
     KeyDenies { message: String },
+    /// `[alarms]`: the account's trail log group would hold more than CloudWatch Logs' 100 metric filters
+    /// with trailhub's (CWL-9): none is made.
+    TooManyFilters {
+        log_group: String,
+        existing: usize,
+        missing: usize,
+    },
 }
 
 impl AccountFailure {
@@ -55,6 +62,7 @@ impl AccountFailure {
                 "Plan"
             }
             AccountFailure::KeyDenies { .. } => "KeyCheck",
+            AccountFailure::TooManyFilters { .. } => "Plan",
         }
     }
 
@@ -74,6 +82,7 @@ impl AccountFailure {
             AccountFailure::LogGroupName { .. } => "InvalidLogGroupName",
             AccountFailure::BoundaryPolicyDiffers { .. } => "BoundaryPolicyDiffers",
             AccountFailure::KeyDenies { .. } => "KmsKeyDenies",
+            AccountFailure::TooManyFilters { .. } => "TooManyMetricFilters",
         }
     }
 
@@ -104,6 +113,13 @@ impl AccountFailure {
             }
             AccountFailure::BoundaryPolicyDiffers { arn } => format!(
                 "the permissions boundary policy {arn} holds another document than trailhub's: trailhub does not bound its delivery roles with it"
+            ),
+            AccountFailure::TooManyFilters {
+                log_group,
+                existing,
+                missing,
+            } => format!(
+                "log group {log_group} has {existing} metric filters: the {missing} CIS filters trailhub would add pass CloudWatch Logs' 100 a log group"
             ),
         }
     }
@@ -146,6 +162,9 @@ impl AccountFailure {
             }
             AccountFailure::KeyDenies { .. } => {
                 "the key policy does not let CloudTrail encrypt for this trail, or the key cannot be used; see runbooks/kms.md#insufficientencryptionpolicyexception"
+            }
+            AccountFailure::TooManyFilters { .. } => {
+                "delete metric filters no longer used on that log group, or pick fewer `controls` in [alarms] (runbooks/alarms.md#too-many-metric-filters)"
             }
         }
     }

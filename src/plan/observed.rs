@@ -6,6 +6,7 @@ use super::coverage::OtherTrail;
 use super::failure::AccountFailure;
 use super::kms::KeyState;
 use super::membership::OrgFacts;
+use crate::world::alarms::AlarmsState;
 use crate::world::{
     EventSelectors, Guard, LogGroup, ObservedFlowLog, ObservedRole, ObservedTrail, RegionsSeen, Vpc,
 };
@@ -53,6 +54,9 @@ pub struct DeliveryState {
     /// The same group as each Region read holds it (log groups are regional); the central Region's is
     /// also `flow_group`.
     pub flow_groups: Vec<(String, Option<LogGroup>)>,
+    /// `[alarms]`: the metric filters of the log groups the account's trails deliver to, and trailhub's
+    /// alarms and topic in their Regions.
+    pub alarms: AlarmsState,
 }
 
 /// What was seen of the central bucket: whether it exists, and for each guard whether it is on (None:

@@ -121,6 +121,9 @@ pub struct AccountPlan {
     /// member's own, which it can revoke): that key's ARN and owner.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub foreign_kms_key: Option<(String, String)>,
+    /// `[alarms]`: the CIS metric filters and alarms on the account's trail log group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<super::alarms::AlarmsPlan>,
     /// The trail as trailhub wants it (with the CloudWatch Logs role's ARN as observed).
     #[serde(skip)]
     pub trail: DesiredTrail,
@@ -142,6 +145,10 @@ impl AccountPlan {
             self.status,
             AccountPlanStatus::Changes { .. } | AccountPlanStatus::Covered { .. }
         ) || matches!(self.flow_logs, Some(FlowLogsPlan::Blocked { .. }))
+            || self
+                .alarms
+                .as_ref()
+                .is_some_and(super::alarms::AlarmsPlan::is_blocked)
     }
 
     /// Whether anything in the account is to change: its trail, its CloudWatch Logs setup or its flow logs.
@@ -152,6 +159,10 @@ impl AccountPlan {
                 .flow_logs
                 .as_ref()
                 .is_some_and(FlowLogsPlan::has_changes)
+            || self
+                .alarms
+                .as_ref()
+                .is_some_and(super::alarms::AlarmsPlan::has_changes)
     }
 }
 

@@ -4,6 +4,7 @@
 //! both import them from here and `plan` imports nothing from `aws`. No SDK type appears here.
 
 pub mod account;
+pub mod alarms;
 pub mod bucket;
 pub mod error;
 pub mod logs;

@@ -617,6 +617,16 @@ impl Central for SdkCentral {
                     .retry_partition(retry_partition("trailhub-organizations"))
                     .build(),
             ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-cloudwatch"))
+                    .build(),
+            ),
+            sns: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(&config)
+                    .retry_partition(retry_partition("trailhub-sns"))
+                    .build(),
+            ),
         })
     }
 }

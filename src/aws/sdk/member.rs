@@ -22,6 +22,9 @@ pub struct SdkMember {
     pub(super) regional:
         std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, aws_sdk_ec2::Client>>>,
     pub(super) orgs: aws_sdk_organizations::Client,
+    /// `[alarms]`: CloudWatch and SNS in the central region ([`crate::aws::Alarms::alarms_in`] for another).
+    pub(super) cloudwatch: aws_sdk_cloudwatch::Client,
+    pub(super) sns: aws_sdk_sns::Client,
 }
 
 impl SdkMember {

@@ -6,6 +6,7 @@
 mod bucket_settings;
 mod central;
 mod central_sns;
+mod cloudwatch;
 mod ec2;
 mod iam;
 mod kms;
@@ -14,6 +15,7 @@ mod member;
 mod organizations;
 mod selectors;
 mod session;
+mod sns;
 mod sqs;
 
 pub use central::SdkCentral;

@@ -231,6 +231,9 @@ fn write_accounts(out: &mut dyn Write, report: &AuditReport, runbooks: &str) -> 
             "<td><span class=\"badge {class}\">{status}</span></td><td>"
         )?;
         write_problems(out, &a.problems, runbooks)?;
+        if let Some(line) = super::controls_line(&a.controls) {
+            write!(out, "<p class=\"controls\">{}</p>", Esc(&line))?;
+        }
         writeln!(out, "</td></tr>")?;
     }
     writeln!(out, "</tbody>\n</table>\n</section>")
@@ -363,6 +366,7 @@ mod tests {
             covered: !problems.iter().any(|p| p.severity == Severity::Gap),
             trail_arn: None,
             problems,
+            controls: vec![],
             ou: ou.map(Into::into),
             checked: vec![],
         }

@@ -50,10 +50,13 @@ pub(super) fn write(out: &mut dyn Write, report: &AuditReport, runbooks: &str) -
                     for a in &report.accounts {
                         let name = format!("{} {}", a.id, a.name);
                         let class = a.ou.as_deref().unwrap_or(CLASSNAME);
-                        testcase(w, (class, name.trim_end()), &a.problems, runbooks)?;
+                        let controls = super::controls_line(&a.controls);
+                        let case = (class, name.trim_end());
+                        testcase(w, case, &a.problems, controls.as_deref(), runbooks)?;
                     }
                     let bucket = format!("bucket {}", report.bucket);
-                    testcase(w, (CLASSNAME, &bucket), &report.bucket_problems, runbooks)
+                    let case = (CLASSNAME, bucket.as_str());
+                    testcase(w, case, &report.bucket_problems, None, runbooks)
                 })?;
             Ok(())
         })?;
@@ -61,11 +64,13 @@ pub(super) fn write(out: &mut dyn Write, report: &AuditReport, runbooks: &str) -
 }
 
 /// One test case: one `<failure>` for all of its gaps (message: their count and codes; text: each gap on
-/// its own line, with its meaning and runbook section), the warnings in `<system-out>`.
+/// its own line, with its meaning and runbook section), the warnings in `<system-out>`, after the
+/// account's CIS monitoring controls (`[alarms]`) when it has some.
 fn testcase<W: Write>(
     w: &mut Writer<W>,
     (classname, name): (&str, &str),
     problems: &[Problem],
+    controls: Option<&str>,
     runbooks: &str,
 ) -> io::Result<()> {
     let classname = clean(classname);
@@ -74,7 +79,7 @@ fn testcase<W: Write>(
         .create_element("testcase")
         .with_attribute(("classname", classname.as_str()))
         .with_attribute(("name", name.as_str()));
-    if problems.is_empty() {
+    if problems.is_empty() && controls.is_none() {
         case.write_empty()?;
         return Ok(());
     }
@@ -92,18 +97,20 @@ fn testcase<W: Write>(
                 .with_attribute(("type", "gap"))
                 .write_text_content(BytesText::new(&text))?;
         }
-        if !warnings.is_empty() {
-            let lines: Vec<String> = warnings
-                .iter()
-                .map(|p| {
-                    let doc = p.code.doc();
-                    format!(
-                        "{} (warning): {} (see {})",
-                        p.code.as_str(),
-                        p.message,
-                        super::link(runbooks, doc.runbook)
-                    )
-                })
+        if !warnings.is_empty() || controls.is_some() {
+            let warned = warnings.iter().map(|p| {
+                let doc = p.code.doc();
+                format!(
+                    "{} (warning): {} (see {})",
+                    p.code.as_str(),
+                    p.message,
+                    super::link(runbooks, doc.runbook)
+                )
+            });
+            let lines: Vec<String> = controls
+                .map(str::to_owned)
+                .into_iter()
+                .chain(warned)
                 .collect();
             let text = clean(&lines.join("\n"));
             w.create_element("system-out")
@@ -156,6 +163,7 @@ mod tests {
             covered: !problems.iter().any(|p| p.severity == Severity::Gap),
             trail_arn: None,
             problems,
+            controls: vec![],
             ou: ou.map(Into::into),
             checked: vec![],
         }

@@ -16,6 +16,7 @@ const SDK_SOURCES: &[(&str, &str)] = &[
         "central_sns.rs",
         include_str!("../../aws/sdk/central_sns.rs"),
     ),
+    ("cloudwatch.rs", include_str!("../../aws/sdk/cloudwatch.rs")),
     ("ec2.rs", include_str!("../../aws/sdk/ec2.rs")),
     ("iam.rs", include_str!("../../aws/sdk/iam.rs")),
     ("kms.rs", include_str!("../../aws/sdk/kms.rs")),
@@ -27,6 +28,7 @@ const SDK_SOURCES: &[(&str, &str)] = &[
         include_str!("../../aws/sdk/organizations.rs"),
     ),
     ("selectors.rs", include_str!("../../aws/sdk/selectors.rs")),
+    ("sns.rs", include_str!("../../aws/sdk/sns.rs")),
     ("session.rs", include_str!("../../aws/sdk/session.rs")),
     ("sqs.rs", include_str!("../../aws/sdk/sqs.rs")),
 ];

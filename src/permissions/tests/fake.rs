@@ -41,6 +41,12 @@ fn variants() -> Vec<(&'static str, String)> {
         ),
         ("cloudwatch", format!("{c}{STATIC}{CLOUDWATCH}")),
         (
+            "alarms",
+            format!(
+                "{c}{STATIC}{CLOUDWATCH}[alarms]\nsubscribe = [\"arn:aws:sqs:ap-northeast-2:111111111111:sec-alarms\"]\n"
+            ),
+        ),
+        (
             "flow_logs s3",
             format!("{c}{STATIC}[flow_logs]\ndestinations = [\"s3\"]\n"),
         ),

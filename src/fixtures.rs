@@ -64,6 +64,12 @@ pub(crate) async fn plan_and_apply<C: Central>(
     (plan, run)
 }
 
+/// `text` with its lines joined and its spaces collapsed: what the text says, however it was wrapped to
+/// 100 columns.
+pub(crate) fn unwrapped(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// `plan`'s text, as `trailhub plan` prints it.
 pub(crate) fn plan_text(plan: &Plan) -> String {
     use crate::output::{Render, Scripted};

@@ -564,11 +564,7 @@ fn policy_extra_condition_unknown(w: &World) -> Row {
     let out = w.apply();
     assert_eq!(out.code, 1, "{out}");
     for (id, name) in managed_trails(&TWO) {
-        let line = out
-            .stdout
-            .lines()
-            .find(|l| l.starts_with(&id))
-            .unwrap_or_else(|| panic!("{out}"));
+        let line = support::row(&out.stdout, &id).unwrap_or_else(|| panic!("{out}"));
         assert!(
             line.contains("FAILED: PolicyCheck PolicyDenies")
                 && line.contains("s3:GetBucketAcl")

@@ -148,7 +148,7 @@ fn plan_apply_apply_audit_encrypts_every_trail_and_keeps_the_bucket_as_configure
         &format!("bucket {BUCKET}: access logging: off -> s3://{LOG_BUCKET}/{BUCKET}/"),
         &format!("bucket {BUCKET}: default encryption: SSE-S3 -> SSE-KMS with arn:aws:kms:"),
     ] {
-        assert!(plan.stdout.contains(line), "{line}\n{plan}");
+        assert!(support::says(&plan.stdout, line), "{line}\n{plan}");
     }
     let out = w.apply();
     assert_eq!(out.code, 0, "{out}");

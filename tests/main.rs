@@ -16,6 +16,7 @@ mod bad_input;
 mod cli;
 mod config_errors;
 mod data_perimeter;
+mod demo;
 mod doc_links;
 mod faults;
 mod findings;

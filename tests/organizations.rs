@@ -132,11 +132,7 @@ fn organization_account_whose_name_makes_no_trail_name_is_reported_and_others_co
 
     let plan = w.trailhub(&["plan"]);
     assert_eq!(plan.code, 1, "{plan}");
-    let line = plan
-        .stdout
-        .lines()
-        .find(|l| l.starts_with(&ids[1]))
-        .unwrap_or_else(|| panic!("{plan}"));
+    let line = support::row(&plan.stdout, &ids[1]).unwrap_or_else(|| panic!("{plan}"));
     assert!(
         line.contains("cannot plan") && line.contains("\"-CLOUDTRAIL\""),
         "{line}"
@@ -144,11 +140,7 @@ fn organization_account_whose_name_makes_no_trail_name_is_reported_and_others_co
 
     let out = w.apply();
     assert_eq!(out.code, 1, "{out}");
-    let line = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with(&ids[1]))
-        .unwrap_or_else(|| panic!("{out}"));
+    let line = support::row(&out.stdout, &ids[1]).unwrap_or_else(|| panic!("{out}"));
     assert!(
         line.contains("FAILED") && line.contains("not valid"),
         "{line}"
@@ -361,7 +353,7 @@ fn an_organization_trail_read_by_arn_covers_the_management_account() {
     w.write_config(&org_config(&[]));
     let out = w.trailhub(&["plan"]);
     let org_arn = trail_arn(TEST_ACCOUNT_ID, "OrgTrail");
-    let central = out.stdout.lines().find(|l| l.starts_with(TEST_ACCOUNT_ID));
+    let central = support::row(&out.stdout, TEST_ACCOUNT_ID);
     assert!(
         central.is_some_and(|l| l.contains(&format!("covered by {org_arn}"))),
         "{out}"

@@ -102,7 +102,8 @@ async fn plan_blocks_the_central_accounts_flow_logs_and_apply_makes_only_the_mem
     let (code, shown) = trailhub(&aws, &Command::Plan(Default::default())).await;
     assert_eq!(code, 1, "{shown}");
     assert!(
-        shown.contains(
+        crate::support::says(
+            &shown,
             "the bucket policy has NotPrincipal or NotAction (statement OnlyAdminDeletes)"
         ),
         "{shown}"

@@ -97,7 +97,7 @@ fn the_older_rule_is_upgraded_and_a_teams_rule_kept_exactly() {
         "  so a log object under AWSLogs/ is gone for good about 401 days after delivery"
             .to_owned(),
     ] {
-        assert!(plan.stdout.contains(&line), "{line}\n{plan}");
+        assert!(support::says(&plan.stdout, &line), "{line}\n{plan}");
     }
     let json = w.trailhub(&["plan", "--format", "json"]);
     let report: Value =

@@ -513,14 +513,14 @@ concurrency = 3
         let mut out = Vec::new();
         let mut console = crate::output::Scripted::answering(&[]);
         crate::output::print(&mut out, &mut console, crate::cli::Format::Text, &r).unwrap();
-        let text = String::from_utf8(out).unwrap();
+        let text = crate::fixtures::unwrapped(&String::from_utf8(out).unwrap());
         let gap = format!(
-            "[GAP] {m1} not-logging: {}\n    next: Run trailhub apply",
+            "[GAP] {m1} not-logging: {} next: Run trailhub apply",
             stopped.message
         );
         assert!(text.contains(&gap), "{text}");
         assert!(
-            text.contains("    runbook: runbooks/scheduled-audit.md#not-logging"),
+            text.contains(" runbook: runbooks/scheduled-audit.md#not-logging"),
             "{text}"
         );
         let gaps = text.find("gaps: ").unwrap();

@@ -1,8 +1,6 @@
 //! The `[alarms]` line of an account's plan and apply cells (rendering only): the CIS monitoring controls
 //! on the account's trail log group, what is to change or was done, and why there are none.
 
-use crate::apply::AlarmsOutcome;
-use crate::apply::PartStatus;
 use crate::plan::alarms::{AlarmChange, AlarmsPlan, Health};
 
 /// The plan's line, and whether the part is blocked.
@@ -61,17 +59,4 @@ pub(super) fn plan_line(p: &AlarmsPlan) -> (String, bool) {
             (line, false)
         }
     }
-}
-
-/// The apply's line, when it has something to say.
-pub(super) fn apply_line(a: &AlarmsOutcome) -> Option<String> {
-    if let Some(note) = &a.note {
-        return Some(format!("CIS alarms: none: {note}"));
-    }
-    let done = match &a.result {
-        PartStatus::Unchanged => return None,
-        PartStatus::Changed { done } => format!("done: {} writes", done.len()),
-        other => super::apply::result_cell(other),
-    };
-    Some(format!("CIS alarms ({} controls): {done}", a.controls))
 }

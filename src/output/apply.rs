@@ -6,8 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Console, LogsWork, Render, account_table, closed_note, guard_names, print_rows, rejected_json,
-    vpcs, vpcs_in,
+    Console, LogsWork, Render, account_table, guard_names, print_rows, rejected_json, vpcs,
 };
 use crate::apply::{AccountOutcome, ApplyRun, PartStatus};
 use crate::cli::Format;
@@ -16,7 +15,9 @@ use crate::report::ApplyReport;
 
 impl Render for ApplyReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
-        write_outcome(out, Format::Text, self)
+        let mut out = super::wrap::Fit::new(out);
+        write_outcome(&mut out, Format::Text, self)?;
+        out.finish()
     }
 
     fn json(&self) -> serde_json::Result<Value> {
@@ -124,6 +125,7 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyReport) -> 
             }
             print_rows(out, format, &t)?;
             writeln!(out)?;
+            write_untagged(out, report)?;
             write_summary(out, &tally)
         }
     }
@@ -212,38 +214,27 @@ fn account_rows(report: &ApplyRun, rejected: &[Rejected]) -> (comfy_table::Table
     (t, tally)
 }
 
-/// How an account ended, counted in `tally`: the trail's line (with the second-copy warning when there is
-/// one), then, where they have something to say, a line for the trail's CloudWatch Logs part and one for
-/// the flow logs (the first line then starts `trail: `).
+/// How an account ended, in one line (what was done is counted here and listed in `--format json`),
+/// counted in `tally`: `ok, nothing to do`, `ok, covered by ...`, `done: N changes (...)`, `FAILED: ...`
+/// (each part that failed, with what was done before) or `skipped (interrupted)`; then the second-copy
+/// warning when there is one.
 fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
-    let trail = result_cell(&a.result);
-    let trail =
-        super::plan::with_second_copy(trail, a.second_copy_of.as_ref(), &mut tally.second_copies);
-    let mut lines = Vec::new();
+    let mut parts = vec![("trail", &a.result)];
     if let Some(c) = &a.cloudwatch {
         tally.logs.add_setup(&c.setup);
-        if c.result != PartStatus::Unchanged {
-            lines.push(format!("CloudWatch Logs: {}", result_cell(&c.result)));
-        }
+        parts.push(("CloudWatch Logs", &c.result));
     }
     if let Some(f) = &a.flow_logs {
         tally.logs.add_setup(&f.setup);
         tally.logs.flow_logs += f.created.iter().filter(|m| m.replaces.is_none()).count();
         tally.logs.replaced += f.created.iter().filter(|m| m.replaces.is_some()).count();
         tally.logs.policy_restores += usize::from(f.policy_restored.is_some());
-        if f.result != PartStatus::Unchanged {
-            lines.push(format!(
-                "flow logs ({}): {}{}",
-                vpcs_in(f.vpcs, &f.regions),
-                result_cell(&f.result),
-                closed_note(&f.closed)
-            ));
-        }
-        if !f.untagged.is_empty() {
-            lines.push(super::plan::untagged_note(&f.untagged));
-        }
+        parts.push(("flow logs", &f.result));
     }
-    lines.extend(a.alarms.as_ref().and_then(super::alarms::apply_line));
+    let alarms_note = a.alarms.as_ref().and_then(|al| al.note.as_deref());
+    if let Some(al) = &a.alarms {
+        parts.push(("CIS alarms", &al.result));
+    }
     if let PartStatus::Covered { .. } = a.result {
         tally.covered += 1;
     }
@@ -256,35 +247,87 @@ fn outcome_cell(a: &AccountOutcome, tally: &mut Tally) -> String {
     } else {
         tally.same += 1;
     }
-    if lines.is_empty() {
-        return trail;
+    let mut line = outcome_line(&parts);
+    if let Some(note) = alarms_note {
+        line.push_str(&format!("; CIS alarms: none: {note}"));
     }
-    lines.insert(0, format!("trail: {trail}"));
-    lines.join("\n")
+    super::plan::with_second_copy(line, a.second_copy_of.as_ref(), &mut tally.second_copies)
 }
 
-/// `ok, nothing to do`, `ok, covered by ...`, `done: ...`, `FAILED: ...` or `skipped (interrupted)`.
-pub(super) fn result_cell(result: &PartStatus) -> String {
-    match result {
-        PartStatus::Unchanged => "ok, nothing to do".to_owned(),
-        PartStatus::Covered { by } => format!("ok, covered by {by}"),
-        PartStatus::Changed { done } => format!("done: {}", super::plan::at_most(done)),
-        PartStatus::Failed { failure: f, done } => {
-            let before = if done.is_empty() {
-                String::new()
-            } else {
-                format!(" (done: {})", super::plan::at_most(done))
-            };
-            format!(
-                "FAILED: {} {}: {}{before}; {}",
-                f.operation(),
-                f.code(),
-                f.message(),
-                f.hint()
-            )
-        }
-        PartStatus::Skipped => "skipped (interrupted)".to_owned(),
+/// The line of an account's parts (its trail, CloudWatch Logs, flow logs) with how each ended.
+fn outcome_line(parts: &[(&str, &PartStatus)]) -> String {
+    let done = done_count(parts);
+    let failures: Vec<String> = (parts.iter())
+        .filter_map(|(part, status)| match status {
+            PartStatus::Failed { failure: f, .. } => {
+                let whose = if *part == "trail" {
+                    String::new()
+                } else {
+                    format!("{part}: ")
+                };
+                Some(format!(
+                    "FAILED: {whose}{} {}: {}; {}",
+                    f.operation(),
+                    f.code(),
+                    f.message(),
+                    f.hint()
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    if !failures.is_empty() {
+        let before = done.map(|d| format!(" (done: {d})")).unwrap_or_default();
+        return format!("{}{before}", failures.join("; "));
     }
+    match (parts[0].1, done) {
+        (PartStatus::Skipped, _) => "skipped (interrupted)".to_owned(),
+        (PartStatus::Covered { by }, Some(d)) => format!("ok, covered by {by}; done: {d}"),
+        (PartStatus::Covered { by }, None) => format!("ok, covered by {by}"),
+        (_, Some(d)) => format!("done: {d}"),
+        (_, None) => "ok, nothing to do".to_owned(),
+    }
+}
+
+/// `2 changes to the trail`, or `46 changes (trail 2, CloudWatch Logs 3, flow logs 41)`: how many changes
+/// each part made; None when none made any.
+fn done_count(parts: &[(&str, &PartStatus)]) -> Option<String> {
+    let each: Vec<(&str, usize)> = (parts.iter())
+        .filter_map(|(part, status)| match status {
+            PartStatus::Changed { done } | PartStatus::Failed { done, .. } if !done.is_empty() => {
+                Some((*part, done.len()))
+            }
+            _ => None,
+        })
+        .collect();
+    let changes = |n: usize| format!("{n} change{}", if n == 1 { "" } else { "s" });
+    match each.as_slice() {
+        [] => None,
+        [("CloudWatch Logs", n)] => Some(format!("{} to CloudWatch Logs", changes(*n))),
+        [(part, n)] => Some(format!("{} to the {part}", changes(*n))),
+        _ => {
+            let total = each.iter().map(|(_, n)| n).sum();
+            let list: Vec<String> = each.iter().map(|(p, n)| format!("{p} {n}")).collect();
+            Some(format!("{} ({})", changes(total), list.join(", ")))
+        }
+    }
+}
+
+/// After the table, a note for each account whose flow logs differ but carry no trailhub tag (kept as
+/// they are), with the command that tags them.
+fn write_untagged(out: &mut dyn Write, report: &ApplyRun) -> io::Result<()> {
+    for a in &report.accounts {
+        if let Some(f) = a.flow_logs.as_ref().filter(|f| !f.untagged.is_empty()) {
+            writeln!(
+                out,
+                "account {}: {}",
+                a.id,
+                super::plan::untagged_note(&f.untagged)
+            )?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
 }
 
 /// `summary: N accounts: C converged (...), F failed[, S skipped (...)]`, and what was made of log groups,

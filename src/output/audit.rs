@@ -18,22 +18,9 @@ use crate::plan::layout::s3_url;
 
 impl Render for AuditReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
-        let target = s3_url(&self.bucket, self.key_prefix.as_deref());
-        writeln!(
-            out,
-            "audit of {target} at {} (max age {})",
-            self.generated_at,
-            age(i64::try_from(self.max_age_seconds).unwrap_or(i64::MAX))
-        )?;
-        writeln!(out)?;
-        write_table(out, self)?;
-        write_details(out, self, "")?;
-        writeln!(out)?;
-        writeln!(out, "{}", coverage_line(self))?;
-        for o in &self.summary.by_ou {
-            writeln!(out, "  {}: {}/{} accounts", o.ou, o.covered, o.accounts)?;
-        }
-        Ok(())
+        let mut out = super::wrap::Fit::new(out);
+        write_text(&mut out, self)?;
+        out.finish()
     }
 
     fn json(&self) -> serde_json::Result<Value> {
@@ -60,6 +47,26 @@ impl Render for AuditReport {
     fn junit(&self, out: &mut dyn Write) -> io::Result<()> {
         junit::write(out, self, "")
     }
+}
+
+/// The text: the table, each problem with what to do, and the coverage line.
+fn write_text(out: &mut dyn Write, report: &AuditReport) -> io::Result<()> {
+    let target = s3_url(&report.bucket, report.key_prefix.as_deref());
+    writeln!(
+        out,
+        "audit of {target} at {} (max age {})",
+        report.generated_at,
+        age(i64::try_from(report.max_age_seconds).unwrap_or(i64::MAX))
+    )?;
+    writeln!(out)?;
+    write_table(out, report)?;
+    write_details(out, report, "")?;
+    writeln!(out)?;
+    writeln!(out, "{}", coverage_line(report))?;
+    for o in &report.summary.by_ou {
+        writeln!(out, "  {}: {}/{} accounts", o.ou, o.covered, o.accounts)?;
+    }
+    Ok(())
 }
 
 /// The audit's report with its runbook links under `runbooks`, a base URL (`audit --runbooks-url`) ending in

@@ -20,6 +20,7 @@ mod policy;
 mod policy_diff;
 pub mod progress_bar;
 mod restore;
+mod wrap;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -185,8 +186,9 @@ fn table(header: &[&str]) -> comfy_table::Table {
     t
 }
 
+/// A table as text, its last column wrapped to the room the others leave of 100 columns ([`wrap`]).
 fn print_table(out: &mut dyn Write, t: &comfy_table::Table) -> io::Result<()> {
-    for line in t.lines() {
+    for line in fitted(t).lines() {
         writeln!(
             out,
             "{}",
@@ -194,6 +196,42 @@ fn print_table(out: &mut dyn Write, t: &comfy_table::Table) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `t` with its last column's cells wrapped so that each line of the table fits [`wrap::WIDTH`]: the
+/// columns before it keep their width (a column is as wide as its widest line, and two spaces apart).
+fn fitted(t: &comfy_table::Table) -> comfy_table::Table {
+    let header: Vec<String> = t
+        .header()
+        .map_or_else(Vec::new, |h| h.cell_iter().map(|c| c.content()).collect());
+    let rows: Vec<Vec<String>> = (t.row_iter())
+        .map(|r| r.cell_iter().map(|c| c.content()).collect())
+        .collect();
+    let columns = header
+        .len()
+        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    let widest = |col: usize| {
+        std::iter::once(&header)
+            .chain(&rows)
+            .filter_map(|r| r.get(col))
+            .flat_map(|c| c.lines())
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let offset: usize = (0..columns.saturating_sub(1)).map(|c| widest(c) + 2).sum();
+    let width = wrap::last_column(offset);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut fitted = table(&header);
+    for mut row in rows {
+        if row.len() == columns
+            && let Some(last) = row.last_mut()
+        {
+            *last = wrap::cell(last, width);
+        }
+        fitted.add_row(row);
+    }
+    fitted
 }
 
 /// A table as text, or as a Markdown table for a ticket or a chat message.
@@ -374,4 +412,49 @@ fn closed_note(closed: &[String]) -> String {
         return String::new();
     }
     format!("; closed by policy: {}", closed.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_wraps_its_last_column_in_the_room_the_others_leave() {
+        let arn = "arn:aws:cloudtrail:ap-northeast-2:123456789012:trail/OrganizationTrail";
+        let mut t = table(&["ACCOUNT", "NAME", "TRAIL", "PLAN"]);
+        t.add_row([
+            "123456789012",
+            "central",
+            "SEC-CLOUDTRAIL",
+            &format!("covered by {arn}"),
+        ]);
+        let items = ["create vpc-0123456789abcdef0 (s3)"; 5].join(", ");
+        t.add_row([
+            "222222222222",
+            "DEV",
+            "DEV-CLOUDTRAIL",
+            &format!("flow logs: {items}"),
+        ]);
+        let mut out = Vec::new();
+        print_table(&mut out, &t).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let under = " ".repeat(39);
+        assert_eq!(
+            lines[1], "123456789012  central  SEC-CLOUDTRAIL  covered by",
+            "{text}"
+        );
+        assert_eq!(lines[2], format!("{under}  {arn}"), "{text}");
+        assert!(lines[3].starts_with("222222222222  DEV      DEV-CLOUDTRAIL  flow logs: create"));
+        assert!(
+            lines[4..]
+                .iter()
+                .all(|l| l.starts_with(&format!("{under}  create"))),
+            "{text}"
+        );
+        assert!(
+            lines[3..].iter().all(|l| l.chars().count() <= wrap::WIDTH),
+            "{text}"
+        );
+    }
 }

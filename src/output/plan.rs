@@ -18,11 +18,13 @@ use crate::plan::rcp::RcpState;
 use crate::plan::trails::TrailChange;
 use crate::plan::{AccountPlan, AccountPlanStatus, BucketAction, FlowLogsPlan, Plan};
 use crate::report::PlanReport;
-use crate::world::{MANAGED_TAG_KEY, ObservedFlowLog};
+use crate::world::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 impl Render for PlanReport {
     fn text(&self, out: &mut dyn Write, _: &mut dyn Console) -> io::Result<()> {
-        write_plan(out, Format::Text, self)
+        let mut out = super::wrap::Fit::new(out);
+        write_plan(&mut out, Format::Text, self)?;
+        out.finish()
     }
 
     fn json(&self) -> serde_json::Result<Value> {
@@ -406,7 +408,7 @@ fn status_cell(status: &AccountPlanStatus) -> (String, bool) {
 }
 
 /// The one note for an account's flow logs that differ but carry no trailhub tag: kept as they are, and the
-/// command that tags them once (VPC-9).
+/// command that tags them once (VPC-9), on lines of its own so that it can be copied whole.
 pub(super) fn untagged_note(untagged: &[UntaggedFlowLog]) -> String {
     let each: Vec<String> = untagged
         .iter()
@@ -424,8 +426,35 @@ pub(super) fn untagged_note(untagged: &[UntaggedFlowLog]) -> String {
         .map(|u| (u.region.as_str(), u.id.as_str()))
         .collect();
     format!(
-        "note: flow logs {} differ but have no {MANAGED_TAG_KEY} tag (an older trailhub or someone else made them), so trailhub may not replace them; they keep delivering as they are. To let trailhub manage them, tag them once, then apply again: {} (runbooks/vpc-flow-logs.md#a-flow-log-without-trailhubs-tag)",
+        "note: flow logs {} differ but have no {MANAGED_TAG_KEY} tag (an older trailhub or someone else made them), so trailhub may not replace them; they keep delivering as they are (runbooks/vpc-flow-logs.md#a-flow-log-without-trailhubs-tag). To let trailhub manage them, tag them once, then apply again:\n{}",
         each.join(", "),
-        ObservedFlowLog::tag_command(&ids)
+        tag_commands(&ids)
     )
+}
+
+/// `aws ec2 create-tags` for the flow logs `ids` (Region, ID), one command a Region, each on short lines
+/// continued with ` \` so that it fits a narrow column and still pastes into a shell as one command.
+fn tag_commands(ids: &[(&str, &str)]) -> String {
+    let mut regions: Vec<&str> = ids.iter().map(|(r, _)| *r).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let commands: Vec<String> = (regions.iter())
+        .map(|region| {
+            let here: Vec<&str> = (ids.iter().filter(|(r, _)| r == region))
+                .map(|(_, id)| *id)
+                .collect();
+            // one --resources takes every ID: three a line, the next lines under the first
+            let resources: Vec<String> = (here.chunks(3).enumerate())
+                .map(|(n, c)| {
+                    let flag = if n == 0 { "--resources" } else { "           " };
+                    format!("    {flag} {} \\", c.join(" "))
+                })
+                .collect();
+            format!(
+                "  aws ec2 create-tags --region {region} \\\n{}\n    --tags Key={MANAGED_TAG_KEY},Value={MANAGED_TAG_VALUE}",
+                resources.join("\n")
+            )
+        })
+        .collect();
+    commands.join("\n")
 }

@@ -23,3 +23,23 @@ pub use moto::{
     s3_client, sdk_config, test_env,
 };
 pub use proxy::{Fault, Logged, Protocol, Proxy, Rule};
+
+/// Whether `text` says `needle`, however either was wrapped to 100 columns: their lines joined and their
+/// spaces collapsed before they are compared.
+pub fn says(text: &str, needle: &str) -> bool {
+    unwrapped(text).contains(&unwrapped(needle))
+}
+
+/// `text` with its lines joined and its spaces collapsed.
+pub fn unwrapped(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The row of the account table of `text` that starts with `id`, with the lines that continue it (they
+/// start with a space), unwrapped; None when there is none.
+pub fn row(text: &str, id: &str) -> Option<String> {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with(id));
+    let first = lines.next()?;
+    let rest: Vec<&str> = lines.take_while(|l| l.starts_with(' ')).collect();
+    Some(unwrapped(&format!("{first} {}", rest.join(" "))))
+}

@@ -191,7 +191,7 @@ async fn the_confused_deputy_rcp_at_the_root_denies_outsiders_and_the_plan_names
         panic!("{:?}", plan.rcps);
     };
     assert_eq!(levels.len(), 2, "the account, then the root");
-    let shown = fixtures::plan_text(&plan);
+    let shown = fixtures::unwrapped(&fixtures::plan_text(&plan));
     assert!(
         shown.contains("resource control policies: p-FullAWSAccess (RCPFullAWSAccess) at 111111111111, r-fake; p-perimeter1 (identity-perimeter) at r-fake"),
         "{shown}"

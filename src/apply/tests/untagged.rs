@@ -19,6 +19,8 @@ use crate::world::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 const M0: &str = "200000000000";
 const M1: &str = "200000000001";
 const TAG_COMMAND: &str = "aws ec2 create-tags --region ap-northeast-2 --resources fl-old --tags Key=trailhub:managed,Value=true";
+/// The same command as the plan and apply show it: on lines of its own, continued with ` \`.
+const TAG_COMMAND_SHOWN: &str = "aws ec2 create-tags --region ap-northeast-2 \\ --resources fl-old \\ --tags Key=trailhub:managed,Value=true";
 
 /// `members` with flow logs to the bucket, all traffic.
 fn config(members: usize) -> Config {
@@ -90,11 +92,10 @@ async fn an_untagged_flow_log_with_other_settings_is_kept_with_the_command_that_
         (untagged[0].id.as_str(), untagged[0].why.as_str()),
         ("fl-old", "traffic type REJECT -> ALL")
     );
-    let shown = fixtures::plan_text(&plan);
-    let notes: Vec<&str> = shown.lines().filter(|l| l.contains("fl-old")).collect();
-    assert_eq!(notes.len(), 1, "{shown}");
-    assert!(notes[0].contains(TAG_COMMAND), "{shown}");
-    assert!(notes[0].contains("keep delivering"), "a calm note: {shown}");
+    let shown = fixtures::unwrapped(&fixtures::plan_text(&plan));
+    assert_eq!(shown.matches("fl-old on").count(), 1, "{shown}");
+    assert_eq!(shown.matches(TAG_COMMAND_SHOWN).count(), 1, "{shown}");
+    assert!(shown.contains("keep delivering"), "a calm note: {shown}");
     assert_eq!(run.exit_code(), 0, "{run:#?}");
     let held = aws.world().flow_logs[M0].clone();
     assert_eq!(held.len(), 1);
@@ -109,9 +110,8 @@ async fn an_untagged_flow_log_with_other_settings_is_kept_with_the_command_that_
     report
         .text(&mut shown, &mut Scripted::answering(&[]))
         .unwrap();
-    let shown = String::from_utf8(shown).unwrap();
-    let notes: Vec<&str> = shown.lines().filter(|l| l.contains(TAG_COMMAND)).collect();
-    assert_eq!(notes.len(), 1, "{shown}");
+    let shown = fixtures::unwrapped(&String::from_utf8(shown).unwrap());
+    assert_eq!(shown.matches(TAG_COMMAND_SHOWN).count(), 1, "{shown}");
 
     // tagged by hand, as the note says: the next apply replaces it, the new one first
     aws.world().flow_logs.get_mut(M0).unwrap()[0].tags =

@@ -3,6 +3,7 @@
 
 mod boundary;
 mod bucket;
+mod guardrails;
 mod logs;
 mod ous;
 mod policy_form;
@@ -13,6 +14,7 @@ pub use policy_form::{Form, PolicyForm};
 
 pub use boundary::{BOUNDARY_POLICY_NAME, Boundary, document as boundary_document};
 pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
+pub use guardrails::{DEFAULT_POLICY_NAME as GUARDRAILS_POLICY_NAME, Guardrails};
 
 pub use logs::{
     CloudWatch, DEFAULT_FORMAT, FlowDestination, FlowLogs, FlowRegions, RETENTION_DAYS,
@@ -79,6 +81,7 @@ struct RawConfig {
     accounts: Vec<Spanned<RawAccount>>,
     cloudwatch: Option<logs::RawCloudWatch>,
     flow_logs: Option<logs::RawFlowLogs>,
+    guardrails: Option<Spanned<guardrails::RawGuardrails>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +146,8 @@ pub struct Config {
     pub cloudwatch: Option<CloudWatch>,
     /// `[flow_logs]`: every VPC of each account in `central.region` has flow logs.
     pub flow_logs: Option<FlowLogs>,
+    /// `[guardrails]`: the SCP trailhub owns protects what it makes (source = "organizations" only).
+    pub guardrails: Option<Guardrails>,
 }
 
 #[derive(Debug, Clone)]
@@ -269,6 +274,15 @@ impl Config {
             .map(logs::flow_logs)
             .transpose()
             .map_err(bad)?;
+        let organizations = members.source == Source::Organizations;
+        let guardrails = raw
+            .guardrails
+            .map(|g| {
+                let span = g.span();
+                guardrails::guardrails(g.into_inner(), span, organizations)
+            })
+            .transpose()
+            .map_err(bad)?;
         Ok(Config {
             path: path.to_owned(),
             central,
@@ -276,6 +290,7 @@ impl Config {
             accounts,
             cloudwatch,
             flow_logs,
+            guardrails,
         })
     }
 

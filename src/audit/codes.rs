@@ -233,6 +233,12 @@ codes! {
         remedy: "Run trailhub offboard ACCOUNT_ID, or trailhub apply --prune to remove the entries of every account gone.",
         runbook: "runbooks/scheduled-audit.md#stale-policy-entry",
     },
+    Unguarded => CodeRow {
+        name: "unguarded",
+        meaning: "trailhub's service control policy is missing, detached from the account's root or OU, or its content differs: the account's administrators can stop its trail or delete its flow logs.",
+        remedy: "Run trailhub apply: it writes the SCP and attaches it again (trailhub plan --diff shows the content's change).",
+        runbook: "runbooks/guardrails.md#unguarded",
+    },
 }
 
 impl Code {
@@ -300,6 +306,10 @@ mod tests {
                 include_str!("../../runbooks/vpc-flow-logs.md"),
             ),
             ("runbooks/kms.md", include_str!("../../runbooks/kms.md")),
+            (
+                "runbooks/guardrails.md",
+                include_str!("../../runbooks/guardrails.md"),
+            ),
         ];
         for code in Code::ALL {
             let doc = code.doc();

@@ -10,6 +10,7 @@ mod lifecycle;
 mod logs;
 mod org;
 mod regions;
+mod scps;
 mod trails;
 
 pub use kms::FakeKey;
@@ -120,6 +121,13 @@ pub struct World {
     pub rcps: BTreeMap<String, crate::aws::OrgPolicy>,
     /// root, OU or account ID -> the IDs of the RCPs attached right there
     pub rcp_attachments: BTreeMap<String, Vec<String>>,
+    /// policy ID -> a service control policy made in the organization (`FullAWSAccess` is not here: it is
+    /// attached at every root, OU and account, as AWS attaches it)
+    pub scps: BTreeMap<String, crate::aws::OrgPolicy>,
+    /// root, OU or account ID -> the IDs of the SCPs attached right there besides `FullAWSAccess`
+    pub scp_attachments: BTreeMap<String, Vec<String>>,
+    /// The organization's resource-based delegation policy (DescribeResourcePolicy)
+    pub delegation_policy: Option<String>,
 }
 
 impl World {

@@ -6,6 +6,7 @@
 pub mod account;
 pub(crate) mod audit;
 pub mod central;
+pub mod guardrails;
 pub mod org_tree;
 pub mod organizations;
 pub mod regions;

@@ -9,6 +9,7 @@ mod audit;
 mod bucket;
 pub mod console;
 mod denial;
+mod guardrails;
 mod inventory;
 mod offboard;
 mod permissions;

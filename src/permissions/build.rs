@@ -31,6 +31,7 @@ pub fn needed(need: &Need, cfg: &Config) -> bool {
     match need.when {
         When::Always | When::Offboard => true,
         When::OffboardOrg => orgs,
+        When::Guardrails => cfg.guardrails.is_some(),
         When::OrgList => orgs && !cfg.members.walks_ous(),
         When::OuWalk => orgs && cfg.members.walks_ous(),
         When::CloudWatch => cfg.cloudwatch.is_some(),

@@ -145,6 +145,10 @@ pub struct GuardrailsPlan {
     pub attach: Vec<String>,
     /// Targets where it is attached already.
     pub attached: Vec<String>,
+    /// `--prune`: targets it is attached to that are no longer in scope, to detach it from (trailhub's
+    /// attachment only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub detach: Vec<String>,
     pub blocked: Vec<Blocked>,
     pub warnings: Vec<String>,
     pub authority: Authority,
@@ -153,7 +157,9 @@ pub struct GuardrailsPlan {
 impl GuardrailsPlan {
     /// Whether apply would write anything.
     pub fn has_changes(&self) -> bool {
-        !matches!(self.write, PolicyWrite::Keep { .. }) || !self.attach.is_empty()
+        !matches!(self.write, PolicyWrite::Keep { .. })
+            || !self.attach.is_empty()
+            || !self.detach.is_empty()
     }
 
     /// Whether nothing may be written (not authorized, or too large): a target that is full blocks only
@@ -173,10 +179,18 @@ pub struct GuardrailsObserved {
     pub policy: Option<OrgPolicy>,
     /// Each target (the OUs of `organizational_units`, or the root) with the SCPs attached to it.
     pub targets: Vec<TargetPolicies>,
+    /// Every root, OU and account trailhub's SCP is attached to (ListTargetsForPolicy).
+    pub attached_to: Vec<String>,
 }
 
-/// The plan of trailhub's SCP for `cfg` over what was read.
-pub fn plan(cfg: &Config, policy_name: &str, seen: &GuardrailsObserved) -> GuardrailsPlan {
+/// The plan of trailhub's SCP for `cfg` over what was read; with `prune`, its attachments to targets no
+/// longer in scope are taken away.
+pub fn plan(
+    cfg: &Config,
+    policy_name: &str,
+    seen: &GuardrailsObserved,
+    prune: bool,
+) -> GuardrailsPlan {
     let protected = Protected::from_config(cfg);
     let doc = scp_document(&protected);
     let document = minified(&doc);
@@ -214,8 +228,19 @@ pub fn plan(cfg: &Config, policy_name: &str, seen: &GuardrailsObserved) -> Guard
             attach.push(t.target.clone());
         }
     }
+    let in_scope = |t: &String| seen.targets.iter().any(|s| s.target == *t);
+    let detach = match prune {
+        true => seen
+            .attached_to
+            .iter()
+            .filter(|t| !in_scope(t))
+            .cloned()
+            .collect(),
+        false => Vec::new(),
+    };
     GuardrailsPlan {
         policy_name: policy_name.to_owned(),
+        detach,
         document,
         live: seen.policy.clone(),
         write,

@@ -222,6 +222,7 @@ fn observed(policy: Option<OrgPolicy>, targets: Vec<TargetPolicies>) -> Guardrai
         authority: authority_of("111111111111", Some(DELEGATION)),
         policy,
         targets,
+        attached_to: Vec::new(),
     }
 }
 
@@ -239,6 +240,7 @@ fn a_first_plan_creates_and_attaches_a_second_writes_nothing() {
             None,
             vec![root(vec![summary("p-FullAWSAccess", "FullAWSAccess")])],
         ),
+        false,
     );
     assert_eq!(first.write, PolicyWrite::Create);
     assert_eq!(first.attach, ["r-root"]);
@@ -256,6 +258,7 @@ fn a_first_plan_creates_and_attaches_a_second_writes_nothing() {
         &cfg,
         "trailhub-protect-logging",
         &observed(Some(ours.clone()), targets.clone()),
+        false,
     );
     assert!(!second.has_changes(), "{second:?}");
     let changed = OrgPolicy {
@@ -266,6 +269,7 @@ fn a_first_plan_creates_and_attaches_a_second_writes_nothing() {
         &cfg,
         "trailhub-protect-logging",
         &observed(Some(changed), targets),
+        false,
     );
     assert_eq!(
         third.write,
@@ -291,6 +295,7 @@ fn a_target_with_five_scps_blocks_its_attachment_and_says_so() {
         &full(),
         "trailhub-protect-logging",
         &observed(None, vec![full_target, free]),
+        false,
     );
     assert_eq!(p.attach, ["ou-free"]);
     assert!(
@@ -304,7 +309,7 @@ fn the_admin_role_and_the_management_account_are_warned_of() {
     let cfg = config("", "");
     let mut seen = observed(None, Vec::new());
     seen.authority.caller = "999999999999".to_owned();
-    let p = plan(&cfg, "trailhub-protect-logging", &seen);
+    let p = plan(&cfg, "trailhub-protect-logging", &seen, false);
     assert_eq!(p.authority, Authority::Management);
     assert!(
         p.warnings
@@ -318,10 +323,35 @@ fn the_admin_role_and_the_management_account_are_warned_of() {
         "{:?}",
         p.warnings
     );
-    let refused = plan(&cfg, "x", &{
-        let mut s = observed(None, Vec::new());
-        s.authority.delegation = None;
-        s
-    });
+    let refused = plan(
+        &cfg,
+        "x",
+        &{
+            let mut s = observed(None, Vec::new());
+            s.authority.delegation = None;
+            s
+        },
+        false,
+    );
     assert!(refused.stopped());
+}
+
+#[test]
+fn prune_detaches_trailhubs_scp_only_from_targets_no_longer_in_scope() {
+    let cfg = full();
+    let ours = OrgPolicy {
+        id: "p-ours".to_owned(),
+        name: "trailhub-protect-logging".to_owned(),
+        content: minified(&scp_document(&Protected::from_config(&cfg))),
+    };
+    let target = TargetPolicies {
+        target: "ou-kept".to_owned(),
+        attached: vec![summary("p-ours", "trailhub-protect-logging")],
+    };
+    let mut seen = observed(Some(ours), vec![target]);
+    seen.attached_to = vec!["ou-kept".to_owned(), "ou-gone".to_owned()];
+    let kept = plan(&cfg, "trailhub-protect-logging", &seen, false);
+    assert!(kept.detach.is_empty() && !kept.has_changes());
+    let pruned = plan(&cfg, "trailhub-protect-logging", &seen, true);
+    assert_eq!(pruned.detach, ["ou-gone"]);
 }

@@ -16,6 +16,7 @@ mod config_errors;
 mod data_perimeter;
 mod doc_links;
 mod faults;
+mod guardrails;
 mod inventory;
 mod key_policy_properties;
 mod kms;

@@ -100,6 +100,12 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
     let role = |name: &str| format!("arn:{p}:iam::{account}:role/{name}");
     match on {
         On::Any => vec!["*".to_owned()],
+        // UpdatePolicy takes the policy; AttachPolicy and DetachPolicy the policy and the root or OU
+        On::Scps => vec![
+            format!("arn:{p}:organizations::*:policy/o-*/service_control_policy/p-*"),
+            format!("arn:{p}:organizations::*:root/o-*/r-*"),
+            format!("arn:{p}:organizations::*:ou/o-*/ou-*"),
+        ],
         On::Bucket => vec![format!("arn:{p}:s3:::{}", c.bucket)],
         On::AccessLogBucket => c
             .access_log_bucket
@@ -214,6 +220,8 @@ impl Group {
             (On::NewFlowLogs, _, _) => "CreateTaggedFlowLogs",
             (On::NewFlowLogTags, _, _) => "TagFlowLogsOnCreate",
             (On::OwnFlowLogs, _, _) => "DeleteTaggedFlowLogs",
+            (On::Scps, _, _) => "ServiceControlPolicies",
+            (On::Any, "organizations", true) => "CreateServiceControlPolicy",
             (On::Any, "organizations", _) => "Organizations",
             // DescribeTrails takes no resource; GetTrailStatus and GetEventSelectors read other trails too
             // (is another trail already logging management events?), so all three read any trail

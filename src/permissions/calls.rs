@@ -54,6 +54,10 @@ pub enum On {
     /// trailhub's flow logs: `vpc-flow-log/*` that carry its tag (`aws:ResourceTag/trailhub:managed` =
     /// `true`, VPC-9).
     OwnFlowLogs,
+    /// Service control policies (`policy/*/service_control_policy/*`: trailhub's SCP's ID is AWS's) and the
+    /// roots and OUs they attach to, of any organization (the management account's ID is not in the
+    /// config).
+    Scps,
     /// `*`: the action takes no resource, or its resources are not known before the call.
     Any,
 }
@@ -144,7 +148,7 @@ use Access::{Read, Write};
 use By::{Both, Central, Member};
 use On::{
     AccessLogBucket, Alias, Any, BoundaryPolicy, Bucket, CloudTrailRole, FlowLogVpcs, FlowLogsRole,
-    Key, MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups, OwnTrails,
+    Key, MemberRoles, NewFlowLogTags, NewFlowLogs, OwnFlowLogs, OwnLogGroups, OwnTrails, Scps,
 };
 
 /// The role writes trailhub makes that IAM lets a policy condition on `iam:PermissionsBoundary` (the
@@ -187,9 +191,9 @@ pub const NEEDS: &[Need] = &[
     need("ListRoots", "organizations:ListRoots", Any, Central, Read, Guardrails, "guardrails without organizational_units: the root the SCP is attached to"),
     need("CreatePolicy", "organizations:CreatePolicy", Any, Central, Write, Guardrails, "apply, guardrails: trailhub's SCP, once"),
     need("CreatePolicy", "organizations:TagResource", Any, Central, Write, Guardrails, "apply, guardrails: the SCP is tagged trailhub:managed at creation"),
-    need("UpdatePolicy", "organizations:UpdatePolicy", Any, Central, Write, Guardrails, "apply, guardrails: when the SCP's content differs (backed up first)"),
-    need("AttachPolicy", "organizations:AttachPolicy", Any, Central, Write, Guardrails, "apply, guardrails: to each OU of organizational_units, or the root"),
-    need("DetachPolicy", "organizations:DetachPolicy", Any, Central, Write, Guardrails, "guardrails: trailhub's attachment only, where it no longer covers anything"),
+    need("UpdatePolicy", "organizations:UpdatePolicy", Scps, Central, Write, Guardrails, "apply, guardrails: when the SCP's content differs (backed up first)"),
+    need("AttachPolicy", "organizations:AttachPolicy", Scps, Central, Write, Guardrails, "apply, guardrails: to each OU of organizational_units, or the root"),
+    need("DetachPolicy", "organizations:DetachPolicy", Scps, Central, Write, Guardrails, "guardrails: trailhub's attachment only, where it no longer covers anything"),
     need("AssumeRole", "sts:AssumeRole", MemberRoles, Central, Read, Always, "plan, apply, audit, inventory: every member"),
     // the central bucket
     need("HeadBucket", "s3:ListBucket", Bucket, Central, Read, Always, "every command: does the bucket exist?"),

@@ -94,8 +94,18 @@ fn glob(pat: &str, text: &str) -> bool {
 
 /// The SCP's document: one Deny statement for each kind of resource trailhub makes.
 pub fn document(p: &Protected) -> Value {
+    let mut statements = vec![trail_statement(p)];
+    statements.extend(flow_log_statement(p));
+    statements.extend(log_group_statement(p));
+    statements.extend(role_statements(p));
+    statements.extend(alarm_statements(p));
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The trails of trailhub's names: not stopped, deleted, changed, nor their selectors narrowed.
+fn trail_statement(p: &Protected) -> Value {
     let part = &p.partition;
-    let mut statements = vec![deny(
+    deny(
         p,
         "TrailhubTrails",
         &[
@@ -110,20 +120,29 @@ pub fn document(p: &Protected) -> Value {
             .map(|t| format!("arn:{part}:cloudtrail:*:*:trail/{t}"))
             .collect(),
         None,
-    )];
-    if p.flow_logs {
-        statements.push(deny(
+    )
+}
+
+/// The flow logs that carry trailhub's tag: not deleted.
+fn flow_log_statement(p: &Protected) -> Option<Value> {
+    p.flow_logs.then(|| {
+        deny(
             p,
             "TrailhubFlowLogs",
             &["ec2:DeleteFlowLogs"],
-            vec![format!("arn:{part}:ec2:*:*:vpc-flow-log/*")],
+            vec![format!("arn:{}:ec2:*:*:vpc-flow-log/*", p.partition)],
             Some(json!({"StringEquals": {
                 format!("aws:ResourceTag/{MANAGED_TAG_KEY}"): MANAGED_TAG_VALUE
             }})),
-        ));
-    }
-    if !p.log_groups.is_empty() {
-        statements.push(deny(
+        )
+    })
+}
+
+/// trailhub's log groups: not deleted, their retention not changed, their filters not removed.
+fn log_group_statement(p: &Protected) -> Option<Value> {
+    let part = &p.partition;
+    (!p.log_groups.is_empty()).then(|| {
+        deny(
             p,
             "TrailhubLogGroups",
             &[
@@ -141,10 +160,17 @@ pub fn document(p: &Protected) -> Value {
                 })
                 .collect(),
             None,
-        ));
-    }
+        )
+    })
+}
+
+/// The delivery roles (not deleted, their trust, policies and boundary not changed) and trailhub's boundary
+/// policy (no new version, not deleted).
+fn role_statements(p: &Protected) -> Vec<Value> {
+    let part = &p.partition;
+    let mut out = Vec::new();
     if !p.roles.is_empty() {
-        statements.push(deny(
+        out.push(deny(
             p,
             "TrailhubRoles",
             &[
@@ -166,7 +192,7 @@ pub fn document(p: &Protected) -> Value {
         ));
     }
     if let Some(b) = &p.boundary {
-        statements.push(deny(
+        out.push(deny(
             p,
             "TrailhubBoundary",
             &[
@@ -179,8 +205,7 @@ pub fn document(p: &Protected) -> Value {
             None,
         ));
     }
-    statements.extend(alarm_statements(p));
-    json!({"Version": "2012-10-17", "Statement": statements})
+    out
 }
 
 /// LEAD: the statements that protect the alarms of issue 24 (CloudWatch alarms: DeleteAlarms,

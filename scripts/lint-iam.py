@@ -34,7 +34,7 @@ DOCS_SECTION = "docs/iam-permissions.md#what-the-linters-say"
 def variants(sample):
     """The accounts files to print permissions for, derived from the sample so that they follow it: the
     sample itself (static list), the same from Organizations, and two that turn on what the sample does
-    not (an Organizations walk by OU, an existing key, access logging, external IDs, per-account role
+    not (an Organizations walk by OU with [guardrails], an existing key, access logging, external IDs, per-account role
     and trail overrides, S3-only flow logs, another partition)."""
     org = dict(sample, members=dict(sample["members"], source="organizations"))
     org.pop("account", None)
@@ -54,6 +54,7 @@ def variants(sample):
     central["access_log_bucket"] = "sec-s3-access-logs"
     ous["flow_logs"] = dict(ous["flow_logs"], destinations=["s3"])
     ous["alarms"] = {}  # [alarms] (issue 24): the CIS metric filters, alarms and their SNS topic
+    ous["guardrails"] = {"policy_name": "trailhub-protect-logging"}
 
     overrides = json.loads(json.dumps(sample))
     central = overrides["central"]

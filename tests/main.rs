@@ -20,6 +20,7 @@ mod demo;
 mod doc_links;
 mod faults;
 mod findings;
+mod guardrails;
 mod inventory;
 mod key_policy_properties;
 mod kms;

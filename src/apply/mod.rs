@@ -8,6 +8,7 @@ mod alarms;
 mod backup;
 mod bucket_settings;
 mod flow_logs;
+mod guardrails;
 mod key_write;
 mod offboard;
 mod pacer;
@@ -28,6 +29,7 @@ use tokio::sync::Semaphore;
 pub use self::alarms::AlarmsOutcome;
 pub use self::backup::backup_policy;
 pub use self::bucket_settings::SettingOutcome;
+pub use self::guardrails::{GuardrailsOutcome, apply_guardrails};
 pub use self::key_write::KeyOutcome;
 pub use self::offboard::{OffboardDone, OffboardTargets, offboard};
 pub use self::pacer::Intervals;
@@ -165,6 +167,10 @@ pub async fn apply<C: Central>(
         let key_arn = key.as_ref().map(|k| k.arn.as_str());
         bucket_settings::apply_settings(central, cfg, plan, key_arn, &accounts).await
     };
+    let guardrails = match (&plan.guardrails, opts.interrupt.is_set()) {
+        (Some(g), false) => Some(apply_guardrails(central, g, &opts.backup_dir).await),
+        _ => None,
+    };
     Ok(ApplyRun {
         bucket: cfg.central.bucket.to_string(),
         bucket_created,
@@ -180,6 +186,7 @@ pub async fn apply<C: Central>(
         bucket_notes: plan.settings.notes.clone(),
         accounts,
         interrupted: opts.interrupt.is_set(),
+        guardrails,
     })
 }
 
@@ -281,6 +288,7 @@ mod tests {
     mod boundary;
     mod data_perimeter;
     mod flow_options;
+    mod guardrails;
     mod kms;
     mod logs;
     mod org_trail;

@@ -224,6 +224,9 @@ pub struct ApplyRun {
     pub bucket_notes: Vec<crate::plan::bucket_settings::BucketNote>,
     pub accounts: Vec<AccountOutcome>,
     pub interrupted: bool,
+    /// `[guardrails]`: what was done to trailhub's SCP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardrails: Option<super::GuardrailsOutcome>,
 }
 
 impl ApplyRun {
@@ -241,6 +244,7 @@ impl ApplyRun {
             bucket_notes: vec![],
             accounts,
             interrupted: true,
+            guardrails: None,
         }
     }
 
@@ -250,7 +254,8 @@ impl ApplyRun {
             || self.accounts.iter().any(AccountOutcome::is_bad)
             || self.settings.iter().any(|s| s.error.is_some())
             || self.key_blocked.is_some()
-            || self.bucket_notes.iter().any(|n| n.blocking);
+            || self.bucket_notes.iter().any(|n| n.blocking)
+            || self.guardrails.as_ref().is_some_and(|g| g.is_bad());
         i32::from(bad)
     }
 }

@@ -60,6 +60,10 @@ pub(super) fn account_checks(cfg: &Config, target: &ScopedAccount) -> Vec<Code> 
             Code::AlarmFiltersFull,
         ]);
     }
+    // the management account is not affected by SCPs: it is not judged
+    if cfg.guardrails.is_some() && !target.is_central {
+        out.push(Code::Unguarded);
+    }
     if cfg.central.kms_key.is_some() {
         out.extend([Code::NoKms, Code::KmsDenied, Code::ForeignKmsKey]);
     }

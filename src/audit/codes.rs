@@ -287,6 +287,12 @@ codes! {
         remedy: "Delete metric filters no longer used on that log group, or pick fewer controls in [alarms], then run trailhub apply.",
         runbook: "runbooks/alarms.md#alarm-filters-full",
     },
+    Unguarded => CodeRow {
+        name: "unguarded",
+        meaning: "trailhub's service control policy is missing, detached from the account's root or OU, or its content differs: the account's administrators can stop its trail or delete its flow logs.",
+        remedy: "Run trailhub apply: it writes the SCP and attaches it again (trailhub plan --diff shows the content's change).",
+        runbook: "runbooks/guardrails.md#unguarded",
+    },
 }
 
 impl Code {
@@ -361,6 +367,10 @@ mod tests {
             (
                 "runbooks/alarms.md",
                 include_str!("../../runbooks/alarms.md"),
+            ),
+            (
+                "runbooks/guardrails.md",
+                include_str!("../../runbooks/guardrails.md"),
             ),
         ];
         for code in Code::ALL {

@@ -397,6 +397,10 @@ pub fn controls(code: Code) -> Controls {
                 Level::Medium,
             )
         },
+        Unguarded => Controls {
+            note: "prevention of tampering (as Control Tower's mandatory guardrails do); no CIS or Security Hub control",
+            ..c("trailhub's SCP protects the account's logging", Level::High)
+        },
         StalePolicyEntry => Controls {
             note: "least privilege of the bucket policy; no framework control",
             ..c("The bucket policy names only accounts in scope", Level::Low)

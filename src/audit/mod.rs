@@ -19,6 +19,7 @@ mod duration;
 mod findings;
 #[cfg(test)]
 mod fixtures;
+mod guardrails;
 mod judge;
 mod kms;
 mod logs;
@@ -79,6 +80,8 @@ pub enum AuditError {
     OrganizationId(AwsError),
     #[error("cannot read the KMS key (kms_key): {0}; {hint} (runbooks/kms.md#kms-key-not-usable)", hint = .0.hint())]
     Key(AwsError),
+    #[error("{0}")]
+    Guardrails(crate::observe::guardrails::GuardrailsError),
 }
 
 /// Runs the audit. Err only when it cannot run at all (exit 2); every account's failure is in the report.
@@ -152,7 +155,15 @@ pub async fn audit<C: Central>(
     let generated_at = now
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string());
-    Ok(report(&judge, &audited, bucket_problems, generated_at))
+    let mut report = report(&judge, &audited, bucket_problems, generated_at);
+    if let Some(g) = &cfg.guardrails {
+        let seen = crate::observe::guardrails::read_guardrails(central, cfg, g)
+            .await
+            .map_err(AuditError::Guardrails)?;
+        let plan = crate::plan::guardrails::plan(cfg, &g.policy_name, &seen, false);
+        guardrails::add_unguarded(&mut report, &plan, &placed);
+    }
+    Ok(report)
 }
 
 /// Each account's organization, learned as the plan learns it (with the account's role, only when a policy

@@ -112,7 +112,7 @@ pub struct OuCoverage {
 }
 
 /// Coverage per OU path, in path order.
-fn by_ou(accounts: &[AccountReport]) -> Vec<OuCoverage> {
+pub(super) fn by_ou(accounts: &[AccountReport]) -> Vec<OuCoverage> {
     let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for a in accounts.iter().filter(|a| a.scope != AccountKind::Stale) {
         if let Some(ou) = &a.ou {

@@ -12,8 +12,8 @@ pub use crate::world::{
     DesiredRole, DesiredTrail, ErrorKind, EventSelectors, FieldSelector, FileFormat,
     FlowLogDestination, Guard, KeyInfo, LifecycleRule, Listing, LogGroup, MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE, Membership, ObservedFlowLog, ObservedRole, ObservedTrail, OrgAccount,
-    OrgPage, OrgPolicy, Organization, OuNode, ReadWrite, RegionInfo, RetentionRule, S3Options,
-    StopEvent, TrailLogs, TrailStatus, Vpc,
+    OrgPage, OrgPolicy, Organization, OuNode, PolicySummary, ReadWrite, RegionInfo, RetentionRule,
+    S3Options, StopEvent, TrailLogs, TrailStatus, Vpc,
 };
 pub use crate::world::{QueueArn, Subscription};
 
@@ -26,7 +26,7 @@ pub use crate::world::alarms::{MetricAlarm, MetricFilter, Topic};
 /// The central (SEC) account, reached with the caller's own credentials; its KMS key and the bucket's
 /// settings through the supertraits.
 #[async_trait]
-pub trait Central: Keys + BucketSettings + Queues + CentralSns + Send + Sync {
+pub trait Central: Keys + BucketSettings + Queues + CentralSns + Scps + Send + Sync {
     type Member: Member;
 
     /// GetCallerIdentity: the caller's account ID.
@@ -83,6 +83,36 @@ pub trait Central: Keys + BucketSettings + Queues + CentralSns + Send + Sync {
     async fn describe_policy(&self, id: &str) -> Result<OrgPolicy, AwsError>;
     /// A client for one account: the caller's own for the central account, AssumeRole for a member.
     async fn member(&self, target: &ScopedAccount) -> Result<Self::Member, AwsError>;
+}
+
+/// AWS Organizations' service control policies, from the central account (issue 25): trailhub reads
+/// them all, and writes only its own (ORG-11..ORG-16). DescribePolicy is [`Central::describe_policy`].
+#[async_trait]
+pub trait Scps: Send + Sync {
+    /// DescribeResourcePolicy: the organization's delegation policy; None when there is none
+    /// (ResourcePolicyNotFoundException) or the caller may not read it (AccessDeniedException: neither the
+    /// management account nor a delegated administrator) (ORG-12).
+    async fn delegation_policy(&self) -> Result<Option<String>, AwsError>;
+    /// ListPolicies (SERVICE_CONTROL_POLICY), every page.
+    async fn list_scps(&self) -> Result<Vec<PolicySummary>, AwsError>;
+    /// ListPoliciesForTarget (SERVICE_CONTROL_POLICY), every page: the SCPs attached right at a root, OU or
+    /// account.
+    async fn scps_for_target(&self, target: &str) -> Result<Vec<PolicySummary>, AwsError>;
+    /// ListTargetsForPolicy, every page: the roots, OUs and accounts a policy is attached to.
+    async fn scp_targets(&self, id: &str) -> Result<Vec<String>, AwsError>;
+    /// CreatePolicy (SERVICE_CONTROL_POLICY), tagged `trailhub:managed` = `true`: the new policy's ID.
+    async fn create_scp(
+        &self,
+        name: &str,
+        description: &str,
+        content: &str,
+    ) -> Result<String, AwsError>;
+    /// UpdatePolicy: the policy's new content.
+    async fn update_scp(&self, id: &str, content: &str) -> Result<(), AwsError>;
+    /// AttachPolicy to a root, OU or account.
+    async fn attach_scp(&self, id: &str, target: &str) -> Result<(), AwsError>;
+    /// DetachPolicy from a root, OU or account.
+    async fn detach_scp(&self, id: &str, target: &str) -> Result<(), AwsError>;
 }
 
 /// One account: CloudTrail (in the home region of the trails), and the services its log deliveries need

@@ -134,7 +134,9 @@ async fn go<C: Central>(
         live,
         ..
     } = planned;
-    let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked) && !plan.bucket_blocked();
+    let all_planned = !plan.accounts.iter().any(AccountPlan::is_blocked)
+        && !plan.bucket_blocked()
+        && !plan.guardrails_blocked();
     if !plan.has_changes() && all_planned && scope.rejected.is_empty() {
         let vpcs = cfg.flow_logs.as_ref().map(|_| {
             let vpcs = |a: &AccountPlan| match &a.flow_logs {

@@ -428,7 +428,7 @@ pub async fn observe_and_fingerprint<C: Central>(
         .iter()
         .map(|o| (o.target.id.clone(), o.state.clone()))
         .collect();
-    let plan = crate::plan::build(
+    let mut plan = crate::plan::build(
         cfg,
         &prune,
         &scope.targets,
@@ -437,6 +437,15 @@ pub async fn observe_and_fingerprint<C: Central>(
         live.as_deref(),
         &states,
     )?;
+    if let Some(g) = &cfg.guardrails {
+        let seen = crate::observe::guardrails::read_guardrails(central, cfg, g).await?;
+        plan.guardrails = Some(crate::plan::guardrails::plan(
+            cfg,
+            &g.policy_name,
+            &seen,
+            !matches!(prune, Prune::Off),
+        ));
+    }
     let fingerprint = Fingerprint::of(
         cfg,
         &bucket,

@@ -4,6 +4,7 @@
 mod alarms;
 mod boundary;
 mod bucket;
+mod guardrails;
 mod logs;
 mod ous;
 mod policy_form;
@@ -15,6 +16,7 @@ pub use policy_form::{Form, PolicyForm};
 pub use alarms::{Alarms, QueueArn, queue_arn};
 pub use boundary::{BOUNDARY_POLICY_NAME, Boundary, document as boundary_document};
 pub use bucket::{KEY_ALIAS, KmsKey, RETENTION_RANGE, check_alias};
+pub use guardrails::{DEFAULT_POLICY_NAME as GUARDRAILS_POLICY_NAME, Guardrails};
 
 pub use logs::{
     CloudWatch, DEFAULT_FORMAT, FlowDestination, FlowLogs, FlowRegions, RETENTION_DAYS,
@@ -82,6 +84,7 @@ struct RawConfig {
     cloudwatch: Option<logs::RawCloudWatch>,
     flow_logs: Option<logs::RawFlowLogs>,
     alarms: Option<Spanned<alarms::RawAlarms>>,
+    guardrails: Option<Spanned<guardrails::RawGuardrails>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,6 +151,8 @@ pub struct Config {
     pub flow_logs: Option<FlowLogs>,
     /// `[alarms]`: the CIS monitoring controls on each account's trail log group (needs `[cloudwatch]`).
     pub alarms: Option<Alarms>,
+    /// `[guardrails]`: the SCP trailhub owns protects what it makes (source = "organizations" only).
+    pub guardrails: Option<Guardrails>,
 }
 
 #[derive(Debug, Clone)]
@@ -275,6 +280,15 @@ impl Config {
             .transpose()
             .map_err(bad)?;
         let alarms = read_alarms(&at, &central, cloudwatch.is_some(), raw.alarms)?;
+        let organizations = members.source == Source::Organizations;
+        let guardrails = raw
+            .guardrails
+            .map(|g| {
+                let span = g.span();
+                guardrails::guardrails(g.into_inner(), span, organizations)
+            })
+            .transpose()
+            .map_err(bad)?;
         Ok(Config {
             path: path.to_owned(),
             central,
@@ -283,6 +297,7 @@ impl Config {
             cloudwatch,
             flow_logs,
             alarms,
+            guardrails,
         })
     }
 

@@ -11,6 +11,7 @@ mod lifecycle;
 mod logs;
 mod org;
 mod regions;
+mod scps;
 mod sqs;
 mod trails;
 
@@ -129,6 +130,13 @@ pub struct World {
     pub queue_world: QueueWorld,
     /// (account, Region) -> its metric filters, alarms and SNS topics (`[alarms]`)
     pub alarms: BTreeMap<(String, String), alarms::FakeAlarms>,
+    /// policy ID -> a service control policy made in the organization (`FullAWSAccess` is not here: it is
+    /// attached at every root, OU and account, as AWS attaches it)
+    pub scps: BTreeMap<String, crate::aws::OrgPolicy>,
+    /// root, OU or account ID -> the IDs of the SCPs attached right there besides `FullAWSAccess`
+    pub scp_attachments: BTreeMap<String, Vec<String>>,
+    /// The organization's resource-based delegation policy (DescribeResourcePolicy)
+    pub delegation_policy: Option<String>,
 }
 
 impl World {

@@ -173,13 +173,17 @@ impl FakeAws {
         self.call("DescribePolicy").await;
         let w = self.world();
         w.may_read_policies("DescribePolicy")?;
-        w.rcps.get(id).cloned().ok_or_else(|| {
-            AwsError::new(
-                "DescribePolicy",
-                "PolicyNotFoundException",
-                "We can't find a policy with the PolicyId that you specified.",
-            )
-        })
+        w.rcps
+            .get(id)
+            .or_else(|| w.scps.get(id))
+            .cloned()
+            .ok_or_else(|| {
+                AwsError::new(
+                    "DescribePolicy",
+                    "PolicyNotFoundException",
+                    "We can't find a policy with the PolicyId that you specified.",
+                )
+            })
     }
 
     /// DescribeOrganization with `account`'s credentials: its organization, None when it is in none.

@@ -7,6 +7,7 @@ pub mod account;
 pub mod alarms;
 pub(crate) mod audit;
 pub mod central;
+pub mod guardrails;
 pub mod org_tree;
 pub mod organizations;
 pub mod queue;

@@ -118,6 +118,9 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyReport) -> 
             write_bucket(out, report)?;
             write_policy(out, report)?;
             super::bucket::write_key_and_settings(out, report)?;
+            if let Some(g) = &report.guardrails {
+                super::guardrails::write_outcome(out, g)?;
+            }
             let (t, tally) = account_rows(report, rejected);
             if format == Format::Markdown {
                 // a Markdown table does not interrupt the paragraph above it

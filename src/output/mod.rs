@@ -11,6 +11,7 @@ mod bucket;
 pub mod console;
 mod csv;
 mod denial;
+mod guardrails;
 mod inventory;
 mod offboard;
 mod permissions;

@@ -46,6 +46,9 @@ fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result
     write_rcps(out, &r.plan.rcps)?;
     super::bucket::write_key_plan(out, &r.plan)?;
     super::bucket::write_settings_plan(out, &r.plan)?;
+    if let Some(g) = &r.plan.guardrails {
+        super::guardrails::write_plan(out, g)?;
+    }
     writeln!(out)?;
     let (t, tally) = account_rows(r);
     print_rows(out, format, &t)?;

@@ -25,6 +25,9 @@ impl Render for PolicyDiff<'_> {
     fn json(&self) -> serde_json::Result<Value> {
         let mut v = self.0.json()?;
         v["policy_diff"] = Value::String(diff(self.0));
+        if let Some(g) = &self.0.plan.guardrails {
+            v["scp_diff"] = Value::String(super::guardrails::diff(g));
+        }
         Ok(v)
     }
 
@@ -39,16 +42,33 @@ impl Render for PolicyDiff<'_> {
 fn write_diff(out: &mut dyn Write, r: &PlanReport) -> io::Result<()> {
     let d = diff(r);
     if d.is_empty() {
-        return writeln!(out, "bucket policy {}: no change", r.plan.bucket);
+        writeln!(out, "bucket policy {}: no change", r.plan.bucket)?;
+    } else {
+        write!(out, "{d}")?;
     }
-    write!(out, "{d}")
+    write_scp_diff(out, r)
+}
+
+/// The diff of trailhub's SCP, when `[guardrails]` plans one.
+fn write_scp_diff(out: &mut dyn Write, r: &PlanReport) -> io::Result<()> {
+    let Some(g) = &r.plan.guardrails else {
+        return Ok(());
+    };
+    let d = super::guardrails::diff(g);
+    match d.is_empty() {
+        true => writeln!(out, "scp {}: no change", g.policy_name),
+        false => write!(out, "{d}"),
+    }
 }
 
 /// The diff with its removed lines red, added lines green and hunk headers cyan (ANSI SGR).
 fn write_coloured(out: &mut dyn Write, r: &PlanReport) -> io::Result<()> {
-    let d = diff(r);
+    let mut d = diff(r);
     if d.is_empty() {
         return write_diff(out, r);
+    }
+    if let Some(g) = &r.plan.guardrails {
+        d.push_str(&super::guardrails::diff(g));
     }
     for line in d.lines() {
         let colour = match line.as_bytes().first() {
@@ -82,6 +102,21 @@ fn diff(r: &PlanReport) -> String {
             &format!("bucket policy of {bucket} (live)"),
             &format!("bucket policy of {bucket} (planned)"),
         )
+        .to_string()
+}
+
+/// The unified diff of a live document (pretty; none: empty) against the planned one (`planned`: JSON,
+/// pretty-printed here), labelled `what`; empty when they are the same document.
+pub(super) fn unified(live: Option<&str>, planned: &str, what: &str) -> String {
+    let live = live.map_or(String::new(), pretty);
+    let planned = pretty(planned);
+    if live == planned {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(&live, &planned)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("{what} (live)"), &format!("{what} (planned)"))
         .to_string()
 }
 

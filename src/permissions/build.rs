@@ -32,6 +32,7 @@ pub fn needed(need: &Need, cfg: &Config) -> bool {
     match need.when {
         When::Always | When::Offboard => true,
         When::OffboardOrg => orgs,
+        When::Guardrails => cfg.guardrails.is_some(),
         When::OrgList => orgs && !cfg.members.walks_ous(),
         When::OuWalk => orgs && cfg.members.walks_ous(),
         When::CloudWatch => cfg.cloudwatch.is_some(),
@@ -102,6 +103,12 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
     let role = |name: &str| format!("arn:{p}:iam::{account}:role/{name}");
     match on {
         On::Any => vec!["*".to_owned()],
+        // UpdatePolicy takes the policy; AttachPolicy and DetachPolicy the policy and the root or OU
+        On::Scps => vec![
+            format!("arn:{p}:organizations::*:policy/o-*/service_control_policy/p-*"),
+            format!("arn:{p}:organizations::*:root/o-*/r-*"),
+            format!("arn:{p}:organizations::*:ou/o-*/ou-*"),
+        ],
         On::Bucket => vec![format!("arn:{p}:s3:::{}", c.bucket)],
         On::AccessLogBucket => c
             .access_log_bucket
@@ -240,6 +247,8 @@ impl Group {
             (On::OwnAlarms, _, _) => "CisAlarms",
             (On::AlarmTopic, _, _) => "CisAlarmTopic",
             (On::Any, "cloudwatch", _) => "ReadAlarms",
+            (On::Scps, _, _) => "ServiceControlPolicies",
+            (On::Any, "organizations", true) => "CreateServiceControlPolicy",
             (On::Any, "organizations", _) => "Organizations",
             // DescribeTrails takes no resource; GetTrailStatus and GetEventSelectors read other trails too
             // (is another trail already logging management events?), so all three read any trail

@@ -66,6 +66,10 @@ pub enum On {
     OwnAlarms,
     /// `[alarms]`: the SNS topic `topic_name` of the account, any Region.
     AlarmTopic,
+    /// Service control policies (`policy/*/service_control_policy/*`: trailhub's SCP's ID is AWS's) and the
+    /// roots and OUs they attach to, of any organization (the management account's ID is not in the
+    /// config).
+    Scps,
     /// `*`: the action takes no resource, or its resources are not known before the call.
     Any,
 }
@@ -117,6 +121,8 @@ pub enum When {
     OffboardOrg,
     /// `[alarms] subscribe` with an SQS queue of the central account.
     AlarmQueue,
+    /// `[guardrails]`: trailhub's service control policy.
+    Guardrails,
 }
 
 /// One permission one call needs: a call that needs several (on several resources) has several rows.
@@ -159,7 +165,7 @@ use By::{Both, Central, Member};
 use On::{
     AccessLogBucket, AlarmLogGroups, AlarmTopic, AlarmTopics, Alias, Any, BoundaryPolicy, Bucket,
     CloudTrailRole, FlowLogVpcs, FlowLogsRole, Key, MemberRoles, NewFlowLogTags, NewFlowLogs,
-    OwnAlarms, OwnFlowLogs, OwnLogGroups, OwnTrails,
+    OwnAlarms, OwnFlowLogs, OwnLogGroups, OwnTrails, Scps,
 };
 
 /// The role writes trailhub makes that IAM lets a policy condition on `iam:PermissionsBoundary` (the
@@ -196,6 +202,15 @@ pub const NEEDS: &[Need] = &[
     need("ListParents", "organizations:ListParents", Any, Central, Read, Always, "plan, apply: the OUs and root above the central account, whose RCPs apply to the bucket and key"),
     need("ListPoliciesForTarget", "organizations:ListPoliciesForTarget", Any, Central, Read, Always, "plan, apply: the RCPs attached to the central account, its OUs and root"),
     need("DescribePolicy", "organizations:DescribePolicy", Any, Central, Read, Always, "plan, apply: each RCP's content"),
+    need("DescribeResourcePolicy", "organizations:DescribeResourcePolicy", Any, Central, Read, Guardrails, "guardrails, when the central account is not the management account: does the delegation policy let it manage SCPs?"),
+    need("ListPolicies", "organizations:ListPolicies", Any, Central, Read, Guardrails, "guardrails: trailhub's SCP, found by its name"),
+    need("ListTargetsForPolicy", "organizations:ListTargetsForPolicy", Any, Central, Read, Guardrails, "guardrails: where trailhub's SCP is attached (--prune detaches it where no longer in scope)"),
+    need("ListRoots", "organizations:ListRoots", Any, Central, Read, Guardrails, "guardrails without organizational_units: the root the SCP is attached to"),
+    need("CreatePolicy", "organizations:CreatePolicy", Any, Central, Write, Guardrails, "apply, guardrails: trailhub's SCP, once"),
+    need("CreatePolicy", "organizations:TagResource", Any, Central, Write, Guardrails, "apply, guardrails: the SCP is tagged trailhub:managed at creation"),
+    need("UpdatePolicy", "organizations:UpdatePolicy", Scps, Central, Write, Guardrails, "apply, guardrails: when the SCP's content differs (backed up first)"),
+    need("AttachPolicy", "organizations:AttachPolicy", Scps, Central, Write, Guardrails, "apply, guardrails: to each OU of organizational_units, or the root"),
+    need("DetachPolicy", "organizations:DetachPolicy", Scps, Central, Write, Guardrails, "guardrails: trailhub's attachment only, where it no longer covers anything"),
     need("AssumeRole", "sts:AssumeRole", MemberRoles, Central, Read, Always, "plan, apply, audit, inventory: every member"),
     // the central bucket
     need("HeadBucket", "s3:ListBucket", Bucket, Central, Read, Always, "every command: does the bucket exist?"),

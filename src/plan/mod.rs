@@ -13,6 +13,7 @@ pub mod document;
 pub mod evaluate;
 pub mod failure;
 pub mod flow_logs;
+pub mod guardrails;
 pub mod key_policy;
 pub mod kms;
 pub mod layout;

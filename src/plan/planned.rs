@@ -208,6 +208,10 @@ pub struct Plan {
     /// Whose entries the policies lose (`--prune`), as planned: apply's writers merge with the same.
     #[serde(skip)]
     pub prune: Prune,
+    /// `[guardrails]`: the SCP trailhub owns and where it is attached (set beside `build`, from what
+    /// `observe::guardrails` read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardrails: Option<super::guardrails::GuardrailsPlan>,
 }
 
 impl Plan {
@@ -218,6 +222,17 @@ impl Plan {
             || self.key.as_ref().is_some_and(KeyPlan::has_changes)
             || !self.settings.changes.is_empty()
             || self.accounts.iter().any(AccountPlan::has_changes)
+            || self
+                .guardrails
+                .as_ref()
+                .is_some_and(super::guardrails::GuardrailsPlan::has_changes)
+    }
+
+    /// Whether the guardrails cannot be applied in full (not authorized, too large, a target full).
+    pub fn guardrails_blocked(&self) -> bool {
+        self.guardrails
+            .as_ref()
+            .is_some_and(|g| !g.blocked.is_empty())
     }
 
     /// Whether some part of the bucket's settings or the key cannot be done as asked.

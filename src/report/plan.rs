@@ -19,6 +19,7 @@ impl PlanReport {
     pub fn exit_code(&self) -> i32 {
         let blocked =
             self.plan.accounts.iter().any(AccountPlan::is_blocked) || self.plan.bucket_blocked();
+        let blocked = blocked || self.plan.guardrails_blocked();
         i32::from(blocked || !self.rejected.is_empty())
     }
 

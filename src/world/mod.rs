@@ -7,6 +7,7 @@ pub mod account;
 pub mod alarms;
 pub mod bucket;
 pub mod error;
+pub mod guardrails;
 pub mod logs;
 pub mod org;
 pub mod queue;
@@ -18,6 +19,7 @@ pub use bucket::{
     AccessLogging, BucketEncryption, Guard, KeyInfo, LifecycleRule, Listing, RetentionRule,
 };
 pub use error::{AwsError, ErrorKind};
+pub use guardrails::{PolicyAuthority, PolicySummary, TargetPolicies};
 pub use logs::{
     DesiredFlowLog, DesiredRole, FileFormat, FlowLogDestination, LogGroup, MANAGED_TAG_KEY,
     MANAGED_TAG_VALUE, ObservedFlowLog, ObservedRole, RegionInfo, RegionsSeen, S3Options, Vpc,

@@ -27,7 +27,7 @@ pub struct SdkCentral {
     config: SdkConfig,
     sts: aws_sdk_sts::Client,
     s3: aws_sdk_s3::Client,
-    orgs: aws_sdk_organizations::Client,
+    pub(super) orgs: aws_sdk_organizations::Client,
     pub(super) expected_owner: Option<String>,
     page_size: Option<i32>,
     /// The caller's ARN, from GetCallerIdentity: member role sessions are named after it.

@@ -559,6 +559,7 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
         "{c}kms_key = \"create\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\n[flow_logs]\ndestinations = [\"s3\"]\n"
     );
     seen.extend(offboard_calls(&org, dir.path()).await);
+    seen.extend(guardrails_calls(dir.path()).await);
     let unseen: Vec<_> = crate::permissions::calls::operations()
         .into_iter()
         .filter(|o| !seen.contains(o) && !NOT_MADE_HERE.contains(o))
@@ -567,6 +568,62 @@ async fn every_call_made_is_in_the_printed_policy_of_its_principal() {
         unseen.is_empty(),
         "calls of the catalogue no run made: {unseen:?}"
     );
+}
+
+/// `[guardrails]` from a delegated administrator: the first apply (DescribeResourcePolicy, ListPolicies,
+/// CreatePolicy, AttachPolicy), then `apply --prune` over trailhub's SCP edited by hand, detached from the
+/// root and attached to an OU out of scope (ListTargetsForPolicy, UpdatePolicy, AttachPolicy,
+/// DetachPolicy), then the audit: each call in the printed policy of its principal.
+async fn guardrails_calls(dir: &Path) -> BTreeSet<&'static str> {
+    const GONE: &str = "ou-fake-gone0001";
+    let aws = world();
+    {
+        let mut w = aws.world();
+        w.delegation_policy = Some(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{CENTRAL}:root"}},"Action":"organizations:*","Resource":"*"}}]}}"#
+        ));
+        let gone = crate::aws::OuNode {
+            id: GONE.into(),
+            name: "Gone".into(),
+        };
+        w.org_ous = vec![(FAKE_ROOT.to_owned(), gone)];
+    }
+    let c = CENTRAL_SECTION;
+    let text = format!(
+        "{c}[members]\nsource = \"organizations\"\ntrail_name = \"{{name}}-CT\"\nrole_name = \"TrailhubMember\"\norganizational_units = [\"{FAKE_ROOT_ID}\"]\n[guardrails]\n"
+    );
+    let cfg = Config::parse(Path::new("t.toml"), &text).unwrap();
+    let mut opts = ApplyOptions::new(dir.to_owned(), 4, Interrupt::default());
+    let mut yes = |_: &_| Ok(true);
+    let outcome = crate::commands::apply::run(&aws, &cfg, true, &opts, &mut yes)
+        .await
+        .unwrap();
+    assert_eq!(outcome.exit_code(), 0, "guardrails");
+    let mut seen = assert_granted("guardrails", &aws, &cfg, false);
+    {
+        let mut w = aws.world();
+        let id = w.scps.keys().next().unwrap().clone();
+        w.scps.get_mut(&id).unwrap().content = r#"{"Version":"2012-10-17","Statement":[]}"#.into();
+        w.scp_attachments.insert(FAKE_ROOT.to_owned(), vec![]);
+        w.scp_attachments.insert(GONE.to_owned(), vec![id]);
+    }
+    opts.prune = crate::plan::prune::Prune::from_flag(true);
+    crate::commands::apply::run(&aws, &cfg, true, &opts, &mut yes)
+        .await
+        .unwrap();
+    assert!(aws.world().scp_attachments[GONE].is_empty());
+    seen.extend(assert_granted("guardrails (--prune)", &aws, &cfg, false));
+    let args = AuditArgs {
+        max_age: Duration::from_secs(86400),
+        output: None,
+        ..Default::default()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    crate::commands::audit::run(&aws, &cfg, &args, 4, Default::default(), now)
+        .await
+        .unwrap();
+    seen.extend(assert_granted("guardrails (audit)", &aws, &cfg, true));
+    seen
 }
 
 /// Everything the first apply made, changed behind trailhub's back: every trail single-region, stopped,

@@ -27,6 +27,8 @@ pub struct Protected {
     pub roles: Vec<String>,
     /// The boundary policy trailhub makes (`trailhub-delivery-boundary`), when it makes one.
     pub boundary: Option<String>,
+    /// `[alarms]`: the alarms' SNS topic (`topic_name`); the alarms are `trailhub-cis-*`.
+    pub alarm_topic: Option<String>,
 }
 
 impl Protected {
@@ -40,6 +42,7 @@ impl Protected {
             log_groups: Vec::new(),
             roles: Vec::new(),
             boundary: None,
+            alarm_topic: cfg.alarms.as_ref().map(|a| a.topic_name.clone()),
         };
         if let Some(name) = &cfg.central.trail_name {
             p.trails.push(name.as_str().to_owned());
@@ -208,12 +211,34 @@ fn role_statements(p: &Protected) -> Vec<Value> {
     out
 }
 
-/// LEAD: the statements that protect the alarms of issue 24 (CloudWatch alarms: DeleteAlarms,
-/// DisableAlarmActions, PutMetricAlarm on trailhub's alarm names; SNS: DeleteTopic, SetTopicAttributes,
-/// Unsubscribe on its topic) go here, each built with [`deny`] so that it exempts the member role. None
-/// yet: the alarms are being built beside this.
-fn alarm_statements(_p: &Protected) -> Vec<Value> {
-    Vec::new()
+/// `[alarms]`: trailhub's CIS alarms (`trailhub-cis-*`) not deleted, disabled or changed, and their SNS topic
+/// not deleted nor its policy changed (the metric filters are protected with the log groups).
+fn alarm_statements(p: &Protected) -> Vec<Value> {
+    let part = &p.partition;
+    let Some(topic) = &p.alarm_topic else {
+        return Vec::new();
+    };
+    // one statement for both (a CloudWatch action never matches the topic, nor SNS's an alarm): the SCP's
+    // 5,120 characters hold the worst case only so
+    vec![deny(
+        p,
+        "TrailhubAlarms",
+        &[
+            "cloudwatch:DeleteAlarms",
+            "cloudwatch:DisableAlarmActions",
+            "cloudwatch:PutMetricAlarm",
+            "sns:DeleteTopic",
+            "sns:SetTopicAttributes",
+        ],
+        vec![
+            format!(
+                "arn:{part}:cloudwatch:*:*:alarm:{}*",
+                crate::world::alarms::NAME_PREFIX
+            ),
+            format!("arn:{part}:sns:*:*:{topic}"),
+        ],
+        None,
+    )]
 }
 
 /// A Deny of `actions` on `resources` for every principal but the member role (`aws:PrincipalArn`),

@@ -153,7 +153,8 @@ fn the_worst_case_document_fits_in_5120_characters() {
     let group2 = format!("/{}", "h".repeat(511));
     let trail = format!("{{id}}{}", "t".repeat(116));
     let text = format!(
-        "{HEAD}trail_name = \"{central}\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{trail}\"\nrole_name = \"{role}\"\n[cloudwatch]\nlog_group = \"{group}\"\nrole_name = \"{r1}\"\n[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\nlog_group = \"{group2}\"\nrole_name = \"{r2}\"\n[guardrails]\n",
+        "{HEAD}trail_name = \"{central}\"\n[members]\nsource = \"organizations\"\ntrail_name = \"{trail}\"\nrole_name = \"{role}\"\n[cloudwatch]\nlog_group = \"{group}\"\nrole_name = \"{r1}\"\n[flow_logs]\ndestinations = [\"s3\", \"cloudwatch\"]\nlog_group = \"{group2}\"\nrole_name = \"{r2}\"\n[alarms]\ntopic_name = \"{topic}\"\n[guardrails]\n",
+        topic = "s".repeat(256),
         central = "c".repeat(128),
         role = "m".repeat(64),
         r1 = "a".repeat(64),
@@ -354,4 +355,32 @@ fn prune_detaches_trailhubs_scp_only_from_targets_no_longer_in_scope() {
     assert!(kept.detach.is_empty() && !kept.has_changes());
     let pruned = plan(&cfg, "trailhub-protect-logging", &seen, true);
     assert_eq!(pruned.detach, ["ou-gone"]);
+}
+
+#[test]
+fn the_cis_alarms_and_their_topic_are_protected_only_when_trailhubs() {
+    let cfg = config(
+        "role_name = \"TrailhubMember\"",
+        "[cloudwatch]\n[alarms]\ntopic_name = \"sec-alarms\"",
+    );
+    let scp = scp_document(&Protected::from_config(&cfg));
+    let ours = "arn:aws:cloudwatch:eu-west-1:222222222222:alarm:trailhub-cis-5.3-root-usage";
+    let theirs = "arn:aws:cloudwatch:eu-west-1:222222222222:alarm:team-cpu-high";
+    for action in [
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:DisableAlarmActions",
+        "cloudwatch:PutMetricAlarm",
+    ] {
+        assert!(denied(&scp, ADMIN, action, ours, &[]), "{action}");
+        assert!(!denied(&scp, TRAILHUB, action, ours, &[]), "{action}");
+        assert!(!denied(&scp, ADMIN, action, theirs, &[]), "{action}");
+    }
+    let topic = "arn:aws:sns:eu-west-1:222222222222:sec-alarms";
+    let other = "arn:aws:sns:eu-west-1:222222222222:team-topic";
+    for action in ["sns:DeleteTopic", "sns:SetTopicAttributes"] {
+        assert!(denied(&scp, ADMIN, action, topic, &[]), "{action}");
+        assert!(!denied(&scp, TRAILHUB, action, topic, &[]), "{action}");
+        assert!(!denied(&scp, ADMIN, action, other, &[]), "{action}");
+    }
+    assert!(!denied(&scp, ADMIN, "cloudwatch:DescribeAlarms", ours, &[]));
 }

@@ -118,7 +118,10 @@ fn apply_guards_the_ou_a_detachment_is_flagged_and_repaired_and_a_third_apply_wr
         )),
         "{first}"
     );
-    assert!(first.stdout.contains("SCPs do not apply to it"), "{first}");
+    assert!(
+        support::says(&first.stdout, "SCPs do not apply to it"),
+        "{first}"
+    );
     let ours = attached(&w, &ou);
     let (id, _) = ours
         .iter()

@@ -173,8 +173,44 @@ const MONITORING: Controls = Controls {
     ..c("", Level::Medium)
 };
 
-/// Each code's mapping.
+/// Each code's mapping: the code's group, whose table holds its row (exhaustive, so a new code does not
+/// compile until it is mapped).
 pub fn controls(code: Code) -> Controls {
+    use Code::*;
+    match code {
+        Unreachable | NoTrail | NotLogging | NotMultiRegion | ManagementEventsOff
+        | NoGlobalEvents | NoLogValidation | DeliveryError | StaleDelivery | NoDelivery
+        | PolicyDenies => trail(code),
+        NoCloudwatch
+        | CloudwatchError
+        | CloudwatchStale
+        | FlowLogsMissing
+        | FlowLogsRegionUnread
+        | FlowLogsRegionClosed
+        | FlowLogsFailed
+        | FlowLogsDenied
+        | DeliveryRoleWithoutBoundary
+        | BoundaryPolicyDiffers => logs(code),
+        NoKms | KmsDenied | ForeignKmsKey | StalePolicyEntry | Unguarded => central(code),
+        BucketNoAccessLogging
+        | BucketNoRetention
+        | BucketAllowsHttp
+        | BucketPublicAccessOpen
+        | BucketVersioningOff => bucket(code),
+        AlarmFilterDrift
+        | AlarmMissing
+        | AlarmActionMissing
+        | AlarmTopicDrift
+        | AlarmsNoLogGroup
+        | AlarmFiltersFull
+        | AlarmSubscriptionMissing
+        | AlarmSubscriptionPending
+        | AlarmQueueDenied => alarms(code),
+    }
+}
+
+/// The rows of the trail's: reached, logging everywhere, delivering codes.
+fn trail(code: Code) -> Controls {
     use Code::*;
     let title = |base: Controls, title| Controls { title, ..base };
     match code {
@@ -234,6 +270,15 @@ pub fn controls(code: Code) -> Controls {
             "The account's log files are in the central bucket",
         ),
         PolicyDenies => title(DELIVERY, "The bucket policy lets the account's trail write"),
+        _ => unreachable!("{code:?} is in another group"),
+    }
+}
+
+/// The rows of CloudWatch Logs, the flow logs and the delivery roles' codes.
+fn logs(code: Code) -> Controls {
+    use Code::*;
+    let title = |base: Controls, title| Controls { title, ..base };
+    match code {
         NoCloudwatch => Controls {
             security_hub: &["CloudTrail.5"],
             config_rules: &["cloud-trail-cloud-watch-logs-enabled"],
@@ -281,6 +326,15 @@ pub fn controls(code: Code) -> Controls {
             BOUNDARY,
             "The delivery roles' boundary policy is trailhub's",
         ),
+        _ => unreachable!("{code:?} is in another group"),
+    }
+}
+
+/// The rows of the key's, the bucket's and the SCP's codes.
+fn central(code: Code) -> Controls {
+    use Code::*;
+    let title = |base: Controls, title| Controls { title, ..base };
+    match code {
         NoKms => title(
             KMS,
             "The account's trail encrypts its logs with the team's KMS key",
@@ -299,6 +353,23 @@ pub fn controls(code: Code) -> Controls {
                 Level::Low,
             )
         },
+        StalePolicyEntry => Controls {
+            note: "least privilege of the bucket policy; no framework control",
+            ..c("The bucket policy names only accounts in scope", Level::Low)
+        },
+
+        Unguarded => Controls {
+            note: "prevention of tampering (as Control Tower's mandatory guardrails do); no CIS or Security Hub control",
+            ..c("trailhub's SCP protects the account's logging", Level::High)
+        },
+        _ => unreachable!("{code:?} is in another group"),
+    }
+}
+
+/// The rows of the central bucket's codes.
+fn bucket(code: Code) -> Controls {
+    use Code::*;
+    match code {
         BucketNoAccessLogging => Controls {
             cis: &["3.4"],
             cis_v6: &["4.4"],
@@ -355,6 +426,15 @@ pub fn controls(code: Code) -> Controls {
                 Level::Medium,
             )
         },
+        _ => unreachable!("{code:?} is in another group"),
+    }
+}
+
+/// The rows of the CIS alarms' and the alarm queue's codes.
+fn alarms(code: Code) -> Controls {
+    use Code::*;
+    let title = |base: Controls, title| Controls { title, ..base };
+    match code {
         AlarmFilterDrift => title(
             MONITORING,
             "The CIS metric filters are on the trail's log group",
@@ -397,14 +477,7 @@ pub fn controls(code: Code) -> Controls {
                 Level::Medium,
             )
         },
-        Unguarded => Controls {
-            note: "prevention of tampering (as Control Tower's mandatory guardrails do); no CIS or Security Hub control",
-            ..c("trailhub's SCP protects the account's logging", Level::High)
-        },
-        StalePolicyEntry => Controls {
-            note: "least privilege of the bucket policy; no framework control",
-            ..c("The bucket policy names only accounts in scope", Level::Low)
-        },
+        _ => unreachable!("{code:?} is in another group"),
     }
 }
 

@@ -134,10 +134,7 @@ pub fn resources(on: On, who: Principal, cfg: &Config) -> Vec<String> {
         On::BoundaryPolicy => vec![format!(
             "arn:{p}:iam::{account}:policy/{BOUNDARY_POLICY_NAME}"
         )],
-        On::AlarmLogGroups => {
-            let arn = format!("arn:{p}:logs:*:{account}:log-group:*");
-            vec![arn]
-        }
+        On::AlarmLogGroups => vec![format!("arn:{p}:logs:*:{account}:log-group:*")],
         On::OwnAlarms => vec![format!(
             "arn:{p}:cloudwatch:*:{account}:alarm:{}*",
             crate::world::alarms::NAME_PREFIX

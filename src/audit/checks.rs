@@ -59,6 +59,13 @@ pub(super) fn account_checks(cfg: &Config, target: &ScopedAccount) -> Vec<Code> 
             Code::AlarmsNoLogGroup,
             Code::AlarmFiltersFull,
         ]);
+        if cfg.alarms.as_ref().is_some_and(|a| !a.subscribe.is_empty()) {
+            out.extend([
+                Code::AlarmSubscriptionMissing,
+                Code::AlarmSubscriptionPending,
+                Code::AlarmQueueDenied,
+            ]);
+        }
     }
     if cfg.central.kms_key.is_some() {
         out.extend([Code::NoKms, Code::KmsDenied, Code::ForeignKmsKey]);

@@ -22,6 +22,7 @@ mod fixtures;
 mod judge;
 mod kms;
 mod logs;
+mod queues;
 mod report;
 mod stale;
 pub mod subscriptions;
@@ -152,7 +153,9 @@ pub async fn audit<C: Central>(
     let generated_at = now
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string());
-    Ok(report(&judge, &audited, bucket_problems, generated_at))
+    let mut report = report(&judge, &audited, bucket_problems, generated_at);
+    queues::add_queue_problems(central, &judge, &audited, org_id, &mut report).await;
+    Ok(report)
 }
 
 /// Each account's organization, learned as the plan learns it (with the account's role, only when a policy

@@ -10,9 +10,7 @@ use super::queue_policy::{AlarmQueueRun, apply_alarm_queue};
 use super::subscriptions::SubscriptionOutcome;
 use crate::aws::Central;
 use crate::config::Config;
-use crate::model::AccountId;
 use crate::plan::Plan;
-use crate::plan::alarms::AlarmsPlan;
 use crate::plan::queue_policy::QueueInput;
 
 /// What became of one queue of `[alarms] subscribe`.
@@ -64,18 +62,6 @@ impl AlarmQueueOutcome {
     }
 }
 
-/// Each account in the plan whose `[alarms]` part names its topic, with that topic's ARN (in the Region of
-/// the account's log group).
-pub fn planned_topics(plan: &Plan) -> Vec<(AccountId, String)> {
-    plan.accounts
-        .iter()
-        .filter_map(|a| match &a.alarms {
-            Some(AlarmsPlan::Changes { topic_arn, .. }) => Some((a.id.clone(), topic_arn.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Every queue of `[alarms] subscribe`, one after the other (their writes are few).
 pub(super) async fn apply_alarm_queues<C: Central>(
     central: &C,
@@ -87,7 +73,7 @@ pub(super) async fn apply_alarm_queues<C: Central>(
     let Some(alarms) = &cfg.alarms else {
         return vec![];
     };
-    let topics = planned_topics(plan);
+    let topics = plan.alarm_topics();
     let mut out = Vec::new();
     for queue in &alarms.subscribe {
         let input = QueueInput {

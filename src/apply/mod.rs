@@ -26,7 +26,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
-pub use self::alarm_queues::{AlarmQueueOutcome, SubscriptionCounts, planned_topics};
+pub use self::alarm_queues::{AlarmQueueOutcome, SubscriptionCounts};
 pub use self::alarms::AlarmsOutcome;
 pub use self::backup::backup_policy;
 pub use self::bucket_settings::SettingOutcome;

@@ -428,7 +428,7 @@ pub async fn observe_and_fingerprint<C: Central>(
         .iter()
         .map(|o| (o.target.id.clone(), o.state.clone()))
         .collect();
-    let plan = crate::plan::build(
+    let mut plan = crate::plan::build(
         cfg,
         &prune,
         &scope.targets,
@@ -437,6 +437,7 @@ pub async fn observe_and_fingerprint<C: Central>(
         live.as_deref(),
         &states,
     )?;
+    plan.alarm_queues = crate::observe::queue::plan_queues(central, cfg, &plan).await;
     let fingerprint = Fingerprint::of(
         cfg,
         &bucket,

@@ -44,6 +44,7 @@ fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result
     write_rcps(out, &r.plan.rcps)?;
     super::bucket::write_key_plan(out, &r.plan)?;
     super::bucket::write_settings_plan(out, &r.plan)?;
+    super::alarm_queues::write_queue_plans(out, &r.plan.alarm_queues)?;
     writeln!(out)?;
     let (t, tally) = account_rows(r);
     print_rows(out, format, &t)?;

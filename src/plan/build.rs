@@ -87,6 +87,7 @@ pub fn build(
             .map(|t| (t.id.clone(), orgs.source(&t.id)))
             .collect(),
         prune: prune.clone(),
+        alarm_queues: vec![],
     })
 }
 

@@ -64,6 +64,14 @@ async fn queue_problems(aws: &FakeAws, cfg: &Config) -> Vec<(String, String)> {
     out
 }
 
+async fn queue_plan(aws: &FakeAws, cfg: &Config) -> (bool, crate::plan::alarm_queues::QueuePlan) {
+    let interrupt = Interrupt::default();
+    let (_, plan, _) = fixtures::observe_and_plan(aws, cfg, 4, &interrupt)
+        .await
+        .unwrap();
+    (plan.has_changes(), plan.alarm_queues[0].clone())
+}
+
 fn topic(id: &str) -> String {
     format!("arn:aws:sns:{REGION}:{id}:trailhub-security-alarms")
 }
@@ -85,6 +93,12 @@ async fn the_queue_gets_every_topic_and_a_deleted_subscription_is_named_and_made
     let aws = world();
     let cfg = config();
     let ids = [CENTRAL, "200000000000", M1];
+    let (_, planned) = queue_plan(&aws, &cfg).await;
+    assert_eq!(
+        (planned.added_topics.len(), planned.subscribe.len()),
+        (3, 3),
+        "{planned:?}"
+    );
 
     let first = run(&aws, &cfg, dir.path()).await;
     assert_eq!(first.exit_code(), 0, "{first:#?}");
@@ -116,6 +130,8 @@ async fn the_queue_gets_every_topic_and_a_deleted_subscription_is_named_and_made
     assert!(!done(&second).policy.written);
     assert_eq!(second.alarm_queues[0].counts().present, 3);
     assert_eq!(queue_writes(&aws), before, "a second apply writes nothing");
+    let (changes, planned) = queue_plan(&aws, &cfg).await;
+    assert!(!changes && !planned.has_changes(), "{planned:?}");
 
     // M1's subscription deleted behind trailhub's back: the audit names M1 only, apply makes it again
     (aws.world().queue_world.subscriptions).retain(|(_, s)| s.topic_arn != topic(M1));
@@ -123,6 +139,10 @@ async fn the_queue_gets_every_topic_and_a_deleted_subscription_is_named_and_made
         queue_problems(&aws, &cfg).await,
         vec![(M1.to_owned(), "alarm-subscription-missing".to_owned())]
     );
+    let (changes, planned) = queue_plan(&aws, &cfg).await;
+    assert!(changes, "the plan has the subscription to make");
+    assert_eq!(planned.subscribe, [M1.parse().unwrap()]);
+    assert!(planned.added_topics.is_empty());
     let repair = run(&aws, &cfg, dir.path()).await;
     assert_eq!(repair.exit_code(), 0);
     let counts = repair.alarm_queues[0].counts();

@@ -64,7 +64,12 @@ def variants(sample):
     first["role_arn"] = f"arn:aws-cn:iam::{first['id']}:role/team/OtherRole"
     first["trail_name"] = "legacy-{id}"
     overrides["account"][1]["cloudwatch"] = False
-    overrides["alarms"] = {"topic_name": "sec-alarms", "namespace": "Security/CIS"}
+    overrides["alarms"] = {
+        "topic_name": "sec-alarms",
+        "namespace": "Security/CIS",
+        # the central queue's policy and the subscriptions (issue 24 point 1)
+        "subscribe": [f"arn:aws-cn:sqs:cn-north-1:{central['account_id']}:sec-alarms"],
+    }
     return {
         "static": sample,
         "organizations": org,

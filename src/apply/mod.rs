@@ -4,6 +4,7 @@
 //! outcome is reported, part by part; one failure never stops the others.
 
 mod account;
+mod alarm_queues;
 mod alarms;
 mod backup;
 mod bucket_settings;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 
+pub use self::alarm_queues::{AlarmQueueOutcome, SubscriptionCounts};
 pub use self::alarms::AlarmsOutcome;
 pub use self::backup::backup_policy;
 pub use self::bucket_settings::SettingOutcome;
@@ -160,6 +162,13 @@ pub async fn apply<C: Central>(
         key_in_force: key.as_ref().map(|k| (k.arn.as_str(), &k.in_force)),
     };
     let accounts = apply_accounts(&shared, scope, plan, observations).await;
+    // the members' topics exist now: each queue's policy, then the subscriptions
+    let alarm_queues = if opts.interrupt.is_set() {
+        vec![]
+    } else {
+        let org_id = org.map(|o| o.id.as_str());
+        alarm_queues::apply_alarm_queues(central, cfg, plan, org_id, &opts.backup_dir).await
+    };
     let policy = recheck_policy(central, cfg, scope, plan, opts, policy).await?;
     let settings = if opts.interrupt.is_set() {
         vec![]
@@ -185,6 +194,7 @@ pub async fn apply<C: Central>(
             .map(str::to_owned),
         bucket_notes: plan.settings.notes.clone(),
         accounts,
+        alarm_queues,
         interrupted: opts.interrupt.is_set(),
         guardrails,
     })
@@ -284,6 +294,7 @@ mod tests {
     // scenario tests of the KMS key, of the CloudWatch Logs and flow logs delivery, and of an
     // organization trail seen from the members, of the retention rules, of the flow logs' options, and of
     // the data-perimeter statements kept
+    mod alarm_queue;
     mod alarms;
     mod boundary;
     mod data_perimeter;

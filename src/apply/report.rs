@@ -223,6 +223,9 @@ pub struct ApplyRun {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bucket_notes: Vec<crate::plan::bucket_settings::BucketNote>,
     pub accounts: Vec<AccountOutcome>,
+    /// `[alarms] subscribe`: each queue's policy and its subscriptions, made after the accounts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alarm_queues: Vec<super::AlarmQueueOutcome>,
     pub interrupted: bool,
     /// `[guardrails]`: what was done to trailhub's SCP.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -243,6 +246,7 @@ impl ApplyRun {
             key_blocked: None,
             bucket_notes: vec![],
             accounts,
+            alarm_queues: vec![],
             interrupted: true,
             guardrails: None,
         }
@@ -252,6 +256,10 @@ impl ApplyRun {
     pub fn exit_code(&self) -> i32 {
         let bad = self.interrupted
             || self.accounts.iter().any(AccountOutcome::is_bad)
+            || self
+                .alarm_queues
+                .iter()
+                .any(super::AlarmQueueOutcome::is_bad)
             || self.settings.iter().any(|s| s.error.is_some())
             || self.key_blocked.is_some()
             || self.bucket_notes.iter().any(|n| n.blocking)

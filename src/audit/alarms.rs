@@ -43,6 +43,16 @@ pub(super) fn controls(
     }
 }
 
+/// The account's alarm topic (in the Region of the log group `trail` delivers to); None without `[alarms]`
+/// or without such a log group.
+pub(super) fn topic_of(
+    j: &Judge,
+    target: &ScopedAccount,
+    trail: Option<&ObservedTrail>,
+) -> Option<String> {
+    wanted(j, target, trail)?.ok().map(|w| w.topic_arn)
+}
+
 /// What `[alarms]` wants on the log group of `trail`, or the warning that there is none in the account;
 /// None without `[alarms]`.
 fn wanted<'a>(

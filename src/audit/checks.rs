@@ -59,6 +59,13 @@ pub(super) fn account_checks(cfg: &Config, target: &ScopedAccount) -> Vec<Code> 
             Code::AlarmsNoLogGroup,
             Code::AlarmFiltersFull,
         ]);
+        if cfg.alarms.as_ref().is_some_and(|a| !a.subscribe.is_empty()) {
+            out.extend([
+                Code::AlarmSubscriptionMissing,
+                Code::AlarmSubscriptionPending,
+                Code::AlarmQueueDenied,
+            ]);
+        }
     }
     // the management account is not affected by SCPs: it is not judged
     if cfg.guardrails.is_some() && !target.is_central {

@@ -23,6 +23,7 @@ mod guardrails;
 mod judge;
 mod kms;
 mod logs;
+mod queues;
 mod report;
 mod stale;
 pub mod subscriptions;
@@ -163,6 +164,7 @@ pub async fn audit<C: Central>(
         let plan = crate::plan::guardrails::plan(cfg, &g.policy_name, &seen, false);
         guardrails::add_unguarded(&mut report, &plan, &placed);
     }
+    queues::add_queue_problems(central, &judge, &audited, org_id, &mut report).await;
     Ok(report)
 }
 

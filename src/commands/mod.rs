@@ -446,6 +446,7 @@ pub async fn observe_and_fingerprint<C: Central>(
             !matches!(prune, Prune::Off),
         ));
     }
+    plan.alarm_queues = crate::observe::queue::plan_queues(central, cfg, &plan).await;
     let fingerprint = Fingerprint::of(
         cfg,
         &bucket,

@@ -212,8 +212,12 @@ impl CentralSns for FakeAws {
         self.call("Subscribe").await;
         let caller = self.caller_id();
         let mut w = self.world();
+        // the members' topics the alarms' apply made (src/fake/alarms.rs) are the same SNS topics
+        let made = (w.alarms.values())
+            .find_map(|a| a.topics.get(topic_arn))
+            .map(|p| Some(p.clone()));
         let q = &mut w.queue_world;
-        let Some(policy) = q.topics.get(topic_arn) else {
+        let Some(policy) = q.topics.get(topic_arn).cloned().or(made) else {
             return Err(AwsError::new(
                 "Subscribe",
                 "NotFound",

@@ -63,3 +63,33 @@ pub async fn read_queue<C: Queues + CentralSns>(
         subscriptions,
     })
 }
+
+/// Each queue of `[alarms] subscribe` read and planned for the topics of `plan` (`plan.alarm_queues`).
+pub async fn plan_queues<C: Queues + CentralSns>(
+    central: &C,
+    cfg: &crate::config::Config,
+    plan: &crate::plan::Plan,
+) -> Vec<crate::plan::alarm_queues::QueuePlan> {
+    use crate::plan::alarm_queues::{QueuePlan, plan_queue};
+    let Some(alarms) = &cfg.alarms else {
+        return vec![];
+    };
+    let topics = plan.alarm_topics();
+    let mut out = Vec::new();
+    for queue in &alarms.subscribe {
+        out.push(match read_queue(central, &queue.arn, &topics).await {
+            Ok(read) => {
+                let text = read.policy.as_ref().map(Value::to_string);
+                let input = crate::plan::queue_policy::QueueInput {
+                    queue_arn: &queue.arn,
+                    topics: &topics,
+                    org_id: plan.org_id.as_deref(),
+                    prune: None,
+                };
+                plan_queue(&input, text.as_deref(), &read.subscriptions)
+            }
+            Err(e) => QueuePlan::unreadable(&queue.arn, e.to_string()),
+        });
+    }
+    out
+}

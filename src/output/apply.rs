@@ -129,6 +129,7 @@ fn write_outcome(out: &mut dyn Write, format: Format, outcome: &ApplyReport) -> 
             print_rows(out, format, &t)?;
             writeln!(out)?;
             write_untagged(out, report)?;
+            super::alarm_queues::write_queue_outcomes(out, &report.alarm_queues)?;
             write_summary(out, &tally)
         }
     }

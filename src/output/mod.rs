@@ -4,6 +4,7 @@
 //! [`Console`]; logs go to stderr through `tracing`, never here (`progress_bar` draws the bar on stderr
 //! and lifts it for each log line).
 
+mod alarm_queues;
 mod alarms;
 mod apply;
 mod audit;

@@ -49,6 +49,7 @@ fn write_plan(out: &mut dyn Write, format: Format, r: &PlanReport) -> io::Result
     if let Some(g) = &r.plan.guardrails {
         super::guardrails::write_plan(out, g)?;
     }
+    super::alarm_queues::write_queue_plans(out, &r.plan.alarm_queues)?;
     writeln!(out)?;
     let (t, tally) = account_rows(r);
     print_rows(out, format, &t)?;

@@ -1,10 +1,7 @@
 //! What the central identity's grants for the alarm queue cover (pure): the SQS queues of
 //! `[alarms] subscribe` (the queue's policy: GetQueueUrl, GetQueueAttributes, SetQueueAttributes) and the
 //! members' alarm topics by trailhub's topic name (sns:Subscribe).
-//!
-//! `[alarms]` is parsed by the alarms work (src/config/alarms.rs), not here: until it is merged,
-//! [`subscribe_endpoints`] has no endpoint and [`alarm_topic_name`] says the default, so no grant is
-//! printed. Wiring is two lines: read `cfg.alarms`' `subscribe` and `topic_name` below.
+//! Both read `[alarms]` (src/config/alarms.rs).
 
 use crate::config::Config;
 
@@ -12,13 +9,17 @@ use crate::config::Config;
 pub const DEFAULT_TOPIC_NAME: &str = "trailhub-security-alarms";
 
 /// The endpoints of `[alarms] subscribe`.
-fn subscribe_endpoints(_cfg: &Config) -> Vec<String> {
-    Vec::new()
+fn subscribe_endpoints(cfg: &Config) -> Vec<String> {
+    (cfg.alarms.iter())
+        .flat_map(|a| a.subscribe.iter().map(|q| q.arn.clone()))
+        .collect()
 }
 
 /// `[alarms] topic_name`.
-pub fn alarm_topic_name(_cfg: &Config) -> &str {
-    DEFAULT_TOPIC_NAME
+pub fn alarm_topic_name(cfg: &Config) -> &str {
+    cfg.alarms
+        .as_ref()
+        .map_or(DEFAULT_TOPIC_NAME, |a| a.topic_name.as_str())
 }
 
 /// The SQS queues among the endpoints of `[alarms] subscribe`.

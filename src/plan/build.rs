@@ -88,6 +88,7 @@ pub fn build(
             .collect(),
         prune: prune.clone(),
         guardrails: None,
+        alarm_queues: vec![],
     })
 }
 

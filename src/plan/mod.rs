@@ -5,6 +5,7 @@
 //! inputs and the merge (`inputs.rs`), whether a policy lets a delivery through and why not (`verdict.rs`),
 //! then each account's plan (`account.rs`). Its scenario tests are in `tests.rs`.
 
+pub mod alarm_queues;
 pub mod alarms;
 pub mod bucket_settings;
 pub mod cloudwatch;

@@ -212,11 +212,18 @@ pub struct Plan {
     /// `observe::guardrails` read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guardrails: Option<super::guardrails::GuardrailsPlan>,
+    /// `[alarms] subscribe`: each queue's policy change and subscriptions (filled once the queues are read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alarm_queues: Vec<super::alarm_queues::QueuePlan>,
 }
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
         self.bucket_action == BucketAction::Create
+            || self
+                .alarm_queues
+                .iter()
+                .any(super::alarm_queues::QueuePlan::has_changes)
             || !self.bucket_guards.is_empty()
             || self.policy.changed
             || self.key.as_ref().is_some_and(KeyPlan::has_changes)

@@ -26,6 +26,7 @@ fn config() -> Config {
 fn world() -> FakeAws {
     let aws = FakeAws::new(CENTRAL, REGION, Duration::from_millis(10));
     aws.world().buckets.insert("sec-log".into(), None);
+    (aws.world().queue_world).add_queue("arn:aws:sqs:ap-northeast-2:111111111111:sec-alarms");
     aws
 }
 

@@ -115,6 +115,20 @@ fn break_two_accounts(w: &World) {
     });
 }
 
+/// `audit --format asff` (expecting exit `code`), saved as `name`, judged by botocore's model and imported
+/// into moto's Security Hub.
+fn asff_imported(w: &World, python: &str, name: &str, code: i32) -> Vec<Value> {
+    let out = w.trailhub(&["audit", "--format", "asff"]);
+    assert_eq!(out.code, code, "{out}");
+    let path = save(w.dir.path(), name, &out.stdout);
+    let endpoint = w.moto.url();
+    judge(
+        python,
+        &["asff", &path, "--endpoint", &endpoint, "--region", REGION],
+    );
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
 #[test]
 fn findings_fail_exactly_the_broken_accounts_and_pass_after_a_repair() {
     let python = judges_python();
@@ -161,21 +175,7 @@ fn findings_fail_exactly_the_broken_accounts_and_pass_after_a_repair() {
     );
     assert_eq!(stopped["resources"][0]["region"], REGION);
 
-    let out = w.trailhub(&["audit", "--format", "asff"]);
-    assert_eq!(out.code, 1, "{out}");
-    let asff_path = save(w.dir.path(), "findings.asff.json", &out.stdout);
-    judge(
-        &python,
-        &[
-            "asff",
-            &asff_path,
-            "--endpoint",
-            &w.moto.url(),
-            "--region",
-            REGION,
-        ],
-    );
-    let first: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    let first = asff_imported(&w, &python, "findings.asff.json", 1);
     assert_eq!(with_status(&first, &asff_fields, "FAILED"), broken);
     let requirements = first
         .iter()
@@ -211,25 +211,10 @@ fn findings_fail_exactly_the_broken_accounts_and_pass_after_a_repair() {
     let repaired = w.apply();
     assert_eq!(repaired.code, 0, "{repaired}");
     put_logs(&w);
-    let out = w.trailhub(&["audit", "--format", "asff"]);
-    assert_eq!(out.code, 0, "{out}");
-    let asff_path = save(w.dir.path(), "repaired.asff.json", &out.stdout);
-    judge(
-        &python,
-        &[
-            "asff",
-            &asff_path,
-            "--endpoint",
-            &w.moto.url(),
-            "--region",
-            REGION,
-        ],
-    );
-    let second: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    let second = asff_imported(&w, &python, "repaired.asff.json", 0);
     assert!(
         with_status(&second, &asff_fields, "FAILED").is_empty(),
-        "{}",
-        out.stdout
+        "{second:#?}"
     );
     let ids = |all: &[Value]| {
         all.iter()

@@ -9,14 +9,8 @@ use crate::aws::{Alarms, AwsError, ErrorKind, MetricAlarm, MetricFilter, Topic, 
 #[async_trait]
 impl Alarms for SdkMember {
     fn alarms_in(&self, region: &str) -> Self {
-        let logs = self
-            .logs
-            .config()
-            .to_builder()
-            .region(aws_sdk_cloudwatchlogs::config::Region::new(
-                region.to_owned(),
-            ))
-            .build();
+        // the metric filters are on the logs client: moved to the Region as `logs_in` moves it
+        let with_logs = crate::aws::Logs::logs_in(self, region);
         let cloudwatch = self
             .cloudwatch
             .config()
@@ -30,10 +24,9 @@ impl Alarms for SdkMember {
             .region(aws_sdk_sns::config::Region::new(region.to_owned()))
             .build();
         SdkMember {
-            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
             sns: aws_sdk_sns::Client::from_conf(sns),
-            ..self.clone()
+            ..with_logs
         }
     }
 
